@@ -1,0 +1,2 @@
+using IclNotebook.Runtime;
+Console.WriteLine(TorchRuntime.Status);
