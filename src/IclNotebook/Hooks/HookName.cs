@@ -1,0 +1,31 @@
+namespace IclNotebook.Hooks;
+
+/// <summary>
+/// TransformerLens hook names, built in one place so a TL user finds everything by the name they
+/// know (<c>HookName.Z(3)</c> is <c>blocks.3.attn.hook_z</c>).
+/// </summary>
+public static class HookName
+{
+    public const string Embed = "hook_embed";
+    public const string PosEmbed = "hook_pos_embed";
+    public const string FinalScale = "ln_final.hook_scale";
+    public const string FinalNormalized = "ln_final.hook_normalized";
+
+    public static string ResidPre(int layer) => $"blocks.{layer}.hook_resid_pre";
+    public static string ResidMid(int layer) => $"blocks.{layer}.hook_resid_mid";
+    public static string ResidPost(int layer) => $"blocks.{layer}.hook_resid_post";
+    public static string AttnOut(int layer) => $"blocks.{layer}.hook_attn_out";
+    public static string MlpOut(int layer) => $"blocks.{layer}.hook_mlp_out";
+    public static string Q(int layer) => $"blocks.{layer}.attn.hook_q";
+    public static string K(int layer) => $"blocks.{layer}.attn.hook_k";
+    public static string V(int layer) => $"blocks.{layer}.attn.hook_v";
+    public static string Z(int layer) => $"blocks.{layer}.attn.hook_z";
+    public static string AttnScores(int layer) => $"blocks.{layer}.attn.hook_attn_scores";
+    public static string Pattern(int layer) => $"blocks.{layer}.attn.hook_pattern";
+    public static string MlpPre(int layer) => $"blocks.{layer}.mlp.hook_pre";
+    public static string MlpPost(int layer) => $"blocks.{layer}.mlp.hook_post";
+    public static string Ln1Scale(int layer) => $"blocks.{layer}.ln1.hook_scale";
+    public static string Ln1Normalized(int layer) => $"blocks.{layer}.ln1.hook_normalized";
+    public static string Ln2Scale(int layer) => $"blocks.{layer}.ln2.hook_scale";
+    public static string Ln2Normalized(int layer) => $"blocks.{layer}.ln2.hook_normalized";
+}

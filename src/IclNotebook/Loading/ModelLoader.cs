@@ -1,0 +1,59 @@
+using System.Runtime.InteropServices;
+using IclNotebook.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Loading;
+
+/// <summary>
+/// Builds a <see cref="HookedTransformer"/> from a folder holding a Hugging Face GPT-2
+/// checkpoint (<c>config.json</c> + <c>model.safetensors</c>): read, convert to TL layout,
+/// process (TL defaults unless <see cref="WeightProcessing.Raw"/>), load.
+/// </summary>
+public static class ModelLoader
+{
+    public const string ConfigFile = "config.json";
+    public const string WeightsFile = "model.safetensors";
+
+    /// <param name="folder">Folder with config.json and model.safetensors.</param>
+    /// <param name="processing">TL's default processing (default) or raw weights.</param>
+    /// <param name="device">Device for the weights; CPU by default.</param>
+    /// <param name="name">Name recorded in the config; the folder name by default.</param>
+    public static HookedTransformer LoadFolder(string folder, WeightProcessing processing = WeightProcessing.Default, Device? device = null, string? name = null)
+    {
+        Runtime.TorchRuntime.EnsureLoaded();
+        if (!Directory.Exists(folder)) throw new IclException($"Model folder '{folder}' does not exist.");
+        string configPath = Path.Combine(folder, ConfigFile), weightsPath = Path.Combine(folder, WeightsFile);
+        if (!File.Exists(configPath))
+            throw new IclException($"Model folder '{folder}' has no {ConfigFile}; a model folder needs {ConfigFile} and {WeightsFile} (the Hugging Face layout).");
+        if (!File.Exists(weightsPath))
+            throw new IclException($"Model folder '{folder}' has no {WeightsFile}; only safetensors checkpoints are supported (pytorch_model.bin is not), convert it or download the safetensors file.");
+
+        var cfg = ModelConfig.FromHuggingFaceJson(configPath, name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
+        using var scope = NewDisposeScope();
+        var hf = ReadCheckpoint(weightsPath);
+        var tl = Gpt2WeightConverter.ToTransformerLens(hf, cfg, weightsPath);
+        var processed = WeightProcessor.Apply(tl, cfg, processing);
+        var model = new HookedTransformer(cfg, processing, device);
+        model.LoadStateDict(processed, weightsPath);
+        return model;
+    }
+
+    /// <summary>Every tensor of the checkpoint as float32 on the CPU, by normalised key (buffers skipped).</summary>
+    private static Dictionary<string, Tensor> ReadCheckpoint(string path)
+    {
+        using var file = SafetensorsFile.Open(path);
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var entry in file.Tensors.Values)
+        {
+            if (Gpt2WeightConverter.IsIgnoredBuffer(entry.Name)) continue;
+            string key = Gpt2WeightConverter.NormalizeKey(entry.Name);
+            if (result.ContainsKey(key))
+                throw new IclException($"{path}: tensor '{key}' is stored twice (with and without the 'transformer.' prefix).");
+            var t = empty(entry.Shape.ToArray(), dtype: float32);
+            file.ReadFloat32(entry.Name, MemoryMarshal.Cast<byte, float>(t.bytes)); // straight into the tensor's memory
+            result[key] = t;
+        }
+        return result;
+    }
+}

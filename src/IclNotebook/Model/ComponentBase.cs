@@ -1,0 +1,41 @@
+using IclNotebook.Hooks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Model;
+
+/// <summary>
+/// A model component whose weights are TransformerLens state-dict entries (<c>W_Q</c>, <c>b_O</c>),
+/// created directly on the model's device (the model is never moved afterwards, so the fields
+/// stay the registered parameters). Weights never require grad: gradients (attribution patching)
+/// are taken with respect to activations. Components register their weights, hooks and children
+/// explicitly (no reflection), so state-dict keys are exactly TL's names.
+/// </summary>
+public abstract class ComponentBase : nn.Module<Tensor, Tensor>
+{
+    protected ComponentBase(string name, Device device) : base(name) { Device = device; }
+
+    protected Device Device { get; }
+
+    protected Tensor Weight(string name, params long[] shape)
+    {
+        var p = new TorchSharp.Modules.Parameter(zeros(shape, device: Device), requires_grad: false);
+        register_parameter(name, p);
+        return p;
+    }
+
+    /// <summary>A hook point registered under <paramref name="name"/> (its path becomes its TL name).</summary>
+    protected HookPoint Hook(string name)
+    {
+        var h = new HookPoint();
+        register_module(name, h);
+        return h;
+    }
+
+    /// <summary>A child component registered under <paramref name="name"/>.</summary>
+    protected T Child<T>(string name, T module) where T : nn.Module
+    {
+        register_module(name, module);
+        return module;
+    }
+}

@@ -1,0 +1,156 @@
+using IclNotebook.Hooks;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Model;
+
+/// <summary>
+/// GPT-2 with every TransformerLens hook point under TL's name. Weights are in TL's layout and
+/// created on <see cref="Device"/>; load them with <c>ModelLoader</c> or
+/// <see cref="LoadStateDict"/>. Public run methods work without grad in their own dispose scope.
+/// </summary>
+public sealed partial class HookedTransformer : ComponentBase
+{
+    private readonly Embed _embed;
+    private readonly PosEmbed _posEmbed;
+    private readonly nn.Module<Tensor, Tensor>[] _blocks;
+    private readonly LayerNorm _lnFinal;
+    private readonly Unembed _unembed;
+    private readonly HookPoint _hookEmbed, _hookPosEmbed;
+    private readonly Dictionary<string, HookPoint> _hookPoints;
+
+    public HookedTransformer(ModelConfig config, WeightProcessing processing, Device? device = null)
+        : base(nameof(HookedTransformer), device ?? CPU)
+    {
+        Runtime.TorchRuntime.EnsureLoaded();
+        Config = config;
+        Processing = processing;
+        bool folded = processing == WeightProcessing.Default;
+        _embed = Child("embed", new Embed(config, Device));
+        _hookEmbed = Hook("hook_embed");
+        _posEmbed = Child("pos_embed", new PosEmbed(config, Device));
+        _hookPosEmbed = Hook("hook_pos_embed");
+        var blocks = Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, folded, Device)).ToArray();
+        _blocks = blocks;
+        Child("blocks", nn.ModuleList(blocks));
+        _lnFinal = Child("ln_final", new LayerNorm(config, folded, Device));
+        _unembed = Child("unembed", new Unembed(config, Device));
+
+        _hookPoints = new Dictionary<string, HookPoint>(StringComparer.Ordinal);
+        foreach (var (name, module) in named_modules())
+            if (module is HookPoint hp) { hp.Name = name; _hookPoints[name] = hp; }
+        eval();
+    }
+
+    public ModelConfig Config { get; }
+
+    public WeightProcessing Processing { get; }
+
+    public Device ModelDevice => Device;
+
+    /// <summary>Every hook point by TL name.</summary>
+    public IReadOnlyDictionary<string, HookPoint> HookPoints => _hookPoints;
+
+    /// <summary>
+    /// The raw forward pass (grad mode is the caller's). Tokens: int64 [batch, pos]. Returns
+    /// logits [batch, pos, d_vocab], or what <paramref name="options"/> asks for.
+    /// </summary>
+    public Tensor Forward(Tensor tokens, ForwardOptions? options = null)
+    {
+        options ??= ForwardOptions.Full;
+        using var scope = NewDisposeScope();
+        Tensor resid;
+        if (options.StartLayer == 0 && options.StartResidual is null)
+        {
+            tokens = CheckTokens(tokens);
+            resid = _hookEmbed.call(_embed.call(tokens)) + _hookPosEmbed.call(_posEmbed.call(tokens)); // [batch, pos, d_model]
+        }
+        else
+        {
+            if (options.StartResidual is null || options.StartLayer < 0 || options.StartLayer > Config.NLayers)
+                throw new IclException($"ForwardOptions: StartLayer {options.StartLayer} needs a StartResidual and must be in 0..{Config.NLayers}.");
+            resid = options.StartResidual.to(Device);
+        }
+        int stop = options.StopLayer ?? Config.NLayers;
+        for (int l = options.StartLayer; l < stop; l++) resid = _blocks[l].call(resid);
+        if (options.StopLayer is not null) return resid.MoveToOuterDisposeScope();
+
+        if (options.UnembedPositions is { } positions)
+        {
+            var index = positions.to(Device).to(int64).view(-1, 1, 1).expand(-1, 1, resid.shape[2]);
+            resid = resid.gather(1, index);                                 // [batch, 1, d_model]
+            return _unembed.call(_lnFinal.call(resid)).squeeze(1).MoveToOuterDisposeScope(); // [batch, d_vocab]
+        }
+        return _unembed.call(_lnFinal.call(resid)).MoveToOuterDisposeScope(); // [batch, pos, d_vocab]
+    }
+
+    /// <summary>Module entry point: <see cref="Forward"/> with default options.</summary>
+    public override Tensor forward(Tensor input) => Forward(input);
+
+    /// <summary>Logits without grad. Tokens: int64 [batch, pos].</summary>
+    public Tensor Run(Tensor tokens, ForwardOptions? options = null)
+    {
+        using var noGrad = no_grad();
+        return Forward(tokens, options);
+    }
+
+    /// <summary>
+    /// Runs the model and records activations (all hooks, or those whose name passes
+    /// <paramref name="names"/>). The cache owns its tensors; dispose it to free them early.
+    /// </summary>
+    public (Tensor Logits, ActivationCache Cache) RunWithCache(Tensor tokens, Func<string, bool>? names = null, ForwardOptions? options = null)
+    {
+        var cache = new ActivationCache();
+        var hooks = _hookPoints.Keys.Where(n => names?.Invoke(n) ?? true)
+            .Select(n => (n, (HookFunction)((act, hp) => { cache.Store(hp.Name, act); return null; })))
+            .ToArray();
+        try
+        {
+            using var scope = Hooks(hooks);
+            return (Run(tokens, options), cache);
+        }
+        catch
+        {
+            cache.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Runs the model (no grad) with hooks attached only for this call.</summary>
+    public Tensor RunWithHooks(Tensor tokens, params (string Name, HookFunction Hook)[] hooks)
+    {
+        using var scope = Hooks(hooks);
+        return Run(tokens);
+    }
+
+    /// <summary>Attaches hooks until the returned scope is disposed.</summary>
+    public HookScope Hooks(params (string Name, HookFunction Hook)[] hooks)
+    {
+        var removals = new List<IDisposable>(hooks.Length);
+        foreach (var (name, fn) in hooks)
+        {
+            if (!_hookPoints.TryGetValue(name, out var hp))
+            {
+                removals.ForEach(r => r.Dispose());
+                throw new IclException($"Unknown hook '{name}'. Hook names are TransformerLens's, e.g. {HookName.ResidPre(0)}, {HookName.Z(0)}, {HookName.Pattern(0)} (layers 0..{Config.NLayers - 1}).");
+            }
+            removals.Add(hp.Add(fn));
+        }
+        return new HookScope(removals);
+    }
+
+    private Tensor CheckTokens(Tensor tokens)
+    {
+        if (tokens.dim() != 2) throw new IclException($"Tokens must be a [batch, pos] tensor; got {tokens.dim()} dimensions.");
+        if (tokens.shape[1] > Config.NCtx)
+            throw new IclException($"The input is {tokens.shape[1]} tokens long, longer than {Config.Name}'s context of {Config.NCtx} tokens. Shorten the text (fewer demonstrations or shorter reviews).");
+        tokens = tokens.to(int64).to(Device);
+        if (tokens.numel() > 0)
+        {
+            long min = tokens.min().item<long>(), max = tokens.max().item<long>();
+            if (min < 0 || max >= Config.DVocab)
+                throw new IclException($"Token id {(min < 0 ? min : max)} is outside {Config.Name}'s vocabulary 0..{Config.DVocab - 1}.");
+        }
+        return tokens;
+    }
+}

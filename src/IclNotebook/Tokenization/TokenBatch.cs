@@ -1,0 +1,38 @@
+using static TorchSharp.torch;
+
+namespace IclNotebook.Tokenization;
+
+/// <summary>
+/// Prompts tokenized like TransformerLens's <c>to_tokens</c>: BOS prepended, right-padded with
+/// the pad id to the longest prompt. Managed data; <see cref="ToTensor"/> makes the int64 tensor.
+/// </summary>
+/// <param name="Ids">Each prompt's real tokens (BOS included when prepended), unpadded.</param>
+/// <param name="PadId">Id used for right padding (GPT-2: 50256, the same as BOS).</param>
+public sealed record TokenBatch(IReadOnlyList<int[]> Ids, int PadId)
+{
+    /// <summary>Each prompt's real length in tokens.</summary>
+    public IReadOnlyList<int> Lengths => Ids.Select(i => i.Length).ToArray();
+
+    /// <summary>Padded length (the longest prompt).</summary>
+    public int MaxLength => Ids.Count == 0 ? 0 : Ids.Max(i => i.Length);
+
+    public int Count => Ids.Count;
+
+    /// <summary>Position of each prompt's last real token (length - 1).</summary>
+    public IReadOnlyList<int> LastPositions => Ids.Select(i => i.Length - 1).ToArray();
+
+    /// <summary>The padded batch as rows of ids.</summary>
+    public long[][] Padded()
+    {
+        int n = MaxLength;
+        return Ids.Select(ids => Enumerable.Range(0, n).Select(p => (long)(p < ids.Length ? ids[p] : PadId)).ToArray()).ToArray();
+    }
+
+    /// <summary>int64 tensor [batch, pos] on <paramref name="device"/> (CPU by default).</summary>
+    public Tensor ToTensor(Device? device = null)
+    {
+        var rows = Padded();
+        var flat = rows.SelectMany(r => r).ToArray();
+        return tensor(flat, [rows.Length, MaxLength], dtype: ScalarType.Int64, device: device ?? CPU);
+    }
+}
