@@ -1,0 +1,179 @@
+using System.IO.MemoryMappedFiles;
+
+namespace IclNotebook.Loading;
+
+/// <summary>
+/// A safetensors file opened read-only and memory-mapped: the header is validated up front (see
+/// <see cref="SafetensorsHeader"/>), tensor data is copied out of the mapping only when read, and
+/// never held in a managed array of the file's size. Reads may run concurrently; dispose when done.
+/// </summary>
+public sealed class SafetensorsFile : IDisposable
+{
+    // Elements converted per step for F16/BF16; the staging buffer lives on the stack.
+    private const int ConvertChunk = 2048;
+
+    private readonly MemoryMappedFile _map;
+    private readonly MemoryMappedViewAccessor _view;
+    private readonly long _dataStart;
+    private bool _disposed;
+
+    private SafetensorsFile(
+        string path,
+        MemoryMappedFile map,
+        MemoryMappedViewAccessor view,
+        long dataStart,
+        IReadOnlyDictionary<string, SafetensorsEntry> tensors,
+        IReadOnlyDictionary<string, string> metadata)
+    {
+        Path = path;
+        _map = map;
+        _view = view;
+        _dataStart = dataStart;
+        Tensors = tensors;
+        Metadata = metadata;
+    }
+
+    /// <summary>The path the file was opened from.</summary>
+    public string Path { get; }
+
+    /// <summary>Every tensor of the header, keyed and ordered by name (ordinal), like <c>safe_open(...).keys()</c>.</summary>
+    public IReadOnlyDictionary<string, SafetensorsEntry> Tensors { get; }
+
+    /// <summary>The header's <c>__metadata__</c> object (ordered by key); empty when the header has none.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
+
+    /// <summary>Opens and validates <paramref name="path"/>; any problem with the file is an <see cref="IclException"/>.</summary>
+    public static SafetensorsFile Open(string path)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new IclException("safetensors data is little-endian and this machine is big-endian; reading it is not supported");
+        }
+        FileStream stream;
+        try
+        {
+            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new IclException($"{path}: cannot open the safetensors file ({e.Message}); check the path and its permissions", e);
+        }
+
+        try
+        {
+            long fileLength = stream.Length;
+            Span<byte> prefix = stackalloc byte[8];
+            int got = fileLength >= 8 ? stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) : 0;
+            long headerLength = SafetensorsHeader.ReadHeaderLength(prefix[..got], fileLength, path);
+
+            // Bounded by the real file length (checked above), so this is never larger than the file.
+            var json = new byte[headerLength];
+            stream.ReadExactly(json);
+            long dataStart = 8 + headerLength;
+            var (tensors, metadata) = SafetensorsHeader.Parse(json, fileLength - dataStart, path);
+
+            var map = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            try
+            {
+                var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
+                return new SafetensorsFile(path, map, view, dataStart, tensors, metadata);
+            }
+            catch
+            {
+                map.Dispose();
+                throw;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stream.Dispose();
+            throw new IclException($"{path}: reading the safetensors file failed ({e.Message}); the file may have changed while it was read", e);
+        }
+        catch
+        {
+            stream.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads tensor <paramref name="name"/> as float32 into a new array (F16 and BF16 converted exactly).</summary>
+    public float[] ReadFloat32(string name)
+    {
+        var entry = Entry(name);
+        if (entry.ElementCount > Array.MaxLength)
+        {
+            throw new IclException($"{Path}: tensor '{name}' has {entry.ElementCount} elements, more than a float[] can hold; read it in a different way");
+        }
+        var result = new float[entry.ElementCount];
+        Copy(entry, result);
+        return result;
+    }
+
+    /// <summary>
+    /// Reads tensor <paramref name="name"/> as float32 into <paramref name="destination"/>, whose
+    /// length must equal the tensor's element count (F16 and BF16 converted exactly).
+    /// </summary>
+    public void ReadFloat32(string name, Span<float> destination)
+    {
+        var entry = Entry(name);
+        if (destination.Length != entry.ElementCount)
+        {
+            throw new IclException($"{Path}: tensor '{name}' {entry.ShapeText} has {entry.ElementCount} elements but the destination holds {destination.Length}; pass a span of exactly that length");
+        }
+        Copy(entry, destination);
+    }
+
+    /// <summary>The validated entry for <paramref name="name"/>; unknown names list a few known ones.</summary>
+    public SafetensorsEntry Entry(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Tensors.TryGetValue(name, out var entry))
+        {
+            return entry;
+        }
+        var known = Tensors.Keys.Take(5).Select(k => $"'{SafetensorsHeader.Show(k)}'");
+        string list = Tensors.Count == 0 ? "the file has no tensors" : $"known tensors include {string.Join(", ", known)} ({Tensors.Count} in all)";
+        throw new IclException($"{Path}: no tensor named '{SafetensorsHeader.Show(name)}'; {list}. Check the name against Tensors.Keys");
+    }
+
+    private void Copy(SafetensorsEntry entry, Span<float> destination)
+    {
+        var buffer = _view.SafeMemoryMappedViewHandle;
+        ulong offset = (ulong)(_dataStart + entry.Begin);
+        if (entry.DType == SafetensorsDType.F32)
+        {
+            buffer.ReadSpan(offset, destination);
+            return;
+        }
+
+        Span<ushort> halves = stackalloc ushort[ConvertChunk];
+        for (int done = 0; done < destination.Length; done += ConvertChunk)
+        {
+            var chunk = halves[..Math.Min(ConvertChunk, destination.Length - done)];
+            buffer.ReadSpan(offset + (ulong)done * 2, chunk);
+            var target = destination.Slice(done, chunk.Length);
+            if (entry.DType == SafetensorsDType.BF16)
+            {
+                // bfloat16 is the upper half of a float32: widening is exact.
+                for (int i = 0; i < chunk.Length; i++)
+                {
+                    target[i] = BitConverter.Int32BitsToSingle(chunk[i] << 16);
+                }
+            }
+            else
+            {
+                for (int i = 0; i < chunk.Length; i++)
+                {
+                    target[i] = (float)BitConverter.UInt16BitsToHalf(chunk[i]);
+                }
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _view.Dispose();
+        _map.Dispose();
+    }
+}
