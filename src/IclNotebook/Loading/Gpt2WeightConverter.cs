@@ -70,7 +70,7 @@ public static class Gpt2WeightConverter
         if (hf.TryGetValue("lm_head.weight", out var head))
         {
             used.Add("lm_head.weight");
-            if (!head.shape.SequenceEqual(wte.shape) || !head.equal(wte).item<bool>())
+            if (!head.shape.SequenceEqual(wte.shape) || !head.allclose(wte, rtol: 0, atol: 0))
                 throw new IclException($"{source}: lm_head.weight differs from wte.weight; only GPT-2 with tied embeddings is supported.");
         }
         tl["unembed.W_U"] = wte.t().contiguous();                                // [d_model, d_vocab]

@@ -30,13 +30,20 @@ public static class ModelLoader
             throw new IclException($"Model folder '{folder}' has no {WeightsFile}; only safetensors checkpoints are supported (pytorch_model.bin is not), convert it or download the safetensors file.");
 
         var cfg = ModelConfig.FromHuggingFaceJson(configPath, name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
-        using var scope = NewDisposeScope();
-        var hf = ReadCheckpoint(weightsPath);
-        var tl = Gpt2WeightConverter.ToTransformerLens(hf, cfg, weightsPath);
-        var processed = WeightProcessor.Apply(tl, cfg, processing);
         var model = new HookedTransformer(cfg, processing, device);
-        model.LoadStateDict(processed, weightsPath);
-        return model;
+        try
+        {
+            using var scope = NewDisposeScope(); // frees the checkpoint and intermediate tensors
+            var hf = ReadCheckpoint(weightsPath);
+            var tl = Gpt2WeightConverter.ToTransformerLens(hf, cfg, weightsPath);
+            model.LoadStateDict(WeightProcessor.Apply(tl, cfg, processing), weightsPath);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Every tensor of the checkpoint as float32 on the CPU, by normalised key (buffers skipped).</summary>

@@ -11,27 +11,27 @@ namespace IclNotebook.Model;
 /// </summary>
 public sealed class Attention : ComponentBase
 {
-    private readonly Tensor _wQ, _wK, _wV, _wO, _bQ, _bK, _bV, _bO;
-    private readonly HookPoint _hookQ, _hookK, _hookV, _hookScores, _hookPattern, _hookZ;
+    private readonly Tensor W_Q, W_K, W_V, W_O, b_Q, b_K, b_V, b_O;
+    private readonly HookPoint hook_q, hook_k, hook_v, hook_attn_scores, hook_pattern, hook_z;
     private readonly double _attnScale;
 
     public Attention(ModelConfig cfg, Device device) : base(nameof(Attention), device)
     {
         int h = cfg.NHeads, d = cfg.DModel, dh = cfg.DHead;
-        _wQ = Weight("W_Q", h, d, dh);
-        _wK = Weight("W_K", h, d, dh);
-        _wV = Weight("W_V", h, d, dh);
-        _wO = Weight("W_O", h, dh, d);
-        _bQ = Weight("b_Q", h, dh);
-        _bK = Weight("b_K", h, dh);
-        _bV = Weight("b_V", h, dh);
-        _bO = Weight("b_O", d);
-        _hookK = Hook("hook_k");
-        _hookQ = Hook("hook_q");
-        _hookV = Hook("hook_v");
-        _hookZ = Hook("hook_z");
-        _hookScores = Hook("hook_attn_scores");
-        _hookPattern = Hook("hook_pattern");
+        W_Q = Weight("W_Q", h, d, dh);
+        W_K = Weight("W_K", h, d, dh);
+        W_V = Weight("W_V", h, d, dh);
+        W_O = Weight("W_O", h, dh, d);
+        b_Q = Weight("b_Q", h, dh);
+        b_K = Weight("b_K", h, dh);
+        b_V = Weight("b_V", h, dh);
+        b_O = Weight("b_O", d);
+        hook_k = Hook("hook_k");
+        hook_q = Hook("hook_q");
+        hook_v = Hook("hook_v");
+        hook_z = Hook("hook_z");
+        hook_attn_scores = Hook("hook_attn_scores");
+        hook_pattern = Hook("hook_pattern");
         _attnScale = cfg.AttnScale;
     }
 
@@ -39,20 +39,20 @@ public sealed class Attention : ComponentBase
     /// <returns>attention output [batch, pos, d_model]</returns>
     public override Tensor forward(Tensor x)
     {
-        var q = _hookQ.call(einsum("bpd,hde->bphe", x, _wQ) + _bQ);   // [batch, pos, head, d_head]
-        var k = _hookK.call(einsum("bpd,hde->bphe", x, _wK) + _bK);   // [batch, pos, head, d_head]
-        var v = _hookV.call(einsum("bpd,hde->bphe", x, _wV) + _bV);   // [batch, pos, head, d_head]
+        var q = hook_q.call(einsum("bpd,hde->bphe", x, W_Q) + b_Q);   // [batch, pos, head, d_head]
+        var k = hook_k.call(einsum("bpd,hde->bphe", x, W_K) + b_K);   // [batch, pos, head, d_head]
+        var v = hook_v.call(einsum("bpd,hde->bphe", x, W_V) + b_V);   // [batch, pos, head, d_head]
 
         long pos = x.shape[1];
         var scores = q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)) / _attnScale; // [batch, head, q, k]
         using var future = ones(pos, pos, dtype: ScalarType.Bool, device: x.device).triu(1); // key after query
-        scores = _hookScores.call(scores.masked_fill(future, double.NegativeInfinity));
+        scores = hook_attn_scores.call(scores.masked_fill(future, double.NegativeInfinity));
         var pattern = scores.softmax(-1);
-        pattern = _hookPattern.call(where(pattern.isnan(), zeros_like(pattern), pattern)); // [batch, head, q, k]
+        pattern = hook_pattern.call(where(pattern.isnan(), zeros_like(pattern), pattern)); // [batch, head, q, k]
 
-        var z = _hookZ.call(pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3)); // [batch, pos, head, d_head]
+        var z = hook_z.call(pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3)); // [batch, pos, head, d_head]
         long batch = z.shape[0], heads = z.shape[2], dHead = z.shape[3];
-        var wO = _wO.reshape(heads * dHead, -1);                      // [head*d_head, d_model]
-        return z.reshape(batch, pos, heads * dHead).matmul(wO) + _bO; // [batch, pos, d_model]
+        var wO = W_O.reshape(heads * dHead, -1);                      // [head*d_head, d_model]
+        return z.reshape(batch, pos, heads * dHead).matmul(wO) + b_O; // [batch, pos, d_model]
     }
 }

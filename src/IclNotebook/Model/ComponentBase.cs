@@ -19,7 +19,9 @@ public abstract class ComponentBase : nn.Module<Tensor, Tensor>
 
     protected Tensor Weight(string name, params long[] shape)
     {
+        // Weights belong to the model, never to a caller's dispose scope.
         var p = new TorchSharp.Modules.Parameter(zeros(shape, device: Device), requires_grad: false);
+        p.DetachFromDisposeScope();
         register_parameter(name, p);
         return p;
     }

@@ -7,26 +7,26 @@ namespace IclNotebook.Model;
 /// <summary>Token embedding <c>W_E [d_vocab, d_model]</c>.</summary>
 public sealed class Embed : ComponentBase
 {
-    private readonly Tensor _wE;
+    private readonly Tensor W_E;
 
     public Embed(ModelConfig cfg, Device device) : base(nameof(Embed), device)
     {
-        _wE = Weight("W_E", cfg.DVocab, cfg.DModel);
+        W_E = Weight("W_E", cfg.DVocab, cfg.DModel);
     }
 
     /// <param name="tokens">[batch, pos] int64</param>
     /// <returns>[batch, pos, d_model]</returns>
-    public override Tensor forward(Tensor tokens) => _wE[tokens];
+    public override Tensor forward(Tensor tokens) => W_E[tokens];
 }
 
 /// <summary>Learned positional embedding <c>W_pos [n_ctx, d_model]</c>.</summary>
 public sealed class PosEmbed : ComponentBase
 {
-    private readonly Tensor _wPos;
+    private readonly Tensor W_pos;
 
     public PosEmbed(ModelConfig cfg, Device device) : base(nameof(PosEmbed), device)
     {
-        _wPos = Weight("W_pos", cfg.NCtx, cfg.DModel);
+        W_pos = Weight("W_pos", cfg.NCtx, cfg.DModel);
     }
 
     /// <param name="tokens">[batch, pos]; only its shape is used</param>
@@ -34,22 +34,22 @@ public sealed class PosEmbed : ComponentBase
     public override Tensor forward(Tensor tokens)
     {
         long batch = tokens.shape[0], pos = tokens.shape[1];
-        return _wPos[..(int)pos].unsqueeze(0).expand(batch, pos, -1);
+        return W_pos[..(int)pos].unsqueeze(0).expand(batch, pos, -1);
     }
 }
 
 /// <summary>Unembedding <c>W_U [d_model, d_vocab]</c>, <c>b_U [d_vocab]</c>.</summary>
 public sealed class Unembed : ComponentBase
 {
-    private readonly Tensor _wU, _bU;
+    private readonly Tensor W_U, b_U;
 
     public Unembed(ModelConfig cfg, Device device) : base(nameof(Unembed), device)
     {
-        _wU = Weight("W_U", cfg.DModel, cfg.DVocab);
-        _bU = Weight("b_U", cfg.DVocab);
+        W_U = Weight("W_U", cfg.DModel, cfg.DVocab);
+        b_U = Weight("b_U", cfg.DVocab);
     }
 
     /// <param name="x">[..., d_model]</param>
     /// <returns>[..., d_vocab]</returns>
-    public override Tensor forward(Tensor x) => x.matmul(_wU) + _bU;
+    public override Tensor forward(Tensor x) => x.matmul(W_U) + b_U;
 }

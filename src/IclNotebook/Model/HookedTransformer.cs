@@ -11,12 +11,12 @@ namespace IclNotebook.Model;
 /// </summary>
 public sealed partial class HookedTransformer : ComponentBase
 {
-    private readonly Embed _embed;
-    private readonly PosEmbed _posEmbed;
-    private readonly nn.Module<Tensor, Tensor>[] _blocks;
-    private readonly LayerNorm _lnFinal;
-    private readonly Unembed _unembed;
-    private readonly HookPoint _hookEmbed, _hookPosEmbed;
+    private readonly Embed embed;
+    private readonly PosEmbed pos_embed;
+    private readonly TorchSharp.Modules.ModuleList<TransformerBlock> blocks;
+    private readonly LayerNorm ln_final;
+    private readonly Unembed unembed;
+    private readonly HookPoint hook_embed, hook_pos_embed;
     private readonly Dictionary<string, HookPoint> _hookPoints;
 
     public HookedTransformer(ModelConfig config, WeightProcessing processing, Device? device = null)
@@ -26,15 +26,13 @@ public sealed partial class HookedTransformer : ComponentBase
         Config = config;
         Processing = processing;
         bool folded = processing == WeightProcessing.Default;
-        _embed = Child("embed", new Embed(config, Device));
-        _hookEmbed = Hook("hook_embed");
-        _posEmbed = Child("pos_embed", new PosEmbed(config, Device));
-        _hookPosEmbed = Hook("hook_pos_embed");
-        var blocks = Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, folded, Device)).ToArray();
-        _blocks = blocks;
-        Child("blocks", nn.ModuleList(blocks));
-        _lnFinal = Child("ln_final", new LayerNorm(config, folded, Device));
-        _unembed = Child("unembed", new Unembed(config, Device));
+        embed = Child("embed", new Embed(config, Device));
+        hook_embed = Hook("hook_embed");
+        pos_embed = Child("pos_embed", new PosEmbed(config, Device));
+        hook_pos_embed = Hook("hook_pos_embed");
+        blocks = Child("blocks", nn.ModuleList(Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, folded, Device)).ToArray()));
+        ln_final = Child("ln_final", new LayerNorm(config, folded, Device));
+        unembed = Child("unembed", new Unembed(config, Device));
 
         _hookPoints = new Dictionary<string, HookPoint>(StringComparer.Ordinal);
         foreach (var (name, module) in named_modules())
@@ -63,7 +61,7 @@ public sealed partial class HookedTransformer : ComponentBase
         if (options.StartLayer == 0 && options.StartResidual is null)
         {
             tokens = CheckTokens(tokens);
-            resid = _hookEmbed.call(_embed.call(tokens)) + _hookPosEmbed.call(_posEmbed.call(tokens)); // [batch, pos, d_model]
+            resid = hook_embed.call(embed.call(tokens)) + hook_pos_embed.call(pos_embed.call(tokens)); // [batch, pos, d_model]
         }
         else
         {
@@ -72,16 +70,16 @@ public sealed partial class HookedTransformer : ComponentBase
             resid = options.StartResidual.to(Device);
         }
         int stop = options.StopLayer ?? Config.NLayers;
-        for (int l = options.StartLayer; l < stop; l++) resid = _blocks[l].call(resid);
+        for (int l = options.StartLayer; l < stop; l++) resid = blocks[l].call(resid);
         if (options.StopLayer is not null) return resid.MoveToOuterDisposeScope();
 
         if (options.UnembedPositions is { } positions)
         {
             var index = positions.to(Device).to(int64).view(-1, 1, 1).expand(-1, 1, resid.shape[2]);
             resid = resid.gather(1, index);                                 // [batch, 1, d_model]
-            return _unembed.call(_lnFinal.call(resid)).squeeze(1).MoveToOuterDisposeScope(); // [batch, d_vocab]
+            return unembed.call(ln_final.call(resid)).squeeze(1).MoveToOuterDisposeScope(); // [batch, d_vocab]
         }
-        return _unembed.call(_lnFinal.call(resid)).MoveToOuterDisposeScope(); // [batch, pos, d_vocab]
+        return unembed.call(ln_final.call(resid)).MoveToOuterDisposeScope(); // [batch, pos, d_vocab]
     }
 
     /// <summary>Module entry point: <see cref="Forward"/> with default options.</summary>

@@ -8,26 +8,26 @@ namespace IclNotebook.Model;
 public sealed class Mlp : ComponentBase
 {
     private static readonly double GeluC = Math.Sqrt(2.0 / Math.PI);
-    private readonly Tensor _wIn, _bIn, _wOut, _bOut;
-    private readonly HookPoint _hookPre, _hookPost;
+    private readonly Tensor W_in, b_in, W_out, b_out;
+    private readonly HookPoint hook_pre, hook_post;
 
     public Mlp(ModelConfig cfg, Device device) : base(nameof(Mlp), device)
     {
-        _wIn = Weight("W_in", cfg.DModel, cfg.DMlp);
-        _bIn = Weight("b_in", cfg.DMlp);
-        _wOut = Weight("W_out", cfg.DMlp, cfg.DModel);
-        _bOut = Weight("b_out", cfg.DModel);
-        _hookPre = Hook("hook_pre");
-        _hookPost = Hook("hook_post");
+        W_in = Weight("W_in", cfg.DModel, cfg.DMlp);
+        b_in = Weight("b_in", cfg.DMlp);
+        W_out = Weight("W_out", cfg.DMlp, cfg.DModel);
+        b_out = Weight("b_out", cfg.DModel);
+        hook_pre = Hook("hook_pre");
+        hook_post = Hook("hook_post");
     }
 
     /// <param name="x">normalised residual stream [batch, pos, d_model]</param>
     /// <returns>[batch, pos, d_model]</returns>
     public override Tensor forward(Tensor x)
     {
-        var pre = _hookPre.call(x.matmul(_wIn) + _bIn);  // [batch, pos, d_mlp]
-        var post = _hookPost.call(GeluNew(pre));         // [batch, pos, d_mlp]
-        return post.matmul(_wOut) + _bOut;               // [batch, pos, d_model]
+        var pre = hook_pre.call(x.matmul(W_in) + b_in);  // [batch, pos, d_mlp]
+        var post = hook_post.call(GeluNew(pre));         // [batch, pos, d_mlp]
+        return post.matmul(W_out) + b_out;               // [batch, pos, d_model]
     }
 
     /// <summary>GPT-2's tanh approximation of GELU, written as TL and HF write it.</summary>

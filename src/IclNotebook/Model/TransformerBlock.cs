@@ -7,32 +7,32 @@ namespace IclNotebook.Model;
 /// <summary>A pre-LayerNorm GPT-2 block with TL's residual-stream hook points.</summary>
 public sealed class TransformerBlock : ComponentBase
 {
-    private readonly LayerNorm _ln1, _ln2;
-    private readonly Attention _attn;
-    private readonly Mlp _mlp;
-    private readonly HookPoint _hookResidPre, _hookAttnOut, _hookResidMid, _hookMlpOut, _hookResidPost;
+    private readonly LayerNorm ln1, ln2;
+    private readonly Attention attn;
+    private readonly Mlp mlp;
+    private readonly HookPoint hook_resid_pre, hook_attn_out, hook_resid_mid, hook_mlp_out, hook_resid_post;
 
     public TransformerBlock(ModelConfig cfg, bool foldedLayerNorm, Device device) : base(nameof(TransformerBlock), device)
     {
-        _ln1 = Child("ln1", new LayerNorm(cfg, foldedLayerNorm, device));
-        _ln2 = Child("ln2", new LayerNorm(cfg, foldedLayerNorm, device));
-        _attn = Child("attn", new Attention(cfg, device));
-        _mlp = Child("mlp", new Mlp(cfg, device));
-        _hookAttnOut = Hook("hook_attn_out");
-        _hookMlpOut = Hook("hook_mlp_out");
-        _hookResidPre = Hook("hook_resid_pre");
-        _hookResidMid = Hook("hook_resid_mid");
-        _hookResidPost = Hook("hook_resid_post");
+        ln1 = Child("ln1", new LayerNorm(cfg, foldedLayerNorm, device));
+        ln2 = Child("ln2", new LayerNorm(cfg, foldedLayerNorm, device));
+        attn = Child("attn", new Attention(cfg, device));
+        mlp = Child("mlp", new Mlp(cfg, device));
+        hook_attn_out = Hook("hook_attn_out");
+        hook_mlp_out = Hook("hook_mlp_out");
+        hook_resid_pre = Hook("hook_resid_pre");
+        hook_resid_mid = Hook("hook_resid_mid");
+        hook_resid_post = Hook("hook_resid_post");
     }
 
     /// <param name="x">residual stream [batch, pos, d_model]</param>
     /// <returns>residual stream after the block [batch, pos, d_model]</returns>
     public override Tensor forward(Tensor x)
     {
-        var residPre = _hookResidPre.call(x);
-        var attnOut = _hookAttnOut.call(_attn.call(_ln1.call(residPre)));   // [batch, pos, d_model]
-        var residMid = _hookResidMid.call(residPre + attnOut);
-        var mlpOut = _hookMlpOut.call(_mlp.call(_ln2.call(residMid)));      // [batch, pos, d_model]
-        return _hookResidPost.call(residMid + mlpOut);
+        var residPre = hook_resid_pre.call(x);
+        var attnOut = hook_attn_out.call(attn.call(ln1.call(residPre)));   // [batch, pos, d_model]
+        var residMid = hook_resid_mid.call(residPre + attnOut);
+        var mlpOut = hook_mlp_out.call(mlp.call(ln2.call(residMid)));      // [batch, pos, d_model]
+        return hook_resid_post.call(residMid + mlpOut);
     }
 }
