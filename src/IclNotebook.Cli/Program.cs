@@ -1,2 +1,28 @@
-using IclNotebook.Runtime;
-Console.WriteLine(TorchRuntime.Status);
+using IclNotebook;
+using IclNotebook.Cli;
+using IclNotebook.Cli.Commands;
+
+// `icl`: every failure is one line on stderr and a non-zero exit code, never a stack trace
+// (set ICL_DEBUG=1 to see one).
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+try
+{
+    return await Dispatcher.RunAsync(args, cancel.Token);
+}
+catch (IclException e)
+{
+    Console.Error.WriteLine($"icl: {e.Message}");
+    if (Environment.GetEnvironmentVariable("ICL_DEBUG") == "1") Console.Error.WriteLine(e);
+    return 1;
+}
+catch (OperationCanceledException)
+{
+    Console.Error.WriteLine("icl: cancelled.");
+    return 130;
+}
+catch (Exception e) when (Environment.GetEnvironmentVariable("ICL_DEBUG") != "1")
+{
+    Console.Error.WriteLine($"icl: unexpected {e.GetType().Name}: {e.Message.Split('\n')[0]} (set ICL_DEBUG=1 for details, and please report it).");
+    return 2;
+}

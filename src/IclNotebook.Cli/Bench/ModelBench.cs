@@ -1,0 +1,52 @@
+using IclNotebook.Loading;
+using IclNotebook.Model;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Cli.Bench;
+
+/// <summary>
+/// <c>icl bench model</c>: checkpoint load time, one forward of the seed batch (4 x 139 tokens) on
+/// a GPT-2-small-shaped model, a plain matmul's GFLOP/s in the same run, and peak RSS.
+/// </summary>
+public static class ModelBench
+{
+    public static void Run(int runs)
+    {
+        var cfg = RandomGpt2.SmallConfig;
+        Console.WriteLine($"icl bench model: {cfg.Name} (seeded random weights), torch threads {get_num_threads()}, {runs} timed runs each, medians");
+        var folder = Path.Combine(Path.GetTempPath(), $"icl-bench-{Environment.ProcessId}");
+        try
+        {
+            long bytes = RandomGpt2.WriteCheckpoint(folder, cfg, seed: 0);
+            HookedTransformer? model = null;
+            double loadMs = BenchReport.MedianMs(Math.Min(runs, 3), () => { model?.Dispose(); model = ModelLoader.LoadFolder(folder); });
+            BenchReport.Line($"load {bytes / 1e6:F0} MB safetensors (TL processing)", $"{BenchReport.F(loadMs, "F0")} ms ({BenchReport.F(bytes / 1e6 / (loadMs / 1000), "F0")} MB/s)");
+            using var m = model!;
+
+            manual_seed(1);
+            const int batch = 4, pos = 139;
+            using var tokens = randint(0, cfg.DVocab, [batch, pos], dtype: ScalarType.Int64);
+            using var last = full([batch], pos - 1, dtype: ScalarType.Int64);
+            double tokensN = batch * pos;
+            double blockFlop = tokensN * cfg.NLayers * (24.0 * cfg.DModel * cfg.DModel + 4.0 * pos * cfg.DModel);
+            double unembedAll = tokensN * 2.0 * cfg.DModel * cfg.DVocab, unembedLast = batch * 2.0 * cfg.DModel * cfg.DVocab;
+
+            double fullMs = BenchReport.MedianMs(runs, () => { using var s = NewDisposeScope(); m.Run(tokens); });
+            double lastMs = BenchReport.MedianMs(runs, () => { using var s = NewDisposeScope(); m.Run(tokens, new ForwardOptions { UnembedPositions = last }); });
+            BenchReport.Line("forward 4x139, logits at every position", $"{BenchReport.F(fullMs, "F0")} ms, {BenchReport.F((blockFlop + unembedAll) / 1e9)} GFLOP, {BenchReport.F(BenchReport.GflopPerSecond(blockFlop + unembedAll, fullMs))} GFLOP/s");
+            BenchReport.Line("forward 4x139, logits at the last position", $"{BenchReport.F(lastMs, "F0")} ms, {BenchReport.F((blockFlop + unembedLast) / 1e9)} GFLOP, {BenchReport.F(BenchReport.GflopPerSecond(blockFlop + unembedLast, lastMs))} GFLOP/s");
+
+            const int n = 2048;
+            using var a = randn(n, n);
+            using var b = randn(n, n);
+            double mmMs = BenchReport.MedianMs(runs, () => { using var c = a.matmul(b); });
+            BenchReport.Line($"plain matmul {n}x{n}x{n} (same run)", $"{BenchReport.F(mmMs, "F0")} ms, {BenchReport.F(BenchReport.GflopPerSecond(2.0 * n * n * n, mmMs))} GFLOP/s");
+            BenchReport.Line("forward efficiency vs plain matmul", $"{BenchReport.F(BenchReport.GflopPerSecond(blockFlop + unembedAll, fullMs) / BenchReport.GflopPerSecond(2.0 * n * n * n, mmMs) * 100, "F0")} %");
+            BenchReport.Line("peak RSS", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+}
