@@ -1,0 +1,70 @@
+using IclNotebook.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Patching;
+
+/// <summary>
+/// One kind of activation patch, as data: which hook (TL activation name, e.g. <c>resid_pre</c>,
+/// <c>z</c>, <c>pattern</c>), its layout, and the axes iterated over, in result order. Each index
+/// replaces the corrupted activation's slice at that index with the clean run's, exactly as TL's
+/// patch setters do. See <see cref="PatchTargets"/> for the table.
+/// </summary>
+/// <param name="Name">Target name, TL's function suffix (<c>resid_pre</c>, <c>attn_head_out_all_pos</c>).</param>
+/// <param name="Activation">TL activation name (<c>resid_pre</c>, <c>attn_out</c>, <c>z</c>, <c>q</c>, <c>pattern</c>...).</param>
+/// <param name="Layout">Dimension layout of the hooked activation.</param>
+/// <param name="Axes">Iterated axes in result order; the first is always <see cref="PatchAxis.Layer"/>.</param>
+/// <param name="Title">Human title (e.g. "Output", "Residual stream (pre)").</param>
+public sealed record PatchTarget(string Name, string Activation, ActivationLayout Layout, IReadOnlyList<PatchAxis> Axes, string Title)
+{
+    /// <summary>The hook this target patches in <paramref name="layer"/> (TL's <c>get_act_name</c>).</summary>
+    public string HookName(int layer) => Activation switch
+    {
+        "resid_pre" or "resid_mid" or "resid_post" or "attn_out" or "mlp_out" => $"blocks.{layer}.hook_{Activation}",
+        "q" or "k" or "v" or "z" or "pattern" or "attn_scores" => $"blocks.{layer}.attn.hook_{Activation}",
+        _ => throw new IclException($"Patch target '{Name}': unknown activation '{Activation}'."),
+    };
+
+    /// <summary>Result shape for a model and a padded prompt length.</summary>
+    public long[] Shape(ModelConfig cfg, int nPos) => Axes.Select(a => (long)(a switch
+    {
+        PatchAxis.Layer => cfg.NLayers,
+        PatchAxis.Head => cfg.NHeads,
+        _ => nPos,
+    })).ToArray();
+
+    /// <summary>The activation dimension (after batch) each axis indexes, for this layout.</summary>
+    private int Dim(PatchAxis axis) => (Layout, axis) switch
+    {
+        (ActivationLayout.PosVector, PatchAxis.Pos) => 1,
+        (ActivationLayout.HeadVector, PatchAxis.Pos) => 1,
+        (ActivationLayout.HeadVector, PatchAxis.Head) => 2,
+        (ActivationLayout.Pattern, PatchAxis.Head) => 1,
+        (ActivationLayout.Pattern, PatchAxis.DestPos) => 2,
+        (ActivationLayout.Pattern, PatchAxis.SrcPos) => 3,
+        _ => throw new IclException($"Patch target '{Name}': axis {axis} does not apply to a {Layout} activation."),
+    };
+
+    /// <summary>
+    /// The index into the activation for one result index (<paramref name="index"/> in
+    /// <see cref="Axes"/> order): a single element on each indexed dimension, everything else whole.
+    /// </summary>
+    public TensorIndex[] ActivationIndex(IReadOnlyList<int> index, int rank)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        var result = Enumerable.Repeat(TensorIndex.Colon, rank).ToArray();
+        for (int i = 1; i < Axes.Count; i++) result[Dim(Axes[i])] = TensorIndex.Single(index[i]);
+        return result;
+    }
+
+    /// <summary>TL's patch setter: a copy of <paramref name="corrupted"/> with the indexed slice taken from <paramref name="clean"/>.</summary>
+    public Tensor Patch(Tensor corrupted, Tensor clean, IReadOnlyList<int> index)
+    {
+        ArgumentNullException.ThrowIfNull(corrupted);
+        ArgumentNullException.ThrowIfNull(clean);
+        var at = ActivationIndex(index, (int)corrupted.dim());
+        var patched = corrupted.clone();
+        patched[at] = clean[at];
+        return patched;
+    }
+}
