@@ -53,6 +53,8 @@ public class SafetensorsFixtureTests
             Assert.True(values.AsSpan().SequenceEqual(back), $"tensor {name} changed in the round trip");
         }
         Assert.Equal([50257L, 64], reopened.Tensors["wte.weight"].Shape);
+        // Name order, F32 and the same metadata reproduce the reference writer's bytes exactly.
+        Assert.True(File.ReadAllBytes(copy).AsSpan().SequenceEqual(File.ReadAllBytes(FixturePath())), "writer output differs from the reference file");
     }
 
     [Fact]
