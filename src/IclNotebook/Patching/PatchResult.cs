@@ -1,0 +1,89 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace IclNotebook.Patching;
+
+/// <summary>Run settings recorded with every result.</summary>
+public sealed record PatchSettings(string Model, string Processing, string Engine, bool ColabExact, string Metric);
+
+/// <summary>
+/// The outcome of patching one target (or a stacked set): the metric in nats for every index,
+/// with its axes, labels, baselines, settings and timings. <see cref="Normalised"/> gives TL's
+/// normalised metric (0 = corrupted, 1 = clean). Saves to and loads from JSON.
+/// </summary>
+public sealed record PatchResult
+{
+    public required string Target { get; init; }
+
+    /// <summary>Axis names in value order, e.g. ["Layer", "Pos"] or ["PatchType", "Layer", "Head"].</summary>
+    public required IReadOnlyList<string> Axes { get; init; }
+
+    public required IReadOnlyList<long> Shape { get; init; }
+
+    /// <summary>Labels per axis (positions as "45: positive", patch types as "Output", ...).</summary>
+    public required IReadOnlyList<IReadOnlyList<string>> Labels { get; init; }
+
+    /// <summary>Mean answer log-prob in nats after each patch, row-major over <see cref="Shape"/>.</summary>
+    public required IReadOnlyList<double> Values { get; init; }
+
+    public required double CleanBaseline { get; init; }
+    public required double CorruptedBaseline { get; init; }
+    public required PatchSettings Settings { get; init; }
+
+    /// <summary>Wall time of the patching itself.</summary>
+    public double Seconds { get; init; }
+
+    /// <summary>Forward passes (or batched forward calls) the engine ran.</summary>
+    public long ForwardPasses { get; init; }
+
+    /// <summary>(value - corrupted) / (clean - corrupted) per index.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<double> Normalised =>
+        Values.Select(v => Metrics.AnswerMetric.Normalise(v, CleanBaseline, CorruptedBaseline)).ToArray();
+
+    /// <summary>Value at a multi-index (nats).</summary>
+    public double this[params int[] index] => Values[Flat(index)];
+
+    public int Flat(IReadOnlyList<int> index)
+    {
+        ArgumentNullException.ThrowIfNull(index);
+        if (index.Count != Shape.Count) throw new IclException($"{Target}: index has {index.Count} axes, the result has {Shape.Count} ({string.Join(", ", Axes)}).");
+        long flat = 0;
+        for (int i = 0; i < index.Count; i++)
+        {
+            if (index[i] < 0 || index[i] >= Shape[i]) throw new IclException($"{Target}: index {index[i]} is outside axis {Axes[i]} (0..{Shape[i] - 1}).");
+            flat = flat * Shape[i] + index[i];
+        }
+        return (int)flat;
+    }
+
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    public string ToJson() => JsonSerializer.Serialize(new Stored(this, Normalised), Json);
+
+    public static PatchResult FromJson(string json, string source)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Stored>(json, Json)?.Result
+                ?? throw new IclException($"{source}: empty patch result.");
+        }
+        catch (JsonException e)
+        {
+            throw new IclException($"{source}: not a patch result ({e.Message}).", e);
+        }
+    }
+
+    /// <summary>Writes JSON via a temp file and rename (never a half-written file).</summary>
+    public void Save(string path)
+    {
+        var temp = path + ".tmp";
+        File.WriteAllText(temp, ToJson());
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public static PatchResult Load(string path) => FromJson(File.ReadAllText(path), path);
+
+    /// <summary>On-disk form: the result plus its normalised values for readers of the file.</summary>
+    private sealed record Stored(PatchResult Result, IReadOnlyList<double>? NormalisedValues);
+}

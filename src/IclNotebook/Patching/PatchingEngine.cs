@@ -1,0 +1,87 @@
+using System.Diagnostics;
+
+namespace IclNotebook.Patching;
+
+/// <summary>Progress of a patching run: indices done out of total for the current target.</summary>
+public sealed record PatchProgress(string Target, long Done, long Total);
+
+/// <summary>
+/// An engine computes the metric for every index of a target; this base assembles stacked sets,
+/// labels, baselines, settings and timings into a <see cref="PatchResult"/>.
+/// </summary>
+public abstract class PatchingEngine
+{
+    /// <summary>Engine name recorded in results ("reference", "fast").</summary>
+    public abstract string Name { get; }
+
+    /// <summary>Metric (nats) for every index of <paramref name="target"/>, row-major; also returns forward calls made.</summary>
+    protected abstract (double[] Values, long Forwards) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress, CancellationToken ct);
+
+    public PatchResult Run(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress = null, CancellationToken ct = default) =>
+        Run(setup, new PatchTargetSet(target.Name, [target]), progress, ct);
+
+    public PatchResult Run(PatchingSetup setup, PatchTargetSet set, IProgress<PatchProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(setup);
+        ArgumentNullException.ThrowIfNull(set);
+        var clock = Stopwatch.StartNew();
+        var values = new List<double>();
+        long forwards = 0;
+        foreach (var part in set.Parts)
+        {
+            ct.ThrowIfCancellationRequested();
+            var (v, f) = RunTarget(setup, part, progress, ct);
+            values.AddRange(v);
+            forwards += f;
+        }
+        var first = set.Parts[0];
+        var shape = first.Shape(setup.Model.Config, setup.NPos).ToList();
+        var axes = first.Axes.Select(a => a == PatchAxis.DestPos ? nameof(PatchAxis.Pos) : a.ToString()).ToList();
+        var labels = first.Axes.Select(a => Labels(setup, a)).ToList();
+        if (set.Parts.Count > 1)
+        {
+            shape.Insert(0, set.Parts.Count);
+            axes.Insert(0, "PatchType");
+            labels.Insert(0, set.Parts.Select(p => p.Title).ToArray());
+        }
+        var m = setup.Model.Config;
+        return new PatchResult
+        {
+            Target = set.Name,
+            Axes = axes,
+            Shape = shape,
+            Labels = labels,
+            Values = values,
+            CleanBaseline = setup.CleanBaseline,
+            CorruptedBaseline = setup.CorruptedBaseline,
+            Settings = new PatchSettings(m.Name, setup.Model.Processing.ToString(), Name, setup.ColabExact,
+                setup.ColabExact ? "mean log P(answer) at logits[:, -1] (colab-exact)" : "mean log P(answer) at each prompt's last real token"),
+            Seconds = clock.Elapsed.TotalSeconds,
+            ForwardPasses = forwards,
+        };
+    }
+
+    private static IReadOnlyList<string> Labels(PatchingSetup setup, PatchAxis axis) => axis switch
+    {
+        PatchAxis.Layer => Enumerable.Range(0, setup.Model.Config.NLayers).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+        PatchAxis.Head => Enumerable.Range(0, setup.Model.Config.NHeads).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+        _ => setup.PositionLabels,
+    };
+
+    /// <summary>Every index of a target's grid in row-major order.</summary>
+    protected static IEnumerable<int[]> Indices(IReadOnlyList<long> shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var index = new int[shape.Count];
+        long total = shape.Aggregate(1L, (a, b) => a * b);
+        for (long n = 0; n < total; n++)
+        {
+            yield return (int[])index.Clone();
+            for (int d = shape.Count - 1; d >= 0; d--)
+            {
+                if (++index[d] < shape[d]) break;
+                index[d] = 0;
+            }
+        }
+    }
+}
