@@ -116,7 +116,7 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
             {
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException e) when (e.HResult == SharingViolation)
+            catch (IOException e) when (IsLockHeld(e))
             {
                 // Held by another download of the same blob (this process or another); wait for it.
                 await Task.Delay(LockPoll, ct).ConfigureAwait(false);
@@ -128,7 +128,12 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
         }
     }
 
-    private const int SharingViolation = unchecked((int)0x80070020);
+    /// <summary>
+    /// The lock is held elsewhere: ERROR_SHARING_VIOLATION on Windows; on Unix .NET reports flock's
+    /// EWOULDBLOCK as its raw errno (11 on Linux, 35 on macOS).
+    /// </summary>
+    private static bool IsLockHeld(IOException e) =>
+        e.GetType() == typeof(IOException) && e.HResult is unchecked((int)0x80070020) or 11 or 35;
 
     private static long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
 }
