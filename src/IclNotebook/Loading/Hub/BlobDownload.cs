@@ -54,8 +54,15 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
         try
         {
             using var response = await transport.GetAsync(url, done, $"file '{file}'", ct).ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.PartialContent || response.Content.Headers.ContentRange?.From != done)
-                done = 0; // a 200 (or an unexpected range) carries the file from its first byte
+            if (response.StatusCode != HttpStatusCode.PartialContent)
+            {
+                done = 0; // a 200 carries the file from its first byte
+            }
+            else if (response.Content.Headers.ContentRange?.From != done)
+            {
+                File.Delete(incomplete);
+                throw new TransientHubException($"asked for bytes from {done}, got range {response.Content.Headers.ContentRange}");
+            }
             await using var output = new FileStream(incomplete, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: true);
             output.SetLength(done);
             output.Position = done;

@@ -109,6 +109,28 @@ public sealed class HubClientTests : HubTestContext
     }
 
     [Fact]
+    public async Task A_failed_run_leaves_only_an_incomplete_file_that_the_next_run_resumes()
+    {
+        Hub.FailNextBody(Enumerable.Repeat(new Fault(FaultKind.Reset, 20_000), 4).ToArray());
+        using var client = NewClient(Options with { MaxRetries = 3 });
+
+        var e = await Assert.ThrowsAsync<IclException>(() => client.DownloadAsync(Repo, "model.safetensors", null, default));
+
+        AssertOneLine(e);
+        Assert.Contains("next run resumes", e.Message, StringComparison.Ordinal);
+        var incomplete = Path.Combine(RepoDir, "blobs", WeightsSha + ".incomplete");
+        Assert.True(new FileInfo(incomplete).Length > 0);
+        Assert.False(File.Exists(Path.Combine(RepoDir, "blobs", WeightsSha)));
+        AssertCacheHasNoCorruptFile();
+
+        var path = await client.DownloadAsync(Repo, "model.safetensors", null, default);
+
+        Assert.Equal(Weights, File.ReadAllBytes(path));
+        Assert.False(File.Exists(incomplete));
+        Assert.StartsWith("bytes=", Hub.Requests.Last(r => r.Path.StartsWith("/cdn/", StringComparison.Ordinal)).Range, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Wrong_sha256_is_refused_and_nothing_is_left_in_the_cache()
     {
         Hub.FailNextBody(new Fault(FaultKind.WrongBytes));
