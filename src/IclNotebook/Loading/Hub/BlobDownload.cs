@@ -54,8 +54,15 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
         try
         {
             using var response = await transport.GetAsync(url, done, $"file '{file}'", ct).ConfigureAwait(false);
-            if (response.StatusCode != HttpStatusCode.PartialContent || response.Content.Headers.ContentRange?.From != done)
-                done = 0; // a 200 (or an unexpected range) carries the file from its first byte
+            if (response.StatusCode != HttpStatusCode.PartialContent)
+            {
+                done = 0; // a 200 carries the file from its first byte
+            }
+            else if (response.Content.Headers.ContentRange?.From != done)
+            {
+                File.Delete(incomplete);
+                throw new TransientHubException($"asked for bytes from {done}, got range {response.Content.Headers.ContentRange}");
+            }
             await using var output = new FileStream(incomplete, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: true);
             output.SetLength(done);
             output.Position = done;
@@ -116,7 +123,7 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
             {
                 return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
             }
-            catch (IOException e) when (e.HResult == SharingViolation)
+            catch (IOException e) when (IsLockHeld(e))
             {
                 // Held by another download of the same blob (this process or another); wait for it.
                 await Task.Delay(LockPoll, ct).ConfigureAwait(false);
@@ -128,7 +135,12 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
         }
     }
 
-    private const int SharingViolation = unchecked((int)0x80070020);
+    /// <summary>
+    /// The lock is held elsewhere: ERROR_SHARING_VIOLATION on Windows; on Unix .NET reports flock's
+    /// EWOULDBLOCK as its raw errno (11 on Linux, 35 on macOS).
+    /// </summary>
+    private static bool IsLockHeld(IOException e) =>
+        e.GetType() == typeof(IOException) && e.HResult is unchecked((int)0x80070020) or 11 or 35;
 
     private static long Length(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
 }

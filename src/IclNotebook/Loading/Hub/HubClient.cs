@@ -54,19 +54,28 @@ public sealed class HubClient : IDisposable
         var url = transport.ResolveUrl(repo, revision, file);
         var what = $"file '{file}' of repo '{repo}' at revision '{revision}'";
         var info = await WithRetriesAsync(url, () => transport.HeadAsync(url, what, ct), ct).ConfigureAwait(false);
-        if (!File.Exists(Cache.BlobPath(repo, info.ETag)))
+        try
         {
-            // Fetch by commit so the bytes match the commit the HEAD reported, even if the branch moves meanwhile.
-            var byCommit = transport.ResolveUrl(repo, info.Commit, file);
-            await new BlobDownload(transport, Options, Cache).RunAsync(repo, file, info, byCommit, progress, ct).ConfigureAwait(false);
+            if (!File.Exists(Cache.BlobPath(repo, info.ETag)))
+            {
+                // Fetch by commit so the bytes match the commit the HEAD reported, even if the branch moves meanwhile.
+                var byCommit = transport.ResolveUrl(repo, info.Commit, file);
+                await new BlobDownload(transport, Options, Cache).RunAsync(repo, file, info, byCommit, progress, ct).ConfigureAwait(false);
+            }
+            else
+            {
+                progress?.Report(new DownloadProgress(file, info.Size, info.Size));
+            }
+            var snapshot = Cache.LinkSnapshot(repo, info.Commit, file, info.ETag);
+            Cache.WriteRef(repo, revision, info.Commit);
+            return snapshot;
         }
-        else
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            progress?.Report(new DownloadProgress(file, info.Size, info.Size));
+            throw new IclException(
+                $"Cannot write '{file}' of {repo} into the cache at {Cache.RepoDir(repo)}: {HubTransport.OneLine(e.Message)}; " +
+                "free some disk space or set HF_HUB_CACHE to a writable folder.", e);
         }
-        var snapshot = Cache.LinkSnapshot(repo, info.Commit, file, info.ETag);
-        Cache.WriteRef(repo, revision, info.Commit);
-        return snapshot;
     }
 
     public void Dispose() => http.Dispose();
