@@ -1,11 +1,15 @@
+using IclNotebook.Model;
 using static TorchSharp.torch;
 
 namespace IclNotebook.Patching;
 
 /// <summary>
 /// The yardstick: TransformerLens's <c>generic_activation_patch</c> step for step — one full
-/// forward of the corrupted batch per index, with the clean activation's slice patched in, and
-/// the metric read from the full logits. Slow by design; every faster engine is tested against it.
+/// forward of the corrupted batch per index, with the clean activation's slice patched in. The
+/// only liberty: logits are computed at the metric's read positions only (ln_final and the
+/// unembedding act per position, so those logits are the same numbers; a test checks it), which
+/// spares a [batch, pos, d_vocab] tensor per index. Slow by design; faster engines are tested
+/// against it.
 /// </summary>
 public sealed class ReferenceEngine : PatchingEngine
 {
@@ -21,8 +25,8 @@ public sealed class ReferenceEngine : PatchingEngine
         foreach (var index in Indices(shape))
         {
             ct.ThrowIfCancellationRequested();
-            values[done] = Evaluate(setup, target, index);
-            progress?.Report(new PatchProgress(target.Name, ++done, values.Length));
+            values[done++] = Evaluate(setup, target, index);
+            progress?.Report(new PatchProgress(target.Name, done, values.Length));
         }
         return (values, values.Length);
     }
@@ -36,7 +40,8 @@ public sealed class ReferenceEngine : PatchingEngine
         string hook = target.HookName(index[0]);
         var clean = setup.CleanCache[hook];
         using var scope = NewDisposeScope();
-        var logits = setup.Model.RunWithHooks(setup.CorruptedTokens, (hook, (act, _) => target.Patch(act, clean, index)));
-        return setup.Metric.Evaluate(logits);
+        using var hooks = setup.Model.Hooks((hook, (act, _) => target.Patch(act, clean, index)));
+        var readLogits = setup.Model.Run(setup.CorruptedTokens, new ForwardOptions { UnembedPositions = setup.Metric.PositionsTensor(setup.Model.ModelDevice) });
+        return setup.Metric.EvaluateAtRead(readLogits);
     }
 }

@@ -1,0 +1,59 @@
+using IclNotebook.Patching;
+
+namespace IclNotebook.Tests.Patching;
+
+/// <summary>
+/// The reference engine reproduces TransformerLens's <c>get_act_patch_*</c> outputs for the
+/// original notebook's computation (colab-exact) to 1e-4, normalised and in nats.
+/// </summary>
+public class ReferenceEngineGoldenTests(PatchingFixture fixture) : IClassFixture<PatchingFixture>
+{
+    private const double Tol = 1e-4;
+
+    [Theory]
+    [InlineData("processed")]
+    [InlineData("raw")]
+    public void Baselines_match_the_notebook_metric(string processing)
+    {
+        var setup = fixture.ColabExact(processing);
+        var metric = Fixtures.Json(Fixtures.Golden(processing)).GetProperty("metric");
+        Assert.Equal(metric.GetProperty("clean_baseline").GetDouble(), setup.CleanBaseline, Tol);
+        Assert.Equal(metric.GetProperty("corrupted_baseline").GetDouble(), setup.CorruptedBaseline, Tol);
+    }
+
+    [Theory]
+    [InlineData("processed", "resid_pre")]
+    [InlineData("raw", "resid_pre")]
+    [InlineData("processed", "attn_head_all_pos_every")]
+    [InlineData("raw", "attn_head_all_pos_every")]
+    public void Normalised_and_unnormalised_results_match(string processing, string target)
+    {
+        var result = new ReferenceEngine().Run(fixture.ColabExact(processing), PatchTargets.Find(target));
+        AssertMatches(PatchingFixture.Golden(processing, "patching_unnormalised", target), result, result.Values);
+        AssertMatches(PatchingFixture.Golden(processing, "patching_normalised", target), result, result.Normalised);
+    }
+
+    [Theory]
+    [InlineData("attn_out")]
+    [InlineData("mlp_out")]
+    [InlineData("attn_head_out_by_pos")]
+    public void Other_targets_match(string target)
+    {
+        var result = new ReferenceEngine().Run(fixture.ColabExact("processed"), PatchTargets.Find(target));
+        AssertMatches(PatchingFixture.Golden("processed", "patching_unnormalised", target), result, result.Values);
+    }
+
+    internal static void AssertMatches((long[] Shape, double[] Values) golden, PatchResult result, IReadOnlyList<double> values)
+    {
+        Assert.Equal(golden.Shape, result.Shape);
+        Assert.Equal(golden.Values.Length, values.Count);
+        double worst = 0;
+        int worstAt = -1;
+        for (int i = 0; i < values.Count; i++)
+        {
+            double d = Math.Abs(golden.Values[i] - values[i]);
+            if (d > worst) (worst, worstAt) = (d, i);
+        }
+        Assert.True(worst <= Tol, $"{result.Target}: largest |ours - TL| {worst:E2} at flat index {worstAt} (ours {values[worstAt]}, TL {golden.Values[worstAt]})");
+    }
+}
