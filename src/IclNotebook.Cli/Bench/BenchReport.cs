@@ -37,6 +37,17 @@ public static class BenchReport
         catch (IOException) { return double.NaN; }
     }
 
+    /// <summary>Starts a new peak-RSS window (Linux: writing 5 to /proc/self/clear_refs resets VmHWM).</summary>
+    public static void ResetPeakRss()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
+
     public static void Line(string label, string value) => Console.WriteLine($"  {label,-44} {value}");
 
     public static string F(double v, string format = "F1") => v.ToString(format, CultureInfo.InvariantCulture);

@@ -36,14 +36,21 @@ public static class ModelLoader
             using var scope = NewDisposeScope(); // frees the checkpoint and intermediate tensors
             var hf = ReadCheckpoint(weightsPath);
             var tl = Gpt2WeightConverter.ToTransformerLens(hf, cfg, weightsPath);
+            // Free checkpoint handles tl does not hold itself (views in tl keep their storage alive).
+            foreach (var t in hf.Values.Where(h => !tl.Values.Any(v => ReferenceEquals(v, h)))) t.Dispose();
             model.LoadStateDict(WeightProcessor.Apply(tl, cfg, processing), weightsPath);
-            return model;
         }
         catch
         {
             model.Dispose();
             throw;
         }
+        finally
+        {
+            GC.Collect(); // finalizes tensor handles that escaped disposal before trimming
+            Runtime.NativeHeap.Trim();
+        }
+        return model;
     }
 
     /// <summary>Every tensor of the checkpoint as float32 on the CPU, by normalised key (buffers skipped).</summary>

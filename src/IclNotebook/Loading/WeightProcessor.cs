@@ -33,43 +33,43 @@ public static class WeightProcessor
             foreach (var x in new[] { "Q", "K", "V" })
             {
                 var w = sd[b + "attn.W_" + x];                                              // [head, d_model, d_head]
-                sd[b + "attn.b_" + x] = sd[b + "attn.b_" + x] + (w * ln1B.view(1, -1, 1)).sum(-2);
+                Set(sd, b + "attn.b_" + x, sd[b + "attn.b_" + x] + (w * ln1B.view(1, -1, 1)).sum(-2));
                 w = w * ln1W.view(1, -1, 1);
-                sd[b + "attn.W_" + x] = w - w.mean([1], keepdim: true);
+                Set(sd, b + "attn.W_" + x, w - w.mean([1], keepdim: true));
             }
             Tensor ln2W = Take(sd, b + "ln2.w"), ln2B = Take(sd, b + "ln2.b");
             var wIn = sd[b + "mlp.W_in"];                                                   // [d_model, d_mlp]
-            sd[b + "mlp.b_in"] = sd[b + "mlp.b_in"] + (wIn * ln2B.view(-1, 1)).sum(-2);
+            Set(sd, b + "mlp.b_in", sd[b + "mlp.b_in"] + (wIn * ln2B.view(-1, 1)).sum(-2));
             wIn = wIn * ln2W.view(-1, 1);
-            sd[b + "mlp.W_in"] = wIn - wIn.mean([0], keepdim: true);
+            Set(sd, b + "mlp.W_in", wIn - wIn.mean([0], keepdim: true));
         }
         Tensor lnfW = Take(sd, "ln_final.w"), lnfB = Take(sd, "ln_final.b");
         var wU = sd["unembed.W_U"];                                                         // [d_model, d_vocab]
-        sd["unembed.b_U"] = sd["unembed.b_U"] + (wU * lnfB.view(-1, 1)).sum(-2);
+        Set(sd, "unembed.b_U", sd["unembed.b_U"] + (wU * lnfB.view(-1, 1)).sum(-2));
         wU = wU * lnfW.view(-1, 1);
-        sd["unembed.W_U"] = wU - wU.mean([0], keepdim: true);
+        Set(sd, "unembed.W_U", wU - wU.mean([0], keepdim: true));
     }
 
     /// <summary>Weights writing to the residual stream lose their mean over d_model.</summary>
     private static void CenterWritingWeights(Dictionary<string, Tensor> sd, ModelConfig cfg)
     {
-        sd["embed.W_E"] = sd["embed.W_E"] - sd["embed.W_E"].mean([-1], keepdim: true);
-        sd["pos_embed.W_pos"] = sd["pos_embed.W_pos"] - sd["pos_embed.W_pos"].mean([-1], keepdim: true);
+        Set(sd, "embed.W_E", sd["embed.W_E"] - sd["embed.W_E"].mean([-1], keepdim: true));
+        Set(sd, "pos_embed.W_pos", sd["pos_embed.W_pos"] - sd["pos_embed.W_pos"].mean([-1], keepdim: true));
         for (int l = 0; l < cfg.NLayers; l++)
         {
             string b = $"blocks.{l}.";
-            sd[b + "attn.W_O"] = sd[b + "attn.W_O"] - sd[b + "attn.W_O"].mean([-1], keepdim: true);
-            sd[b + "attn.b_O"] = sd[b + "attn.b_O"] - sd[b + "attn.b_O"].mean();
-            sd[b + "mlp.W_out"] = sd[b + "mlp.W_out"] - sd[b + "mlp.W_out"].mean([-1], keepdim: true);
-            sd[b + "mlp.b_out"] = sd[b + "mlp.b_out"] - sd[b + "mlp.b_out"].mean();
+            Set(sd, b + "attn.W_O", sd[b + "attn.W_O"] - sd[b + "attn.W_O"].mean([-1], keepdim: true));
+            Set(sd, b + "attn.b_O", sd[b + "attn.b_O"] - sd[b + "attn.b_O"].mean());
+            Set(sd, b + "mlp.W_out", sd[b + "mlp.W_out"] - sd[b + "mlp.W_out"].mean([-1], keepdim: true));
+            Set(sd, b + "mlp.b_out", sd[b + "mlp.b_out"] - sd[b + "mlp.b_out"].mean());
         }
     }
 
     /// <summary>Softmax is translation invariant: centring the unembed changes logits, not log-probs.</summary>
     private static void CenterUnembed(Dictionary<string, Tensor> sd)
     {
-        sd["unembed.W_U"] = sd["unembed.W_U"] - sd["unembed.W_U"].mean([-1], keepdim: true);
-        sd["unembed.b_U"] = sd["unembed.b_U"] - sd["unembed.b_U"].mean();
+        Set(sd, "unembed.W_U", sd["unembed.W_U"] - sd["unembed.W_U"].mean([-1], keepdim: true));
+        Set(sd, "unembed.b_U", sd["unembed.b_U"] - sd["unembed.b_U"].mean());
     }
 
     /// <summary>b_O += sum over heads of b_V @ W_O; b_V = 0 (patterns sum to 1).</summary>
@@ -80,9 +80,17 @@ public static class WeightProcessor
             string b = $"blocks.{l}.";
             var bV = sd[b + "attn.b_V"];                                                    // [head, d_head]
             var wO = sd[b + "attn.W_O"];                                                    // [head, d_head, d_model]
-            sd[b + "attn.b_O"] = sd[b + "attn.b_O"] + (bV.unsqueeze(-1) * wO).sum([0, 1]);
-            sd[b + "attn.b_V"] = zeros_like(bV);
+            Set(sd, b + "attn.b_O", sd[b + "attn.b_O"] + (bV.unsqueeze(-1) * wO).sum([0, 1]));
+            Set(sd, b + "attn.b_V", zeros_like(bV));
         }
+    }
+
+    /// <summary>Replaces an entry and frees the old tensor handle (its memory goes once no view needs it).</summary>
+    private static void Set(Dictionary<string, Tensor> sd, string key, Tensor value)
+    {
+        var old = sd[key];
+        sd[key] = value;
+        old.Dispose();
     }
 
     private static Tensor Take(Dictionary<string, Tensor> sd, string key)
