@@ -82,7 +82,7 @@ public static class IclPromptBuilder
             throw new IclException(
                 $"{source}: query {q}: the clean prompt is {a.Length} tokens but the corrupted one ({mode}) is {b.Length}; " +
                 $"they first differ at position {p} (BOS = 0): clean {At(a)}, corrupted {At(b)}. Activation patching needs aligned positions: " +
-                "choose corrupted labels with the same number of tokens as the labels they replace (e.g. a label that is one token clean but two corrupted).");
+                "give each corrupted label as many tokens as the label it replaces (a label that is one token clean but two tokens corrupted shifts every later position).");
         }
     }
 }
