@@ -1,0 +1,88 @@
+using IclNotebook.Tokenization;
+
+namespace IclNotebook.Icl;
+
+/// <summary>Turns an <see cref="IclTask"/> into an <see cref="IclPromptSet"/>.</summary>
+public static class IclPromptBuilder
+{
+    /// <summary>
+    /// Formats clean and corrupted prompts, tokenizes both and resolves each query's answer
+    /// token. <paramref name="mode"/> defaults to <see cref="CorruptionMode.Default"/> (all labels
+    /// mapped at once); <see cref="CorruptionMode.ColabExact"/> reproduces the original notebook
+    /// (<see cref="CorruptionModes.ColabExactQuirk"/>). Throws <see cref="IclException"/> when an
+    /// answer is not one token, or when a clean prompt and its corrupted twin differ in token
+    /// length (patching needs aligned positions).
+    /// </summary>
+    public static IclPromptSet Build(IclTask task, Gpt2Tokenizer tokenizer, CorruptionMode mode = CorruptionMode.Default)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(tokenizer);
+        task.Validate();
+        string source = $"task '{task.Name}'";
+
+        var cleanLabels = task.Demos.Select(d => d.Label).ToArray();
+        var cleanLines = task.Demos.Select(task.FormatDemo).ToArray();
+        IReadOnlyList<string> corruptedLabels;
+        string[] corruptedLines;
+        switch (mode)
+        {
+            case CorruptionMode.Default:
+                corruptedLabels = task.Corruption.Apply(cleanLabels);
+                corruptedLines = task.Demos.Select((d, i) => task.FormatDemo(d with { Label = corruptedLabels[i] })).ToArray();
+                break;
+            case CorruptionMode.ColabExact when task.Corruption is LabelMapCorruption map:
+                // The original's loop: sequential str.replace over the whole formatted line.
+                corruptedLines = cleanLines.Select(map.ApplySequentially).ToArray();
+                corruptedLabels = cleanLabels.Select(map.ApplySequentially).ToArray();
+                if (corruptedLines.SequenceEqual(cleanLines, StringComparer.Ordinal))
+                    throw new IclException($"{source}: corruption: in ColabExact mode the sequential replacements change no demo line, so clean and corrupted prompts are identical and patching measures nothing; use CorruptionMode.Default.");
+                break;
+            case CorruptionMode.ColabExact:
+                throw new IclException($"{source}: corruption: CorruptionMode.ColabExact is only defined for kind '{LabelMapCorruption.KindName}' (it replays the original notebook's label-map loop), not '{task.Corruption.Kind}'; use CorruptionMode.Default.");
+            default:
+                throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown corruption mode.");
+        }
+
+        string cleanDemos = string.Join(task.Separator, cleanLines);
+        string corruptedDemos = string.Join(task.Separator, corruptedLines);
+        var queryLines = task.Queries.Select(task.FormatQuery).ToArray();
+        var clean = queryLines.Select(q => cleanDemos + task.Separator + q).ToArray();
+        var corrupted = queryLines.Select(q => corruptedDemos + task.Separator + q).ToArray();
+
+        var answerLabels = task.Queries.Select(q => q.Label).ToArray();
+        var answerStrings = answerLabels.Select(task.FormatAnswer).ToArray();
+        var answerIds = answerStrings.Select((a, i) => AnswerToken(tokenizer, source, i, answerLabels[i], a)).ToArray();
+
+        var cleanTokens = tokenizer.ToTokens(clean);
+        var corruptedTokens = tokenizer.ToTokens(corrupted);
+        CheckAligned(tokenizer, source, mode, cleanTokens, corruptedTokens);
+
+        return new IclPromptSet(task.Name, mode, clean, corrupted, cleanLabels, corruptedLabels.ToArray(),
+            answerLabels, answerStrings, answerIds, cleanTokens, corruptedTokens);
+    }
+
+    private static int AnswerToken(Gpt2Tokenizer tokenizer, string source, int query, string label, string answer)
+    {
+        try { return tokenizer.ToSingleToken(answer); }
+        catch (IclException e)
+        {
+            throw new IclException($"{source}: queries[{query}].label: the answer for label '{label}' must be one token, but {e.Message}", e);
+        }
+    }
+
+    private static void CheckAligned(Gpt2Tokenizer tokenizer, string source, CorruptionMode mode, TokenBatch clean, TokenBatch corrupted)
+    {
+        for (int q = 0; q < clean.Count; q++)
+        {
+            int[] a = clean.Ids[q], b = corrupted.Ids[q];
+            if (a.Length == b.Length) continue;
+            int p = 0;
+            while (p < a.Length && p < b.Length && a[p] == b[p]) p++;
+            string At(int[] ids) => p < ids.Length ? $"'{tokenizer.Decode(ids[p])}' ({ids[p]})" : "(end)";
+            throw new IclException(
+                $"{source}: query {q}: the clean prompt is {a.Length} tokens but the corrupted one ({mode}) is {b.Length}; " +
+                $"they first differ at position {p} (BOS = 0): clean {At(a)}, corrupted {At(b)}. Activation patching needs aligned positions: " +
+                "give each corrupted label as many tokens as the label it replaces (a label that is one token clean but two tokens corrupted shifts every later position).");
+        }
+    }
+}

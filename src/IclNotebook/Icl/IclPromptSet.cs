@@ -1,0 +1,37 @@
+using IclNotebook.Tokenization;
+
+namespace IclNotebook.Icl;
+
+/// <summary>
+/// Clean and corrupted prompts of a task, one pair per query, ready for activation patching:
+/// both token batches have BOS prepended and are right-padded with 50256 (TransformerLens's
+/// <c>to_tokens</c>), and each clean prompt has the same token length as its corrupted twin.
+/// Built by <see cref="IclPromptBuilder.Build"/>.
+/// </summary>
+/// <param name="TaskName">The task's name.</param>
+/// <param name="Mode">The corruption mode used.</param>
+/// <param name="CleanPrompts">One prompt per query: demos joined by the separator, the separator, the query line.</param>
+/// <param name="CorruptedPrompts">The same with corrupted demos.</param>
+/// <param name="CleanDemoLabels">Each demo's label as written in the task.</param>
+/// <param name="CorruptedDemoLabels">Each demo's label in the corrupted prompts.</param>
+/// <param name="AnswerLabels">Each query's expected label (e.g. <c>positive</c>).</param>
+/// <param name="AnswerStrings">Each query's expected answer text (e.g. <c>" positive"</c>).</param>
+/// <param name="AnswerTokenIds">Each query's expected answer token id (e.g. 3967).</param>
+/// <param name="CleanTokens">Tokens of <paramref name="CleanPrompts"/>.</param>
+/// <param name="CorruptedTokens">Tokens of <paramref name="CorruptedPrompts"/>.</param>
+public sealed record IclPromptSet(
+    string TaskName,
+    CorruptionMode Mode,
+    IReadOnlyList<string> CleanPrompts,
+    IReadOnlyList<string> CorruptedPrompts,
+    IReadOnlyList<string> CleanDemoLabels,
+    IReadOnlyList<string> CorruptedDemoLabels,
+    IReadOnlyList<string> AnswerLabels,
+    IReadOnlyList<string> AnswerStrings,
+    IReadOnlyList<int> AnswerTokenIds,
+    TokenBatch CleanTokens,
+    TokenBatch CorruptedTokens)
+{
+    /// <summary>Number of prompt pairs (queries).</summary>
+    public int Count => CleanPrompts.Count;
+}
