@@ -37,15 +37,13 @@ public static class BenchReport
         catch (IOException) { return double.NaN; }
     }
 
-    /// <summary>Starts a new peak-RSS window (Linux: writing 5 to /proc/self/clear_refs resets VmHWM).</summary>
-    public static void ResetPeakRss()
+    /// <summary>Frees garbage (managed and native) so a phase's RSS is its own.</summary>
+    public static void CollectGarbage()
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        GC.Collect();
-        try { File.WriteAllText("/proc/self/clear_refs", "5"); }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
+        GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        IclNotebook.Runtime.NativeHeap.Trim();
     }
 
     public static void Line(string label, string value) => Console.WriteLine($"  {label,-44} {value}");

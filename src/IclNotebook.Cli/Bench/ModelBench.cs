@@ -19,12 +19,19 @@ public static class ModelBench
         {
             long bytes = RandomGpt2.WriteCheckpoint(folder, cfg, seed: 0);
             HookedTransformer? model = null;
-            BenchReport.ResetPeakRss();
-            double loadMs = BenchReport.MedianMs(Math.Min(runs, 3), () => { model?.Dispose(); model = ModelLoader.LoadFolder(folder); });
+            BenchReport.CollectGarbage();
+            double loadMs, loadPeak;
+            using (var rss = new RssSampler())
+            {
+                loadMs = BenchReport.MedianMs(Math.Min(runs, 3), () => { model?.Dispose(); model = ModelLoader.LoadFolder(folder); });
+                loadPeak = rss.PeakMb;
+            }
             BenchReport.Line($"load {bytes / 1e6:F0} MB safetensors (TL processing)", $"{BenchReport.F(loadMs, "F0")} ms ({BenchReport.F(bytes / 1e6 / (loadMs / 1000), "F0")} MB/s)");
-            BenchReport.Line("peak RSS while loading", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
+            BenchReport.Line("peak RSS while loading", $"{BenchReport.F(loadPeak, "F0")} MB");
             using var m = model!;
-            BenchReport.ResetPeakRss();
+            BenchReport.CollectGarbage();
+            BenchReport.Line("RSS with the model loaded", $"{BenchReport.F(RssSampler.CurrentKb() / 1024.0, "F0")} MB");
+            using var runRss = new RssSampler();
 
             manual_seed(1);
             const int batch = 4, pos = 139;
@@ -45,7 +52,8 @@ public static class ModelBench
             double mmMs = BenchReport.MedianMs(runs, () => { using var c = a.matmul(b); });
             BenchReport.Line($"plain matmul {n}x{n}x{n} (same run)", $"{BenchReport.F(mmMs, "F0")} ms, {BenchReport.F(BenchReport.GflopPerSecond(2.0 * n * n * n, mmMs))} GFLOP/s");
             BenchReport.Line("forward efficiency vs plain matmul", $"{BenchReport.F(BenchReport.GflopPerSecond(blockFlop + unembedAll, fullMs) / BenchReport.GflopPerSecond(2.0 * n * n * n, mmMs) * 100, "F0")} %");
-            BenchReport.Line("peak RSS while running forwards and matmuls", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
+            BenchReport.Line("peak RSS while running forwards and matmuls", $"{BenchReport.F(runRss.PeakMb, "F0")} MB");
+            BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
         }
         finally
         {

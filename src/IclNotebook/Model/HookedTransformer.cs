@@ -70,7 +70,13 @@ public sealed partial class HookedTransformer : ComponentBase
             resid = options.StartResidual.to(Device);
         }
         int stop = options.StopLayer ?? Config.NLayers;
-        for (int l = options.StartLayer; l < stop; l++) resid = blocks[l].call(resid);
+        for (int l = options.StartLayer; l < stop; l++)
+        {
+            // A scope per block frees its intermediates as soon as it is done (TorchSharp keeps
+            // temporaries until their scope ends: ~120 MB per GPT-2-small block at 4x139).
+            using var blockScope = NewDisposeScope();
+            resid = blocks[l].call(resid).MoveToOuterDisposeScope();
+        }
         if (options.StopLayer is not null) return resid.MoveToOuterDisposeScope();
 
         if (options.UnembedPositions is { } positions)
