@@ -1,0 +1,68 @@
+using System.Text.Json;
+
+namespace IclNotebook.Tests.Cli;
+
+/// <summary>
+/// Bad input to the `icl` program: one line on stderr naming the problem (and the fix), a
+/// non-zero exit code, never a stack trace.
+/// </summary>
+public sealed class CliBadInputTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("icl-cli-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Folder(string name, string? config, byte[]? weights)
+    {
+        var path = Path.Combine(_dir, name);
+        Directory.CreateDirectory(path);
+        if (config is not null) File.WriteAllText(Path.Combine(path, "config.json"), config);
+        if (weights is not null) File.WriteAllBytes(Path.Combine(path, "model.safetensors"), weights);
+        return path;
+    }
+
+    private static string TinyConfig => File.ReadAllText(Path.Combine(Fixtures.TinyModel, "config.json"));
+
+    public static TheoryData<string> Cases => new() { "unknown-model", "no-config", "no-weights", "unsupported-arch", "malformed-safetensors", "offline-no-cache", "too-long", "unknown-option", "missing-text" };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Bad_input_gives_one_clear_line_and_a_non_zero_exit(string name)
+    {
+        var (args, env, expected) = name switch
+        {
+            "unknown-model" => (Logits("gpt3"), null, "Unknown model 'gpt3'. Known models: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2"),
+            "no-config" => (Logits(Folder("a", null, [1])), null, "config.json"),
+            "no-weights" => (Logits(Folder("b", TinyConfig, null)), null, "model.safetensors"),
+            "unsupported-arch" => (Logits(Folder("c", TinyConfig.Replace("\"gpt2\"", "\"llama\"", StringComparison.Ordinal), [1])), null, "unsupported architecture (model_type 'llama'"),
+            "malformed-safetensors" => (Logits(Folder("d", TinyConfig, [8, 0, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'x'])), null, "model.safetensors"),
+            "offline-no-cache" => (Logits("gpt2"), new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = Path.Combine(_dir, "empty-cache") }, "not in the cache"),
+            "too-long" => (Logits(Fixtures.TinyModel, string.Concat(Enumerable.Repeat(" word", 300))), null, "longer than tiny-gpt2-a's context of 256 tokens"),
+            "unknown-option" => (["logits", "--model", Fixtures.TinyModel, "--text", "x", "--tpo", "3"], null, "Unknown option --tpo"),
+            "missing-text" => (["logits", "--model", Fixtures.TinyModel], null, "needs --text"),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+        var outcome = IclProcess.Run(args, env);
+        Assert.NotEqual(0, outcome.ExitCode);
+        var line = Assert.Single(outcome.ErrLines);
+        Assert.StartsWith("icl: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", outcome.StdErr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Logits_json_gives_tokens_and_top_candidates()
+    {
+        var outcome = IclProcess.Run(["logits", "--model", Fixtures.TinyModel, "--text", "Hello world", "--top", "3", "--json"]);
+        Assert.Equal(0, outcome.ExitCode);
+        using var doc = JsonDocument.Parse(outcome.StdOut);
+        Assert.Equal([50256, 15496, 995], doc.RootElement.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()));
+        var top = doc.RootElement.GetProperty("top").EnumerateArray().ToArray();
+        Assert.Equal(3, top.Length);
+        Assert.True(top[0].GetProperty("logit").GetDouble() >= top[1].GetProperty("logit").GetDouble());
+        Assert.True(top[0].GetProperty("logprob").GetDouble() < 0);
+        Assert.False(string.IsNullOrEmpty(top[0].GetProperty("token").GetString()));
+    }
+
+    private static string[] Logits(string model, string text = "Hello") => ["logits", "--model", model, "--text", text];
+}

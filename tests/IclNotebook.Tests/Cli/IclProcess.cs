@@ -1,0 +1,26 @@
+using System.Diagnostics;
+
+namespace IclNotebook.Tests.Cli;
+
+/// <summary>Runs the real `icl` program (icl.dll next to the tests) as a child process.</summary>
+internal static class IclProcess
+{
+    public sealed record Outcome(int ExitCode, string StdOut, string StdErr)
+    {
+        public string[] ErrLines => StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    }
+
+    public static Outcome Run(IEnumerable<string> args, IDictionary<string, string>? env = null)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "icl.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        psi.Environment.Remove("ICL_DEBUG");
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(120_000)) { p.Kill(entireProcessTree: true); throw new TimeoutException("icl did not finish in 120 s"); }
+        return new Outcome(p.ExitCode, stdout.Result, stderr.Result);
+    }
+}
