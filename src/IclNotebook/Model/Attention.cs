@@ -37,22 +37,40 @@ public sealed class Attention : ComponentBase
 
     /// <param name="x">normalised residual stream [batch, pos, d_model]</param>
     /// <returns>attention output [batch, pos, d_model]</returns>
-    public override Tensor forward(Tensor x)
-    {
-        var q = hook_q.call(einsum("bpd,hde->bphe", x, W_Q) + b_Q);   // [batch, pos, head, d_head]
-        var k = hook_k.call(einsum("bpd,hde->bphe", x, W_K) + b_K);   // [batch, pos, head, d_head]
-        var v = hook_v.call(einsum("bpd,hde->bphe", x, W_V) + b_V);   // [batch, pos, head, d_head]
+    public override Tensor forward(Tensor x) => Forward(x, null);
 
-        long pos = x.shape[1];
-        var scores = q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)) / _attnScale; // [batch, head, q, k]
-        using var future = ones(pos, pos, dtype: ScalarType.Bool, device: x.device).triu(1); // key after query
+    /// <summary>
+    /// Attention for a segment of positions that continues a prefix whose keys and values are
+    /// given (<paramref name="past"/>: [batch, t0, head, d_head] each; null for no prefix). The
+    /// segment's queries sit at positions t0.. and attend causally to prefix and segment keys.
+    /// Hooks see the segment: q/k/v/z [batch, seg, head, d_head], scores/pattern
+    /// [batch, head, seg, t0 + seg]. With no prefix this is exactly the full forward.
+    /// </summary>
+    /// <param name="x">normalised residual stream of the segment [batch, seg, d_model]</param>
+    /// <param name="past">the prefix's keys and values, from a cached run</param>
+    /// <returns>attention output [batch, seg, d_model]</returns>
+    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past)
+    {
+        var q = hook_q.call(einsum("bpd,hde->bphe", x, W_Q) + b_Q);   // [batch, seg, head, d_head]
+        var k = hook_k.call(einsum("bpd,hde->bphe", x, W_K) + b_K);   // [batch, seg, head, d_head]
+        var v = hook_v.call(einsum("bpd,hde->bphe", x, W_V) + b_V);   // [batch, seg, head, d_head]
+        long seg = x.shape[1], t0 = 0;
+        if (past is var (pastK, pastV))
+        {
+            t0 = pastK.shape[1];
+            k = cat([pastK, k], 1);                                   // [batch, t0 + seg, head, d_head]
+            v = cat([pastV, v], 1);
+        }
+
+        var scores = q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)) / _attnScale; // [batch, head, seg, t0 + seg]
+        using var future = ones(seg, t0 + seg, dtype: ScalarType.Bool, device: x.device).triu(t0 + 1); // key after query
         scores = hook_attn_scores.call(scores.masked_fill(future, double.NegativeInfinity));
         var pattern = scores.softmax(-1);
-        pattern = hook_pattern.call(where(pattern.isnan(), zeros_like(pattern), pattern)); // [batch, head, q, k]
+        pattern = hook_pattern.call(where(pattern.isnan(), zeros_like(pattern), pattern)); // [batch, head, seg, t0 + seg]
 
-        var z = hook_z.call(pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3)); // [batch, pos, head, d_head]
+        var z = hook_z.call(pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3)); // [batch, seg, head, d_head]
         long batch = z.shape[0], heads = z.shape[2], dHead = z.shape[3];
         var wO = W_O.reshape(heads * dHead, -1);                      // [head*d_head, d_model]
-        return z.reshape(batch, pos, heads * dHead).matmul(wO) + b_O; // [batch, pos, d_model]
+        return z.reshape(batch, seg, heads * dHead).matmul(wO) + b_O; // [batch, seg, d_model]
     }
 }

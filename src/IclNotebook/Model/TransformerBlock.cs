@@ -27,12 +27,17 @@ public sealed class TransformerBlock : ComponentBase
 
     /// <param name="x">residual stream [batch, pos, d_model]</param>
     /// <returns>residual stream after the block [batch, pos, d_model]</returns>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => Forward(x, null);
+
+    /// <summary>The block on a segment continuing a cached prefix (see <see cref="Attention.Forward"/>).</summary>
+    /// <param name="x">residual stream of the segment [batch, seg, d_model]</param>
+    /// <param name="past">this block's prefix keys and values, or null</param>
+    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past)
     {
         var residPre = hook_resid_pre.call(x);
-        var attnOut = hook_attn_out.call(attn.call(ln1.call(residPre)));   // [batch, pos, d_model]
+        var attnOut = hook_attn_out.call(attn.Forward(ln1.call(residPre), past));   // [batch, seg, d_model]
         var residMid = hook_resid_mid.call(residPre + attnOut);
-        var mlpOut = hook_mlp_out.call(mlp.call(ln2.call(residMid)));      // [batch, pos, d_model]
+        var mlpOut = hook_mlp_out.call(mlp.call(ln2.call(residMid)));               // [batch, seg, d_model]
         return hook_resid_post.call(residMid + mlpOut);
     }
 }

@@ -48,13 +48,45 @@ public sealed record PatchTarget(string Name, string Activation, ActivationLayou
     /// <summary>
     /// The index into the activation for one result index (<paramref name="index"/> in
     /// <see cref="Axes"/> order): a single element on each indexed dimension, everything else whole.
+    /// <paramref name="positionOffset"/> shifts Pos/DestPos for activations of a segment that
+    /// starts at that position (source positions always count from 0).
     /// </summary>
-    public TensorIndex[] ActivationIndex(IReadOnlyList<int> index, int rank)
+    public TensorIndex[] ActivationIndex(IReadOnlyList<int> index, int rank, int positionOffset = 0)
     {
         ArgumentNullException.ThrowIfNull(index);
         var result = Enumerable.Repeat(TensorIndex.Colon, rank).ToArray();
-        for (int i = 1; i < Axes.Count; i++) result[Dim(Axes[i])] = TensorIndex.Single(index[i]);
+        for (int i = 1; i < Axes.Count; i++)
+        {
+            int offset = Axes[i] is PatchAxis.Pos or PatchAxis.DestPos ? positionOffset : 0;
+            result[Dim(Axes[i])] = TensorIndex.Single(index[i] - offset);
+        }
         return result;
+    }
+
+    /// <summary>The activation dimension that runs over (destination) positions.</summary>
+    public int PositionDim => Layout == ActivationLayout.Pattern ? 2 : 1;
+
+    /// <summary>Whether an index fixes the position (by-position targets) rather than patching all positions.</summary>
+    public bool IndexesPosition => Axes.Any(a => a is PatchAxis.Pos or PatchAxis.DestPos);
+
+    /// <summary>
+    /// The first position at which patching <paramref name="index"/> changes the activation, given
+    /// <paramref name="differs"/> = (clean != corrupted) for the whole activation; null when the
+    /// patch changes nothing (its result is exactly the corrupted baseline).
+    /// </summary>
+    public int? FirstChangedPosition(Tensor differs, IReadOnlyList<int> index)
+    {
+        ArgumentNullException.ThrowIfNull(differs);
+        ArgumentNullException.ThrowIfNull(index);
+        var at = ActivationIndex(index, (int)differs.dim());
+        using var slice = differs[at];
+        if (IndexesPosition)
+            return slice.any().item<bool>() ? index[Axes.ToList().FindIndex(a => a is PatchAxis.Pos or PatchAxis.DestPos)] : null;
+        // Dimensions indexed before the position dimension disappear from the slice.
+        int sliceDim = PositionDim - Axes.Skip(1).Count(a => Dim(a) < PositionDim);
+        using var perPosition = slice.transpose(0, sliceDim).reshape(slice.shape[sliceDim], -1).any(1);
+        using var nonzero = perPosition.nonzero();
+        return nonzero.shape[0] == 0 ? null : (int)nonzero[0, 0].item<long>();
     }
 
     /// <summary>TL's patch setter: a copy of <paramref name="corrupted"/> with the indexed slice taken from <paramref name="clean"/>.</summary>

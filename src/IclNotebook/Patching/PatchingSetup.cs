@@ -23,8 +23,8 @@ public sealed class PatchingSetup : IDisposable
         CorruptedTokens = corrupted.ToTensor(model.ModelDevice).DetachFromDisposeScope();
         var (cleanLogits, cleanCache) = model.RunWithCache(CleanTokens);
         var (corruptedLogits, corruptedCache) = model.RunWithCache(CorruptedTokens);
-        using (cleanLogits) CleanBaseline = metric.Evaluate(cleanLogits);
-        using (corruptedLogits) CorruptedBaseline = metric.Evaluate(corruptedLogits);
+        CleanPerPrompt = PerPrompt(metric, cleanLogits);
+        CorruptedPerPrompt = PerPrompt(metric, corruptedLogits);
         CleanCache = cleanCache;
         CorruptedCache = corruptedCache;
         var tokenizer = Gpt2Tokenizer.Instance;
@@ -63,9 +63,20 @@ public sealed class PatchingSetup : IDisposable
     public ActivationCache CleanCache { get; }
     public ActivationCache CorruptedCache { get; }
 
+    /// <summary>Answer log-prob (nats) per prompt in the clean and corrupted runs.</summary>
+    public IReadOnlyList<double> CleanPerPrompt { get; }
+    public IReadOnlyList<double> CorruptedPerPrompt { get; }
+
     /// <summary>Mean answer log-prob (nats) of the clean and corrupted runs.</summary>
-    public double CleanBaseline { get; }
-    public double CorruptedBaseline { get; }
+    public double CleanBaseline => CleanPerPrompt.Average();
+    public double CorruptedBaseline => CorruptedPerPrompt.Average();
+
+    private static double[] PerPrompt(AnswerMetric metric, Tensor logits)
+    {
+        using (logits)
+        using (var perPrompt = metric.PerPrompt(logits))
+            return perPrompt.cpu().data<double>().ToArray();
+    }
 
     /// <summary>"45: positive" per position of prompt 0 (axis labels for results).</summary>
     public IReadOnlyList<string> PositionLabels { get; }

@@ -3,10 +3,10 @@ using IclNotebook.Patching;
 namespace IclNotebook.Tests.Patching;
 
 /// <summary>
-/// The reference engine reproduces TransformerLens's <c>get_act_patch_*</c> outputs for the
-/// original notebook's computation (colab-exact) to 1e-4, normalised and in nats.
+/// Both engines reproduce TransformerLens's <c>get_act_patch_*</c> outputs for the original
+/// notebook's computation (colab-exact) to 1e-4, normalised and in nats.
 /// </summary>
-public class ReferenceEngineGoldenTests(PatchingFixture fixture) : IClassFixture<PatchingFixture>
+public class EngineGoldenTests(PatchingFixture fixture) : IClassFixture<PatchingFixture>
 {
     private const double Tol = 1e-4;
 
@@ -21,25 +21,35 @@ public class ReferenceEngineGoldenTests(PatchingFixture fixture) : IClassFixture
         Assert.Equal(metric.GetProperty("corrupted_baseline").GetDouble(), setup.CorruptedBaseline, Tol);
     }
 
+    internal static PatchingEngine Engine(string name) => name == "fast" ? new FastEngine() : new ReferenceEngine();
+
     [Theory]
-    [InlineData("processed", "resid_pre")]
-    [InlineData("raw", "resid_pre")]
-    [InlineData("processed", "attn_head_all_pos_every")]
-    [InlineData("raw", "attn_head_all_pos_every")]
-    public void Normalised_and_unnormalised_results_match(string processing, string target)
+    [InlineData("reference", "processed", "resid_pre")]
+    [InlineData("reference", "raw", "resid_pre")]
+    [InlineData("reference", "processed", "attn_head_all_pos_every")]
+    [InlineData("reference", "raw", "attn_head_all_pos_every")]
+    [InlineData("fast", "processed", "resid_pre")]
+    [InlineData("fast", "raw", "resid_pre")]
+    [InlineData("fast", "processed", "attn_head_all_pos_every")]
+    [InlineData("fast", "raw", "attn_head_all_pos_every")]
+    public void Normalised_and_unnormalised_results_match(string engine, string processing, string target)
     {
-        var result = new ReferenceEngine().Run(fixture.ColabExact(processing), PatchTargets.Find(target));
+        var result = Engine(engine).Run(fixture.ColabExact(processing), PatchTargets.Find(target));
         AssertMatches(PatchingFixture.Golden(processing, "patching_unnormalised", target), result, result.Values);
         AssertMatches(PatchingFixture.Golden(processing, "patching_normalised", target), result, result.Normalised);
     }
 
     [Theory]
-    [InlineData("attn_out")]
-    [InlineData("mlp_out")]
-    [InlineData("attn_head_out_by_pos")]
-    public void Other_targets_match(string target)
+    [InlineData("reference", "attn_out")]
+    [InlineData("reference", "mlp_out")]
+    [InlineData("reference", "attn_head_out_by_pos")]
+    [InlineData("fast", "attn_out")]
+    [InlineData("fast", "mlp_out")]
+    [InlineData("fast", "attn_head_out_by_pos")]
+    [InlineData("fast", "block_every")]
+    public void Other_targets_match(string engine, string target)
     {
-        var result = new ReferenceEngine().Run(fixture.ColabExact("processed"), PatchTargets.Find(target));
+        var result = Engine(engine).Run(fixture.ColabExact("processed"), PatchTargets.Find(target));
         AssertMatches(PatchingFixture.Golden("processed", "patching_unnormalised", target), result, result.Values);
     }
 
