@@ -23,7 +23,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
 
     private sealed record Variant(int Flat, int[] Index, int Start);
 
-    protected override (double[] Values, long Forwards) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress, CancellationToken ct)
+    protected override (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(target);
@@ -31,6 +31,8 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         var values = new double[shape.Aggregate(1L, (a, b) => a * b)];
         var variants = Plan(setup, target, shape, values);
         long done = values.Length - variants.Count, forwards = 0;
+        double flop = 0;
+        var cfg = setup.Model.Config;
         progress?.Report(new PatchProgress(target.Name, done, values.Length));
         foreach (var chunk in Chunks(setup, variants))
         {
@@ -38,10 +40,13 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
             var results = RunChunk(setup, target, chunk);
             for (int i = 0; i < chunk.Count; i++) values[chunk[i].Flat] = results[i];
             forwards++;
+            int layer = chunk[0].Index[0], seg = setup.NPos - chunk[0].Start;
+            double rows = (double)chunk.Count * setup.Clean.Count;
+            flop += FlopCount.Blocks(cfg, rows * seg, chunk[0].Start + seg / 2.0, cfg.NLayers - layer) + FlopCount.Unembed(cfg, rows);
             done += chunk.Count;
             progress?.Report(new PatchProgress(target.Name, done, values.Length));
         }
-        return (values, forwards);
+        return (values, forwards, flop);
     }
 
     /// <summary>Variants that change something, by layer then start; no-ops get the corrupted baseline now.</summary>

@@ -36,6 +36,9 @@ public sealed record PatchResult
     /// <summary>Forward passes (or batched forward calls) the engine ran.</summary>
     public long ForwardPasses { get; init; }
 
+    /// <summary>Arithmetic the engine did, GFLOP (estimated from the shapes it ran).</summary>
+    public double Gflop { get; init; }
+
     /// <summary>(value - corrupted) / (clean - corrupted) per index.</summary>
     [JsonIgnore]
     public IReadOnlyList<double> Normalised =>

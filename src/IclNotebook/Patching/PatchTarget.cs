@@ -33,7 +33,9 @@ public sealed record PatchTarget(string Name, string Activation, ActivationLayou
         _ => nPos,
     })).ToArray();
 
-    /// <summary>The activation dimension (after batch) each axis indexes, for this layout.</summary>
+    /// <summary>The activation dimension an axis indexes, for this layout (batch is dimension 0).</summary>
+    public int DimOf(PatchAxis axis) => Dim(axis);
+
     private int Dim(PatchAxis axis) => (Layout, axis) switch
     {
         (ActivationLayout.PosVector, PatchAxis.Pos) => 1,

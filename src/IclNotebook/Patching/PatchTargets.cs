@@ -52,4 +52,12 @@ public static class PatchTargets
 }
 
 /// <summary>Targets run together and stacked along a leading patch-type axis (TL's <c>*_every</c>).</summary>
-public sealed record PatchTargetSet(string Name, IReadOnlyList<PatchTarget> Parts);
+public sealed record PatchTargetSet(string Name, IReadOnlyList<PatchTarget> Parts)
+{
+    /// <summary>A single target as a set of one.</summary>
+    public static PatchTargetSet Of(PatchTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return new PatchTargetSet(target.Name, [target]);
+    }
+}

@@ -14,8 +14,8 @@ public abstract class PatchingEngine
     /// <summary>Engine name recorded in results ("reference", "fast").</summary>
     public abstract string Name { get; }
 
-    /// <summary>Metric (nats) for every index of <paramref name="target"/>, row-major; also returns forward calls made.</summary>
-    protected abstract (double[] Values, long Forwards) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress, CancellationToken ct);
+    /// <summary>Metric (nats) for every index of <paramref name="target"/>, row-major; also forward calls made and FLOPs done.</summary>
+    protected abstract (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress, CancellationToken ct);
 
     public PatchResult Run(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress = null, CancellationToken ct = default) =>
         Run(setup, new PatchTargetSet(target.Name, [target]), progress, ct);
@@ -27,13 +27,21 @@ public abstract class PatchingEngine
         var clock = Stopwatch.StartNew();
         var values = new List<double>();
         long forwards = 0;
+        double flop = 0;
         foreach (var part in set.Parts)
         {
             ct.ThrowIfCancellationRequested();
-            var (v, f) = RunTarget(setup, part, progress, ct);
+            var (v, f, w) = RunTarget(setup, part, progress, ct);
             values.AddRange(v);
             forwards += f;
+            flop += w;
         }
+        return Assemble(setup, set, Name, values, forwards, flop, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>A result from per-index values (parts stacked along a leading PatchType axis when more than one).</summary>
+    internal static PatchResult Assemble(PatchingSetup setup, PatchTargetSet set, string engine, IReadOnlyList<double> values, long forwards, double flop, double seconds)
+    {
         var first = set.Parts[0];
         var shape = first.Shape(setup.Model.Config, setup.NPos).ToList();
         var axes = first.Axes.Select(a => a == PatchAxis.DestPos ? nameof(PatchAxis.Pos) : a.ToString()).ToList();
@@ -54,10 +62,11 @@ public abstract class PatchingEngine
             Values = values,
             CleanBaseline = setup.CleanBaseline,
             CorruptedBaseline = setup.CorruptedBaseline,
-            Settings = new PatchSettings(m.Name, setup.Model.Processing.ToString(), Name, setup.ColabExact,
+            Settings = new PatchSettings(m.Name, setup.Model.Processing.ToString(), engine, setup.ColabExact,
                 setup.ColabExact ? "mean log P(answer) at logits[:, -1] (colab-exact)" : "mean log P(answer) at each prompt's last real token"),
-            Seconds = clock.Elapsed.TotalSeconds,
+            Seconds = seconds,
             ForwardPasses = forwards,
+            Gflop = flop / 1e9,
         };
     }
 

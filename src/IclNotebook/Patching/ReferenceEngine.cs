@@ -15,7 +15,7 @@ public sealed class ReferenceEngine : PatchingEngine
 {
     public override string Name => "reference";
 
-    protected override (double[] Values, long Forwards) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress, CancellationToken ct)
+    protected override (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(target);
@@ -28,7 +28,9 @@ public sealed class ReferenceEngine : PatchingEngine
             values[done++] = Evaluate(setup, target, index);
             progress?.Report(new PatchProgress(target.Name, done, values.Length));
         }
-        return (values, values.Length);
+        var cfg = setup.Model.Config;
+        double perForward = FlopCount.Blocks(cfg, (double)setup.Clean.Count * setup.NPos, setup.NPos / 2.0, cfg.NLayers) + FlopCount.Unembed(cfg, setup.Clean.Count);
+        return (values, values.Length, values.Length * perForward);
     }
 
     /// <summary>The metric after patching one index (one full forward).</summary>

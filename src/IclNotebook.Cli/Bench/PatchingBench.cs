@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using IclNotebook.Icl;
+using IclNotebook.Loading;
+using IclNotebook.Metrics;
+using IclNotebook.Model;
+using IclNotebook.Patching;
+using IclNotebook.Tokenization;
+
+namespace IclNotebook.Cli.Bench;
+
+/// <summary>
+/// <c>icl bench patching</c>: the full analysis (resid_pre + attn_head_all_pos_every) of the
+/// original task on a GPT-2-small-shaped model with the fast engine, against the reference
+/// engine's time estimated from a seeded random sample of indices (which also cross-checks the
+/// numbers), with GFLOP/s and peak RSS.
+/// </summary>
+public static class PatchingBench
+{
+    public static void Run(string taskPath, int samples)
+    {
+        var cfg = RandomGpt2.SmallConfig;
+        var task = IclTask.Load(taskPath);
+        var prompts = task.BuildPrompts(Gpt2Tokenizer.Instance);
+        Console.WriteLine($"icl bench patching: {cfg.Name} (seeded random weights), task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens, default corruption, metric at each prompt's last token), torch threads {TorchSharp.torch.get_num_threads()}");
+        var folder = Path.Combine(Path.GetTempPath(), $"icl-bench-{Environment.ProcessId}");
+        try
+        {
+            RandomGpt2.WriteCheckpoint(folder, cfg, seed: 0);
+            using var model = ModelLoader.LoadFolder(folder);
+            BenchReport.CollectGarbage();
+            using var rss = new RssSampler();
+            var clock = Stopwatch.StartNew();
+            using var setup = PatchingSetup.Create(model, prompts.CleanTokens, prompts.CorruptedTokens,
+                AnswerMetric.AtLastRealToken(prompts.CleanTokens.Lengths, prompts.AnswerTokenIds));
+            double setupSeconds = clock.Elapsed.TotalSeconds;
+            BenchReport.Line("clean + corrupted runs with cache", $"{BenchReport.F(setupSeconds, "F2")} s");
+
+            var targets = new[] { PatchTargetSet.Of(PatchTargets.ResidPre), PatchTargets.AttnHeadAllPosEvery };
+            double fastSeconds = setupSeconds, fastGflop = 0, referenceSeconds = 0, worstDiff = 0;
+            foreach (var set in targets)
+            {
+                var result = new FastEngine().Run(setup, set, new PlainProgress());
+                fastSeconds += result.Seconds;
+                fastGflop += result.Gflop;
+                BenchReport.Line($"fast {set.Name}", $"{BenchReport.F(result.Seconds, "F1")} s, {result.ForwardPasses} batched forwards, {BenchReport.F(result.Gflop, "F0")} GFLOP, {BenchReport.F(result.Gflop / result.Seconds)} GFLOP/s");
+
+                var (estimate, diff) = EstimateReference(setup, set, result, samples);
+                referenceSeconds += estimate;
+                worstDiff = Math.Max(worstDiff, diff);
+                BenchReport.Line($"reference {set.Name} (estimated from {samples} per part)", $"{BenchReport.F(estimate, "F0")} s; max |fast - reference| on the sample {diff:E1} nats");
+            }
+            BenchReport.Line("full analysis, fast engine (incl. caches)", $"{BenchReport.F(fastSeconds, "F1")} s ({BenchReport.F(fastGflop / (fastSeconds - setupSeconds))} GFLOP/s)");
+            BenchReport.Line("full analysis, reference engine (estimate)", $"{BenchReport.F(referenceSeconds, "F0")} s");
+            BenchReport.Line("speed-up", $"{BenchReport.F(referenceSeconds / fastSeconds)}x");
+            BenchReport.Line("peak RSS during the analysis", $"{BenchReport.F(rss.PeakMb, "F0")} MB");
+            BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    /// <summary>Times the reference engine on a seeded sample of each part's indices; returns the full-grid estimate (s) and the worst disagreement with the fast result.</summary>
+    private static (double Seconds, double MaxDiff) EstimateReference(PatchingSetup setup, PatchTargetSet set, PatchResult fast, int samples)
+    {
+        var rng = new Random(12345);
+        double total = 0, worst = 0;
+        long offset = 0;
+        foreach (var part in set.Parts)
+        {
+            var shape = part.Shape(setup.Model.Config, setup.NPos);
+            long size = shape.Aggregate(1L, (a, b) => a * b);
+            var clock = Stopwatch.StartNew();
+            for (int i = 0; i < samples; i++)
+            {
+                long flat = rng.NextInt64(size);
+                var index = Unflatten(flat, shape);
+                double value = ReferenceEngine.Evaluate(setup, part, index);
+                worst = Math.Max(worst, Math.Abs(value - fast.Values[(int)(offset + flat)]));
+            }
+            total += clock.Elapsed.TotalSeconds / samples * size;
+            offset += size;
+        }
+        return (total, worst);
+    }
+
+    private static int[] Unflatten(long flat, long[] shape)
+    {
+        var index = new int[shape.Length];
+        for (int d = shape.Length - 1; d >= 0; d--) { index[d] = (int)(flat % shape[d]); flat /= shape[d]; }
+        return index;
+    }
+
+    private sealed class PlainProgress : IProgress<PatchProgress>
+    {
+        private int _lastDecile = -1;
+        private string _target = "";
+
+        public void Report(PatchProgress value)
+        {
+            if (value.Target != _target) { _target = value.Target; _lastDecile = -1; }
+            int decile = (int)(10 * value.Done / Math.Max(1, value.Total));
+            if (decile == _lastDecile) return;
+            _lastDecile = decile;
+            Console.Error.WriteLine($"    {value.Target}: {value.Done}/{value.Total}");
+        }
+    }
+}
