@@ -48,8 +48,10 @@ public sealed class Attention : ComponentBase
     /// </summary>
     /// <param name="x">normalised residual stream of the segment [batch, seg, d_model]</param>
     /// <param name="past">the prefix's keys and values, from a cached run</param>
+    /// <param name="blocked">which keys each segment query may not see, [seg, t0 + seg] bool; null = causal
+    /// (a packed segment holding several prompts' continuations uses its own mask)</param>
     /// <returns>attention output [batch, seg, d_model]</returns>
-    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past)
+    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past, Tensor? blocked = null)
     {
         var q = hook_q.call(einsum("bpd,hde->bphe", x, W_Q) + b_Q);   // [batch, seg, head, d_head]
         var k = hook_k.call(einsum("bpd,hde->bphe", x, W_K) + b_K);   // [batch, seg, head, d_head]
@@ -63,8 +65,8 @@ public sealed class Attention : ComponentBase
         }
 
         var scores = q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)) / _attnScale; // [batch, head, seg, t0 + seg]
-        using var future = ones(seg, t0 + seg, dtype: ScalarType.Bool, device: x.device).triu(t0 + 1); // key after query
-        scores = hook_attn_scores.call(scores.masked_fill(future, double.NegativeInfinity));
+        using var future = blocked is null ? ones(seg, t0 + seg, dtype: ScalarType.Bool, device: x.device).triu(t0 + 1) : null; // key after query
+        scores = hook_attn_scores.call(scores.masked_fill(blocked ?? future!, double.NegativeInfinity));
         var pattern = scores.softmax(-1);
         pattern = hook_pattern.call(where(pattern.isnan(), zeros_like(pattern), pattern)); // [batch, head, seg, t0 + seg]
 

@@ -9,15 +9,18 @@ public sealed partial class HookedTransformer
     /// prefix (positions before t0) is unchanged from a cached run: each block attends to that run's
     /// keys and values for the prefix (<paramref name="past"/> gives them per layer, [batch, t0,
     /// head, d_head] each) and computes only the segment. Returns logits at one segment position
-    /// per row (<paramref name="readPositions"/>: [batch], relative to t0) -> [batch, d_vocab].
+    /// positions per row (<paramref name="readPositions"/>: [batch, k], relative to t0) -> [batch, k, d_vocab].
+    /// A segment may pack several prompts' continuations of one shared prefix into a row, with
+    /// <paramref name="blocked"/> saying which keys each position may not attend to.
     /// Exact: causal attention means positions before t0 cannot see anything in the segment.
     /// Grad mode is the caller's.
     /// </summary>
     /// <param name="segmentResid">residual stream entering <paramref name="startLayer"/> for the segment [batch, seg, d_model]</param>
     /// <param name="startLayer">first block to run</param>
     /// <param name="past">prefix keys/values of layer l, or null when the segment starts at position 0</param>
-    /// <param name="readPositions">int64 [batch], segment-relative positions to unembed</param>
-    public Tensor ForwardSegment(Tensor segmentResid, int startLayer, Func<int, (Tensor K, Tensor V)?> past, Tensor readPositions)
+    /// <param name="readPositions">int64 [batch, k], segment-relative positions to unembed</param>
+    /// <param name="blocked">[seg, t0 + seg] bool attention mask (true = may not attend); null = causal</param>
+    public Tensor ForwardSegment(Tensor segmentResid, int startLayer, Func<int, (Tensor K, Tensor V)?> past, Tensor readPositions, Tensor? blocked = null)
     {
         ArgumentNullException.ThrowIfNull(segmentResid);
         ArgumentNullException.ThrowIfNull(past);
@@ -27,10 +30,10 @@ public sealed partial class HookedTransformer
         for (int l = startLayer; l < Config.NLayers; l++)
         {
             using var blockScope = NewDisposeScope();
-            resid = blocks[l].Forward(resid, past(l)).MoveToOuterDisposeScope();
+            resid = blocks[l].Forward(resid, past(l), blocked).MoveToOuterDisposeScope();
         }
-        var index = readPositions.to(Device).view(-1, 1, 1).expand(-1, 1, resid.shape[2]);
-        var read = resid.gather(1, index);                                           // [batch, 1, d_model]
-        return unembed.call(ln_final.call(read)).squeeze(1).MoveToOuterDisposeScope(); // [batch, d_vocab]
+        var index = readPositions.to(Device).unsqueeze(-1).expand(-1, -1, resid.shape[2]);
+        var read = resid.gather(1, index);                                   // [batch, k, d_model]
+        return unembed.call(ln_final.call(read)).MoveToOuterDisposeScope();  // [batch, k, d_vocab]
     }
 }

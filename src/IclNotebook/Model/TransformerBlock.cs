@@ -32,10 +32,11 @@ public sealed class TransformerBlock : ComponentBase
     /// <summary>The block on a segment continuing a cached prefix (see <see cref="Attention.Forward"/>).</summary>
     /// <param name="x">residual stream of the segment [batch, seg, d_model]</param>
     /// <param name="past">this block's prefix keys and values, or null</param>
-    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past)
+    /// <param name="blocked">attention mask for a packed segment, or null for causal</param>
+    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past, Tensor? blocked = null)
     {
         var residPre = hook_resid_pre.call(x);
-        var attnOut = hook_attn_out.call(attn.Forward(ln1.call(residPre), past));   // [batch, seg, d_model]
+        var attnOut = hook_attn_out.call(attn.Forward(ln1.call(residPre), past, blocked));   // [batch, seg, d_model]
         var residMid = hook_resid_mid.call(residPre + attnOut);
         var mlpOut = hook_mlp_out.call(mlp.call(ln2.call(residMid)));               // [batch, seg, d_model]
         return hook_resid_post.call(residMid + mlpOut);

@@ -34,15 +34,15 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         double flop = 0;
         var cfg = setup.Model.Config;
         progress?.Report(new PatchProgress(target.Name, done, values.Length));
-        foreach (var chunk in Chunks(setup, variants))
+        foreach (var chunk in Chunks(setup, target, variants))
         {
             ct.ThrowIfCancellationRequested();
             var results = RunChunk(setup, target, chunk);
             for (int i = 0; i < chunk.Count; i++) values[chunk[i].Flat] = results[i];
             forwards++;
-            int layer = chunk[0].Index[0], seg = setup.NPos - chunk[0].Start;
-            double rows = (double)chunk.Count * setup.Clean.Count;
-            flop += FlopCount.Blocks(cfg, rows * seg, chunk[0].Start + seg / 2.0, cfg.NLayers - layer) + FlopCount.Unembed(cfg, rows);
+            int layer = chunk[0].Index[0], t0 = chunk[0].Start;
+            double tokens = chunk.Count * (double)SegmentLayout.TokensPerVariant(t0, setup.NPos, setup.Clean.Count, setup.SharedPrefix, Packable(target));
+            flop += FlopCount.Blocks(cfg, tokens, t0 + (setup.NPos - t0) / 2.0, cfg.NLayers - layer) + FlopCount.Unembed(cfg, (double)chunk.Count * setup.Clean.Count);
             done += chunk.Count;
             progress?.Report(new PatchProgress(target.Name, done, values.Length));
         }
@@ -79,10 +79,11 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
     }
 
     /// <summary>Groups same-layer variants with nearby starts into batches that fit the memory budget.</summary>
-    private IEnumerable<List<Variant>> Chunks(PatchingSetup setup, List<Variant> variants)
+    private IEnumerable<List<Variant>> Chunks(PatchingSetup setup, PatchTarget target, List<Variant> variants)
     {
         var cfg = setup.Model.Config;
         int n = setup.NPos, batch = setup.Clean.Count;
+        bool packable = Packable(target);
         // Bytes per (row, position) inside one block: residual-stream tensors, MLP activations, attention rows.
         double bytesPerToken = 4.0 * (12.0 * cfg.DModel + 10.0 * cfg.DMlp + 6.0 * cfg.NHeads * n);
         long tokenBudget = Math.Max(1, (long)(_options.BatchMemoryMb * 1024.0 * 1024.0 / bytesPerToken));
@@ -95,7 +96,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
                 int seg = n - first.Start;
                 bool sameLayer = v.Index[0] == first.Index[0];
                 bool near = v.Start - first.Start <= Math.Max(1, _options.MaxStartSpread * seg);
-                bool fits = (long)(chunk.Count + 1) * batch * seg <= tokenBudget;
+                bool fits = (chunk.Count + 1) * SegmentLayout.TokensPerVariant(first.Start, n, batch, setup.SharedPrefix, packable) <= tokenBudget;
                 if (!(sameLayer && near && fits)) { yield return chunk; chunk = new List<Variant>(); }
             }
             chunk.Add(v);
@@ -103,54 +104,66 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         if (chunk.Count > 0) yield return chunk;
     }
 
-    /// <summary>One batched forward: every variant's rows start at the chunk's first start position.</summary>
-    private static double[] RunChunk(PatchingSetup setup, PatchTarget target, List<Variant> chunk)
+    /// <summary>Source-position patches address one key of one prompt: never packed.</summary>
+    private bool Packable(PatchTarget target) => _options.PackSharedPrefix && !target.Axes.Contains(PatchAxis.SrcPos);
+
+    /// <summary>One batched forward: every variant's rows recompute the chunk's segment (see <see cref="SegmentLayout"/>).</summary>
+    private double[] RunChunk(PatchingSetup setup, PatchTarget target, List<Variant> chunk)
     {
         var model = setup.Model;
         int layer = chunk[0].Index[0], t0 = chunk[0].Start, batch = setup.Clean.Count, nVariants = chunk.Count;
+        var layout = SegmentLayout.Create(t0, setup.NPos, batch, setup.SharedPrefix, Packable(target));
+        int rowsPerVariant = layout.Rows;
         string hook = target.HookName(layer);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
 
-        var resid = setup.CorruptedCache[$"blocks.{layer}.hook_resid_pre"][.., t0..].repeat(nVariants, 1, 1); // [variants*batch, seg, d_model]
+        var resid = layout.Gather(setup.CorruptedCache[$"blocks.{layer}.hook_resid_pre"]).repeat(nVariants, 1, 1); // [variants*rows, length, d_model]
+        var rowPrompts = tensor(layout.Prompt.Select(r => (long)r[0]).ToArray(), device: model.ModelDevice);
         (Tensor K, Tensor V)? Past(int l)
         {
             if (t0 == 0) return null;
-            var k = setup.CorruptedCache[$"blocks.{l}.attn.hook_k"][.., ..t0].repeat(nVariants, 1, 1, 1); // [rows, t0, head, d_head]
-            var v = setup.CorruptedCache[$"blocks.{l}.attn.hook_v"][.., ..t0].repeat(nVariants, 1, 1, 1);
+            var k = setup.CorruptedCache[$"blocks.{l}.attn.hook_k"].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1); // [rows, t0, head, d_head]
+            var v = setup.CorruptedCache[$"blocks.{l}.attn.hook_v"].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1);
             return (k, v);
         }
 
         var clean = setup.CleanCache[hook];
-        var cleanSegment = target.PositionDim == 1 ? clean[.., t0..] : clean[.., .., t0..]; // segment positions of the clean run
+        var cleanSegment = target.Layout == ActivationLayout.Pattern ? layout.GatherPattern(clean) : layout.Gather(clean); // [rows, ...] in segment layout
+        var flatPositions = new Dictionary<int, TensorIndex>();
+        TensorIndex Position(int p) => flatPositions.TryGetValue(p, out var t) ? t : flatPositions[p] = TensorIndex.Tensor(layout.FlatPositions(p));
         Tensor? Patch(Tensor act, Hooks.HookPoint _)
         {
             var patched = act.clone();
             for (int v = 0; v < nVariants; v++)
             {
-                var at = target.ActivationIndex(chunk[v].Index, (int)act.dim(), positionOffset: t0);
+                var at = target.ActivationIndex(chunk[v].Index, (int)act.dim(), Position);
                 var rows = at.ToArray();
-                rows[0] = TensorIndex.Slice(v * batch, (v + 1) * batch);
+                rows[0] = TensorIndex.Slice(v * rowsPerVariant, (v + 1) * rowsPerVariant);
                 patched[rows] = cleanSegment[at];
             }
             return patched;
         }
 
+        // Read positions, in prompt order within each variant; reads before t0 are unchanged (corrupted value).
         var read = setup.Metric.ReadPositions;
-        var readRel = tensor(Enumerable.Range(0, nVariants).SelectMany(_ => read.Select(r => (long)Math.Max(r - t0, 0))).ToArray(), dtype: ScalarType.Int64);
+        int perRow = batch / rowsPerVariant;
+        var readIndex = new long[nVariants * batch];
+        for (int v = 0; v < nVariants; v++)
+            for (int b = 0; b < batch; b++)
+                readIndex[v * batch + b] = read[b] >= t0 ? layout.Locate(b, read[b]).Flat : 0;
         Tensor logits;
         using (model.Hooks((hook, Patch)))
-            logits = model.ForwardSegment(resid, layer, Past, readRel);                          // [rows, d_vocab]
+            logits = model.ForwardSegment(resid, layer, Past, tensor(readIndex, [nVariants * rowsPerVariant, perRow]), layout.Blocked(model.ModelDevice)); // [rows, perRow, d_vocab]
         var answers = tensor(Enumerable.Range(0, nVariants).SelectMany(_ => setup.Metric.AnswerIds.Select(a => (long)a)).ToArray(), dtype: ScalarType.Int64, device: logits.device);
-        var perRow = logits.log_softmax(-1).gather(1, answers.view(-1, 1)).squeeze(1).to(float64).cpu().data<double>().ToArray();
+        var perPrompt = logits.reshape(nVariants * batch, -1).log_softmax(-1).gather(1, answers.view(-1, 1)).squeeze(1).to(float64).cpu().data<double>().ToArray();
 
         var result = new double[nVariants];
-        var corruptedPerPrompt = setup.CorruptedPerPrompt;
         for (int v = 0; v < nVariants; v++)
         {
             double sum = 0;
             for (int b = 0; b < batch; b++)
-                sum += read[b] >= t0 ? perRow[v * batch + b] : corruptedPerPrompt[b]; // a read before the segment is unchanged
+                sum += read[b] >= t0 ? perPrompt[v * batch + b] : setup.CorruptedPerPrompt[b];
             result[v] = sum / batch;
         }
         return result;

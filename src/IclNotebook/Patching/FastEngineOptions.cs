@@ -15,4 +15,10 @@ public sealed record FastEngineOptions
     /// variants that start earlier, as a fraction of the batch's segment. Default 0.125.
     /// </summary>
     public double MaxStartSpread { get; init; } = 0.125;
+
+    /// <summary>
+    /// Compute positions that all prompts share (the demonstrations) once per patch instead of
+    /// once per prompt, packing each prompt's own continuation into the same row. Default true.
+    /// </summary>
+    public bool PackSharedPrefix { get; init; } = true;
 }

@@ -53,15 +53,18 @@ public sealed record PatchTarget(string Name, string Activation, ActivationLayou
     /// <paramref name="positionOffset"/> shifts Pos/DestPos for activations of a segment that
     /// starts at that position (source positions always count from 0).
     /// </summary>
-    public TensorIndex[] ActivationIndex(IReadOnlyList<int> index, int rank, int positionOffset = 0)
+    public TensorIndex[] ActivationIndex(IReadOnlyList<int> index, int rank, int positionOffset = 0) =>
+        ActivationIndex(index, rank, p => TensorIndex.Single(p - positionOffset));
+
+    /// <summary>As above, with Pos/DestPos mapped by <paramref name="position"/> (e.g. to the
+    /// several places a position occupies in a packed segment).</summary>
+    public TensorIndex[] ActivationIndex(IReadOnlyList<int> index, int rank, Func<int, TensorIndex> position)
     {
         ArgumentNullException.ThrowIfNull(index);
+        ArgumentNullException.ThrowIfNull(position);
         var result = Enumerable.Repeat(TensorIndex.Colon, rank).ToArray();
         for (int i = 1; i < Axes.Count; i++)
-        {
-            int offset = Axes[i] is PatchAxis.Pos or PatchAxis.DestPos ? positionOffset : 0;
-            result[Dim(Axes[i])] = TensorIndex.Single(index[i] - offset);
-        }
+            result[Dim(Axes[i])] = Axes[i] is PatchAxis.Pos or PatchAxis.DestPos ? position(index[i]) : TensorIndex.Single(index[i]);
         return result;
     }
 

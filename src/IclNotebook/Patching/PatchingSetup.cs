@@ -27,6 +27,7 @@ public sealed class PatchingSetup : IDisposable
         CorruptedPerPrompt = PerPrompt(metric, corruptedLogits);
         CleanCache = cleanCache;
         CorruptedCache = corruptedCache;
+        SharedPrefix = Math.Min(CommonPrefix(clean.Padded()), CommonPrefix(corrupted.Padded()));
         var tokenizer = Gpt2Tokenizer.Instance;
         PositionLabels = clean.Padded()[0].Select((id, p) => $"{p}: {tokenizer.Decode((int)id)}").ToArray();
     }
@@ -82,6 +83,13 @@ public sealed class PatchingSetup : IDisposable
     public IReadOnlyList<string> PositionLabels { get; }
 
     public int NPos => Clean.MaxLength;
+
+    /// <summary>Positions 0..SharedPrefix-1 hold the same tokens in every clean prompt, and the same
+    /// tokens in every corrupted prompt (the shared demonstrations), so their activations are shared too.</summary>
+    public int SharedPrefix { get; }
+
+    private static int CommonPrefix(long[][] rows) =>
+        Enumerable.Range(0, rows[0].Length).TakeWhile(p => rows.All(r => r[p] == rows[0][p])).Count();
 
     public void Dispose()
     {

@@ -9,8 +9,8 @@ namespace IclNotebook.Tests.Patching;
 /// <summary>
 /// The fast engine equals the reference engine (1e-5 nats of the unnormalised metric) for every
 /// patch target, on seeded random tiny models and random clean/corrupted prompt batches: ragged
-/// lengths (right padding), corruptions anywhere, both metric read modes, small memory budgets
-/// that force many batches.
+/// lengths (right padding), corruptions anywhere, shared "demonstration" prefixes (packed
+/// segments), both metric read modes, small memory budgets that force many batches.
 /// </summary>
 public class FastEnginePropertyTests
 {
@@ -27,18 +27,27 @@ public class FastEnginePropertyTests
         return model;
     }
 
-    private static PatchingSetup RandomSetup(HookedTransformer model, int seed, bool colabExact)
+    /// <summary>
+    /// Random prompts; with <paramref name="shared"/>, all prompts start with the same "demonstrations"
+    /// (corrupted the same way in every prompt, as label swaps are) and differ after them.
+    /// </summary>
+    private static PatchingSetup RandomSetup(HookedTransformer model, int seed, bool colabExact, bool shared = false)
     {
         var rng = new Random(seed);
-        int batch = rng.Next(1, 4), maxLen = rng.Next(6, 11);
+        int batch = rng.Next(shared ? 2 : 1, 4), maxLen = rng.Next(6, 11);
+        int prefix = shared ? rng.Next(3, maxLen - 1) : 0;
+        var demos = Enumerable.Range(0, prefix).Select(_ => rng.Next(model.Config.DVocab)).ToArray();
+        var corruptedDemos = (int[])demos.Clone();
+        if (shared) corruptedDemos[rng.Next(1, prefix)] = rng.Next(model.Config.DVocab);
         var clean = new List<int[]>();
         var corrupted = new List<int[]>();
         for (int b = 0; b < batch; b++)
         {
-            int len = b == 0 ? maxLen : rng.Next(3, maxLen + 1);
-            var ids = Enumerable.Range(0, len).Select(_ => rng.Next(model.Config.DVocab)).ToArray();
+            int len = b == 0 ? maxLen : rng.Next(Math.Max(prefix + 1, 3), maxLen + 1);
+            var ids = demos.Concat(Enumerable.Range(prefix, len - prefix).Select(_ => rng.Next(model.Config.DVocab))).ToArray();
             var bad = (int[])ids.Clone();
-            foreach (var p in Enumerable.Range(0, rng.Next(1, 3))) bad[rng.Next(1, len)] = rng.Next(model.Config.DVocab);
+            Array.Copy(corruptedDemos, bad, prefix);
+            foreach (var p in Enumerable.Range(0, rng.Next(shared ? 0 : 1, 3))) bad[rng.Next(Math.Max(1, prefix), len)] = rng.Next(model.Config.DVocab);
             clean.Add(ids);
             corrupted.Add(bad);
         }
@@ -63,17 +72,18 @@ public class FastEnginePropertyTests
         for (int seed = 1; seed <= 3; seed++)
         {
             using var model = RandomModel(seed, layers: 1 + seed % 2, heads: 2);
-            foreach (bool colab in new[] { false, true })
+            foreach (var (colab, shared) in new[] { (false, false), (true, false), (false, true), (true, true) })
             {
-                using var setup = RandomSetup(model, seed * 7 + (colab ? 1 : 0), colab);
+                using var setup = RandomSetup(model, seed * 7 + (colab ? 1 : 0) + (shared ? 2 : 0), colab, shared);
+                Assert.True(!shared || setup.SharedPrefix >= 3, "shared-prefix cases must share their demonstrations");
                 var reference = new ReferenceEngine().Run(setup, set);
-                foreach (var options in new[] { new FastEngineOptions(), new FastEngineOptions { BatchMemoryMb = 0, MaxStartSpread = 0 } })
+                foreach (var options in new[] { new FastEngineOptions(), new FastEngineOptions { BatchMemoryMb = 0, MaxStartSpread = 0 }, new FastEngineOptions { PackSharedPrefix = false } })
                 {
                     var fast = new FastEngine(options).Run(setup, set);
                     Assert.Equal(reference.Shape, fast.Shape);
                     for (int i = 0; i < reference.Values.Count; i++)
                         Assert.True(Math.Abs(reference.Values[i] - fast.Values[i]) <= Tol,
-                            $"{target} seed {seed} colab {colab} budget {options.BatchMemoryMb}: index {i}: fast {fast.Values[i]}, reference {reference.Values[i]}");
+                            $"{target} seed {seed} colab {colab} shared {shared} options {options}: index {i}: fast {fast.Values[i]}, reference {reference.Values[i]}");
                 }
             }
         }
