@@ -50,6 +50,21 @@ public sealed class ActivationCache : IReadOnlyDictionary<string, Tensor>, IDisp
         _order.Add(name);
     }
 
+    /// <summary>Takes over every activation of <paramref name="other"/> (which is left empty).</summary>
+    internal void Absorb(ActivationCache other)
+    {
+        foreach (var name in other._order.ToList())
+        {
+            if (other._tensors.Remove(name, out var t))
+            {
+                if (_tensors.Remove(name, out var old)) { old.Dispose(); _order.Remove(name); }
+                _tensors[name] = t;
+                _order.Add(name);
+            }
+        }
+        other._order.Clear();
+    }
+
     public void Dispose()
     {
         if (_disposed) return;

@@ -23,7 +23,8 @@ public static class AttributionPatching
         ArgumentNullException.ThrowIfNull(sets);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var model = setup.Model;
-        var hooks = sets.SelectMany(s => s.Parts).SelectMany(p => Enumerable.Range(0, model.Config.NLayers).Select(p.HookName)).Distinct().ToHashSet();
+        var hooks = setup.AllLayers(sets.SelectMany(s => s.Parts).ToArray()).ToHashSet();
+        setup.EnsureCached(hooks);
         var grads = Gradients(setup, hooks);
         try
         {

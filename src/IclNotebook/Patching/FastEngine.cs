@@ -23,12 +23,16 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
 
     private sealed record Variant(int Flat, int[] Index, int Start);
 
+    // Only their hook names matter: the corrupted run's keys and values serve unchanged positions.
+    private static readonly PatchTarget KeyHook = PatchTargets.HeadKAllPos, ValueHook = PatchTargets.HeadVAllPos;
+
     protected override (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(target);
         var shape = target.Shape(setup.Model.Config, setup.NPos);
         var values = new double[shape.Aggregate(1L, (a, b) => a * b)];
+        setup.EnsureCached(setup.AllLayers(target, PatchTargets.ResidPre, KeyHook, ValueHook));
         var variants = Plan(setup, target, shape, values);
         long done = values.Length - variants.Count, forwards = 0;
         double flop = 0;

@@ -5,10 +5,10 @@ public sealed record FastEngineOptions
 {
     /// <summary>
     /// Memory budget for one batched forward, MB (estimated from the model's widths and the
-    /// segment length). Default 1024. Larger batches run faster up to a point; smaller ones cap
+    /// segment length). Default 768. Larger batches run faster up to a point; smaller ones cap
     /// peak memory on big models.
     /// </summary>
-    public int BatchMemoryMb { get; init; } = 1024;
+    public int BatchMemoryMb { get; init; } = 768;
 
     /// <summary>
     /// Largest number of extra positions a variant may recompute so it can share a batch with

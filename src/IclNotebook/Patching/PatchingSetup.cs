@@ -8,7 +8,7 @@ namespace IclNotebook.Patching;
 
 /// <summary>
 /// A clean/corrupted pair ready for patching: tokens, the metric, both baselines and both runs'
-/// activation caches (computed once, owned here). Engines read it; they never change it.
+/// activation caches (filled on demand with the hooks engines ask for, owned here).
 /// </summary>
 public sealed class PatchingSetup : IDisposable
 {
@@ -21,12 +21,8 @@ public sealed class PatchingSetup : IDisposable
         ColabExact = colabExact;
         CleanTokens = clean.ToTensor(model.ModelDevice).DetachFromDisposeScope();
         CorruptedTokens = corrupted.ToTensor(model.ModelDevice).DetachFromDisposeScope();
-        var (cleanLogits, cleanCache) = model.RunWithCache(CleanTokens);
-        var (corruptedLogits, corruptedCache) = model.RunWithCache(CorruptedTokens);
-        CleanPerPrompt = PerPrompt(metric, cleanLogits);
-        CorruptedPerPrompt = PerPrompt(metric, corruptedLogits);
-        CleanCache = cleanCache;
-        CorruptedCache = corruptedCache;
+        CleanPerPrompt = PerPrompt(model, metric, CleanTokens);
+        CorruptedPerPrompt = PerPrompt(model, metric, CorruptedTokens);
         SharedPrefix = Math.Min(CommonPrefix(clean.Padded()), CommonPrefix(corrupted.Padded()));
         var tokenizer = Gpt2Tokenizer.Instance;
         PositionLabels = clean.Padded()[0].Select((id, p) => $"{p}: {tokenizer.Decode((int)id)}").ToArray();
@@ -61,8 +57,9 @@ public sealed class PatchingSetup : IDisposable
     public bool ColabExact { get; }
     public Tensor CleanTokens { get; }
     public Tensor CorruptedTokens { get; }
-    public ActivationCache CleanCache { get; }
-    public ActivationCache CorruptedCache { get; }
+    /// <summary>Activations of the clean and corrupted runs cached so far (see <see cref="EnsureCached"/>).</summary>
+    public ActivationCache CleanCache { get; } = new();
+    public ActivationCache CorruptedCache { get; } = new();
 
     /// <summary>Answer log-prob (nats) per prompt in the clean and corrupted runs.</summary>
     public IReadOnlyList<double> CleanPerPrompt { get; }
@@ -72,12 +69,33 @@ public sealed class PatchingSetup : IDisposable
     public double CleanBaseline => CleanPerPrompt.Average();
     public double CorruptedBaseline => CorruptedPerPrompt.Average();
 
-    private static double[] PerPrompt(AnswerMetric metric, Tensor logits)
+    private static double[] PerPrompt(HookedTransformer model, AnswerMetric metric, Tensor tokens)
     {
-        using (logits)
-        using (var perPrompt = metric.PerPrompt(logits))
-            return perPrompt.cpu().data<double>().ToArray();
+        using var scope = NewDisposeScope();
+        var readLogits = model.Run(tokens, new ForwardOptions { UnembedPositions = metric.PositionsTensor(model.ModelDevice) });
+        return metric.PerPromptAtRead(readLogits).cpu().data<double>().ToArray();
     }
+
+    /// <summary>
+    /// Makes sure both runs' caches hold <paramref name="hooks"/>, running the prompts again for
+    /// any that are missing. Engines ask for what they need, so memory holds only that.
+    /// </summary>
+    public void EnsureCached(IEnumerable<string> hooks)
+    {
+        ArgumentNullException.ThrowIfNull(hooks);
+        var missing = hooks.Where(h => !CleanCache.ContainsKey(h) || !CorruptedCache.ContainsKey(h)).ToHashSet(StringComparer.Ordinal);
+        if (missing.Count == 0) return;
+        foreach (var (tokens, cache) in new[] { (CleanTokens, CleanCache), (CorruptedTokens, CorruptedCache) })
+        {
+            var (logits, fresh) = Model.RunWithCache(tokens, missing.Contains, new ForwardOptions { UnembedPositions = Metric.PositionsTensor(Model.ModelDevice) });
+            logits.Dispose();
+            using (fresh) cache.Absorb(fresh);
+        }
+    }
+
+    /// <summary>Every layer's hook for each of TL's activation names (resid_pre, z, ...).</summary>
+    public IEnumerable<string> AllLayers(params PatchTarget[] targets) =>
+        targets.SelectMany(t => Enumerable.Range(0, Model.Config.NLayers).Select(t.HookName));
 
     /// <summary>"45: positive" per position of prompt 0 (axis labels for results).</summary>
     public IReadOnlyList<string> PositionLabels { get; }

@@ -21,6 +21,7 @@ public sealed class ReferenceEngine : PatchingEngine
         ArgumentNullException.ThrowIfNull(target);
         var shape = target.Shape(setup.Model.Config, setup.NPos);
         var values = new double[shape.Aggregate(1L, (a, b) => a * b)];
+        setup.EnsureCached(setup.AllLayers(target));
         long done = 0;
         foreach (var index in Indices(shape))
         {
@@ -40,6 +41,7 @@ public sealed class ReferenceEngine : PatchingEngine
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(index);
         string hook = target.HookName(index[0]);
+        setup.EnsureCached([hook]);
         var clean = setup.CleanCache[hook];
         using var scope = NewDisposeScope();
         using var hooks = setup.Model.Hooks((hook, (act, _) => target.Patch(act, clean, index)));
