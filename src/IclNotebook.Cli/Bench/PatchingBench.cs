@@ -37,9 +37,11 @@ public static class PatchingBench
 
             var targets = new[] { PatchTargetSet.Of(PatchTargets.ResidPre), PatchTargets.AttnHeadAllPosEvery };
             double fastSeconds = setupSeconds, fastGflop = 0, referenceSeconds = 0, worstDiff = 0;
+            var exact = new List<PatchResult>();
             foreach (var set in targets)
             {
                 var result = new FastEngine().Run(setup, set, new PlainProgress());
+                exact.Add(result);
                 fastSeconds += result.Seconds;
                 fastGflop += result.Gflop;
                 BenchReport.Line($"fast {set.Name}", $"{BenchReport.F(result.Seconds, "F1")} s, {result.ForwardPasses} batched forwards, {BenchReport.F(result.Gflop, "F0")} GFLOP, {BenchReport.F(result.Gflop / result.Seconds)} GFLOP/s");
@@ -48,6 +50,13 @@ public static class PatchingBench
                 referenceSeconds += estimate;
                 worstDiff = Math.Max(worstDiff, diff);
                 BenchReport.Line($"reference {set.Name} (estimated from {samples} per part)", $"{BenchReport.F(estimate, "F0")} s; max |fast - reference| on the sample {diff:E1} nats");
+            }
+            var approx = AttributionPatching.Run(setup, targets);
+            BenchReport.Line("attribution patching, both targets (approximate)", $"{BenchReport.F(approx[^1].Seconds, "F1")} s");
+            for (int i = 0; i < approx.Count; i++)
+            {
+                var (pearson, maxError) = AttributionPatching.Compare(approx[i], exact[i]);
+                BenchReport.Line($"  vs exact {exact[i].Target}", $"Pearson {BenchReport.F(pearson, "F3")}, max |error| {maxError:E2} nats");
             }
             BenchReport.Line("full analysis, fast engine (incl. caches)", $"{BenchReport.F(fastSeconds, "F1")} s ({BenchReport.F(fastGflop / (fastSeconds - setupSeconds))} GFLOP/s)");
             BenchReport.Line("full analysis, reference engine (estimate)", $"{BenchReport.F(referenceSeconds, "F0")} s");

@@ -30,12 +30,14 @@ public static class RandomGpt2
                 (p + "mlp.c_fc.weight", [d, m]), (p + "mlp.c_fc.bias", [m]), (p + "mlp.c_proj.weight", [m, d]), (p + "mlp.c_proj.bias", [d])]);
         }
         shapes.AddRange([("ln_f.weight", [d]), ("ln_f.bias", [d])]);
-        var tensors = shapes.Select(s =>
+        // Each tensor is generated when the writer reaches it: one tensor in memory at a time.
+        var tensors = shapes.Select(s => (s.Item1, s.Item2, (Func<ReadOnlyMemory<float>>)(() =>
         {
-            using var t = s.Item1.EndsWith("ln_1.weight", StringComparison.Ordinal) || s.Item1.EndsWith("ln_2.weight", StringComparison.Ordinal) || s.Item1 == "ln_f.weight"
+            using var scope = NewDisposeScope();
+            var t = s.Item1.EndsWith("ln_1.weight", StringComparison.Ordinal) || s.Item1.EndsWith("ln_2.weight", StringComparison.Ordinal) || s.Item1 == "ln_f.weight"
                 ? 1 + 0.1 * randn(s.Item2) : 0.02 * randn(s.Item2);
-            return (s.Item1, s.Item2, (ReadOnlyMemory<float>)t.data<float>().ToArray());
-        }).ToList();
+            return t.data<float>().ToArray();
+        }))).ToList();
         var path = Path.Combine(folder, ModelLoader.WeightsFile);
         SafetensorsWriter.Write(path, tensors, new Dictionary<string, string> { ["format"] = "pt" });
         return new FileInfo(path).Length;

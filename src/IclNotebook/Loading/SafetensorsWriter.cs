@@ -27,6 +27,22 @@ public static class SafetensorsWriter
         IEnumerable<(string Name, long[] Shape, ReadOnlyMemory<float> Data)> tensors,
         IReadOnlyDictionary<string, string>? metadata = null)
     {
+        ArgumentNullException.ThrowIfNull(tensors);
+        var list = tensors.ToList();
+        foreach (var (name, shape, data) in list) CheckLength(path, name, shape, data.Length);
+        Write(path, list.Select(t => (t.Name, t.Shape, (Func<ReadOnlyMemory<float>>)(() => t.Data))), metadata);
+    }
+
+    /// <summary>
+    /// As above, but each tensor's data is produced only when it is written (and may be dropped
+    /// right after), so a large checkpoint can be written with one tensor in memory at a time.
+    /// A producer returning the wrong length fails the write; nothing appears at the path.
+    /// </summary>
+    public static void Write(
+        string path,
+        IEnumerable<(string Name, long[] Shape, Func<ReadOnlyMemory<float>> Data)> tensors,
+        IReadOnlyDictionary<string, string>? metadata = null)
+    {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tensors);
         if (!BitConverter.IsLittleEndian)
@@ -47,8 +63,10 @@ public static class SafetensorsWriter
                 stream.Write(header);
                 foreach (var tensor in list)
                 {
+                    var data = tensor.Data();
+                    CheckLength(path, tensor.Name, tensor.Shape, data.Length);
                     // Large spans bypass the FileStream buffer: no second copy of the data.
-                    stream.Write(MemoryMarshal.AsBytes(tensor.Data.Span));
+                    stream.Write(MemoryMarshal.AsBytes(data.Span));
                 }
                 stream.Flush(flushToDisk: true);
             }
@@ -66,9 +84,18 @@ public static class SafetensorsWriter
         }
     }
 
+    private static void CheckLength(string path, string name, long[] shape, long length)
+    {
+        long count;
+        try { count = (shape ?? []).Aggregate(1L, (product, dim) => checked(product * dim)); }
+        catch (OverflowException) { count = -1; }
+        if (shape is not null && shape.All(d => d >= 0) && count != length)
+            throw new IclException($"{path}: tensor '{name}' has shape [{string.Join(", ", shape)}] but {length} values; the data length must be the product of the shape");
+    }
+
     private static byte[] BuildHeader(
         string path,
-        List<(string Name, long[] Shape, ReadOnlyMemory<float> Data)> tensors,
+        List<(string Name, long[] Shape, Func<ReadOnlyMemory<float>> Data)> tensors,
         IReadOnlyDictionary<string, string>? metadata)
     {
         var output = new ArrayBufferWriter<byte>();
@@ -92,7 +119,7 @@ public static class SafetensorsWriter
 
             var names = new HashSet<string>(StringComparer.Ordinal);
             long offset = 0;
-            foreach (var (name, shape, data) in tensors)
+            foreach (var (name, shape, _) in tensors)
             {
                 if (string.IsNullOrEmpty(name) || name == SafetensorsHeader.MetadataKey)
                 {
@@ -115,11 +142,11 @@ public static class SafetensorsWriter
                 {
                     count = -1;
                 }
-                if (count != data.Length)
+                if (count < 0)
                 {
-                    throw new IclException($"{path}: tensor '{name}' has shape [{string.Join(", ", shape)}] but {data.Length} values; the data length must be the product of the shape");
+                    throw new IclException($"{path}: tensor '{name}' has shape [{string.Join(", ", shape)}], too many elements to store");
                 }
-                long end = offset + 4L * data.Length;
+                long end = offset + 4L * count;
                 json.WriteStartObject(name);
                 json.WriteString("dtype", "F32");
                 json.WriteStartArray("shape");

@@ -12,6 +12,23 @@ namespace IclNotebook.Metrics;
 /// <param name="AnswerIds">Answer token id, per prompt.</param>
 public sealed record AnswerMetric(IReadOnlyList<int> ReadPositions, IReadOnlyList<int> AnswerIds)
 {
+    /// <summary>
+    /// When set, the metric is the logit difference <c>logit(answer) - logit(wrong answer)</c> per
+    /// prompt instead of log P(answer). Default null (log-prob).
+    /// </summary>
+    public IReadOnlyList<int>? WrongAnswerIds { get; init; }
+
+    /// <summary>What the metric measures, for results and reports.</summary>
+    public string Description => WrongAnswerIds is null ? "mean log P(answer)" : "mean logit(answer) - logit(wrong answer)";
+
+    /// <summary>Logit difference between each prompt's answer and a chosen wrong answer.</summary>
+    public AnswerMetric WithWrongAnswers(IReadOnlyList<int> wrongAnswerIds)
+    {
+        ArgumentNullException.ThrowIfNull(wrongAnswerIds);
+        if (wrongAnswerIds.Count != AnswerIds.Count)
+            throw new IclException($"The logit-difference metric needs one wrong answer per prompt: {AnswerIds.Count} prompts, {wrongAnswerIds.Count} wrong answers.");
+        return this with { WrongAnswerIds = wrongAnswerIds };
+    }
     /// <summary>Each prompt's last real token (corrected behaviour; the default).</summary>
     public static AnswerMetric AtLastRealToken(IReadOnlyList<int> lengths, IReadOnlyList<int> answerIds) =>
         new(lengths.Select(l => l - 1).ToArray(), answerIds);
@@ -37,16 +54,26 @@ public sealed record AnswerMetric(IReadOnlyList<int> ReadPositions, IReadOnlyLis
         return PerPromptAtRead(logits.gather(1, index).squeeze(1)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Per-prompt log P(answer) from logits already read at the positions, [batch, d_vocab] -> [batch].</summary>
-    public Tensor PerPromptAtRead(Tensor readLogits)
+    /// <summary>Per-prompt metric from logits already read at the positions, [batch, d_vocab] -> [batch].</summary>
+    public Tensor PerPromptAtRead(Tensor readLogits) => PerRowAtRead(readLogits, 1);
+
+    /// <summary>
+    /// The metric for <paramref name="repeats"/> stacked copies of the batch ([repeats * batch,
+    /// d_vocab], prompt order within each copy) -> [repeats * batch], float64.
+    /// </summary>
+    public Tensor PerRowAtRead(Tensor readLogits, int repeats)
     {
         ArgumentNullException.ThrowIfNull(readLogits);
         using var scope = NewDisposeScope();
-        var answers = tensor(AnswerIds.Select(a => (long)a).ToArray(), dtype: ScalarType.Int64, device: readLogits.device).view(-1, 1);
-        return readLogits.log_softmax(-1).gather(1, answers).squeeze(1).to(float64).MoveToOuterDisposeScope();
+        Tensor Ids(IReadOnlyList<int> ids) =>
+            tensor(Enumerable.Range(0, repeats).SelectMany(_ => ids.Select(a => (long)a)).ToArray(), dtype: ScalarType.Int64, device: readLogits.device).view(-1, 1);
+        var values = WrongAnswerIds is null
+            ? readLogits.log_softmax(-1).gather(1, Ids(AnswerIds))
+            : readLogits.gather(1, Ids(AnswerIds)) - readLogits.gather(1, Ids(WrongAnswerIds));
+        return values.squeeze(1).to(float64).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Mean log P(answer) in nats from full logits [batch, pos, d_vocab].</summary>
+    /// <summary>Mean metric (nats for log-probs) from full logits [batch, pos, d_vocab].</summary>
     public double Evaluate(Tensor logits)
     {
         using var perPrompt = PerPrompt(logits);

@@ -21,6 +21,7 @@ public static class AttributionPatching
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(sets);
+        using var scope = NewDisposeScope(); // every temporary tensor of the run ends here
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var model = setup.Model;
         var hooks = setup.AllLayers(sets.SelectMany(s => s.Parts).ToArray()).ToHashSet();

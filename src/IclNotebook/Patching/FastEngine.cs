@@ -159,8 +159,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         Tensor logits;
         using (model.Hooks((hook, Patch)))
             logits = model.ForwardSegment(resid, layer, Past, tensor(readIndex, [nVariants * rowsPerVariant, perRow]), layout.Blocked(model.ModelDevice)); // [rows, perRow, d_vocab]
-        var answers = tensor(Enumerable.Range(0, nVariants).SelectMany(_ => setup.Metric.AnswerIds.Select(a => (long)a)).ToArray(), dtype: ScalarType.Int64, device: logits.device);
-        var perPrompt = logits.reshape(nVariants * batch, -1).log_softmax(-1).gather(1, answers.view(-1, 1)).squeeze(1).to(float64).cpu().data<double>().ToArray();
+        var perPrompt = setup.Metric.PerRowAtRead(logits.reshape(nVariants * batch, -1), nVariants).cpu().data<double>().ToArray();
 
         var result = new double[nVariants];
         for (int v = 0; v < nVariants; v++)

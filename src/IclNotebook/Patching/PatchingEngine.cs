@@ -24,6 +24,7 @@ public abstract class PatchingEngine
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(set);
+        using var scope = TorchSharp.torch.NewDisposeScope(); // every temporary tensor of the run ends here
         var clock = Stopwatch.StartNew();
         var values = new List<double>();
         long forwards = 0;
@@ -63,7 +64,7 @@ public abstract class PatchingEngine
             CleanBaseline = setup.CleanBaseline,
             CorruptedBaseline = setup.CorruptedBaseline,
             Settings = new PatchSettings(m.Name, setup.Model.Processing.ToString(), engine, setup.ColabExact,
-                setup.ColabExact ? "mean log P(answer) at logits[:, -1] (colab-exact)" : "mean log P(answer) at each prompt's last real token"),
+                setup.Metric.Description + (setup.ColabExact ? " at logits[:, -1] (colab-exact)" : " at each prompt's last real token")),
             Seconds = seconds,
             ForwardPasses = forwards,
             Gflop = flop / 1e9,

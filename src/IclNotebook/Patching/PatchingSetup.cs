@@ -25,7 +25,7 @@ public sealed class PatchingSetup : IDisposable
         CorruptedPerPrompt = PerPrompt(model, metric, CorruptedTokens);
         SharedPrefix = Math.Min(CommonPrefix(clean.Padded()), CommonPrefix(corrupted.Padded()));
         var tokenizer = Gpt2Tokenizer.Instance;
-        PositionLabels = clean.Padded()[0].Select((id, p) => $"{p}: {tokenizer.Decode((int)id)}").ToArray();
+        PositionLabels = clean.Padded()[0].Select((id, p) => $"{p}: {Display(tokenizer.Decode((int)id))}").ToArray();
     }
 
     /// <summary>
@@ -85,6 +85,7 @@ public sealed class PatchingSetup : IDisposable
         ArgumentNullException.ThrowIfNull(hooks);
         var missing = hooks.Where(h => !CleanCache.ContainsKey(h) || !CorruptedCache.ContainsKey(h)).ToHashSet(StringComparer.Ordinal);
         if (missing.Count == 0) return;
+        using var scope = NewDisposeScope();
         foreach (var (tokens, cache) in new[] { (CleanTokens, CleanCache), (CorruptedTokens, CorruptedCache) })
         {
             var (logits, fresh) = Model.RunWithCache(tokens, missing.Contains, new ForwardOptions { UnembedPositions = Metric.PositionsTensor(Model.ModelDevice) });
@@ -105,6 +106,13 @@ public sealed class PatchingSetup : IDisposable
     /// <summary>Positions 0..SharedPrefix-1 hold the same tokens in every clean prompt, and the same
     /// tokens in every corrupted prompt (the shared demonstrations), so their activations are shared too.</summary>
     public int SharedPrefix { get; }
+
+    /// <summary>A token as an axis label: surrounding spaces dropped, newlines visible.</summary>
+    private static string Display(string token)
+    {
+        var shown = token.Replace("\n", "\\n", StringComparison.Ordinal).Trim(' ');
+        return shown.Length == 0 ? "␣" : shown;
+    }
 
     private static int CommonPrefix(long[][] rows) =>
         Enumerable.Range(0, rows[0].Length).TakeWhile(p => rows.All(r => r[p] == rows[0][p])).Count();

@@ -1,0 +1,92 @@
+using IclNotebook.Metrics;
+using IclNotebook.Patching;
+
+namespace IclNotebook.Tests.Patching;
+
+public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingFixture>
+{
+    [Fact]
+    public void A_result_carries_axes_labels_settings_and_round_trips_through_json()
+    {
+        var setup = fixture.ColabExact("processed");
+        var result = new FastEngine().Run(setup, PatchTargets.AttnHeadAllPosEvery);
+        Assert.Equal(["PatchType", "Layer", "Head"], result.Axes);
+        Assert.Equal(["Output", "Query", "Key", "Value", "Pattern"], result.Labels[0]);
+        Assert.Equal("fast", result.Settings.Engine);
+        Assert.True(result.Settings.ColabExact);
+        Assert.Equal("tiny-gpt2-a", result.Settings.Model);
+        Assert.True(result.Seconds > 0);
+
+        var path = Path.Combine(Path.GetTempPath(), $"icl-result-{Guid.NewGuid():N}.json");
+        try
+        {
+            result.Save(path);
+            var loaded = PatchResult.Load(path);
+            Assert.Equal(result.Values, loaded.Values);
+            Assert.Equal(result.Shape, loaded.Shape);
+            Assert.Equal(result.Labels.SelectMany(l => l), loaded.Labels.SelectMany(l => l));
+            Assert.Equal(result.Settings, loaded.Settings);
+            Assert.Equal(result.Normalised, loaded.Normalised);
+            Assert.Equal(result[1, 0, 2], loaded[1, 0, 2]);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+        var bad = Assert.Throws<IclException>(() => PatchResult.FromJson("{\"result\": 3}", "broken.json"));
+        Assert.Contains("broken.json", bad.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Positions_are_labelled_with_their_tokens()
+    {
+        var result = new FastEngine().Run(fixture.ColabExact("raw"), PatchTargets.ResidPre);
+        Assert.Equal("23: positive", result.Labels[1][23]);
+        Assert.Equal("24: \\n", result.Labels[1][24]);
+        Assert.Equal("0: <|endoftext|>", result.Labels[1][0]);
+    }
+
+    [Fact]
+    public void Progress_is_reported_and_cancellation_stops_the_run()
+    {
+        var setup = fixture.ColabExact("raw");
+        var reports = new List<PatchProgress>();
+        new FastEngine().Run(setup, PatchTargets.ResidPre, new SyncProgress(reports.Add));
+        Assert.Equal(reports[^1].Total, reports[^1].Done);
+        Assert.Equal(2 * 139, reports[^1].Total);
+
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.Throws<OperationCanceledException>(() => new ReferenceEngine().Run(setup, PatchTargets.ResidPre, ct: cts.Token));
+    }
+
+    [Fact]
+    public void The_corrected_metric_differs_from_colab_exact_exactly_for_the_padded_prompts()
+    {
+        var exact = fixture.ColabExact("processed");
+        using var corrected = PatchingSetup.Create(exact.Model, exact.Clean, exact.Corrupted,
+            AnswerMetric.AtLastRealToken(exact.Clean.Lengths, exact.Metric.AnswerIds));
+        // Prompt 0 is the longest (139 tokens): logits[:, -1] is its own last token. Prompts 1-3 are padded.
+        Assert.Equal(exact.CleanPerPrompt[0], corrected.CleanPerPrompt[0], 1e-6);
+        for (int b = 1; b < 4; b++) Assert.NotEqual(exact.CleanPerPrompt[b], corrected.CleanPerPrompt[b], 3);
+        var golden = Fixtures.Json(Fixtures.Golden("processed")).GetProperty("final_logits").GetProperty("clean_expected_log_softmax_true_last");
+        for (int b = 0; b < 4; b++) Assert.Equal(golden[b].GetDouble(), corrected.CleanPerPrompt[b], 1e-4);
+    }
+
+    [Fact]
+    public void Logit_difference_metric_gives_the_same_result_in_both_engines()
+    {
+        var exact = fixture.ColabExact("raw");
+        using var setup = PatchingSetup.Create(exact.Model, exact.Clean, exact.Corrupted,
+            AnswerMetric.AtLastRealToken(exact.Clean.Lengths, exact.Metric.AnswerIds).WithWrongAnswers([4633, 3967, 8500, 4633]));
+        var fast = new FastEngine().Run(setup, PatchTargets.AttnHeadAllPosEvery);
+        var reference = new ReferenceEngine().Run(setup, PatchTargets.AttnHeadAllPosEvery);
+        Assert.Contains("logit(answer) - logit(wrong answer)", fast.Settings.Metric, StringComparison.Ordinal);
+        for (int i = 0; i < fast.Values.Count; i++) Assert.Equal(reference.Values[i], fast.Values[i], 1e-5);
+    }
+
+    private sealed class SyncProgress(Action<PatchProgress> report) : IProgress<PatchProgress>
+    {
+        public void Report(PatchProgress value) => report(value);
+    }
+}
