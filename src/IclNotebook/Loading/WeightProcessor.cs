@@ -28,6 +28,7 @@ public static class WeightProcessor
     {
         for (int l = 0; l < cfg.NLayers; l++)
         {
+            using var layerScope = NewDisposeScope();
             string b = $"blocks.{l}.";
             Tensor ln1W = Take(sd, b + "ln1.w"), ln1B = Take(sd, b + "ln1.b");
             foreach (var x in new[] { "Q", "K", "V" })
@@ -43,6 +44,7 @@ public static class WeightProcessor
             wIn = wIn * ln2W.view(-1, 1);
             Set(sd, b + "mlp.W_in", wIn - wIn.mean([0], keepdim: true));
         }
+        using var finalScope = NewDisposeScope();
         Tensor lnfW = Take(sd, "ln_final.w"), lnfB = Take(sd, "ln_final.b");
         var wU = sd["unembed.W_U"];                                                         // [d_model, d_vocab]
         Set(sd, "unembed.b_U", sd["unembed.b_U"] + (wU * lnfB.view(-1, 1)).sum(-2));
@@ -53,10 +55,13 @@ public static class WeightProcessor
     /// <summary>Weights writing to the residual stream lose their mean over d_model.</summary>
     private static void CenterWritingWeights(Dictionary<string, Tensor> sd, ModelConfig cfg)
     {
-        Set(sd, "embed.W_E", sd["embed.W_E"] - sd["embed.W_E"].mean([-1], keepdim: true));
-        Set(sd, "pos_embed.W_pos", sd["pos_embed.W_pos"] - sd["pos_embed.W_pos"].mean([-1], keepdim: true));
+        using (NewDisposeScope())
+            Set(sd, "embed.W_E", sd["embed.W_E"] - sd["embed.W_E"].mean([-1], keepdim: true));
+        using (NewDisposeScope())
+            Set(sd, "pos_embed.W_pos", sd["pos_embed.W_pos"] - sd["pos_embed.W_pos"].mean([-1], keepdim: true));
         for (int l = 0; l < cfg.NLayers; l++)
         {
+            using var layerScope = NewDisposeScope();
             string b = $"blocks.{l}.";
             Set(sd, b + "attn.W_O", sd[b + "attn.W_O"] - sd[b + "attn.W_O"].mean([-1], keepdim: true));
             Set(sd, b + "attn.b_O", sd[b + "attn.b_O"] - sd[b + "attn.b_O"].mean());
@@ -68,6 +73,7 @@ public static class WeightProcessor
     /// <summary>Softmax is translation invariant: centring the unembed changes logits, not log-probs.</summary>
     private static void CenterUnembed(Dictionary<string, Tensor> sd)
     {
+        using var scope = NewDisposeScope();
         Set(sd, "unembed.W_U", sd["unembed.W_U"] - sd["unembed.W_U"].mean([-1], keepdim: true));
         Set(sd, "unembed.b_U", sd["unembed.b_U"] - sd["unembed.b_U"].mean());
     }
@@ -77,6 +83,7 @@ public static class WeightProcessor
     {
         for (int l = 0; l < cfg.NLayers; l++)
         {
+            using var layerScope = NewDisposeScope();
             string b = $"blocks.{l}.";
             var bV = sd[b + "attn.b_V"];                                                    // [head, d_head]
             var wO = sd[b + "attn.W_O"];                                                    // [head, d_head, d_model]
@@ -85,11 +92,14 @@ public static class WeightProcessor
         }
     }
 
-    /// <summary>Replaces an entry and frees the old tensor handle (its memory goes once no view needs it).</summary>
+    /// <summary>
+    /// Replaces an entry with a value computed in a step's own dispose scope (moved out of it, so the
+    /// step's temporaries go when it ends) and frees the old tensor handle.
+    /// </summary>
     private static void Set(Dictionary<string, Tensor> sd, string key, Tensor value)
     {
         var old = sd[key];
-        sd[key] = value;
+        sd[key] = value.MoveToOuterDisposeScope();
         old.Dispose();
     }
 

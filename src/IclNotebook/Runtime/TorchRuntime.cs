@@ -26,7 +26,7 @@ public static class TorchRuntime
     internal static void Initialize()
     {
         try { EnsureLoaded(); }
-        catch (IclException) { /* reported again, with its message, by the first explicit EnsureLoaded call */ }
+        catch (Exception) { /* a module initializer must not throw; the first explicit EnsureLoaded call retries and reports it */ }
     }
 
     /// <summary>Idempotent; call before the first torch call when not going through this library.</summary>
@@ -87,10 +87,18 @@ public static class TorchRuntime
         if (File.Exists(target)) return target;
         var copy = (byte[])bytes.Clone();
         ElfVersionPatcher.Weaken(copy, missing, original);
-        Directory.CreateDirectory(dir);
         var temp = target + "." + Environment.ProcessId + ".tmp";
-        File.WriteAllBytes(temp, copy);
-        File.Move(temp, target, overwrite: true); // atomic: concurrent processes write identical bytes
+        try
+        {
+            Directory.CreateDirectory(dir);
+            File.WriteAllBytes(temp, copy);
+            File.Move(temp, target, overwrite: true); // atomic: concurrent processes write identical bytes
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try { File.Delete(temp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw new IclException($"Could not write the patched TorchSharp library to {dir} ({e.Message}). Set ICL_CACHE to a writable folder.", e);
+        }
         return target;
     }
 

@@ -64,3 +64,17 @@ public class HookTests(ModelFixture fixture) : IClassFixture<ModelFixture>
         Assert.Contains($"longer than tiny-gpt2-a's context of {Model.Config.NCtx} tokens", e.Message, StringComparison.Ordinal);
     }
 }
+
+public class MlpTests
+{
+    [Fact]
+    public void Fused_gelu_new_equals_the_written_out_formula()
+    {
+        TorchSharp.torch.manual_seed(3);
+        using var x = 4 * TorchSharp.torch.randn(10_000);
+        using var fused = IclNotebook.Model.Mlp.GeluNew(x);
+        using var formula = IclNotebook.Model.Mlp.GeluNewReference(x);
+        using var diff = (fused - formula).abs().max();
+        Assert.True(diff.item<float>() < 2e-6f, $"max |fused - formula| = {diff.item<float>()}");
+    }
+}

@@ -61,6 +61,7 @@ public class FastEnginePropertyTests
     {
         var data = new TheoryData<string>();
         foreach (var t in PatchTargets.All) data.Add(t.Name);
+        foreach (var set in PatchTargets.Sets) data.Add(set.Name);
         return data;
     }
 
