@@ -35,6 +35,9 @@ internal sealed record HeatmapPanel(
                 hover[r][c] = view.Hover(index);
             }
         }
-        return new HeatmapPanel(title, xTitle, yTitle, columns, rows, z, hover);
+        // Tick labels are pseudo-HTML too: "<|endoftext|>" must show, not vanish as a tag.
+        return new HeatmapPanel(title, xTitle, yTitle, Encode(columns), Encode(rows), z, hover);
     }
+
+    private static string[] Encode(IReadOnlyList<string> labels) => labels.Select(l => System.Net.WebUtility.HtmlEncode(l) ?? "").ToArray();
 }
