@@ -12,7 +12,11 @@ public static class ChartExport
     public static string ToHtml(GenericChart chart)
     {
         ArgumentNullException.ThrowIfNull(chart);
-        return GenericChart.toEmbeddedHTML(SelfContained(chart));
+        var html = GenericChart.toEmbeddedHTML(SelfContained(chart));
+        // Plotly.NET writes <meta charset> after the 3.5 MB plotly.js script; browsers only honour
+        // it in the first 1024 bytes, so without this they guess (and show "âˆ'" for "−").
+        int head = html.IndexOf("<head>", StringComparison.Ordinal);
+        return head < 0 ? html : html.Insert(head + "<head>".Length, "<meta charset=\"UTF-8\">");
     }
 
     /// <summary>Writes <see cref="ToHtml"/> to <paramref name="path"/> via a temp file and rename (never a half-written file).</summary>

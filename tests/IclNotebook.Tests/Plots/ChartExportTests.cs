@@ -18,6 +18,7 @@ public class ChartExportTests
             var html = File.ReadAllText(path);
             Assert.Contains("plotly.js v2.", html, StringComparison.Ordinal); // the library's banner: inline, not linked
             Assert.Contains("Plotly.newPlot", html, StringComparison.Ordinal);
+            Assert.Contains("<meta charset=\"UTF-8\">", html[..1024], StringComparison.Ordinal); // browsers only look this far
             Assert.True(html.Length > 3_000_000, $"full plotly.js is ~3.5 MB; the page is {html.Length} chars");
             Assert.DoesNotMatch(new Regex("<script[^>]*\\ssrc\\s*=", RegexOptions.IgnoreCase), html);
             Assert.Contains("\"zmin\":-1", html, StringComparison.Ordinal);
