@@ -1,0 +1,43 @@
+namespace IclNotebook.Plots;
+
+/// <summary>
+/// One heatmap of a figure: rows top to bottom, columns left to right, as category labels
+/// (so ticks show "45: positive" or head numbers), normalised values (null = gap) and hover text.
+/// </summary>
+internal sealed record HeatmapPanel(
+    string Title,
+    string XTitle,
+    string YTitle,
+    IReadOnlyList<string> X,
+    IReadOnlyList<string> Y,
+    double?[][] Z,
+    string[][] Hover)
+{
+    /// <summary>
+    /// A panel over <paramref name="rows"/> x <paramref name="columns"/> cells; <paramref name="at"/>
+    /// maps (row, column) to the result index by axis name.
+    /// </summary>
+    public static HeatmapPanel Build(
+        ResultView view, string title, string xTitle, string yTitle,
+        IReadOnlyList<string> rows, IReadOnlyList<string> columns,
+        Func<int, int, IReadOnlyDictionary<string, int>> at)
+    {
+        var z = new double?[rows.Count][];
+        var hover = new string[rows.Count][];
+        for (int r = 0; r < rows.Count; r++)
+        {
+            z[r] = new double?[columns.Count];
+            hover[r] = new string[columns.Count];
+            for (int c = 0; c < columns.Count; c++)
+            {
+                var index = at(r, c);
+                z[r][c] = view.Normalised(index);
+                hover[r][c] = view.Hover(index);
+            }
+        }
+        // Tick labels are pseudo-HTML too: "<|endoftext|>" must show, not vanish as a tag.
+        return new HeatmapPanel(title, xTitle, yTitle, Encode(columns), Encode(rows), z, hover);
+    }
+
+    private static string[] Encode(IReadOnlyList<string> labels) => labels.Select(l => System.Net.WebUtility.HtmlEncode(l) ?? "").ToArray();
+}
