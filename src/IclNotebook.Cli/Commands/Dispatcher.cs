@@ -9,6 +9,7 @@ public static class Dispatcher
         icl — in-context-learning interpretability on GPT-2 (TorchSharp, TransformerLens-compatible)
 
         Usage:
+          icl analyze [--model M] [--task F] [--out DIR] [...]       the Colab's patching analysis -> results.json, report.html
           icl logits --model M --text T [--top K] [--raw] [--json]   next-token prediction at the last token
           icl download M                                              fetch a model into the Hugging Face cache
           icl bench [model]                                           speed and memory figures (seeded random GPT-2 small)
@@ -29,10 +30,11 @@ public static class Dispatcher
         var rest = args[1..];
         return args[0] switch
         {
+            "analyze" => await AnalyzeCommand.RunAsync(rest, ct),
             "logits" => await LogitsCommand.RunAsync(rest, ct),
             "download" => await DownloadCommand.RunAsync(rest, ct),
             "bench" => BenchCommand.Run(rest),
-            _ => throw new IclException($"Unknown command '{args[0]}'. Commands: logits, download, bench. Run 'icl --help'."),
+            _ => throw new IclException($"Unknown command '{args[0]}'. Commands: analyze, logits, download, bench. Run 'icl --help'."),
         };
     }
 }

@@ -1,0 +1,28 @@
+using IclNotebook.Model;
+
+namespace IclNotebook.Analysis;
+
+/// <summary>Settings of one analysis (what `icl analyze` runs); each default reproduces the original Colab's analysis with the corrected metric.</summary>
+public sealed record AnalysisOptions
+{
+    /// <summary>Model name or folder. Default "gpt2".</summary>
+    public string Model { get; init; } = "gpt2";
+
+    /// <summary>Task file. Required (the CLI defaults it to data/tasks/sentiment.json).</summary>
+    public required string TaskPath { get; init; }
+
+    /// <summary>Patch targets or sets by TL name. Default resid_pre and attn_head_all_pos_every.</summary>
+    public IReadOnlyList<string> Targets { get; init; } = ["resid_pre", "attn_head_all_pos_every"];
+
+    /// <summary>"fast" (default) or "reference".</summary>
+    public string Engine { get; init; } = "fast";
+
+    /// <summary>Also compute attribution patching (approximate) for every target. Default false.</summary>
+    public bool Attribution { get; init; }
+
+    /// <summary>Reproduce the original notebook bit for bit (sequential corruption, logits[:, -1]). Default false.</summary>
+    public bool ColabExact { get; init; }
+
+    /// <summary>Weight processing. Default: TransformerLens's defaults.</summary>
+    public WeightProcessing Processing { get; init; } = WeightProcessing.Default;
+}

@@ -1,0 +1,21 @@
+using IclNotebook.Icl;
+using IclNotebook.Patching;
+
+namespace IclNotebook.Analysis;
+
+/// <summary>Everything an analysis produced, in managed form (no tensors).</summary>
+public sealed record AnalysisResult(
+    AnalysisOptions Options,
+    string ModelName,
+    string Processing,
+    IclPromptSet Prompts,
+    IReadOnlyList<int> ReadPositions,
+    IReadOnlyList<double> CleanPerPrompt,
+    IReadOnlyList<double> CorruptedPerPrompt,
+    IReadOnlyList<PatchResult> Results,
+    IReadOnlyList<PatchResult> Attribution,
+    double Seconds)
+{
+    public double CleanBaseline => CleanPerPrompt.Average();
+    public double CorruptedBaseline => CorruptedPerPrompt.Average();
+}

@@ -1,0 +1,72 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using IclNotebook.Patching;
+using IclNotebook.Plots;
+
+namespace IclNotebook.Analysis;
+
+/// <summary>
+/// report.html: one self-contained page (settings, per-prompt baselines, the figures, the most
+/// important components, how to read them). Each figure is a self-contained chart document in an
+/// iframe, so the page opens offline.
+/// </summary>
+public static class ReportHtml
+{
+    public static string Render(AnalysisResult r, int topK = 15)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html><html><head><meta charset=\"UTF-8\"><title>ICL patching report</title><style>")
+            .Append("body{font-family:sans-serif;max-width:1500px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}")
+            .Append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}iframe{border:0;width:100%}code{background:#f4f4f4}</style></head><body>");
+        html.Append($"<h1>In-context learning: activation patching — {E(r.Prompts.TaskName)} on {E(r.ModelName)}</h1>");
+        html.Append("<h2>Settings</h2><table>");
+        Row(html, "model", $"{r.ModelName} ({r.Processing} weights)");
+        Row(html, "task", $"{r.Prompts.TaskName} ({r.Prompts.Count} prompts, {r.Prompts.CleanTokens.MaxLength} tokens padded)");
+        Row(html, "corruption", r.Prompts.Mode.ToString());
+        Row(html, "metric", r.Results.Count > 0 ? r.Results[0].Settings.Metric : "");
+        Row(html, "engine", r.Results.Count > 0 ? r.Results[0].Settings.Engine : "");
+        Row(html, "wall time", $"{r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s");
+        html.Append("</table>");
+
+        html.Append("<h2>Baselines</h2><p>Answer log-probability (nats) at each prompt's read position, clean and corrupted.</p><table><tr><th>prompt</th><th>answer</th><th>read position</th><th>clean</th><th>corrupted</th></tr>");
+        for (int i = 0; i < r.Prompts.Count; i++)
+            html.Append($"<tr><td>{i}</td><td>{E(r.Prompts.AnswerStrings[i])}</td><td>{r.ReadPositions[i]}</td><td>{N(r.CleanPerPrompt[i])}</td><td>{N(r.CorruptedPerPrompt[i])}</td></tr>");
+        html.Append($"<tr><th colspan=3>mean</th><th>{N(r.CleanBaseline)}</th><th>{N(r.CorruptedBaseline)}</th></tr></table>");
+
+        foreach (var result in r.Results.Concat(r.Attribution))
+        {
+            html.Append($"<h2>{E(result.Target)}{(result.Settings.Engine.Contains("approximate", StringComparison.Ordinal) ? " — attribution (approximate)" : "")}</h2>");
+            var chart = ChartExport.ToHtml(PatchPlots.Plot(result));
+            html.Append($"<iframe style=\"height:{(result.Shape.Count == 3 ? 520 : 620)}px\" srcdoc=\"{WebUtility.HtmlEncode(chart)}\"></iframe>");
+        }
+
+        html.Append($"<h2>Top {topK} components</h2><p>Largest effects (normalised metric; 1 = restores clean behaviour).</p><table><tr><th>target</th><th>index</th><th>normalised</th><th>nats</th></tr>");
+        foreach (var (result, flat) in r.Results.SelectMany(res => Enumerable.Range(0, res.Values.Count).Select(i => (res, i)))
+                     .Where(x => double.IsFinite(x.res.Normalised[x.i]))
+                     .OrderByDescending(x => Math.Abs(x.res.Normalised[x.i])).Take(topK))
+            html.Append($"<tr><td>{E(result.Target)}</td><td>{E(Describe(result, flat))}</td><td>{N(result.Normalised[flat])}</td><td>{N(result.Values[flat])}</td></tr>");
+        html.Append("</table>");
+
+        html.Append("<h2>How to read the plots</h2><p>Each cell is one patch: the corrupted prompts (demonstration labels swapped) are run with one activation replaced by its value from the clean run, and the answer's log-probability is measured. ")
+            .Append("The colour is the normalised metric: 0 (white) means the patch changed nothing — the model still behaves as on the corrupted prompts; 1 (dark blue) means that activation alone restores the clean behaviour; red means the patch moves the model further away. ")
+            .Append("In the residual-stream plot, a blue column shows where (which token) and from which layer on the information that carries the demonstrations' labels lives. In the head plots, Output patches a head's whole output, Query/Key/Value patch its inputs, Pattern patches where it attends.</p>");
+        html.Append("</body></html>");
+        return html.ToString();
+    }
+
+    private static string Describe(PatchResult result, int flat)
+    {
+        var index = new int[result.Shape.Count];
+        long rest = flat;
+        for (int d = result.Shape.Count - 1; d >= 0; d--) { index[d] = (int)(rest % result.Shape[d]); rest /= result.Shape[d]; }
+        return string.Join(", ", index.Select((v, d) => $"{result.Axes[d]} {result.Labels[d][v]}"));
+    }
+
+    private static void Row(StringBuilder html, string key, string value) => html.Append($"<tr><th>{E(key)}</th><td>{E(value)}</td></tr>");
+
+    private static string E(string s) => WebUtility.HtmlEncode(s);
+
+    private static string N(double v) => v.ToString("F4", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using IclNotebook.Patching;
+
+namespace IclNotebook.Analysis;
+
+/// <summary>
+/// results.json, schema version 1: <c>tool</c> {name, version}; <c>model</c> {name, processing};
+/// <c>task</c> {name, file, corruption}; <c>colabExact</c>; <c>prompts</c> [{clean, corrupted,
+/// cleanTokens, corruptedTokens, answer, answerTokenId, readPosition, cleanLogProb,
+/// corruptedLogProb}]; <c>baselines</c> {clean, corrupted} (mean answer log-prob, nats);
+/// <c>results</c> and <c>attribution</c>: PatchResult objects (target, axes, shape, labels, values
+/// in nats, normalisedValues, baselines, settings, seconds, forwardPasses, gflop);
+/// <c>seconds</c>: wall time of the analysis.
+/// </summary>
+public static class ResultsJson
+{
+    public const int SchemaVersion = 1;
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static string Serialize(AnalysisResult r, string toolVersion)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var p = r.Prompts;
+        var doc = new
+        {
+            schemaVersion = SchemaVersion,
+            tool = new { name = "icl", version = toolVersion },
+            model = new { name = r.ModelName, processing = r.Processing },
+            task = new { name = p.TaskName, file = Path.GetFullPath(r.Options.TaskPath), corruption = p.Mode.ToString() },
+            colabExact = r.Options.ColabExact,
+            prompts = Enumerable.Range(0, p.Count).Select(i => new
+            {
+                clean = p.CleanPrompts[i],
+                corrupted = p.CorruptedPrompts[i],
+                cleanTokens = p.CleanTokens.Ids[i],
+                corruptedTokens = p.CorruptedTokens.Ids[i],
+                answer = p.AnswerStrings[i],
+                answerTokenId = p.AnswerTokenIds[i],
+                readPosition = r.ReadPositions[i],
+                cleanLogProb = r.CleanPerPrompt[i],
+                corruptedLogProb = r.CorruptedPerPrompt[i],
+            }),
+            baselines = new { clean = r.CleanBaseline, corrupted = r.CorruptedBaseline },
+            results = r.Results.Select(Element),
+            attribution = r.Attribution.Select(Element),
+            seconds = r.Seconds,
+        };
+        return JsonSerializer.Serialize(doc, Indented);
+    }
+
+    private static JsonElement Element(PatchResult result) => JsonDocument.Parse(result.ToJson()).RootElement.Clone();
+}

@@ -1,0 +1,85 @@
+using System.Text.Json;
+using IclNotebook.Tests.Patching;
+
+namespace IclNotebook.Tests.Cli;
+
+/// <summary>`icl analyze` end to end on the tiny fixture model, as a real process.</summary>
+public sealed class AnalyzeCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("icl-analyze-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Task => Path.Combine(AppContext.BaseDirectory, "data", "tasks", "sentiment.json");
+
+    [Fact]
+    public void Colab_exact_analysis_writes_every_file_and_matches_the_TransformerLens_goldens()
+    {
+        var outDir = Path.Combine(_dir, "run");
+        var outcome = IclProcess.Run(["analyze", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--colab-exact", "--attribution", "--quiet"]);
+        Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+        Assert.Equal(Path.GetFullPath(outDir), outcome.StdOut.Trim());
+        foreach (var file in new[] { "results.json", "report.html", "resid_pre.html", "attn_head_all_pos_every.html", "attribution_resid_pre.html" })
+            Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} missing");
+        Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
+        var report = File.ReadAllText(Path.Combine(outDir, "report.html"));
+        Assert.DoesNotContain("<script src=\"http", report, StringComparison.Ordinal);
+
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        var root = doc.RootElement;
+        Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal("tiny-gpt2-a", root.GetProperty("model").GetProperty("name").GetString());
+        Assert.True(root.GetProperty("colabExact").GetBoolean());
+        Assert.Equal(4, root.GetProperty("prompts").GetArrayLength());
+        Assert.Equal(138, root.GetProperty("prompts")[1].GetProperty("readPosition").GetInt32());
+        var golden = Fixtures.Json(Fixtures.Golden("processed"));
+        Assert.Equal(golden.GetProperty("metric").GetProperty("clean_baseline").GetDouble(), root.GetProperty("baselines").GetProperty("clean").GetDouble(), 1e-4);
+        var results = root.GetProperty("results");
+        foreach (var (i, target) in new[] { (0, "resid_pre"), (1, "attn_head_all_pos_every") })
+        {
+            var r = results[i].GetProperty("result");
+            Assert.Equal(target, r.GetProperty("target").GetString());
+            var normalised = results[i].GetProperty("normalisedValues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            var (shape, expected) = PatchingFixture.Golden("processed", "patching_normalised", target);
+            Assert.Equal(shape, r.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
+            Assert.Equal(expected.Length, normalised.Length);
+            for (int k = 0; k < expected.Length; k++) Assert.True(Math.Abs(expected[k] - normalised[k]) <= 1e-4, $"{target}[{k}]: {normalised[k]} vs TL {expected[k]}");
+        }
+        Assert.Equal(2, root.GetProperty("attribution").GetArrayLength());
+    }
+
+    public static TheoryData<string> BadCases => new() { "unknown-target", "missing-task", "out-exists", "cuda", "unknown-engine" };
+
+    [Theory]
+    [MemberData(nameof(BadCases))]
+    public void Bad_input_gives_one_line_and_leaves_no_output_folder(string name)
+    {
+        var outDir = Path.Combine(_dir, name);
+        if (name == "out-exists") Directory.CreateDirectory(outDir);
+        string[] extra = name switch
+        {
+            "unknown-target" => ["--targets", "resid_pre,head_soup"],
+            "missing-task" => ["--task", Path.Combine(_dir, "nope.json")],
+            "cuda" => ["--device", "cuda"],
+            "unknown-engine" => ["--engine", "turbo"],
+            _ => [],
+        };
+        string expected = name switch
+        {
+            "unknown-target" => "Unknown patch target 'head_soup'",
+            "missing-task" => "nope.json does not exist",
+            "out-exists" => "already exists; choose another --out or pass --force",
+            "cuda" => "CUDA is not available",
+            _ => "Unknown engine 'turbo'",
+        };
+        var args = new List<string> { "analyze", "--model", Fixtures.TinyModel, "--out", outDir, "--quiet" };
+        if (!extra.Contains("--task")) args.AddRange(["--task", Task]);
+        args.AddRange(extra);
+        var outcome = IclProcess.Run(args);
+        Assert.NotEqual(0, outcome.ExitCode);
+        var line = Assert.Single(outcome.ErrLines);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+        Assert.Equal(name == "out-exists", Directory.Exists(outDir));
+        Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
+    }
+}
