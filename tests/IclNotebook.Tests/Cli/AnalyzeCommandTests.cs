@@ -48,7 +48,15 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.Equal(2, root.GetProperty("attribution").GetArrayLength());
     }
 
-    public static TheoryData<string> BadCases => new() { "unknown-target", "missing-task", "out-exists", "cuda", "unknown-engine" };
+    public static TheoryData<string> BadCases => new() { "unknown-target", "missing-task", "out-exists", "cuda", "unknown-engine", "unknown-model", "invalid-json", "label-not-one-token", "length-mismatch", "offline" };
+
+    /// <summary>The sentiment task with one edit, written to a temp file.</summary>
+    private string EditedTask(string name, Func<string, string> edit)
+    {
+        var path = Path.Combine(_dir, name + ".json");
+        File.WriteAllText(path, edit(File.ReadAllText(Task)));
+        return path;
+    }
 
     [Theory]
     [MemberData(nameof(BadCases))]
@@ -62,6 +70,11 @@ public sealed class AnalyzeCommandTests : IDisposable
             "missing-task" => ["--task", Path.Combine(_dir, "nope.json")],
             "cuda" => ["--device", "cuda"],
             "unknown-engine" => ["--engine", "turbo"],
+            "invalid-json" => ["--task", EditedTask("invalid", t => t.Replace("\"demos\"", "\"demos\" oops", StringComparison.Ordinal))],
+            // " overwhelmingly positive" is several tokens: the answer check names it.
+            "label-not-one-token" => ["--task", EditedTask("label", t => ReplaceFirstQueryLabel(t, "overwhelmingly positive"))],
+            // A corrupted label that tokenizes to more tokens than the clean one shifts every later position.
+            "length-mismatch" => ["--task", EditedTask("length", t => t.Replace("\"neutral\": \"mixed\"", "\"neutral\": \"somewhat mixed\"", StringComparison.Ordinal))],
             _ => [],
         };
         string expected = name switch
@@ -70,16 +83,32 @@ public sealed class AnalyzeCommandTests : IDisposable
             "missing-task" => "nope.json does not exist",
             "out-exists" => "already exists; choose another --out or pass --force",
             "cuda" => "CUDA is not available",
-            _ => "Unknown engine 'turbo'",
+            "unknown-engine" => "Unknown engine 'turbo'",
+            "unknown-model" => "Unknown model 'gpt5'. Known models: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2",
+            "invalid-json" => "invalid.json: invalid JSON at line 7, column 11:",
+            "label-not-one-token" => "queries[0].label: the answer for label 'overwhelmingly positive' must be one token, but ' overwhelmingly positive' is not a single token: it becomes 2 tokens",
+            "length-mismatch" => "query 0: the clean prompt is 139 tokens but the corrupted one (Default) is 140",
+            _ => "of openai-community/gpt2 (revision main) is not in the cache",
         };
-        var args = new List<string> { "analyze", "--model", Fixtures.TinyModel, "--out", outDir, "--quiet" };
+        string model = name switch { "unknown-model" => "gpt5", "offline" => "gpt2", _ => Fixtures.TinyModel };
+        var env = name == "offline" ? new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = Path.Combine(_dir, "empty-cache") } : null;
+        var args = new List<string> { "analyze", "--model", model, "--out", outDir, "--quiet" };
         if (!extra.Contains("--task")) args.AddRange(["--task", Task]);
         args.AddRange(extra);
-        var outcome = IclProcess.Run(args);
+        var outcome = IclProcess.Run(args, env);
         Assert.NotEqual(0, outcome.ExitCode);
         var line = Assert.Single(outcome.ErrLines);
         Assert.Contains(expected, line, StringComparison.Ordinal);
         Assert.Equal(name == "out-exists", Directory.Exists(outDir));
         Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
+    }
+
+    private static string ReplaceFirstQueryLabel(string json, string label)
+    {
+        int queries = json.IndexOf("\"queries\"", StringComparison.Ordinal);
+        int at = json.IndexOf("\"label\"", queries, StringComparison.Ordinal);
+        int start = json.IndexOf('"', at + 7 + 1) + 1;
+        int end = json.IndexOf('"', start);
+        return json[..start] + label + json[end..];
     }
 }
