@@ -25,8 +25,9 @@ public static class AnalyzeCommand
           --force            replace an existing output folder
           --quiet            no progress output
 
-        Writes results.json, report.html and one .html per figure. The folder appears only when
-        the run is complete.
+        Writes results.json, report.html and one .html and .png per figure (PNG needs Chromium,
+        e.g. Debian's chromium package, or ICL_CHROMIUM). The folder appears only when the run is
+        complete.
         """;
 
     public static async Task<int> RunAsync(string[] args, CancellationToken ct)
@@ -67,7 +68,7 @@ public static class AnalyzeCommand
 
         var result = await IclAnalysis.RunAsync(options, quiet ? null : new ConsoleProgress(), new StageProgress(quiet), ct);
         ct.ThrowIfCancellationRequested();
-        AnalysisOutput.Write(result, outDir, force, Dispatcher.Version);
+        AnalysisOutput.Write(result, outDir, force, Dispatcher.Version, quiet ? null : w => Console.Error.WriteLine($"icl: warning: {w}"));
         if (!quiet) Console.Error.WriteLine();
         Console.WriteLine(Path.GetFullPath(outDir));
         return 0;

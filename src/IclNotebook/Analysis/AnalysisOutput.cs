@@ -3,7 +3,7 @@ using IclNotebook.Plots;
 namespace IclNotebook.Analysis;
 
 /// <summary>
-/// Writes an analysis folder (results.json, report.html, one .html per figure) into a temporary
+/// Writes an analysis folder (results.json, report.html, one .html and .png per figure) into a temporary
 /// sibling folder and moves it into place at the end: a failed or interrupted run leaves no
 /// half-written output folder. An existing folder is replaced only with <c>force</c>.
 /// </summary>
@@ -18,7 +18,8 @@ public static class AnalysisOutput
             throw new IclException($"Output path {Path.GetFullPath(folder)} is a file; choose a folder for --out.");
     }
 
-    public static void Write(AnalysisResult result, string folder, bool force, string toolVersion)
+    /// <summary>Writes the folder; PNG figures need Chromium (see <see cref="PngExport"/>), and are skipped with a warning on <paramref name="warnings"/> without it.</summary>
+    public static void Write(AnalysisResult result, string folder, bool force, string toolVersion, Action<string>? warnings = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         CheckTarget(folder, force);
@@ -30,10 +31,14 @@ public static class AnalysisOutput
         try
         {
             File.WriteAllText(Path.Combine(temp, "results.json"), ResultsJson.Serialize(result, toolVersion));
-            foreach (var r in result.Results)
-                ChartExport.SaveHtml(PatchPlots.Plot(r), Path.Combine(temp, $"{r.Target}.html"));
-            foreach (var r in result.Attribution)
-                ChartExport.SaveHtml(PatchPlots.Plot(r), Path.Combine(temp, $"attribution_{r.Target}.html"));
+            bool png = PngExport.FindChromium() is not null;
+            if (!png) warnings?.Invoke("PNG figures skipped: Chromium is not installed (Debian: apt-get install chromium, or set ICL_CHROMIUM); the .html figures are complete.");
+            foreach (var (r, name) in result.Results.Select(r => (r, r.Target)).Concat(result.Attribution.Select(r => (r, "attribution_" + r.Target))))
+            {
+                var chart = PatchPlots.Plot(r);
+                ChartExport.SaveHtml(chart, Path.Combine(temp, $"{name}.html"));
+                if (png) PngExport.SavePng(chart, Path.Combine(temp, $"{name}.png"), 1400, r.Shape.Count == 2 && r.Axes[^1] == "Pos" ? 600 : 560);
+            }
             File.WriteAllText(Path.Combine(temp, "report.html"), ReportHtml.Render(result));
             if (Directory.Exists(full)) Directory.Delete(full, recursive: true); // only reached with force
             Directory.Move(temp, full);

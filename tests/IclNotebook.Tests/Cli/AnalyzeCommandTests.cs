@@ -22,6 +22,13 @@ public sealed class AnalyzeCommandTests : IDisposable
         foreach (var file in new[] { "results.json", "report.html", "resid_pre.html", "attn_head_all_pos_every.html", "attribution_resid_pre.html" })
             Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} missing");
         Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
+        // PNGs are required where Chromium is installed (.ci/run installs it and sets ICL_REQUIRE_PNG=1).
+        if (IclNotebook.Plots.PngExport.FindChromium() is not null || Environment.GetEnvironmentVariable("ICL_REQUIRE_PNG") == "1")
+            foreach (var png in new[] { "resid_pre.png", "attn_head_all_pos_every.png", "attribution_resid_pre.png" })
+            {
+                var bytes = File.ReadAllBytes(Path.Combine(outDir, png));
+                Assert.True(bytes.Length > 10_000 && bytes[0] == 0x89 && bytes[1] == (byte)'P', $"{png} is not a rendered PNG");
+            }
         var report = File.ReadAllText(Path.Combine(outDir, "report.html"));
         Assert.DoesNotContain("<script src=\"http", report, StringComparison.Ordinal);
 
