@@ -48,7 +48,7 @@ public static class LogitsCommand
             Console.WriteLine(JsonSerializer.Serialize(new { tokens = batch.Ids[0], top = rows.Select(r => new { id = r.Id, token = r.Token, logit = r.Logit, logprob = r.LogProb }) }));
             return 0;
         }
-        Console.WriteLine($"Model: {m.Config.Name} ({processing} weights), {batch.Lengths[0]} tokens; next token after '{tokenizer.Decode(batch.Ids[0][^1])}':");
+        Console.WriteLine($"Model: {m.Config.Name} ({(processing == WeightProcessing.Raw ? "raw weights" : "TransformerLens-processed weights")}), {batch.Lengths[0]} tokens; next token after '{tokenizer.Decode(batch.Ids[0][^1])}':");
         Console.WriteLine($"{"rank",4}  {"id",6}  {"token",-16} {"logit",9} {"logprob",9} {"prob",7}");
         for (int i = 0; i < rows.Length; i++)
         {

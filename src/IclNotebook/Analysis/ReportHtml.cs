@@ -22,7 +22,7 @@ public static class ReportHtml
             .Append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}iframe{border:0;width:100%}code{background:#f4f4f4}</style></head><body>");
         html.Append($"<h1>In-context learning: activation patching — {E(r.Prompts.TaskName)} on {E(r.ModelName)}</h1>");
         html.Append("<h2>Settings</h2><table>");
-        Row(html, "model", $"{r.ModelName} ({r.Processing} weights)");
+        Row(html, "model", $"{r.ModelName} ({(r.Processing == "Raw" ? "raw checkpoint weights" : "weights processed like TransformerLens's from_pretrained")})");
         Row(html, "task", $"{r.Prompts.TaskName} ({r.Prompts.Count} prompts, {r.Prompts.CleanTokens.MaxLength} tokens padded)");
         Row(html, "corruption", r.Prompts.Mode.ToString());
         Row(html, "metric", r.Results.Count > 0 ? r.Results[0].Settings.Metric : "");

@@ -55,6 +55,21 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.Equal(2, root.GetProperty("attribution").GetArrayLength());
     }
 
+    [Fact]
+    public void Ctrl_c_stops_promptly_and_leaves_no_output_folder()
+    {
+        var outDir = Path.Combine(_dir, "interrupted");
+        // The reference engine on every by-position head target: far longer than the interrupt delay.
+        var (outcome, afterInterrupt) = IclProcess.RunAndInterrupt(
+            ["analyze", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--engine", "reference", "--targets", "attn_head_by_pos_every", "--quiet"],
+            TimeSpan.FromSeconds(4));
+        Assert.Equal(130, outcome.ExitCode);
+        Assert.Contains("icl: cancelled.", outcome.StdErr, StringComparison.Ordinal);
+        Assert.True(afterInterrupt < TimeSpan.FromSeconds(10), $"took {afterInterrupt} to stop");
+        Assert.False(Directory.Exists(outDir));
+        Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
+    }
+
     public static TheoryData<string> BadCases => new() { "unknown-target", "missing-task", "out-exists", "cuda", "unknown-engine", "unknown-model", "invalid-json", "label-not-one-token", "length-mismatch", "offline" };
 
     /// <summary>The sentiment task with one edit, written to a temp file.</summary>

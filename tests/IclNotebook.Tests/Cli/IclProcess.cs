@@ -10,6 +10,22 @@ internal static class IclProcess
         public string[] ErrLines => StdErr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
     }
 
+    /// <summary>Starts icl, sends SIGINT (Ctrl-C) after <paramref name="interruptAfter"/>, and waits for it to end.</summary>
+    public static (Outcome Outcome, TimeSpan AfterInterrupt) RunAndInterrupt(IEnumerable<string> args, TimeSpan interruptAfter)
+    {
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "icl.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        Thread.Sleep(interruptAfter);
+        using (var kill = Process.Start("kill", ["-INT", p.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        var clock = Stopwatch.StartNew();
+        if (!p.WaitForExit(60_000)) { p.Kill(entireProcessTree: true); throw new TimeoutException("icl did not stop within 60 s of Ctrl-C"); }
+        return (new Outcome(p.ExitCode, stdout.Result, stderr.Result), clock.Elapsed);
+    }
+
     public static Outcome Run(IEnumerable<string> args, IDictionary<string, string>? env = null)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
