@@ -35,7 +35,7 @@ public static class AnalyzeCommand
         var cl = new CommandLine(args, new HashSet<string> { "attribution", "colab-exact", "force", "quiet", "help" });
         if (cl.Flag("help")) { Console.WriteLine(Help); return 0; }
         string taskPath = cl.Get("task") ?? TaskFiles.Default("sentiment");
-        var options = new AnalysisOptions
+        AnalysisOptions options = new()
         {
             Model = cl.Get("model", "gpt2"),
             TaskPath = taskPath,
@@ -54,7 +54,7 @@ public static class AnalyzeCommand
         if (device == "cuda" && !cuda.is_available())
             throw new IclException("--device cuda: CUDA is not available (this build uses TorchSharp-cpu, or no GPU is present). Reference TorchSharp-cuda-linux/-windows instead of TorchSharp-cpu, or use --device cpu.");
         if (device is not ("cpu" or "cuda")) throw new IclException($"--device must be 'cpu' or 'cuda', got '{device}'.");
-        if (device == "cuda") throw new IclException("--device cuda is not wired into icl analyze yet; use --device cpu.");
+        options = options with { Device = device };
         int threads = cl.GetInt("threads", Environment.ProcessorCount);
         bool force = cl.Flag("force"), quiet = cl.Flag("quiet");
         string? outArg = cl.Get("out");

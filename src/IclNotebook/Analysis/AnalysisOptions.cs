@@ -23,6 +23,9 @@ public sealed record AnalysisOptions
     /// <summary>Reproduce the original notebook bit for bit (sequential corruption, logits[:, -1]). Default false.</summary>
     public bool ColabExact { get; init; }
 
+    /// <summary>"cpu" (default) or "cuda" (needs TorchSharp's CUDA package and a GPU).</summary>
+    public string Device { get; init; } = "cpu";
+
     /// <summary>Weight processing. Default: TransformerLens's defaults.</summary>
     public WeightProcessing Processing { get; init; } = WeightProcessing.Default;
 }

@@ -7,6 +7,7 @@ namespace IclNotebook.Analysis;
 public sealed record AnalysisResult(
     AnalysisOptions Options,
     string ModelName,
+    string ModelRevision,
     string Processing,
     IclPromptSet Prompts,
     IReadOnlyList<int> ReadPositions,

@@ -4,7 +4,8 @@ using IclNotebook.Patching;
 namespace IclNotebook.Analysis;
 
 /// <summary>
-/// results.json, schema version 1: <c>tool</c> {name, version}; <c>model</c> {name, processing};
+/// results.json, schema version 1: <c>tool</c> {name, version}; <c>model</c> {name, revision (the
+/// Hugging Face commit, or "local folder PATH"), processing};
 /// <c>task</c> {name, file, corruption}; <c>colabExact</c>; <c>prompts</c> [{clean, corrupted,
 /// cleanTokens, corruptedTokens, answer, answerTokenId, readPosition, cleanLogProb,
 /// corruptedLogProb}]; <c>baselines</c> {clean, corrupted} (mean answer log-prob, nats);
@@ -26,7 +27,7 @@ public static class ResultsJson
         {
             schemaVersion = SchemaVersion,
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = r.ModelName, processing = r.Processing },
+            model = new { name = r.ModelName, revision = r.ModelRevision, processing = r.Processing },
             task = new { name = p.TaskName, file = Path.GetFullPath(r.Options.TaskPath), corruption = p.Mode.ToString() },
             colabExact = r.Options.ColabExact,
             prompts = Enumerable.Range(0, p.Count).Select(i => new

@@ -36,6 +36,8 @@ public sealed class AnalyzeCommandTests : IDisposable
         var root = doc.RootElement;
         Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
         Assert.Equal("tiny-gpt2-a", root.GetProperty("model").GetProperty("name").GetString());
+        Assert.StartsWith("local folder ", root.GetProperty("model").GetProperty("revision").GetString(), StringComparison.Ordinal);
+        Assert.Equal("Default", root.GetProperty("model").GetProperty("processing").GetString());
         Assert.True(root.GetProperty("colabExact").GetBoolean());
         Assert.Equal(4, root.GetProperty("prompts").GetArrayLength());
         Assert.Equal(138, root.GetProperty("prompts")[1].GetProperty("readPosition").GetInt32());
