@@ -14,6 +14,7 @@ public sealed class StageProgress(bool quiet) : IProgress<AnalysisStage>
     private string _stage = "";
     private int _lastDecile = -1;
     private long _lastDrawMs = -1000;
+    private long _startDone;
 
     public void Report(AnalysisStage value)
     {
@@ -24,13 +25,16 @@ public sealed class StageProgress(bool quiet) : IProgress<AnalysisStage>
             if (_interactive && _stage.Length > 0) Console.Error.WriteLine();
             _stage = value.Name;
             _lastDecile = -1;
+            _startDone = value.Done; // work finished instantly (skipped no-op patches) does not count towards the rate
             _clock.Restart();
             if (!_interactive) Console.Error.WriteLine($"{value.Name}...");
         }
         if (value.Total <= 1) return;
         double fraction = (double)value.Done / value.Total, seconds = _clock.Elapsed.TotalSeconds;
-        string eta = value.Done > 0 && value.Done < value.Total ? $"ETA {TimeSpan.FromSeconds(seconds / value.Done * (value.Total - value.Done)):mm\\:ss}" : "";
-        string rate = seconds > 0 ? $"{value.Done / seconds:F1}/s" : "";
+        long measured = value.Done - _startDone;
+        double perSecond = seconds > 0.5 && measured > 0 ? measured / seconds : double.NaN;
+        string eta = double.IsFinite(perSecond) && value.Done < value.Total ? $"ETA {TimeSpan.FromSeconds((value.Total - value.Done) / perSecond):mm\\:ss}" : "";
+        string rate = double.IsFinite(perSecond) ? $"{perSecond:F1}/s" : "";
         if (_interactive)
         {
             if (value.Done < value.Total && _clock.ElapsedMilliseconds - _lastDrawMs < 100) return;
