@@ -55,7 +55,7 @@ public static class AnalyzeCommand
             throw new IclException("--device cuda: CUDA is not available (this build uses TorchSharp-cpu, or no GPU is present). Reference TorchSharp-cuda-linux/-windows instead of TorchSharp-cpu, or use --device cpu.");
         if (device is not ("cpu" or "cuda")) throw new IclException($"--device must be 'cpu' or 'cuda', got '{device}'.");
         options = options with { Device = device };
-        int threads = cl.GetInt("threads", Environment.ProcessorCount);
+        int threads = cl.GetInt("threads", 0); // 0: leave libtorch's own choice (all cores)
         bool force = cl.Flag("force"), quiet = cl.Flag("quiet");
         string? outArg = cl.Get("out");
         cl.RejectUnknown("analyze");
@@ -64,7 +64,7 @@ public static class AnalyzeCommand
         foreach (var t in options.Targets) Patching.PatchTargets.Find(t);
         string outDir = outArg ?? Path.Combine("runs", $"{Sanitize(options.Model)}-{Path.GetFileNameWithoutExtension(taskPath)}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
         AnalysisOutput.CheckTarget(outDir, force);
-        set_num_threads(threads);
+        if (threads > 0) set_num_threads(threads);
 
         var result = await IclAnalysis.RunAsync(options, quiet ? null : new ConsoleProgress(), new StageProgress(quiet), ct);
         ct.ThrowIfCancellationRequested();
