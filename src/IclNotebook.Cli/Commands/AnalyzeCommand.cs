@@ -51,9 +51,7 @@ public static class AnalyzeCommand
             },
         };
         string device = cl.Get("device", "cpu");
-        if (device == "cuda" && !cuda.is_available())
-            throw new IclException("--device cuda: CUDA is not available (this build uses TorchSharp-cpu, or no GPU is present). Reference TorchSharp-cuda-linux/-windows instead of TorchSharp-cpu, or use --device cpu.");
-        if (device is not ("cpu" or "cuda")) throw new IclException($"--device must be 'cpu' or 'cuda', got '{device}'.");
+        Loading.ModelSource.ParseDevice(device); // checked before any work, so a bad device leaves nothing behind
         options = options with { Device = device };
         int threads = cl.GetInt("threads", 0); // 0: leave libtorch's own choice (all cores)
         bool force = cl.Flag("force"), quiet = cl.Flag("quiet");

@@ -30,16 +30,10 @@ public static class IclAnalysis
             _ => throw new IclException($"Unknown engine '{options.Engine}'. Engines: fast, reference."),
         };
         var task = IclTask.Load(options.TaskPath);
-        var device = options.Device switch
-        {
-            "cpu" => TorchSharp.torch.CPU,
-            "cuda" when TorchSharp.torch.cuda.is_available() => TorchSharp.torch.CUDA,
-            "cuda" => throw new IclException("--device cuda: CUDA is not available (this build uses TorchSharp-cpu, or no GPU is present). Reference TorchSharp-cuda-linux/-windows instead of TorchSharp-cpu, or use --device cpu."),
-            _ => throw new IclException($"--device must be 'cpu' or 'cuda', got '{options.Device}'."),
-        };
+        var device = ModelSource.ParseDevice(options.Device);
         progress?.Report(new AnalysisStage("load model", 0, 1));
-        var folder = await ModelLocator.ResolveAsync(options.Model, HubOptions.FromEnvironment(), download, ct).ConfigureAwait(false);
-        using var model = ModelLoader.LoadFolder(folder, options.Processing, device, name: Directory.Exists(options.Model) ? null : options.Model);
+        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(options.Model, options.Processing, device, progress: download, ct: ct).ConfigureAwait(false);
+        using var owned = model;
         ct.ThrowIfCancellationRequested();
         progress?.Report(new AnalysisStage("tokenize", 0, 1));
         var prompts = task.BuildPrompts(Gpt2Tokenizer.Instance, options.ColabExact ? CorruptionMode.ColabExact : CorruptionMode.Default);
@@ -51,15 +45,8 @@ public static class IclAnalysis
         var patchProgress = progress is null ? null : new Progress(progress);
         var results = sets.Select(set => engine.Run(setup, set, patchProgress, ct)).ToList();
         var attribution = options.Attribution ? AttributionPatching.Run(setup, sets) : [];
-        return new AnalysisResult(options, model.Config.Name, Revision(folder), model.Processing.ToString(), prompts, metric.ReadPositions,
+        return new AnalysisResult(options, model.Config.Name, revision, model.Processing.ToString(), prompts, metric.ReadPositions,
             setup.CleanPerPrompt, setup.CorruptedPerPrompt, results, attribution, clock.Elapsed.TotalSeconds);
-    }
-
-    /// <summary>The commit of a model from the Hugging Face cache (snapshots/&lt;commit&gt;), else "local folder".</summary>
-    private static string Revision(string folder)
-    {
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
-        return Path.GetFileName(Path.GetDirectoryName(full)) == "snapshots" ? Path.GetFileName(full) : $"local folder {full}";
     }
 
     private sealed class Progress(IProgress<AnalysisStage> inner) : IProgress<PatchProgress>

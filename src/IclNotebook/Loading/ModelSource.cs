@@ -17,11 +17,30 @@ public static class ModelSource
     /// <param name="progress">Download progress, if a download happens.</param>
     /// <param name="ct">Cancels a download.</param>
     public static async Task<HookedTransformer> LoadAsync(string nameOrPath, WeightProcessing processing = WeightProcessing.Default,
-        Device? device = null, HubOptions? hub = null, IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
+        Device? device = null, HubOptions? hub = null, IProgress<DownloadProgress>? progress = null, CancellationToken ct = default) =>
+        (await LoadWithSourceAsync(nameOrPath, processing, device, hub, progress, ct).ConfigureAwait(false)).Model;
+
+    /// <summary>As <see cref="LoadAsync"/>, also returning the folder the weights came from and its
+    /// revision (the Hugging Face commit for cached models, else "local folder PATH").</summary>
+    public static async Task<(HookedTransformer Model, string Folder, string Revision)> LoadWithSourceAsync(string nameOrPath,
+        WeightProcessing processing = WeightProcessing.Default, Device? device = null, HubOptions? hub = null,
+        IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
         var folder = await ModelLocator.ResolveAsync(nameOrPath, hub ?? HubOptions.FromEnvironment(), progress, ct).ConfigureAwait(false);
-        return ModelLoader.LoadFolder(folder, processing, device, name: Directory.Exists(nameOrPath) ? null : nameOrPath);
+        var model = ModelLoader.LoadFolder(folder, processing, device, name: Directory.Exists(nameOrPath) ? null : nameOrPath);
+        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
+        var revision = Path.GetFileName(Path.GetDirectoryName(full)) == "snapshots" ? Path.GetFileName(full) : $"local folder {full}";
+        return (model, folder, revision);
     }
+
+    /// <summary>"cpu" or "cuda" as a device; a clear error when CUDA is asked for but unavailable.</summary>
+    public static Device ParseDevice(string name) => name switch
+    {
+        "cpu" => CPU,
+        "cuda" when cuda.is_available() => CUDA,
+        "cuda" => throw new IclException("--device cuda: CUDA is not available (this build uses TorchSharp-cpu, or no GPU is present). Reference TorchSharp-cuda-linux/-windows instead of TorchSharp-cpu, or use --device cpu."),
+        _ => throw new IclException($"--device must be 'cpu' or 'cuda', got '{name}'."),
+    };
 
     /// <summary>Synchronous form for notebooks and scripts.</summary>
     public static HookedTransformer Load(string nameOrPath, WeightProcessing processing = WeightProcessing.Default, Device? device = null) =>
