@@ -1,29 +1,39 @@
-using Plotly.NET;
+using System.Globalization;
+using System.Net;
 
 namespace IclNotebook.Plots;
 
 /// <summary>
-/// Charts as self-contained HTML: the full plotly.js (bundled in Plotly.NET) is inlined, so the
-/// file opens offline and no script is fetched from a CDN.
+/// Figures as self-contained HTML: the full plotly.js is inlined, so the file opens offline and
+/// no script is fetched from a CDN.
 /// </summary>
 public static class ChartExport
 {
-    /// <summary>A complete HTML document for <paramref name="chart"/> with plotly.js inline.</summary>
-    public static string ToHtml(GenericChart chart)
+    /// <summary>A complete HTML document for <paramref name="figure"/> with plotly.js inline.</summary>
+    public static string ToHtml(PlotlyFigure figure)
     {
-        ArgumentNullException.ThrowIfNull(chart);
-        var html = GenericChart.toEmbeddedHTML(SelfContained(chart));
-        // Plotly.NET writes <meta charset> after the 3.5 MB plotly.js script; browsers only honour
-        // it in the first 1024 bytes, so without this they guess (and show "âˆ'" for "−").
-        int head = html.IndexOf("<head>", StringComparison.Ordinal);
-        return head < 0 ? html : html.Insert(head + "<head>".Length, "<meta charset=\"UTF-8\">");
+        ArgumentNullException.ThrowIfNull(figure);
+        var w = new StringWriter(CultureInfo.InvariantCulture);
+        // <meta charset> first: browsers only look at the first 1024 bytes for it.
+        w.Write("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n");
+        w.Write($"<title>{WebUtility.HtmlEncode(figure.Title)}</title>\n");
+        w.Write("<script type=\"text/javascript\">\n");
+        w.Write(PlotlyJs.AsGlobal);
+        w.Write("\n</script>\n</head>\n<body style=\"margin:0\">\n");
+        w.Write($"<div id=\"figure\" style=\"width:{figure.Width}px;height:{figure.Height}px\"></div>\n");
+        w.Write("<script type=\"text/javascript\">\n");
+        w.Write($"var figure = {figure.ToJson()};\n");
+        w.Write("Plotly.newPlot(\"figure\", figure.data, figure.layout, { responsive: true });\n");
+        w.Write("</script>\n</body>\n</html>\n");
+        return w.ToString();
     }
 
     /// <summary>Writes <see cref="ToHtml"/> to <paramref name="path"/> via a temp file and rename (never a half-written file).</summary>
-    public static void SaveHtml(GenericChart chart, string path)
+    public static void SaveHtml(PlotlyFigure figure, string path)
     {
+        ArgumentNullException.ThrowIfNull(figure);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        var html = ToHtml(chart);
+        var html = ToHtml(figure);
         var full = Path.GetFullPath(path);
         var dir = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(dir)) throw new IclException($"Cannot save chart to {full}: folder {dir} does not exist; create it first.");
@@ -38,8 +48,4 @@ public static class ChartExport
             if (File.Exists(temp)) File.Delete(temp);
         }
     }
-
-    /// <summary>The chart with plotly.js embedded in full (Plotly.NET's default links a CDN).</summary>
-    internal static GenericChart SelfContained(GenericChart chart) =>
-        GenericChart.addDisplayOptions(DisplayOptions.init(null, null, null, null, null, null, PlotlyJSReference.Full), chart);
 }

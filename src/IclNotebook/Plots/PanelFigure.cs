@@ -1,88 +1,103 @@
-using DynamicObj;
-using Plotly.NET;
-using Plotly.NET.LayoutObjects;
+using System.Globalization;
+using System.Text.Json.Nodes;
 
 namespace IclNotebook.Plots;
 
 /// <summary>
 /// Lays out heatmap panels side by side (like px.imshow's facet_col) with one shared RdBu colour
-/// bar. Plotly objects are filled with plotly.js attribute names (zmin, colorscale,
-/// hovertemplate...): the F# methods' optional arguments have no C# defaults, so building the
-/// objects directly is both shorter and names exactly what ends up in the figure JSON.
+/// bar, as plotly.js JSON. Attribute names are plotly.js's own (zmin, colorscale,
+/// hovertemplate...), so the code names exactly what ends up in the figure.
 /// </summary>
 internal static class PanelFigure
 {
     private const double Gap = 0.03;
 
-    public static GenericChart Build(IReadOnlyList<HeatmapPanel> panels, string title, PlotOptions options, int width, int height)
+    public static PlotlyFigure Build(IReadOnlyList<HeatmapPanel> panels, string title, PlotOptions options, int width, int height)
     {
         int n = panels.Count;
         double panelWidth = (1 - Gap * (n - 1)) / n;
-        var charts = new List<GenericChart>();
-        var layout = new Layout()
-            .With("title", Text(title))
-            .With("width", options.Width ?? width)
-            .With("height", options.Height ?? height);
-        var annotations = new List<DynamicObj.DynamicObj>();
+        width = options.Width ?? width;
+        height = options.Height ?? height;
+        var data = new JsonArray();
+        var layout = new JsonObject
+        {
+            ["title"] = Text(title),
+            ["width"] = width,
+            ["height"] = height,
+            ["plot_bgcolor"] = "white",
+        };
+        var annotations = new JsonArray();
         for (int i = 0; i < n; i++)
         {
             var p = panels[i];
-            string suffix = i == 0 ? "" : (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            string suffix = i == 0 ? "" : (i + 1).ToString(CultureInfo.InvariantCulture);
             double left = i * (panelWidth + Gap);
-            charts.Add(GenericChart.ofTraceObject(true, Trace(p, "x" + suffix, "y" + suffix, showScale: i == n - 1, options)));
-            layout.SetProperty("xaxis" + suffix, new LinearAxis()
-                .With("title", Text(p.XTitle))
-                .With("type", "category")
-                .With("domain", new[] { left, left + panelWidth })
-                .With("anchor", "y" + suffix));
-            var yAxis = new LinearAxis()
-                .With("type", "category")
-                .With("autorange", "reversed") // row 0 (layer 0) on top, as px.imshow draws it
-                .With("anchor", "x" + suffix);
-            if (i == 0) yAxis.SetProperty("title", Text(p.YTitle));
-            else yAxis.With("matches", "y").With("showticklabels", false);
-            layout.SetProperty("yaxis" + suffix, yAxis);
+            data.Add(Trace(p, "x" + suffix, "y" + suffix, showScale: i == n - 1, options));
+            layout["xaxis" + suffix] = new JsonObject
+            {
+                ["title"] = Text(p.XTitle),
+                ["type"] = "category",
+                ["domain"] = new JsonArray(left, left + panelWidth),
+                ["anchor"] = "y" + suffix,
+            };
+            var yAxis = new JsonObject
+            {
+                ["type"] = "category",
+                ["autorange"] = "reversed", // row 0 (layer 0) on top, as px.imshow draws it
+                ["anchor"] = "x" + suffix,
+            };
+            if (i == 0) yAxis["title"] = Text(p.YTitle);
+            else
+            {
+                yAxis["matches"] = "y";
+                yAxis["showticklabels"] = false;
+            }
+            layout["yaxis" + suffix] = yAxis;
             if (n > 1)
             {
-                annotations.Add(new DynamicObj.DynamicObj()
-                    .With("text", p.Title).With("showarrow", false)
-                    .With("xref", "paper").With("yref", "paper")
-                    .With("x", left + panelWidth / 2).With("y", 1.0)
-                    .With("xanchor", "center").With("yanchor", "bottom"));
+                annotations.Add(new JsonObject
+                {
+                    ["text"] = p.Title,
+                    ["showarrow"] = false,
+                    ["xref"] = "paper",
+                    ["yref"] = "paper",
+                    ["x"] = left + panelWidth / 2,
+                    ["y"] = 1.0,
+                    ["xanchor"] = "center",
+                    ["yanchor"] = "bottom",
+                });
             }
         }
-        if (annotations.Count > 0) layout.SetProperty("annotations", annotations);
-        var chart = GenericChart.addLayout(layout, GenericChart.combine(charts));
-        return ChartExport.SelfContained(chart);
+        if (annotations.Count > 0) layout["annotations"] = annotations;
+        return new PlotlyFigure(PlotlyFigure.PlainText(title), data, layout, width, height);
     }
 
-    private static Trace2D Trace(HeatmapPanel p, string xAxis, string yAxis, bool showScale, PlotOptions options)
+    private static JsonObject Trace(HeatmapPanel p, string xAxis, string yAxis, bool showScale, PlotOptions options)
     {
         double range = options.ColourRange > 0 && double.IsFinite(options.ColourRange)
             ? options.ColourRange
             : throw new IclException($"PlotOptions.ColourRange must be a positive number (got {options.ColourRange}); the default is 1.");
-        return new Trace2D("heatmap")
-            .With("name", p.Title)
-            .With("x", p.X)
-            .With("y", p.Y)
-            .With("z", p.Z)
-            .With("text", p.Hover)
-            .With("hovertemplate", "%{text}<extra></extra>")
-            .With("colorscale", RdBu.Colorscale())
-            .With("zmin", -range)
-            .With("zmax", range)
-            .With("zmid", 0.0)
-            .With("showscale", showScale)
-            .With("colorbar", new DynamicObj.DynamicObj().With("title", Text("Normalised")))
-            .With("xaxis", xAxis)
-            .With("yaxis", yAxis);
+        return new JsonObject
+        {
+            ["type"] = "heatmap",
+            ["name"] = p.Title,
+            ["x"] = Strings(p.X),
+            ["y"] = Strings(p.Y),
+            ["z"] = new JsonArray(p.Z.Select(row => (JsonNode)new JsonArray(row.Select(v => v is { } d && double.IsFinite(d) ? JsonValue.Create(d) : null).ToArray())).ToArray()),
+            ["text"] = new JsonArray(p.Hover.Select(row => (JsonNode)Strings(row)).ToArray()),
+            ["hovertemplate"] = "%{text}<extra></extra>",
+            ["colorscale"] = new JsonArray(RdBu.Colorscale().Select(stop => (JsonNode)new JsonArray((double)stop[0], (string)stop[1])).ToArray()),
+            ["zmin"] = -range,
+            ["zmax"] = range,
+            ["zmid"] = 0.0,
+            ["showscale"] = showScale,
+            ["colorbar"] = new JsonObject { ["title"] = Text("Normalised") },
+            ["xaxis"] = xAxis,
+            ["yaxis"] = yAxis,
+        };
     }
 
-    private static Title Text(string text) => new Title().With("text", text);
+    private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode)JsonValue.Create(v)).ToArray());
 
-    private static T With<T>(this T obj, string name, object value) where T : DynamicObj.DynamicObj
-    {
-        obj.SetProperty(name, value);
-        return obj;
-    }
+    private static JsonObject Text(string text) => new() { ["text"] = text };
 }

@@ -1,10 +1,9 @@
 using IclNotebook.Patching;
-using Plotly.NET;
 
 namespace IclNotebook.Plots;
 
 /// <summary>
-/// Patching results as Plotly.NET heatmaps, drawn like the Colab's <c>px.imshow</c>: normalised
+/// Patching results as plotly.js heatmaps, drawn like the Colab's <c>px.imshow</c>: normalised
 /// metric (0 = corrupted, 1 = clean), RdBu fixed to [-1, 1] with blue = positive, layer 0 on top,
 /// hover with the exact normalised value, the nats, and every index with its token. Charts embed
 /// plotly.js in full, so their HTML works offline (see <see cref="ChartExport"/>).
@@ -17,7 +16,7 @@ public static class PatchPlots
     /// Any result: <see cref="Heatmap"/> for two axes, <see cref="HeadGrid"/> (one panel per patch
     /// type) for [PatchType, Layer, Head|Pos], <see cref="ByPosition"/> for results with Pos and Head.
     /// </summary>
-    public static GenericChart Plot(PatchResult result, PlotOptions? options = null)
+    public static PlotlyFigure Plot(PatchResult result, PlotOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var axes = result.Axes;
@@ -31,7 +30,7 @@ public static class PatchPlots
     /// A two-axis result ([Layer, Pos] or [Layer, Head]) as one heatmap: rows = layers (0 on top),
     /// columns = positions labelled "45: positive" or head numbers.
     /// </summary>
-    public static GenericChart Heatmap(PatchResult result, PlotOptions? options = null)
+    public static PlotlyFigure Heatmap(PatchResult result, PlotOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var view = new ResultView(result);
@@ -50,7 +49,7 @@ public static class PatchPlots
     /// A [PatchType, Layer, Head] result (TL's <c>attn_head_all_pos_every</c>) as five Layer x Head
     /// panels side by side (Output, Query, Key, Value, Pattern), one shared colour bar.
     /// </summary>
-    public static GenericChart HeadGrid(PatchResult result, PlotOptions? options = null)
+    public static PlotlyFigure HeadGrid(PatchResult result, PlotOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var view = new ResultView(result);
@@ -66,7 +65,7 @@ public static class PatchPlots
     /// Rows x positions keeps every position's token on the x axis and every head in reading
     /// order, where a panel per head would need 144 small plots for GPT-2 small.
     /// </summary>
-    public static GenericChart ByPosition(PatchResult result, PlotOptions? options = null)
+    public static PlotlyFigure ByPosition(PatchResult result, PlotOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(result);
         var view = new ResultView(result);
@@ -91,7 +90,7 @@ public static class PatchPlots
     }
 
     /// <summary>One Layer x (Head|Pos) panel per patch type.</summary>
-    private static GenericChart Panels(ResultView view, PlotOptions? options)
+    private static PlotlyFigure Panels(ResultView view, PlotOptions? options)
     {
         var result = view.Result;
         string colAxis = result.Axes[2];

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Plotly.NET;
 
 namespace IclNotebook.Plots;
 
@@ -21,10 +20,10 @@ public static class PngExport
             .FirstOrDefault(File.Exists);
     }
 
-    /// <summary>Renders <paramref name="chart"/> to <paramref name="path"/> (temp file + rename).</summary>
-    public static void SavePng(GenericChart chart, string path, int width = 1400, int height = 700)
+    /// <summary>Renders <paramref name="figure"/> to <paramref name="path"/> (temp file + rename).</summary>
+    public static void SavePng(PlotlyFigure figure, string path, int width = 1400, int height = 700)
     {
-        ArgumentNullException.ThrowIfNull(chart);
+        ArgumentNullException.ThrowIfNull(figure);
         var chromium = FindChromium()
             ?? throw new IclException("PNG export needs Chromium: install it (Debian: apt-get install chromium) or set ICL_CHROMIUM to its path.");
         var full = Path.GetFullPath(path);
@@ -33,7 +32,7 @@ public static class PngExport
         {
             var html = Path.Combine(work, "chart.html");
             var png = Path.Combine(work, "chart.png");
-            File.WriteAllText(html, ChartExport.ToHtml(chart));
+            File.WriteAllText(html, ChartExport.ToHtml(figure));
             var psi = new ProcessStartInfo(chromium) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                          "--disable-sync", "--no-first-run", "--hide-scrollbars", $"--user-data-dir={Path.Combine(work, "profile")}",

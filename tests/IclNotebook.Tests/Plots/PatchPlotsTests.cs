@@ -1,13 +1,12 @@
 using System.Text.Json;
 using IclNotebook.Patching;
 using IclNotebook.Plots;
-using Plotly.NET;
 
 namespace IclNotebook.Tests.Plots;
 
 public class PatchPlotsTests
 {
-    private static JsonElement Figure(GenericChart chart) => JsonDocument.Parse(GenericChart.toJson(chart)).RootElement;
+    private static JsonElement Figure(PlotlyFigure figure) => JsonDocument.Parse(figure.ToJson()).RootElement;
 
     private static JsonElement[] Traces(JsonElement figure) => figure.GetProperty("data").EnumerateArray().ToArray();
 

@@ -1,0 +1,36 @@
+using System.Globalization;
+
+namespace IclNotebook.Plots;
+
+/// <summary>
+/// The inline form of a figure for notebook outputs. All outputs of a notebook share one page
+/// (VS Code's webview, Jupyter's document), so plotly.js is inlined once per process, into the
+/// first figure shown; every figure queues its drawing until <c>window.Plotly</c> exists.
+/// </summary>
+internal static class NotebookFigureHtml
+{
+    private static int bundleWritten;
+
+    public static string Render(PlotlyFigure figure)
+    {
+        string id = "icl-figure-" + Guid.NewGuid().ToString("N")[..12];
+        bool withBundle = Interlocked.Exchange(ref bundleWritten, 1) == 0;
+        var w = new StringWriter(CultureInfo.InvariantCulture);
+        w.Write($"<div id=\"{id}\" class=\"icl-figure\" style=\"width:{figure.Width}px;height:{figure.Height}px;max-width:100%\"></div>\n");
+        if (withBundle)
+        {
+            w.Write("<script type=\"text/javascript\">\nif (!window.Plotly) {\n");
+            w.Write(PlotlyJs.AsGlobal);
+            w.Write("\n}\n(window.__iclPlotlyQueue || []).forEach(function (draw) { draw(); });\nwindow.__iclPlotlyQueue = [];\n</script>\n");
+        }
+        w.Write("<script type=\"text/javascript\">\n(function () {\n");
+        w.Write($"  var figure = {figure.ToJson()};\n");
+        w.Write($"  function draw() {{ Plotly.newPlot(\"{id}\", figure.data, figure.layout, {{ responsive: true }}); }}\n");
+        w.Write("  if (window.Plotly) draw(); else (window.__iclPlotlyQueue = window.__iclPlotlyQueue || []).push(draw);\n");
+        w.Write("})();\n</script>\n");
+        return w.ToString();
+    }
+
+    /// <summary>Forgets that plotly.js was written (a new notebook page needs it again); for tests and kernel restarts.</summary>
+    internal static void Reset() => Interlocked.Exchange(ref bundleWritten, 0);
+}
