@@ -1,3 +1,4 @@
+using IclNotebook.Icl;
 using System.Globalization;
 using IclNotebook.Analysis;
 using IclNotebook.Model;

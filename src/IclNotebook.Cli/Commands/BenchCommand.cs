@@ -1,3 +1,4 @@
+using IclNotebook.Icl;
 using IclNotebook.Cli.Bench;
 
 namespace IclNotebook.Cli.Commands;

@@ -37,15 +37,12 @@ public static class IclAnalysis
         ct.ThrowIfCancellationRequested();
         progress?.Report(new AnalysisStage("tokenize", 0, 1));
         var prompts = task.BuildPrompts(Gpt2Tokenizer.Instance, options.ColabExact ? CorruptionMode.ColabExact : CorruptionMode.Default);
-        var metric = options.ColabExact
-            ? AnswerMetric.ColabExact(prompts.CleanTokens.MaxLength, prompts.AnswerTokenIds)
-            : AnswerMetric.AtLastRealToken(prompts.CleanTokens.Lengths, prompts.AnswerTokenIds);
         progress?.Report(new AnalysisStage("baselines", 0, 1));
-        using var setup = PatchingSetup.Create(model, prompts.CleanTokens, prompts.CorruptedTokens, metric, options.ColabExact);
+        using var setup = PatchingSetup.Create(model, prompts);
         var patchProgress = progress is null ? null : new Progress(progress);
         var results = sets.Select(set => engine.Run(setup, set, patchProgress, ct)).ToList();
         var attribution = options.Attribution ? AttributionPatching.Run(setup, sets) : [];
-        return new AnalysisResult(options, model.Config.Name, revision, model.Processing.ToString(), prompts, metric.ReadPositions,
+        return new AnalysisResult(options, model.Config.Name, revision, model.Processing.ToString(), prompts, setup.Metric.ReadPositions,
             setup.CleanPerPrompt, setup.CorruptedPerPrompt, results, attribution, clock.Elapsed.TotalSeconds);
     }
 

@@ -43,10 +43,8 @@ public static class ReportHtml
         }
 
         html.Append($"<h2>Top {topK} components</h2><p>Largest effects (normalised metric; 1 = restores clean behaviour).</p><table><tr><th>target</th><th>index</th><th>normalised</th><th>nats</th></tr>");
-        foreach (var (result, flat) in r.Results.SelectMany(res => Enumerable.Range(0, res.Values.Count).Select(i => (res, i)))
-                     .Where(x => double.IsFinite(x.res.Normalised[x.i]))
-                     .OrderByDescending(x => Math.Abs(x.res.Normalised[x.i])).Take(topK))
-            html.Append($"<tr><td>{E(result.Target)}</td><td>{E(Describe(result, flat))}</td><td>{N(result.Normalised[flat])}</td><td>{N(result.Values[flat])}</td></tr>");
+        foreach (var e in r.Results.SelectMany(res => res.Largest(topK)).OrderByDescending(e => Math.Abs(e.Normalised)).Take(topK))
+            html.Append($"<tr><td>{E(e.Target)}</td><td>{E(e.Where)}</td><td>{N(e.Normalised)}</td><td>{N(e.Nats)}</td></tr>");
         html.Append("</table>");
 
         html.Append("<h2>How to read the plots</h2><p>Each cell is one patch: the corrupted prompts (demonstration labels swapped) are run with one activation replaced by its value from the clean run, and the answer's log-probability is measured. ")
@@ -54,14 +52,6 @@ public static class ReportHtml
             .Append("In the residual-stream plot, a blue column shows where (which token) and from which layer on the information that carries the demonstrations' labels lives. In the head plots, Output patches a head's whole output, Query/Key/Value patch its inputs, Pattern patches where it attends.</p>");
         html.Append("</body></html>");
         return html.ToString();
-    }
-
-    private static string Describe(PatchResult result, int flat)
-    {
-        var index = new int[result.Shape.Count];
-        long rest = flat;
-        for (int d = result.Shape.Count - 1; d >= 0; d--) { index[d] = (int)(rest % result.Shape[d]); rest /= result.Shape[d]; }
-        return string.Join(", ", index.Select((v, d) => $"{result.Axes[d]} {result.Labels[d][v]}"));
     }
 
     private static void Row(StringBuilder html, string key, string value) => html.Append($"<tr><th>{E(key)}</th><td>{E(value)}</td></tr>");

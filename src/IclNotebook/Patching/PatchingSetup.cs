@@ -1,3 +1,4 @@
+using IclNotebook.Icl;
 using IclNotebook.Hooks;
 using IclNotebook.Metrics;
 using IclNotebook.Model;
@@ -26,6 +27,21 @@ public sealed class PatchingSetup : IDisposable
         SharedPrefix = Math.Min(CommonPrefix(clean.Padded()), CommonPrefix(corrupted.Padded()));
         var tokenizer = Gpt2Tokenizer.Instance;
         PositionLabels = clean.Padded()[0].Select((id, p) => $"{p}: {Display(tokenizer.Decode((int)id))}").ToArray();
+    }
+
+    /// <summary>
+    /// The setup for a prompt set as the analysis builds it: the metric reads at each prompt's last
+    /// real token, or, for prompts built with <see cref="CorruptionMode.ColabExact"/>, at the padded
+    /// batch's last column as the original Colab does (<see cref="AnswerMetric.ColabExact"/>).
+    /// </summary>
+    public static PatchingSetup Create(HookedTransformer model, IclPromptSet prompts)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        bool colabExact = prompts.Mode == CorruptionMode.ColabExact;
+        var metric = colabExact
+            ? AnswerMetric.ColabExact(prompts.CleanTokens.MaxLength, prompts.AnswerTokenIds)
+            : AnswerMetric.AtLastRealToken(prompts.CleanTokens.Lengths, prompts.AnswerTokenIds);
+        return Create(model, prompts.CleanTokens, prompts.CorruptedTokens, metric, colabExact);
     }
 
     /// <summary>

@@ -53,8 +53,15 @@ public static class TorchRuntime
         var torchAssembly = typeof(torch).Assembly;
         // Load the libtorch files TorchSharp itself would pick (never a second copy: two copies of
         // libtorch_cpu abort the process), then our patched LibTorchSharp; TorchSharp binds to it.
+        // Beside libLibTorchSharp.so first: in a `dotnet build -o` folder (the notebooks' .lib) they
+        // live in runtimes/linux-x64/native, where the assembly-relative search does not look.
+        var nativeDir = Path.GetDirectoryName(original)!;
         foreach (var dep in new[] { "c10", "torch_cpu", "torch" })
-            NativeLibrary.TryLoad(dep, torchAssembly, null, out _);
+        {
+            var beside = Path.Combine(nativeDir, $"lib{dep}.so");
+            if (!(File.Exists(beside) && NativeLibrary.TryLoad(beside, out _)))
+                NativeLibrary.TryLoad(dep, torchAssembly, null, out _);
+        }
         try
         {
             NativeLibrary.Load(patched);
@@ -113,6 +120,7 @@ public static class TorchRuntime
         if (!string.IsNullOrEmpty(asmDir))
         {
             dirs.Add(asmDir);
+            dirs.Add(Path.Combine(asmDir, "runtimes", "linux-x64", "native")); // dotnet build -o folder (notebooks/.lib)
             // NuGet layout (notebooks): lib/net*/TorchSharp.dll beside runtimes/linux-x64/native/.
             dirs.Add(Path.GetFullPath(Path.Combine(asmDir, "..", "..", "runtimes", "linux-x64", "native")));
         }

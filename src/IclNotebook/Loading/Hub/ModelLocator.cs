@@ -36,12 +36,18 @@ public static class ModelLocator
 
     private const string KnownList = "gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2";
 
+    /// <summary>Absolute, relative ("./", "../") or home ("~/") paths; "owner/name" stays a hub repository id.</summary>
+    private static bool LooksLikePath(string s) =>
+        Path.IsPathRooted(s) || s.StartsWith("./", StringComparison.Ordinal) || s.StartsWith("../", StringComparison.Ordinal) || s.StartsWith('~') || s.StartsWith('.');
+
     /// <summary>A local folder with <c>config.json</c> and <c>model.safetensors</c> for <paramref name="nameOrPath"/>.</summary>
     public static async Task<string> ResolveAsync(string nameOrPath, HubOptions options, IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(nameOrPath))
             throw new IclException($"No model given. Known models: {KnownList}; or pass a folder with config.json and model.safetensors.");
         if (Directory.Exists(nameOrPath)) return CheckFolder(Path.GetFullPath(nameOrPath));
+        if (LooksLikePath(nameOrPath))
+            throw new IclException($"Model folder {Path.GetFullPath(nameOrPath)} does not exist. Give a folder with config.json and model.safetensors, or a known model: {KnownList}.");
         var repo = KnownModels.TryGetValue(nameOrPath, out var known) ? known
             : KnownModels.Values.FirstOrDefault(r => string.Equals(r, nameOrPath, StringComparison.OrdinalIgnoreCase));
         if (repo is null)

@@ -1,4 +1,4 @@
-namespace IclNotebook.Cli;
+namespace IclNotebook.Icl;
 
 /// <summary>Finds the task files shipped in the repository's data/tasks folder.</summary>
 public static class TaskFiles
@@ -15,6 +15,6 @@ public static class TaskFiles
                 if (File.Exists(candidate)) return candidate;
             }
         }
-        throw new IclException($"Task file {relative} not found above {Environment.CurrentDirectory}; pass --task with the path of a task file.");
+        throw new IclException($"Task file {relative} not found above {Environment.CurrentDirectory}; give the path of a task file instead (--task in icl analyze, ICL_TASK in the notebooks).");
     }
 }

@@ -1,0 +1,76 @@
+using IclNotebook.Icl;
+using IclNotebook.Loading;
+using IclNotebook.Loading.Hub;
+using IclNotebook.Model;
+
+namespace IclNotebook.Notebooks;
+
+/// <summary>
+/// What the walkthrough notebooks (and their file-based twins) need from their surroundings:
+/// which model and task to use, and loading the model with readable progress.
+/// <list type="bullet">
+/// <item><c>ICL_MODEL</c>: a known model name (<c>gpt2</c>, <c>distilgpt2</c>, ...), a Hugging Face
+/// repository id, or a folder with config.json + model.safetensors. Default <c>gpt2</c>.</item>
+/// <item><c>ICL_TASK</c>: a task file; default data/tasks/sentiment.json from this repository.</item>
+/// </list>
+/// </summary>
+public static class Notebook
+{
+    /// <summary>Environment variable that selects the model.</summary>
+    public const string ModelVariable = "ICL_MODEL";
+
+    /// <summary>Environment variable that selects the task file.</summary>
+    public const string TaskVariable = "ICL_TASK";
+
+    /// <summary>The model the notebooks use: <c>ICL_MODEL</c>, else <c>gpt2</c>.</summary>
+    public static string ModelName => Variable(ModelVariable) ?? "gpt2";
+
+    /// <summary>The task file the notebooks use: <c>ICL_TASK</c>, else the repository's data/tasks/sentiment.json.</summary>
+    public static string TaskPath => Variable(TaskVariable) ?? TaskFiles.Default("sentiment");
+
+    /// <summary>
+    /// Loads <paramref name="nameOrPath"/> (default <see cref="ModelName"/>), downloading it on first
+    /// use with a progress line every 10%, and prints one line saying what was loaded.
+    /// </summary>
+    public static async Task<HookedTransformer> LoadModelAsync(string? nameOrPath = null, WeightProcessing processing = WeightProcessing.Default)
+    {
+        var name = nameOrPath ?? ModelName;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(name, processing, progress: new DownloadLines()).ConfigureAwait(false);
+        var c = model.Config;
+        Console.WriteLine($"Loaded {c.Name}: {c.NLayers} layers x {c.NHeads} heads, d_model {c.DModel}, vocabulary {c.DVocab}, " +
+                          $"{(processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights")} ({revision}; {clock.Elapsed.TotalSeconds:F1} s).");
+        return model;
+    }
+
+    /// <summary>Loads <see cref="TaskPath"/> (or <paramref name="path"/>) and says which file it read.</summary>
+    public static IclTask LoadTask(string? path = null)
+    {
+        var file = path ?? TaskPath;
+        var task = IclTask.Load(file);
+        Console.WriteLine($"Task \"{task.Name}\" from {Path.GetFullPath(file)}: {task.Demos.Count} demonstrations, {task.Queries.Count} queries.");
+        return task;
+    }
+
+    private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v.Trim() : null;
+
+    /// <summary>Download progress as plain lines (notebook outputs cannot redraw a bar).</summary>
+    private sealed class DownloadLines : IProgress<DownloadProgress>
+    {
+        private readonly object _gate = new();
+        private string _file = "";
+        private int _decile = -1;
+
+        public void Report(DownloadProgress value)
+        {
+            lock (_gate)
+            {
+                if (value.File != _file) { _file = value.File; _decile = -1; }
+                int decile = value.BytesTotal > 0 ? (int)(10.0 * value.BytesDone / value.BytesTotal) : 0;
+                if (decile == _decile) return;
+                _decile = decile;
+                Console.WriteLine($"downloading {value.File}: {decile * 10}% of {value.BytesTotal / 1e6:F1} MB");
+            }
+        }
+    }
+}

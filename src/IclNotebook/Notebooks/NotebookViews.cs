@@ -1,0 +1,46 @@
+using IclNotebook.Hooks;
+using IclNotebook.Icl;
+using IclNotebook.Patching;
+using IclNotebook.Plots;
+using IclNotebook.Tokenization;
+
+namespace IclNotebook.Notebooks;
+
+/// <summary>
+/// How the library's objects look in a notebook (HTML) and in a terminal (text): figures and
+/// patching results as heatmaps, prompt sets and token batches as coloured tokens, activation
+/// caches as tables of hook names and shapes, patching setups as their baselines. The notebooks'
+/// setup registers <see cref="Html"/> for every type in <see cref="Types"/> with the kernel's
+/// formatter; the file-based twins print <see cref="Text"/> and save figures as HTML files.
+/// </summary>
+public static class NotebookViews
+{
+    /// <summary>Types with a view.</summary>
+    public static IReadOnlyList<Type> Types { get; } =
+        [typeof(PlotlyFigure), typeof(PatchResult), typeof(IclPromptSet), typeof(TokenBatch), typeof(ActivationCache), typeof(PatchingSetup)];
+
+    /// <summary>The HTML view of <paramref name="value"/>, or null for a type without one.</summary>
+    public static string? Html(object? value) => value switch
+    {
+        PlotlyFigure f => f.ToNotebookHtml(),
+        PatchResult r => PatchResultView.Html(r),
+        IclPromptSet p => PromptSetView.Html(p),
+        TokenBatch b => TokenBatchView.Html(b),
+        ActivationCache c => CacheView.Html(c),
+        PatchingSetup s => SetupView.Html(s),
+        _ => null,
+    };
+
+    /// <summary>The text view of <paramref name="value"/>; other values print as themselves.</summary>
+    public static string Text(object? value) => value switch
+    {
+        null => "null",
+        PlotlyFigure f => f.ToString(),
+        PatchResult r => PatchResultView.Text(r),
+        IclPromptSet p => PromptSetView.Text(p),
+        TokenBatch b => TokenBatchView.Text(b),
+        ActivationCache c => CacheView.Text(c),
+        PatchingSetup s => SetupView.Text(s),
+        _ => value.ToString() ?? "",
+    };
+}

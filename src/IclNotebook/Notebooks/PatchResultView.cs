@@ -1,0 +1,35 @@
+using System.Globalization;
+using System.Text;
+using IclNotebook.Patching;
+using IclNotebook.Plots;
+
+namespace IclNotebook.Notebooks;
+
+/// <summary>A patching result as its heatmap, one line of run facts and its largest effects.</summary>
+internal static class PatchResultView
+{
+    private const int Top = 8;
+
+    public static string Html(PatchResult r)
+    {
+        var sb = new StringBuilder(TokenHtml.Style);
+        sb.Append($"<p><b>{TokenHtml.E(r.Target)}</b>: {Facts(r)}</p>");
+        sb.Append(PatchPlots.Plot(r).ToNotebookHtml());
+        sb.Append($"<details><summary>Largest {Top} effects</summary><table class=\"icl-table\"><tr><th>component</th><th class=\"icl-num\">normalised</th><th class=\"icl-num\">nats</th></tr>");
+        foreach (var e in r.Largest(Top))
+            sb.Append($"<tr><td>{TokenHtml.E(e.Where)}</td><td class=\"icl-num\">{TokenHtml.N(e.Normalised)}</td><td class=\"icl-num\">{TokenHtml.N(e.Nats)}</td></tr>");
+        return sb.Append("</table></details>").ToString();
+    }
+
+    public static string Text(PatchResult r)
+    {
+        var sb = new StringBuilder($"{r.Target}: {Facts(r)}\n  largest effects (normalised, nats):\n");
+        foreach (var e in r.Largest(Top))
+            sb.Append(CultureInfo.InvariantCulture, $"    {e.Where,-40} {TokenHtml.N(e.Normalised),8} {TokenHtml.N(e.Nats),9}\n");
+        return sb.ToString();
+    }
+
+    private static string Facts(PatchResult r) =>
+        string.Create(CultureInfo.InvariantCulture,
+            $"[{string.Join(", ", r.Axes)}] = [{string.Join(", ", r.Shape)}], {r.Settings.Engine} engine, {r.Settings.Model}, {r.Seconds:F1} s, {r.ForwardPasses} forward passes; baselines clean {r.CleanBaseline:F4}, corrupted {r.CorruptedBaseline:F4} nats.");
+}

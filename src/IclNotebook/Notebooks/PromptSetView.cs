@@ -1,0 +1,56 @@
+using System.Text;
+using IclNotebook.Icl;
+using IclNotebook.Tokenization;
+
+namespace IclNotebook.Notebooks;
+
+/// <summary>
+/// A prompt set as the walkthrough shows it: per query, the answer and both prompts as coloured
+/// tokens, with the corrupted prompt's swapped labels outlined in red.
+/// </summary>
+internal static class PromptSetView
+{
+    public static string Html(IclPromptSet p)
+    {
+        var sb = new StringBuilder(TokenHtml.Style);
+        sb.Append($"<p><b>{TokenHtml.E(p.TaskName)}</b>: {p.Count} prompt pairs, {p.CleanTokens.MaxLength} tokens at most, corruption <code>{p.Mode}</code>. " +
+                  "Clean demonstrations carry their true labels; in the corrupted prompts they are swapped (outlined red). Hover a token for its position and id.</p>");
+        sb.Append("<table class=\"icl-table\"><tr><th>#</th><th>answer</th><th>tokens</th><th>clean / corrupted prompt</th></tr>");
+        for (int i = 0; i < p.Count; i++)
+        {
+            var clean = p.CleanTokens.Ids[i];
+            var corrupted = p.CorruptedTokens.Ids[i];
+            var diff = Differences(clean, corrupted);
+            sb.Append($"<tr><td rowspan=\"2\">{i}</td><td rowspan=\"2\">{TokenHtml.E(p.AnswerLabels[i])} <small>(id {p.AnswerTokenIds[i]})</small></td><td rowspan=\"2\" class=\"icl-num\">{clean.Length}</td>");
+            sb.Append($"<td><details><summary>clean: …{TokenHtml.E(Tail(p.CleanPrompts[i]))}</summary>{TokenHtml.Render(Strings(clean), clean, null, clean.Length - 1)}</details></td></tr>");
+            sb.Append($"<tr><td><details><summary>corrupted ({diff.Count} tokens differ): …{TokenHtml.E(Tail(p.CorruptedPrompts[i]))}</summary>{TokenHtml.Render(Strings(corrupted), corrupted, diff, corrupted.Length - 1)}</details></td></tr>");
+        }
+        return sb.Append("</table>").ToString();
+    }
+
+    public static string Text(IclPromptSet p)
+    {
+        var sb = new StringBuilder($"{p.TaskName}: {p.Count} prompt pairs, {p.CleanTokens.MaxLength} tokens at most, corruption {p.Mode}\n");
+        for (int i = 0; i < p.Count; i++)
+        {
+            var diff = Differences(p.CleanTokens.Ids[i], p.CorruptedTokens.Ids[i]);
+            sb.Append($"\n[{i}] answer \"{p.AnswerLabels[i]}\" (id {p.AnswerTokenIds[i]}), {p.CleanTokens.Ids[i].Length} tokens, {diff.Count} differ after corruption\n");
+            sb.Append("  clean:     ").Append(Indent(p.CleanPrompts[i])).Append('\n');
+            sb.Append("  corrupted: ").Append(Indent(p.CorruptedPrompts[i])).Append('\n');
+        }
+        return sb.ToString();
+    }
+
+    internal static HashSet<int> Differences(int[] a, int[] b) =>
+        Enumerable.Range(0, Math.Min(a.Length, b.Length)).Where(i => a[i] != b[i]).ToHashSet();
+
+    private static List<string> Strings(int[] ids) => ids.Select(id => Gpt2Tokenizer.Instance.Decode(id)).ToList();
+
+    private static string Tail(string prompt)
+    {
+        var lines = prompt.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return lines.Length == 0 ? "" : lines[^1];
+    }
+
+    private static string Indent(string prompt) => prompt.Replace("\n", "\n             ", StringComparison.Ordinal);
+}

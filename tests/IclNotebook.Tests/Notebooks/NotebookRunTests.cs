@@ -1,0 +1,151 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace IclNotebook.Tests.Notebooks;
+
+/// <summary>
+/// Every notebook runs top to bottom headless (dotnet-repl from the tool manifest) on the tiny
+/// fixture model and shows the charts and views it promises; every file-based twin runs and
+/// writes its figures; a missing model or a broken task file reads as one line in the cell that
+/// failed. Executed notebooks are kept in runs/notebooks (ignored by git), with their run times.
+/// </summary>
+[Collection("notebooks")] // one at a time: each builds the library
+public class NotebookRunTests
+{
+    /// <summary>What each executed notebook must show, beyond "no cell failed".</summary>
+    private static readonly Dictionary<string, (int Figures, string[] Html)> Expected = new()
+    {
+        ["01-icl-walkthrough"] = (3,
+        [
+            "Residual stream patching (resid_pre)",                 // residual heatmap title
+            "Attention head (all positions) patching",              // five-panel head figure title
+            "\"text\":\"Output\"", "\"text\":\"Query\"", "\"text\":\"Key\"", "\"text\":\"Value\"", "\"text\":\"Pattern\"", // panel titles
+            "\"type\":\"heatmap\"",
+            "class=\"icl-tok",                                      // prompts as coloured tokens
+            "blocks.0.attn.hook_pattern",                           // activation cache table
+            "Baselines of",                                         // baselines table
+            "(colab-exact)",                                        // the quirks cell
+        ]),
+        ["02-attribution-vs-exact"] = (4,
+        [
+            "Residual stream patching (resid_pre)",
+            "attribution (approximate)",
+            "Pearson",
+        ]),
+    };
+
+    private static readonly object RestoreGate = new();
+    private static bool restored;
+
+    private static void RestoreTools()
+    {
+        lock (RestoreGate)
+        {
+            if (restored) return;
+            var r = Repo.Dotnet(["tool", "restore"], Repo.Root);
+            Assert.True(r.ExitCode == 0, $"dotnet tool restore failed:\n{r.StdOut}\n{r.StdErr}");
+            restored = true;
+        }
+    }
+
+    private static (Repo.Outcome Run, ExecutedNotebook Notebook) Execute(string name, string outputPath, IDictionary<string, string> env)
+    {
+        RestoreTools();
+        Directory.CreateDirectory(Path.GetDirectoryName(outputPath)!);
+        File.Delete(outputPath);
+        var run = Repo.Dotnet(["tool", "run", "dotnet-repl", "--", "--run", name + ".ipynb", "--exit-after-run", "--output-path", outputPath, "--output-format", "ipynb"],
+            Repo.Notebooks, env);
+        Assert.True(File.Exists(outputPath), $"dotnet-repl wrote no executed notebook for {name} (exit {run.ExitCode}):\n{run.StdOut}\n{run.StdErr}");
+        return (run, ExecutedNotebook.Load(outputPath));
+    }
+
+    [Fact]
+    public void Every_notebook_runs_headless_on_the_tiny_model_and_shows_its_charts()
+    {
+        Assert.Equal(Expected.Keys.Order(StringComparer.Ordinal), Repo.NotebookNames); // a new notebook needs its expectations here
+        var runs = Path.Combine(Repo.Root, "runs", "notebooks");
+        var timings = new List<string>();
+        foreach (var name in Repo.NotebookNames)
+        {
+            var (run, notebook) = Execute(name, Path.Combine(runs, name + ".ipynb"), new Dictionary<string, string> { ["ICL_MODEL"] = Fixtures.TinyModel });
+            var failed = notebook.Cells.Where(c => c.Errors.Any()).Select(c => $"cell {c.Index}: {c.Errors.First().GetProperty("evalue").GetString()}").ToList();
+            Assert.True(run.ExitCode == 0 && failed.Count == 0, $"{name}: exit {run.ExitCode}; failed cells:\n{string.Join("\n", failed)}\n{run.StdErr}");
+            Assert.All(notebook.Cells, c => Assert.True(c.Outputs.Count > 0 || c.Source.TrimStart().StartsWith("#load \"setup/Load.csx\"", StringComparison.Ordinal),
+                $"{name}: cell {c.Index} shows nothing:\n{c.Source}"));
+
+            var (figures, snippets) = Expected[name];
+            var html = notebook.AllHtml;
+            Assert.True(Regex.Count(html, "Plotly\\.newPlot\\(") >= figures, $"{name}: expected at least {figures} figures, found {Regex.Count(html, "Plotly\\.newPlot\\(")}");
+            Assert.Equal(1, Regex.Count(html, "plotly\\.js v2\\.28\\.0")); // the bundle inline once, not per chart, never from a CDN
+            Assert.DoesNotMatch("<script[^>]*\\ssrc\\s*=", html);
+            foreach (var snippet in snippets) Assert.Contains(snippet, html, StringComparison.Ordinal);
+            timings.Add(string.Create(CultureInfo.InvariantCulture, $"{name}: {run.Elapsed.TotalSeconds:F1} s"));
+        }
+        File.WriteAllLines(Path.Combine(runs, "timings.txt"), timings);
+    }
+
+    [Fact]
+    public void Every_twin_runs_and_writes_its_figures_as_html()
+    {
+        var names = Repo.NotebookNames;
+        foreach (var name in names)
+        {
+            var output = Directory.CreateTempSubdirectory($"icl-twin-{name}-").FullName;
+            try
+            {
+                var run = Repo.Dotnet(["run", $"notebooks/{name}.cs"], Repo.Root,
+                    new Dictionary<string, string> { ["ICL_MODEL"] = Fixtures.TinyModel, ["ICL_OUTPUT"] = output });
+                Assert.True(run.ExitCode == 0, $"{name}.cs: exit {run.ExitCode}\n{run.StdOut}\n{run.StdErr}");
+                var files = Directory.GetFiles(output, "*.html");
+                Assert.True(files.Length >= Expected[name].Figures, $"{name}.cs wrote {files.Length} figures:\n{run.StdOut}");
+                Assert.All(files, f => Assert.Contains("Plotly.newPlot(", File.ReadAllText(f), StringComparison.Ordinal));
+                Assert.Contains("[figure]", run.StdOut, StringComparison.Ordinal);
+                Assert.Contains("Baselines of", run.StdOut, StringComparison.Ordinal);
+            }
+            finally
+            {
+                Directory.Delete(output, recursive: true);
+            }
+        }
+    }
+
+    [Fact]
+    public void A_missing_model_reads_as_one_line_in_the_model_cell()
+    {
+        var missing = Path.Combine(Path.GetTempPath(), $"icl-no-model-{Guid.NewGuid():N}");
+        var (_, notebook) = Execute("01-icl-walkthrough", Path.Combine(Path.GetTempPath(), $"icl-missing-model-{Guid.NewGuid():N}.ipynb"),
+            new Dictionary<string, string> { ["ICL_MODEL"] = missing });
+        var first = notebook.Cells.First(c => c.Errors.Any());
+        Assert.Contains("LoadModelAsync", first.Source, StringComparison.Ordinal);
+        AssertOneReadableLine(first, $"Model folder {missing} does not exist");
+    }
+
+    [Fact]
+    public void A_broken_task_file_reads_as_one_line_in_the_task_cell()
+    {
+        var task = Path.Combine(Path.GetTempPath(), $"icl-bad-task-{Guid.NewGuid():N}.json");
+        File.WriteAllText(task, File.ReadAllText(Path.Combine(Repo.Root, "data", "tasks", "sentiment.json")).Replace("\"demos\"", "\"demoz\"", StringComparison.Ordinal));
+        try
+        {
+            var (_, notebook) = Execute("01-icl-walkthrough", Path.Combine(Path.GetTempPath(), $"icl-bad-task-{Guid.NewGuid():N}.ipynb"),
+                new Dictionary<string, string> { ["ICL_MODEL"] = Fixtures.TinyModel, ["ICL_TASK"] = task });
+            var first = notebook.Cells.First(c => c.Errors.Any());
+            Assert.Contains("LoadTask", first.Source, StringComparison.Ordinal);
+            AssertOneReadableLine(first, Path.GetFileName(task));
+        }
+        finally
+        {
+            File.Delete(task);
+        }
+    }
+
+    private static void AssertOneReadableLine(ExecutedNotebook.Cell cell, string mustMention)
+    {
+        var error = Assert.Single(cell.Errors);
+        var message = error.GetProperty("evalue").GetString()!;
+        Assert.Contains(mustMention, message, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", message.Trim(), StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", message, StringComparison.Ordinal);
+        Assert.All(error.GetProperty("traceback").EnumerateArray(), line => Assert.DoesNotContain(" at ", line.GetString() ?? "", StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,85 @@
+using IclNotebook.Icl;
+using IclNotebook.Loading;
+using IclNotebook.Notebooks;
+using IclNotebook.Patching;
+using IclNotebook.Plots;
+using IclNotebook.Tests.Plots;
+using IclNotebook.Tokenization;
+
+namespace IclNotebook.Tests.Notebooks;
+
+public class NotebookViewsTests
+{
+    [Fact]
+    public void Prompt_sets_show_coloured_tokens_with_the_swapped_labels_marked()
+    {
+        var prompts = IclTask.Load(Path.Combine(AppContext.BaseDirectory, "data", "tasks", "sentiment.json")).BuildPrompts(Gpt2Tokenizer.Instance);
+        var html = NotebookViews.Html(prompts)!;
+        Assert.Contains("class=\"icl-tok\"", html, StringComparison.Ordinal);
+        Assert.Contains("icl-diff", html, StringComparison.Ordinal);      // swapped labels outlined
+        Assert.Contains("icl-read", html, StringComparison.Ordinal);      // where the answer is read
+        Assert.Contains("&#183;positive", html, StringComparison.Ordinal); // spaces made visible (·, HTML-encoded)
+        Assert.Contains("title=\"position 0, id 50256\"", html, StringComparison.Ordinal);
+        var text = NotebookViews.Text(prompts);
+        Assert.Contains("answer \"positive\" (id 3967), 139 tokens, 6 differ", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Activation_caches_show_hook_names_axes_and_shapes()
+    {
+        var model = ModelSource.Load(Fixtures.TinyModel);
+        var tokens = Gpt2Tokenizer.Instance.ToTokens(["Review: great. Sentiment:"]);
+        var (logits, cache) = model.RunWithCache(tokens.ToTensor());
+        using (logits)
+        using (cache)
+        {
+            var html = NotebookViews.Html(cache)!;
+            int n = tokens.Ids[0].Length;
+            Assert.Contains($"<code>blocks.1.attn.hook_pattern</code></td><td>[batch, head, dest_pos, src_pos]</td><td>[1, 4, {n}, {n}]</td>", html, StringComparison.Ordinal);
+            Assert.Contains($"ActivationCache: {cache.Count} activations", html, StringComparison.Ordinal);
+            Assert.Contains("blocks.0.hook_resid_pre", NotebookViews.Text(cache), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Patch_results_show_their_heatmap_facts_and_largest_effects()
+    {
+        var html = NotebookViews.Html(PlotFixtures.Resid())!;
+        Assert.Contains("Plotly.newPlot(", html, StringComparison.Ordinal);
+        Assert.Contains("[Layer, Pos] = [3, 4]", html, StringComparison.Ordinal);
+        Assert.Contains("Largest 8 effects", html, StringComparison.Ordinal);
+        var largest = PlotFixtures.Resid().Largest(1).Single();
+        Assert.Equal("Layer 0, Pos 0: <|endoftext|>", largest.Where); // flat 0: -1.5, the largest |value| (flat 11 is 1.25)
+        Assert.Equal(-1.5, largest.Normalised, 12);
+        Assert.Null(NotebookViews.Html(42));
+        Assert.Equal("42", NotebookViews.Text(42));
+    }
+
+    [Fact]
+    public void Only_the_first_notebook_figure_carries_plotly_js()
+    {
+        NotebookFigureHtml.Reset();
+        var first = PatchPlots.Plot(PlotFixtures.Resid()).ToNotebookHtml();
+        var second = PatchPlots.Plot(PlotFixtures.Heads()).ToNotebookHtml();
+        Assert.Contains("plotly.js v2.28.0", first, StringComparison.Ordinal);
+        Assert.DoesNotContain("plotly.js v2.28.0", second, StringComparison.Ordinal);
+        Assert.Contains("__iclPlotlyQueue", second, StringComparison.Ordinal); // waits for the bundle instead
+    }
+
+    [Fact]
+    public void Brief_library_errors_are_their_message_alone()
+    {
+        var error = Assert.Throws<IclException>(() => IclTask.Parse("{\"name\": 3}", "bad.json"));
+        try
+        {
+            IclException.ShowStackTrace = false;
+            Assert.Equal("bad.json: name: must be a string, not a number.", error.ToString());
+            Assert.Null(error.StackTrace);
+        }
+        finally
+        {
+            IclException.ShowStackTrace = true;
+        }
+        Assert.Contains("   at ", error.ToString(), StringComparison.Ordinal);
+    }
+}

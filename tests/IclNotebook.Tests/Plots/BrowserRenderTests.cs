@@ -1,0 +1,38 @@
+using IclNotebook.Plots;
+
+namespace IclNotebook.Tests.Plots;
+
+/// <summary>
+/// A real browser check: headless Chromium opens the exported, self-contained HTML (offline: no
+/// network is used or reachable) and the screenshot shows the heatmap's colours, not a blank page.
+/// Required where .ci/run installs Chromium (ICL_REQUIRE_PNG=1); skipped silently elsewhere.
+/// </summary>
+public class BrowserRenderTests
+{
+    [Fact]
+    public void Exported_heatmap_renders_offline_in_chromium_with_its_colours()
+    {
+        if (PngExport.FindChromium() is null)
+        {
+            Assert.True(Environment.GetEnvironmentVariable("ICL_REQUIRE_PNG") != "1", "ICL_REQUIRE_PNG=1 but Chromium was not found (install chromium or set ICL_CHROMIUM)");
+            return;
+        }
+        var dir = Directory.CreateTempSubdirectory("icl-render-");
+        try
+        {
+            var png = Path.Combine(dir.FullName, "resid.png");
+            PatchPlots.Heatmap(PlotFixtures.Resid()).SavePng(png);
+            var pixels = PngPixels.Read(png);
+            // The fixture holds cells at -1 or below (dark red, clipped) and at +1 or above (dark blue).
+            int darkRed = pixels.Count(103, 0, 31), darkBlue = pixels.Count(5, 48, 97);
+            Assert.True(darkRed > 2_000, $"dark red (normalised <= -1) pixels: {darkRed}");
+            Assert.True(darkBlue > 2_000, $"dark blue (normalised >= 1) pixels: {darkBlue}");
+            int white = pixels.Count(255, 255, 255, 0);
+            Assert.True(white < pixels.Width * pixels.Height * 0.9, $"{white} of {pixels.Width * pixels.Height} pixels are white");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+}
