@@ -8,8 +8,8 @@ namespace IclNotebook.Analysis;
 
 /// <summary>
 /// report.html: one self-contained page (settings, per-prompt baselines, the figures, the most
-/// important components, how to read them). Each figure is a self-contained chart document in an
-/// iframe, so the page opens offline.
+/// important components, how to read them). plotly.js is inlined once, in the head, and every
+/// figure draws into its own div, so the page opens offline at about the size of one chart.
 /// </summary>
 public static class ReportHtml
 {
@@ -19,7 +19,8 @@ public static class ReportHtml
         var html = new StringBuilder();
         html.Append("<!DOCTYPE html><html><head><meta charset=\"UTF-8\"><title>ICL patching report</title><style>")
             .Append("body{font-family:sans-serif;max-width:1500px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}")
-            .Append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}iframe{border:0;width:100%}code{background:#f4f4f4}</style></head><body>");
+            .Append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}code{background:#f4f4f4}</style>")
+            .Append("<script>").Append(PlotlyJs.AsGlobal).Append("</script></head><body>"); // once for every figure; no network
         html.Append($"<h1>In-context learning: activation patching — {E(r.Prompts.TaskName)} on {E(r.ModelName)}</h1>");
         html.Append("<h2>Settings</h2><table>");
         Row(html, "model", $"{r.ModelName} ({(r.Processing == "Raw" ? "raw checkpoint weights" : "weights processed like TransformerLens's from_pretrained")})");
@@ -35,11 +36,14 @@ public static class ReportHtml
             html.Append($"<tr><td>{i}</td><td>{E(r.Prompts.AnswerStrings[i])}</td><td>{r.ReadPositions[i]}</td><td>{N(r.CleanPerPrompt[i])}</td><td>{N(r.CorruptedPerPrompt[i])}</td></tr>");
         html.Append($"<tr><th colspan=3>mean</th><th>{N(r.CleanBaseline)}</th><th>{N(r.CorruptedBaseline)}</th></tr></table>");
 
+        int figures = 0;
         foreach (var result in r.Results.Concat(r.Attribution))
         {
             html.Append($"<h2>{E(result.Target)}{(result.Settings.Engine.Contains("approximate", StringComparison.Ordinal) ? " — attribution (approximate)" : "")}</h2>");
-            var chart = ChartExport.ToHtml(PatchPlots.Plot(result));
-            html.Append($"<iframe style=\"height:{(result.Shape.Count == 3 ? 520 : 620)}px\" srcdoc=\"{WebUtility.HtmlEncode(chart)}\"></iframe>");
+            var figure = PatchPlots.Plot(result);
+            html.Append($"<div id=\"figure-{figures}\" style=\"width:{figure.Width}px;height:{figure.Height}px;max-width:100%\"></div>")
+                .Append($"<script>Plotly.newPlot(\"figure-{figures}\", ...(f => [f.data, f.layout])({figure.ToJson()}), {{ responsive: true }});</script>");
+            figures++;
         }
 
         html.Append($"<h2>Top {topK} components</h2><p>Largest effects (normalised metric; 1 = restores clean behaviour).</p><table><tr><th>target</th><th>index</th><th>normalised</th><th>nats</th></tr>");

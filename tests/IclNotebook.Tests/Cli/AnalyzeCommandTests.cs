@@ -31,6 +31,8 @@ public sealed class AnalyzeCommandTests : IDisposable
             }
         var report = File.ReadAllText(Path.Combine(outDir, "report.html"));
         Assert.DoesNotContain("<script src=\"http", report, StringComparison.Ordinal);
+        Assert.Equal(1, System.Text.RegularExpressions.Regex.Count(report, "plotly\\.js v2\\.28\\.0"));     // the bundle once, not per figure
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Count(report, "Plotly\\.newPlot\\(\"figure-")); // resid, heads and their attribution
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
         var root = doc.RootElement;
