@@ -106,10 +106,12 @@ display(cache);
 // For every layer and every position, patch the residual stream entering that layer (`resid_pre`) with its
 // clean value and measure the answer again. With GPT-2 small that is 12 × ~139 patched runs; the library's
 // fast engine computes the same numbers as one-forward-per-patch (checked in its tests to 1e-5) by starting
-// each patched run at its layer and position and reusing everything before it.
+// each patched run at its layer and position and reusing everything before it. On a laptop CPU this cell and
+// the head patching below take minutes for GPT-2 small; `Notebook.Progress()` prints a line every 10% with
+// an estimate of the time left.
 
 var engine = new FastEngine();
-var resid = engine.Run(setup, PatchTargets.ResidPre);
+var resid = engine.Run(setup, PatchTargets.ResidPre, Notebook.Progress());
 display(resid);
 
 // **How to read it.** Rows are layers (0 on top), columns are token positions, labelled with the token
@@ -123,7 +125,7 @@ display(resid);
 // Now patch one attention head at a time, across all positions, in five ways: the head's output (`z`),
 // its query, key or value inputs, or its attention pattern. The five panels share one colour scale.
 
-var heads = engine.Run(setup, PatchTargets.AttnHeadAllPosEvery);
+var heads = engine.Run(setup, PatchTargets.AttnHeadAllPosEvery, Notebook.Progress());
 display(heads);
 
 // **How to read it.** Each panel is layer × head. A head that matters in *Output* moves the labels'
@@ -157,7 +159,7 @@ foreach (var effect in resid.Largest(5).Concat(heads.Largest(5)))
 var colabPrompts = task.BuildPrompts(Gpt2Tokenizer.Instance, CorruptionMode.ColabExact);
 var colabSetup = PatchingSetup.Create(model, colabPrompts);
 display(colabSetup);
-var colabResid = engine.Run(colabSetup, PatchTargets.ResidPre);
+var colabResid = engine.Run(colabSetup, PatchTargets.ResidPre, Notebook.Progress());
 display(colabResid);
 
 Console.WriteLine($"demonstration labels, clean:                 {string.Join(", ", prompts.CleanDemoLabels)}");

@@ -42,7 +42,7 @@ display(setup);
 var sets = new[] { PatchTargetSet.Of(PatchTargets.ResidPre), PatchTargets.AttnHeadAllPosEvery };
 var attribution = AttributionPatching.Run(setup, sets);
 var engine = new FastEngine();
-var exactResid = engine.Run(setup, PatchTargets.ResidPre);
+var exactResid = engine.Run(setup, PatchTargets.ResidPre, Notebook.Progress());
 display(attribution[0]);
 display(exactResid);
 
@@ -55,7 +55,7 @@ display(ComparisonPlot.Scatter(attribution[0], exactResid));
 //
 // The same comparison for the five-way head patching (output, query, key, value, pattern).
 
-var exactHeads = engine.Run(setup, PatchTargets.AttnHeadAllPosEvery);
+var exactHeads = engine.Run(setup, PatchTargets.AttnHeadAllPosEvery, Notebook.Progress());
 display(attribution[1]);
 display(ComparisonPlot.Scatter(attribution[1], exactHeads));
 

@@ -52,6 +52,9 @@ public static class Notebook
         return task;
     }
 
+    /// <summary>Progress lines for a patching run (<c>engine.Run(setup, target, Notebook.Progress())</c>): one per 10% with time left.</summary>
+    public static IProgress<Patching.PatchProgress> Progress() => new PatchProgressLines();
+
     private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v.Trim() : null;
 
     /// <summary>Download progress as plain lines (notebook outputs cannot redraw a bar).</summary>

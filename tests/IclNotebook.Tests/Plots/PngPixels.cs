@@ -68,6 +68,19 @@ internal sealed record PngPixels(int Width, int Height, byte[] Rgb)
         return n;
     }
 
+    /// <summary>Pixels in rows [<paramref name="top"/>, <paramref name="bottom"/>) whose colour satisfies <paramref name="match"/>.</summary>
+    public int CountRows(int top, int bottom, Func<int, int, int, bool> match)
+    {
+        int n = 0;
+        for (int y = Math.Max(0, top); y < Math.Min(Height, bottom); y++)
+            for (int x = 0; x < Width; x++)
+            {
+                int i = (y * Width + x) * 3;
+                if (match(Rgb[i], Rgb[i + 1], Rgb[i + 2])) n++;
+            }
+        return n;
+    }
+
     private static int Paeth(int a, int b, int c)
     {
         int p = a + b - c, pa = Math.Abs(p - a), pb = Math.Abs(p - b), pc = Math.Abs(p - c);
