@@ -47,6 +47,7 @@ Start("01-icl-walkthrough");
 // activation can be compared with TransformerLens directly.
 
 var model = await Notebook.LoadModelAsync();
+display(model);
 
 // ## 2. Why look at in-context learning this way?
 //
@@ -100,6 +101,11 @@ display(setup);
 
 var (logits, cache) = model.RunWithCache(setup.CleanTokens);
 display(cache);
+
+// Any activation is one index away. The attention pattern of layer 0 holds, for each prompt and head, how
+// much each destination position attends to each source position: `[batch, head, dest_pos, src_pos]`.
+
+display(cache["blocks.0.attn.hook_pattern"]);
 
 // ## 5. Residual-stream patching
 //

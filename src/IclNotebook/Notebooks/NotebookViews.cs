@@ -1,5 +1,6 @@
 using IclNotebook.Hooks;
 using IclNotebook.Icl;
+using IclNotebook.Model;
 using IclNotebook.Patching;
 using IclNotebook.Plots;
 using IclNotebook.Tokenization;
@@ -9,7 +10,8 @@ namespace IclNotebook.Notebooks;
 /// <summary>
 /// How the library's objects look in a notebook (HTML) and in a terminal (text): figures and
 /// patching results as heatmaps, prompt sets and token batches as coloured tokens, activation
-/// caches as tables of hook names and shapes, patching setups as their baselines. The notebooks'
+/// caches as tables of hook names and shapes, patching setups as their baselines, models as their
+/// configuration and tensors as shape, statistics and first values. The notebooks'
 /// setup registers <see cref="Html"/> for every type in <see cref="Types"/> with the kernel's
 /// formatter; the file-based twins print <see cref="Text"/> and save figures as HTML files.
 /// </summary>
@@ -17,7 +19,8 @@ public static class NotebookViews
 {
     /// <summary>Types with a view.</summary>
     public static IReadOnlyList<Type> Types { get; } =
-        [typeof(PlotlyFigure), typeof(PatchResult), typeof(IclPromptSet), typeof(TokenBatch), typeof(ActivationCache), typeof(PatchingSetup)];
+        [typeof(PlotlyFigure), typeof(PatchResult), typeof(IclPromptSet), typeof(TokenBatch), typeof(ActivationCache), typeof(PatchingSetup),
+         typeof(HookedTransformer), typeof(TorchSharp.torch.Tensor)];
 
     /// <summary>The HTML view of <paramref name="value"/>, or null for a type without one.</summary>
     public static string? Html(object? value) => value switch
@@ -28,6 +31,8 @@ public static class NotebookViews
         TokenBatch b => TokenBatchView.Html(b),
         ActivationCache c => CacheView.Html(c),
         PatchingSetup s => SetupView.Html(s),
+        HookedTransformer m => ModelView.Html(m),
+        TorchSharp.torch.Tensor t => TensorView.Html(t),
         _ => null,
     };
 
@@ -41,6 +46,8 @@ public static class NotebookViews
         TokenBatch b => TokenBatchView.Text(b),
         ActivationCache c => CacheView.Text(c),
         PatchingSetup s => SetupView.Text(s),
+        HookedTransformer m => ModelView.Text(m),
+        TorchSharp.torch.Tensor t => TensorView.Text(t),
         _ => value.ToString() ?? "",
     };
 }

@@ -38,6 +38,16 @@ public class NotebookViewsTests
             Assert.Contains($"<code>blocks.1.attn.hook_pattern</code></td><td>[batch, head, dest_pos, src_pos]</td><td>[1, 4, {n}, {n}]</td>", html, StringComparison.Ordinal);
             Assert.Contains($"ActivationCache: {cache.Count} activations", html, StringComparison.Ordinal);
             Assert.Contains("blocks.0.hook_resid_pre", NotebookViews.Text(cache), StringComparison.Ordinal);
+
+            var pattern = NotebookViews.Text(cache["blocks.0.attn.hook_pattern"]);
+            Assert.StartsWith($"Tensor [1, 4, {n}, {n}] Float32 on cpu; mean ", pattern, StringComparison.Ordinal);
+            Assert.Contains("\nfirst values: 1, 0, 0,", pattern, StringComparison.Ordinal); // position 0 attends only to itself
+            Assert.Contains("<pre>Tensor [", NotebookViews.Html(cache["blocks.0.attn.hook_pattern"]), StringComparison.Ordinal);
+
+            var modelHtml = NotebookViews.Html(model)!;
+            Assert.Contains("HookedTransformer <b>tiny-gpt2-a</b>", modelHtml, StringComparison.Ordinal);
+            Assert.Contains("<tr><th>layers</th><td>2</td></tr>", modelHtml, StringComparison.Ordinal);
+            Assert.Contains("processed like TransformerLens", NotebookViews.Text(model), StringComparison.Ordinal);
         }
     }
 

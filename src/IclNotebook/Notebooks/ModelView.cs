@@ -1,0 +1,35 @@
+using System.Globalization;
+using System.Text;
+using IclNotebook.Model;
+
+namespace IclNotebook.Notebooks;
+
+/// <summary>A model as its configuration: sizes, weight processing, device, hook points and parameter count.</summary>
+internal static class ModelView
+{
+    public static string Html(HookedTransformer m)
+    {
+        var sb = new StringBuilder(TokenHtml.Style);
+        sb.Append($"<p>HookedTransformer <b>{TokenHtml.E(m.Config.Name)}</b>: {m.HookPoints.Count} hook points, e.g. <code>blocks.0.attn.hook_pattern</code>.</p><table class=\"icl-table\">");
+        foreach (var (key, value) in Rows(m)) sb.Append($"<tr><th>{key}</th><td>{TokenHtml.E(value)}</td></tr>");
+        return sb.Append("</table>").ToString();
+    }
+
+    public static string Text(HookedTransformer m) =>
+        $"HookedTransformer {m.Config.Name}: " + string.Join(", ", Rows(m).Select(r => $"{r.Key} {r.Value}"));
+
+    private static IEnumerable<(string Key, string Value)> Rows(HookedTransformer m)
+    {
+        var c = m.Config;
+        long parameters = m.parameters().Sum(p => p.NumberOfElements);
+        yield return ("layers", c.NLayers.ToString(CultureInfo.InvariantCulture));
+        yield return ("heads", $"{c.NHeads} x d_head {c.DHead}");
+        yield return ("d_model", c.DModel.ToString(CultureInfo.InvariantCulture));
+        yield return ("d_mlp", c.DMlp.ToString(CultureInfo.InvariantCulture));
+        yield return ("vocabulary", c.DVocab.ToString(CultureInfo.InvariantCulture));
+        yield return ("context", c.NCtx.ToString(CultureInfo.InvariantCulture));
+        yield return ("parameters", (parameters / 1e6).ToString("F1", CultureInfo.InvariantCulture) + " M");
+        yield return ("weights", m.Processing == WeightProcessing.Default ? "processed like TransformerLens's from_pretrained" : "raw checkpoint");
+        yield return ("device", m.ModelDevice.ToString());
+    }
+}
