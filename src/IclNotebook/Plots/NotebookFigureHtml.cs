@@ -11,10 +11,12 @@ internal static class NotebookFigureHtml
 {
     private static int bundleWritten;
 
-    public static string Render(PlotlyFigure figure)
+    public static string Render(PlotlyFigure figure) => Render(figure, withBundle: Interlocked.Exchange(ref bundleWritten, 1) == 0);
+
+    /// <summary>The fragment with or without plotly.js inline, whatever was shown before.</summary>
+    internal static string Render(PlotlyFigure figure, bool withBundle)
     {
         string id = "icl-figure-" + Guid.NewGuid().ToString("N")[..12];
-        bool withBundle = Interlocked.Exchange(ref bundleWritten, 1) == 0;
         var w = new StringWriter(CultureInfo.InvariantCulture);
         w.Write($"<div id=\"{id}\" class=\"icl-figure\" style=\"width:{figure.Width}px;height:{figure.Height}px;max-width:100%\"></div>\n");
         if (withBundle)

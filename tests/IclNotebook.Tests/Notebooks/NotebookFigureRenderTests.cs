@@ -20,13 +20,12 @@ public class NotebookFigureRenderTests
             Assert.True(Environment.GetEnvironmentVariable("ICL_REQUIRE_PNG") != "1", "ICL_REQUIRE_PNG=1 but Chromium was not found");
             return;
         }
-        NotebookFigureHtml.Reset();
         var resid = PatchPlots.Heatmap(PlotFixtures.Resid(), new PlotOptions { Height = 400, Width = 900 });
         var heads = PatchPlots.HeadGrid(PlotFixtures.Heads(), new PlotOptions { Height = 400, Width = 900 });
         var page = "<!DOCTYPE html><html><head><meta charset=\"UTF-8\"></head><body style=\"margin:0\">" +
                    "<script>window.define = function () { window.amdCaptured = true; }; window.define.amd = true;</script>" +
-                   "<div style=\"height:400px\">" + resid.ToNotebookHtml() + "</div>" +
-                   "<div style=\"height:400px\">" + heads.ToNotebookHtml() + "</div></body></html>";
+                   "<div style=\"height:400px\">" + NotebookFigureHtml.Render(resid, withBundle: true) + "</div>" +
+                   "<div style=\"height:400px\">" + NotebookFigureHtml.Render(heads, withBundle: false) + "</div></body></html>";
         var dir = Directory.CreateTempSubdirectory("icl-nbfig-");
         try
         {

@@ -26,6 +26,13 @@ public class NotebookRunTests
             "Baselines of",                                         // baselines table
             "(colab-exact)",                                        // the quirks cell
         ]),
+        ["03-more-patching-targets"] = (2,
+        [
+            "Block output patching (block_every)",                 // three panels: residual, attention, MLP
+            "\"text\":\"Attention output\"", "\"text\":\"MLP output\"",
+            "attn_head_out_by_pos",
+            "\"L1H3\"",                                             // head rows of the by-position plot
+        ]),
         ["02-attribution-vs-exact"] = (4,
         [
             "Residual stream patching (resid_pre)",
