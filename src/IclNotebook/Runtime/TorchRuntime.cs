@@ -35,6 +35,7 @@ public static class TorchRuntime
         lock (Gate)
         {
             if (_status != null) return;
+            NativeHeap.LimitArenas(); // before libtorch allocates: fewer arenas, less stranded memory
             _status = Load();
         }
     }
