@@ -7,6 +7,7 @@
 
 using Microsoft.DotNet.Interactive.Formatting;
 
+IclNotebook.Notebooks.NotebookViews.ResetFigureBundle(); // the next figure carries plotly.js
 foreach (var type in IclNotebook.Notebooks.NotebookViews.Types)
     Formatter.Register(type, (value, writer) => writer.Write(IclNotebook.Notebooks.NotebookViews.Html(value)), "text/html");
 

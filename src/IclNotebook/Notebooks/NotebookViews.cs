@@ -22,6 +22,9 @@ public static class NotebookViews
         [typeof(PlotlyFigure), typeof(PatchResult), typeof(IclPromptSet), typeof(TokenBatch), typeof(ActivationCache), typeof(PatchingSetup),
          typeof(HookedTransformer), typeof(TorchSharp.torch.Tensor)];
 
+    /// <summary>Makes the next figure carry plotly.js again (run by the notebooks' setup cell, so re-running it repairs a page that lost the bundle).</summary>
+    public static void ResetFigureBundle() => NotebookFigureHtml.Reset();
+
     /// <summary>The HTML view of <paramref name="value"/>, or null for a type without one.</summary>
     public static string? Html(object? value) => value switch
     {

@@ -29,10 +29,14 @@ internal static class NotebookFigureHtml
         w.Write($"  var figure = {figure.ToJson()};\n");
         w.Write($"  function draw() {{ Plotly.newPlot(\"{id}\", figure.data, figure.layout, {{ responsive: true }}); }}\n");
         w.Write("  if (window.Plotly) draw(); else (window.__iclPlotlyQueue = window.__iclPlotlyQueue || []).push(draw);\n");
+        // The bundle came with the first figure of the kernel session; if that output is gone (cleared,
+        // or a reloaded page without it), say how to get it back instead of staying blank.
+        w.Write($"  setTimeout(function () {{ if (!window.Plotly) document.getElementById(\"{id}\").innerText = " +
+                "\"plotly.js is not on this page: it comes with the first figure a kernel shows. Run the setup cell (#load \\\"setup/Load.csx\\\") again, then this cell.\"; }, 5000);\n");
         w.Write("})();\n</script>\n");
         return w.ToString();
     }
 
-    /// <summary>Forgets that plotly.js was written (a new notebook page needs it again); for tests and kernel restarts.</summary>
+    /// <summary>Forgets that plotly.js was written, so the next figure carries it again (the notebooks' setup calls this).</summary>
     internal static void Reset() => Interlocked.Exchange(ref bundleWritten, 0);
 }

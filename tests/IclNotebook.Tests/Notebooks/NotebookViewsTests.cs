@@ -74,6 +74,9 @@ public class NotebookViewsTests
         Assert.Contains("plotly.js v2.28.0", first, StringComparison.Ordinal);
         Assert.DoesNotContain("plotly.js v2.28.0", second, StringComparison.Ordinal);
         Assert.Contains("__iclPlotlyQueue", second, StringComparison.Ordinal); // waits for the bundle instead
+        Assert.Contains("Run the setup cell", second, StringComparison.Ordinal);   // and says how to get it back if it never comes
+        NotebookViews.ResetFigureBundle();
+        Assert.Contains("plotly.js v2.28.0", PatchPlots.Plot(PlotFixtures.Resid()).ToNotebookHtml(), StringComparison.Ordinal);
     }
 
     [Fact]
