@@ -51,23 +51,21 @@ display(model);
 
 // ## 2. Why look at in-context learning this way?
 //
-// Given a prompt such as
+// Given a prompt such as (the task file's first demonstrations and one of its queries)
 //
 // ```
-// Review: a gripping, beautifully shot film
-// Sentiment: positive
-// Review: the plot makes no sense at all
-// Sentiment: negative
+// Review: This restaurant was amazing! The food was delicious and service was top-notch. Sentiment: positive
+// Review: Terrible experience. Rude staff and cold food. Would not recommend. Sentiment: negative
+// Review: Pretty average place. Food was okay but nothing special. Sentiment: neutral
 // ...
-// Review: I loved every minute
-// Sentiment:
+// Review: Exceeded all my expectations. Outstanding in every way! Sentiment:
 // ```
 //
 // GPT-2 small tends to continue with a label that fits the query. Does it use the demonstrations' *labels*
 // to do so, and if it does, where in the network does that information travel?
 //
 // The experiment pairs each **clean** prompt with a **corrupted** copy in which the demonstrations' labels
-// are swapped (positive ↔ negative, ...), everything else identical, token for token. The answer's
+// are swapped (positive ↔ negative, neutral ↔ mixed), everything else identical, token for token. The answer's
 // log-probability drops on the corrupted prompt. We then run the corrupted prompt again while copying in
 // **one** activation from the clean run. If that single activation restores the clean answer, it carries
 // what the model took from the labels.
