@@ -38,8 +38,8 @@ public static class ModelSource
     {
         "cpu" => CPU,
         "cuda" when cuda.is_available() => CUDA,
-        "cuda" => throw new IclException("--device cuda: CUDA is not available (this build uses TorchSharp-cpu, or no GPU is present). Reference TorchSharp-cuda-linux/-windows instead of TorchSharp-cpu, or use --device cpu."),
-        _ => throw new IclException($"--device must be 'cpu' or 'cuda', got '{name}'."),
+        "cuda" => throw new IclException("Device cuda: CUDA is not available (this build uses TorchSharp-cpu, or no GPU is present). Reference TorchSharp-cuda-linux/-windows instead of TorchSharp-cpu, or use cpu (--device cpu, ICL_DEVICE=cpu)."),
+        _ => throw new IclException($"The device must be 'cpu' or 'cuda' (--device, ICL_DEVICE), got '{name}'."),
     };
 
     /// <summary>Synchronous form for notebooks and scripts.</summary>

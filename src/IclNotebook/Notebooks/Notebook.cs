@@ -12,6 +12,7 @@ namespace IclNotebook.Notebooks;
 /// <item><c>ICL_MODEL</c>: a known model name (<c>gpt2</c>, <c>distilgpt2</c>, ...), a Hugging Face
 /// repository id, or a folder with config.json + model.safetensors. Default <c>gpt2</c>.</item>
 /// <item><c>ICL_TASK</c>: a task file; default data/tasks/sentiment.json from this repository.</item>
+/// <item><c>ICL_DEVICE</c>: <c>cpu</c> (default) or <c>cuda</c> (needs TorchSharp's CUDA package in the build).</item>
 /// </list>
 /// </summary>
 public static class Notebook
@@ -21,6 +22,9 @@ public static class Notebook
 
     /// <summary>Environment variable that selects the task file.</summary>
     public const string TaskVariable = "ICL_TASK";
+
+    /// <summary>Environment variable that selects the device.</summary>
+    public const string DeviceVariable = "ICL_DEVICE";
 
     /// <summary>The model the notebooks use: <c>ICL_MODEL</c>, else <c>gpt2</c>.</summary>
     public static string ModelName => Variable(ModelVariable) ?? "gpt2";
@@ -35,11 +39,12 @@ public static class Notebook
     public static async Task<HookedTransformer> LoadModelAsync(string? nameOrPath = null, WeightProcessing processing = WeightProcessing.Default)
     {
         var name = nameOrPath ?? ModelName;
+        var device = Variable(DeviceVariable) is { } d ? ModelSource.ParseDevice(d) : null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(name, processing, progress: new DownloadLines()).ConfigureAwait(false);
+        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(name, processing, device, progress: new DownloadLines()).ConfigureAwait(false);
         var c = model.Config;
         Console.WriteLine($"Loaded {c.Name}: {c.NLayers} layers x {c.NHeads} heads, d_model {c.DModel}, vocabulary {c.DVocab}, " +
-                          $"{(processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights")} ({revision}; {clock.Elapsed.TotalSeconds:F1} s).");
+                          $"{(processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights")}, on {model.ModelDevice.type.ToString().ToLowerInvariant()} ({revision}; {clock.Elapsed.TotalSeconds:F1} s).");
         return model;
     }
 
