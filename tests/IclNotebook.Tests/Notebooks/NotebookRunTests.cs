@@ -86,9 +86,37 @@ public class NotebookRunTests
             Assert.Equal(1, Regex.Count(html, "plotly\\.js v2\\.28\\.0")); // the bundle inline once, not per chart, never from a CDN
             Assert.DoesNotMatch("<script[^>]*\\ssrc\\s*=", html);
             foreach (var snippet in snippets) Assert.Contains(snippet, html, StringComparison.Ordinal);
+            if (name == "01-icl-walkthrough") AssertColabExactCellShowsTransformerLensNumbers(notebook);
             timings.Add(string.Create(CultureInfo.InvariantCulture, $"{name}: {run.Elapsed.TotalSeconds:F1} s"));
         }
         File.WriteAllLines(Path.Combine(runs, "timings.txt"), timings);
+    }
+
+    /// <summary>
+    /// The walkthrough's colab-exact cell reproduces the original on the fixture model, so what it
+    /// shows must be TransformerLens's numbers: the baselines and every cell of the residual heatmap.
+    /// </summary>
+    private static void AssertColabExactCellShowsTransformerLensNumbers(ExecutedNotebook notebook)
+    {
+        var golden = Fixtures.Json(Fixtures.Golden("processed"));
+        var cell = notebook.Cells.Single(c => c.Source.Contains("CorruptionMode.ColabExact", StringComparison.Ordinal));
+        var html = string.Join("\n", cell.Html);
+        var baselines = Regex.Match(html, @"\(colab-exact\)\. Clean mean <b>(-?[\d.]+)</b>.*?corrupted mean <b>(-?[\d.]+)</b>");
+        Assert.True(baselines.Success, "the colab-exact baselines are not shown");
+        var metric = golden.GetProperty("metric");
+        Assert.Equal(metric.GetProperty("clean_baseline").GetDouble(), double.Parse(baselines.Groups[1].Value, CultureInfo.InvariantCulture), 1.5e-4);
+        Assert.Equal(metric.GetProperty("corrupted_baseline").GetDouble(), double.Parse(baselines.Groups[2].Value, CultureInfo.InvariantCulture), 1.5e-4);
+
+        var figure = Regex.Match(html, @"var figure = (\{.*?\});\n", RegexOptions.Singleline);
+        Assert.True(figure.Success, "the colab-exact residual heatmap is not shown");
+        using var doc = System.Text.Json.JsonDocument.Parse(figure.Groups[1].Value);
+        var z = doc.RootElement.GetProperty("data")[0].GetProperty("z");
+        var expected = golden.GetProperty("patching_normalised").GetProperty("resid_pre").GetProperty("values");
+        Assert.Equal(expected.GetArrayLength(), z.GetArrayLength());
+        for (int layer = 0; layer < z.GetArrayLength(); layer++)
+            for (int pos = 0; pos < z[layer].GetArrayLength(); pos++)
+                Assert.True(Math.Abs(expected[layer][pos].GetDouble() - z[layer][pos].GetDouble()) <= 1e-4,
+                    $"resid_pre [{layer}, {pos}]: notebook {z[layer][pos].GetDouble()}, TransformerLens {expected[layer][pos].GetDouble()}");
     }
 
     [Fact]
