@@ -44,8 +44,7 @@ public sealed class PlotlyFigure
     public int Height { get; }
 
     /// <summary>The figure as plotly.js JSON: <c>{"data": [...], "layout": {...}}</c>.</summary>
-    public string ToJson() =>
-        new JsonObject { ["data"] = Data.DeepClone(), ["layout"] = Layout.DeepClone() }.ToJsonString(Compact);
+    public string ToJson() => $"{{\"data\":{Data.ToJsonString(Compact)},\"layout\":{Layout.ToJsonString(Compact)}}}";
 
     /// <summary>A complete HTML page with plotly.js inline: opens offline, fetches nothing.</summary>
     public string ToHtml() => ChartExport.ToHtml(this);

@@ -24,19 +24,29 @@ public static class PngExport
     public static void SavePng(PlotlyFigure figure, string path, int width = 1400, int height = 700)
     {
         ArgumentNullException.ThrowIfNull(figure);
+        Screenshot(ChartExport.ToHtml(figure), path, width, height);
+    }
+
+    /// <summary>
+    /// Opens the HTML page <paramref name="html"/> in headless Chromium (offline: background
+    /// networking off) and writes a <paramref name="width"/> x <paramref name="height"/> screenshot
+    /// to <paramref name="path"/> via a temp folder and rename.
+    /// </summary>
+    internal static void Screenshot(string html, string path, int width, int height)
+    {
         var chromium = FindChromium()
             ?? throw new IclException("PNG export needs Chromium: install it (Debian: apt-get install chromium) or set ICL_CHROMIUM to its path.");
         var full = Path.GetFullPath(path);
         var work = Directory.CreateTempSubdirectory("icl-png-").FullName;
         try
         {
-            var html = Path.Combine(work, "chart.html");
-            var png = Path.Combine(work, "chart.png");
-            File.WriteAllText(html, ChartExport.ToHtml(figure));
+            var page = Path.Combine(work, "page.html");
+            var png = Path.Combine(work, "page.png");
+            File.WriteAllText(page, html);
             var psi = new ProcessStartInfo(chromium) { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
             foreach (var a in new[] { "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                          "--disable-sync", "--no-first-run", "--hide-scrollbars", $"--user-data-dir={Path.Combine(work, "profile")}",
-                         $"--window-size={width},{height}", "--virtual-time-budget=5000", $"--screenshot={png}", new Uri(html).AbsoluteUri })
+                         $"--window-size={width},{height}", "--virtual-time-budget=5000", $"--screenshot={png}", new Uri(page).AbsoluteUri })
                 psi.ArgumentList.Add(a);
             using var p = Process.Start(psi) ?? throw new IclException($"Could not start {chromium} for PNG export.");
             _ = p.StandardOutput.ReadToEndAsync();
