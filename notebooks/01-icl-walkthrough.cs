@@ -8,7 +8,9 @@
 #:project ../src/IclNotebook/IclNotebook.csproj
 
 using IclNotebook;
+using IclNotebook.Hooks;
 using IclNotebook.Icl;
+using IclNotebook.Metrics;
 using IclNotebook.Notebooks;
 using IclNotebook.Patching;
 using IclNotebook.Plots;
@@ -23,8 +25,12 @@ Start("01-icl-walkthrough");
 // we show the model a few labelled examples (*demonstrations*) followed by a query, then find the
 // activations that carry the demonstrations' labels to the answer by **activation patching**.
 //
-// Everything heavy happens in the `IclNotebook` library; each cell is a few calls to it. The numbers
-// match TransformerLens to 1e-4 (the library's tests check every hook against TransformerLens goldens).
+// Everything heavy happens in the `IclNotebook` library; each cell is a few calls to it. What was checked
+// against TransformerLens, and on what: the library's tests compare every hook (both weight processings),
+// the baselines and every patching result of this analysis with TransformerLens's own outputs on a small
+// random-weight model in GPT-2's format (2 layers, GPT-2's vocabulary), to 1e-4. GPT-2 small itself runs
+// the same code, but TransformerLens was not run on it for these tests (its weights could not be downloaded
+// where the goldens were made).
 //
 // **Model.** The notebook uses `gpt2` (downloaded from the Hugging Face hub on first use, ~500 MB) unless
 // the environment variable `ICL_MODEL` names another model or a local folder with `config.json` and
@@ -95,7 +101,7 @@ var setup = PatchingSetup.Create(model, prompts);
 display(setup);
 
 // Patching copies activations from the clean run. Every activation has a TransformerLens hook name; running
-// the clean prompts with a cache shows them all, with their shapes (GPT-2 small: 12 blocks of 19 hooks):
+// the clean prompts with a cache shows them all, with their shapes (GPT-2 small: 17 hooks in each of its 12 blocks, plus 4 outside them, 208 in all):
 
 var (logits, cache) = model.RunWithCache(setup.CleanTokens);
 display(cache);
@@ -103,7 +109,7 @@ display(cache);
 // Any activation is one index away. The attention pattern of layer 0 holds, for each prompt and head, how
 // much each destination position attends to each source position: `[batch, head, dest_pos, src_pos]`.
 
-display(cache["blocks.0.attn.hook_pattern"]);
+display(cache[HookName.Pattern(0)]);
 
 // ## 5. Residual-stream patching
 //
@@ -142,26 +148,29 @@ display(heads);
 // The components with the largest effects, from both experiments:
 
 foreach (var effect in resid.Largest(5).Concat(heads.Largest(5)))
-    Console.WriteLine($"{effect.Target,-24} {effect.Where,-40} {effect.Normalised,8:F3} (normalised)  {effect.Nats,8:F3} nats");
+    Console.WriteLine($"{effect.Target,-24} {effect.Where,-40} {effect.Normalised,8:F3} (normalised)  {effect.Value,8:F3} {effect.Unit}");
 
 // ## 8. Two quirks of the original Colab, side by side
 //
-// The original analysis differs from this notebook's default in two ways (both are kept available as
-// **colab-exact** mode, so its numbers can be reproduced exactly):
+// The original analysis differs from this notebook's default in two ways. Each is a switch of its own, so a
+// number computed the Colab's way can be reproduced exactly, on this task or any other (the command line's
+// `--colab-exact` turns both on):
 //
 // 1. **Where the answer is read.** The Colab reads `logits[:, -1]` of the padded batch. Prompts shorter
 //    than the longest one end in padding there, so for them it measures the prediction after a padding
-//    token, not after the prompt. The default reads each prompt at its own last real token.
+//    token, not after the prompt. The default reads each prompt at its own last real token
+//    (`MetricRead.LastToken`; the Colab's read is `MetricRead.LastColumn`, `--read last-column`).
 // 2. **Which labels get swapped.** Its corruption loop applies the label map with sequential
 //    `str.replace` calls, in map order, so `positive` becomes `negative` and straight back to `positive`
 //    (likewise `neutral`): only the `negative` and `mixed` demonstrations actually change. The default
-//    maps all labels at once, so every demonstration's label is swapped.
+//    maps all labels at once, so every demonstration's label is swapped (`CorruptionReplay.Simultaneous`;
+//    the Colab's loop is `CorruptionReplay.Sequential`, `--replay sequential`, defined for a label map).
 //
-// The cell below builds the colab-exact prompts and metric and runs the residual patching again, next to
+// The cell below builds the prompts and metric with both quirks (colab-exact) and runs the residual patching again, next to
 // the default result above.
 
-var colabPrompts = task.BuildPrompts(Gpt2Tokenizer.Instance, CorruptionMode.ColabExact);
-var colabSetup = PatchingSetup.Create(model, colabPrompts);
+var colabPrompts = task.BuildPrompts(Gpt2Tokenizer.Instance, CorruptionReplay.Sequential);
+var colabSetup = PatchingSetup.Create(model, colabPrompts, MetricRead.LastColumn);
 display(colabSetup);
 var colabResid = engine.Run(colabSetup, PatchTargets.ResidPre, Notebook.Progress());
 display(colabResid);

@@ -1,14 +1,13 @@
 using IclNotebook;
-using IclNotebook.Cli;
 using IclNotebook.Cli.Commands;
 
-// `icl`: every failure is one line on stderr and a non-zero exit code, never a stack trace
-// (set ICL_DEBUG=1 to see one).
+// `icl`: every failure is one line on stderr and a non-zero exit code — 1 for a user error, 2 for
+// an unexpected one, 130 for Ctrl-C — never a stack trace (set ICL_DEBUG=1 to see one).
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 try
 {
-    return await Dispatcher.RunAsync(args, cancel.Token);
+    return await IclCommandLine.RunAsync(args, cancel.Token);
 }
 catch (IclException e)
 {

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using IclNotebook.Icl;
 using IclNotebook.Loading;
-using IclNotebook.Metrics;
+using IclNotebook.Progress;
 using IclNotebook.Model;
 using IclNotebook.Patching;
 using IclNotebook.Tokenization;
@@ -21,7 +21,7 @@ public static class PatchingBench
         var cfg = RandomGpt2.SmallConfig;
         var task = IclTask.Load(taskPath);
         var prompts = task.BuildPrompts(Gpt2Tokenizer.Instance);
-        Console.WriteLine($"icl bench patching: {cfg.Name} (seeded random weights), task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens, default corruption, metric at each prompt's last token), torch threads {TorchSharp.torch.get_num_threads()}");
+        Console.WriteLine($"icl bench patching: {cfg.Name} (seeded random weights), task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens, simultaneous corruption, metric at each prompt's last token), torch threads {TorchSharp.torch.get_num_threads()}");
         var folder = Path.Combine(Path.GetTempPath(), $"icl-bench-{Environment.ProcessId}");
         try
         {
@@ -30,8 +30,7 @@ public static class PatchingBench
             BenchReport.CollectGarbage();
             using var rss = new RssSampler();
             var clock = Stopwatch.StartNew();
-            using var setup = PatchingSetup.Create(model, prompts.CleanTokens, prompts.CorruptedTokens,
-                AnswerMetric.AtLastRealToken(prompts.CleanTokens.Lengths, prompts.AnswerTokenIds));
+            using var setup = PatchingSetup.Create(model, prompts);
             double setupSeconds = clock.Elapsed.TotalSeconds;
             BenchReport.Line("clean + corrupted runs with cache", $"{BenchReport.F(setupSeconds, "F2")} s");
 
@@ -40,7 +39,7 @@ public static class PatchingBench
             var exact = new List<PatchResult>();
             foreach (var set in targets)
             {
-                var result = new FastEngine().Run(setup, set, new PlainProgress());
+                var result = new FastEngine().Run(setup, set, new ProgressLines(Console.Error));
                 exact.Add(result);
                 fastSeconds += result.Seconds;
                 fastGflop += result.Gflop;
@@ -52,7 +51,7 @@ public static class PatchingBench
                 BenchReport.Line($"reference {set.Name} (estimated from {samples} per part)", $"{BenchReport.F(estimate, "F0")} s; max |fast - reference| on the sample {diff:E1} nats");
             }
             var approx = AttributionPatching.Run(setup, targets);
-            BenchReport.Line("attribution patching, both targets (approximate)", $"{BenchReport.F(approx[^1].Seconds, "F1")} s");
+            BenchReport.Line("attribution patching, both targets (approximate)", $"{BenchReport.F(approx.Sum(a => a.Seconds), "F1")} s");
             for (int i = 0; i < approx.Count; i++)
             {
                 var (pearson, maxError) = AttributionPatching.Compare(approx[i], exact[i]);
@@ -99,20 +98,5 @@ public static class PatchingBench
         var index = new int[shape.Length];
         for (int d = shape.Length - 1; d >= 0; d--) { index[d] = (int)(flat % shape[d]); flat /= shape[d]; }
         return index;
-    }
-
-    private sealed class PlainProgress : IProgress<PatchProgress>
-    {
-        private int _lastDecile = -1;
-        private string _target = "";
-
-        public void Report(PatchProgress value)
-        {
-            if (value.Target != _target) { _target = value.Target; _lastDecile = -1; }
-            int decile = (int)(10 * value.Done / Math.Max(1, value.Total));
-            if (decile == _lastDecile) return;
-            _lastDecile = decile;
-            Console.Error.WriteLine($"    {value.Target}: {value.Done}/{value.Total}");
-        }
     }
 }

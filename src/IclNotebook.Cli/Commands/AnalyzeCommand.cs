@@ -1,77 +1,113 @@
-using IclNotebook.Icl;
+using System.CommandLine;
 using System.Globalization;
 using IclNotebook.Analysis;
+using IclNotebook.Icl;
+using IclNotebook.Loading;
+using IclNotebook.Metrics;
 using IclNotebook.Model;
+using IclNotebook.Patching;
 using static TorchSharp.torch;
 
 namespace IclNotebook.Cli.Commands;
 
 /// <summary><c>icl analyze</c>: the original Colab's analysis from the command line, written to an output folder.</summary>
-public static class AnalyzeCommand
+internal static class AnalyzeCommand
 {
-    private const string Help = """
-        icl analyze [options]
+    private static readonly string[] TargetNames = [.. PatchTargets.All.Select(t => t.Name), .. PatchTargets.Sets.Select(s => s.Name)];
 
-          --model M          gpt2 (default), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, or a model folder
-          --task FILE        task file (default data/tasks/sentiment.json)
-          --out DIR          output folder (default runs/<model>-<task>-<yyyyMMdd-HHmmss>)
-          --targets LIST     comma-separated patch targets (default resid_pre,attn_head_all_pos_every)
-          --engine E         fast (default, exact) or reference (TransformerLens's algorithm, slow)
-          --attribution      also compute attribution patching (a gradient approximation)
-          --colab-exact      reproduce the original notebook exactly: sequential label replacement and
-                             logits[:, -1] of the padded batch (see README, "Two quirks")
-          --processing P     default (TransformerLens's weight processing) or raw
-          --device D         cpu (default) or cuda (needs TorchSharp's CUDA package)
-          --threads N        torch threads (default: all cores)
-          --force            replace an existing output folder
-          --quiet            no progress output
-
-        Writes results.json, report.html and one .html and .png per figure (PNG needs Chromium,
-        e.g. Debian's chromium package, or ICL_CHROMIUM). The folder appears only when the run is
-        complete.
-        """;
-
-    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, new HashSet<string> { "attribution", "colab-exact", "force", "quiet", "help" });
-        if (cl.Flag("help")) { Console.WriteLine(Help); return 0; }
-        string taskPath = cl.Get("task") ?? TaskFiles.Default("sentiment");
-        AnalysisOptions options = new()
+        var model = CliOptions.Model();
+        var task = new Option<string?>("--task") { Description = "task file (default data/tasks/sentiment.json)", HelpName = "FILE" };
+        var outDir = new Option<string?>("--out") { Description = "output folder (default runs/<model>-<task>-<yyyyMMdd-HHmmss>)", HelpName = "DIR" };
+        var targets = new Option<string>("--targets")
         {
-            Model = cl.Get("model", "gpt2"),
-            TaskPath = taskPath,
-            Targets = cl.Get("targets", "resid_pre,attn_head_all_pos_every").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-            Engine = cl.Get("engine", "fast"),
-            Attribution = cl.Flag("attribution"),
-            ColabExact = cl.Flag("colab-exact"),
-            Processing = cl.Get("processing", "default") switch
-            {
-                "default" => WeightProcessing.Default,
-                "raw" => WeightProcessing.Raw,
-                var p => throw new IclException($"--processing must be 'default' or 'raw', got '{p}'."),
-            },
+            Description = "comma-separated patch targets or sets",
+            DefaultValueFactory = _ => "resid_pre,attn_head_all_pos_every",
+            HelpName = "LIST",
+        }.Check(list => { foreach (var t in Split(list)) PatchTargets.Find(t); });
+        targets.CompletionSources.Add(TargetCompletions);
+        var engine = CliOptions.Choice("--engine", "engine", "fast (exact) or reference (TransformerLens's algorithm, slow)", "fast", ["fast", "reference"]);
+        var attribution = new Option<bool>("--attribution") { Description = "also compute attribution patching (a gradient approximation)" };
+        var colabExact = new Option<bool>("--colab-exact")
+        {
+            Description = "the original notebook's two quirks: --read last-column and --replay sequential (the replay only for a label-map corruption; other kinds keep their labels as written, and icl says so)",
         };
-        string device = cl.Get("device", "cpu");
-        Loading.ModelSource.ParseDevice(device); // checked before any work, so a bad device leaves nothing behind
-        options = options with { Device = device };
-        int threads = cl.GetInt("threads", 0); // 0: leave libtorch's own choice (all cores)
-        bool force = cl.Flag("force"), quiet = cl.Flag("quiet");
-        string? outArg = cl.Get("out");
-        cl.RejectUnknown("analyze");
-        if (cl.Positional.Count > 0) throw new IclException($"Unexpected argument '{cl.Positional[0]}'. Run 'icl analyze --help'.");
-        if (!File.Exists(taskPath)) throw new IclException($"Task file {Path.GetFullPath(taskPath)} does not exist; pass --task with the path of a task file.");
-        foreach (var t in options.Targets) Patching.PatchTargets.Find(t);
-        string outDir = outArg ?? Path.Combine("runs", $"{Sanitize(options.Model)}-{Path.GetFileNameWithoutExtension(taskPath)}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
-        AnalysisOutput.CheckTarget(outDir, force);
-        if (threads > 0) set_num_threads(threads);
+        var read = CliOptions.Choice("--read", "read", "where the metric reads: each prompt's last real token, or the padded batch's last column (logits[:, -1], the Colab's read)", "last-token", OptionNames.All<MetricRead>());
+        var replay = CliOptions.Choice("--replay", "replay", "how the corruption is applied: every label at once, or the Colab's sequential str.replace loop (label-map only)", "simultaneous", OptionNames.All<CorruptionReplay>());
+        var processing = CliOptions.Choice("--processing", "processing", "TransformerLens's weight processing (default) or the raw checkpoint weights", "default", OptionNames.All<WeightProcessing>());
+        var device = new Option<string>("--device") { Description = "cpu or cuda (needs TorchSharp's CUDA package)", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda" }
+            .Check(d => ModelSource.ParseDevice(d));
+        device.CompletionSources.Add("cpu", "cuda");
+        var threads = CliOptions.PositiveInt("--threads", "torch threads (default: libtorch's choice, all cores)", null);
+        var force = new Option<bool>("--force") { Description = "replace an existing output folder" };
+        var quiet = new Option<bool>("--quiet") { Description = "no progress output" };
 
-        var result = await IclAnalysis.RunAsync(options, quiet ? null : new ConsoleProgress(), new StageProgress(quiet), ct);
-        ct.ThrowIfCancellationRequested();
-        AnalysisOutput.Write(result, outDir, force, Dispatcher.Version, quiet ? null : w => Console.Error.WriteLine($"icl: warning: {w}"));
-        if (!quiet) Console.Error.WriteLine();
-        Console.WriteLine(Path.GetFullPath(outDir));
-        return 0;
+        var command = new Command("analyze", """
+            The original Colab's analysis: baselines, residual-stream and attention-head activation patching.
+            Writes results.json, report.html and one .html and .png per figure (PNG needs Chromium, e.g.
+            Debian's chromium package, or ICL_CHROMIUM) into the output folder, which appears only when the
+            run is complete.
+            """)
+        {
+            model, task, outDir, targets, engine, attribution, colabExact, read, replay, processing, device, threads, force, quiet,
+        };
+        command.SetAction(async (parse, ct) =>
+        {
+            string taskPath = parse.GetValue(task) ?? TaskFiles.Default("sentiment");
+            bool colab = parse.GetValue(colabExact);
+            // Checked before any work, in order of cost: the task (its corruption decides the replay), the output folder.
+            if (!File.Exists(taskPath)) throw new IclException($"Task file {Path.GetFullPath(taskPath)} does not exist; pass --task with the path of a task file.");
+            var taskFile = IclTask.Load(taskPath);
+            var options = new AnalysisOptions
+            {
+                Model = parse.GetValue(model)!,
+                TaskPath = taskPath,
+                Targets = Split(parse.GetValue(targets)!),
+                Engine = parse.GetValue(engine)!,
+                Attribution = parse.GetValue(attribution),
+                Read = Given(parse, read) || !colab ? OptionNames.Parse<MetricRead>(parse.GetValue(read)!) : MetricRead.LastColumn,
+                Replay = Given(parse, replay) || !colab ? OptionNames.Parse<CorruptionReplay>(parse.GetValue(replay)!) : ColabReplay(taskFile),
+                Processing = OptionNames.Parse<WeightProcessing>(parse.GetValue(processing)!),
+                Device = parse.GetValue(device)!,
+            };
+            bool beQuiet = parse.GetValue(quiet);
+            if (colab && !Given(parse, replay) && options.Replay == CorruptionReplay.Simultaneous)
+                Console.Error.WriteLine($"icl: note: --colab-exact replays a corruption sequentially only for kind '{LabelMapCorruption.KindName}'; this task's corruption is '{taskFile.Corruption.Kind}', so its labels are used as written (metric read: last column).");
+            string folder = parse.GetValue(outDir) ?? DefaultFolder(options.Model, taskPath);
+            bool replace = parse.GetValue(force);
+            AnalysisOutput.CheckTarget(folder, replace);
+            if (parse.GetValue(threads) is > 0 and var n) set_num_threads(n);
+
+            var result = await TerminalProgress.RunAsync(beQuiet, progress => IclAnalysis.RunAsync(options, progress, ct)).ConfigureAwait(false);
+            ct.ThrowIfCancellationRequested();
+            AnalysisOutput.Write(result, folder, replace, IclCommandLine.Version, beQuiet ? null : w => Console.Error.WriteLine($"icl: warning: {w}"));
+            Console.WriteLine(Path.GetFullPath(folder));
+            return 0;
+        });
+        return command;
     }
+
+    private static string[] Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>The Colab's replay where it is defined (a label map), else the task's labels as written.</summary>
+    private static CorruptionReplay ColabReplay(IclTask task) =>
+        task.Corruption is LabelMapCorruption ? CorruptionReplay.Sequential : CorruptionReplay.Simultaneous;
+
+    private static bool Given(System.CommandLine.ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
+
+    /// <summary>Target names for Tab: the list so far, then each name not yet in it.</summary>
+    private static IEnumerable<System.CommandLine.Completions.CompletionItem> TargetCompletions(System.CommandLine.Completions.CompletionContext context)
+    {
+        var word = context.WordToComplete;
+        int comma = word.LastIndexOf(',');
+        string done = comma >= 0 ? word[..(comma + 1)] : "";
+        var chosen = Split(done).ToHashSet(StringComparer.Ordinal);
+        return TargetNames.Where(t => !chosen.Contains(t)).Select(t => new System.CommandLine.Completions.CompletionItem(done + t));
+    }
+
+    private static string DefaultFolder(string model, string taskPath) =>
+        Path.Combine("runs", $"{Sanitize(model)}-{Path.GetFileNameWithoutExtension(taskPath)}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
 
     private static string Sanitize(string model) => string.Concat(Path.GetFileName(Path.TrimEndingDirectorySeparator(model)).Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 }

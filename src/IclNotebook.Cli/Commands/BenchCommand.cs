@@ -1,37 +1,31 @@
-using IclNotebook.Icl;
+using System.CommandLine;
 using IclNotebook.Cli.Bench;
+using IclNotebook.Icl;
 
 namespace IclNotebook.Cli.Commands;
 
-/// <summary><c>icl bench [model]</c>: benchmarks (figures to read, never pass/fail tests).</summary>
-public static class BenchCommand
+/// <summary><c>icl bench [model|patching]</c>: benchmarks (figures to read, never pass/fail tests).</summary>
+internal static class BenchCommand
 {
-    private const string Help = """
-        icl bench [model|patching] [--runs N] [--samples N] [--task FILE]
-
-          model     load time of a ~500 MB checkpoint, one GPT-2-small forward of the seed batch
-                    (4 x 139 tokens) with GFLOP/s next to a plain matmul's, peak RSS
-          patching  the full analysis (resid_pre + attn_head_all_pos_every) with the fast engine,
-                    the reference engine's time estimated from a random sample, speed-up, peak RSS
-          --runs    timed runs per figure of 'model' (default 5; medians are reported)
-          --samples reference-engine indices timed per target of 'patching' (default 40)
-          --task    task file for 'patching' (default data/tasks/sentiment.json)
-        """;
-
-    public static int Run(string[] args)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, new HashSet<string> { "help" });
-        if (cl.Flag("help")) { Console.WriteLine(Help); return 0; }
-        int runs = cl.GetInt("runs", 5);
-        int samples = cl.GetInt("samples", 40);
-        string task = cl.Get("task") ?? TaskFiles.Default("sentiment");
-        cl.RejectUnknown("bench");
-        string which = cl.Positional.FirstOrDefault() ?? "model";
-        switch (which)
+        var which = new Argument<string>("benchmark")
         {
-            case "model": ModelBench.Run(runs); return 0;
-            case "patching": PatchingBench.Run(task, samples); return 0;
-            default: throw new IclException($"Unknown benchmark '{which}'. Benchmarks: model, patching.");
-        }
+            Description = "model: load time of a ~500 MB checkpoint, one GPT-2-small forward of the seed batch (4 x 139 tokens) with GFLOP/s next to a plain matmul's, peak RSS. " +
+                          "patching: the full analysis (resid_pre + attn_head_all_pos_every) with the fast engine, the reference engine's time estimated from a random sample, speed-up, peak RSS",
+            DefaultValueFactory = _ => "model",
+        };
+        which.AcceptOnlyFromAmong("model", "patching");
+        var runs = CliOptions.PositiveInt("--runs", "timed runs per figure of 'model' (medians are reported)", 5);
+        var samples = CliOptions.PositiveInt("--samples", "reference-engine indices timed per target of 'patching'", 40);
+        var task = new Option<string?>("--task") { Description = "task file for 'patching' (default data/tasks/sentiment.json)", HelpName = "FILE" };
+        var command = new Command("bench", "Speed and memory figures on seeded random GPT-2-small weights.") { which, runs, samples, task };
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(which) == "model") ModelBench.Run(parse.GetValue(runs));
+            else PatchingBench.Run(parse.GetValue(task) ?? TaskFiles.Default("sentiment"), parse.GetValue(samples));
+            return 0;
+        });
+        return command;
     }
 }

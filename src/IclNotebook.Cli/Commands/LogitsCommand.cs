@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using IclNotebook.Loading;
@@ -8,32 +9,24 @@ using static TorchSharp.torch;
 namespace IclNotebook.Cli.Commands;
 
 /// <summary><c>icl logits</c>: the model's next-token prediction after the last token of a text.</summary>
-public static class LogitsCommand
+internal static class LogitsCommand
 {
-    private const string Help = """
-        icl logits --model M --text T [--top K] [--raw] [--json]
-
-          --model M   gpt2 (default), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, or a model folder
-          --text T    the text; BOS is prepended as TransformerLens does
-          --top K     how many candidates to show (default 10)
-          --raw       raw checkpoint weights instead of TransformerLens's default processing
-                      (log-probs are identical; logits differ by a constant per position)
-          --json      print {"tokens":[ids], "top":[{"id","token","logit","logprob"}]}
-        """;
-
-    public static async Task<int> RunAsync(string[] args, CancellationToken ct)
+    public static Command Create()
     {
-        var cl = new CommandLine(args, new HashSet<string> { "raw", "json", "help" });
-        if (cl.Flag("help")) { Console.WriteLine(Help); return 0; }
-        string model = cl.Get("model", "gpt2");
-        string text = cl.Get("text") ?? throw new IclException("icl logits needs --text \"...\". Run 'icl logits --help'.");
-        int top = cl.GetInt("top", 10);
-        var processing = cl.Flag("raw") ? WeightProcessing.Raw : WeightProcessing.Default;
-        bool json = cl.Flag("json");
-        cl.RejectUnknown("logits");
-        if (cl.Positional.Count > 0) throw new IclException($"Unexpected argument '{cl.Positional[0]}'; quote the text and pass it with --text.");
+        var model = CliOptions.Model();
+        var text = new Option<string>("--text") { Description = "the text; BOS is prepended as TransformerLens does", Required = true, HelpName = "T" };
+        var top = CliOptions.PositiveInt("--top", "how many candidates to show", 10, "K");
+        var raw = new Option<bool>("--raw") { Description = "raw checkpoint weights instead of TransformerLens's default processing (log-probs are identical; logits differ by a constant per position)" };
+        var json = new Option<bool>("--json") { Description = "print {\"tokens\":[ids], \"top\":[{\"id\",\"token\",\"logit\",\"logprob\"}]}" };
+        var command = new Command("logits", "The model's next-token prediction after the last token of a text.") { model, text, top, raw, json };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(model)!, parse.GetValue(text)!, parse.GetValue(top), parse.GetValue(raw), parse.GetValue(json), ct));
+        return command;
+    }
 
-        using var m = await ModelSource.LoadAsync(model, processing, progress: new ConsoleProgress(), ct: ct);
+    private static async Task<int> RunAsync(string model, string text, int top, bool rawWeights, bool json, CancellationToken ct)
+    {
+        var processing = rawWeights ? WeightProcessing.Raw : WeightProcessing.Default;
+        using var m = await TerminalProgress.RunAsync(false, progress => ModelSource.LoadAsync(model, processing, progress: progress, ct: ct)).ConfigureAwait(false);
         var tokenizer = Gpt2Tokenizer.Instance;
         var batch = tokenizer.ToTokens([text]);
         using var scope = NewDisposeScope();

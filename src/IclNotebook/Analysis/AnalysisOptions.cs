@@ -1,8 +1,10 @@
+using IclNotebook.Icl;
+using IclNotebook.Metrics;
 using IclNotebook.Model;
 
 namespace IclNotebook.Analysis;
 
-/// <summary>Settings of one analysis (what `icl analyze` runs); each default reproduces the original Colab's analysis with the corrected metric.</summary>
+/// <summary>Settings of one analysis (what `icl analyze` runs); each default reproduces the original Colab's analysis with its two quirks corrected (see Read and Replay).</summary>
 public sealed record AnalysisOptions
 {
     /// <summary>Model name or folder. Default "gpt2".</summary>
@@ -20,8 +22,11 @@ public sealed record AnalysisOptions
     /// <summary>Also compute attribution patching (approximate) for every target. Default false.</summary>
     public bool Attribution { get; init; }
 
-    /// <summary>Reproduce the original notebook bit for bit (sequential corruption, logits[:, -1]). Default false.</summary>
-    public bool ColabExact { get; init; }
+    /// <summary>Where the metric reads. Default <see cref="MetricRead.LastToken"/>; the original Colab read <see cref="MetricRead.LastColumn"/>.</summary>
+    public MetricRead Read { get; init; } = MetricRead.LastToken;
+
+    /// <summary>How the task's corruption is replayed. Default <see cref="CorruptionReplay.Simultaneous"/>; the original Colab's loop is <see cref="CorruptionReplay.Sequential"/> (label-map corruptions only).</summary>
+    public CorruptionReplay Replay { get; init; } = CorruptionReplay.Simultaneous;
 
     /// <summary>"cpu" (default) or "cuda" (needs TorchSharp's CUDA package and a GPU).</summary>
     public string Device { get; init; } = "cpu";

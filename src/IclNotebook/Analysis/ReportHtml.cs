@@ -25,13 +25,13 @@ public static class ReportHtml
         html.Append("<h2>Settings</h2><table>");
         Row(html, "model", $"{r.ModelName} ({(r.Processing == "Raw" ? "raw checkpoint weights" : "weights processed like TransformerLens's from_pretrained")})");
         Row(html, "task", $"{r.Prompts.TaskName} ({r.Prompts.Count} prompts, {r.Prompts.CleanTokens.MaxLength} tokens padded)");
-        Row(html, "corruption", r.Prompts.Mode.ToString());
+        Row(html, "corruption", $"{r.Prompts.CorruptionKind}, replayed {OptionNames.Name(r.Prompts.Replay)}");
         Row(html, "metric", r.Results.Count > 0 ? r.Results[0].Settings.Metric : "");
         Row(html, "engine", r.Results.Count > 0 ? r.Results[0].Settings.Engine : "");
         Row(html, "wall time", $"{r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s");
         html.Append("</table>");
 
-        html.Append("<h2>Baselines</h2><p>Answer log-probability (nats) at each prompt's read position, clean and corrupted.</p><table><tr><th>prompt</th><th>answer</th><th>read position</th><th>clean</th><th>corrupted</th></tr>");
+        html.Append($"<h2>Baselines</h2><p>The metric ({E(Unit(r))}) at each prompt's read position, clean and corrupted.</p><table><tr><th>prompt</th><th>answer</th><th>read position</th><th>clean</th><th>corrupted</th></tr>");
         for (int i = 0; i < r.Prompts.Count; i++)
             html.Append($"<tr><td>{i}</td><td>{E(r.Prompts.AnswerStrings[i])}</td><td>{r.ReadPositions[i]}</td><td>{N(r.CleanPerPrompt[i])}</td><td>{N(r.CorruptedPerPrompt[i])}</td></tr>");
         html.Append($"<tr><th colspan=3>mean</th><th>{N(r.CleanBaseline)}</th><th>{N(r.CorruptedBaseline)}</th></tr></table>");
@@ -39,16 +39,16 @@ public static class ReportHtml
         int figures = 0;
         foreach (var result in r.Results.Concat(r.Attribution))
         {
-            html.Append($"<h2>{E(result.Target)}{(result.Settings.Engine.Contains("approximate", StringComparison.Ordinal) ? " — attribution (approximate)" : "")}</h2>");
+            html.Append($"<h2>{E(result.Target)}{(result.Settings.Engine == AttributionPatching.EngineName ? " — attribution (approximate)" : "")}</h2>");
             var figure = PatchPlots.Plot(result);
             html.Append($"<div id=\"figure-{figures}\" style=\"width:{figure.Width}px;height:{figure.Height}px;max-width:100%\"></div>")
                 .Append($"<script>Plotly.newPlot(\"figure-{figures}\", ...(f => [f.data, f.layout])({figure.ToJson()}), {{ responsive: true }});</script>");
             figures++;
         }
 
-        html.Append($"<h2>Top {topK} components</h2><p>Largest effects (normalised metric; 1 = restores clean behaviour).</p><table><tr><th>target</th><th>index</th><th>normalised</th><th>nats</th></tr>");
+        html.Append($"<h2>Top {topK} components</h2><p>Largest effects (normalised metric; 1 = restores clean behaviour).</p><table><tr><th>target</th><th>index</th><th>normalised</th><th>{E(Unit(r))}</th></tr>");
         foreach (var e in r.Results.SelectMany(res => res.Largest(topK)).OrderByDescending(e => Math.Abs(e.Normalised)).Take(topK))
-            html.Append($"<tr><td>{E(e.Target)}</td><td>{E(e.Where)}</td><td>{N(e.Normalised)}</td><td>{N(e.Nats)}</td></tr>");
+            html.Append($"<tr><td>{E(e.Target)}</td><td>{E(e.Where)}</td><td>{N(e.Normalised)}</td><td>{N(e.Value)}</td></tr>");
         html.Append("</table>");
 
         html.Append("<h2>How to read the plots</h2><p>Each cell is one patch: the corrupted prompts (demonstration labels swapped) are run with one activation replaced by its value from the clean run, and the answer's log-probability is measured. ")
@@ -57,6 +57,8 @@ public static class ReportHtml
         html.Append("</body></html>");
         return html.ToString();
     }
+
+    private static string Unit(AnalysisResult r) => r.Results.Concat(r.Attribution).FirstOrDefault()?.Settings.Unit ?? "nats";
 
     private static void Row(StringBuilder html, string key, string value) => html.Append($"<tr><th>{E(key)}</th><td>{E(value)}</td></tr>");
 

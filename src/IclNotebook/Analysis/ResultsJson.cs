@@ -4,18 +4,21 @@ using IclNotebook.Patching;
 namespace IclNotebook.Analysis;
 
 /// <summary>
-/// results.json, schema version 1: <c>tool</c> {name, version}; <c>model</c> {name, revision (the
+/// results.json, schema version 2: <c>tool</c> {name, version}; <c>model</c> {name, revision (the
 /// Hugging Face commit, or "local folder PATH"), processing};
-/// <c>task</c> {name, file, corruption}; <c>colabExact</c>; <c>prompts</c> [{clean, corrupted,
+/// <c>task</c> {name, file, corruption (the task's kind: label-map, explicit or shuffle)};
+/// <c>read</c> (where the metric reads: last-token or last-column); <c>replay</c> (how the
+/// corruption was replayed: simultaneous or sequential); <c>prompts</c> [{clean, corrupted,
 /// cleanTokens, corruptedTokens, answer, answerTokenId, readPosition, cleanLogProb,
 /// corruptedLogProb}]; <c>baselines</c> {clean, corrupted} (mean answer log-prob, nats);
 /// <c>results</c> and <c>attribution</c>: PatchResult objects (target, axes, shape, labels, values
-/// in nats, normalisedValues, baselines, settings, seconds, forwardPasses, gflop);
-/// <c>seconds</c>: wall time of the analysis.
+/// in nats, normalisedValues, baselines, settings {model, processing, engine, metric, unit, read,
+/// replay}, seconds, forwardPasses, gflop); <c>seconds</c>: wall time of the analysis.
+/// Version 1 had a boolean <c>colabExact</c> instead of <c>read</c> and <c>replay</c>.
 /// </summary>
 public static class ResultsJson
 {
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
@@ -28,8 +31,9 @@ public static class ResultsJson
             schemaVersion = SchemaVersion,
             tool = new { name = "icl", version = toolVersion },
             model = new { name = r.ModelName, revision = r.ModelRevision, processing = r.Processing },
-            task = new { name = p.TaskName, file = Path.GetFullPath(r.Options.TaskPath), corruption = p.Mode.ToString() },
-            colabExact = r.Options.ColabExact,
+            task = new { name = p.TaskName, file = Path.GetFullPath(r.Options.TaskPath), corruption = p.CorruptionKind },
+            read = OptionNames.Name(r.Options.Read),
+            replay = OptionNames.Name(p.Replay),
             prompts = Enumerable.Range(0, p.Count).Select(i => new
             {
                 clean = p.CleanPrompts[i],

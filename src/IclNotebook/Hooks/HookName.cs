@@ -28,4 +28,27 @@ public static class HookName
     public static string Ln1Normalized(int layer) => $"blocks.{layer}.ln1.hook_normalized";
     public static string Ln2Scale(int layer) => $"blocks.{layer}.ln2.hook_scale";
     public static string Ln2Normalized(int layer) => $"blocks.{layer}.ln2.hook_normalized";
+
+    /// <summary>
+    /// TransformerLens's <c>get_act_name(name, layer)</c> for a block's activation:
+    /// <c>Block("z", 3)</c> is <c>blocks.3.attn.hook_z</c>, <c>Block("resid_pre", 0)</c> is
+    /// <c>blocks.0.hook_resid_pre</c>.
+    /// </summary>
+    public static string Block(string activation, int layer) => activation switch
+    {
+        "resid_pre" => ResidPre(layer),
+        "resid_mid" => ResidMid(layer),
+        "resid_post" => ResidPost(layer),
+        "attn_out" => AttnOut(layer),
+        "mlp_out" => MlpOut(layer),
+        "q" => Q(layer),
+        "k" => K(layer),
+        "v" => V(layer),
+        "z" => Z(layer),
+        "attn_scores" => AttnScores(layer),
+        "pattern" => Pattern(layer),
+        "pre" => MlpPre(layer),
+        "post" => MlpPost(layer),
+        _ => throw new IclException($"Unknown activation '{activation}'. Activations: resid_pre, resid_mid, resid_post, attn_out, mlp_out, q, k, v, z, attn_scores, pattern, pre, post."),
+    };
 }

@@ -8,7 +8,7 @@ namespace IclNotebook.Icl;
 /// </summary>
 public abstract record IclCorruption
 {
-    // The kinds are a closed set: the JSON format and ColabExact know each one.
+    // The kinds are a closed set: the JSON format and the sequential replay know each one.
     private protected IclCorruption() { }
 
     /// <summary>The JSON <c>kind</c> values, in documentation order.</summary>
@@ -19,7 +19,7 @@ public abstract record IclCorruption
 
     /// <summary>
     /// The corrupted label of every demo (same count and order as <paramref name="demoLabels"/>),
-    /// as <see cref="CorruptionMode.Default"/> uses them.
+    /// as the <see cref="CorruptionReplay.Simultaneous"/> replay uses them.
     /// </summary>
     public abstract IReadOnlyList<string> Apply(IReadOnlyList<string> demoLabels);
 }
@@ -30,7 +30,7 @@ public abstract record IclCorruption
 /// map stay as they are.
 /// </summary>
 /// <param name="Map">Label -> corrupted label, in file order (the order
-/// <see cref="CorruptionMode.ColabExact"/> applies them in). Keys are unique and non-empty.</param>
+/// <see cref="CorruptionReplay.Sequential"/> applies them in). Keys are unique and non-empty.</param>
 public sealed record LabelMapCorruption(IReadOnlyList<KeyValuePair<string, string>> Map) : IclCorruption
 {
     public const string KindName = "label-map";
@@ -45,7 +45,7 @@ public sealed record LabelMapCorruption(IReadOnlyList<KeyValuePair<string, strin
 
     /// <summary>
     /// The original notebook's loop on one string: Python's <c>str.replace(old, new)</c> for each
-    /// entry in map order, sequentially (see <see cref="CorruptionModes.ColabExactQuirk"/>).
+    /// entry in map order, sequentially (see <see cref="CorruptionReplay.Sequential"/>).
     /// </summary>
     public string ApplySequentially(string text) =>
         Map.Aggregate(text, (s, kv) => s.Replace(kv.Key, kv.Value, StringComparison.Ordinal));

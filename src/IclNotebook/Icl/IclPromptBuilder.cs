@@ -3,17 +3,17 @@ using IclNotebook.Tokenization;
 namespace IclNotebook.Icl;
 
 /// <summary>Turns an <see cref="IclTask"/> into an <see cref="IclPromptSet"/>.</summary>
-public static class IclPromptBuilder
+internal static class IclPromptBuilder
 {
     /// <summary>
     /// Formats clean and corrupted prompts, tokenizes both and resolves each query's answer
-    /// token. <paramref name="mode"/> defaults to <see cref="CorruptionMode.Default"/> (all labels
-    /// mapped at once); <see cref="CorruptionMode.ColabExact"/> reproduces the original notebook
-    /// (<see cref="CorruptionModes.ColabExactQuirk"/>). Throws <see cref="IclException"/> when an
+    /// token. <paramref name="replay"/> defaults to <see cref="CorruptionReplay.Simultaneous"/> (all
+    /// labels mapped at once); <see cref="CorruptionReplay.Sequential"/> replays the original
+    /// notebook's loop (label-map corruptions only). Throws <see cref="IclException"/> when an
     /// answer is not one token, or when a clean prompt and its corrupted twin differ in token
     /// length (patching needs aligned positions).
     /// </summary>
-    public static IclPromptSet Build(IclTask task, Gpt2Tokenizer tokenizer, CorruptionMode mode = CorruptionMode.Default)
+    public static IclPromptSet Build(IclTask task, Gpt2Tokenizer tokenizer, CorruptionReplay replay = CorruptionReplay.Simultaneous)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -24,23 +24,23 @@ public static class IclPromptBuilder
         var cleanLines = task.Demos.Select(task.FormatDemo).ToArray();
         IReadOnlyList<string> corruptedLabels;
         string[] corruptedLines;
-        switch (mode)
+        switch (replay)
         {
-            case CorruptionMode.Default:
+            case CorruptionReplay.Simultaneous:
                 corruptedLabels = task.Corruption.Apply(cleanLabels);
                 corruptedLines = task.Demos.Select((d, i) => task.FormatDemo(d with { Label = corruptedLabels[i] })).ToArray();
                 break;
-            case CorruptionMode.ColabExact when task.Corruption is LabelMapCorruption map:
+            case CorruptionReplay.Sequential when task.Corruption is LabelMapCorruption map:
                 // The original's loop: sequential str.replace over the whole formatted line.
                 corruptedLines = cleanLines.Select(map.ApplySequentially).ToArray();
                 corruptedLabels = cleanLabels.Select(map.ApplySequentially).ToArray();
                 if (corruptedLines.SequenceEqual(cleanLines, StringComparer.Ordinal))
-                    throw new IclException($"{source}: corruption: in ColabExact mode the sequential replacements change no demo line, so clean and corrupted prompts are identical and patching measures nothing; use CorruptionMode.Default.");
+                    throw new IclException($"{source}: corruption: the sequential replay changes no demo line, so clean and corrupted prompts are identical and patching measures nothing; use CorruptionReplay.Simultaneous (--replay simultaneous).");
                 break;
-            case CorruptionMode.ColabExact:
-                throw new IclException($"{source}: corruption: CorruptionMode.ColabExact is only defined for kind '{LabelMapCorruption.KindName}' (it replays the original notebook's label-map loop), not '{task.Corruption.Kind}'; use CorruptionMode.Default.");
+            case CorruptionReplay.Sequential:
+                throw new IclException($"{source}: corruption: the sequential replay is only defined for kind '{LabelMapCorruption.KindName}' (it replays the original notebook's label-map loop), not '{task.Corruption.Kind}', whose labels are used as written; use CorruptionReplay.Simultaneous (--replay simultaneous).");
             default:
-                throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown corruption mode.");
+                throw new ArgumentOutOfRangeException(nameof(replay), replay, "Unknown corruption replay.");
         }
 
         string cleanDemos = string.Join(task.Separator, cleanLines);
@@ -55,9 +55,9 @@ public static class IclPromptBuilder
 
         var cleanTokens = tokenizer.ToTokens(clean);
         var corruptedTokens = tokenizer.ToTokens(corrupted);
-        CheckAligned(tokenizer, source, mode, cleanTokens, corruptedTokens);
+        CheckAligned(tokenizer, source, replay, cleanTokens, corruptedTokens);
 
-        return new IclPromptSet(task.Name, mode, clean, corrupted, cleanLabels, corruptedLabels.ToArray(),
+        return new IclPromptSet(task.Name, task.Corruption.Kind, replay, clean, corrupted, cleanLabels, corruptedLabels.ToArray(),
             answerLabels, answerStrings, answerIds, cleanTokens, corruptedTokens);
     }
 
@@ -70,7 +70,7 @@ public static class IclPromptBuilder
         }
     }
 
-    private static void CheckAligned(Gpt2Tokenizer tokenizer, string source, CorruptionMode mode, TokenBatch clean, TokenBatch corrupted)
+    private static void CheckAligned(Gpt2Tokenizer tokenizer, string source, CorruptionReplay replay, TokenBatch clean, TokenBatch corrupted)
     {
         for (int q = 0; q < clean.Count; q++)
         {
@@ -80,7 +80,7 @@ public static class IclPromptBuilder
             while (p < a.Length && p < b.Length && a[p] == b[p]) p++;
             string At(int[] ids) => p < ids.Length ? $"'{tokenizer.Decode(ids[p])}' ({ids[p]})" : "(end)";
             throw new IclException(
-                $"{source}: query {q}: the clean prompt is {a.Length} tokens but the corrupted one ({mode}) is {b.Length}; " +
+                $"{source}: query {q}: the clean prompt is {a.Length} tokens but the corrupted one ({replay} replay) is {b.Length}; " +
                 $"they first differ at position {p} (BOS = 0): clean {At(a)}, corrupted {At(b)}. Activation patching needs aligned positions: " +
                 "give each corrupted label as many tokens as the label it replaces (a label that is one token clean but two tokens corrupted shifts every later position).");
         }

@@ -6,10 +6,11 @@ namespace IclNotebook.Icl;
 /// Clean and corrupted prompts of a task, one pair per query, ready for activation patching:
 /// both token batches have BOS prepended and are right-padded with 50256 (TransformerLens's
 /// <c>to_tokens</c>), and each clean prompt has the same token length as its corrupted twin.
-/// Built by <see cref="IclPromptBuilder.Build"/>.
+/// Built by <see cref="IclTask.BuildPrompts"/>.
 /// </summary>
 /// <param name="TaskName">The task's name.</param>
-/// <param name="Mode">The corruption mode used.</param>
+/// <param name="CorruptionKind">The task's corruption kind (<c>label-map</c>, <c>explicit</c>, <c>shuffle</c>).</param>
+/// <param name="Replay">How the corruption was replayed onto the demonstrations.</param>
 /// <param name="CleanPrompts">One prompt per query: demos joined by the separator, the separator, the query line.</param>
 /// <param name="CorruptedPrompts">The same with corrupted demos.</param>
 /// <param name="CleanDemoLabels">Each demo's label as written in the task.</param>
@@ -21,7 +22,8 @@ namespace IclNotebook.Icl;
 /// <param name="CorruptedTokens">Tokens of <paramref name="CorruptedPrompts"/>.</param>
 public sealed record IclPromptSet(
     string TaskName,
-    CorruptionMode Mode,
+    string CorruptionKind,
+    CorruptionReplay Replay,
     IReadOnlyList<string> CleanPrompts,
     IReadOnlyList<string> CorruptedPrompts,
     IReadOnlyList<string> CleanDemoLabels,

@@ -1,3 +1,4 @@
+using IclNotebook.Progress;
 using IclNotebook.Loading.Hub;
 using IclNotebook.Model;
 using static TorchSharp.torch;
@@ -17,14 +18,14 @@ public static class ModelSource
     /// <param name="progress">Download progress, if a download happens.</param>
     /// <param name="ct">Cancels a download.</param>
     public static async Task<HookedTransformer> LoadAsync(string nameOrPath, WeightProcessing processing = WeightProcessing.Default,
-        Device? device = null, HubOptions? hub = null, IProgress<DownloadProgress>? progress = null, CancellationToken ct = default) =>
+        Device? device = null, HubOptions? hub = null, IProgress<WorkProgress>? progress = null, CancellationToken ct = default) =>
         (await LoadWithSourceAsync(nameOrPath, processing, device, hub, progress, ct).ConfigureAwait(false)).Model;
 
     /// <summary>As <see cref="LoadAsync"/>, also returning the folder the weights came from and its
     /// revision (the Hugging Face commit for cached models, else "local folder PATH").</summary>
     public static async Task<(HookedTransformer Model, string Folder, string Revision)> LoadWithSourceAsync(string nameOrPath,
         WeightProcessing processing = WeightProcessing.Default, Device? device = null, HubOptions? hub = null,
-        IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
+        IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
     {
         var folder = await ModelLocator.ResolveAsync(nameOrPath, hub ?? HubOptions.FromEnvironment(), progress, ct).ConfigureAwait(false);
         var model = ModelLoader.LoadFolder(folder, processing, device, name: Directory.Exists(nameOrPath) ? null : nameOrPath);

@@ -4,9 +4,8 @@ namespace IclNotebook.Metrics;
 
 /// <summary>
 /// The patching metric: the mean over prompts of log P(answer) at a read position per prompt
-/// (nats). The default reads each prompt's own last real token; the Colab read
-/// <c>logits[:, -1]</c> of the right-padded batch, a padding position for the shorter prompts
-/// (see <see cref="ColabExact"/>).
+/// (nats), or of a logit difference (logits). Where it reads is a <see cref="MetricRead"/>: each
+/// prompt's own last real token by default, or the padded batch's last column as the Colab did.
 /// </summary>
 /// <param name="ReadPositions">Position whose next-token distribution is read, per prompt.</param>
 /// <param name="AnswerIds">Answer token id, per prompt.</param>
@@ -18,8 +17,32 @@ public sealed record AnswerMetric(IReadOnlyList<int> ReadPositions, IReadOnlyLis
     /// </summary>
     public IReadOnlyList<int>? WrongAnswerIds { get; init; }
 
-    /// <summary>What the metric measures, for results and reports.</summary>
-    public string Description => WrongAnswerIds is null ? "mean log P(answer)" : "mean logit(answer) - logit(wrong answer)";
+    /// <summary>How <see cref="ReadPositions"/> were chosen; null when the caller gave them.</summary>
+    public MetricRead? Read { get; init; }
+
+    /// <summary>The metric's unit: "nats" for the log-prob, "logits" for a logit difference.</summary>
+    public string Unit => WrongAnswerIds is null ? "nats" : "logits";
+
+    /// <summary>What the metric measures and where it reads, for results and reports.</summary>
+    public string Description =>
+        (WrongAnswerIds is null ? "mean log P(answer)" : "mean logit(answer) - logit(wrong answer)") + Read switch
+        {
+            MetricRead.LastToken => " at each prompt's last real token",
+            MetricRead.LastColumn => " at the padded batch's last column (logits[:, -1])",
+            _ => " at the given read positions",
+        };
+
+    /// <summary>The metric that reads as <paramref name="read"/> says, for prompts of these real lengths (right-padded to their maximum).</summary>
+    public static AnswerMetric At(MetricRead read, IReadOnlyList<int> lengths, IReadOnlyList<int> answerIds)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        return read switch
+        {
+            MetricRead.LastToken => AtLastRealToken(lengths, answerIds),
+            MetricRead.LastColumn => AtLastColumn(lengths.Max(), answerIds),
+            _ => throw new ArgumentOutOfRangeException(nameof(read), read, "Unknown metric read."),
+        };
+    }
 
     /// <summary>Logit difference between each prompt's answer and a chosen wrong answer.</summary>
     public AnswerMetric WithWrongAnswers(IReadOnlyList<int> wrongAnswerIds)
@@ -29,30 +52,27 @@ public sealed record AnswerMetric(IReadOnlyList<int> ReadPositions, IReadOnlyLis
             throw new IclException($"The logit-difference metric needs one wrong answer per prompt: {AnswerIds.Count} prompts, {wrongAnswerIds.Count} wrong answers.");
         return this with { WrongAnswerIds = wrongAnswerIds };
     }
-    /// <summary>Each prompt's last real token (corrected behaviour; the default).</summary>
-    public static AnswerMetric AtLastRealToken(IReadOnlyList<int> lengths, IReadOnlyList<int> answerIds) =>
-        new(lengths.Select(l => l - 1).ToArray(), answerIds);
+    /// <summary>Each prompt's last real token (<see cref="MetricRead.LastToken"/>, the default).</summary>
+    public static AnswerMetric AtLastRealToken(IReadOnlyList<int> lengths, IReadOnlyList<int> answerIds)
+    {
+        ArgumentNullException.ThrowIfNull(lengths);
+        return new(lengths.Select(l => l - 1).ToArray(), answerIds) { Read = MetricRead.LastToken };
+    }
 
     /// <summary>
-    /// The original notebook's read of <c>logits[:, -1]</c>: the last column of the right-padded
-    /// batch for every prompt, which for shorter prompts is a padding token, not "Sentiment:".
-    /// Reproduces its numbers bit for bit; not a meaningful measurement for padded prompts.
+    /// The original notebook's read of <c>logits[:, -1]</c> (<see cref="MetricRead.LastColumn"/>):
+    /// the last column of the right-padded batch for every prompt, which for shorter prompts is a
+    /// padding token, not the query's last token.
     /// </summary>
-    public static AnswerMetric ColabExact(int paddedLength, IReadOnlyList<int> answerIds) =>
-        new(Enumerable.Repeat(paddedLength - 1, answerIds.Count).ToArray(), answerIds);
+    public static AnswerMetric AtLastColumn(int paddedLength, IReadOnlyList<int> answerIds)
+    {
+        ArgumentNullException.ThrowIfNull(answerIds);
+        return new(Enumerable.Repeat(paddedLength - 1, answerIds.Count).ToArray(), answerIds) { Read = MetricRead.LastColumn };
+    }
 
     /// <summary>Read positions as an int64 tensor [batch] (for <c>ForwardOptions.UnembedPositions</c>).</summary>
     public Tensor PositionsTensor(Device device) =>
         tensor(ReadPositions.Select(p => (long)p).ToArray(), dtype: ScalarType.Int64, device: device);
-
-    /// <summary>Per-prompt log P(answer) from full logits [batch, pos, d_vocab] -> [batch] (float64).</summary>
-    public Tensor PerPrompt(Tensor logits)
-    {
-        ArgumentNullException.ThrowIfNull(logits);
-        using var scope = NewDisposeScope();
-        var index = PositionsTensor(logits.device).view(-1, 1, 1).expand(-1, 1, logits.shape[2]);
-        return PerPromptAtRead(logits.gather(1, index).squeeze(1)).MoveToOuterDisposeScope();
-    }
 
     /// <summary>Per-prompt metric from logits already read at the positions, [batch, d_vocab] -> [batch].</summary>
     public Tensor PerPromptAtRead(Tensor readLogits) => PerRowAtRead(readLogits, 1);
@@ -73,14 +93,7 @@ public sealed record AnswerMetric(IReadOnlyList<int> ReadPositions, IReadOnlyLis
         return values.squeeze(1).to(float64).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Mean metric (nats for log-probs) from full logits [batch, pos, d_vocab].</summary>
-    public double Evaluate(Tensor logits)
-    {
-        using var perPrompt = PerPrompt(logits);
-        return perPrompt.mean().item<double>();
-    }
-
-    /// <summary>Mean log P(answer) from logits read at the positions, [batch, d_vocab].</summary>
+    /// <summary>Mean metric (in <see cref="Unit"/>) from logits read at the positions, [batch, d_vocab].</summary>
     public double EvaluateAtRead(Tensor readLogits)
     {
         using var perPrompt = PerPromptAtRead(readLogits);

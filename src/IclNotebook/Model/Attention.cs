@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using IclNotebook.Hooks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -53,9 +54,9 @@ public sealed class Attention : ComponentBase
     /// <returns>attention output [batch, seg, d_model]</returns>
     public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past, Tensor? blocked = null)
     {
-        var q = hook_q.call(einsum("bpd,hde->bphe", x, W_Q) + b_Q);   // [batch, seg, head, d_head]
-        var k = hook_k.call(einsum("bpd,hde->bphe", x, W_K) + b_K);   // [batch, seg, head, d_head]
-        var v = hook_v.call(einsum("bpd,hde->bphe", x, W_V) + b_V);   // [batch, seg, head, d_head]
+        var q = hook_q.call(einsum("bpd,hde->bphe", x, W_Q).Plus(b_Q));   // [batch, seg, head, d_head]
+        var k = hook_k.call(einsum("bpd,hde->bphe", x, W_K).Plus(b_K));   // [batch, seg, head, d_head]
+        var v = hook_v.call(einsum("bpd,hde->bphe", x, W_V).Plus(b_V));   // [batch, seg, head, d_head]
         long seg = x.shape[1], t0 = 0;
         if (past is var (pastK, pastV))
         {
@@ -64,15 +65,15 @@ public sealed class Attention : ComponentBase
             v = cat([pastV, v], 1);
         }
 
-        var scores = q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)) / _attnScale; // [batch, head, seg, t0 + seg]
+        var scores = q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)).Over(_attnScale); // [batch, head, seg, t0 + seg]
         using var future = blocked is null ? ones(seg, t0 + seg, dtype: ScalarType.Bool, device: x.device).triu(t0 + 1) : null; // key after query
-        scores = hook_attn_scores.call(scores.masked_fill(blocked ?? future!, double.NegativeInfinity));
+        scores = hook_attn_scores.call(scores.masked_fill(blocked ?? future!, HeldScalars.Of(double.NegativeInfinity)));
         var pattern = scores.softmax(-1);
         pattern = hook_pattern.call(where(pattern.isnan(), zeros_like(pattern), pattern)); // [batch, head, seg, t0 + seg]
 
         var z = hook_z.call(pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3)); // [batch, seg, head, d_head]
         long batch = z.shape[0], heads = z.shape[2], dHead = z.shape[3];
         var wO = W_O.reshape(heads * dHead, -1);                      // [head*d_head, d_model]
-        return z.reshape(batch, seg, heads * dHead).matmul(wO) + b_O; // [batch, seg, d_model]
+        return z.reshape(batch, seg, heads * dHead).matmul(wO).Plus(b_O); // [batch, seg, d_model]
     }
 }

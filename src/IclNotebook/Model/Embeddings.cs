@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using IclNotebook.Hooks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -51,5 +52,5 @@ public sealed class Unembed : ComponentBase
 
     /// <param name="x">[..., d_model]</param>
     /// <returns>[..., d_vocab]</returns>
-    public override Tensor forward(Tensor x) => x.matmul(W_U) + b_U;
+    public override Tensor forward(Tensor x) => x.matmul(W_U).Plus(b_U);
 }

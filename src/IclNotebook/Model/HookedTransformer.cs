@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using IclNotebook.Hooks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -57,28 +58,15 @@ public sealed partial class HookedTransformer : ComponentBase
     {
         options ??= ForwardOptions.Full;
         using var scope = NewDisposeScope();
-        Tensor resid;
-        if (options.StartLayer == 0 && options.StartResidual is null)
-        {
-            tokens = CheckTokens(tokens);
-            resid = hook_embed.call(embed.call(tokens)) + hook_pos_embed.call(pos_embed.call(tokens)); // [batch, pos, d_model]
-        }
-        else
-        {
-            if (options.StartResidual is null || options.StartLayer < 0 || options.StartLayer > Config.NLayers)
-                throw new IclException($"ForwardOptions: StartLayer {options.StartLayer} needs a StartResidual and must be in 0..{Config.NLayers}.");
-            resid = options.StartResidual.to(Device);
-        }
-        int stop = options.StopLayer ?? Config.NLayers;
-        for (int l = options.StartLayer; l < stop; l++)
+        tokens = CheckTokens(tokens);
+        var resid = hook_embed.call(embed.call(tokens)).Plus(hook_pos_embed.call(pos_embed.call(tokens))); // [batch, pos, d_model]
+        for (int l = 0; l < Config.NLayers; l++)
         {
             // A scope per block frees its intermediates as soon as it is done (TorchSharp keeps
             // temporaries until their scope ends: ~120 MB per GPT-2-small block at 4x139).
             using var blockScope = NewDisposeScope();
             resid = blocks[l].call(resid).MoveToOuterDisposeScope();
         }
-        if (options.StopLayer is not null) return resid.MoveToOuterDisposeScope();
-
         if (options.UnembedPositions is { } positions)
         {
             var index = positions.to(Device).to(int64).view(-1, 1, 1).expand(-1, 1, resid.shape[2]);

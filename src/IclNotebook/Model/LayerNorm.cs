@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using IclNotebook.Hooks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -30,8 +31,8 @@ public sealed class LayerNorm : ComponentBase
     public override Tensor forward(Tensor x)
     {
         x = x - x.mean([-1], keepdim: true);                                     // [batch, pos, d_model]
-        var scale = hook_scale.call((x.pow(2).mean([-1], keepdim: true) + _eps).sqrt()); // [batch, pos, 1]
+        var scale = hook_scale.call(x.square().mean([-1], keepdim: true).Plus(_eps).sqrt()); // [batch, pos, 1]
         x = x / scale;
-        return hook_normalized.call(w is null ? x : x * w + b!);              // [batch, pos, d_model]
+        return hook_normalized.call(w is null ? x : (x * w).Plus(b!));              // [batch, pos, d_model]
     }
 }

@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using IclNotebook.Hooks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -25,9 +26,9 @@ public sealed class Mlp : ComponentBase
     /// <returns>[batch, pos, d_model]</returns>
     public override Tensor forward(Tensor x)
     {
-        var pre = hook_pre.call(x.matmul(W_in) + b_in);  // [batch, pos, d_mlp]
+        var pre = hook_pre.call(x.matmul(W_in).Plus(b_in));  // [batch, pos, d_mlp]
         var post = hook_post.call(GeluNew(pre));         // [batch, pos, d_mlp]
-        return post.matmul(W_out) + b_out;               // [batch, pos, d_model]
+        return post.matmul(W_out).Plus(b_out);               // [batch, pos, d_model]
     }
 
     /// <summary>

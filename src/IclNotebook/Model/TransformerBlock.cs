@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using IclNotebook.Hooks;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -37,8 +38,8 @@ public sealed class TransformerBlock : ComponentBase
     {
         var residPre = hook_resid_pre.call(x);
         var attnOut = hook_attn_out.call(attn.Forward(ln1.call(residPre), past, blocked));   // [batch, seg, d_model]
-        var residMid = hook_resid_mid.call(residPre + attnOut);
+        var residMid = hook_resid_mid.call(residPre.Plus(attnOut));
         var mlpOut = hook_mlp_out.call(mlp.call(ln2.call(residMid)));               // [batch, seg, d_model]
-        return hook_resid_post.call(residMid + mlpOut);
+        return hook_resid_post.call(residMid.Plus(mlpOut));
     }
 }

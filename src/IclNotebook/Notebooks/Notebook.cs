@@ -1,3 +1,4 @@
+using IclNotebook.Progress;
 using IclNotebook.Icl;
 using IclNotebook.Loading;
 using IclNotebook.Loading.Hub;
@@ -34,14 +35,14 @@ public static class Notebook
 
     /// <summary>
     /// Loads <paramref name="nameOrPath"/> (default <see cref="ModelName"/>), downloading it on first
-    /// use with a progress line every 10%, and prints one line saying what was loaded.
+    /// use with a progress line every 10% (<see cref="ProgressLines"/>), and prints one line saying what was loaded.
     /// </summary>
     public static async Task<HookedTransformer> LoadModelAsync(string? nameOrPath = null, WeightProcessing processing = WeightProcessing.Default)
     {
         var name = nameOrPath ?? ModelName;
         var device = Variable(DeviceVariable) is { } d ? ModelSource.ParseDevice(d) : null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(name, processing, device, progress: new DownloadLines()).ConfigureAwait(false);
+        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(name, processing, device, progress: Progress()).ConfigureAwait(false);
         var c = model.Config;
         Console.WriteLine($"Loaded {c.Name}: {c.NLayers} layers x {c.NHeads} heads, d_model {c.DModel}, vocabulary {c.DVocab}, " +
                           $"{(processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights")}, on {model.ModelDevice.type.ToString().ToLowerInvariant()} ({revision}; {clock.Elapsed.TotalSeconds:F1} s).");
@@ -57,28 +58,8 @@ public static class Notebook
         return task;
     }
 
-    /// <summary>Progress lines for a patching run (<c>engine.Run(setup, target, Notebook.Progress())</c>): one per 10% with time left.</summary>
-    public static IProgress<Patching.PatchProgress> Progress() => new PatchProgressLines();
+    /// <summary>Progress lines for a patching run (<c>engine.Run(setup, target, Notebook.Progress())</c>) or a download: one per 10% with time left.</summary>
+    public static IProgress<WorkProgress> Progress() => new ProgressLines();
 
     private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v.Trim() : null;
-
-    /// <summary>Download progress as plain lines (notebook outputs cannot redraw a bar).</summary>
-    private sealed class DownloadLines : IProgress<DownloadProgress>
-    {
-        private readonly object _gate = new();
-        private string _file = "";
-        private int _decile = -1;
-
-        public void Report(DownloadProgress value)
-        {
-            lock (_gate)
-            {
-                if (value.File != _file) { _file = value.File; _decile = -1; }
-                int decile = value.BytesTotal > 0 ? (int)(10.0 * value.BytesDone / value.BytesTotal) : 0;
-                if (decile == _decile) return;
-                _decile = decile;
-                Console.WriteLine($"downloading {value.File}: {decile * 10}% of {value.BytesTotal / 1e6:F1} MB");
-            }
-        }
-    }
 }

@@ -15,21 +15,21 @@ internal static class PatchResultView
         var sb = new StringBuilder(TokenHtml.Style);
         sb.Append($"<p><b>{TokenHtml.E(r.Target)}</b>: {Facts(r)}</p>");
         sb.Append(PatchPlots.Plot(r).ToNotebookHtml());
-        sb.Append($"<details><summary>Largest {Top} effects</summary><table class=\"icl-table\"><tr><th>component</th><th class=\"icl-num\">normalised</th><th class=\"icl-num\">nats</th></tr>");
+        sb.Append($"<details><summary>Largest {Top} effects</summary><table class=\"icl-table\"><tr><th>component</th><th class=\"icl-num\">normalised</th><th class=\"icl-num\">{r.Settings.Unit}</th></tr>");
         foreach (var e in r.Largest(Top))
-            sb.Append($"<tr><td>{TokenHtml.E(e.Where)}</td><td class=\"icl-num\">{TokenHtml.N(e.Normalised)}</td><td class=\"icl-num\">{TokenHtml.N(e.Nats)}</td></tr>");
+            sb.Append($"<tr><td>{TokenHtml.E(e.Where)}</td><td class=\"icl-num\">{TokenHtml.N(e.Normalised)}</td><td class=\"icl-num\">{TokenHtml.N(e.Value)}</td></tr>");
         return sb.Append("</table></details>").ToString();
     }
 
     public static string Text(PatchResult r)
     {
-        var sb = new StringBuilder($"{r.Target}: {Facts(r)}\n  largest effects (normalised, nats):\n");
+        var sb = new StringBuilder($"{r.Target}: {Facts(r)}\n  largest effects (normalised, {r.Settings.Unit}):\n");
         foreach (var e in r.Largest(Top))
-            sb.Append(CultureInfo.InvariantCulture, $"    {e.Where,-40} {TokenHtml.N(e.Normalised),8} {TokenHtml.N(e.Nats),9}\n");
+            sb.Append(CultureInfo.InvariantCulture, $"    {e.Where,-40} {TokenHtml.N(e.Normalised),8} {TokenHtml.N(e.Value),9}\n");
         return sb.ToString();
     }
 
     private static string Facts(PatchResult r) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"[{string.Join(", ", r.Axes)}] = [{string.Join(", ", r.Shape)}], {r.Settings.Engine} engine, {r.Settings.Model}, {r.Seconds:F1} s, {r.ForwardPasses} forward passes; baselines clean {r.CleanBaseline:F4}, corrupted {r.CorruptedBaseline:F4} nats.");
+            $"[{string.Join(", ", r.Axes)}] = [{string.Join(", ", r.Shape)}], {r.Settings.Engine} engine, {r.Settings.Model}, {r.Seconds:F1} s, {r.ForwardPasses} forward passes; baselines clean {r.CleanBaseline:F4}, corrupted {r.CorruptedBaseline:F4} {r.Settings.Unit}.");
 }

@@ -13,7 +13,7 @@ internal static class PromptSetView
     public static string Html(IclPromptSet p)
     {
         var sb = new StringBuilder(TokenHtml.Style);
-        sb.Append($"<p><b>{TokenHtml.E(p.TaskName)}</b>: {p.Count} prompt pairs, {p.CleanTokens.MaxLength} tokens at most, corruption <code>{p.Mode}</code>. " +
+        sb.Append($"<p><b>{TokenHtml.E(p.TaskName)}</b>: {p.Count} prompt pairs, {p.CleanTokens.MaxLength} tokens at most, corruption <code>{p.CorruptionKind}</code> replayed {OptionNames.Name(p.Replay)}. " +
                   "Clean demonstrations carry their true labels; in the corrupted prompts they are swapped (outlined red). Hover a token for its position and id.</p>");
         sb.Append("<table class=\"icl-table\"><tr><th>#</th><th>answer</th><th>tokens</th><th>clean / corrupted prompt</th></tr>");
         for (int i = 0; i < p.Count; i++)
@@ -30,7 +30,7 @@ internal static class PromptSetView
 
     public static string Text(IclPromptSet p)
     {
-        var sb = new StringBuilder($"{p.TaskName}: {p.Count} prompt pairs, {p.CleanTokens.MaxLength} tokens at most, corruption {p.Mode}\n");
+        var sb = new StringBuilder($"{p.TaskName}: {p.Count} prompt pairs, {p.CleanTokens.MaxLength} tokens at most, corruption {p.CorruptionKind} replayed {OptionNames.Name(p.Replay)}\n");
         for (int i = 0; i < p.Count; i++)
         {
             var diff = Differences(p.CleanTokens.Ids[i], p.CorruptedTokens.Ids[i]);

@@ -1,4 +1,5 @@
 using IclNotebook.Hooks;
+using IclNotebook.Runtime;
 using IclNotebook.Model;
 using static TorchSharp.torch;
 
@@ -16,29 +17,39 @@ public static class AttributionPatching
 {
     public const string EngineName = "attribution (approximate)";
 
-    /// <summary>Approximate results for each set, from one backward pass.</summary>
+    /// <summary>
+    /// Approximate results for each set, from one gradient pass shared by all of them. Each
+    /// result's <see cref="PatchResult.Seconds"/> and <see cref="PatchResult.Gflop"/> are its own
+    /// estimation plus an equal share of that pass, so summed over the results they give the whole
+    /// run; <see cref="PatchResult.ForwardPasses"/> is the shared pass's 2 forwards (clean cache,
+    /// corrupted with gradients), the same for every result.
+    /// </summary>
     public static IReadOnlyList<PatchResult> Run(PatchingSetup setup, IReadOnlyList<PatchTargetSet> sets)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(sets);
+        if (sets.Count == 0) return [];
         using var scope = NewDisposeScope(); // every temporary tensor of the run ends here
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var model = setup.Model;
-        var hooks = setup.AllLayers(sets.SelectMany(s => s.Parts).ToArray()).ToHashSet();
-        setup.EnsureCached(hooks);
+        var cfg = model.Config;
+        var hooks = sets.SelectMany(s => s.Parts).SelectMany(p => p.HookNames(cfg)).ToHashSet(StringComparer.Ordinal);
+        setup.Caches.Ensure(hooks);
         var grads = Gradients(setup, hooks);
+        // The pass every set shares: the caching forward, the corrupted forward with grad and its backward (~2 forwards).
+        double passSeconds = clock.Elapsed.TotalSeconds / sets.Count;
+        double passFlop = 4 * (FlopCount.Blocks(cfg, (double)setup.Clean.Count * setup.NPos, setup.NPos / 2.0, cfg.NLayers) + FlopCount.Unembed(cfg, setup.Clean.Count)) / sets.Count;
         try
         {
             var results = new List<PatchResult>();
             foreach (var set in sets)
             {
+                var own = System.Diagnostics.Stopwatch.StartNew();
                 var values = new List<double>();
                 foreach (var part in set.Parts)
-                    for (int layer = 0; layer < model.Config.NLayers; layer++)
+                    for (int layer = 0; layer < cfg.NLayers; layer++)
                         values.AddRange(Estimate(setup, part, layer, grads[part.HookName(layer)]));
-                var cfg = model.Config;
-                double flop = 3 * (FlopCount.Blocks(cfg, (double)setup.Clean.Count * setup.NPos, setup.NPos / 2.0, cfg.NLayers) + FlopCount.Unembed(cfg, setup.Clean.Count));
-                results.Add(PatchingEngine.Assemble(setup, set, EngineName, values, forwards: 2, flop, clock.Elapsed.TotalSeconds));
+                results.Add(PatchingEngine.Assemble(setup, set, EngineName, values, forwards: 2, passFlop, passSeconds + own.Elapsed.TotalSeconds));
             }
             return results;
         }
@@ -48,7 +59,7 @@ public static class AttributionPatching
         }
     }
 
-    /// <summary>Pearson correlation and largest absolute error (nats) of an approximation against an exact result.</summary>
+    /// <summary>Pearson correlation and largest absolute error (in the results' unit) of an approximation against an exact result.</summary>
     public static (double Pearson, double MaxAbsError) Compare(PatchResult approximate, PatchResult exact)
     {
         ArgumentNullException.ThrowIfNull(approximate);
@@ -97,18 +108,18 @@ public static class AttributionPatching
         }
     }
 
-    /// <summary>Per-index estimates (nats) for one layer of a target, in the target's axis order.</summary>
+    /// <summary>Per-index estimates for one layer of a target, in the target's axis order.</summary>
     private static double[] Estimate(PatchingSetup setup, PatchTarget target, int layer, Tensor gradient)
     {
         using var scope = NewDisposeScope();
         string hook = target.HookName(layer);
-        var contribution = (setup.CleanCache[hook] - setup.CorruptedCache[hook]) * gradient; // activation-shaped
+        var contribution = (setup.Caches.Clean[hook] - setup.Caches.Corrupted[hook]) * gradient; // activation-shaped
         // Indexed dimensions in axis order; sum every other dimension (batch included: the metric is a mean over prompts).
         var dims = target.Axes.Skip(1).Select(target.DimOf).ToArray();
         var sumDims = Enumerable.Range(0, (int)contribution.dim()).Where(d => !dims.Contains(d)).Select(d => (long)d).ToArray();
         var summed = contribution.sum(sumDims);                        // indexed dims, in increasing dim order
         var order = dims.Select(d => (long)dims.OrderBy(x => x).ToList().IndexOf(d)).ToArray();
         var ordered = order.Length > 1 ? summed.permute(order) : summed; // target axis order
-        return (ordered.to(float64).flatten() + setup.CorruptedBaseline).cpu().data<double>().ToArray();
+        return ordered.to(float64).flatten().Plus(setup.CorruptedBaseline).cpu().data<double>().ToArray();
     }
 }

@@ -1,3 +1,5 @@
+using IclNotebook.Progress;
+using IclNotebook.Hooks;
 using IclNotebook.Model;
 using static TorchSharp.torch;
 
@@ -23,32 +25,31 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
 
     private sealed record Variant(int Flat, int[] Index, int Start);
 
-    // Only their hook names matter: the corrupted run's keys and values serve unchanged positions.
-    private static readonly PatchTarget KeyHook = PatchTargets.HeadKAllPos, ValueHook = PatchTargets.HeadVAllPos;
-
-    protected override (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress, CancellationToken ct)
+    protected override (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<WorkProgress>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(target);
         var shape = target.Shape(setup.Model.Config, setup.NPos);
         var values = new double[shape.Aggregate(1L, (a, b) => a * b)];
-        setup.EnsureCached(setup.AllLayers(target, PatchTargets.ResidPre, KeyHook, ValueHook));
+        var cfg = setup.Model.Config;
+        // The patched hook, and the corrupted run's residual stream, keys and values the patches start from.
+        setup.Caches.Ensure(Enumerable.Range(0, cfg.NLayers).SelectMany(l => new[] { target.HookName(l), HookName.ResidPre(l), HookName.K(l), HookName.V(l) }));
+        int sharedPrefix = SegmentLayout.SharedPrefix(setup.Clean, setup.Corrupted);
         var variants = Plan(setup, target, shape, values);
         long done = values.Length - variants.Count, forwards = 0;
         double flop = 0;
-        var cfg = setup.Model.Config;
-        progress?.Report(new PatchProgress(target.Name, done, values.Length));
-        foreach (var chunk in Chunks(setup, target, variants))
+        progress?.Report(new WorkProgress(target.Name, done, values.Length, WorkProgress.Patches));
+        foreach (var chunk in Chunks(setup, target, variants, sharedPrefix))
         {
             ct.ThrowIfCancellationRequested();
-            var results = RunChunk(setup, target, chunk);
+            var results = RunChunk(setup, target, chunk, sharedPrefix);
             for (int i = 0; i < chunk.Count; i++) values[chunk[i].Flat] = results[i];
             forwards++;
             int layer = chunk[0].Index[0], t0 = chunk[0].Start;
-            double tokens = chunk.Count * (double)SegmentLayout.TokensPerVariant(t0, setup.NPos, setup.Clean.Count, setup.SharedPrefix, Packable(target));
+            double tokens = chunk.Count * (double)SegmentLayout.TokensPerVariant(t0, setup.NPos, setup.Clean.Count, sharedPrefix, Packable(target));
             flop += FlopCount.Blocks(cfg, tokens, t0 + (setup.NPos - t0) / 2.0, cfg.NLayers - layer) + FlopCount.Unembed(cfg, (double)chunk.Count * setup.Clean.Count);
             done += chunk.Count;
-            progress?.Report(new PatchProgress(target.Name, done, values.Length));
+            progress?.Report(new WorkProgress(target.Name, done, values.Length, WorkProgress.Patches));
         }
         return (values, forwards, flop);
     }
@@ -67,7 +68,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
                 if (!differs.TryGetValue(layer, out var d))
                 {
                     string hook = target.HookName(layer);
-                    differs[layer] = d = setup.CleanCache[hook].ne(setup.CorruptedCache[hook]);
+                    differs[layer] = d = setup.Caches.Clean[hook].ne(setup.Caches.Corrupted[hook]);
                 }
                 int? start = target.FirstChangedPosition(d, index);
                 if (start is null) values[flat] = setup.CorruptedBaseline;
@@ -83,7 +84,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
     }
 
     /// <summary>Groups same-layer variants with nearby starts into batches that fit the memory budget.</summary>
-    private IEnumerable<List<Variant>> Chunks(PatchingSetup setup, PatchTarget target, List<Variant> variants)
+    private IEnumerable<List<Variant>> Chunks(PatchingSetup setup, PatchTarget target, List<Variant> variants, int sharedPrefix)
     {
         var cfg = setup.Model.Config;
         int n = setup.NPos, batch = setup.Clean.Count;
@@ -100,7 +101,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
                 int seg = n - first.Start;
                 bool sameLayer = v.Index[0] == first.Index[0];
                 bool near = v.Start - first.Start <= Math.Max(1, _options.MaxStartSpread * seg);
-                bool fits = (chunk.Count + 1) * SegmentLayout.TokensPerVariant(first.Start, n, batch, setup.SharedPrefix, packable) <= tokenBudget;
+                bool fits = (chunk.Count + 1) * SegmentLayout.TokensPerVariant(first.Start, n, batch, sharedPrefix, packable) <= tokenBudget;
                 if (!(sameLayer && near && fits)) { yield return chunk; chunk = new List<Variant>(); }
             }
             chunk.Add(v);
@@ -112,31 +113,31 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
     private bool Packable(PatchTarget target) => _options.PackSharedPrefix && !target.Axes.Contains(PatchAxis.SrcPos);
 
     /// <summary>One batched forward: every variant's rows recompute the chunk's segment (see <see cref="SegmentLayout"/>).</summary>
-    private double[] RunChunk(PatchingSetup setup, PatchTarget target, List<Variant> chunk)
+    private double[] RunChunk(PatchingSetup setup, PatchTarget target, List<Variant> chunk, int sharedPrefix)
     {
         var model = setup.Model;
         int layer = chunk[0].Index[0], t0 = chunk[0].Start, batch = setup.Clean.Count, nVariants = chunk.Count;
-        var layout = SegmentLayout.Create(t0, setup.NPos, batch, setup.SharedPrefix, Packable(target));
+        var layout = SegmentLayout.Create(t0, setup.NPos, batch, sharedPrefix, Packable(target));
         int rowsPerVariant = layout.Rows;
         string hook = target.HookName(layer);
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
 
-        var resid = layout.Gather(setup.CorruptedCache[$"blocks.{layer}.hook_resid_pre"]).repeat(nVariants, 1, 1); // [variants*rows, length, d_model]
+        var resid = layout.Gather(setup.Caches.Corrupted[HookName.ResidPre(layer)]).repeat(nVariants, 1, 1); // [variants*rows, length, d_model]
         var rowPrompts = tensor(layout.Prompt.Select(r => (long)r[0]).ToArray(), device: model.ModelDevice);
         (Tensor K, Tensor V)? Past(int l)
         {
             if (t0 == 0) return null;
-            var k = setup.CorruptedCache[$"blocks.{l}.attn.hook_k"].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1); // [rows, t0, head, d_head]
-            var v = setup.CorruptedCache[$"blocks.{l}.attn.hook_v"].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1);
+            var k = setup.Caches.Corrupted[HookName.K(l)].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1); // [rows, t0, head, d_head]
+            var v = setup.Caches.Corrupted[HookName.V(l)].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1);
             return (k, v);
         }
 
-        var clean = setup.CleanCache[hook];
+        var clean = setup.Caches.Clean[hook];
         var cleanSegment = target.Layout == ActivationLayout.Pattern ? layout.GatherPattern(clean) : layout.Gather(clean); // [rows, ...] in segment layout
         var flatPositions = new Dictionary<int, TensorIndex>();
         TensorIndex Position(int p) => flatPositions.TryGetValue(p, out var t) ? t : flatPositions[p] = TensorIndex.Tensor(layout.FlatPositions(p));
-        Tensor? Patch(Tensor act, Hooks.HookPoint _)
+        Tensor? Patch(Tensor act, HookPoint _)
         {
             var patched = act.clone();
             for (int v = 0; v < nVariants; v++)

@@ -1,7 +1,7 @@
 namespace IclNotebook.Patching;
 
-/// <summary>One patched component and its effect: where (one label per axis, e.g. "Layer 9, Head 6"), normalised and in nats.</summary>
-public sealed record PatchEffect(string Target, string Where, IReadOnlyList<int> Index, double Normalised, double Nats);
+/// <summary>One patched component and its effect: where (one label per axis, e.g. "Layer 9, Head 6"), normalised and as the metric's value (in <paramref name="Unit"/>).</summary>
+public sealed record PatchEffect(string Target, string Where, IReadOnlyList<int> Index, double Normalised, double Value, string Unit);
 
 /// <summary>Ranking a result's components by the size of their effect.</summary>
 public static class PatchEffects
@@ -19,7 +19,7 @@ public static class PatchEffects
             {
                 var index = Unflatten(result, i);
                 var where = string.Join(", ", index.Select((v, d) => $"{result.Axes[d]} {result.Labels[d][v]}"));
-                return new PatchEffect(result.Target, where, index, normalised[i], result.Values[i]);
+                return new PatchEffect(result.Target, where, index, normalised[i], result.Values[i], result.Settings.Unit);
             })
             .ToList();
     }

@@ -4,10 +4,17 @@ using System.Text.Json.Serialization;
 namespace IclNotebook.Patching;
 
 /// <summary>Run settings recorded with every result.</summary>
-public sealed record PatchSettings(string Model, string Processing, string Engine, bool ColabExact, string Metric);
+/// <param name="Model">Model name.</param>
+/// <param name="Processing">Weight processing (Default or Raw).</param>
+/// <param name="Engine">Engine that computed the values.</param>
+/// <param name="Metric">What the metric measures and where it reads.</param>
+/// <param name="Unit">The values' unit: "nats" (log-prob) or "logits" (logit difference).</param>
+/// <param name="Read">Where the metric reads: "last-token", "last-column", or "given" (positions passed in).</param>
+/// <param name="Replay">How the corruption was replayed: "simultaneous", "sequential", or "given" (corrupted tokens passed in).</param>
+public sealed record PatchSettings(string Model, string Processing, string Engine, string Metric, string Unit, string Read, string Replay);
 
 /// <summary>
-/// The outcome of patching one target (or a stacked set): the metric in nats for every index,
+/// The outcome of patching one target (or a stacked set): the metric (in <see cref="PatchSettings.Unit"/>) for every index,
 /// with its axes, labels, baselines, settings and timings. <see cref="Normalised"/> gives TL's
 /// normalised metric (0 = corrupted, 1 = clean). Saves to and loads from JSON.
 /// </summary>
@@ -23,7 +30,7 @@ public sealed record PatchResult
     /// <summary>Labels per axis (positions as "45: positive", patch types as "Output", ...).</summary>
     public required IReadOnlyList<IReadOnlyList<string>> Labels { get; init; }
 
-    /// <summary>Mean answer log-prob in nats after each patch, row-major over <see cref="Shape"/>.</summary>
+    /// <summary>The metric after each patch (in <see cref="PatchSettings.Unit"/>), row-major over <see cref="Shape"/>.</summary>
     public required IReadOnlyList<double> Values { get; init; }
 
     public required double CleanBaseline { get; init; }
@@ -44,7 +51,7 @@ public sealed record PatchResult
     public IReadOnlyList<double> Normalised =>
         Values.Select(v => Metrics.AnswerMetric.Normalise(v, CleanBaseline, CorruptedBaseline)).ToArray();
 
-    /// <summary>Value at a multi-index (nats).</summary>
+    /// <summary>Value at a multi-index (in <see cref="PatchSettings.Unit"/>).</summary>
     public double this[params int[] index] => Values[Flat(index)];
 
     public int Flat(IReadOnlyList<int> index)

@@ -18,12 +18,14 @@ namespace IclNotebook.Patching;
 public sealed record PatchTarget(string Name, string Activation, ActivationLayout Layout, IReadOnlyList<PatchAxis> Axes, string Title)
 {
     /// <summary>The hook this target patches in <paramref name="layer"/> (TL's <c>get_act_name</c>).</summary>
-    public string HookName(int layer) => Activation switch
+    public string HookName(int layer) => Hooks.HookName.Block(Activation, layer);
+
+    /// <summary>This target's hook in every layer of <paramref name="config"/>.</summary>
+    public IEnumerable<string> HookNames(ModelConfig config)
     {
-        "resid_pre" or "resid_mid" or "resid_post" or "attn_out" or "mlp_out" => $"blocks.{layer}.hook_{Activation}",
-        "q" or "k" or "v" or "z" or "pattern" or "attn_scores" => $"blocks.{layer}.attn.hook_{Activation}",
-        _ => throw new IclException($"Patch target '{Name}': unknown activation '{Activation}'."),
-    };
+        ArgumentNullException.ThrowIfNull(config);
+        return Enumerable.Range(0, config.NLayers).Select(HookName);
+    }
 
     /// <summary>Result shape for a model and a padded prompt length.</summary>
     public long[] Shape(ModelConfig cfg, int nPos) => Axes.Select(a => (long)(a switch
@@ -34,9 +36,7 @@ public sealed record PatchTarget(string Name, string Activation, ActivationLayou
     })).ToArray();
 
     /// <summary>The activation dimension an axis indexes, for this layout (batch is dimension 0).</summary>
-    public int DimOf(PatchAxis axis) => Dim(axis);
-
-    private int Dim(PatchAxis axis) => (Layout, axis) switch
+    public int DimOf(PatchAxis axis) => (Layout, axis) switch
     {
         (ActivationLayout.PosVector, PatchAxis.Pos) => 1,
         (ActivationLayout.HeadVector, PatchAxis.Pos) => 1,
@@ -50,21 +50,17 @@ public sealed record PatchTarget(string Name, string Activation, ActivationLayou
     /// <summary>
     /// The index into the activation for one result index (<paramref name="index"/> in
     /// <see cref="Axes"/> order): a single element on each indexed dimension, everything else whole.
-    /// <paramref name="positionOffset"/> shifts Pos/DestPos for activations of a segment that
-    /// starts at that position (source positions always count from 0).
+    /// <paramref name="position"/> maps Pos/DestPos (default: the position itself), e.g. to the
+    /// several places a position occupies in a packed segment; source positions are never mapped.
     /// </summary>
-    public TensorIndex[] ActivationIndex(IReadOnlyList<int> index, int rank, int positionOffset = 0) =>
-        ActivationIndex(index, rank, p => TensorIndex.Single(p - positionOffset));
-
-    /// <summary>As above, with Pos/DestPos mapped by <paramref name="position"/> (e.g. to the
-    /// several places a position occupies in a packed segment).</summary>
-    public TensorIndex[] ActivationIndex(IReadOnlyList<int> index, int rank, Func<int, TensorIndex> position)
+    public TensorIndex[] ActivationIndex(IReadOnlyList<int> index, int rank, Func<int, TensorIndex>? position = null)
     {
         ArgumentNullException.ThrowIfNull(index);
-        ArgumentNullException.ThrowIfNull(position);
         var result = Enumerable.Repeat(TensorIndex.Colon, rank).ToArray();
         for (int i = 1; i < Axes.Count; i++)
-            result[Dim(Axes[i])] = Axes[i] is PatchAxis.Pos or PatchAxis.DestPos ? position(index[i]) : TensorIndex.Single(index[i]);
+            result[DimOf(Axes[i])] = Axes[i] is PatchAxis.Pos or PatchAxis.DestPos
+                ? position?.Invoke(index[i]) ?? TensorIndex.Single(index[i])
+                : TensorIndex.Single(index[i]);
         return result;
     }
 
@@ -88,7 +84,7 @@ public sealed record PatchTarget(string Name, string Activation, ActivationLayou
         if (IndexesPosition)
             return slice.any().item<bool>() ? index[Axes.ToList().FindIndex(a => a is PatchAxis.Pos or PatchAxis.DestPos)] : null;
         // Dimensions indexed before the position dimension disappear from the slice.
-        int sliceDim = PositionDim - Axes.Skip(1).Count(a => Dim(a) < PositionDim);
+        int sliceDim = PositionDim - Axes.Skip(1).Count(a => DimOf(a) < PositionDim);
         using var perPosition = slice.transpose(0, sliceDim).reshape(slice.shape[sliceDim], -1).any(1);
         using var nonzero = perPosition.nonzero();
         return nonzero.shape[0] == 0 ? null : (int)nonzero[0, 0].item<long>();

@@ -45,7 +45,7 @@ public static class PatchTargets
     public static PatchTargetSet Find(string name)
     {
         var single = All.FirstOrDefault(t => t.Name == name);
-        if (single is not null) return new PatchTargetSet(single.Name, [single]);
+        if (single is not null) return PatchTargetSet.Of(single);
         return Sets.FirstOrDefault(s => s.Name == name)
             ?? throw new IclException($"Unknown patch target '{name}'. Targets: {string.Join(", ", All.Select(t => t.Name).Concat(Sets.Select(s => s.Name)))}.");
     }

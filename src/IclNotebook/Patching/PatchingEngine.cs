@@ -1,9 +1,9 @@
+using IclNotebook.Progress;
 using System.Diagnostics;
+using IclNotebook.Icl;
+using IclNotebook.Metrics;
 
 namespace IclNotebook.Patching;
-
-/// <summary>Progress of a patching run: indices done out of total for the current target.</summary>
-public sealed record PatchProgress(string Target, long Done, long Total);
 
 /// <summary>
 /// An engine computes the metric for every index of a target; this base assembles stacked sets,
@@ -14,13 +14,13 @@ public abstract class PatchingEngine
     /// <summary>Engine name recorded in results ("reference", "fast").</summary>
     public abstract string Name { get; }
 
-    /// <summary>Metric (nats) for every index of <paramref name="target"/>, row-major; also forward calls made and FLOPs done.</summary>
-    protected abstract (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress, CancellationToken ct);
+    /// <summary>Metric for every index of <paramref name="target"/>, row-major; also forward calls made and FLOPs done.</summary>
+    protected abstract (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<WorkProgress>? progress, CancellationToken ct);
 
-    public PatchResult Run(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress = null, CancellationToken ct = default) =>
-        Run(setup, new PatchTargetSet(target.Name, [target]), progress, ct);
+    public PatchResult Run(PatchingSetup setup, PatchTarget target, IProgress<WorkProgress>? progress = null, CancellationToken ct = default) =>
+        Run(setup, PatchTargetSet.Of(target), progress, ct);
 
-    public PatchResult Run(PatchingSetup setup, PatchTargetSet set, IProgress<PatchProgress>? progress = null, CancellationToken ct = default)
+    public PatchResult Run(PatchingSetup setup, PatchTargetSet set, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(set);
@@ -63,8 +63,8 @@ public abstract class PatchingEngine
             Values = values,
             CleanBaseline = setup.CleanBaseline,
             CorruptedBaseline = setup.CorruptedBaseline,
-            Settings = new PatchSettings(m.Name, setup.Model.Processing.ToString(), engine, setup.ColabExact,
-                setup.Metric.Description + (setup.ColabExact ? " at logits[:, -1] (colab-exact)" : " at each prompt's last real token")),
+            Settings = new PatchSettings(m.Name, setup.Model.Processing.ToString(), engine, setup.Metric.Description, setup.Metric.Unit,
+                setup.Metric.Read is { } read ? OptionNames.Name(read) : "given", setup.Replay is { } replay ? OptionNames.Name(replay) : "given"),
             Seconds = seconds,
             ForwardPasses = forwards,
             Gflop = flop / 1e9,

@@ -1,3 +1,4 @@
+using IclNotebook.Progress;
 using IclNotebook.Model;
 using static TorchSharp.torch;
 
@@ -15,19 +16,19 @@ public sealed class ReferenceEngine : PatchingEngine
 {
     public override string Name => "reference";
 
-    protected override (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<PatchProgress>? progress, CancellationToken ct)
+    protected override (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<WorkProgress>? progress, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(target);
         var shape = target.Shape(setup.Model.Config, setup.NPos);
         var values = new double[shape.Aggregate(1L, (a, b) => a * b)];
-        setup.EnsureCached(setup.AllLayers(target));
+        setup.Caches.Ensure(target.HookNames(setup.Model.Config));
         long done = 0;
         foreach (var index in Indices(shape))
         {
             ct.ThrowIfCancellationRequested();
             values[done++] = Evaluate(setup, target, index);
-            progress?.Report(new PatchProgress(target.Name, done, values.Length));
+            progress?.Report(new WorkProgress(target.Name, done, values.Length, WorkProgress.Patches));
         }
         var cfg = setup.Model.Config;
         double perForward = FlopCount.Blocks(cfg, (double)setup.Clean.Count * setup.NPos, setup.NPos / 2.0, cfg.NLayers) + FlopCount.Unembed(cfg, setup.Clean.Count);
@@ -41,8 +42,8 @@ public sealed class ReferenceEngine : PatchingEngine
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(index);
         string hook = target.HookName(index[0]);
-        setup.EnsureCached([hook]);
-        var clean = setup.CleanCache[hook];
+        setup.Caches.Ensure([hook]);
+        var clean = setup.Caches.Clean[hook];
         using var scope = NewDisposeScope();
         using var hooks = setup.Model.Hooks((hook, (act, _) => target.Patch(act, clean, index)));
         var readLogits = setup.Model.Run(setup.CorruptedTokens, new ForwardOptions { UnembedPositions = setup.Metric.PositionsTensor(setup.Model.ModelDevice) });

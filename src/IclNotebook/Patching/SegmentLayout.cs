@@ -10,7 +10,7 @@ namespace IclNotebook.Patching;
 /// holding the shared positions T0..SharedEnd-1 once, then every prompt's own positions
 /// SharedEnd..n-1, with a mask so each prompt sees only the shared part and itself.
 /// </summary>
-public sealed class SegmentLayout
+internal sealed class SegmentLayout
 {
     private SegmentLayout(int t0, int sharedEnd, int[][] prompt, int[][] pos)
     {
@@ -41,7 +41,7 @@ public sealed class SegmentLayout
     /// <summary>Packed when the prompts share tokens beyond <paramref name="t0"/> and <paramref name="allowPacking"/>; else one row per prompt.</summary>
     public static SegmentLayout Create(int t0, int nPos, int prompts, int sharedPrefix, bool allowPacking)
     {
-        if (allowPacking && prompts > 1 && sharedPrefix > t0)
+        if (Packs(t0, prompts, sharedPrefix, allowPacking))
         {
             var prompt = new List<int>();
             var pos = new List<int>();
@@ -86,11 +86,29 @@ public sealed class SegmentLayout
         return (0, (SharedEnd - T0) + b * own + (p - SharedEnd));
     }
 
+    /// <summary>
+    /// Positions 0..result-1 hold the same tokens in every clean prompt, and the same tokens in
+    /// every corrupted prompt (the shared demonstrations), so their activations are shared too and
+    /// a packed layout computes them once.
+    /// </summary>
+    public static int SharedPrefix(Tokenization.TokenBatch clean, Tokenization.TokenBatch corrupted)
+    {
+        ArgumentNullException.ThrowIfNull(clean);
+        ArgumentNullException.ThrowIfNull(corrupted);
+        return Math.Min(CommonPrefix(clean.Padded()), CommonPrefix(corrupted.Padded()));
+    }
+
+    private static int CommonPrefix(long[][] rows) =>
+        rows.Length == 0 ? 0 : Enumerable.Range(0, rows[0].Length).TakeWhile(p => rows.All(r => r[p] == rows[0][p])).Count();
+
     /// <summary>Recomputed tokens per variant (rows x length) for a layout <see cref="Create"/> would make.</summary>
     public static long TokensPerVariant(int t0, int nPos, int prompts, int sharedPrefix, bool allowPacking) =>
-        allowPacking && prompts > 1 && sharedPrefix > t0
+        Packs(t0, prompts, sharedPrefix, allowPacking)
             ? (sharedPrefix - t0) + (long)prompts * (nPos - sharedPrefix)
             : (long)prompts * (nPos - t0);
+
+    /// <summary>Whether a layout packs: several prompts sharing tokens beyond t0, packing allowed.</summary>
+    private static bool Packs(int t0, int prompts, int sharedPrefix, bool allowPacking) => allowPacking && prompts > 1 && sharedPrefix > t0;
 
     /// <summary>An activation with layout [prompt, pos, ...] gathered into rows: [Rows, Length, ...].</summary>
     public Tensor Gather(Tensor activation)
@@ -121,6 +139,6 @@ public sealed class SegmentLayout
         }
         var stacked = stack(rows);
         var blocked = Blocked(pattern.device);
-        return blocked is null ? stacked : stacked.masked_fill(blocked, 0.0);
+        return blocked is null ? stacked : stacked.masked_fill(blocked, Runtime.HeldScalars.Of(0.0));
     }
 }

@@ -5,7 +5,7 @@ namespace IclNotebook.Plots;
 /// <summary>
 /// Patching results as plotly.js heatmaps, drawn like the Colab's <c>px.imshow</c>: normalised
 /// metric (0 = corrupted, 1 = clean), RdBu fixed to [-1, 1] with blue = positive, layer 0 on top,
-/// hover with the exact normalised value, the nats, and every index with its token. Charts embed
+/// hover with the exact normalised value, the value in its unit (nats or logits), and every index with its token. Charts embed
 /// plotly.js in full, so their HTML works offline (see <see cref="ChartExport"/>).
 /// </summary>
 public static class PatchPlots

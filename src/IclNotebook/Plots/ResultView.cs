@@ -6,7 +6,7 @@ namespace IclNotebook.Plots;
 
 /// <summary>
 /// A checked, read-only view of a <see cref="PatchResult"/> for plotting: finds axes by name,
-/// reads normalised values and nats by multi-index, and writes hover text.
+/// reads normalised values and values (in the result's unit) by multi-index, and writes hover text.
 /// </summary>
 internal sealed class ResultView
 {
@@ -55,7 +55,7 @@ internal sealed class ResultView
         return double.IsFinite(v) ? v : null;
     }
 
-    /// <summary>Hover text: every axis with its label (positions as index and token), then the normalised value and nats, exactly.</summary>
+    /// <summary>Hover text: every axis with its label (positions as index and token), then the normalised value and the value in its unit, exactly.</summary>
     public string Hover(IReadOnlyDictionary<string, int> at)
     {
         var lines = new List<string>();
@@ -75,7 +75,7 @@ internal sealed class ResultView
         }
         int flat = Flat(at);
         lines.Add($"Normalised {Exact(_normalised[flat])}");
-        lines.Add($"Value {Exact(Result.Values[flat])} nats");
+        lines.Add($"Value {Exact(Result.Values[flat])} {Result.Settings.Unit}");
         return string.Join("<br>", lines);
     }
 

@@ -36,15 +36,54 @@ public sealed class AnalyzeCommandTests : IDisposable
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
         var root = doc.RootElement;
-        Assert.Equal(1, root.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(2, root.GetProperty("schemaVersion").GetInt32());
         Assert.Equal("tiny-gpt2-a", root.GetProperty("model").GetProperty("name").GetString());
         Assert.StartsWith("local folder ", root.GetProperty("model").GetProperty("revision").GetString(), StringComparison.Ordinal);
         Assert.Equal("Default", root.GetProperty("model").GetProperty("processing").GetString());
-        Assert.True(root.GetProperty("colabExact").GetBoolean());
+        Assert.Equal("last-column", root.GetProperty("read").GetString());
+        Assert.Equal("sequential", root.GetProperty("replay").GetString());
+        Assert.Equal("label-map", root.GetProperty("task").GetProperty("corruption").GetString());
         Assert.Equal(4, root.GetProperty("prompts").GetArrayLength());
         Assert.Equal(138, root.GetProperty("prompts")[1].GetProperty("readPosition").GetInt32());
+        AssertTransformerLensResults(root);
+        Assert.Equal(2, root.GetProperty("attribution").GetArrayLength());
+    }
+
+    /// <summary>
+    /// The Colab's read on a task whose corruption is explicit (the labels its sequential loop
+    /// produces, written out): TransformerLens's goldens, without the sequential replay, which an
+    /// explicit corruption does not have. --colab-exact on the same task says so and gives the same.
+    /// </summary>
+    [Theory]
+    [InlineData("--read", "last-column")]
+    [InlineData("--colab-exact", null)]
+    public void The_colab_read_on_an_explicit_corruption_reproduces_the_TransformerLens_goldens(string option, string? value)
+    {
+        var outDir = Path.Combine(_dir, "explicit");
+        var task = Path.Combine(AppContext.BaseDirectory, "fixtures", "tasks", "sentiment-explicit.json");
+        var args = new List<string> { "analyze", "--model", Fixtures.TinyModel, "--task", task, "--out", outDir, "--quiet", option };
+        if (value is not null) args.Add(value);
+        var outcome = IclProcess.Run(args);
+        Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+        if (option == "--colab-exact")
+            Assert.Contains("icl: note: --colab-exact replays a corruption sequentially only for kind 'label-map'; this task's corruption is 'explicit'", outcome.StdErr, StringComparison.Ordinal);
+        else
+            Assert.Equal("", outcome.StdErr);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        var root = doc.RootElement;
+        Assert.Equal("last-column", root.GetProperty("read").GetString());
+        Assert.Equal("simultaneous", root.GetProperty("replay").GetString());
+        Assert.Equal("explicit", root.GetProperty("task").GetProperty("corruption").GetString());
+        Assert.Equal("last-column", root.GetProperty("results")[0].GetProperty("result").GetProperty("settings").GetProperty("read").GetString());
+        AssertTransformerLensResults(root);
+    }
+
+    /// <summary>Baselines and both targets of the seed analysis equal TransformerLens's goldens (processed weights) to 1e-4.</summary>
+    private static void AssertTransformerLensResults(JsonElement root)
+    {
         var golden = Fixtures.Json(Fixtures.Golden("processed"));
         Assert.Equal(golden.GetProperty("metric").GetProperty("clean_baseline").GetDouble(), root.GetProperty("baselines").GetProperty("clean").GetDouble(), 1e-4);
+        Assert.Equal(golden.GetProperty("metric").GetProperty("corrupted_baseline").GetDouble(), root.GetProperty("baselines").GetProperty("corrupted").GetDouble(), 1e-4);
         var results = root.GetProperty("results");
         foreach (var (i, target) in new[] { (0, "resid_pre"), (1, "attn_head_all_pos_every") })
         {
@@ -56,7 +95,6 @@ public sealed class AnalyzeCommandTests : IDisposable
             Assert.Equal(expected.Length, normalised.Length);
             for (int k = 0; k < expected.Length; k++) Assert.True(Math.Abs(expected[k] - normalised[k]) <= 1e-4, $"{target}[{k}]: {normalised[k]} vs TL {expected[k]}");
         }
-        Assert.Equal(2, root.GetProperty("attribution").GetArrayLength());
     }
 
     [Fact]
@@ -74,7 +112,55 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
     }
 
-    public static TheoryData<string> BadCases => new() { "unknown-target", "missing-task", "out-exists", "cuda", "unknown-engine", "unknown-model", "invalid-json", "label-not-one-token", "length-mismatch", "offline" };
+    /// <summary>Holds on both builds: where CUDA is available the run uses it, elsewhere it is refused before any work.</summary>
+    [Fact]
+    public void Cuda_is_used_where_available_and_refused_before_any_work_elsewhere()
+    {
+        var outDir = Path.Combine(_dir, "cuda");
+        var outcome = IclProcess.Run(["analyze", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--targets", "resid_pre", "--device", "cuda", "--quiet"]);
+        IclNotebook.Runtime.TorchRuntime.EnsureLoaded();
+        if (TorchSharp.torch.cuda.is_available())
+        {
+            Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+            Assert.True(File.Exists(Path.Combine(outDir, "results.json")));
+            return;
+        }
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains("CUDA is not available", Assert.Single(outcome.ErrLines), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    /// <summary>
+    /// The task is tokenized before the model is loaded: a label that is not one token is reported
+    /// for a model that would need a download (here: offline, empty cache), not the missing model.
+    /// </summary>
+    [Fact]
+    public void A_bad_label_is_reported_before_the_model_is_looked_up()
+    {
+        var outDir = Path.Combine(_dir, "early");
+        var task = EditedTask("early-label", t => ReplaceFirstQueryLabel(t, "overwhelmingly positive"));
+        var env = new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = Path.Combine(_dir, "empty-cache") };
+        var outcome = IclProcess.Run(["analyze", "--model", "gpt2", "--task", task, "--out", outDir, "--quiet"], env);
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains("must be one token", Assert.Single(outcome.ErrLines), StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    /// <summary>Tab completion through System.CommandLine's [suggest] directive (what dotnet-suggest calls).</summary>
+    [Theory]
+    [InlineData("analyze --mo", "--model")]
+    [InlineData("analyze --targets attn_head_all", "attn_head_all_pos_every")]
+    [InlineData("analyze --targets resid_pre,mlp", "resid_pre,mlp_out")]
+    [InlineData("analyze --read ", "last-column")]
+    [InlineData("download gpt2-m", "gpt2-medium")]
+    public void Completion_offers_options_and_their_values(string line, string expected)
+    {
+        var outcome = IclProcess.Run([$"[suggest:{line.Length}]", line]);
+        Assert.Equal(0, outcome.ExitCode);
+        Assert.Contains(expected, outcome.StdOut.Split('\n', StringSplitOptions.TrimEntries));
+    }
+
+    public static TheoryData<string> BadCases => new() { "unknown-target", "missing-task", "out-exists", "unknown-engine", "unknown-model", "invalid-json", "label-not-one-token", "length-mismatch", "offline" };
 
     /// <summary>The sentiment task with one edit, written to a temp file.</summary>
     private string EditedTask(string name, Func<string, string> edit)
@@ -94,7 +180,6 @@ public sealed class AnalyzeCommandTests : IDisposable
         {
             "unknown-target" => ["--targets", "resid_pre,head_soup"],
             "missing-task" => ["--task", Path.Combine(_dir, "nope.json")],
-            "cuda" => ["--device", "cuda"],
             "unknown-engine" => ["--engine", "turbo"],
             "invalid-json" => ["--task", EditedTask("invalid", t => t.Replace("\"demos\"", "\"demos\" oops", StringComparison.Ordinal))],
             // " overwhelmingly positive" is several tokens: the answer check names it.
@@ -108,12 +193,11 @@ public sealed class AnalyzeCommandTests : IDisposable
             "unknown-target" => "Unknown patch target 'head_soup'",
             "missing-task" => "nope.json does not exist",
             "out-exists" => "already exists; choose another --out or pass --force",
-            "cuda" => "CUDA is not available",
             "unknown-engine" => "Unknown engine 'turbo'",
             "unknown-model" => "Unknown model 'gpt5'. Known models: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2",
             "invalid-json" => "invalid.json: invalid JSON at line 7, column 11:",
             "label-not-one-token" => "queries[0].label: the answer for label 'overwhelmingly positive' must be one token, but ' overwhelmingly positive' is not a single token: it becomes 2 tokens",
-            "length-mismatch" => "query 0: the clean prompt is 139 tokens but the corrupted one (Default) is 140",
+            "length-mismatch" => "query 0: the clean prompt is 139 tokens but the corrupted one (Simultaneous replay) is 140",
             _ => "of openai-community/gpt2 (revision main) is not in the cache",
         };
         string model = name switch { "unknown-model" => "gpt5", "offline" => "gpt2", _ => Fixtures.TinyModel };

@@ -38,8 +38,8 @@ public sealed class CliBadInputTests : IDisposable
             "malformed-safetensors" => (Logits(Folder("d", TinyConfig, [8, 0, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'x'])), null, "model.safetensors"),
             "offline-no-cache" => (Logits("gpt2"), new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = Path.Combine(_dir, "empty-cache") }, "not in the cache"),
             "too-long" => (Logits(Fixtures.TinyModel, string.Concat(Enumerable.Repeat(" word", 300))), null, "longer than tiny-gpt2-a's context of 256 tokens"),
-            "unknown-option" => (["logits", "--model", Fixtures.TinyModel, "--text", "x", "--tpo", "3"], null, "Unknown option --tpo"),
-            "missing-text" => (["logits", "--model", Fixtures.TinyModel], null, "needs --text"),
+            "unknown-option" => (["logits", "--model", Fixtures.TinyModel, "--text", "x", "--tpo", "3"], null, "Unknown command, option or argument '--tpo'. Run 'icl logits --help'."),
+            "missing-text" => (["logits", "--model", Fixtures.TinyModel], null, "Option '--text' is required. Run 'icl logits --help'."),
             _ => throw new ArgumentOutOfRangeException(nameof(name)),
         };
         var outcome = IclProcess.Run(args, env);

@@ -25,10 +25,10 @@ public class CorruptionTests
     }
 
     [Fact]
-    public void ColabExact_also_rewrites_label_words_inside_the_input()
+    public void Sequential_replay_also_rewrites_label_words_inside_the_input()
     {
         var task = Task(t => t["demos"]![1]!["input"] = "Not negative at all.");
-        Assert.Equal("Review: Not positive at all. Sentiment: positive", task.BuildPrompts(Tok, CorruptionMode.ColabExact).CorruptedPrompts[0].Split('\n')[1]);
+        Assert.Equal("Review: Not positive at all. Sentiment: positive", task.BuildPrompts(Tok, CorruptionReplay.Sequential).CorruptedPrompts[0].Split('\n')[1]);
         Assert.Equal("Review: Not negative at all. Sentiment: positive", task.BuildPrompts(Tok).CorruptedPrompts[0].Split('\n')[1]);
     }
 
@@ -79,21 +79,21 @@ public class CorruptionTests
     }
 
     [Fact]
-    public void ColabExact_needs_a_label_map()
+    public void Sequential_replay_needs_a_label_map()
     {
         var task = Task(t => t["corruption"] = new JsonObject { ["kind"] = "shuffle", ["seed"] = 3 });
-        var e = Assert.Throws<IclException>(() => task.BuildPrompts(Tok, CorruptionMode.ColabExact));
+        var e = Assert.Throws<IclException>(() => task.BuildPrompts(Tok, CorruptionReplay.Sequential));
         Assert.Contains("only defined for kind 'label-map'", e.Message, StringComparison.Ordinal);
         Assert.Contains("'shuffle'", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public void ColabExact_no_op_is_an_error()
+    public void Sequential_replay_that_changes_nothing_is_an_error()
     {
         // Simultaneously a swap, sequentially positive -> negative -> positive: nothing changes.
         var task = Task(t => t["demos"] = new JsonArray(IclTestData.Example("Great food.", "positive"), IclTestData.Example("Nice.", "positive")));
-        var e = Assert.Throws<IclException>(() => task.BuildPrompts(Tok, CorruptionMode.ColabExact));
-        Assert.Contains("change no demo line", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<IclException>(() => task.BuildPrompts(Tok, CorruptionReplay.Sequential));
+        Assert.Contains("changes no demo line", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -114,7 +114,7 @@ public class CorruptionTests
         int labelPos = 1 + Tok.Encode("Review: Great food. Sentiment:").Length; // BOS first
         int corruptedFirst = Tok.Encode(" overwhelmingly-negative")[0];
         Assert.Contains("query 0", e.Message, StringComparison.Ordinal);
-        Assert.Matches(@"clean prompt is \d+ tokens but the corrupted one \(Default\) is \d+", e.Message);
+        Assert.Matches(@"clean prompt is \d+ tokens but the corrupted one \(Simultaneous replay\) is \d+", e.Message);
         Assert.Contains($"first differ at position {labelPos} ", e.Message, StringComparison.Ordinal);
         Assert.Contains($"clean ' positive' (3967), corrupted '{Tok.Decode(corruptedFirst)}' ({corruptedFirst})", e.Message, StringComparison.Ordinal);
     }

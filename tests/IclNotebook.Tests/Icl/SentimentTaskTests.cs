@@ -14,7 +14,7 @@ public class SentimentTaskTests
 
     private static int[] Ints(string name) => Fixture.GetProperty(name).EnumerateArray().Select(e => e.GetInt32()).ToArray();
 
-    private static IclPromptSet Build(CorruptionMode mode) => IclTask.Load(IclTestData.SentimentTask).BuildPrompts(Tok, mode);
+    private static IclPromptSet Build(CorruptionReplay mode) => IclTask.Load(IclTestData.SentimentTask).BuildPrompts(Tok, mode);
 
     [Fact]
     public void Task_file_holds_the_original_demos_queries_and_answers()
@@ -33,8 +33,8 @@ public class SentimentTaskTests
     [Fact]
     public void ColabExact_reproduces_the_fixture_prompts_and_labels()
     {
-        var set = Build(CorruptionMode.ColabExact);
-        Assert.Equal(CorruptionMode.ColabExact, set.Mode);
+        var set = Build(CorruptionReplay.Sequential);
+        Assert.Equal(CorruptionReplay.Sequential, set.Replay);
         Assert.Equal(Strings("clean_prompts"), set.CleanPrompts);
         Assert.Equal(Strings("corrupted_prompts"), set.CorruptedPrompts);
         Assert.Equal(Strings("clean_demo_labels"), set.CleanDemoLabels);
@@ -48,7 +48,7 @@ public class SentimentTaskTests
     [Fact]
     public void ColabExact_reproduces_the_fixture_token_ids()
     {
-        var set = Build(CorruptionMode.ColabExact);
+        var set = Build(CorruptionReplay.Sequential);
         Assert.Equal(Fixtures.LongRows(Fixture.GetProperty("clean_tokens")), set.CleanTokens.Padded());
         Assert.Equal(Fixtures.LongRows(Fixture.GetProperty("corrupted_tokens")), set.CorruptedTokens.Padded());
         Assert.Equal(Ints("clean_lengths"), set.CleanTokens.Lengths);
@@ -60,8 +60,8 @@ public class SentimentTaskTests
     [Fact]
     public void Default_corrupts_every_demo_at_once()
     {
-        var set = Build(CorruptionMode.Default);
-        Assert.Equal(CorruptionMode.Default, set.Mode);
+        var set = Build(CorruptionReplay.Simultaneous);
+        Assert.Equal(CorruptionReplay.Simultaneous, set.Replay);
         Assert.Equal(Strings("clean_prompts"), set.CleanPrompts);
         Assert.Equal(["negative", "positive", "mixed", "neutral", "negative", "positive"], set.CorruptedDemoLabels);
         Assert.All(set.CleanDemoLabels.Zip(set.CorruptedDemoLabels), p => Assert.NotEqual(p.First, p.Second));
@@ -75,8 +75,8 @@ public class SentimentTaskTests
     [Fact]
     public void Default_differs_from_ColabExact_exactly_in_the_positive_and_neutral_demos()
     {
-        var exact = Build(CorruptionMode.ColabExact);
-        var fixedUp = Build(CorruptionMode.Default);
+        var exact = Build(CorruptionReplay.Sequential);
+        var fixedUp = Build(CorruptionReplay.Simultaneous);
         for (int q = 0; q < exact.Count; q++)
         {
             var a = exact.CorruptedPrompts[q].Split('\n');
@@ -87,12 +87,5 @@ public class SentimentTaskTests
         }
         var labelsDiffer = exact.CleanDemoLabels.Select((l, i) => (l, i)).Where(x => exact.CorruptedDemoLabels[x.i] != fixedUp.CorruptedDemoLabels[x.i]).Select(x => x.l);
         Assert.Equal(["positive", "neutral", "positive"], labelsDiffer);
-    }
-
-    [Fact]
-    public void Quirk_is_explained_in_plain_words()
-    {
-        Assert.Contains("str.replace", CorruptionModes.ColabExactQuirk, StringComparison.Ordinal);
-        Assert.Contains("only the 'negative' demos", CorruptionModes.ColabExactQuirk, StringComparison.Ordinal);
     }
 }

@@ -34,14 +34,39 @@ public class HookTests(ModelFixture fixture) : IClassFixture<ModelFixture>
         Assert.Equal(4L * 139 * 4 * 16, seen);
     }
 
+    /// <summary>HookName is a table written by hand; every name it builds must be a hook point the model really has.</summary>
     [Fact]
-    public void Starting_from_a_cached_residual_and_stopping_early_compose_to_the_full_forward()
+    public void Every_name_HookName_builds_is_a_hook_point_of_the_model()
+    {
+        var points = Model.HookPoints;
+        string[] fixedNames = [HookName.Embed, HookName.PosEmbed, HookName.FinalScale, HookName.FinalNormalized];
+        Func<int, string>[] perLayer =
+        [
+            HookName.ResidPre, HookName.ResidMid, HookName.ResidPost, HookName.AttnOut, HookName.MlpOut, HookName.Q, HookName.K,
+            HookName.V, HookName.Z, HookName.AttnScores, HookName.Pattern, HookName.MlpPre, HookName.MlpPost,
+            HookName.Ln1Scale, HookName.Ln1Normalized, HookName.Ln2Scale, HookName.Ln2Normalized,
+        ];
+        string[] activations = ["resid_pre", "resid_mid", "resid_post", "attn_out", "mlp_out", "q", "k", "v", "z", "attn_scores", "pattern", "pre", "post"];
+        var built = fixedNames
+            .Concat(Enumerable.Range(0, Model.Config.NLayers).SelectMany(l => perLayer.Select(f => f(l)).Concat(activations.Select(a => HookName.Block(a, l)))))
+            .ToList();
+        Assert.All(built, name => Assert.True(points.ContainsKey(name), $"HookName builds '{name}', which the model does not have"));
+        // And the table covers every hook point: 4 outside the blocks, 17 in each block.
+        Assert.Equal(points.Keys.Order(StringComparer.Ordinal), built.Distinct().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void A_segment_forward_from_a_cached_residual_equals_the_full_forward()
     {
         using var tokens = ModelFixture.Tokens("corrupted");
-        using var full = Model.Run(tokens);
-        using var resid1 = Model.Run(tokens, new ForwardOptions { StopLayer = 1 });          // entering block 1
-        Assert.Equal([4L, 139, 64], resid1.shape);
-        using var resumed = Model.Run(tokens, new ForwardOptions { StartLayer = 1, StartResidual = resid1 });
+        using var full = Model.Run(tokens);                                                   // [4, 139, d_vocab]
+        var (logits, cache) = Model.RunWithCache(tokens, n => n == HookName.ResidPre(1));
+        using var _ = logits;
+        using var __ = cache;
+        Assert.Equal([4L, 139, 64], cache[HookName.ResidPre(1)].shape);                       // entering block 1
+        using var every = arange(139L).unsqueeze(0).expand(4, -1);                          // read every position
+        using var noGrad = no_grad();
+        using var resumed = Model.ForwardSegment(cache[HookName.ResidPre(1)], 1, _ => null, every);
         Assert.True(resumed.allclose(full, rtol: 0, atol: 1e-5));
     }
 

@@ -28,16 +28,37 @@ public class NotebookEnvironmentTests
         }
     }
 
-    [Theory]
-    [InlineData("cuda", "CUDA is not available")]
-    [InlineData("tpu", "must be 'cpu' or 'cuda' (--device, ICL_DEVICE), got 'tpu'")]
-    public async Task A_device_this_build_cannot_use_is_refused_before_loading(string device, string message)
+    [Fact]
+    public async Task An_unknown_device_is_refused_before_loading()
     {
-        Environment.SetEnvironmentVariable("ICL_DEVICE", device);
+        Environment.SetEnvironmentVariable("ICL_DEVICE", "tpu");
         try
         {
             var e = await Assert.ThrowsAsync<IclException>(() => Notebook.LoadModelAsync(Fixtures.TinyModel));
-            Assert.Contains(message, e.Message, StringComparison.Ordinal);
+            Assert.Contains("must be 'cpu' or 'cuda' (--device, ICL_DEVICE), got 'tpu'", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("ICL_DEVICE", null);
+        }
+    }
+
+    /// <summary>Holds on both builds: cuda is used where this build and machine have it, and refused with the fix elsewhere.</summary>
+    [Fact]
+    public async Task Cuda_is_used_where_available_and_refused_with_the_fix_elsewhere()
+    {
+        IclNotebook.Runtime.TorchRuntime.EnsureLoaded();
+        if (TorchSharp.torch.cuda.is_available())
+        {
+            await The_device_loads_and_says_so("cuda");
+            return;
+        }
+        Environment.SetEnvironmentVariable("ICL_DEVICE", "cuda");
+        try
+        {
+            var e = await Assert.ThrowsAsync<IclException>(() => Notebook.LoadModelAsync(Fixtures.TinyModel));
+            Assert.Contains("CUDA is not available", e.Message, StringComparison.Ordinal);
+            Assert.Contains("Reference TorchSharp-cuda-linux/-windows", e.Message, StringComparison.Ordinal);
         }
         finally
         {
@@ -46,9 +67,11 @@ public class NotebookEnvironmentTests
     }
 
     [Fact]
-    public async Task The_cpu_device_loads_and_says_so()
+    public Task The_cpu_device_loads_and_says_so() => The_device_loads_and_says_so("cpu");
+
+    private static async Task The_device_loads_and_says_so(string device)
     {
-        Environment.SetEnvironmentVariable("ICL_DEVICE", "cpu");
+        Environment.SetEnvironmentVariable("ICL_DEVICE", device);
         var output = new StringWriter();
         var previous = Console.Out;
         try
@@ -63,6 +86,6 @@ public class NotebookEnvironmentTests
             Environment.SetEnvironmentVariable("ICL_DEVICE", null);
         }
         Assert.Contains("Loaded tiny-gpt2-a: 2 layers x 4 heads", output.ToString(), StringComparison.Ordinal);
-        Assert.Contains(", on cpu (local folder ", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains($", on {device} (local folder ", output.ToString(), StringComparison.Ordinal);
     }
 }

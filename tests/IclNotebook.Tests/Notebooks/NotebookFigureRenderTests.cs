@@ -10,14 +10,10 @@ namespace IclNotebook.Tests.Notebooks;
 /// </summary>
 public class NotebookFigureRenderTests
 {
-    [Fact]
+    [ChromiumFact]
     public void Two_notebook_figures_draw_with_one_bundle_even_beside_an_amd_loader()
     {
-        if (PngExport.FindChromium() is null)
-        {
-            Assert.True(Environment.GetEnvironmentVariable("ICL_REQUIRE_PNG") != "1", "ICL_REQUIRE_PNG=1 but Chromium was not found");
-            return;
-        }
+        Assert.True(PngExport.FindChromium() is not null, "ICL_REQUIRE_PNG=1 but Chromium was not found (install chromium or set ICL_CHROMIUM)");
         var resid = PatchPlots.Heatmap(PlotFixtures.Resid(), new PlotOptions { Height = 400, Width = 900 });
         var heads = PatchPlots.HeadGrid(PlotFixtures.Heads(), new PlotOptions { Height = 400, Width = 900 });
         var page = "<!DOCTYPE html><html><head><meta charset=\"UTF-8\"></head><body style=\"margin:0\">" +

@@ -24,7 +24,7 @@ public class NotebookRunTests
             "class=\"icl-tok",                                      // prompts as coloured tokens
             "blocks.0.attn.hook_pattern",                           // activation cache table
             "Baselines of",                                         // baselines table
-            "(colab-exact)",                                        // the quirks cell
+            "corruption replayed sequentially (the Colab's loop)",   // the quirks cell's baselines
         ]),
         ["03-more-patching-targets"] = (2,
         [
@@ -99,9 +99,9 @@ public class NotebookRunTests
     private static void AssertColabExactCellShowsTransformerLensNumbers(ExecutedNotebook notebook)
     {
         var golden = Fixtures.Json(Fixtures.Golden("processed"));
-        var cell = notebook.Cells.Single(c => c.Source.Contains("CorruptionMode.ColabExact", StringComparison.Ordinal));
+        var cell = notebook.Cells.Single(c => c.Source.Contains("CorruptionReplay.Sequential", StringComparison.Ordinal));
         var html = string.Join("\n", cell.Html);
-        var baselines = Regex.Match(html, @"\(colab-exact\)\. Clean mean <b>(-?[\d.]+)</b>.*?corrupted mean <b>(-?[\d.]+)</b>");
+        var baselines = Regex.Match(html, @"\(the Colab's loop\)\. Clean mean <b>(-?[\d.]+)</b>.*?corrupted mean <b>(-?[\d.]+)</b>");
         Assert.True(baselines.Success, "the colab-exact baselines are not shown");
         var metric = golden.GetProperty("metric");
         Assert.Equal(metric.GetProperty("clean_baseline").GetDouble(), double.Parse(baselines.Groups[1].Value, CultureInfo.InvariantCulture), 1.5e-4);

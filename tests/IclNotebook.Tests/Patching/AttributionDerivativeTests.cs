@@ -43,8 +43,8 @@ public class AttributionDerivativeTests(PatchingFixture fixture) : IClassFixture
     private static double Metric(PatchingSetup setup, int layer, int pos, double t)
     {
         string hook = $"blocks.{layer}.hook_resid_pre";
-        setup.EnsureCached([hook]);
-        var clean = setup.CleanCache[hook];
+        setup.Caches.Ensure([hook]);
+        var clean = setup.Caches.Clean[hook];
         using var scope = NewDisposeScope();
         using var hooks = setup.Model.Hooks((hook, (act, _) =>
         {

@@ -15,7 +15,7 @@ public class EngineGoldenTests(PatchingFixture fixture) : IClassFixture<Patching
     [InlineData("raw")]
     public void Baselines_match_the_notebook_metric(string processing)
     {
-        var setup = fixture.ColabExact(processing);
+        var setup = fixture.GoldenSetup(processing);
         var metric = Fixtures.Json(Fixtures.Golden(processing)).GetProperty("metric");
         Assert.Equal(metric.GetProperty("clean_baseline").GetDouble(), setup.CleanBaseline, Tol);
         Assert.Equal(metric.GetProperty("corrupted_baseline").GetDouble(), setup.CorruptedBaseline, Tol);
@@ -34,7 +34,7 @@ public class EngineGoldenTests(PatchingFixture fixture) : IClassFixture<Patching
     [InlineData("fast", "raw", "attn_head_all_pos_every")]
     public void Normalised_and_unnormalised_results_match(string engine, string processing, string target)
     {
-        var result = Engine(engine).Run(fixture.ColabExact(processing), PatchTargets.Find(target));
+        var result = Engine(engine).Run(fixture.GoldenSetup(processing), PatchTargets.Find(target));
         AssertMatches(PatchingFixture.Golden(processing, "patching_unnormalised", target), result, result.Values);
         AssertMatches(PatchingFixture.Golden(processing, "patching_normalised", target), result, result.Normalised);
     }
@@ -49,7 +49,7 @@ public class EngineGoldenTests(PatchingFixture fixture) : IClassFixture<Patching
     [InlineData("fast", "block_every")]
     public void Other_targets_match(string engine, string target)
     {
-        var result = Engine(engine).Run(fixture.ColabExact("processed"), PatchTargets.Find(target));
+        var result = Engine(engine).Run(fixture.GoldenSetup("processed"), PatchTargets.Find(target));
         AssertMatches(PatchingFixture.Golden("processed", "patching_unnormalised", target), result, result.Values);
     }
 

@@ -53,8 +53,8 @@ public class FastEnginePropertyTests
         }
         var cleanBatch = new TokenBatch(clean, 0);
         var answers = Enumerable.Range(0, batch).Select(_ => rng.Next(model.Config.DVocab)).ToArray();
-        var metric = colabExact ? AnswerMetric.ColabExact(cleanBatch.MaxLength, answers) : AnswerMetric.AtLastRealToken(cleanBatch.Lengths, answers);
-        return PatchingSetup.Create(model, cleanBatch, new TokenBatch(corrupted, 0), metric, colabExact);
+        var metric = colabExact ? AnswerMetric.AtLastColumn(cleanBatch.MaxLength, answers) : AnswerMetric.AtLastRealToken(cleanBatch.Lengths, answers);
+        return PatchingSetup.Create(model, cleanBatch, new TokenBatch(corrupted, 0), metric);
     }
 
     public static TheoryData<string> Targets()
@@ -76,7 +76,7 @@ public class FastEnginePropertyTests
             foreach (var (colab, shared) in new[] { (false, false), (true, false), (false, true), (true, true) })
             {
                 using var setup = RandomSetup(model, seed * 7 + (colab ? 1 : 0) + (shared ? 2 : 0), colab, shared);
-                Assert.True(!shared || setup.SharedPrefix >= 3, "shared-prefix cases must share their demonstrations");
+                Assert.True(!shared || SegmentLayout.SharedPrefix(setup.Clean, setup.Corrupted) >= 3, "shared-prefix cases must share their demonstrations");
                 var reference = new ReferenceEngine().Run(setup, set);
                 foreach (var options in new[] { new FastEngineOptions(), new FastEngineOptions { BatchMemoryMb = 0, MaxStartSpread = 0 }, new FastEngineOptions { PackSharedPrefix = false } })
                 {
@@ -96,7 +96,7 @@ public class FastEnginePropertyTests
         using var model = RandomModel(11, 2, 2);
         var clean = new TokenBatch([[5, 6, 7, 8, 9], [5, 6, 7]], 0);
         var corrupted = new TokenBatch([[5, 16, 7, 8, 9], [5, 16, 7]], 0);
-        using var exact = PatchingSetup.Create(model, clean, corrupted, AnswerMetric.ColabExact(5, [1, 2]), colabExact: true);
+        using var exact = PatchingSetup.Create(model, clean, corrupted, AnswerMetric.AtLastColumn(5, [1, 2]));
         using var corrected = PatchingSetup.Create(model, clean, corrupted, AnswerMetric.AtLastRealToken(clean.Lengths, [1, 2]));
         Assert.Equal(exact.CleanPerPrompt[0], corrected.CleanPerPrompt[0]);       // full-length prompt: same read position
         Assert.NotEqual(exact.CleanPerPrompt[1], corrected.CleanPerPrompt[1]);    // short prompt: padding vs its last token

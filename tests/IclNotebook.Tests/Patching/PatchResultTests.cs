@@ -8,12 +8,14 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
     [Fact]
     public void A_result_carries_axes_labels_settings_and_round_trips_through_json()
     {
-        var setup = fixture.ColabExact("processed");
+        var setup = fixture.GoldenSetup("processed");
         var result = new FastEngine().Run(setup, PatchTargets.AttnHeadAllPosEvery);
         Assert.Equal(["PatchType", "Layer", "Head"], result.Axes);
         Assert.Equal(["Output", "Query", "Key", "Value", "Pattern"], result.Labels[0]);
         Assert.Equal("fast", result.Settings.Engine);
-        Assert.True(result.Settings.ColabExact);
+        Assert.Equal("last-column", result.Settings.Read);
+        Assert.Equal("given", result.Settings.Replay);
+        Assert.Equal("nats", result.Settings.Unit);
         Assert.Equal("tiny-gpt2-a", result.Settings.Model);
         Assert.True(result.Seconds > 0);
 
@@ -40,7 +42,7 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
     [Fact]
     public void Positions_are_labelled_with_their_tokens()
     {
-        var result = new FastEngine().Run(fixture.ColabExact("raw"), PatchTargets.ResidPre);
+        var result = new FastEngine().Run(fixture.GoldenSetup("raw"), PatchTargets.ResidPre);
         Assert.Equal("23: positive", result.Labels[1][23]);
         Assert.Equal("24: \\n", result.Labels[1][24]);
         Assert.Equal("0: <|endoftext|>", result.Labels[1][0]);
@@ -49,8 +51,8 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
     [Fact]
     public void Progress_is_reported_and_cancellation_stops_the_run()
     {
-        var setup = fixture.ColabExact("raw");
-        var reports = new List<PatchProgress>();
+        var setup = fixture.GoldenSetup("raw");
+        var reports = new List<IclNotebook.Progress.WorkProgress>();
         new FastEngine().Run(setup, PatchTargets.ResidPre, new SyncProgress(reports.Add));
         Assert.Equal(reports[^1].Total, reports[^1].Done);
         Assert.Equal(2 * 139, reports[^1].Total);
@@ -63,7 +65,7 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
     [Fact]
     public void The_corrected_metric_differs_from_colab_exact_exactly_for_the_padded_prompts()
     {
-        var exact = fixture.ColabExact("processed");
+        var exact = fixture.GoldenSetup("processed");
         using var corrected = PatchingSetup.Create(exact.Model, exact.Clean, exact.Corrupted,
             AnswerMetric.AtLastRealToken(exact.Clean.Lengths, exact.Metric.AnswerIds));
         // Prompt 0 is the longest (139 tokens): logits[:, -1] is its own last token. Prompts 1-3 are padded.
@@ -76,17 +78,28 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
     [Fact]
     public void Logit_difference_metric_gives_the_same_result_in_both_engines()
     {
-        var exact = fixture.ColabExact("raw");
+        var exact = fixture.GoldenSetup("raw");
         using var setup = PatchingSetup.Create(exact.Model, exact.Clean, exact.Corrupted,
             AnswerMetric.AtLastRealToken(exact.Clean.Lengths, exact.Metric.AnswerIds).WithWrongAnswers([4633, 3967, 8500, 4633]));
         var fast = new FastEngine().Run(setup, PatchTargets.AttnHeadAllPosEvery);
         var reference = new ReferenceEngine().Run(setup, PatchTargets.AttnHeadAllPosEvery);
         Assert.Contains("logit(answer) - logit(wrong answer)", fast.Settings.Metric, StringComparison.Ordinal);
+        // Its values are logit differences, and every place that shows them says so, never "nats".
+        Assert.Equal("logits", fast.Settings.Unit);
+        Assert.Equal("logits", fast.Largest(1)[0].Unit);
+        var text = IclNotebook.Notebooks.NotebookViews.Text(fast);
+        Assert.Contains("largest effects (normalised, logits)", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("nats", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("nats", IclNotebook.Notebooks.NotebookViews.Text(setup), StringComparison.Ordinal);
+        Assert.Contains(" logits", IclNotebook.Notebooks.NotebookViews.Html(setup), StringComparison.Ordinal);
+        var hover = IclNotebook.Plots.PatchPlots.Plot(fast).ToJson();
+        Assert.Contains(" logits", hover, StringComparison.Ordinal);
+        Assert.DoesNotContain(" nats", hover, StringComparison.Ordinal);
         for (int i = 0; i < fast.Values.Count; i++) Assert.Equal(reference.Values[i], fast.Values[i], 1e-5);
     }
 
-    private sealed class SyncProgress(Action<PatchProgress> report) : IProgress<PatchProgress>
+    private sealed class SyncProgress(Action<IclNotebook.Progress.WorkProgress> report) : IProgress<IclNotebook.Progress.WorkProgress>
     {
-        public void Report(PatchProgress value) => report(value);
+        public void Report(IclNotebook.Progress.WorkProgress value) => report(value);
     }
 }

@@ -16,7 +16,7 @@ public sealed class PatchingFixture : IDisposable
     private readonly ModelFixture _models = new();
     private readonly Dictionary<string, PatchingSetup> _setups = new();
 
-    public PatchingSetup ColabExact(string processing)
+    public PatchingSetup GoldenSetup(string processing)
     {
         lock (_setups)
         {
@@ -27,7 +27,7 @@ public sealed class PatchingFixture : IDisposable
             var clean = Batch(tokens, "clean");
             var corrupted = Batch(tokens, "corrupted");
             var model = _models.Get(ModelFixture.Parse(processing));
-            return _setups[processing] = PatchingSetup.Create(model, clean, corrupted, AnswerMetric.ColabExact(clean.MaxLength, answers), colabExact: true);
+            return _setups[processing] = PatchingSetup.Create(model, clean, corrupted, AnswerMetric.AtLastColumn(clean.MaxLength, answers));
         }
     }
 

@@ -13,9 +13,9 @@ public class TensorLeakTests(PatchingFixture fixture) : IClassFixture<PatchingFi
     [Fact]
     public void Engines_leave_no_live_tensors_behind()
     {
-        var setup = fixture.ColabExact("raw");
+        var setup = fixture.GoldenSetup("raw");
         var sets = new[] { PatchTargetSet.Of(PatchTargets.ResidPre), PatchTargets.AttnHeadAllPosEvery };
-        setup.EnsureCached(setup.AllLayers(sets.SelectMany(s => s.Parts).Append(PatchTargets.HeadKAllPos).Append(PatchTargets.HeadVAllPos).ToArray()));
+        setup.Caches.Ensure(sets.SelectMany(s => s.Parts).Append(PatchTargets.HeadKAllPos).Append(PatchTargets.HeadVAllPos).SelectMany(t => t.HookNames(setup.Model.Config)));
 
         long before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         foreach (var set in sets)

@@ -5,18 +5,14 @@ namespace IclNotebook.Tests.Plots;
 /// <summary>
 /// A real browser check: headless Chromium opens the exported, self-contained HTML (offline: no
 /// network is used or reachable) and the screenshot shows the heatmap's colours, not a blank page.
-/// Required where .ci/run installs Chromium (ICL_REQUIRE_PNG=1); skipped silently elsewhere.
+/// Required where .ci/run installs Chromium (ICL_REQUIRE_PNG=1); reported as skipped elsewhere.
 /// </summary>
 public class BrowserRenderTests
 {
-    [Fact]
+    [ChromiumFact]
     public void Exported_heatmap_renders_offline_in_chromium_with_its_colours()
     {
-        if (PngExport.FindChromium() is null)
-        {
-            Assert.True(Environment.GetEnvironmentVariable("ICL_REQUIRE_PNG") != "1", "ICL_REQUIRE_PNG=1 but Chromium was not found (install chromium or set ICL_CHROMIUM)");
-            return;
-        }
+        Assert.True(PngExport.FindChromium() is not null, "ICL_REQUIRE_PNG=1 but Chromium was not found (install chromium or set ICL_CHROMIUM)");
         var dir = Directory.CreateTempSubdirectory("icl-render-");
         try
         {

@@ -22,7 +22,7 @@ internal static class PlotFixtures
             Values = Enumerable.Range(0, total).Select(i => Nats(normalisedAt(i))).ToArray(),
             CleanBaseline = Clean,
             CorruptedBaseline = Corrupted,
-            Settings = new PatchSettings("gpt2", "processed", "fast", false, "mean answer log-prob"),
+            Settings = new PatchSettings("gpt2", "processed", "fast", "mean log P(answer) at each prompt's last real token", "nats", "last-token", "simultaneous"),
         };
     }
 

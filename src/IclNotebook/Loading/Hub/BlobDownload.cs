@@ -1,3 +1,4 @@
+using IclNotebook.Progress;
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
@@ -17,7 +18,7 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
     private static readonly TimeSpan LockPoll = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromMilliseconds(100);
 
-    public async Task RunAsync(string repo, string file, HubFileInfo info, Uri url, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    public async Task RunAsync(string repo, string file, HubFileInfo info, Uri url, IProgress<WorkProgress>? progress, CancellationToken ct)
     {
         var blob = cache.BlobPath(repo, info.ETag);
         Directory.CreateDirectory(Path.GetDirectoryName(blob)!);
@@ -46,7 +47,7 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
         File.Move(incomplete, blob, overwrite: true);
     }
 
-    private async Task DownloadOnceAsync(string file, HubFileInfo info, Uri url, string incomplete, IProgress<DownloadProgress>? progress, CancellationToken ct)
+    private async Task DownloadOnceAsync(string file, HubFileInfo info, Uri url, string incomplete, IProgress<WorkProgress>? progress, CancellationToken ct)
     {
         long done = Length(incomplete);
         if (done > info.Size) done = 0; // not a prefix of this blob: start again
@@ -66,7 +67,7 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
             await using var output = new FileStream(incomplete, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, 1 << 16, useAsync: true);
             output.SetLength(done);
             output.Position = done;
-            progress?.Report(new DownloadProgress(file, done, info.Size));
+            progress?.Report(new WorkProgress(file, done, info.Size, WorkProgress.Bytes));
             await using var body = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
             using var readTimeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             var buffer = new byte[1 << 16];
@@ -84,12 +85,12 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
                 done += n;
                 if (sinceReport.Elapsed >= ProgressInterval)
                 {
-                    progress?.Report(new DownloadProgress(file, done, info.Size));
+                    progress?.Report(new WorkProgress(file, done, info.Size, WorkProgress.Bytes));
                     sinceReport.Restart();
                 }
             }
             await output.FlushAsync(ct).ConfigureAwait(false);
-            progress?.Report(new DownloadProgress(file, done, info.Size));
+            progress?.Report(new WorkProgress(file, done, info.Size, WorkProgress.Bytes));
             if (done < info.Size) throw new TransientHubException($"the body ended after {done} of {info.Size} bytes");
         }
         catch (IOException e)

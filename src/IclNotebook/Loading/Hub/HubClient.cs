@@ -1,3 +1,4 @@
+using IclNotebook.Progress;
 namespace IclNotebook.Loading.Hub;
 
 /// <summary>
@@ -35,11 +36,11 @@ public sealed class HubClient : IDisposable
     public HubCache Cache { get; }
 
     /// <summary>The local snapshot path of <paramref name="file"/> of <paramref name="repo"/> at <see cref="HubOptions.Revision"/>, downloading it if needed.</summary>
-    public Task<string> DownloadAsync(string repo, string file, IProgress<DownloadProgress>? progress = null, CancellationToken ct = default) =>
+    public Task<string> DownloadAsync(string repo, string file, IProgress<WorkProgress>? progress = null, CancellationToken ct = default) =>
         DownloadAsync(repo, file, Options.Revision, progress, ct);
 
-    /// <summary>As <see cref="DownloadAsync(string, string, IProgress{DownloadProgress}?, CancellationToken)"/> at an explicit revision (branch, tag or commit sha).</summary>
-    public async Task<string> DownloadAsync(string repo, string file, string revision, IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>As <see cref="DownloadAsync(string, string, IProgress{WorkProgress}?, CancellationToken)"/> at an explicit revision (branch, tag or commit sha).</summary>
+    public async Task<string> DownloadAsync(string repo, string file, string revision, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
     {
         Validate(repo, file, revision);
         if (Cache.TryGetCached(repo, revision, file) is { } cached) return cached;
@@ -64,7 +65,7 @@ public sealed class HubClient : IDisposable
             }
             else
             {
-                progress?.Report(new DownloadProgress(file, info.Size, info.Size));
+                progress?.Report(new WorkProgress(file, info.Size, info.Size, WorkProgress.Bytes));
             }
             var snapshot = Cache.LinkSnapshot(repo, info.Commit, file, info.ETag);
             Cache.WriteRef(repo, revision, info.Commit);

@@ -1,3 +1,4 @@
+using IclNotebook.Progress;
 namespace IclNotebook.Loading.Hub;
 
 /// <summary>
@@ -41,7 +42,7 @@ public static class ModelLocator
         Path.IsPathRooted(s) || s.StartsWith("./", StringComparison.Ordinal) || s.StartsWith("../", StringComparison.Ordinal) || s.StartsWith('~') || s.StartsWith('.');
 
     /// <summary>A local folder with <c>config.json</c> and <c>model.safetensors</c> for <paramref name="nameOrPath"/>.</summary>
-    public static async Task<string> ResolveAsync(string nameOrPath, HubOptions options, IProgress<DownloadProgress>? progress = null, CancellationToken ct = default)
+    public static async Task<string> ResolveAsync(string nameOrPath, HubOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
     {
         if (string.IsNullOrWhiteSpace(nameOrPath))
             throw new IclException($"No model given. Known models: {KnownList}; or pass a folder with config.json and model.safetensors.");

@@ -23,9 +23,9 @@ public sealed class HubClientTests : HubTestContext
         Assert.Equal(Config, File.ReadAllBytes(config));
         Assert.Empty(Directory.GetFiles(Path.Combine(RepoDir, "blobs"), "*.incomplete"));
 
-        var last = progress.Reports.Last(p => p.File == "model.safetensors");
-        Assert.Equal(new DownloadProgress("model.safetensors", Weights.Length, Weights.Length), last);
-        Assert.All(progress.Reports, p => Assert.InRange(p.BytesDone, 0, p.BytesTotal));
+        var last = progress.Reports.Last(p => p.Task == "model.safetensors");
+        Assert.Equal(new IclNotebook.Progress.WorkProgress("model.safetensors", Weights.Length, Weights.Length, IclNotebook.Progress.WorkProgress.Bytes), last);
+        Assert.All(progress.Reports, p => Assert.InRange(p.Done, 0, p.Total));
 
         // The LFS file came from the CDN path the hub redirected to.
         Assert.Contains(Hub.Requests, r => r.Method == "GET" && r.Path == $"/cdn/{WeightsSha}");

@@ -68,11 +68,11 @@ public abstract class HubTestContext : IDisposable
     internal static void AssertOneLine(Exception e) =>
         Assert.False(e.Message.Contains('\n', StringComparison.Ordinal) || e.Message.Contains('\r', StringComparison.Ordinal), e.Message);
 
-    internal sealed class ProgressLog : IProgress<DownloadProgress>
+    internal sealed class ProgressLog : IProgress<IclNotebook.Progress.WorkProgress>
     {
-        public List<DownloadProgress> Reports { get; } = [];
+        public List<IclNotebook.Progress.WorkProgress> Reports { get; } = [];
 
-        public void Report(DownloadProgress value)
+        public void Report(IclNotebook.Progress.WorkProgress value)
         {
             lock (Reports) Reports.Add(value);
         }

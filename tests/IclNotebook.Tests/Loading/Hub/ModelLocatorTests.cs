@@ -60,7 +60,7 @@ public sealed class ModelLocatorTests : HubTestContext
         Assert.Equal(Path.Combine(RepoDir, "snapshots", Hub.Commit), folder);
         Assert.Equal(Config, File.ReadAllBytes(Path.Combine(folder, "config.json")));
         Assert.Equal(Weights, File.ReadAllBytes(Path.Combine(folder, "model.safetensors")));
-        Assert.Contains(progress.Reports, p => p.File == "model.safetensors" && p.BytesDone == Weights.Length);
+        Assert.Contains(progress.Reports, p => p.Task == "model.safetensors" && p.Done == Weights.Length);
         int requests = RequestCount;
 
         Assert.Equal(folder, await ModelLocator.ResolveAsync("gpt2", Options with { Offline = true }));

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using IclNotebook.Loading.Hub;
+
+namespace IclNotebook.Cli.Commands;
+
+/// <summary>
+/// Options shared by several commands, and the typed-option helpers every command uses: a choice
+/// among names (completed on Tab, an unknown value named with the valid ones), a positive integer.
+/// </summary>
+internal static class CliOptions
+{
+    /// <summary>The model names completion offers (any Hugging Face repository id or local folder is accepted too).</summary>
+    public static IReadOnlyList<string> KnownModels => [.. ModelLocator.KnownModels.Keys];
+
+    /// <summary><c>--model M</c>, default gpt2; completes the known names.</summary>
+    public static Option<string> Model()
+    {
+        var option = new Option<string>("--model")
+        {
+            Description = "gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, or a folder with config.json + model.safetensors",
+            DefaultValueFactory = _ => "gpt2",
+            HelpName = "M",
+        };
+        option.CompletionSources.Add([.. KnownModels]);
+        return option;
+    }
+
+    /// <summary>A string option that accepts only <paramref name="names"/>; an unknown value reads "Unknown {what} 'x'. {What}s: a, b."</summary>
+    public static Option<string> Choice(string name, string what, string description, string fallback, IReadOnlyList<string> names)
+    {
+        var option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => fallback, HelpName = string.Join("|", names) };
+        option.Validators.Add(result =>
+        {
+            var value = result.GetValueOrDefault<string>();
+            if (!names.Contains(value, StringComparer.Ordinal))
+                result.AddError($"Unknown {what} '{value}'. {char.ToUpperInvariant(what[0])}{what[1..]}s: {string.Join(", ", names)}.");
+        });
+        option.CompletionSources.Add([.. names]);
+        return option;
+    }
+
+    /// <summary>An int option that must be a positive integer when given; without <paramref name="fallback"/> an absent option reads 0.</summary>
+    public static Option<int> PositiveInt(string name, string description, int? fallback, string helpName = "N")
+    {
+        var option = new Option<int>(name)
+        {
+            Description = description,
+            HelpName = helpName,
+            CustomParser = result =>
+            {
+                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+                if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) && value > 0) return value;
+                result.AddError($"{name} must be a positive integer, got '{text}'.");
+                return 0;
+            },
+        };
+        if (fallback is { } value) option.DefaultValueFactory = _ => value;
+        return option;
+    }
+
+    /// <summary>Adds a validator that runs <paramref name="check"/> on the value and turns its <see cref="IclException"/> into a parse error.</summary>
+    public static Option<T> Check<T>(this Option<T> option, Action<T> check)
+    {
+        option.Validators.Add(result =>
+        {
+            try { check(result.GetValueOrDefault<T>()); }
+            catch (IclException e) { result.AddError(e.Message); }
+        });
+        return option;
+    }
+}

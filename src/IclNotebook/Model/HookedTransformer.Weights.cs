@@ -1,0 +1,80 @@
+using static TorchSharp.torch;
+
+namespace IclNotebook.Model;
+
+/// <summary>
+/// TransformerLens's weight accessors, under TL's names and in TL's shapes, for circuit work
+/// (direct paths, OV and QK circuits). They read the weights as loaded, so with the default
+/// processing they are the processed weights (LayerNorm folded in, writing weights centred), as in
+/// TL. Embedding and unembedding are views of the model's own tensors (no copy; do not write
+/// into them); the per-layer ones are stacked copies along a leading layer axis. Every accessor
+/// returns a tensor without grad that the caller owns.
+/// </summary>
+public sealed partial class HookedTransformer
+{
+    /// <summary>Token embedding [d_vocab, d_model].</summary>
+    public Tensor W_E => Parameter("embed.W_E").detach();
+
+    /// <summary>Positional embedding [n_ctx, d_model].</summary>
+    public Tensor W_pos => Parameter("pos_embed.W_pos").detach();
+
+    /// <summary>Unembedding [d_model, d_vocab].</summary>
+    public Tensor W_U => Parameter("unembed.W_U").detach();
+
+    /// <summary>Unembedding bias [d_vocab].</summary>
+    public Tensor b_U => Parameter("unembed.b_U").detach();
+
+    /// <summary>Query weights [n_layers, n_heads, d_model, d_head].</summary>
+    public Tensor W_Q => Stacked("attn.W_Q");
+
+    /// <summary>Key weights [n_layers, n_heads, d_model, d_head].</summary>
+    public Tensor W_K => Stacked("attn.W_K");
+
+    /// <summary>Value weights [n_layers, n_heads, d_model, d_head].</summary>
+    public Tensor W_V => Stacked("attn.W_V");
+
+    /// <summary>Output weights [n_layers, n_heads, d_head, d_model].</summary>
+    public Tensor W_O => Stacked("attn.W_O");
+
+    /// <summary>Query biases [n_layers, n_heads, d_head].</summary>
+    public Tensor b_Q => Stacked("attn.b_Q");
+
+    /// <summary>Key biases [n_layers, n_heads, d_head].</summary>
+    public Tensor b_K => Stacked("attn.b_K");
+
+    /// <summary>Value biases [n_layers, n_heads, d_head].</summary>
+    public Tensor b_V => Stacked("attn.b_V");
+
+    /// <summary>Attention output bias [n_layers, d_model].</summary>
+    public Tensor b_O => Stacked("attn.b_O");
+
+    /// <summary>MLP input weights [n_layers, d_model, d_mlp].</summary>
+    public Tensor W_in => Stacked("mlp.W_in");
+
+    /// <summary>MLP input bias [n_layers, d_mlp].</summary>
+    public Tensor b_in => Stacked("mlp.b_in");
+
+    /// <summary>MLP output weights [n_layers, d_mlp, d_model].</summary>
+    public Tensor W_out => Stacked("mlp.W_out");
+
+    /// <summary>MLP output bias [n_layers, d_model].</summary>
+    public Tensor b_out => Stacked("mlp.b_out");
+
+    /// <summary>The QK circuit per head, <c>W_Q @ W_K^T</c> [n_layers, n_heads, d_model, d_model], factored (TL's <c>model.QK</c>).</summary>
+    public FactoredMatrix QK => new(W_Q, W_K.transpose(-2, -1).contiguous());
+
+    /// <summary>The OV circuit per head, <c>W_V @ W_O</c> [n_layers, n_heads, d_model, d_model], factored (TL's <c>model.OV</c>).</summary>
+    public FactoredMatrix OV => new(W_V, W_O);
+
+    private Tensor Parameter(string name) =>
+        named_parameters().FirstOrDefault(p => p.name == name).parameter
+            ?? throw new IclException($"{Config.Name} has no weight '{name}'.");
+
+    /// <summary>blocks.{l}.<paramref name="name"/> of every layer, stacked along a new leading layer axis.</summary>
+    private Tensor Stacked(string name)
+    {
+        using var noGrad = no_grad();
+        var layers = Enumerable.Range(0, Config.NLayers).Select(l => Parameter($"blocks.{l}.{name}")).ToArray();
+        return stack(layers).detach();
+    }
+}
