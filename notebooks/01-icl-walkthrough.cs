@@ -84,7 +84,7 @@ display(model);
 // positions line up for patching.
 
 var task = Notebook.LoadTask();
-var prompts = task.BuildPrompts(Gpt2Tokenizer.Instance);
+var prompts = task.BuildPrompts(model.Tokenizer);
 display(prompts);
 
 // Each row shows one query. Open a prompt to see its tokens: the colours only separate neighbouring tokens,
@@ -169,7 +169,7 @@ foreach (var effect in resid.Largest(5).Concat(heads.Largest(5)))
 // The cell below builds the prompts and metric with both quirks (colab-exact) and runs the residual patching again, next to
 // the default result above.
 
-var colabPrompts = task.BuildPrompts(Gpt2Tokenizer.Instance, CorruptionReplay.Sequential);
+var colabPrompts = task.BuildPrompts(model.Tokenizer, CorruptionReplay.Sequential);
 var colabSetup = PatchingSetup.Create(model, colabPrompts, MetricRead.LastColumn);
 display(colabSetup);
 var colabResid = engine.Run(colabSetup, PatchTargets.ResidPre, Notebook.Progress());

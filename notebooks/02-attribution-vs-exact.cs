@@ -30,7 +30,7 @@ Start("02-attribution-vs-exact");
 // Like `01-icl-walkthrough`, it uses `gpt2` unless `ICL_MODEL` names another model or folder.
 
 var model = await Notebook.LoadModelAsync();
-var prompts = Notebook.LoadTask().BuildPrompts(Gpt2Tokenizer.Instance);
+var prompts = Notebook.LoadTask().BuildPrompts(model.Tokenizer);
 var setup = PatchingSetup.Create(model, prompts);
 display(setup);
 

@@ -31,7 +31,7 @@ Start("03-more-patching-targets");
 // how long it has left.
 
 var model = await Notebook.LoadModelAsync();
-var prompts = Notebook.LoadTask().BuildPrompts(Gpt2Tokenizer.Instance);
+var prompts = Notebook.LoadTask().BuildPrompts(model.Tokenizer);
 var setup = PatchingSetup.Create(model, prompts);
 var engine = new FastEngine();
 display(setup);

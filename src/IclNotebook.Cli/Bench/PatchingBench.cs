@@ -20,7 +20,7 @@ public static class PatchingBench
     {
         var cfg = RandomGpt2.SmallConfig;
         var task = IclTask.Load(taskPath);
-        var prompts = task.BuildPrompts(Gpt2Tokenizer.Instance);
+        var prompts = task.BuildPrompts(new Gpt2Tokenizer()); // the random model is GPT-2-shaped, with GPT-2's tokenizer
         Console.WriteLine($"icl bench patching: {cfg.Name} (seeded random weights), task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens, simultaneous corruption, metric at each prompt's last token), torch threads {TorchSharp.torch.get_num_threads()}");
         var folder = Path.Combine(Path.GetTempPath(), $"icl-bench-{Environment.ProcessId}");
         try

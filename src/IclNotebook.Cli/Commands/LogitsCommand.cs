@@ -27,7 +27,7 @@ internal static class LogitsCommand
     {
         var processing = rawWeights ? WeightProcessing.Raw : WeightProcessing.Default;
         using var m = await TerminalProgress.RunAsync(false, progress => ModelSource.LoadAsync(model, processing, progress: progress, ct: ct)).ConfigureAwait(false);
-        var tokenizer = Gpt2Tokenizer.Instance;
+        var tokenizer = m.Tokenizer;
         var batch = tokenizer.ToTokens([text]);
         using var scope = NewDisposeScope();
         var logits = m.Run(batch.ToTensor(), new ForwardOptions { UnembedPositions = tensor(new long[] { batch.LastPositions[0] }) })[0]; // [d_vocab]

@@ -34,7 +34,7 @@ public static class IclAnalysis
         var task = IclTask.Load(options.TaskPath);
         var device = ModelSource.ParseDevice(options.Device);
         progress?.Report(WorkProgress.Stage("tokenize"));
-        var prompts = task.BuildPrompts(Gpt2Tokenizer.Instance, options.Replay);
+        var prompts = task.BuildPrompts(ModelSource.LoadTokenizer(options.Model), options.Replay);
         progress?.Report(WorkProgress.Stage("load model"));
         var (model, _, revision) = await ModelSource.LoadWithSourceAsync(options.Model, options.Processing, device, progress: progress, ct: ct).ConfigureAwait(false);
         using var owned = model;

@@ -13,7 +13,7 @@ internal static class IclPromptBuilder
     /// answer is not one token, or when a clean prompt and its corrupted twin differ in token
     /// length (patching needs aligned positions).
     /// </summary>
-    public static IclPromptSet Build(IclTask task, Gpt2Tokenizer tokenizer, CorruptionReplay replay = CorruptionReplay.Simultaneous)
+    public static IclPromptSet Build(IclTask task, ModelTokenizer tokenizer, CorruptionReplay replay = CorruptionReplay.Simultaneous)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -61,7 +61,7 @@ internal static class IclPromptBuilder
             answerLabels, answerStrings, answerIds, cleanTokens, corruptedTokens);
     }
 
-    private static int AnswerToken(Gpt2Tokenizer tokenizer, string source, int query, string label, string answer)
+    private static int AnswerToken(ModelTokenizer tokenizer, string source, int query, string label, string answer)
     {
         try { return tokenizer.ToSingleToken(answer); }
         catch (IclException e)
@@ -70,7 +70,7 @@ internal static class IclPromptBuilder
         }
     }
 
-    private static void CheckAligned(Gpt2Tokenizer tokenizer, string source, CorruptionReplay replay, TokenBatch clean, TokenBatch corrupted)
+    private static void CheckAligned(ModelTokenizer tokenizer, string source, CorruptionReplay replay, TokenBatch clean, TokenBatch corrupted)
     {
         for (int q = 0; q < clean.Count; q++)
         {

@@ -74,6 +74,6 @@ public sealed record IclTask(
     public string FormatAnswer(string label) => IclTemplate.Format(AnswerTemplate, "", label);
 
     /// <summary>Clean and corrupted prompts, tokens and answer ids; see <see cref="IclPromptBuilder.Build"/>.</summary>
-    public IclPromptSet BuildPrompts(Gpt2Tokenizer tokenizer, CorruptionReplay replay = CorruptionReplay.Simultaneous) =>
+    public IclPromptSet BuildPrompts(ModelTokenizer tokenizer, CorruptionReplay replay = CorruptionReplay.Simultaneous) =>
         IclPromptBuilder.Build(this, tokenizer, replay);
 }

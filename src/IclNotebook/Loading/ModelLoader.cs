@@ -7,13 +7,14 @@ namespace IclNotebook.Loading;
 
 /// <summary>
 /// Builds a <see cref="HookedTransformer"/> from a folder holding a Hugging Face GPT-2
-/// checkpoint (<c>config.json</c> + <c>model.safetensors</c>): read, convert to TL layout,
-/// process (TL defaults unless <see cref="WeightProcessing.Raw"/>), load.
+/// checkpoint (<c>config.json</c> + <c>model.safetensors</c>, or a sharded
+/// <c>model.safetensors.index.json</c> with its shards; F32, F16 or BF16): read, convert to TL
+/// layout, process (TL defaults unless <see cref="WeightProcessing.Raw"/>), load.
 /// </summary>
 public static class ModelLoader
 {
     public const string ConfigFile = "config.json";
-    public const string WeightsFile = "model.safetensors";
+    public const string WeightsFile = Checkpoint.SingleFile;
 
     /// <param name="folder">Folder with config.json and model.safetensors.</param>
     /// <param name="processing">TL's default processing (default) or raw weights.</param>
@@ -23,22 +24,22 @@ public static class ModelLoader
     {
         Runtime.TorchRuntime.EnsureLoaded();
         if (!Directory.Exists(folder)) throw new IclException($"Model folder '{folder}' does not exist.");
-        string configPath = Path.Combine(folder, ConfigFile), weightsPath = Path.Combine(folder, WeightsFile);
+        string configPath = Path.Combine(folder, ConfigFile);
         if (!File.Exists(configPath))
             throw new IclException($"Model folder '{folder}' has no {ConfigFile}; a model folder needs {ConfigFile} and {WeightsFile} (the Hugging Face layout).");
-        if (!File.Exists(weightsPath))
-            throw new IclException($"Model folder '{folder}' has no {WeightsFile}; only safetensors checkpoints are supported (pytorch_model.bin is not), convert it or download the safetensors file.");
+        if (!Checkpoint.Exists(folder))
+            throw new IclException($"Model folder '{folder}' has no {WeightsFile} (nor a sharded {Checkpoint.IndexFile}); only safetensors checkpoints are supported (pytorch_model.bin is not), convert it or download the safetensors file.");
 
         var cfg = ModelConfig.FromHuggingFaceJson(configPath, name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
         var model = new HookedTransformer(cfg, processing, device);
         try
         {
             using var scope = NewDisposeScope(); // frees the checkpoint and intermediate tensors
-            var hf = ReadCheckpoint(weightsPath);
-            var tl = Gpt2WeightConverter.ToTransformerLens(hf, cfg, weightsPath);
+            var (hf, source) = ReadCheckpoint(folder);
+            var tl = Gpt2WeightConverter.ToTransformerLens(hf, cfg, source);
             // Free checkpoint handles tl does not hold itself (views in tl keep their storage alive).
             foreach (var t in hf.Values.Where(h => !tl.Values.Any(v => ReferenceEquals(v, h)))) t.Dispose();
-            model.LoadStateDict(WeightProcessor.Apply(tl, cfg, processing), weightsPath);
+            model.LoadStateDict(WeightProcessor.Apply(tl, cfg, processing), source);
         }
         catch
         {
@@ -53,21 +54,22 @@ public static class ModelLoader
         return model;
     }
 
-    /// <summary>Every tensor of the checkpoint as float32 on the CPU, by normalised key (buffers skipped).</summary>
-    private static Dictionary<string, Tensor> ReadCheckpoint(string path)
+    /// <summary>Every tensor of the checkpoint as float32 on the CPU, by normalised key (buffers skipped), and the checkpoint's description for messages.</summary>
+    private static (Dictionary<string, Tensor> Tensors, string Source) ReadCheckpoint(string folder)
     {
-        using var file = SafetensorsFile.Open(path);
+        using var checkpoint = Checkpoint.Open(folder);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var entry in file.Tensors.Values)
+        foreach (var (name, file) in checkpoint.Tensors)
         {
-            if (Gpt2WeightConverter.IsIgnoredBuffer(entry.Name)) continue;
-            string key = Gpt2WeightConverter.NormalizeKey(entry.Name);
+            if (Gpt2WeightConverter.IsIgnoredBuffer(name)) continue;
+            string key = Gpt2WeightConverter.NormalizeKey(name);
             if (result.ContainsKey(key))
-                throw new IclException($"{path}: tensor '{key}' is stored twice (with and without the 'transformer.' prefix).");
+                throw new IclException($"{checkpoint.Description}: tensor '{key}' is stored twice (with and without the 'transformer.' prefix).");
+            var entry = file.Entry(name);
             var t = empty(entry.Shape.ToArray(), dtype: float32);
-            file.ReadFloat32(entry.Name, MemoryMarshal.Cast<byte, float>(t.bytes)); // straight into the tensor's memory
+            file.ReadFloat32(name, MemoryMarshal.Cast<byte, float>(t.bytes)); // straight into the tensor's memory
             result[key] = t;
         }
-        return result;
+        return (result, checkpoint.Description);
     }
 }

@@ -1,6 +1,7 @@
 using IclNotebook.Progress;
 using IclNotebook.Loading.Hub;
 using IclNotebook.Model;
+using IclNotebook.Tokenization;
 using static TorchSharp.torch;
 
 namespace IclNotebook.Loading;
@@ -32,6 +33,20 @@ public static class ModelSource
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
         var revision = Path.GetFileName(Path.GetDirectoryName(full)) == "snapshots" ? Path.GetFileName(full) : $"local folder {full}";
         return (model, folder, revision);
+    }
+
+    /// <summary>
+    /// The tokenizer of a model, without loading or downloading its weights, so that a task can be
+    /// tokenized and checked (labels one token, clean and corrupted prompts aligned) before the
+    /// expensive part. Unknown names and incomplete folders fail here as they would on load. Every
+    /// model the kit loads today is a GPT-2 (ModelConfig refuses other model types), whose tokenizer
+    /// ships with the library.
+    /// </summary>
+    public static ModelTokenizer LoadTokenizer(string nameOrPath)
+    {
+        var (folder, _) = ModelLocator.Check(nameOrPath);
+        if (folder is not null) ModelConfig.FromHuggingFaceJson(Path.Combine(folder, ModelLoader.ConfigFile), Path.GetFileName(folder));
+        return new Gpt2Tokenizer();
     }
 
     /// <summary>"cpu" or "cuda" as a device; a clear error when CUDA is asked for but unavailable.</summary>

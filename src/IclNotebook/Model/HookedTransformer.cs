@@ -1,5 +1,6 @@
 using IclNotebook.Runtime;
 using IclNotebook.Hooks;
+using IclNotebook.Tokenization;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -20,12 +21,17 @@ public sealed partial class HookedTransformer : ComponentBase
     private readonly HookPoint hook_embed, hook_pos_embed;
     private readonly Dictionary<string, HookPoint> _hookPoints;
 
-    public HookedTransformer(ModelConfig config, WeightProcessing processing, Device? device = null)
+    /// <param name="config">The architecture.</param>
+    /// <param name="processing">How the weights will be processed when loaded (decides which LayerNorm weights exist).</param>
+    /// <param name="device">Where the weights live; CPU by default.</param>
+    /// <param name="tokenizer">The model's tokenizer; GPT-2's by default.</param>
+    public HookedTransformer(ModelConfig config, WeightProcessing processing, Device? device = null, ModelTokenizer? tokenizer = null)
         : base(nameof(HookedTransformer), device ?? CPU)
     {
         Runtime.TorchRuntime.EnsureLoaded();
         Config = config;
         Processing = processing;
+        Tokenizer = tokenizer ?? new Gpt2Tokenizer();
         bool folded = processing == WeightProcessing.Default;
         embed = Child("embed", new Embed(config, Device));
         hook_embed = Hook("hook_embed");
@@ -44,6 +50,9 @@ public sealed partial class HookedTransformer : ComponentBase
     public ModelConfig Config { get; }
 
     public WeightProcessing Processing { get; }
+
+    /// <summary>The model's tokenizer (TL's <c>model.tokenizer</c>): <c>model.Tokenizer.ToTokens(prompts)</c>.</summary>
+    public ModelTokenizer Tokenizer { get; }
 
     public Device ModelDevice => Device;
 

@@ -22,8 +22,8 @@ internal static class PromptSetView
             var corrupted = p.CorruptedTokens.Ids[i];
             var diff = Differences(clean, corrupted);
             sb.Append($"<tr><td rowspan=\"2\">{i}</td><td rowspan=\"2\">{TokenHtml.E(p.AnswerLabels[i])} <small>(id {p.AnswerTokenIds[i]})</small></td><td rowspan=\"2\" class=\"icl-num\">{clean.Length}</td>");
-            sb.Append($"<td><details><summary>clean: …{TokenHtml.E(Tail(p.CleanPrompts[i]))}</summary>{TokenHtml.Render(Strings(clean), clean, null, clean.Length - 1)}</details></td></tr>");
-            sb.Append($"<tr><td><details><summary>corrupted ({diff.Count} tokens differ): …{TokenHtml.E(Tail(p.CorruptedPrompts[i]))}</summary>{TokenHtml.Render(Strings(corrupted), corrupted, diff, corrupted.Length - 1)}</details></td></tr>");
+            sb.Append($"<td><details><summary>clean: …{TokenHtml.E(Tail(p.CleanPrompts[i]))}</summary>{TokenHtml.Render(TokenBatchView.Strings(p.CleanTokens, clean), clean, null, clean.Length - 1)}</details></td></tr>");
+            sb.Append($"<tr><td><details><summary>corrupted ({diff.Count} tokens differ): …{TokenHtml.E(Tail(p.CorruptedPrompts[i]))}</summary>{TokenHtml.Render(TokenBatchView.Strings(p.CorruptedTokens, corrupted), corrupted, diff, corrupted.Length - 1)}</details></td></tr>");
         }
         return sb.Append("</table>").ToString();
     }
@@ -43,8 +43,6 @@ internal static class PromptSetView
 
     internal static HashSet<int> Differences(int[] a, int[] b) =>
         Enumerable.Range(0, Math.Min(a.Length, b.Length)).Where(i => a[i] != b[i]).ToHashSet();
-
-    private static List<string> Strings(int[] ids) => ids.Select(id => Gpt2Tokenizer.Instance.Decode(id)).ToList();
 
     private static string Tail(string prompt)
     {

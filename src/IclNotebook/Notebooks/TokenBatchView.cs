@@ -11,7 +11,7 @@ internal static class TokenBatchView
         var sb = new StringBuilder(TokenHtml.Style);
         sb.Append($"<p>{batch.Count} sequences, lengths {string.Join(", ", batch.Lengths)} (padded with id {batch.PadId}).</p>");
         for (int i = 0; i < batch.Count; i++)
-            sb.Append($"<div><b>[{i}]</b> {TokenHtml.Render(batch.Ids[i].Select(id => Gpt2Tokenizer.Instance.Decode(id)).ToList(), batch.Ids[i])}</div>");
+            sb.Append($"<div><b>[{i}]</b> {TokenHtml.Render(Strings(batch, batch.Ids[i]), batch.Ids[i])}</div>");
         return sb.ToString();
     }
 
@@ -19,7 +19,11 @@ internal static class TokenBatchView
     {
         var sb = new StringBuilder($"{batch.Count} sequences, lengths {string.Join(", ", batch.Lengths)}\n");
         for (int i = 0; i < batch.Count; i++)
-            sb.Append($"[{i}] ").Append(string.Join("|", batch.Ids[i].Select(id => TokenHtml.Visible(Gpt2Tokenizer.Instance.Decode(id))))).Append('\n');
+            sb.Append($"[{i}] ").Append(string.Join("|", Strings(batch, batch.Ids[i]).Select(TokenHtml.Visible))).Append('\n');
         return sb.ToString();
     }
+
+    /// <summary>Each token as the batch's tokenizer splits it; the bare id when the batch was given as ids.</summary>
+    internal static List<string> Strings(TokenBatch batch, int[] ids) =>
+        ids.Select(id => batch.Tokenizer?.Decode(id) ?? $"[{id}]").ToList();
 }

@@ -69,7 +69,7 @@ public sealed class PatchingSetup : IDisposable
         {
             var cleanPerPrompt = PerPrompt(model, metric, cleanTokens);
             var corruptedPerPrompt = PerPrompt(model, metric, corruptedTokens);
-            var tokenizer = Gpt2Tokenizer.Instance;
+            var tokenizer = model.Tokenizer;
             var labels = clean.Padded()[0].Select((id, p) => $"{p}: {Display(tokenizer.Decode((int)id))}").ToArray();
             return new PatchingSetup(model, clean, corrupted, metric, replay, cleanTokens, corruptedTokens, cleanPerPrompt, corruptedPerPrompt, labels);
         }

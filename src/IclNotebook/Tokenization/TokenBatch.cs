@@ -10,6 +10,9 @@ namespace IclNotebook.Tokenization;
 /// <param name="PadId">Id used for right padding (GPT-2: 50256, the same as BOS).</param>
 public sealed record TokenBatch(IReadOnlyList<int[]> Ids, int PadId)
 {
+    /// <summary>The tokenizer that made the batch (views decode with it); null for ids given directly.</summary>
+    public ModelTokenizer? Tokenizer { get; init; }
+
     /// <summary>Each prompt's real length in tokens.</summary>
     public IReadOnlyList<int> Lengths => Ids.Select(i => i.Length).ToArray();
 

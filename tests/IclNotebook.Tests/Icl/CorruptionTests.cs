@@ -7,7 +7,7 @@ namespace IclNotebook.Tests.Icl;
 /// <summary>The corruption kinds and the prompt builder's checks.</summary>
 public class CorruptionTests
 {
-    private static readonly Gpt2Tokenizer Tok = Gpt2Tokenizer.Instance;
+    private static readonly Gpt2Tokenizer Tok = new Gpt2Tokenizer();
     private static readonly string[] SixLabels = ["a", "b", "c", "d", "e", "f"];
 
     private static IclTask Task(Action<JsonObject> edit) => IclTask.Parse(IclTestData.Json(edit), "test.json");

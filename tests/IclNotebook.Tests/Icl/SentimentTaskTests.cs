@@ -7,7 +7,7 @@ namespace IclNotebook.Tests.Icl;
 /// <summary>data/tasks/sentiment.json against the original notebook's prompts and token ids.</summary>
 public class SentimentTaskTests
 {
-    private static readonly Gpt2Tokenizer Tok = Gpt2Tokenizer.Instance;
+    private static readonly Gpt2Tokenizer Tok = new Gpt2Tokenizer();
     private static JsonElement Fixture => Fixtures.Json(Fixtures.Prompts);
 
     private static string[] Strings(string name) => Fixture.GetProperty(name).EnumerateArray().Select(e => e.GetString()!).ToArray();

@@ -13,7 +13,7 @@ public class NotebookViewsTests
     [Fact]
     public void Prompt_sets_show_coloured_tokens_with_the_swapped_labels_marked()
     {
-        var prompts = IclTask.Load(Path.Combine(AppContext.BaseDirectory, "data", "tasks", "sentiment.json")).BuildPrompts(Gpt2Tokenizer.Instance);
+        var prompts = IclTask.Load(Path.Combine(AppContext.BaseDirectory, "data", "tasks", "sentiment.json")).BuildPrompts(new Gpt2Tokenizer());
         var html = NotebookViews.Html(prompts)!;
         Assert.Contains("class=\"icl-tok\"", html, StringComparison.Ordinal);
         Assert.Contains("icl-diff", html, StringComparison.Ordinal);      // swapped labels outlined
@@ -28,7 +28,7 @@ public class NotebookViewsTests
     public void Activation_caches_show_hook_names_axes_and_shapes()
     {
         var model = ModelSource.Load(Fixtures.TinyModel);
-        var tokens = Gpt2Tokenizer.Instance.ToTokens(["Review: great. Sentiment:"]);
+        var tokens = new Gpt2Tokenizer().ToTokens(["Review: great. Sentiment:"]);
         var (logits, cache) = model.RunWithCache(tokens.ToTensor());
         using (logits)
         using (cache)

@@ -22,7 +22,7 @@ public class AttributionDerivativeTests(PatchingFixture fixture) : IClassFixture
     public void Residual_attribution_is_the_directional_derivative_where_it_misses_the_exact_value_most()
     {
         var model = fixture.Model("processed");
-        var prompts = IclTask.Load(Path.Combine(AppContext.BaseDirectory, "data", "tasks", "sentiment.json")).BuildPrompts(Gpt2Tokenizer.Instance);
+        var prompts = IclTask.Load(Path.Combine(AppContext.BaseDirectory, "data", "tasks", "sentiment.json")).BuildPrompts(new Gpt2Tokenizer());
         using var setup = PatchingSetup.Create(model, prompts); // default corruption, metric at each prompt's last real token
         var approx = AttributionPatching.Run(setup, [PatchTargetSet.Of(PatchTargets.ResidPre)])[0];
         var exact = new FastEngine().Run(setup, PatchTargets.ResidPre);

@@ -4,7 +4,7 @@ namespace IclNotebook.Tests.Tokenization;
 
 public class Gpt2TokenizerTests
 {
-    private static readonly Gpt2Tokenizer Tok = Gpt2Tokenizer.Instance;
+    private static readonly Gpt2Tokenizer Tok = new Gpt2Tokenizer();
 
     [Fact]
     public void Encodes_like_gpt2()

@@ -41,32 +41,45 @@ public static class ModelLocator
     private static bool LooksLikePath(string s) =>
         Path.IsPathRooted(s) || s.StartsWith("./", StringComparison.Ordinal) || s.StartsWith("../", StringComparison.Ordinal) || s.StartsWith('~') || s.StartsWith('.');
 
-    /// <summary>A local folder with <c>config.json</c> and <c>model.safetensors</c> for <paramref name="nameOrPath"/>.</summary>
-    public static async Task<string> ResolveAsync(string nameOrPath, HubOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>
+    /// Checks a model name or folder without touching the network or the cache: a folder must hold
+    /// config.json and model.safetensors, a name must be known. Returns the full folder path for a
+    /// folder (Repo null), else the hub repository to take it from (Folder null).
+    /// </summary>
+    public static (string? Folder, string? Repo) Check(string nameOrPath)
     {
         if (string.IsNullOrWhiteSpace(nameOrPath))
             throw new IclException($"No model given. Known models: {KnownList}; or pass a folder with config.json and model.safetensors.");
-        if (Directory.Exists(nameOrPath)) return CheckFolder(Path.GetFullPath(nameOrPath));
+        if (Directory.Exists(nameOrPath)) return (CheckFolder(Path.GetFullPath(nameOrPath)), null);
         if (LooksLikePath(nameOrPath))
             throw new IclException($"Model folder {Path.GetFullPath(nameOrPath)} does not exist. Give a folder with config.json and model.safetensors, or a known model: {KnownList}.");
         var repo = KnownModels.TryGetValue(nameOrPath, out var known) ? known
             : KnownModels.Values.FirstOrDefault(r => string.Equals(r, nameOrPath, StringComparison.OrdinalIgnoreCase));
-        if (repo is null)
-            throw new IclException($"Unknown model '{nameOrPath}'. Known models: {KnownList}; or pass a folder with config.json and model.safetensors.");
+        return repo is null
+            ? throw new IclException($"Unknown model '{nameOrPath}'. Known models: {KnownList}; or pass a folder with config.json and model.safetensors.")
+            : (null, repo);
+    }
+
+    /// <summary>A local folder with <c>config.json</c> and <c>model.safetensors</c> for <paramref name="nameOrPath"/>.</summary>
+    public static async Task<string> ResolveAsync(string nameOrPath, HubOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var (local, repo) = Check(nameOrPath);
+        if (local is not null) return local;
 
         var cache = new HubCache(options.CacheDir);
-        foreach (var candidate in LegacyRepos.TryGetValue(repo, out var legacy) ? [repo, legacy] : new[] { repo })
+        foreach (var candidate in LegacyRepos.TryGetValue(repo!, out var legacy) ? [repo!, legacy] : new[] { repo! })
         {
             if (CachedFolder(cache, candidate, options.Revision) is { } folder) return folder;
         }
 
         using var client = new HubClient(options);
-        var config = await client.DownloadAsync(repo, RequiredFiles[0], progress, ct).ConfigureAwait(false);
+        var config = await client.DownloadAsync(repo!, RequiredFiles[0], progress, ct).ConfigureAwait(false);
         var snapshot = Path.GetDirectoryName(config)!;
         // Take every other file from the same commit, even if the branch moved in between.
         var commit = Path.GetFileName(snapshot);
         foreach (var file in RequiredFiles.Skip(1))
-            await client.DownloadAsync(repo, file, commit, progress, ct).ConfigureAwait(false);
+            await client.DownloadAsync(repo!, file, commit, progress, ct).ConfigureAwait(false);
         return snapshot;
     }
 
@@ -80,7 +93,8 @@ public static class ModelLocator
 
     private static string CheckFolder(string folder)
     {
-        var missing = RequiredFiles.Where(f => !File.Exists(Path.Combine(folder, f))).ToList();
+        // A local folder may hold a sharded checkpoint instead of the single weights file.
+        var missing = RequiredFiles.Where(f => !File.Exists(Path.Combine(folder, f)) && !(f == Checkpoint.SingleFile && Checkpoint.Exists(folder))).ToList();
         if (missing.Count == 0) return folder;
         var hint = File.Exists(Path.Combine(folder, "pytorch_model.bin"))
             ? "it has pytorch_model.bin, but pytorch_model.bin-only folders are not supported: convert it to model.safetensors or download the hub's model.safetensors"

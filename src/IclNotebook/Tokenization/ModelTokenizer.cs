@@ -1,0 +1,54 @@
+namespace IclNotebook.Tokenization;
+
+/// <summary>
+/// A model's tokenizer with TransformerLens's conventions (<c>model.tokenizer</c>, <c>to_tokens</c>,
+/// <c>to_str_tokens</c>, <c>to_single_token</c>): each family's tokenizer says how text becomes ids
+/// and which ids are BOS and padding; the conventions are written once, here. The model owns its
+/// tokenizer (<see cref="Model.HookedTransformer.Tokenizer"/>); token batches remember theirs.
+/// </summary>
+public abstract class ModelTokenizer
+{
+    /// <summary>What this tokenizer is, for messages (e.g. "GPT-2's byte-level BPE").</summary>
+    public abstract string Description { get; }
+
+    /// <summary>The id TransformerLens prepends as BOS, or null when the family prepends none.</summary>
+    public abstract int? BosId { get; }
+
+    /// <summary>The id batches are right-padded with.</summary>
+    public abstract int PadId { get; }
+
+    /// <summary>Token ids of <paramref name="text"/>, no BOS.</summary>
+    public abstract int[] Encode(string text);
+
+    /// <summary>The text of one token (may be a partial UTF-8 character for byte tokens).</summary>
+    public abstract string Decode(int id);
+
+    /// <summary>The text of a sequence of tokens.</summary>
+    public abstract string Decode(IEnumerable<int> ids);
+
+    /// <summary>TL's <c>to_tokens</c>: BOS prepended where the family has one (unless <paramref name="prependBos"/> is false), right-padded with <see cref="PadId"/>.</summary>
+    public TokenBatch ToTokens(IEnumerable<string> prompts, bool prependBos = true)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        var ids = prompts.Select(p => prependBos && BosId is { } bos ? [bos, .. Encode(p)] : Encode(p)).ToArray();
+        return new TokenBatch(ids, PadId) { Tokenizer = this };
+    }
+
+    /// <summary>TL's <c>to_str_tokens</c>: each token's text, BOS first by default.</summary>
+    public IReadOnlyList<string> ToStrTokens(string text, bool prependBos = true) =>
+        ToTokens([text], prependBos).Ids[0].Select(Decode).ToArray();
+
+    /// <summary>
+    /// The id of a string that must be exactly one token (an answer label such as " positive").
+    /// Throws naming the string and what it tokenizes to otherwise.
+    /// </summary>
+    public int ToSingleToken(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = Encode(text);
+        if (ids.Length == 1) return ids[0];
+        var pieces = string.Join(", ", ids.Select(i => $"'{Decode(i)}' ({i})"));
+        string hint = text.StartsWith(' ') ? $"choose a label {Description} encodes as one token" : "labels usually need a leading space, e.g. ' positive'";
+        throw new IclException($"'{text}' is not a single token: it becomes {ids.Length} tokens [{pieces}]; {hint}.");
+    }
+}

@@ -1,0 +1,44 @@
+using IclNotebook.Loading;
+using IclNotebook.Notebooks;
+using IclNotebook.Tokenization;
+
+namespace IclNotebook.Tests.Tokenization;
+
+/// <summary>The model owns its tokenizer; a model's tokenizer is available (and checked) before its weights are read.</summary>
+public class ModelTokenizerTests
+{
+    [Fact]
+    public void A_loaded_model_owns_its_tokenizer_and_batches_remember_theirs()
+    {
+        using var model = ModelLoader.LoadFolder(Fixtures.TinyModel);
+        var tokenizer = Assert.IsType<Gpt2Tokenizer>(model.Tokenizer);
+        var batch = model.Tokenizer.ToTokens(["Hello world", "Hi"]);
+        Assert.Same(tokenizer, batch.Tokenizer);
+        Assert.Equal([50256, 15496, 995], batch.Ids[0]);
+        Assert.Equal(50256, batch.PadId);
+        Assert.Contains("<|endoftext|>|Hello|·world", NotebookViews.Text(batch), StringComparison.Ordinal);
+        // Ids given directly have no tokenizer: views show the ids instead of guessing a vocabulary.
+        Assert.Contains("[15496]|[995]", NotebookViews.Text(new TokenBatch([[15496, 995]], 0)), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_tokenizer_of_a_model_comes_without_its_weights_and_bad_models_fail_there()
+    {
+        Assert.IsType<Gpt2Tokenizer>(ModelSource.LoadTokenizer(Fixtures.TinyModel));
+        Assert.IsType<Gpt2Tokenizer>(ModelSource.LoadTokenizer("gpt2")); // a known name: nothing is downloaded for it
+        var unknown = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer("gpt5"));
+        Assert.Contains("Unknown model 'gpt5'", unknown.Message, StringComparison.Ordinal);
+        var folder = Directory.CreateTempSubdirectory("icl-tok-").FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(folder, "config.json"), "{\"model_type\": \"llama\", \"architectures\": [\"LlamaForCausalLM\"]}");
+            File.WriteAllBytes(Path.Combine(folder, "model.safetensors"), [1]); // never read: the config is refused first
+            var unsupported = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer(folder));
+            Assert.Contains("unsupported architecture (model_type 'llama'", unsupported.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+}
