@@ -20,10 +20,19 @@ public static class HookName
     public static string K(int layer) => $"blocks.{layer}.attn.hook_k";
     public static string V(int layer) => $"blocks.{layer}.attn.hook_v";
     public static string Z(int layer) => $"blocks.{layer}.attn.hook_z";
+
+    /// <summary>Rotary models: the query after rotation, [batch, pos, head, d_head].</summary>
+    public static string RotQ(int layer) => $"blocks.{layer}.attn.hook_rot_q";
+
+    /// <summary>Rotary models: the key after rotation, [batch, pos, kv_head, d_head] (what later positions attend to).</summary>
+    public static string RotK(int layer) => $"blocks.{layer}.attn.hook_rot_k";
     public static string AttnScores(int layer) => $"blocks.{layer}.attn.hook_attn_scores";
     public static string Pattern(int layer) => $"blocks.{layer}.attn.hook_pattern";
     public static string MlpPre(int layer) => $"blocks.{layer}.mlp.hook_pre";
     public static string MlpPost(int layer) => $"blocks.{layer}.mlp.hook_post";
+
+    /// <summary>Gated MLPs: the linear (ungated) input, x W_in, [batch, pos, d_mlp].</summary>
+    public static string MlpPreLinear(int layer) => $"blocks.{layer}.mlp.hook_pre_linear";
     public static string Ln1Scale(int layer) => $"blocks.{layer}.ln1.hook_scale";
     public static string Ln1Normalized(int layer) => $"blocks.{layer}.ln1.hook_normalized";
     public static string Ln2Scale(int layer) => $"blocks.{layer}.ln2.hook_scale";
@@ -47,8 +56,11 @@ public static class HookName
         "z" => Z(layer),
         "attn_scores" => AttnScores(layer),
         "pattern" => Pattern(layer),
+        "rot_q" => RotQ(layer),
+        "rot_k" => RotK(layer),
         "pre" => MlpPre(layer),
+        "pre_linear" => MlpPreLinear(layer),
         "post" => MlpPost(layer),
-        _ => throw new IclException($"Unknown activation '{activation}'. Activations: resid_pre, resid_mid, resid_post, attn_out, mlp_out, q, k, v, z, attn_scores, pattern, pre, post."),
+        _ => throw new IclException($"Unknown activation '{activation}'. Activations: resid_pre, resid_mid, resid_post, attn_out, mlp_out, q, k, v, rot_q, rot_k, z, attn_scores, pattern, pre, pre_linear, post."),
     };
 }

@@ -6,8 +6,8 @@ using static TorchSharp.torch;
 namespace IclNotebook.Loading;
 
 /// <summary>
-/// Builds a <see cref="HookedTransformer"/> from a folder holding a Hugging Face GPT-2
-/// checkpoint (<c>config.json</c> + <c>model.safetensors</c>, or a sharded
+/// Builds a <see cref="HookedTransformer"/> from a folder holding a Hugging Face checkpoint of a
+/// supported family (<see cref="Families.ModelFamilies"/>) (<c>config.json</c> + <c>model.safetensors</c>, or a sharded
 /// <c>model.safetensors.index.json</c> with its shards; F32, F16 or BF16): read, convert to TL
 /// layout, process (TL defaults unless <see cref="WeightProcessing.Raw"/>), load.
 /// </summary>
@@ -30,13 +30,13 @@ public static class ModelLoader
         if (!Checkpoint.Exists(folder))
             throw new IclException($"Model folder '{folder}' has no {WeightsFile} (nor a sharded {Checkpoint.IndexFile}); only safetensors checkpoints are supported (pytorch_model.bin is not), convert it or download the safetensors file.");
 
-        var cfg = ModelConfig.FromHuggingFaceJson(configPath, name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
-        var model = new HookedTransformer(cfg, processing, device);
+        var (cfg, family) = Families.ModelFamilies.ReadConfig(configPath, name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
+        var model = new HookedTransformer(cfg, processing, device, TokenizerFor(cfg));
         try
         {
             using var scope = NewDisposeScope(); // frees the checkpoint and intermediate tensors
-            var (hf, source) = ReadCheckpoint(folder);
-            var tl = Gpt2WeightConverter.ToTransformerLens(hf, cfg, source);
+            var (hf, source) = ReadCheckpoint(folder, family);
+            var tl = family.ToTransformerLens(hf, cfg, source);
             // Free checkpoint handles tl does not hold itself (views in tl keep their storage alive).
             foreach (var t in hf.Values.Where(h => !tl.Values.Any(v => ReferenceEquals(v, h)))) t.Dispose();
             model.LoadStateDict(WeightProcessor.Apply(tl, cfg, processing), source);
@@ -54,17 +54,23 @@ public static class ModelLoader
         return model;
     }
 
+    /// <summary>
+    /// The tokenizer the kit can give a model of this config: GPT-2's for GPT-2 models; null for the
+    /// families whose tokenizer.json the kit does not read yet (their models run on token ids).
+    /// </summary>
+    internal static Tokenization.ModelTokenizer? TokenizerFor(ModelConfig cfg) => cfg.ModelType == "gpt2" ? new Tokenization.Gpt2Tokenizer() : null;
+
     /// <summary>Every tensor of the checkpoint as float32 on the CPU, by normalised key (buffers skipped), and the checkpoint's description for messages.</summary>
-    private static (Dictionary<string, Tensor> Tensors, string Source) ReadCheckpoint(string folder)
+    private static (Dictionary<string, Tensor> Tensors, string Source) ReadCheckpoint(string folder, Families.ModelFamily family)
     {
         using var checkpoint = Checkpoint.Open(folder);
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         foreach (var (name, file) in checkpoint.Tensors)
         {
-            if (Gpt2WeightConverter.IsIgnoredBuffer(name)) continue;
-            string key = Gpt2WeightConverter.NormalizeKey(name);
+            if (family.IsIgnoredBuffer(name)) continue;
+            string key = family.NormalizeKey(name);
             if (result.ContainsKey(key))
-                throw new IclException($"{checkpoint.Description}: tensor '{key}' is stored twice (with and without the 'transformer.' prefix).");
+                throw new IclException($"{checkpoint.Description}: tensor '{key}' is stored twice (with and without its model-class prefix).");
             var entry = file.Entry(name);
             var t = empty(entry.Shape.ToArray(), dtype: float32);
             file.ReadFloat32(name, MemoryMarshal.Cast<byte, float>(t.bytes)); // straight into the tensor's memory

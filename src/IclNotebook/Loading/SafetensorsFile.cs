@@ -138,6 +138,8 @@ public sealed class SafetensorsFile : IDisposable
 
     private void Copy(SafetensorsEntry entry, Span<float> destination)
     {
+        if (!entry.DType.IsReadable())
+            throw new IclException($"{Path}: tensor '{SafetensorsHeader.Show(entry.Name)}' is stored as {entry.DType.HeaderName()}; only {SafetensorsDTypes.Readable} tensors are read as weights (is it a buffer the loader should skip?)");
         var buffer = _view.SafeMemoryMappedViewHandle;
         ulong offset = (ulong)(_dataStart + entry.Begin);
         if (entry.DType == SafetensorsDType.F32)

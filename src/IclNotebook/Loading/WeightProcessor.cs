@@ -22,43 +22,60 @@ public static class WeightProcessor
         return sd;
     }
 
-    /// <summary>ln.w, ln.b folded into the matrices that read the normalised stream, which are then
-    /// centred over d_model (LayerNormPre's output is orthogonal to the all-ones vector).</summary>
+    /// <summary>
+    /// The norms' weights folded into the matrices that read the normalised stream (TL's
+    /// <c>fold_layer_norm</c>). LayerNorm: ln.b into the biases, ln.w into the weights, which are then
+    /// centred over d_model (LayerNormPre's output is orthogonal to the all-ones vector). RMSNorm: w
+    /// only (no bias to fold, nothing to centre). Grouped k/v weights are TL's <c>_W_K</c>, <c>_W_V</c>.
+    /// </summary>
     private static void FoldLayerNorm(Dictionary<string, Tensor> sd, ModelConfig cfg)
     {
+        bool layerNorm = cfg.Normalization == NormalizationType.LN;
+        string g = cfg.KvPrefix;
         for (int l = 0; l < cfg.NLayers; l++)
         {
             using var layerScope = NewDisposeScope();
             string b = $"blocks.{l}.";
-            Tensor ln1W = Take(sd, b + "ln1.w"), ln1B = Take(sd, b + "ln1.b");
-            foreach (var x in new[] { "Q", "K", "V" })
+            Tensor ln1W = Take(sd, b + "ln1.w");
+            Tensor? ln1B = layerNorm ? Take(sd, b + "ln1.b") : null;
+            foreach (var (weight, bias) in new[] { ("attn.W_Q", "attn.b_Q"), ($"attn.{g}W_K", $"attn.{g}b_K"), ($"attn.{g}W_V", $"attn.{g}b_V") })
             {
-                var w = sd[b + "attn.W_" + x];                                              // [head, d_model, d_head]
-                Set(sd, b + "attn.b_" + x, sd[b + "attn.b_" + x] + (w * ln1B.view(1, -1, 1)).sum(-2));
+                var w = sd[b + weight];                                                      // [heads, d_model, d_head]
+                if (ln1B is not null) Set(sd, b + bias, sd[b + bias] + (w * ln1B.view(1, -1, 1)).sum(-2));
                 w = w * ln1W.view(1, -1, 1);
-                Set(sd, b + "attn.W_" + x, w - w.mean([1], keepdim: true));
+                Set(sd, b + weight, layerNorm ? w - w.mean([1], keepdim: true) : w);
             }
-            Tensor ln2W = Take(sd, b + "ln2.w"), ln2B = Take(sd, b + "ln2.b");
-            var wIn = sd[b + "mlp.W_in"];                                                   // [d_model, d_mlp]
-            Set(sd, b + "mlp.b_in", sd[b + "mlp.b_in"] + (wIn * ln2B.view(-1, 1)).sum(-2));
+            Tensor ln2W = Take(sd, b + "ln2.w");
+            Tensor? ln2B = layerNorm ? Take(sd, b + "ln2.b") : null;
+            var wIn = sd[b + "mlp.W_in"];                                                    // [d_model, d_mlp]
+            if (ln2B is not null) Set(sd, b + "mlp.b_in", sd[b + "mlp.b_in"] + (wIn * ln2B.view(-1, 1)).sum(-2));
             wIn = wIn * ln2W.view(-1, 1);
-            Set(sd, b + "mlp.W_in", wIn - wIn.mean([0], keepdim: true));
+            Set(sd, b + "mlp.W_in", layerNorm ? wIn - wIn.mean([0], keepdim: true) : wIn);
+            if (cfg.GatedMlp) Set(sd, b + "mlp.W_gate", sd[b + "mlp.W_gate"] * ln2W.view(-1, 1)); // never centred, as in TL
         }
         using var finalScope = NewDisposeScope();
-        Tensor lnfW = Take(sd, "ln_final.w"), lnfB = Take(sd, "ln_final.b");
-        var wU = sd["unembed.W_U"];                                                         // [d_model, d_vocab]
-        Set(sd, "unembed.b_U", sd["unembed.b_U"] + (wU * lnfB.view(-1, 1)).sum(-2));
+        Tensor lnfW = Take(sd, "ln_final.w");
+        Tensor? lnfB = layerNorm ? Take(sd, "ln_final.b") : null;
+        var wU = sd["unembed.W_U"];                                                          // [d_model, d_vocab]
+        if (lnfB is not null && !cfg.FinalRms) Set(sd, "unembed.b_U", sd["unembed.b_U"] + (wU * lnfB.view(-1, 1)).sum(-2));
         wU = wU * lnfW.view(-1, 1);
-        Set(sd, "unembed.W_U", wU - wU.mean([0], keepdim: true));
+        Set(sd, "unembed.W_U", layerNorm ? wU - wU.mean([0], keepdim: true) : wU);
     }
 
-    /// <summary>Weights writing to the residual stream lose their mean over d_model.</summary>
+    /// <summary>
+    /// Weights writing to the residual stream lose their mean over d_model (TL's
+    /// <c>center_writing_weights</c>: LayerNorm models only, the learned positions only where there are any).
+    /// </summary>
     private static void CenterWritingWeights(Dictionary<string, Tensor> sd, ModelConfig cfg)
     {
+        if (cfg.Normalization != NormalizationType.LN || cfg.FinalRms) return;
         using (NewDisposeScope())
             Set(sd, "embed.W_E", sd["embed.W_E"] - sd["embed.W_E"].mean([-1], keepdim: true));
-        using (NewDisposeScope())
-            Set(sd, "pos_embed.W_pos", sd["pos_embed.W_pos"] - sd["pos_embed.W_pos"].mean([-1], keepdim: true));
+        if (!cfg.IsRotary)
+        {
+            using (NewDisposeScope())
+                Set(sd, "pos_embed.W_pos", sd["pos_embed.W_pos"] - sd["pos_embed.W_pos"].mean([-1], keepdim: true));
+        }
         for (int l = 0; l < cfg.NLayers; l++)
         {
             using var layerScope = NewDisposeScope();
@@ -78,17 +95,19 @@ public static class WeightProcessor
         Set(sd, "unembed.b_U", sd["unembed.b_U"] - sd["unembed.b_U"].mean());
     }
 
-    /// <summary>b_O += sum over heads of b_V @ W_O; b_V = 0 (patterns sum to 1).</summary>
+    /// <summary>b_O += sum over heads of b_V @ W_O; b_V = 0 (patterns sum to 1). A grouped b_V serves each of its group's heads.</summary>
     private static void FoldValueBiases(Dictionary<string, Tensor> sd, ModelConfig cfg)
     {
+        string key = $"attn.{cfg.KvPrefix}b_V";
         for (int l = 0; l < cfg.NLayers; l++)
         {
             using var layerScope = NewDisposeScope();
             string b = $"blocks.{l}.";
-            var bV = sd[b + "attn.b_V"];                                                    // [head, d_head]
+            var stored = sd[b + key];                                                        // [kv_head, d_head]
+            var bV = cfg.GroupSize > 1 ? stored.repeat_interleave(cfg.GroupSize, 0) : stored; // [head, d_head]
             var wO = sd[b + "attn.W_O"];                                                    // [head, d_head, d_model]
             Set(sd, b + "attn.b_O", sd[b + "attn.b_O"] + (bV.unsqueeze(-1) * wO).sum([0, 1]));
-            Set(sd, b + "attn.b_V", zeros_like(bV));
+            Set(sd, b + key, zeros_like(stored));
         }
     }
 

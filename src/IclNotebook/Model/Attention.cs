@@ -6,26 +6,34 @@ using static TorchSharp.torch;
 namespace IclNotebook.Model;
 
 /// <summary>
-/// Causal multi-head self-attention in TransformerLens's layout: <c>W_Q, W_K, W_V [head, d_model,
-/// d_head]</c>, <c>W_O [head, d_head, d_model]</c>, biases per head. Hook points and their shapes
-/// are TL's: q/k/v/z <c>[batch, pos, head, d_head]</c>, scores/pattern <c>[batch, head, q, k]</c>.
+/// Causal multi-head self-attention in TransformerLens's layout: <c>W_Q [head, d_model, d_head]</c>,
+/// <c>W_K, W_V</c> the same (or, with grouped-query attention, TL's <c>_W_K, _W_V [kv_head, d_model,
+/// d_head]</c>), <c>W_O [head, d_head, d_model]</c>, biases per head. Hook points and their shapes
+/// are TL's: q/z <c>[batch, pos, head, d_head]</c>, k/v <c>[batch, pos, kv_head, d_head]</c>,
+/// rotary models' <c>hook_rot_q</c>/<c>hook_rot_k</c> after the rotation, scores/pattern
+/// <c>[batch, head, q, k]</c>. Grouped keys and values are shared by their group's query heads
+/// after the rotation, as in TL.
 /// </summary>
 public sealed class Attention : ComponentBase
 {
     private readonly Tensor W_Q, W_K, W_V, W_O, b_Q, b_K, b_V, b_O;
     private readonly HookPoint hook_q, hook_k, hook_v, hook_attn_scores, hook_pattern, hook_z;
+    private readonly HookPoint? hook_rot_q, hook_rot_k;
+    private readonly Rotary? _rotary;
     private readonly double _attnScale;
+    private readonly int _group;
 
     public Attention(ModelConfig cfg, Device device) : base(nameof(Attention), device)
     {
-        int h = cfg.NHeads, d = cfg.DModel, dh = cfg.DHead;
+        int h = cfg.NHeads, kv = cfg.NKv, d = cfg.DModel, dh = cfg.DHead;
+        string g = cfg.KvPrefix;
         W_Q = Weight("W_Q", h, d, dh);
-        W_K = Weight("W_K", h, d, dh);
-        W_V = Weight("W_V", h, d, dh);
+        W_K = Weight(g + "W_K", kv, d, dh);
+        W_V = Weight(g + "W_V", kv, d, dh);
         W_O = Weight("W_O", h, dh, d);
         b_Q = Weight("b_Q", h, dh);
-        b_K = Weight("b_K", h, dh);
-        b_V = Weight("b_V", h, dh);
+        b_K = Weight(g + "b_K", kv, dh);
+        b_V = Weight(g + "b_V", kv, dh);
         b_O = Weight("b_O", d);
         hook_k = Hook("hook_k");
         hook_q = Hook("hook_q");
@@ -33,8 +41,23 @@ public sealed class Attention : ComponentBase
         hook_z = Hook("hook_z");
         hook_attn_scores = Hook("hook_attn_scores");
         hook_pattern = Hook("hook_pattern");
+        if (cfg.IsRotary)
+        {
+            hook_rot_k = Hook("hook_rot_k");
+            hook_rot_q = Hook("hook_rot_q");
+            _rotary = new Rotary(cfg, device);
+        }
         _attnScale = cfg.AttnScale;
+        _group = cfg.GroupSize;
     }
+
+    /// <summary>
+    /// TL's <c>ungroup_grouped_query_attention</c>: every query head computes its own copy of its
+    /// group's key and value (same numbers), so hook_k/hook_v/hook_rot_k are [batch, pos, head,
+    /// d_head] and patching head h's key or value changes head h alone. Set for a scope by
+    /// <see cref="HookedTransformer.UngroupGroupedQueryAttention"/>; no effect without grouping.
+    /// </summary>
+    internal bool Ungrouped { get; set; }
 
     /// <param name="x">normalised residual stream [batch, pos, d_model]</param>
     /// <returns>attention output [batch, pos, d_model]</returns>
@@ -42,27 +65,42 @@ public sealed class Attention : ComponentBase
 
     /// <summary>
     /// Attention for a segment of positions that continues a prefix whose keys and values are
-    /// given (<paramref name="past"/>: [batch, t0, head, d_head] each; null for no prefix). The
-    /// segment's queries sit at positions t0.. and attend causally to prefix and segment keys.
-    /// Hooks see the segment: q/k/v/z [batch, seg, head, d_head], scores/pattern
-    /// [batch, head, seg, t0 + seg]. With no prefix this is exactly the full forward.
+    /// given (<paramref name="past"/>: [batch, t0, kv_head, d_head] each, keys as attention uses
+    /// them, i.e. rotated for rotary models; null for no prefix). The segment's queries attend
+    /// causally to prefix and segment keys. Hooks see the segment: q/k/v/z [batch, seg, head,
+    /// d_head], scores/pattern [batch, head, seg, t0 + seg]. With no prefix this is exactly the
+    /// full forward.
     /// </summary>
     /// <param name="x">normalised residual stream of the segment [batch, seg, d_model]</param>
     /// <param name="past">the prefix's keys and values, from a cached run</param>
     /// <param name="blocked">which keys each segment query may not see, [seg, t0 + seg] bool; null = causal
     /// (a packed segment holding several prompts' continuations uses its own mask)</param>
+    /// <param name="positions">each segment token's position, int64 [batch, seg], for the rotation
+    /// (a packed row holds tokens of several positions); null = t0, t0 + 1, ...</param>
     /// <returns>attention output [batch, seg, d_model]</returns>
-    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past, Tensor? blocked = null)
+    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past, Tensor? blocked = null, Tensor? positions = null)
     {
         var q = hook_q.call(einsum("bpd,hde->bphe", x, W_Q).Plus(b_Q));   // [batch, seg, head, d_head]
-        var k = hook_k.call(einsum("bpd,hde->bphe", x, W_K).Plus(b_K));   // [batch, seg, head, d_head]
-        var v = hook_v.call(einsum("bpd,hde->bphe", x, W_V).Plus(b_V));   // [batch, seg, head, d_head]
-        long seg = x.shape[1], t0 = 0;
+        bool ungroup = Ungrouped && _group > 1;
+        Tensor Heads(Tensor w) => ungroup ? w.repeat_interleave(_group, 0) : w; // ungrouped: one copy per query head
+        var k = hook_k.call(einsum("bpd,hde->bphe", x, Heads(W_K)).Plus(Heads(b_K))); // [batch, seg, kv_head (head if ungrouped), d_head]
+        var v = hook_v.call(einsum("bpd,hde->bphe", x, Heads(W_V)).Plus(Heads(b_V)));
+        long batch = x.shape[0], seg = x.shape[1], t0 = past is var (pk, _) ? pk.shape[1] : 0;
+        if (_rotary is not null)
+        {
+            positions ??= arange(t0, t0 + seg, dtype: int64, device: x.device).unsqueeze(0).expand(batch, -1); // [batch, seg]
+            q = hook_rot_q!.call(_rotary.Apply(q, positions));
+            k = hook_rot_k!.call(_rotary.Apply(k, positions));
+        }
         if (past is var (pastK, pastV))
         {
-            t0 = pastK.shape[1];
-            k = cat([pastK, k], 1);                                   // [batch, t0 + seg, head, d_head]
+            k = cat([pastK, k], 1);                                       // [batch, t0 + seg, kv_head, d_head]
             v = cat([pastV, v], 1);
+        }
+        if (_group > 1 && !ungroup)
+        {
+            k = k.repeat_interleave(_group, 2);                           // [batch, t0 + seg, head, d_head]
+            v = v.repeat_interleave(_group, 2);
         }
 
         var scores = q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)).Over(_attnScale); // [batch, head, seg, t0 + seg]
@@ -72,8 +110,14 @@ public sealed class Attention : ComponentBase
         pattern = hook_pattern.call(where(pattern.isnan(), zeros_like(pattern), pattern)); // [batch, head, seg, t0 + seg]
 
         var z = hook_z.call(pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3)); // [batch, seg, head, d_head]
-        long batch = z.shape[0], heads = z.shape[2], dHead = z.shape[3];
+        long heads = z.shape[2], dHead = z.shape[3];
         var wO = W_O.reshape(heads * dHead, -1);                      // [head*d_head, d_model]
         return z.reshape(batch, seg, heads * dHead).matmul(wO).Plus(b_O); // [batch, seg, d_model]
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _rotary?.Dispose();
+        base.Dispose(disposing);
     }
 }

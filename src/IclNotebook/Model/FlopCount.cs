@@ -5,15 +5,16 @@ public static class FlopCount
 {
     /// <summary>
     /// <paramref name="layers"/> blocks on <paramref name="queryTokens"/> tokens that each attend
-    /// to <paramref name="keyLength"/> keys: QKV, output, MLP matmuls (24 d² per token) and the
-    /// attention products (4 d per token and key).
+    /// to <paramref name="keyLength"/> keys: the Q and O projections (2 d x heads d_head), K and V
+    /// (kv_heads d_head each), the MLP (2 d d_mlp, 3 with a gate) and the attention products
+    /// (2 x heads d_head per token and key), at 2 FLOPs per multiply-add.
     /// </summary>
     public static double Blocks(ModelConfig cfg, double queryTokens, double keyLength, int layers)
     {
         ArgumentNullException.ThrowIfNull(cfg);
-        double d = cfg.DModel;
-        double matmuls = 2.0 * (4.0 * d * d + 2.0 * d * cfg.DMlp);
-        return layers * queryTokens * (matmuls + 4.0 * keyLength * d);
+        double d = cfg.DModel, qWidth = (double)cfg.NHeads * cfg.DHead, kvWidth = (double)cfg.NKv * cfg.DHead;
+        double matmuls = 2.0 * (2.0 * d * qWidth + 2.0 * d * kvWidth + (cfg.GatedMlp ? 3.0 : 2.0) * d * cfg.DMlp);
+        return layers * queryTokens * (matmuls + 4.0 * keyLength * qWidth);
     }
 
     /// <summary>Unembedding <paramref name="rows"/> positions.</summary>

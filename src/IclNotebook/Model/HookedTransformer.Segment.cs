@@ -20,7 +20,9 @@ public sealed partial class HookedTransformer
     /// <param name="past">prefix keys/values of layer l, or null when the segment starts at position 0</param>
     /// <param name="readPositions">int64 [batch, k], segment-relative positions to unembed</param>
     /// <param name="blocked">[seg, t0 + seg] bool attention mask (true = may not attend); null = causal</param>
-    public Tensor ForwardSegment(Tensor segmentResid, int startLayer, Func<int, (Tensor K, Tensor V)?> past, Tensor readPositions, Tensor? blocked = null)
+    /// <param name="positions">each segment token's true position, int64 [batch, seg], for rotary models (a packed row
+    /// holds several prompts' tokens); null = t0, t0 + 1, ...</param>
+    public Tensor ForwardSegment(Tensor segmentResid, int startLayer, Func<int, (Tensor K, Tensor V)?> past, Tensor readPositions, Tensor? blocked = null, Tensor? positions = null)
     {
         ArgumentNullException.ThrowIfNull(segmentResid);
         ArgumentNullException.ThrowIfNull(past);
@@ -30,7 +32,7 @@ public sealed partial class HookedTransformer
         for (int l = startLayer; l < Config.NLayers; l++)
         {
             using var blockScope = NewDisposeScope();
-            resid = blocks[l].Forward(resid, past(l), blocked).MoveToOuterDisposeScope();
+            resid = blocks[l].Forward(resid, past(l), blocked, positions).MoveToOuterDisposeScope();
         }
         var index = readPositions.to(Device).unsqueeze(-1).expand(-1, -1, resid.shape[2]);
         var read = resid.gather(1, index);                                   // [batch, k, d_model]

@@ -15,8 +15,10 @@ public sealed partial class HookedTransformer
     /// <summary>Token embedding [d_vocab, d_model].</summary>
     public Tensor W_E => Parameter("embed.W_E").detach();
 
-    /// <summary>Positional embedding [n_ctx, d_model].</summary>
-    public Tensor W_pos => Parameter("pos_embed.W_pos").detach();
+    /// <summary>Positional embedding [n_ctx, d_model] (models with learned positions; rotary models have none).</summary>
+    public Tensor W_pos => Config.IsRotary
+        ? throw new IclException($"{Config.Name} uses rotary embeddings: it has no W_pos (positions rotate queries and keys).")
+        : Parameter("pos_embed.W_pos").detach();
 
     /// <summary>Unembedding [d_model, d_vocab].</summary>
     public Tensor W_U => Parameter("unembed.W_U").detach();
@@ -27,11 +29,11 @@ public sealed partial class HookedTransformer
     /// <summary>Query weights [n_layers, n_heads, d_model, d_head].</summary>
     public Tensor W_Q => Stacked("attn.W_Q");
 
-    /// <summary>Key weights [n_layers, n_heads, d_model, d_head].</summary>
-    public Tensor W_K => Stacked("attn.W_K");
+    /// <summary>Key weights [n_layers, n_heads, d_model, d_head]; with grouped-query attention each head's copy of its group's (TL's W_K).</summary>
+    public Tensor W_K => Ungrouped("W_K");
 
-    /// <summary>Value weights [n_layers, n_heads, d_model, d_head].</summary>
-    public Tensor W_V => Stacked("attn.W_V");
+    /// <summary>Value weights [n_layers, n_heads, d_model, d_head]; with grouped-query attention each head's copy of its group's (TL's W_V).</summary>
+    public Tensor W_V => Ungrouped("W_V");
 
     /// <summary>Output weights [n_layers, n_heads, d_head, d_model].</summary>
     public Tensor W_O => Stacked("attn.W_O");
@@ -39,11 +41,16 @@ public sealed partial class HookedTransformer
     /// <summary>Query biases [n_layers, n_heads, d_head].</summary>
     public Tensor b_Q => Stacked("attn.b_Q");
 
-    /// <summary>Key biases [n_layers, n_heads, d_head].</summary>
-    public Tensor b_K => Stacked("attn.b_K");
+    /// <summary>Key biases [n_layers, n_heads, d_head] (ungrouped like <see cref="W_K"/>).</summary>
+    public Tensor b_K => Ungrouped("b_K");
 
-    /// <summary>Value biases [n_layers, n_heads, d_head].</summary>
-    public Tensor b_V => Stacked("attn.b_V");
+    /// <summary>Value biases [n_layers, n_heads, d_head] (ungrouped like <see cref="W_V"/>).</summary>
+    public Tensor b_V => Ungrouped("b_V");
+
+    /// <summary>MLP gate weights [n_layers, d_model, d_mlp] (gated MLPs only).</summary>
+    public Tensor W_gate => Config.GatedMlp
+        ? Stacked("mlp.W_gate")
+        : throw new IclException($"{Config.Name}'s MLP is not gated: it has no W_gate.");
 
     /// <summary>Attention output bias [n_layers, d_model].</summary>
     public Tensor b_O => Stacked("attn.b_O");
@@ -65,6 +72,14 @@ public sealed partial class HookedTransformer
 
     /// <summary>The OV circuit per head, <c>W_V @ W_O</c> [n_layers, n_heads, d_model, d_model], factored (TL's <c>model.OV</c>).</summary>
     public FactoredMatrix OV => new(W_V, W_O);
+
+    /// <summary>A key/value weight per query head: TL's grouped <c>_W_K</c> repeated over each group (axis 1 after the layer axis).</summary>
+    private Tensor Ungrouped(string name)
+    {
+        if (!Config.Grouped) return Stacked("attn." + name);
+        using var scope = NewDisposeScope();
+        return Stacked("attn._" + name).repeat_interleave(Config.GroupSize, 1).MoveToOuterDisposeScope();
+    }
 
     private Tensor Parameter(string name) =>
         named_parameters().FirstOrDefault(p => p.name == name).parameter

@@ -14,31 +14,35 @@ namespace IclNotebook.Model;
 public sealed partial class HookedTransformer : ComponentBase
 {
     private readonly Embed embed;
-    private readonly PosEmbed pos_embed;
+    private readonly PosEmbed? pos_embed;
     private readonly TorchSharp.Modules.ModuleList<TransformerBlock> blocks;
-    private readonly LayerNorm ln_final;
+    private readonly nn.Module<Tensor, Tensor> ln_final;
     private readonly Unembed unembed;
-    private readonly HookPoint hook_embed, hook_pos_embed;
+    private readonly HookPoint hook_embed;
+    private readonly HookPoint? hook_pos_embed;
     private readonly Dictionary<string, HookPoint> _hookPoints;
 
     /// <param name="config">The architecture.</param>
     /// <param name="processing">How the weights will be processed when loaded (decides which LayerNorm weights exist).</param>
     /// <param name="device">Where the weights live; CPU by default.</param>
-    /// <param name="tokenizer">The model's tokenizer; GPT-2's by default.</param>
+    /// <param name="tokenizer">The model's tokenizer; GPT-2's by default for a GPT-2 config, none for other families.</param>
     public HookedTransformer(ModelConfig config, WeightProcessing processing, Device? device = null, ModelTokenizer? tokenizer = null)
         : base(nameof(HookedTransformer), device ?? CPU)
     {
         Runtime.TorchRuntime.EnsureLoaded();
         Config = config;
         Processing = processing;
-        Tokenizer = tokenizer ?? new Gpt2Tokenizer();
+        _tokenizer = tokenizer ?? (config.ModelType == "gpt2" ? new Gpt2Tokenizer() : null);
         bool folded = processing == WeightProcessing.Default;
         embed = Child("embed", new Embed(config, Device));
         hook_embed = Hook("hook_embed");
-        pos_embed = Child("pos_embed", new PosEmbed(config, Device));
-        hook_pos_embed = Hook("hook_pos_embed");
+        if (!config.IsRotary)
+        {
+            pos_embed = Child("pos_embed", new PosEmbed(config, Device));
+            hook_pos_embed = Hook("hook_pos_embed");
+        }
         blocks = Child("blocks", nn.ModuleList(Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, folded, Device)).ToArray()));
-        ln_final = Child("ln_final", new LayerNorm(config, folded, Device));
+        ln_final = Child("ln_final", Norms.Create(config, folded, Device));
         unembed = Child("unembed", new Unembed(config, Device));
 
         _hookPoints = new Dictionary<string, HookPoint>(StringComparer.Ordinal);
@@ -51,8 +55,14 @@ public sealed partial class HookedTransformer : ComponentBase
 
     public WeightProcessing Processing { get; }
 
+    private readonly ModelTokenizer? _tokenizer;
+
     /// <summary>The model's tokenizer (TL's <c>model.tokenizer</c>): <c>model.Tokenizer.ToTokens(prompts)</c>.</summary>
-    public ModelTokenizer Tokenizer { get; }
+    public ModelTokenizer Tokenizer => _tokenizer ?? throw new IclException(
+        $"{Config.Name} ({Config.ModelType}) has no tokenizer in this kit yet: its tokenizer.json is not read. Run it on token ids (model.Run(tokens)), or use a GPT-2 model.");
+
+    /// <summary>Whether <see cref="Tokenizer"/> is available.</summary>
+    public bool HasTokenizer => _tokenizer is not null;
 
     public Device ModelDevice => Device;
 
@@ -68,7 +78,8 @@ public sealed partial class HookedTransformer : ComponentBase
         options ??= ForwardOptions.Full;
         using var scope = NewDisposeScope();
         tokens = CheckTokens(tokens);
-        var resid = hook_embed.call(embed.call(tokens)).Plus(hook_pos_embed.call(pos_embed.call(tokens))); // [batch, pos, d_model]
+        var resid = hook_embed.call(embed.call(tokens));                                          // [batch, pos, d_model]
+        if (pos_embed is not null) resid = resid.Plus(hook_pos_embed!.call(pos_embed.call(tokens))); // learned positions; rotary models rotate q and k instead
         for (int l = 0; l < Config.NLayers; l++)
         {
             // A scope per block frees its intermediates as soon as it is done (TorchSharp keeps
@@ -124,6 +135,24 @@ public sealed partial class HookedTransformer : ComponentBase
         return Run(tokens);
     }
 
+    /// <summary>
+    /// TL's <c>ungroup_grouped_query_attention</c> until the scope is disposed: with grouped-query
+    /// attention, each query head's key and value are its own copy of its group's (same numbers;
+    /// hook_k/hook_v [batch, pos, head, d_head]), as TL's head patching needs. No effect without grouping.
+    /// </summary>
+    public IDisposable UngroupGroupedQueryAttention()
+    {
+        var attentions = modules().OfType<Attention>().ToList();
+        var before = attentions.Select(a => a.Ungrouped).ToList();
+        foreach (var a in attentions) a.Ungrouped = true;
+        return new Restore(() => { for (int i = 0; i < attentions.Count; i++) attentions[i].Ungrouped = before[i]; });
+    }
+
+    private sealed class Restore(Action undo) : IDisposable
+    {
+        public void Dispose() => undo();
+    }
+
     /// <summary>Attaches hooks until the returned scope is disposed.</summary>
     public HookScope Hooks(params (string Name, HookFunction Hook)[] hooks)
     {
@@ -144,7 +173,7 @@ public sealed partial class HookedTransformer : ComponentBase
     {
         if (tokens.dim() != 2) throw new IclException($"Tokens must be a [batch, pos] tensor; got {tokens.dim()} dimensions.");
         if (tokens.shape[1] > Config.NCtx)
-            throw new IclException($"The input is {tokens.shape[1]} tokens long, longer than {Config.Name}'s context of {Config.NCtx} tokens. Shorten the text (fewer demonstrations or shorter reviews).");
+            throw new IclException($"The input is {tokens.shape[1]} tokens long, longer than {Config.Name}'s context of {Config.NCtx} tokens{(Config.ContextLimit is { } why ? $" ({why})" : "")}. Shorten the text (fewer demonstrations or shorter reviews).");
         tokens = tokens.to(int64).to(Device);
         if (tokens.numel() > 0)
         {

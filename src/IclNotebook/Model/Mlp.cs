@@ -5,12 +5,13 @@ using static TorchSharp.torch;
 
 namespace IclNotebook.Model;
 
-/// <summary>GPT-2 MLP: <c>W_in [d_model, d_mlp]</c>, gelu_new, <c>W_out [d_mlp, d_model]</c>.</summary>
+/// <summary>The MLP: <c>W_in [d_model, d_mlp]</c>, the config's activation (gelu_new, gelu or silu), <c>W_out [d_mlp, d_model]</c>.</summary>
 public sealed class Mlp : ComponentBase
 {
     private static readonly double GeluC = Math.Sqrt(2.0 / Math.PI);
     private readonly Tensor W_in, b_in, W_out, b_out;
     private readonly HookPoint hook_pre, hook_post;
+    private readonly Func<Tensor, Tensor> _act;
 
     public Mlp(ModelConfig cfg, Device device) : base(nameof(Mlp), device)
     {
@@ -20,14 +21,24 @@ public sealed class Mlp : ComponentBase
         b_out = Weight("b_out", cfg.DModel);
         hook_pre = Hook("hook_pre");
         hook_post = Hook("hook_post");
+        _act = Activation(cfg);
     }
+
+    /// <summary>TL's act_fn by name; an unknown one names the supported ones.</summary>
+    internal static Func<Tensor, Tensor> Activation(ModelConfig cfg) => cfg.ActFn switch
+    {
+        "gelu_new" => GeluNew,
+        "gelu" => x => x.gelu(),      // exact (erf), TL's F.gelu
+        "silu" => x => x.silu(),
+        _ => throw new IclException($"{cfg.Name}: activation '{cfg.ActFn}' is not supported; supported: gelu_new, gelu, silu."),
+    };
 
     /// <param name="x">normalised residual stream [batch, pos, d_model]</param>
     /// <returns>[batch, pos, d_model]</returns>
     public override Tensor forward(Tensor x)
     {
         var pre = hook_pre.call(x.matmul(W_in).Plus(b_in));  // [batch, pos, d_mlp]
-        var post = hook_post.call(GeluNew(pre));         // [batch, pos, d_mlp]
+        var post = hook_post.call(_act(pre));         // [batch, pos, d_mlp]
         return post.matmul(W_out).Plus(b_out);               // [batch, pos, d_model]
     }
 

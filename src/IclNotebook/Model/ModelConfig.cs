@@ -1,61 +1,95 @@
-using System.Text.Json;
-
 namespace IclNotebook.Model;
 
-/// <summary>Architecture hyper-parameters of a GPT-2 model, in TransformerLens's vocabulary.</summary>
+/// <summary>The normalisation a family uses (TL's <c>normalization_type</c>; processed weights fold it into the next weights, giving LNPre / RMSPre).</summary>
+public enum NormalizationType
+{
+    /// <summary>LayerNorm: centre, divide by the RMS, scale and shift (GPT-2, GPT-NeoX).</summary>
+    LN,
+
+    /// <summary>RMSNorm: divide by the RMS, scale (Llama, Mistral, Qwen2).</summary>
+    RMS,
+}
+
+/// <summary>How positions enter the model (TL's <c>positional_embedding_type</c>).</summary>
+public enum PositionalEmbeddingType
+{
+    /// <summary>A learned table added to the token embedding (GPT-2).</summary>
+    Standard,
+
+    /// <summary>Rotary embeddings on queries and keys (GPT-NeoX, Llama, Qwen2).</summary>
+    Rotary,
+}
+
+/// <summary>
+/// Architecture hyper-parameters in TransformerLens's vocabulary: the sizes, and which components
+/// the one <see cref="HookedTransformer"/> is built from. The defaults are GPT-2's; the loading
+/// adapter of each Hugging Face <c>model_type</c> sets the rest.
+/// </summary>
 /// <param name="Name">Model name or folder it was loaded from.</param>
 /// <param name="NLayers">Transformer blocks.</param>
 /// <param name="DModel">Residual stream width.</param>
-/// <param name="NHeads">Attention heads per layer.</param>
-/// <param name="DHead">Width of one head (DModel / NHeads for GPT-2).</param>
-/// <param name="DMlp">MLP hidden width (4 x DModel unless n_inner says otherwise).</param>
+/// <param name="NHeads">Attention (query) heads per layer.</param>
+/// <param name="DHead">Width of one head.</param>
+/// <param name="DMlp">MLP hidden width.</param>
 /// <param name="DVocab">Vocabulary size.</param>
-/// <param name="NCtx">Maximum context length (learned positions).</param>
-/// <param name="Eps">LayerNorm epsilon.</param>
+/// <param name="NCtx">Maximum context length.</param>
+/// <param name="Eps">Normalisation epsilon.</param>
 public sealed record ModelConfig(
     string Name, int NLayers, int DModel, int NHeads, int DHead, int DMlp, int DVocab, int NCtx, double Eps)
 {
+    /// <summary>The Hugging Face <c>model_type</c> it was read from. Default "gpt2".</summary>
+    public string ModelType { get; init; } = "gpt2";
+
+    /// <summary>TL's <c>normalization_type</c> of the raw model. Default LN.</summary>
+    public NormalizationType Normalization { get; init; } = NormalizationType.LN;
+
+    /// <summary>TL's <c>positional_embedding_type</c>. Default Standard (a learned table).</summary>
+    public PositionalEmbeddingType Positional { get; init; } = PositionalEmbeddingType.Standard;
+
+    /// <summary>Dimensions of each head rotated by rotary embeddings (the first ones). Default 0; DHead for full rotary.</summary>
+    public int RotaryDim { get; init; }
+
+    /// <summary>Rotary base (TL's <c>rotary_base</c>). Default 10000.</summary>
+    public double RotaryBase { get; init; } = 10000;
+
+    /// <summary>GPT-J-style rotation of adjacent pairs instead of GPT-NeoX-style halves. Default false.</summary>
+    public bool RotaryAdjacentPairs { get; init; }
+
+    /// <summary>Attention and MLP both read the block's input and add to it (GPT-NeoX). Default false.</summary>
+    public bool ParallelAttnMlp { get; init; }
+
+    /// <summary>The MLP is gated (SwiGLU: W_gate, W_in, W_out). Default false.</summary>
+    public bool GatedMlp { get; init; }
+
+    /// <summary>TL's <c>act_fn</c>: gelu_new (GPT-2's tanh approximation), gelu (exact), silu. Default gelu_new.</summary>
+    public string ActFn { get; init; } = "gelu_new";
+
+    /// <summary>Key/value heads for grouped-query attention; null when every query head has its own.</summary>
+    public int? NKeyValueHeads { get; init; }
+
+    /// <summary>The final normalisation is RMS (TL's <c>final_rms</c>). Default false.</summary>
+    public bool FinalRms { get; init; }
+
+    /// <summary>TL's <c>to_tokens</c> prepends BOS by default for this family. Default true.</summary>
+    public bool DefaultPrependBos { get; init; } = true;
+
+    /// <summary>Why <see cref="NCtx"/> is below the model's own context, for the error a longer prompt gets; null when it is not.</summary>
+    public string? ContextLimit { get; init; }
+
+    /// <summary>Key/value heads: <see cref="NKeyValueHeads"/>, else <see cref="NHeads"/>.</summary>
+    public int NKv => NKeyValueHeads ?? NHeads;
+
+    /// <summary>Query heads per key/value head (1 without grouped-query attention).</summary>
+    public int GroupSize => NHeads / NKv;
+
+    /// <summary>Whether grouped-query attention is used (TL's GroupedQueryAttention: its k/v weights are <c>_W_K</c>, <c>_W_V</c>).</summary>
+    public bool Grouped => NKeyValueHeads is not null;
+
+    public bool IsRotary => Positional == PositionalEmbeddingType.Rotary;
+
     /// <summary>Attention scores are divided by this (TL's attn_scale = sqrt(d_head)).</summary>
     public double AttnScale => Math.Sqrt(DHead);
 
-    /// <summary>Reads a Hugging Face GPT-2 <c>config.json</c>; anything that is not GPT-2 is refused.</summary>
-    public static ModelConfig FromHuggingFaceJson(string path, string name)
-    {
-        JsonDocument doc;
-        try { doc = JsonDocument.Parse(File.ReadAllText(path)); }
-        catch (JsonException e) { throw new IclException($"{path}: not valid JSON ({e.Message}). Re-download the model or fix the file."); }
-        using (doc)
-        {
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) throw new IclException($"{path}: expected a JSON object.");
-            string modelType = Str(root, "model_type") ?? "(missing)";
-            var archs = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array
-                ? a.EnumerateArray().Select(e => e.GetString() ?? "").ToArray() : [];
-            if (modelType != "gpt2" || archs.Any(x => x is not ("GPT2LMHeadModel" or "GPT2Model")))
-                throw new IclException($"{path}: unsupported architecture (model_type '{modelType}', architectures [{string.Join(", ", archs)}]). Only GPT-2 models (model_type 'gpt2', GPT2LMHeadModel) are supported.");
-            string act = Str(root, "activation_function") ?? "gelu_new";
-            if (act != "gelu_new")
-                throw new IclException($"{path}: activation_function '{act}' is not supported; GPT-2 models use 'gelu_new'.");
-            if (Bool(root, "scale_attn_by_inverse_layer_idx") || Bool(root, "reorder_and_upcast_attn"))
-                throw new IclException($"{path}: scale_attn_by_inverse_layer_idx / reorder_and_upcast_attn are not supported.");
-            int d = Int(root, "n_embd", path), heads = Int(root, "n_head", path);
-            if (d % heads != 0) throw new IclException($"{path}: n_embd {d} is not divisible by n_head {heads}.");
-            int dMlp = root.TryGetProperty("n_inner", out var inner) && inner.ValueKind == JsonValueKind.Number ? inner.GetInt32() : 4 * d;
-            double eps = root.TryGetProperty("layer_norm_epsilon", out var e) && e.ValueKind == JsonValueKind.Number ? e.GetDouble() : 1e-5;
-            return new ModelConfig(name, Int(root, "n_layer", path), d, heads, d / heads, dMlp,
-                Int(root, "vocab_size", path), Int(root, "n_positions", path), eps);
-        }
-    }
-
-    private static string? Str(JsonElement root, string key) =>
-        root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-
-    private static bool Bool(JsonElement root, string key) =>
-        root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.True;
-
-    private static int Int(JsonElement root, string key, string path)
-    {
-        if (root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) && i > 0) return i;
-        throw new IclException($"{path}: '{key}' is missing or not a positive integer.");
-    }
+    /// <summary>The state-dict prefix of grouped k/v weights: "_" with grouped-query attention (TL's <c>_W_K</c>), else "".</summary>
+    public string KvPrefix => Grouped ? "_" : "";
 }

@@ -29,13 +29,20 @@ public static class AttributionPatching
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(sets);
         if (sets.Count == 0) return [];
+        foreach (var part in sets.SelectMany(s => s.Parts)) part.CheckApplies(setup.Model); // before any work
         using var scope = NewDisposeScope(); // every temporary tensor of the run ends here
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var model = setup.Model;
         var cfg = model.Config;
-        var hooks = sets.SelectMany(s => s.Parts).SelectMany(p => p.HookNames(cfg)).ToHashSet(StringComparer.Ordinal);
-        setup.Caches.Ensure(hooks);
-        var grads = Gradients(setup, hooks);
+        var parts = sets.SelectMany(s => s.Parts).ToList();
+        var hooks = parts.SelectMany(p => p.HookNames(cfg)).ToHashSet(StringComparer.Ordinal);
+        // One pass serves every part: ungrouped when any key/value part needs it (the other hooks hold the same numbers either way).
+        var ungrouping = parts.FirstOrDefault(setup.Ungroups);
+        var caches = ungrouping is null ? setup.Caches : setup.CachesFor(ungrouping);
+        caches.Ensure(hooks);
+        Dictionary<string, Tensor> grads;
+        using (ungrouping is null ? null : setup.ModeFor(ungrouping))
+            grads = Gradients(setup, hooks);
         // The pass every set shares: the caching forward, the corrupted forward with grad and its backward (~2 forwards).
         double passSeconds = clock.Elapsed.TotalSeconds / sets.Count;
         double passFlop = 4 * (FlopCount.Blocks(cfg, (double)setup.Clean.Count * setup.NPos, setup.NPos / 2.0, cfg.NLayers) + FlopCount.Unembed(cfg, setup.Clean.Count)) / sets.Count;
@@ -48,7 +55,7 @@ public static class AttributionPatching
                 var values = new List<double>();
                 foreach (var part in set.Parts)
                     for (int layer = 0; layer < cfg.NLayers; layer++)
-                        values.AddRange(Estimate(setup, part, layer, grads[part.HookName(layer)]));
+                        values.AddRange(Estimate(setup, caches, part, layer, grads[part.HookName(layer)]));
                 results.Add(PatchingEngine.Assemble(setup, set, EngineName, values, forwards: 2, passFlop, passSeconds + own.Elapsed.TotalSeconds));
             }
             return results;
@@ -109,11 +116,11 @@ public static class AttributionPatching
     }
 
     /// <summary>Per-index estimates for one layer of a target, in the target's axis order.</summary>
-    private static double[] Estimate(PatchingSetup setup, PatchTarget target, int layer, Tensor gradient)
+    private static double[] Estimate(PatchingSetup setup, PatchingCaches caches, PatchTarget target, int layer, Tensor gradient)
     {
         using var scope = NewDisposeScope();
         string hook = target.HookName(layer);
-        var contribution = (setup.Caches.Clean[hook] - setup.Caches.Corrupted[hook]) * gradient; // activation-shaped
+        var contribution = (caches.Clean[hook] - caches.Corrupted[hook]) * gradient; // activation-shaped
         // Indexed dimensions in axis order; sum every other dimension (batch included: the metric is a mean over prompts).
         var dims = target.Axes.Skip(1).Select(target.DimOf).ToArray();
         var sumDims = Enumerable.Range(0, (int)contribution.dim()).Where(d => !dims.Contains(d)).Select(d => (long)d).ToArray();

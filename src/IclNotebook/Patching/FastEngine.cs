@@ -32,17 +32,19 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         var shape = target.Shape(setup.Model.Config, setup.NPos);
         var values = new double[shape.Aggregate(1L, (a, b) => a * b)];
         var cfg = setup.Model.Config;
-        // The patched hook, and the corrupted run's residual stream, keys and values the patches start from.
-        setup.Caches.Ensure(Enumerable.Range(0, cfg.NLayers).SelectMany(l => new[] { target.HookName(l), HookName.ResidPre(l), HookName.K(l), HookName.V(l) }));
+        // The patched hook, and the corrupted run's residual stream, keys (as attention used them) and values the patches start from.
+        var caches = setup.CachesFor(target);
+        using var mode = setup.ModeFor(target);
+        caches.Ensure(Enumerable.Range(0, cfg.NLayers).SelectMany(l => new[] { target.HookName(l), HookName.ResidPre(l), UsedKeys(cfg, l), HookName.V(l) }));
         int sharedPrefix = SegmentLayout.SharedPrefix(setup.Clean, setup.Corrupted);
-        var variants = Plan(setup, target, shape, values);
+        var variants = Plan(setup, caches, target, shape, values);
         long done = values.Length - variants.Count, forwards = 0;
         double flop = 0;
         progress?.Report(new WorkProgress(target.Name, done, values.Length, WorkProgress.Patches));
         foreach (var chunk in Chunks(setup, target, variants, sharedPrefix))
         {
             ct.ThrowIfCancellationRequested();
-            var results = RunChunk(setup, target, chunk, sharedPrefix);
+            var results = RunChunk(setup, caches, target, chunk, sharedPrefix);
             for (int i = 0; i < chunk.Count; i++) values[chunk[i].Flat] = results[i];
             forwards++;
             int layer = chunk[0].Index[0], t0 = chunk[0].Start;
@@ -55,7 +57,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
     }
 
     /// <summary>Variants that change something, by layer then start; no-ops get the corrupted baseline now.</summary>
-    private static List<Variant> Plan(PatchingSetup setup, PatchTarget target, long[] shape, double[] values)
+    private static List<Variant> Plan(PatchingSetup setup, PatchingCaches caches, PatchTarget target, long[] shape, double[] values)
     {
         var variants = new List<Variant>();
         var differs = new Dictionary<int, Tensor>();
@@ -68,7 +70,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
                 if (!differs.TryGetValue(layer, out var d))
                 {
                     string hook = target.HookName(layer);
-                    differs[layer] = d = setup.Caches.Clean[hook].ne(setup.Caches.Corrupted[hook]);
+                    differs[layer] = d = caches.Clean[hook].ne(caches.Corrupted[hook]);
                 }
                 int? start = target.FirstChangedPosition(d, index);
                 if (start is null) values[flat] = setup.CorruptedBaseline;
@@ -109,11 +111,14 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         if (chunk.Count > 0) yield return chunk;
     }
 
+    /// <summary>The keys later positions attend to: after the rotation in rotary models (<c>hook_rot_k</c>), else <c>hook_k</c>.</summary>
+    private static string UsedKeys(ModelConfig cfg, int layer) => cfg.IsRotary ? HookName.RotK(layer) : HookName.K(layer);
+
     /// <summary>Source-position patches address one key of one prompt: never packed.</summary>
     private bool Packable(PatchTarget target) => _options.PackSharedPrefix && !target.Axes.Contains(PatchAxis.SrcPos);
 
     /// <summary>One batched forward: every variant's rows recompute the chunk's segment (see <see cref="SegmentLayout"/>).</summary>
-    private double[] RunChunk(PatchingSetup setup, PatchTarget target, List<Variant> chunk, int sharedPrefix)
+    private double[] RunChunk(PatchingSetup setup, PatchingCaches caches, PatchTarget target, List<Variant> chunk, int sharedPrefix)
     {
         var model = setup.Model;
         int layer = chunk[0].Index[0], t0 = chunk[0].Start, batch = setup.Clean.Count, nVariants = chunk.Count;
@@ -123,17 +128,17 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
 
-        var resid = layout.Gather(setup.Caches.Corrupted[HookName.ResidPre(layer)]).repeat(nVariants, 1, 1); // [variants*rows, length, d_model]
+        var resid = layout.Gather(caches.Corrupted[HookName.ResidPre(layer)]).repeat(nVariants, 1, 1); // [variants*rows, length, d_model]
         var rowPrompts = tensor(layout.Prompt.Select(r => (long)r[0]).ToArray(), device: model.ModelDevice);
         (Tensor K, Tensor V)? Past(int l)
         {
             if (t0 == 0) return null;
-            var k = setup.Caches.Corrupted[HookName.K(l)].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1); // [rows, t0, head, d_head]
-            var v = setup.Caches.Corrupted[HookName.V(l)].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1);
+            var k = caches.Corrupted[UsedKeys(model.Config, l)].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1); // [rows, t0, kv_head, d_head]
+            var v = caches.Corrupted[HookName.V(l)].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1);
             return (k, v);
         }
 
-        var clean = setup.Caches.Clean[hook];
+        var clean = caches.Clean[hook];
         var cleanSegment = target.Layout == ActivationLayout.Pattern ? layout.GatherPattern(clean) : layout.Gather(clean); // [rows, ...] in segment layout
         var flatPositions = new Dictionary<int, TensorIndex>();
         TensorIndex Position(int p) => flatPositions.TryGetValue(p, out var t) ? t : flatPositions[p] = TensorIndex.Tensor(layout.FlatPositions(p));
@@ -159,7 +164,8 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
                 readIndex[v * batch + b] = read[b] >= t0 ? layout.Locate(b, read[b]).Flat : 0;
         Tensor logits;
         using (model.Hooks((hook, Patch)))
-            logits = model.ForwardSegment(resid, layer, Past, tensor(readIndex, [nVariants * rowsPerVariant, perRow]), layout.Blocked(model.ModelDevice)); // [rows, perRow, d_vocab]
+            logits = model.ForwardSegment(resid, layer, Past, tensor(readIndex, [nVariants * rowsPerVariant, perRow]), layout.Blocked(model.ModelDevice),
+                model.Config.IsRotary ? layout.Positions(model.ModelDevice).repeat(nVariants, 1) : null); // [rows, perRow, d_vocab]
         var perPrompt = setup.Metric.PerRowAtRead(logits.reshape(nVariants * batch, -1), nVariants).cpu().data<double>().ToArray();
 
         var result = new double[nVariants];

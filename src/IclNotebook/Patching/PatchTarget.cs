@@ -20,6 +20,18 @@ public sealed record PatchTarget(string Name, string Activation, ActivationLayou
     /// <summary>The hook this target patches in <paramref name="layer"/> (TL's <c>get_act_name</c>).</summary>
     public string HookName(int layer) => Hooks.HookName.Block(Activation, layer);
 
+    /// <summary>
+    /// Throws, naming the hook and the architecture, when <paramref name="model"/> has no hook for
+    /// this target (e.g. resid_mid on a model whose attention and MLP run in parallel).
+    /// </summary>
+    public void CheckApplies(HookedTransformer model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var hook = HookName(0);
+        if (!model.HookPoints.ContainsKey(hook))
+            throw new IclException($"Patch target '{Name}' patches {hook}, which {model.Config.Name} ({model.Config.ModelType}{(model.Config.ParallelAttnMlp ? ", attention and MLP in parallel" : "")}) does not have; choose another target.");
+    }
+
     /// <summary>This target's hook in every layer of <paramref name="config"/>.</summary>
     public IEnumerable<string> HookNames(ModelConfig config)
     {

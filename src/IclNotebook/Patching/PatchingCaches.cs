@@ -13,17 +13,20 @@ public sealed class PatchingCaches : IDisposable
     private readonly HookedTransformer _model;
     private readonly Tensor _cleanTokens, _corruptedTokens;
     private readonly Metrics.AnswerMetric _metric;
+    private readonly bool _ungrouped;
 
     /// <param name="model">The model both runs use.</param>
     /// <param name="cleanTokens">Clean tokens [batch, pos] (not owned).</param>
     /// <param name="corruptedTokens">Corrupted tokens [batch, pos] (not owned).</param>
     /// <param name="metric">The metric, whose read positions are the only ones a caching run unembeds.</param>
-    public PatchingCaches(HookedTransformer model, Tensor cleanTokens, Tensor corruptedTokens, Metrics.AnswerMetric metric)
+    /// <param name="ungrouped">Run with grouped-query attention ungrouped (per-head k/v hooks; <see cref="HookedTransformer.UngroupGroupedQueryAttention"/>).</param>
+    public PatchingCaches(HookedTransformer model, Tensor cleanTokens, Tensor corruptedTokens, Metrics.AnswerMetric metric, bool ungrouped = false)
     {
         _model = model;
         _cleanTokens = cleanTokens;
         _corruptedTokens = corruptedTokens;
         _metric = metric;
+        _ungrouped = ungrouped;
     }
 
     /// <summary>Activations of the clean run cached so far.</summary>
@@ -39,6 +42,7 @@ public sealed class PatchingCaches : IDisposable
         var missing = hooks.Where(h => !Clean.ContainsKey(h) || !Corrupted.ContainsKey(h)).ToHashSet(StringComparer.Ordinal);
         if (missing.Count == 0) return;
         using var scope = NewDisposeScope();
+        using var mode = _ungrouped ? _model.UngroupGroupedQueryAttention() : null;
         var read = _metric.PositionsTensor(_model.ModelDevice);
         foreach (var (tokens, cache) in new[] { (_cleanTokens, Clean), (_corruptedTokens, Corrupted) })
         {

@@ -24,6 +24,7 @@ public abstract class PatchingEngine
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(set);
+        foreach (var part in set.Parts) part.CheckApplies(setup.Model); // before any work
         using var scope = TorchSharp.torch.NewDisposeScope(); // every temporary tensor of the run ends here
         var clock = Stopwatch.StartNew();
         var values = new List<double>();

@@ -69,8 +69,8 @@ public sealed class PatchingSetup : IDisposable
         {
             var cleanPerPrompt = PerPrompt(model, metric, cleanTokens);
             var corruptedPerPrompt = PerPrompt(model, metric, corruptedTokens);
-            var tokenizer = model.Tokenizer;
-            var labels = clean.Padded()[0].Select((id, p) => $"{p}: {Display(tokenizer.Decode((int)id))}").ToArray();
+            var tokenizer = clean.Tokenizer ?? (model.HasTokenizer ? model.Tokenizer : null);
+            var labels = clean.Padded()[0].Select((id, p) => $"{p}: {(tokenizer is null ? $"[{id}]" : Display(tokenizer.Decode((int)id)))}").ToArray();
             return new PatchingSetup(model, clean, corrupted, metric, replay, cleanTokens, corruptedTokens, cleanPerPrompt, corruptedPerPrompt, labels);
         }
         catch
@@ -97,6 +97,26 @@ public sealed class PatchingSetup : IDisposable
 
     /// <summary>Both runs' activations, cached on demand (<see cref="PatchingCaches.Ensure"/>).</summary>
     public PatchingCaches Caches { get; }
+
+    private PatchingCaches? _ungroupedCaches;
+
+    /// <summary>
+    /// Whether <paramref name="target"/> runs with grouped-query attention ungrouped: a key or value
+    /// target on a grouped model, so that head h's patch changes head h's copy of its group's key or
+    /// value only (TransformerLens's head-patching semantics, <c>ungroup_grouped_query_attention</c>).
+    /// </summary>
+    public bool Ungroups(PatchTarget target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return Model.Config.Grouped && target.Activation is "k" or "v";
+    }
+
+    /// <summary>The caches <paramref name="target"/> patches from: ungrouped ones where <see cref="Ungroups"/>, else <see cref="Caches"/>.</summary>
+    public PatchingCaches CachesFor(PatchTarget target) =>
+        !Ungroups(target) ? Caches : _ungroupedCaches ??= new PatchingCaches(Model, CleanTokens, CorruptedTokens, Metric, ungrouped: true);
+
+    /// <summary>The model mode <paramref name="target"/>'s patched runs need (dispose to restore); null when it needs none.</summary>
+    public IDisposable? ModeFor(PatchTarget target) => Ungroups(target) ? Model.UngroupGroupedQueryAttention() : null;
 
     /// <summary>The metric (in <see cref="AnswerMetric.Unit"/>) per prompt in the clean and corrupted runs.</summary>
     public IReadOnlyList<double> CleanPerPrompt { get; }
@@ -128,6 +148,7 @@ public sealed class PatchingSetup : IDisposable
     public void Dispose()
     {
         Caches.Dispose();
+        _ungroupedCaches?.Dispose();
         CleanTokens.Dispose();
         CorruptedTokens.Dispose();
     }

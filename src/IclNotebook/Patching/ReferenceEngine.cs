@@ -22,7 +22,7 @@ public sealed class ReferenceEngine : PatchingEngine
         ArgumentNullException.ThrowIfNull(target);
         var shape = target.Shape(setup.Model.Config, setup.NPos);
         var values = new double[shape.Aggregate(1L, (a, b) => a * b)];
-        setup.Caches.Ensure(target.HookNames(setup.Model.Config));
+        setup.CachesFor(target).Ensure(target.HookNames(setup.Model.Config));
         long done = 0;
         foreach (var index in Indices(shape))
         {
@@ -42,9 +42,11 @@ public sealed class ReferenceEngine : PatchingEngine
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(index);
         string hook = target.HookName(index[0]);
-        setup.Caches.Ensure([hook]);
-        var clean = setup.Caches.Clean[hook];
+        var caches = setup.CachesFor(target);
+        caches.Ensure([hook]);
+        var clean = caches.Clean[hook];
         using var scope = NewDisposeScope();
+        using var mode = setup.ModeFor(target);
         using var hooks = setup.Model.Hooks((hook, (act, _) => target.Patch(act, clean, index)));
         var readLogits = setup.Model.Run(setup.CorruptedTokens, new ForwardOptions { UnembedPositions = setup.Metric.PositionsTensor(setup.Model.ModelDevice) });
         return setup.Metric.EvaluateAtRead(readLogits);

@@ -74,6 +74,10 @@ internal sealed class SegmentLayout
         return tensor(mask, [Length, T0 + Length], device: device);
     }
 
+    /// <summary>Each flat position's original position, int64 [Rows, Length]: what a rotary model rotates a packed token by.</summary>
+    public Tensor Positions(Device device) =>
+        tensor(Pos.SelectMany(r => r).Select(p => (long)p).ToArray(), [Rows, Length], dtype: ScalarType.Int64, device: device);
+
     /// <summary>Flat positions (in any row) holding original position <paramref name="p"/>.</summary>
     public long[] FlatPositions(int p) => Enumerable.Range(0, Length).Where(i => Pos[0][i] == p).Select(i => (long)i).ToArray();
 

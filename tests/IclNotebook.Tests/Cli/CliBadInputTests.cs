@@ -34,7 +34,7 @@ public sealed class CliBadInputTests : IDisposable
             "unknown-model" => (Logits("gpt3"), null, "Unknown model 'gpt3'. Known models: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2"),
             "no-config" => (Logits(Folder("a", null, [1])), null, "config.json"),
             "no-weights" => (Logits(Folder("b", TinyConfig, null)), null, "model.safetensors"),
-            "unsupported-arch" => (Logits(Folder("c", TinyConfig.Replace("\"gpt2\"", "\"llama\"", StringComparison.Ordinal), [1])), null, "unsupported architecture (model_type 'llama'"),
+            "unsupported-arch" => (Logits(Folder("c", TinyConfig.Replace("\"gpt2\"", "\"mamba\"", StringComparison.Ordinal), [1])), null, "unsupported architecture (model_type 'mamba'). Supported model types: gpt2, gpt_neox, llama, mistral, qwen2"),
             "malformed-safetensors" => (Logits(Folder("d", TinyConfig, [8, 0, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'x'])), null, "model.safetensors"),
             "offline-no-cache" => (Logits("gpt2"), new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = Path.Combine(_dir, "empty-cache") }, "not in the cache"),
             "too-long" => (Logits(Fixtures.TinyModel, string.Concat(Enumerable.Repeat(" word", 300))), null, "longer than tiny-gpt2-a's context of 256 tokens"),

@@ -29,7 +29,7 @@ public class SafetensorsMalformedTests
         { "dtype number", Build(One("\"dtype\":32,\"shape\":[2],\"data_offsets\":[0,8]"), EightBytes), "'dtype' must be a string" },
         { "shape object", Build(One("\"dtype\":\"F32\",\"shape\":{},\"data_offsets\":[0,8]"), EightBytes), "'shape' must be an array" },
         { "offsets string", Build(One("\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":\"0,8\""), EightBytes), "'data_offsets' must be an array" },
-        { "dtype I64", Build(One("\"dtype\":\"I64\",\"shape\":[1],\"data_offsets\":[0,8]"), EightBytes), "dtype 'I64' is not supported; supported dtypes are F32, F16, BF16" },
+        { "dtype Q4", Build(One("\"dtype\":\"Q4\",\"shape\":[1],\"data_offsets\":[0,8]"), EightBytes), "dtype 'Q4' is not supported; supported dtypes are F32, F16, BF16, F64, BOOL" },
         { "dtype lowercase", Build(One("\"dtype\":\"f32\",\"shape\":[2],\"data_offsets\":[0,8]"), EightBytes), "dtype 'f32' is not supported" },
         { "negative dim", Build(One("\"dtype\":\"F32\",\"shape\":[-2],\"data_offsets\":[0,8]"), EightBytes), "shape dimension 0 is negative" },
         { "fractional dim", Build(One("\"dtype\":\"F32\",\"shape\":[2,1.5],\"data_offsets\":[0,8]"), EightBytes), "shape dimension 1 must be an integer" },

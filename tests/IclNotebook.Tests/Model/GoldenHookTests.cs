@@ -18,10 +18,6 @@ namespace IclNotebook.Tests.Model;
 /// </summary>
 public class GoldenHookTests(ModelFixture fixture, ITestOutputHelper output) : IClassFixture<ModelFixture>
 {
-    private const double SampleTol = 1e-4;
-    private const double SumRelTol = 1e-5;
-    private const double SumSqRelTol = 2e-5;
-
     [Theory]
     [InlineData("processed")]
     [InlineData("raw")]
@@ -34,43 +30,7 @@ public class GoldenHookTests(ModelFixture fixture, ITestOutputHelper output) : I
         using var _ = cache;
         logits.Dispose();
 
-        var expectedNames = golden.GetProperty("cache_hook_names_in_order").EnumerateArray().Select(e => e.GetString()!).ToArray();
-        Assert.Equal(expectedNames, cache.Names);
-
-        double worstSum = 0, worstSumSq = 0, worstSample = 0;
-        foreach (var name in expectedNames)
-        {
-            var g = golden.GetProperty("cache").GetProperty(name);
-            var act = cache[name];
-            var expectedShape = g.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            Assert.True(expectedShape.SequenceEqual(act.shape), $"{name}: shape [{string.Join(",", act.shape)}], TL [{string.Join(",", expectedShape)}]");
-
-            using var x = act.to(float64);
-            using var finite = x.isfinite();
-            using var xf = x.masked_select(finite);
-            Assert.Equal(g.GetProperty("n_nonfinite").GetInt64(), x.numel() - xf.numel());
-            double sum = xf.sum().item<double>(), sumAbs = xf.abs().sum().item<double>(), sumSq = xf.pow(2).sum().item<double>();
-            double tlSum = g.GetProperty("sum").GetDouble(), tlSumSq = g.GetProperty("sumsq").GetDouble();
-            double sumRatio = Math.Abs(sum - tlSum) / (SumRelTol * Math.Max(sumAbs, 1e-30));
-            double sumSqRatio = Math.Abs(sumSq - tlSumSq) / (SumSqRelTol * Math.Max(tlSumSq, 1e-30));
-            Assert.True(sumRatio <= 1, $"{name}: sum {sum} vs TL {tlSum} (|x| total {sumAbs})");
-            Assert.True(sumSqRatio <= 1, $"{name}: sumsq {sumSq} vs TL {tlSumSq}");
-            Assert.Equal(g.GetProperty("mean_abs").GetDouble(), sumAbs / xf.numel(), 1e-4);
-            worstSum = Math.Max(worstSum, sumRatio);
-            worstSumSq = Math.Max(worstSumSq, sumSqRatio);
-
-            foreach (var s in g.GetProperty("samples").EnumerateArray())
-            {
-                var index = s.GetProperty("index").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-                worstSample = Math.Max(worstSample, AssertClose(name, $"[{string.Join(",", index)}]", Fixtures.Number(s.GetProperty("value")), x[index.Select(i => TensorIndex.Single(i)).ToArray()].item<double>()));
-            }
-            var slice = g.GetProperty("slice_first8");
-            var prefix = slice.GetProperty("index_prefix").EnumerateArray().Select(e => e.GetInt64()).ToArray();
-            using var flat = x[prefix[0], prefix[1]].flatten();
-            var values = Fixtures.Doubles(slice.GetProperty("values"));
-            for (int i = 0; i < values.Length; i++)
-                worstSample = Math.Max(worstSample, AssertClose(name, $"slice {i}", values[i], flat[i].item<double>()));
-        }
+        var (worstSum, worstSumSq, worstSample) = HookGoldens.AssertCacheMatches(golden, cache);
         output.WriteLine($"{processing}: worst sum deviation {worstSum:F3} of tolerance, sumsq {worstSumSq:F3}, worst sample |diff| {worstSample:E2}");
     }
 
@@ -88,18 +48,6 @@ public class GoldenHookTests(ModelFixture fixture, ITestOutputHelper output) : I
         using var block = cache["blocks.0.attn.hook_pattern"][0, .., 10, ..11].to(float64);
         for (int h = 0; h < expected.Length; h++)
             for (int k = 0; k < expected[h].Length; k++)
-                AssertClose("pattern", $"[0,{h},10,{k}]", expected[h][k], block[h, k].item<double>());
-    }
-
-    private static double AssertClose(string name, string where, double expected, double actual)
-    {
-        if (double.IsInfinity(expected) || double.IsNaN(expected))
-        {
-            Assert.True(expected.Equals(actual), $"{name}{where}: {actual}, TL {expected}");
-            return 0;
-        }
-        double diff = Math.Abs(expected - actual);
-        Assert.True(diff <= SampleTol, $"{name}{where}: {actual}, TL {expected} (|diff| {diff:E2} > {SampleTol})");
-        return diff;
+                HookGoldens.AssertClose("pattern", $"[0,{h},10,{k}]", expected[h][k], block[h, k].item<double>());
     }
 }

@@ -16,9 +16,21 @@ public class FastEnginePropertyTests
 {
     private const double Tol = 1e-5;
 
-    private static HookedTransformer RandomModel(int seed, int layers, int heads)
+    private static HookedTransformer RandomModel(int seed, int layers, int heads, string family = "gpt2")
     {
-        var cfg = new ModelConfig($"random-{seed}", layers, 8 * heads, heads, 8, 32 * heads, 97, 32, 1e-5);
+        var gpt2 = new ModelConfig($"random-{family}-{seed}", layers, 8 * heads, heads, 8, 32 * heads, 97, 32, 1e-5);
+        var cfg = family switch
+        {
+            // Partial rotary (4 of 8 dimensions), parallel attention + MLP, exact gelu, LayerNorm.
+            "neox" => gpt2 with { ModelType = "gpt_neox", Positional = PositionalEmbeddingType.Rotary, RotaryDim = 4, ParallelAttnMlp = true, ActFn = "gelu" },
+            // Full rotary, RMSNorm, SwiGLU, grouped-query attention (two query heads per key/value head).
+            "llama" => gpt2 with
+            {
+                ModelType = "llama", Normalization = NormalizationType.RMS, FinalRms = true, Positional = PositionalEmbeddingType.Rotary,
+                RotaryDim = 8, RotaryBase = 1000, GatedMlp = true, ActFn = "silu", NKeyValueHeads = heads / 2,
+            },
+            _ => gpt2,
+        };
         var model = new HookedTransformer(cfg, WeightProcessing.Raw);
         manual_seed(seed);
         using var scope = NewDisposeScope();
@@ -85,6 +97,48 @@ public class FastEnginePropertyTests
                     for (int i = 0; i < reference.Values.Count; i++)
                         Assert.True(Math.Abs(reference.Values[i] - fast.Values[i]) <= Tol,
                             $"{target} seed {seed} colab {colab} shared {shared} options {options}: index {i}: fast {fast.Values[i]}, reference {reference.Values[i]}");
+                }
+            }
+        }
+    }
+
+    public static TheoryData<string, string> FamilyTargets()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var family in new[] { "neox", "llama" })
+            foreach (var t in PatchTargets.All.Select(t => t.Name).Concat(["attn_head_by_pos_every"]))
+                data.Add(family, t);
+        return data;
+    }
+
+    /// <summary>The same on GPT-NeoX- and Llama-shaped random models: rotated keys reused and packed tokens rotated by their own positions, grouped-query attention ungrouped for key and value patches.</summary>
+    [Theory]
+    [MemberData(nameof(FamilyTargets))]
+    public void Fast_equals_reference_on_rotary_grouped_and_parallel_models(string family, string target)
+    {
+        var set = PatchTargets.Find(target);
+        for (int seed = 1; seed <= 2; seed++)
+        {
+            using var model = RandomModel(seed, layers: 2, heads: 4, family);
+            if (family == "neox" && set.Parts.Any(p => p.Activation == "resid_mid"))
+            {
+                // A parallel block has no resid_mid: refused up front, naming the hook and why.
+                using var s = RandomSetup(model, seed, colabExact: false);
+                var e = Assert.Throws<IclException>(() => new FastEngine().Run(s, set));
+                Assert.Contains("patches blocks.0.hook_resid_mid, which random-neox-", e.Message, StringComparison.Ordinal);
+                Assert.Contains("attention and MLP in parallel", e.Message, StringComparison.Ordinal);
+                return;
+            }
+            foreach (var shared in new[] { false, true })
+            {
+                using var setup = RandomSetup(model, seed * 11 + (shared ? 3 : 0), colabExact: false, shared);
+                var reference = new ReferenceEngine().Run(setup, set);
+                foreach (var options in new[] { new FastEngineOptions(), new FastEngineOptions { BatchMemoryMb = 0, MaxStartSpread = 0 }, new FastEngineOptions { PackSharedPrefix = false } })
+                {
+                    var fast = new FastEngine(options).Run(setup, set);
+                    for (int i = 0; i < reference.Values.Count; i++)
+                        Assert.True(Math.Abs(reference.Values[i] - fast.Values[i]) <= Tol,
+                            $"{family} {target} seed {seed} shared {shared} options {options}: index {i}: fast {fast.Values[i]}, reference {reference.Values[i]}");
                 }
             }
         }

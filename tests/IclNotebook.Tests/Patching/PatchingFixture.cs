@@ -41,9 +41,13 @@ public sealed class PatchingFixture : IDisposable
     }
 
     /// <summary>A golden patching result: shape and row-major values.</summary>
-    public static (long[] Shape, double[] Values) Golden(string processing, string group, string target)
+    public static (long[] Shape, double[] Values) Golden(string processing, string group, string target) =>
+        Golden(Fixtures.Json(Fixtures.Golden(processing)), group, target);
+
+    /// <summary>A golden patching result of any golden file: shape and row-major values.</summary>
+    public static (long[] Shape, double[] Values) Golden(JsonElement file, string group, string target)
     {
-        var g = Fixtures.Json(Fixtures.Golden(processing)).GetProperty(group).GetProperty(target);
+        var g = file.GetProperty(group).GetProperty(target);
         var shape = g.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
         return (shape, Flatten(g.GetProperty("values")).ToArray());
     }

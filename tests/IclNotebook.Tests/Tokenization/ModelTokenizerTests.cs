@@ -31,14 +31,17 @@ public class ModelTokenizerTests
         var folder = Directory.CreateTempSubdirectory("icl-tok-").FullName;
         try
         {
-            File.WriteAllText(Path.Combine(folder, "config.json"), "{\"model_type\": \"llama\", \"architectures\": [\"LlamaForCausalLM\"]}");
+            File.WriteAllText(Path.Combine(folder, "config.json"), "{\"model_type\": \"mamba\", \"architectures\": [\"MambaForCausalLM\"]}");
             File.WriteAllBytes(Path.Combine(folder, "model.safetensors"), [1]); // never read: the config is refused first
             var unsupported = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer(folder));
-            Assert.Contains("unsupported architecture (model_type 'llama'", unsupported.Message, StringComparison.Ordinal);
+            Assert.Contains("unsupported architecture (model_type 'mamba'). Supported model types: gpt2, gpt_neox, llama, mistral, qwen2", unsupported.Message, StringComparison.Ordinal);
         }
         finally
         {
             Directory.Delete(folder, recursive: true);
         }
+        // A supported family whose tokenizer.json the kit does not read yet says so before any weight is read.
+        var neox = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer(IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a")));
+        Assert.Contains("a gpt_neox model's tokenizer (tokenizer.json) is not read by the kit yet", neox.Message, StringComparison.Ordinal);
     }
 }

@@ -1,0 +1,35 @@
+using static TorchSharp.torch;
+
+namespace IclNotebook.Loading.Families;
+
+/// <summary>
+/// A checkpoint's tensors taken strictly: each by name with the shape the config implies (an
+/// error names the file, the tensor and both shapes), and at the end every tensor must have been
+/// taken (an unexpected one names the family it was read as).
+/// </summary>
+internal sealed class CheckpointTensors(IReadOnlyDictionary<string, Tensor> tensors, string source, string family)
+{
+    private readonly HashSet<string> _used = new(StringComparer.Ordinal);
+
+    public Tensor Get(string key, params long[] shape)
+    {
+        if (!tensors.TryGetValue(key, out var t))
+            throw new IclException($"{source}: tensor '{key}' is missing; this is not a complete {family} checkpoint for its config.json.");
+        if (!t.shape.SequenceEqual(shape))
+            throw new IclException($"{source}: tensor '{key}' has shape [{string.Join(", ", t.shape)}], but config.json implies [{string.Join(", ", shape)}].");
+        _used.Add(key);
+        return t;
+    }
+
+    public Tensor? Optional(string key, params long[] shape) => tensors.ContainsKey(key) ? Get(key, shape) : null;
+
+    public bool Has(string key) => tensors.ContainsKey(key);
+
+    /// <summary>Throws naming tensors nothing took: the checkpoint is not of this family (or not of this config).</summary>
+    public void CheckAllUsed()
+    {
+        var unknown = tensors.Keys.Where(k => !_used.Contains(k)).ToList();
+        if (unknown.Count > 0)
+            throw new IclException($"{source}: unexpected tensors {string.Join(", ", unknown.Take(5))}{(unknown.Count > 5 ? $" and {unknown.Count - 5} more" : "")}; this does not look like a {family} checkpoint for its config.json.");
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using IclNotebook.Model;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Loading.Families;
+
+/// <summary>
+/// GPT-2 (<c>model_type</c> gpt2, GPT2LMHeadModel): learned positions, LayerNorm, gelu_new, tied
+/// unembedding. HF stores attention as one Conv1D <c>c_attn [d_model, 3*d_model]</c> (input
+/// dimension first); TL's <c>convert_gpt2_weights</c>.
+/// </summary>
+public sealed class Gpt2Family : ModelFamily
+{
+    public override IReadOnlyList<string> ModelTypes { get; } = ["gpt2"];
+
+    public override ModelConfig ReadConfig(JsonElement root, string path, string name)
+    {
+        var archs = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array
+            ? a.EnumerateArray().Select(e => e.GetString() ?? "").ToArray() : [];
+        if (archs.Any(x => x is not ("GPT2LMHeadModel" or "GPT2Model")))
+            throw new IclException($"{path}: unsupported architecture (model_type 'gpt2', architectures [{string.Join(", ", archs)}]); GPT-2 models are GPT2LMHeadModel.");
+        string act = Str(root, "activation_function") ?? "gelu_new";
+        if (act != "gelu_new")
+            throw new IclException($"{path}: activation_function '{act}' is not supported; GPT-2 models use 'gelu_new'.");
+        if (Bool(root, "scale_attn_by_inverse_layer_idx") == true || Bool(root, "reorder_and_upcast_attn") == true)
+            throw new IclException($"{path}: scale_attn_by_inverse_layer_idx / reorder_and_upcast_attn are not supported.");
+        int d = Int(root, "n_embd", path), heads = Int(root, "n_head", path);
+        if (d % heads != 0) throw new IclException($"{path}: n_embd {d} is not divisible by n_head {heads}.");
+        int dMlp = OptionalInt(root, "n_inner", path) ?? 4 * d;
+        return new ModelConfig(name, Int(root, "n_layer", path), d, heads, d / heads, dMlp,
+            Int(root, "vocab_size", path), Int(root, "n_positions", path), Number(root, "layer_norm_epsilon") ?? 1e-5);
+    }
+
+    public override bool IsIgnoredBuffer(string key) =>
+        key.EndsWith(".attn.bias", StringComparison.Ordinal) || key.EndsWith(".attn.masked_bias", StringComparison.Ordinal);
+
+    public override string NormalizeKey(string key) =>
+        key.StartsWith("transformer.", StringComparison.Ordinal) ? key["transformer.".Length..] : key;
+
+    public override Dictionary<string, Tensor> ToTransformerLens(IReadOnlyDictionary<string, Tensor> hf, ModelConfig cfg, string source)
+    {
+        ArgumentNullException.ThrowIfNull(cfg);
+        int d = cfg.DModel, h = cfg.NHeads, dh = cfg.DHead, m = cfg.DMlp;
+        var t = new CheckpointTensors(hf, source, "GPT-2");
+        var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        {
+            ["embed.W_E"] = t.Get("wte.weight", cfg.DVocab, d),
+            ["pos_embed.W_pos"] = t.Get("wpe.weight", cfg.NCtx, d),
+        };
+        for (int l = 0; l < cfg.NLayers; l++)
+        {
+            string p = $"h.{l}.", b = $"blocks.{l}.";
+            tl[b + "ln1.w"] = t.Get(p + "ln_1.weight", d);
+            tl[b + "ln1.b"] = t.Get(p + "ln_1.bias", d);
+            var qkv = t.Get(p + "attn.c_attn.weight", d, 3 * d).split(d, 1);       // 3 x [d_model, d_model]
+            var qkvBias = t.Get(p + "attn.c_attn.bias", 3 * d).view(3, h, dh);      // [3, head, d_head]
+            string[] names = ["Q", "K", "V"];
+            for (int i = 0; i < 3; i++)
+            {
+                tl[b + "attn.W_" + names[i]] = qkv[i].reshape(d, h, dh).permute(1, 0, 2).contiguous(); // [head, d_model, d_head]
+                tl[b + "attn.b_" + names[i]] = qkvBias[i].contiguous();             // [head, d_head]
+            }
+            tl[b + "attn.W_O"] = t.Get(p + "attn.c_proj.weight", d, d).reshape(h, dh, d); // [head, d_head, d_model]
+            tl[b + "attn.b_O"] = t.Get(p + "attn.c_proj.bias", d);
+            tl[b + "ln2.w"] = t.Get(p + "ln_2.weight", d);
+            tl[b + "ln2.b"] = t.Get(p + "ln_2.bias", d);
+            tl[b + "mlp.W_in"] = t.Get(p + "mlp.c_fc.weight", d, m);
+            tl[b + "mlp.b_in"] = t.Get(p + "mlp.c_fc.bias", m);
+            tl[b + "mlp.W_out"] = t.Get(p + "mlp.c_proj.weight", m, d);
+            tl[b + "mlp.b_out"] = t.Get(p + "mlp.c_proj.bias", d);
+        }
+        tl["ln_final.w"] = t.Get("ln_f.weight", d);
+        tl["ln_final.b"] = t.Get("ln_f.bias", d);
+        // GPT-2 ties the unembedding to the token embedding; a stored lm_head must equal it.
+        var wte = tl["embed.W_E"];
+        if (t.Optional("lm_head.weight", cfg.DVocab, d) is { } head && !head.allclose(wte, rtol: 0, atol: 0))
+            throw new IclException($"{source}: lm_head.weight differs from wte.weight; only GPT-2 with tied embeddings is supported.");
+        tl["unembed.W_U"] = wte.t().contiguous();                                  // [d_model, d_vocab]
+        tl["unembed.b_U"] = zeros(cfg.DVocab, dtype: wte.dtype, device: wte.device);
+        t.CheckAllUsed();
+        return tl;
+    }
+}

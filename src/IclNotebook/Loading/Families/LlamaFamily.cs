@@ -1,0 +1,91 @@
+using System.Text.Json;
+using IclNotebook.Model;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Loading.Families;
+
+/// <summary>
+/// Llama, Mistral and Qwen2 (<c>model_type</c> llama, mistral, qwen2): full rotary, RMSNorm,
+/// SwiGLU, grouped-query attention, separate <c>q/k/v/o_proj</c> and <c>gate/up/down_proj</c>.
+/// Qwen2 adds q/k/v biases, always uses TL's grouped attention and prepends no BOS; tied
+/// embeddings (no <c>lm_head.weight</c>) unembed with <c>W_E^T</c>. TL's
+/// <c>convert_llama_weights</c> / <c>convert_qwen2_weights</c>.
+/// </summary>
+public sealed class LlamaFamily : ModelFamily
+{
+    public override IReadOnlyList<string> ModelTypes { get; } = ["llama", "mistral", "qwen2"];
+
+    public override ModelConfig ReadConfig(JsonElement root, string path, string name)
+    {
+        string type = Str(root, "model_type")!;
+        bool qwen = type == "qwen2";
+        int d = Int(root, "hidden_size", path), heads = Int(root, "num_attention_heads", path);
+        int kv = OptionalInt(root, "num_key_value_heads", path) ?? heads;
+        int dHead = OptionalInt(root, "head_dim", path) ?? d / heads;
+        if (heads % kv != 0) throw new IclException($"{path}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv}.");
+        if (root.TryGetProperty("rope_scaling", out var scaling) && scaling.ValueKind != JsonValueKind.Null)
+            throw new IclException($"{path}: rope_scaling ({scaling.GetRawText()}) is not supported yet; only plain rotary embeddings (rope_scaling null) load.");
+        int nCtx = Int(root, "max_position_embeddings", path);
+        // Sliding-window attention (Mistral, some Qwen2) is not implemented: prompts may not be longer than the window.
+        bool windowed = qwen ? Bool(root, "use_sliding_window") == true : root.TryGetProperty("sliding_window", out var w) && w.ValueKind == JsonValueKind.Number;
+        int? window = windowed ? OptionalInt(root, "sliding_window", path) : null;
+        return new ModelConfig(name, Int(root, "num_hidden_layers", path), d, heads, dHead, Int(root, "intermediate_size", path),
+            Int(root, "vocab_size", path), window is { } win ? Math.Min(win, nCtx) : nCtx, Number(root, "rms_norm_eps") ?? 1e-5)
+        {
+            ModelType = type,
+            Normalization = NormalizationType.RMS,
+            FinalRms = true,
+            Positional = PositionalEmbeddingType.Rotary,
+            RotaryDim = dHead,
+            RotaryBase = Number(root, "rope_theta") ?? 10000,
+            GatedMlp = true,
+            ActFn = Str(root, "hidden_act") ?? "silu",
+            NKeyValueHeads = qwen || kv != heads ? kv : null,
+            DefaultPrependBos = !qwen,
+            ContextLimit = window is { } limit && limit < nCtx ? $"sliding-window attention (window {limit} tokens) is not implemented, so prompts are limited to the window" : null,
+        };
+    }
+
+    public override bool IsIgnoredBuffer(string key) => key.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal);
+
+    public override string NormalizeKey(string key) =>
+        key.StartsWith("model.", StringComparison.Ordinal) ? key["model.".Length..] : key;
+
+    public override Dictionary<string, Tensor> ToTransformerLens(IReadOnlyDictionary<string, Tensor> hf, ModelConfig cfg, string source)
+    {
+        ArgumentNullException.ThrowIfNull(cfg);
+        int d = cfg.DModel, h = cfg.NHeads, kv = cfg.NKv, dh = cfg.DHead, m = cfg.DMlp;
+        string g = cfg.KvPrefix;
+        var t = new CheckpointTensors(hf, source, cfg.ModelType);
+        var embed = t.Get("embed_tokens.weight", cfg.DVocab, d);
+        Tensor Zeros(params long[] shape) => zeros(shape, dtype: embed.dtype, device: embed.device);
+        var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal) { ["embed.W_E"] = embed };
+        for (int l = 0; l < cfg.NLayers; l++)
+        {
+            string p = $"layers.{l}.", b = $"blocks.{l}.";
+            tl[b + "ln1.w"] = t.Get(p + "input_layernorm.weight", d);
+            foreach (var (x, heads, key) in new[] { ("Q", h, "attn.W_Q"), ("K", kv, $"attn.{g}W_K"), ("V", kv, $"attn.{g}W_V") })
+            {
+                string proj = $"{p}self_attn.{char.ToLowerInvariant(x[0])}_proj.";
+                tl[b + key] = t.Get(proj + "weight", heads * dh, d).view(heads, dh, d).permute(0, 2, 1).contiguous(); // [heads, d_model, d_head]
+                var bias = t.Optional(proj + "bias", heads * dh);
+                tl[b + key.Replace("W_", "b_", StringComparison.Ordinal)] = bias is null ? Zeros(heads, dh) : bias.view(heads, dh).contiguous();
+            }
+            tl[b + "attn.W_O"] = t.Get(p + "self_attn.o_proj.weight", d, h * dh).view(d, h, dh).permute(1, 2, 0).contiguous(); // [head, d_head, d_model]
+            tl[b + "attn.b_O"] = t.Optional(p + "self_attn.o_proj.bias", d) ?? Zeros(d);
+            tl[b + "ln2.w"] = t.Get(p + "post_attention_layernorm.weight", d);
+            tl[b + "mlp.W_in"] = t.Get(p + "mlp.up_proj.weight", m, d).t().contiguous();     // [d_model, d_mlp]
+            tl[b + "mlp.W_gate"] = t.Get(p + "mlp.gate_proj.weight", m, d).t().contiguous(); // [d_model, d_mlp]
+            tl[b + "mlp.W_out"] = t.Get(p + "mlp.down_proj.weight", d, m).t().contiguous();  // [d_mlp, d_model]
+            tl[b + "mlp.b_in"] = Zeros(m);
+            tl[b + "mlp.b_out"] = Zeros(d);
+        }
+        tl["ln_final.w"] = t.Get("norm.weight", d);
+        // Tied embeddings store no lm_head: the unembedding is the embedding's transpose.
+        var head = t.Optional("lm_head.weight", cfg.DVocab, d) ?? embed;
+        tl["unembed.W_U"] = head.t().contiguous();                                             // [d_model, d_vocab]
+        tl["unembed.b_U"] = Zeros(cfg.DVocab);
+        t.CheckAllUsed();
+        return tl;
+    }
+}

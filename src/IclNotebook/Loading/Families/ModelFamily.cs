@@ -1,0 +1,47 @@
+using System.Text.Json;
+using IclNotebook.Model;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Loading.Families;
+
+/// <summary>
+/// One Hugging Face <c>model_type</c>'s loading, in one place: its <c>config.json</c> read into a
+/// <see cref="ModelConfig"/> (TL's <c>convert_hf_model_config</c>), the checkpoint buffers to skip,
+/// and its state dict converted to TransformerLens's names and layout (TL's <c>convert_*_weights</c>).
+/// A family is a config plus this adapter, never a copy of the model.
+/// </summary>
+public abstract class ModelFamily
+{
+    /// <summary>The <c>model_type</c> values this family reads.</summary>
+    public abstract IReadOnlyList<string> ModelTypes { get; }
+
+    /// <summary>The config of a model of this family; <paramref name="path"/> names config.json in errors.</summary>
+    public abstract ModelConfig ReadConfig(JsonElement root, string path, string name);
+
+    /// <summary>Checkpoint entries that are buffers (masks, cached frequencies), not weights.</summary>
+    public abstract bool IsIgnoredBuffer(string key);
+
+    /// <summary>The checkpoint key without the prefix its model class adds (<c>transformer.</c>, <c>model.</c>, <c>gpt_neox.</c>).</summary>
+    public abstract string NormalizeKey(string key);
+
+    /// <summary>TL's state dict from the checkpoint's tensors (by normalised key, buffers skipped), every shape checked.</summary>
+    public abstract Dictionary<string, Tensor> ToTransformerLens(IReadOnlyDictionary<string, Tensor> hf, ModelConfig cfg, string source);
+
+    private protected static string? Str(JsonElement root, string key) =>
+        root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private protected static bool? Bool(JsonElement root, string key) =>
+        root.TryGetProperty(key, out var v) ? v.ValueKind switch { JsonValueKind.True => true, JsonValueKind.False => false, _ => null } : null;
+
+    private protected static double? Number(JsonElement root, string key) =>
+        root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : null;
+
+    private protected static int Int(JsonElement root, string key, string path)
+    {
+        if (root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int i) && i > 0) return i;
+        throw new IclException($"{path}: '{key}' is missing or not a positive integer.");
+    }
+
+    private protected static int? OptionalInt(JsonElement root, string key, string path) =>
+        root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null ? Int(root, key, path) : null;
+}

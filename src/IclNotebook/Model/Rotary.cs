@@ -1,0 +1,60 @@
+using static TorchSharp.torch;
+
+namespace IclNotebook.Model;
+
+/// <summary>
+/// Rotary position embeddings as TransformerLens computes them (<c>calculate_sin_cos_rotary</c>,
+/// <c>apply_rotary</c>): the first <c>rotary_dim</c> dimensions of each query and key head are
+/// rotated by angle <c>pos / base^(i / (rotary_dim/2))</c>, GPT-NeoX style (the two halves pair
+/// up) unless adjacent pairs are asked for; the other dimensions pass through. The tables are
+/// float32 for every position of the context, on the model's device.
+/// </summary>
+internal sealed class Rotary : IDisposable
+{
+    private readonly int _dim;
+    private readonly bool _adjacent;
+    private readonly Tensor _sin, _cos; // [n_ctx, rotary_dim]
+
+    public Rotary(ModelConfig cfg, Device device)
+    {
+        _dim = cfg.RotaryDim;
+        _adjacent = cfg.RotaryAdjacentPairs;
+        using var scope = NewDisposeScope();
+        var pos = arange(cfg.NCtx, dtype: float32, device: device);                                   // [n_ctx]
+        var dim = arange(_dim / 2, dtype: float32, device: device);                                   // [rotary_dim / 2]
+        var freq = pow(tensor((float)cfg.RotaryBase, device: device), dim / (_dim / 2.0f));          // [rotary_dim / 2]
+        freq = _adjacent ? freq.repeat_interleave(2L) : cat([freq, freq]);                            // [rotary_dim]
+        var angles = pos.unsqueeze(1) / freq.unsqueeze(0);                                            // [n_ctx, rotary_dim]
+        _sin = angles.sin().DetachFromDisposeScope();
+        _cos = angles.cos().DetachFromDisposeScope();
+    }
+
+    /// <summary>Rotates <paramref name="x"/> [batch, seg, head, d_head] whose tokens sit at <paramref name="positions"/> (int64 [batch, seg]).</summary>
+    public Tensor Apply(Tensor x, Tensor positions)
+    {
+        var rot = x[.., .., .., ..(int)_dim];                                          // [batch, seg, head, rotary_dim]
+        var pass = x[.., .., .., (int)_dim..];
+        var sin = _sin.index_select(0, positions.flatten()).view(positions.shape[0], positions.shape[1], 1, _dim); // [batch, seg, 1, rotary_dim]
+        var cos = _cos.index_select(0, positions.flatten()).view(positions.shape[0], positions.shape[1], 1, _dim);
+        var rotated = rot * cos + RotateEveryTwo(rot) * sin;
+        return cat([rotated, pass], -1);                                               // [batch, seg, head, d_head]
+    }
+
+    /// <summary>TL's rotate_every_two: halves (-x2, x1), or adjacent pairs (-x_{2i+1}, x_{2i}).</summary>
+    private Tensor RotateEveryTwo(Tensor x)
+    {
+        if (!_adjacent)
+        {
+            int n = _dim / 2;
+            return cat([-x[.., .., .., n..], x[.., .., .., ..n]], -1);
+        }
+        var pairs = x.unflatten(-1, [_dim / 2, 2]);                                  // [..., rotary_dim/2, 2]
+        return stack([-pairs[.., .., .., .., 1], pairs[.., .., .., .., 0]], -1).flatten(-2);
+    }
+
+    public void Dispose()
+    {
+        _sin.Dispose();
+        _cos.Dispose();
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using IclNotebook.Loading;
+using IclNotebook.Metrics;
+using IclNotebook.Model;
+using IclNotebook.Patching;
+using IclNotebook.Tokenization;
+
+namespace IclNotebook.Tests.Families;
+
+/// <summary>
+/// The family fixtures (tests/fixtures/models/tiny-{neox,llama,qwen2}-a, in their Hugging Face
+/// formats) loaded both ways, with their TransformerLens goldens and the prompts' token ids as TL's
+/// to_tokens made them; shared by the family tests.
+/// </summary>
+public sealed class FamilyFixture : IDisposable
+{
+    public static TheoryData<string, string> All => new()
+    {
+        { "tiny-neox-a", "processed" }, { "tiny-neox-a", "raw" },
+        { "tiny-llama-a", "processed" }, { "tiny-llama-a", "raw" },
+        { "tiny-qwen2-a", "processed" }, { "tiny-qwen2-a", "raw" },
+    };
+
+    private readonly Dictionary<(string, string), HookedTransformer> _models = new();
+    private readonly Dictionary<(string, string), PatchingSetup> _setups = new();
+
+    public static string Folder(string model) => Path.Combine(Fixtures.Root, "models", model);
+
+    public static JsonElement Golden(string model, string processing) =>
+        Fixtures.Json(Path.Combine(Fixtures.Root, "goldens", "families", $"{model}-{processing}.json"));
+
+    public HookedTransformer Model(string model, string processing)
+    {
+        lock (_models)
+        {
+            if (!_models.TryGetValue((model, processing), out var m))
+                _models[(model, processing)] = m = ModelLoader.LoadFolder(Folder(model), processing == "raw" ? WeightProcessing.Raw : WeightProcessing.Default);
+            return m;
+        }
+    }
+
+    /// <summary>The golden's clean or corrupted batch: real ids (padding cut off) and the family's pad id.</summary>
+    public static TokenBatch Tokens(string model, string which)
+    {
+        var tokens = Golden(model, "raw").GetProperty("tokens");
+        var lengths = tokens.GetProperty("lengths").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        var rows = Fixtures.LongRows(tokens.GetProperty(which));
+        int pad = (int)rows[Array.IndexOf(lengths, lengths.Min())][^1];
+        return new TokenBatch(rows.Select((r, i) => r.Take(lengths[i]).Select(x => (int)x).ToArray()).ToArray(), pad);
+    }
+
+    /// <summary>Clean vs corrupted with the goldens' metric: the answer's log-prob at each prompt's last real token.</summary>
+    public PatchingSetup Setup(string model, string processing)
+    {
+        lock (_setups)
+        {
+            if (_setups.TryGetValue((model, processing), out var s)) return s;
+            var answers = Golden(model, processing).GetProperty("answer_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            var clean = Tokens(model, "clean");
+            return _setups[(model, processing)] = PatchingSetup.Create(Model(model, processing), clean, Tokens(model, "corrupted"),
+                AnswerMetric.AtLastRealToken(clean.Lengths, answers));
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _setups.Values) s.Dispose();
+        foreach (var m in _models.Values) m.Dispose();
+    }
+}

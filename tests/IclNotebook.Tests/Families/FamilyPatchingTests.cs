@@ -1,0 +1,67 @@
+using IclNotebook.Patching;
+using IclNotebook.Tests.Patching;
+
+namespace IclNotebook.Tests.Families;
+
+/// <summary>
+/// Activation patching on every family against TransformerLens's goldens (metric at each prompt's
+/// last real token), with the reference engine (TL's algorithm) and the fast engine (rotated keys
+/// reused from the corrupted run, packed rows rotated by their tokens' true positions).
+/// </summary>
+public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFixture>
+{
+    public static TheoryData<string, string, string, string> Cases()
+    {
+        var data = new TheoryData<string, string, string, string>();
+        foreach (var model in new[] { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a" })
+            foreach (var engine in new[] { "reference", "fast" })
+            {
+                data.Add(model, engine, "processed", "resid_pre");
+                data.Add(model, engine, "raw", "resid_pre");
+                data.Add(model, engine, "processed", "block_every");
+                data.Add(model, engine, "processed", "attn_head_out_by_pos"); // z per query head: no grouping involved
+            }
+        // All five head panels; on the grouped-query models key and value patches change one query head's copy (TL's ungrouped semantics).
+        foreach (var model in new[] { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a" })
+            foreach (var engine in new[] { "reference", "fast" })
+            {
+                data.Add(model, engine, "processed", "attn_head_all_pos_every");
+                data.Add(model, engine, "raw", "attn_head_all_pos_every");
+            }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Results_match_TransformerLens(string model, string engine, string processing, string target)
+    {
+        var golden = FamilyFixture.Golden(model, processing);
+        var result = EngineGoldenTests.Engine(engine).Run(fixture.Setup(model, processing), PatchTargets.Find(target));
+        EngineGoldenTests.AssertMatches(PatchingFixture.Golden(golden, "patching_unnormalised", target), result, result.Values);
+        if (target is "resid_pre" or "attn_head_all_pos_every")
+            EngineGoldenTests.AssertMatches(PatchingFixture.Golden(golden, "patching_normalised", target), result, result.Normalised);
+    }
+
+    [Theory]
+    [InlineData("tiny-llama-a")]
+    [InlineData("tiny-qwen2-a")]
+    public void Ungrouping_gives_every_head_its_own_key_and_value_and_changes_no_number(string model)
+    {
+        var setup = fixture.Setup(model, "processed");
+        var m = setup.Model;
+        var (logits, cache) = m.RunWithCache(setup.CleanTokens, n => n.EndsWith("attn.hook_k", StringComparison.Ordinal));
+        using var grouped = cache;
+        (TorchSharp.torch.Tensor ungroupedLogits, IclNotebook.Hooks.ActivationCache ungroupedCache) run;
+        using (m.UngroupGroupedQueryAttention())
+            run = m.RunWithCache(setup.CleanTokens, n => n.EndsWith("attn.hook_k", StringComparison.Ordinal));
+        using var ungrouped = run.ungroupedCache;
+        Assert.Equal(m.Config.NKv, grouped[IclNotebook.Hooks.HookName.K(0)].shape[2]);
+        Assert.Equal(m.Config.NHeads, ungrouped[IclNotebook.Hooks.HookName.K(0)].shape[2]);
+        // Head h holds its group's key: query heads 0 and 1 share kv head 0.
+        Assert.True(ungrouped[IclNotebook.Hooks.HookName.K(1)][.., .., 1].allclose(grouped[IclNotebook.Hooks.HookName.K(1)][.., .., 0], rtol: 0, atol: 0));
+        Assert.True(run.ungroupedLogits.allclose(logits, rtol: 0, atol: 1e-5));
+        // The scope restores the grouped hooks.
+        var (_, after) = m.RunWithCache(setup.CleanTokens, n => n == IclNotebook.Hooks.HookName.K(0));
+        using (after) Assert.Equal(m.Config.NKv, after[IclNotebook.Hooks.HookName.K(0)].shape[2]);
+    }
+}
