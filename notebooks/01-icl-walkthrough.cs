@@ -40,6 +40,11 @@ Start("01-icl-walkthrough");
 // **Running it.** Open it in VS Code with Polyglot Notebooks and *Run All*, or headless:
 // `dotnet tool restore && cd notebooks && dotnet dotnet-repl --run 01-icl-walkthrough.ipynb --exit-after-run`.
 // Its file-based twin `01-icl-walkthrough.cs` runs the same walkthrough with `dotnet run notebooks/01-icl-walkthrough.cs`.
+//
+// **Other families.** The same walkthrough runs on GPT-NeoX/Pythia, Llama/Mistral and Qwen2 models given as
+// a folder (`config.json`, the safetensors weights, `tokenizer.json`): the model brings its own tokenizer,
+// and its hooks, logits and patching results equal TransformerLens's (checked on small random models of each
+// family). Try `ICL_MODEL=tests/fixtures/models/tiny-llama-a`.
 
 // ## 1. Set-up
 //

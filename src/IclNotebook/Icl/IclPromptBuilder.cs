@@ -51,7 +51,7 @@ internal static class IclPromptBuilder
 
         var answerLabels = task.Queries.Select(q => q.Label).ToArray();
         var answerStrings = answerLabels.Select(task.FormatAnswer).ToArray();
-        var answerIds = answerStrings.Select((a, i) => AnswerToken(tokenizer, source, i, answerLabels[i], a)).ToArray();
+        var answerIds = answerStrings.Select((a, i) => AnswerToken(tokenizer, source, i, answerLabels[i], clean[i], a)).ToArray();
 
         var cleanTokens = tokenizer.ToTokens(clean);
         var corruptedTokens = tokenizer.ToTokens(corrupted);
@@ -61,9 +61,10 @@ internal static class IclPromptBuilder
             answerLabels, answerStrings, answerIds, cleanTokens, corruptedTokens);
     }
 
-    private static int AnswerToken(ModelTokenizer tokenizer, string source, int query, string label, string answer)
+    /// <summary>The answer's token as the model sees it: the token right after the clean prompt.</summary>
+    private static int AnswerToken(ModelTokenizer tokenizer, string source, int query, string label, string prompt, string answer)
     {
-        try { return tokenizer.ToSingleToken(answer); }
+        try { return tokenizer.AnswerToken(prompt, answer); }
         catch (IclException e)
         {
             throw new IclException($"{source}: queries[{query}].label: the answer for label '{label}' must be one token, but {e.Message}", e);

@@ -31,7 +31,7 @@ public static class ModelLoader
             throw new IclException($"Model folder '{folder}' has no {WeightsFile} (nor a sharded {Checkpoint.IndexFile}); only safetensors checkpoints are supported (pytorch_model.bin is not), convert it or download the safetensors file.");
 
         var (cfg, family) = Families.ModelFamilies.ReadConfig(configPath, name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
-        var model = new HookedTransformer(cfg, processing, device, TokenizerFor(cfg));
+        var model = new HookedTransformer(cfg, processing, device, TokenizerFor(cfg, folder));
         try
         {
             using var scope = NewDisposeScope(); // frees the checkpoint and intermediate tensors
@@ -55,10 +55,14 @@ public static class ModelLoader
     }
 
     /// <summary>
-    /// The tokenizer the kit can give a model of this config: GPT-2's for GPT-2 models; null for the
-    /// families whose tokenizer.json the kit does not read yet (their models run on token ids).
+    /// A model's tokenizer: GPT-2's built-in one for GPT-2 models (the hub's GPT-2 folders are read
+    /// without their tokenizer files), else the folder's tokenizer.json; null when a folder has none
+    /// (the model then runs on token ids, and asking for its tokenizer says why there is none).
     /// </summary>
-    internal static Tokenization.ModelTokenizer? TokenizerFor(ModelConfig cfg) => cfg.ModelType == "gpt2" ? new Tokenization.Gpt2Tokenizer() : null;
+    internal static Tokenization.ModelTokenizer? TokenizerFor(ModelConfig cfg, string folder) =>
+        cfg.ModelType == "gpt2" ? new Tokenization.Gpt2Tokenizer()
+        : File.Exists(Path.Combine(folder, "tokenizer.json")) ? Tokenization.HuggingFace.HfTokenizer.Load(folder, cfg.DefaultPrependBos)
+        : null;
 
     /// <summary>Every tensor of the checkpoint as float32 on the CPU, by normalised key (buffers skipped), and the checkpoint's description for messages.</summary>
     private static (Dictionary<string, Tensor> Tensors, string Source) ReadCheckpoint(string folder, Families.ModelFamily family)
@@ -72,6 +76,8 @@ public static class ModelLoader
             if (result.ContainsKey(key))
                 throw new IclException($"{checkpoint.Description}: tensor '{key}' is stored twice (with and without its model-class prefix).");
             var entry = file.Entry(name);
+            if (!entry.DType.IsReadable())
+                throw new IclException($"{file.Path}: tensor '{name}' is stored as {entry.DType.HeaderName()} and is no {family.ModelTypes[0]} weight or buffer; this checkpoint does not look like the model_type its config.json names ({string.Join("/", family.ModelTypes)}).");
             var t = empty(entry.Shape.ToArray(), dtype: float32);
             file.ReadFloat32(name, MemoryMarshal.Cast<byte, float>(t.bytes)); // straight into the tensor's memory
             result[key] = t;

@@ -40,15 +40,15 @@ public static class ModelSource
     /// tokenized and checked (labels one token, clean and corrupted prompts aligned) before the
     /// expensive part. Unknown names, incomplete folders and unsupported configs fail here as they
     /// would on load. The named models are GPT-2s, whose tokenizer ships with the library; a folder
-    /// of another family fails here until the kit reads tokenizer.json.
+    /// of another family needs its tokenizer.json.
     /// </summary>
     public static ModelTokenizer LoadTokenizer(string nameOrPath)
     {
         var (folder, _) = ModelLocator.Check(nameOrPath);
         if (folder is null) return new Gpt2Tokenizer();
         var (cfg, _) = Families.ModelFamilies.ReadConfig(Path.Combine(folder, ModelLoader.ConfigFile), Path.GetFileName(folder));
-        return ModelLoader.TokenizerFor(cfg) ?? throw new IclException(
-            $"{folder}: a {cfg.ModelType} model's tokenizer (tokenizer.json) is not read by the kit yet, so task files cannot be tokenized for it; GPT-2 models work end to end, other families run on token ids from the library.");
+        return ModelLoader.TokenizerFor(cfg, folder) ?? throw new IclException(
+            $"{folder}: this {cfg.ModelType} model has no tokenizer.json, so task files cannot be tokenized for it; put the repository's tokenizer.json (and tokenizer_config.json) beside config.json.");
     }
 
     /// <summary>"cpu" or "cuda" as a device; a clear error when CUDA is asked for but unavailable.</summary>

@@ -59,7 +59,7 @@ public sealed partial class HookedTransformer : ComponentBase
 
     /// <summary>The model's tokenizer (TL's <c>model.tokenizer</c>): <c>model.Tokenizer.ToTokens(prompts)</c>.</summary>
     public ModelTokenizer Tokenizer => _tokenizer ?? throw new IclException(
-        $"{Config.Name} ({Config.ModelType}) has no tokenizer in this kit yet: its tokenizer.json is not read. Run it on token ids (model.Run(tokens)), or use a GPT-2 model.");
+        $"{Config.Name} ({Config.ModelType}) was loaded without a tokenizer (its folder has no tokenizer.json). Run it on token ids (model.Run(tokens)), or add the repository's tokenizer.json beside config.json.");
 
     /// <summary>Whether <see cref="Tokenizer"/> is available.</summary>
     public bool HasTokenizer => _tokenizer is not null;

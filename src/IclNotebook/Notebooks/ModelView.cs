@@ -10,7 +10,7 @@ internal static class ModelView
     public static string Html(HookedTransformer m)
     {
         var sb = new StringBuilder(TokenHtml.Style);
-        sb.Append($"<p>HookedTransformer <b>{TokenHtml.E(m.Config.Name)}</b>: {m.HookPoints.Count} hook points, e.g. <code>blocks.0.attn.hook_pattern</code>.</p><table class=\"icl-table\">");
+        sb.Append($"<p>HookedTransformer <b>{TokenHtml.E(m.Config.Name)}</b>: {m.HookPoints.Count} hook points, e.g. <code>{Hooks.HookName.Pattern(0)}</code>.</p><table class=\"icl-table\">");
         foreach (var (key, value) in Rows(m)) sb.Append($"<tr><th>{key}</th><td>{TokenHtml.E(value)}</td></tr>");
         return sb.Append("</table>").ToString();
     }
@@ -22,14 +22,26 @@ internal static class ModelView
     {
         var c = m.Config;
         long parameters = m.parameters().Sum(p => p.NumberOfElements);
+        yield return ("architecture", Architecture(c));
         yield return ("layers", c.NLayers.ToString(CultureInfo.InvariantCulture));
-        yield return ("heads", $"{c.NHeads} x d_head {c.DHead}");
+        yield return ("heads", $"{c.NHeads} x d_head {c.DHead}" + (c.Grouped ? $", {c.NKv} key/value heads (grouped-query)" : ""));
         yield return ("d_model", c.DModel.ToString(CultureInfo.InvariantCulture));
         yield return ("d_mlp", c.DMlp.ToString(CultureInfo.InvariantCulture));
         yield return ("vocabulary", c.DVocab.ToString(CultureInfo.InvariantCulture));
         yield return ("context", c.NCtx.ToString(CultureInfo.InvariantCulture));
         yield return ("parameters", (parameters / 1e6).ToString("F1", CultureInfo.InvariantCulture) + " M");
         yield return ("weights", m.Processing == WeightProcessing.Default ? "processed like TransformerLens's from_pretrained" : "raw checkpoint");
+        yield return ("tokenizer", m.HasTokenizer ? m.Tokenizer.Description : "none (token ids only)");
         yield return ("device", m.ModelDevice.ToString());
+    }
+
+    /// <summary>"gpt_neox: LayerNorm, rotary (4 of 16 dims), parallel attention + MLP, gelu" and the like.</summary>
+    private static string Architecture(ModelConfig c)
+    {
+        var parts = new List<string> { c.Normalization == NormalizationType.RMS ? "RMSNorm" : "LayerNorm" };
+        parts.Add(c.IsRotary ? $"rotary ({(c.RotaryDim == c.DHead ? "all" : $"{c.RotaryDim} of {c.DHead}")} dims, base {c.RotaryBase.ToString(CultureInfo.InvariantCulture)})" : "learned positions");
+        if (c.ParallelAttnMlp) parts.Add("parallel attention + MLP");
+        parts.Add(c.GatedMlp ? $"gated MLP ({c.ActFn})" : c.ActFn);
+        return $"{c.ModelType}: {string.Join(", ", parts)}";
     }
 }

@@ -39,6 +39,29 @@ public abstract class ModelTokenizer
         ToTokens([text], prependBos).Ids[0].Select(Decode).ToArray();
 
     /// <summary>
+    /// The token <paramref name="answer"/> (e.g. " positive") gets right after <paramref name="prompt"/>:
+    /// the ids of prompt + answer must be the prompt's ids and one more. In context, not alone:
+    /// SentencePiece-style tokenizers encode " positive" alone with an extra word-start marker.
+    /// Throws naming the answer and what it became otherwise.
+    /// </summary>
+    public int AnswerToken(string prompt, string answer)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(answer);
+        var before = Encode(prompt);
+        var after = Encode(prompt + answer);
+        if (after.Length == before.Length + 1 && after.AsSpan(0, before.Length).SequenceEqual(before)) return after[^1];
+        int shared = 0;
+        while (shared < before.Length && shared < after.Length && before[shared] == after[shared]) shared++;
+        var extra = after.Skip(shared).ToArray();
+        var pieces = string.Join(", ", extra.Select(i => $"'{Decode(i)}' ({i})"));
+        string hint = answer.StartsWith(' ') ? $"choose a label {Description} encodes as one token after the prompt" : "labels usually need a leading space, e.g. ' positive'";
+        throw new IclException(shared < before.Length
+            ? $"'{answer}' is not a single token after the prompt: it merges with the prompt's last token(s) into [{pieces}]; {hint}."
+            : $"'{answer}' is not a single token: it becomes {extra.Length} tokens after the prompt [{pieces}]; {hint}.");
+    }
+
+    /// <summary>
     /// The id of a string that must be exactly one token (an answer label such as " positive").
     /// Throws naming the string and what it tokenizes to otherwise.
     /// </summary>

@@ -78,6 +78,36 @@ public sealed class AnalyzeCommandTests : IDisposable
         AssertTransformerLensResults(root);
     }
 
+    /// <summary>
+    /// icl analyze on each family's fixture folder: the task tokenized by the model's tokenizer.json,
+    /// a complete report, and TransformerLens's numbers (its goldens ran the same default corruption,
+    /// read at each prompt's last real token).
+    /// </summary>
+    [Theory]
+    [InlineData("tiny-neox-a")]
+    [InlineData("tiny-llama-a")]
+    [InlineData("tiny-qwen2-a")]
+    public void Analyze_runs_every_family_and_matches_TransformerLens(string model)
+    {
+        var outDir = Path.Combine(_dir, model);
+        var outcome = IclProcess.Run(["analyze", "--model", Families.FamilyFixture.Folder(model), "--task", Task, "--out", outDir, "--quiet"]);
+        Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+        foreach (var file in new[] { "results.json", "report.html", "resid_pre.html", "attn_head_all_pos_every.html" })
+            Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} missing");
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        var root = doc.RootElement;
+        var golden = Families.FamilyFixture.Golden(model, "processed");
+        Assert.Equal(golden.GetProperty("metric").GetProperty("clean_baseline").GetDouble(), root.GetProperty("baselines").GetProperty("clean").GetDouble(), 1e-4);
+        Assert.Equal(golden.GetProperty("metric").GetProperty("corrupted_baseline").GetDouble(), root.GetProperty("baselines").GetProperty("corrupted").GetDouble(), 1e-4);
+        foreach (var (i, target) in new[] { (0, "resid_pre"), (1, "attn_head_all_pos_every") })
+        {
+            var normalised = root.GetProperty("results")[i].GetProperty("normalisedValues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+            var (_, expected) = PatchingFixture.Golden(golden, "patching_normalised", target);
+            Assert.Equal(expected.Length, normalised.Length);
+            for (int k = 0; k < expected.Length; k++) Assert.True(Math.Abs(expected[k] - normalised[k]) <= 1e-4, $"{model} {target}[{k}]: {normalised[k]} vs TL {expected[k]}");
+        }
+    }
+
     /// <summary>Baselines and both targets of the seed analysis equal TransformerLens's goldens (processed weights) to 1e-4.</summary>
     private static void AssertTransformerLensResults(JsonElement root)
     {

@@ -103,7 +103,7 @@ public class CorruptionTests
         var e = Assert.Throws<IclException>(() => task.BuildPrompts(Tok));
         Assert.Contains("queries[1].label", e.Message, StringComparison.Ordinal);
         Assert.Contains("'so-so'", e.Message, StringComparison.Ordinal);
-        Assert.Matches(@"becomes \d+ tokens \[", e.Message);
+        Assert.Matches(@"becomes \d+ tokens after the prompt \[", e.Message);
     }
 
     [Fact]

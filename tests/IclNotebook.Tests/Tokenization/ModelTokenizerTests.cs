@@ -40,8 +40,19 @@ public class ModelTokenizerTests
         {
             Directory.Delete(folder, recursive: true);
         }
-        // A supported family whose tokenizer.json the kit does not read yet says so before any weight is read.
-        var neox = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer(IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a")));
-        Assert.Contains("a gpt_neox model's tokenizer (tokenizer.json) is not read by the kit yet", neox.Message, StringComparison.Ordinal);
+        // Other families bring their tokenizer.json; a folder without one says what to add, before any weight is read.
+        Assert.IsType<IclNotebook.Tokenization.HuggingFace.HfTokenizer>(ModelSource.LoadTokenizer(IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a")));
+        var bare = Directory.CreateTempSubdirectory("icl-tok-").FullName;
+        try
+        {
+            File.Copy(Path.Combine(IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a"), "config.json"), Path.Combine(bare, "config.json"));
+            File.WriteAllBytes(Path.Combine(bare, "model.safetensors"), [1]); // never read
+            var e = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer(bare));
+            Assert.Contains("this gpt_neox model has no tokenizer.json", e.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(bare, recursive: true);
+        }
     }
 }

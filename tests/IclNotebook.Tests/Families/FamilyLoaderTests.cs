@@ -1,0 +1,37 @@
+using IclNotebook.Loading;
+
+namespace IclNotebook.Tests.Families;
+
+/// <summary>Loading refuses what does not fit: a checkpoint of another family than its config.json, an unsupported setting.</summary>
+public sealed class FamilyLoaderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("icl-family-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Folder(string name, string configFrom, string weightsFrom, Func<string, string>? editConfig = null)
+    {
+        var folder = Path.Combine(_dir, name);
+        Directory.CreateDirectory(folder);
+        var config = File.ReadAllText(Path.Combine(FamilyFixture.Folder(configFrom), "config.json"));
+        File.WriteAllText(Path.Combine(folder, "config.json"), editConfig?.Invoke(config) ?? config);
+        File.Copy(Path.Combine(FamilyFixture.Folder(weightsFrom), "model.safetensors"), Path.Combine(folder, "model.safetensors"));
+        return folder;
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_family_is_refused_naming_the_missing_tensor()
+    {
+        var e = Assert.Throws<IclException>(() => ModelLoader.LoadFolder(Folder("mixed", "tiny-llama-a", "tiny-neox-a")));
+        // The NeoX checkpoint's mask buffer is no llama tensor: refused before any weight is converted.
+        Assert.Contains("tensor 'gpt_neox.layers.0.attention.bias' is stored as BOOL and is no llama weight or buffer; this checkpoint does not look like the model_type its config.json names", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rope_scaling_is_refused_before_any_weight_is_read()
+    {
+        var folder = Folder("scaled", "tiny-llama-a", "tiny-llama-a", c => c.Replace("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}", StringComparison.Ordinal));
+        var e = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer(folder));
+        Assert.Contains("rope_scaling ({\"rope_type\": \"llama3\", \"factor\": 8.0}) is not supported yet", e.Message, StringComparison.Ordinal);
+    }
+}
