@@ -34,9 +34,10 @@ public static class IclAnalysis
         var task = IclTask.Load(options.TaskPath);
         var device = ModelSource.ParseDevice(options.Device);
         progress?.Report(WorkProgress.Stage("tokenize"));
-        var prompts = task.BuildPrompts(ModelSource.LoadTokenizer(options.Model), options.Replay);
+        var tokenizer = ModelSource.LoadTokenizer(options.Model);
+        var prompts = task.BuildPrompts(tokenizer, options.Replay);
         progress?.Report(WorkProgress.Stage("load model"));
-        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(options.Model, options.Processing, device, progress: progress, ct: ct).ConfigureAwait(false);
+        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(options.Model, options.Processing, device, progress: progress, ct: ct, tokenizer: tokenizer).ConfigureAwait(false);
         using var owned = model;
         ct.ThrowIfCancellationRequested();
         progress?.Report(WorkProgress.Stage("baselines"));

@@ -20,7 +20,9 @@ public static class ModelLoader
     /// <param name="processing">TL's default processing (default) or raw weights.</param>
     /// <param name="device">Device for the weights; CPU by default.</param>
     /// <param name="name">Name recorded in the config; the folder name by default.</param>
-    public static HookedTransformer LoadFolder(string folder, WeightProcessing processing = WeightProcessing.Default, Device? device = null, string? name = null)
+    /// <param name="tokenizer">The model's tokenizer if already read (<see cref="ModelSource.LoadTokenizer"/>); read from the folder otherwise.</param>
+    public static HookedTransformer LoadFolder(string folder, WeightProcessing processing = WeightProcessing.Default, Device? device = null, string? name = null,
+        Tokenization.ModelTokenizer? tokenizer = null)
     {
         Runtime.TorchRuntime.EnsureLoaded();
         if (!Directory.Exists(folder)) throw new IclException($"Model folder '{folder}' does not exist.");
@@ -31,7 +33,7 @@ public static class ModelLoader
             throw new IclException($"Model folder '{folder}' has no {WeightsFile} (nor a sharded {Checkpoint.IndexFile}); only safetensors checkpoints are supported (pytorch_model.bin is not), convert it or download the safetensors file.");
 
         var (cfg, family) = Families.ModelFamilies.ReadConfig(configPath, name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
-        var model = new HookedTransformer(cfg, processing, device, TokenizerFor(cfg, folder));
+        var model = new HookedTransformer(cfg, processing, device, tokenizer ?? TokenizerFor(cfg, folder));
         try
         {
             using var scope = NewDisposeScope(); // frees the checkpoint and intermediate tensors

@@ -20,16 +20,17 @@ public static class ModelSource
     /// <param name="ct">Cancels a download.</param>
     public static async Task<HookedTransformer> LoadAsync(string nameOrPath, WeightProcessing processing = WeightProcessing.Default,
         Device? device = null, HubOptions? hub = null, IProgress<WorkProgress>? progress = null, CancellationToken ct = default) =>
-        (await LoadWithSourceAsync(nameOrPath, processing, device, hub, progress, ct).ConfigureAwait(false)).Model;
+        (await LoadWithSourceAsync(nameOrPath, processing, device, hub, progress, ct: ct).ConfigureAwait(false)).Model;
 
     /// <summary>As <see cref="LoadAsync"/>, also returning the folder the weights came from and its
-    /// revision (the Hugging Face commit for cached models, else "local folder PATH").</summary>
+    /// revision (the Hugging Face commit for cached models, else "local folder PATH"). A
+    /// <paramref name="tokenizer"/> already read with <see cref="LoadTokenizer"/> becomes the model's, so it is read once.</summary>
     public static async Task<(HookedTransformer Model, string Folder, string Revision)> LoadWithSourceAsync(string nameOrPath,
         WeightProcessing processing = WeightProcessing.Default, Device? device = null, HubOptions? hub = null,
-        IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+        IProgress<WorkProgress>? progress = null, ModelTokenizer? tokenizer = null, CancellationToken ct = default)
     {
         var folder = await ModelLocator.ResolveAsync(nameOrPath, hub ?? HubOptions.FromEnvironment(), progress, ct).ConfigureAwait(false);
-        var model = ModelLoader.LoadFolder(folder, processing, device, name: Directory.Exists(nameOrPath) ? null : nameOrPath);
+        var model = ModelLoader.LoadFolder(folder, processing, device, name: Directory.Exists(nameOrPath) ? null : nameOrPath, tokenizer);
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
         var revision = Path.GetFileName(Path.GetDirectoryName(full)) == "snapshots" ? Path.GetFileName(full) : $"local folder {full}";
         return (model, folder, revision);

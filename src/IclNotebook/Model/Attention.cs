@@ -23,7 +23,10 @@ public sealed class Attention : ComponentBase
     private readonly double _attnScale;
     private readonly int _group;
 
-    public Attention(ModelConfig cfg, Device device) : base(nameof(Attention), device)
+    /// <param name="cfg">The architecture.</param>
+    /// <param name="device">Where the weights live.</param>
+    /// <param name="rotary">The model's rotary tables (shared by every layer; owned by the model), or null without rotary embeddings.</param>
+    internal Attention(ModelConfig cfg, Device device, Rotary? rotary) : base(nameof(Attention), device)
     {
         int h = cfg.NHeads, kv = cfg.NKv, d = cfg.DModel, dh = cfg.DHead;
         string g = cfg.KvPrefix;
@@ -41,11 +44,11 @@ public sealed class Attention : ComponentBase
         hook_z = Hook("hook_z");
         hook_attn_scores = Hook("hook_attn_scores");
         hook_pattern = Hook("hook_pattern");
-        if (cfg.IsRotary)
+        if (rotary is not null)
         {
             hook_rot_k = Hook("hook_rot_k");
             hook_rot_q = Hook("hook_rot_q");
-            _rotary = new Rotary(cfg, device);
+            _rotary = rotary;
         }
         _attnScale = cfg.AttnScale;
         _group = cfg.GroupSize;
@@ -115,9 +118,4 @@ public sealed class Attention : ComponentBase
         return z.reshape(batch, seg, heads * dHead).matmul(wO).Plus(b_O); // [batch, seg, d_model]
     }
 
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) _rotary?.Dispose();
-        base.Dispose(disposing);
-    }
 }

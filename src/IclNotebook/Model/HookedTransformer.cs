@@ -21,6 +21,7 @@ public sealed partial class HookedTransformer : ComponentBase
     private readonly HookPoint hook_embed;
     private readonly HookPoint? hook_pos_embed;
     private readonly Dictionary<string, HookPoint> _hookPoints;
+    private readonly Rotary? _rotary;
 
     /// <param name="config">The architecture.</param>
     /// <param name="processing">How the weights will be processed when loaded (decides which LayerNorm weights exist).</param>
@@ -41,7 +42,9 @@ public sealed partial class HookedTransformer : ComponentBase
             pos_embed = Child("pos_embed", new PosEmbed(config, Device));
             hook_pos_embed = Hook("hook_pos_embed");
         }
-        blocks = Child("blocks", nn.ModuleList(Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, folded, Device)).ToArray()));
+        // One rotary table for every layer: [n_ctx, rotary_dim] twice, 32 MB at a 32k context and d_head 128.
+        _rotary = config.IsRotary ? new Rotary(config, Device) : null;
+        blocks = Child("blocks", nn.ModuleList(Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, folded, Device, _rotary)).ToArray()));
         ln_final = Child("ln_final", Norms.Create(config, folded, Device));
         unembed = Child("unembed", new Unembed(config, Device));
 
@@ -182,5 +185,11 @@ public sealed partial class HookedTransformer : ComponentBase
                 throw new IclException($"Token id {(min < 0 ? min : max)} is outside {Config.Name}'s vocabulary 0..{Config.DVocab - 1}.");
         }
         return tokens;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _rotary?.Dispose();
+        base.Dispose(disposing);
     }
 }

@@ -43,7 +43,8 @@ public static class AttributionPatching
         Dictionary<string, Tensor> grads;
         using (ungrouping is null ? null : setup.ModeFor(ungrouping))
             grads = Gradients(setup, hooks);
-        // The pass every set shares: the caching forward, the corrupted forward with grad and its backward (~2 forwards).
+        // The pass every set shares, in forward-pass equivalents: the clean and corrupted caching forwards, the corrupted
+        // forward with grad, and its backward (about two forwards): 4.
         double passSeconds = clock.Elapsed.TotalSeconds / sets.Count;
         double passFlop = 4 * (FlopCount.Blocks(cfg, (double)setup.Clean.Count * setup.NPos, setup.NPos / 2.0, cfg.NLayers) + FlopCount.Unembed(cfg, setup.Clean.Count)) / sets.Count;
         try

@@ -21,6 +21,16 @@ public class ModelTokenizerTests
         Assert.Contains("[15496]|[995]", NotebookViews.Text(new TokenBatch([[15496, 995]], 0)), StringComparison.Ordinal);
     }
 
+    /// <summary>icl analyze reads the tokenizer before the weights; the model then takes that same tokenizer instead of reading tokenizer.json again.</summary>
+    [Fact]
+    public void A_tokenizer_read_before_the_weights_becomes_the_models_own()
+    {
+        var folder = IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-qwen2-a");
+        var tokenizer = ModelSource.LoadTokenizer(folder);
+        using var model = ModelLoader.LoadFolder(folder, tokenizer: tokenizer);
+        Assert.Same(tokenizer, model.Tokenizer);
+    }
+
     [Fact]
     public void The_tokenizer_of_a_model_comes_without_its_weights_and_bad_models_fail_there()
     {
