@@ -18,6 +18,7 @@ internal static class AnalyzeCommand
     public static Command Create()
     {
         var model = CliOptions.Model();
+        var revision = CliOptions.Revision();
         var task = new Option<string?>("--task") { Description = "task file (default data/tasks/sentiment.json)", HelpName = "FILE" };
         var outDir = new Option<string?>("--out") { Description = "output folder (default runs/<model>-<task>-<yyyyMMdd-HHmmss>)", HelpName = "DIR" };
         var targets = new Option<string>("--targets")
@@ -50,7 +51,7 @@ internal static class AnalyzeCommand
             run is complete.
             """)
         {
-            model, task, outDir, targets, engine, attribution, colabExact, read, replay, processing, device, threads, force, quiet,
+            model, revision, task, outDir, targets, engine, attribution, colabExact, read, replay, processing, device, threads, force, quiet,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -62,6 +63,7 @@ internal static class AnalyzeCommand
             var options = new AnalysisOptions
             {
                 Model = parse.GetValue(model)!,
+                Hub = CliOptions.Hub(parse, revision),
                 TaskPath = taskPath,
                 Targets = Split(parse.GetValue(targets)!),
                 Engine = parse.GetValue(engine)!,
@@ -74,7 +76,7 @@ internal static class AnalyzeCommand
             bool beQuiet = parse.GetValue(quiet);
             if (colab && !Given(parse, replay) && options.Replay == CorruptionReplay.Simultaneous)
                 Console.Error.WriteLine($"icl: note: --colab-exact replays a corruption sequentially only for kind '{LabelMapCorruption.KindName}'; this task's corruption is '{taskFile.Corruption.Kind}', so its labels are used as written (metric read: last column).");
-            string folder = parse.GetValue(outDir) ?? DefaultFolder(options.Model, taskPath);
+            string folder = parse.GetValue(outDir) ?? DefaultFolder(options.Model, options.Hub.Revision, taskPath);
             bool replace = parse.GetValue(force);
             AnalysisOutput.CheckTarget(folder, replace);
             if (parse.GetValue(threads) is > 0 and var n) set_num_threads(n);
@@ -106,8 +108,8 @@ internal static class AnalyzeCommand
         return TargetNames.Where(t => !chosen.Contains(t)).Select(t => new System.CommandLine.Completions.CompletionItem(done + t));
     }
 
-    private static string DefaultFolder(string model, string taskPath) =>
-        Path.Combine("runs", $"{Sanitize(model)}-{Path.GetFileNameWithoutExtension(taskPath)}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+    private static string DefaultFolder(string model, string revision, string taskPath) =>
+        Path.Combine("runs", $"{Sanitize(model)}{(revision == "main" || Directory.Exists(model) ? "" : "-" + Sanitize(revision))}-{Path.GetFileNameWithoutExtension(taskPath)}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
 
     private static string Sanitize(string model) => string.Concat(Path.GetFileName(Path.TrimEndingDirectorySeparator(model)).Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 }

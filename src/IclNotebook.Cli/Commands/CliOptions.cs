@@ -18,13 +18,25 @@ internal static class CliOptions
     {
         var option = new Option<string>("--model")
         {
-            Description = "gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, or a folder with config.json + model.safetensors",
+            Description = "a short name (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b[-deduped]), any Hugging Face repository id (EleutherAI/pythia-160m, Qwen/Qwen2.5-0.5B), or a folder with config.json + model.safetensors",
             DefaultValueFactory = _ => "gpt2",
             HelpName = "M",
         };
         option.CompletionSources.Add([.. KnownModels]);
         return option;
     }
+
+    /// <summary><c>--revision R</c>, default main: the branch, tag or commit of a hub model.</summary>
+    public static Option<string> Revision() => new("--revision")
+    {
+        Description = "branch, tag or commit of a hub model (e.g. step3000, one of Pythia's training checkpoints); ignored for a folder",
+        DefaultValueFactory = _ => "main",
+        HelpName = "R",
+    };
+
+    /// <summary>The HF_* environment's hub settings at the <c>--revision</c> given.</summary>
+    public static HubOptions Hub(ParseResult parse, Option<string> revision) =>
+        HubOptions.FromEnvironment() with { Revision = parse.GetValue(revision)! };
 
     /// <summary>A string option that accepts only <paramref name="names"/>; an unknown value reads "Unknown {what} 'x'. {What}s: a, b."</summary>
     public static Option<string> Choice(string name, string what, string description, string fallback, IReadOnlyList<string> names)

@@ -3,22 +3,24 @@ using IclNotebook.Loading.Hub;
 
 namespace IclNotebook.Cli.Commands;
 
-/// <summary><c>icl download M</c>: fetch config.json and model.safetensors into the HF cache.</summary>
+/// <summary><c>icl download M</c>: fetch a model's config, tokenizer and weights into the HF cache.</summary>
 internal static class DownloadCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl or distilgpt2", HelpName = "M" };
+        var model = new Argument<string>("model") { Description = "a short name (gpt2 ..., pythia-160m ...) or a Hugging Face repository id (EleutherAI/pythia-160m)", HelpName = "M" };
+        var revision = CliOptions.Revision();
         model.CompletionSources.Add([.. CliOptions.KnownModels]);
         var command = new Command("download", """
-            Fetch a model into the Hugging Face cache (HF_HUB_CACHE, else HF_HOME/hub, else
-            ~/.cache/huggingface/hub), verified by size and sha256; an interrupted download resumes.
+            Fetch a model (config.json, tokenizer, model.safetensors or every shard) into the Hugging Face
+            cache (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub), verified by size and
+            sha256; an interrupted download resumes. An unsupported model_type is refused before the weights.
             HF_ENDPOINT selects a mirror, HF_TOKEN authenticates, HF_HUB_OFFLINE=1 forbids the network.
-            """) { model };
+            """) { model, revision };
         command.SetAction(async (parse, ct) =>
         {
             var folder = await TerminalProgress.RunAsync(false, progress =>
-                ModelLocator.ResolveAsync(parse.GetValue(model)!, HubOptions.FromEnvironment(), progress, ct)).ConfigureAwait(false);
+                ModelLocator.ResolveAsync(parse.GetValue(model)!, CliOptions.Hub(parse, revision), progress, ct)).ConfigureAwait(false);
             Console.WriteLine(folder);
             return 0;
         });

@@ -14,19 +14,20 @@ internal static class LogitsCommand
     public static Command Create()
     {
         var model = CliOptions.Model();
+        var revision = CliOptions.Revision();
         var text = new Option<string>("--text") { Description = "the text; BOS is prepended as TransformerLens does", Required = true, HelpName = "T" };
         var top = CliOptions.PositiveInt("--top", "how many candidates to show", 10, "K");
         var raw = new Option<bool>("--raw") { Description = "raw checkpoint weights instead of TransformerLens's default processing (log-probs are identical; logits differ by a constant per position)" };
         var json = new Option<bool>("--json") { Description = "print {\"tokens\":[ids], \"top\":[{\"id\",\"token\",\"logit\",\"logprob\"}]}" };
-        var command = new Command("logits", "The model's next-token prediction after the last token of a text.") { model, text, top, raw, json };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(model)!, parse.GetValue(text)!, parse.GetValue(top), parse.GetValue(raw), parse.GetValue(json), ct));
+        var command = new Command("logits", "The model's next-token prediction after the last token of a text.") { model, revision, text, top, raw, json };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(model)!, CliOptions.Hub(parse, revision), parse.GetValue(text)!, parse.GetValue(top), parse.GetValue(raw), parse.GetValue(json), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(string model, string text, int top, bool rawWeights, bool json, CancellationToken ct)
+    private static async Task<int> RunAsync(string model, Loading.Hub.HubOptions hub, string text, int top, bool rawWeights, bool json, CancellationToken ct)
     {
         var processing = rawWeights ? WeightProcessing.Raw : WeightProcessing.Default;
-        using var m = await TerminalProgress.RunAsync(false, progress => ModelSource.LoadAsync(model, processing, progress: progress, ct: ct)).ConfigureAwait(false);
+        using var m = await TerminalProgress.RunAsync(false, progress => ModelSource.LoadAsync(model, processing, hub: hub, progress: progress, ct: ct)).ConfigureAwait(false);
         var tokenizer = m.Tokenizer;
         var batch = tokenizer.ToTokens([text]);
         using var scope = NewDisposeScope();

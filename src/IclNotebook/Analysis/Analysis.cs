@@ -34,10 +34,10 @@ public static class IclAnalysis
         var task = IclTask.Load(options.TaskPath);
         var device = ModelSource.ParseDevice(options.Device);
         progress?.Report(WorkProgress.Stage("tokenize"));
-        var tokenizer = ModelSource.LoadTokenizer(options.Model);
+        var tokenizer = await ModelSource.LoadTokenizerAsync(options.Model, options.Hub, progress, ct).ConfigureAwait(false);
         var prompts = task.BuildPrompts(tokenizer, options.Replay);
         progress?.Report(WorkProgress.Stage("load model"));
-        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(options.Model, options.Processing, device, progress: progress, ct: ct, tokenizer: tokenizer).ConfigureAwait(false);
+        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(options.Model, options.Processing, device, options.Hub, progress, ct: ct, tokenizer: tokenizer).ConfigureAwait(false);
         using var owned = model;
         ct.ThrowIfCancellationRequested();
         progress?.Report(WorkProgress.Stage("baselines"));

@@ -7,8 +7,11 @@ namespace IclNotebook.Analysis;
 /// <summary>Settings of one analysis (what `icl analyze` runs); each default reproduces the original Colab's analysis with its two quirks corrected (see Read and Replay).</summary>
 public sealed record AnalysisOptions
 {
-    /// <summary>Model name or folder. Default "gpt2".</summary>
+    /// <summary>Short model name, Hugging Face repository id or folder. Default "gpt2".</summary>
     public string Model { get; init; } = "gpt2";
+
+    /// <summary>Hub settings: the revision (branch, tag or commit, e.g. Pythia's step3000), token, cache. Default: the HF_* environment variables, revision main.</summary>
+    public Loading.Hub.HubOptions Hub { get; init; } = Loading.Hub.HubOptions.FromEnvironment();
 
     /// <summary>Task file. Required (the CLI defaults it to data/tasks/sentiment.json).</summary>
     public required string TaskPath { get; init; }

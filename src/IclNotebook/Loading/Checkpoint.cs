@@ -82,6 +82,10 @@ public sealed class Checkpoint : IDisposable
         }
     }
 
+    /// <summary>The shard files an index names, each once, in the order they first appear (what a downloader fetches).</summary>
+    public static IReadOnlyList<string> ShardFiles(string index) =>
+        ReadWeightMap(index).Select(kv => kv.Value).Distinct(StringComparer.Ordinal).ToList();
+
     /// <summary>The index's <c>weight_map</c>: tensor name -> shard file name.</summary>
     private static List<KeyValuePair<string, string>> ReadWeightMap(string index)
     {

@@ -12,10 +12,10 @@ namespace IclNotebook.Loading;
 /// </summary>
 public static class ModelSource
 {
-    /// <param name="nameOrPath">Known model name or a folder with config.json + model.safetensors.</param>
+    /// <param name="nameOrPath">A short name (gpt2, pythia-160m, ...), a Hugging Face repository id (EleutherAI/pythia-160m) or a folder with config.json + model.safetensors.</param>
     /// <param name="processing">TL default processing (default) or raw.</param>
     /// <param name="device">CPU by default.</param>
-    /// <param name="hub">Hub settings; from the HF_* environment variables by default.</param>
+    /// <param name="hub">Hub settings (revision, token, cache, offline); from the HF_* environment variables by default.</param>
     /// <param name="progress">Download progress, if a download happens.</param>
     /// <param name="ct">Cancels a download.</param>
     public static async Task<HookedTransformer> LoadAsync(string nameOrPath, WeightProcessing processing = WeightProcessing.Default,
@@ -40,17 +40,22 @@ public static class ModelSource
     /// The tokenizer of a model, without loading or downloading its weights, so that a task can be
     /// tokenized and checked (labels one token, clean and corrupted prompts aligned) before the
     /// expensive part. Unknown names, incomplete folders and unsupported configs fail here as they
-    /// would on load. The named models are GPT-2s, whose tokenizer ships with the library; a folder
-    /// of another family needs its tokenizer.json.
+    /// would on load. GPT-2s use the tokenizer that ships with the library (nothing is downloaded for
+    /// them); a hub model of another family has its config.json and tokenizer files downloaded (into
+    /// the cache the weights will join); a folder of another family needs its tokenizer.json.
     /// </summary>
-    public static ModelTokenizer LoadTokenizer(string nameOrPath)
+    public static async Task<ModelTokenizer> LoadTokenizerAsync(string nameOrPath, HubOptions? hub = null, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
     {
-        var (folder, _) = ModelLocator.Check(nameOrPath);
-        if (folder is null) return new Gpt2Tokenizer();
+        var (folder, repo) = ModelLocator.Check(nameOrPath);
+        if (folder is null && ModelLocator.IsBundledGpt2(repo!)) return new Gpt2Tokenizer();
+        folder ??= await ModelLocator.ResolveConfigAsync(nameOrPath, hub ?? HubOptions.FromEnvironment(), progress, ct).ConfigureAwait(false);
         var (cfg, _) = Families.ModelFamilies.ReadConfig(Path.Combine(folder, ModelLoader.ConfigFile), Path.GetFileName(folder));
         return ModelLoader.TokenizerFor(cfg, folder) ?? throw new IclException(
             $"{folder}: this {cfg.ModelType} model has no tokenizer.json, so task files cannot be tokenized for it; put the repository's tokenizer.json (and tokenizer_config.json) beside config.json.");
     }
+
+    /// <summary>Synchronous <see cref="LoadTokenizerAsync"/> for notebooks and scripts.</summary>
+    public static ModelTokenizer LoadTokenizer(string nameOrPath) => LoadTokenizerAsync(nameOrPath).GetAwaiter().GetResult();
 
     /// <summary>"cpu" or "cuda" as a device; a clear error when CUDA is asked for but unavailable.</summary>
     public static Device ParseDevice(string name) => name switch

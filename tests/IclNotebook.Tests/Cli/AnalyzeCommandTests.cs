@@ -108,6 +108,37 @@ public sealed class AnalyzeCommandTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// icl analyze --model OWNER/NAME --revision R through a loopback hub (HF_ENDPOINT): the NeoX
+    /// fixture served as a Pythia repository on a training-checkpoint branch is downloaded into
+    /// HF_HUB_CACHE, analysed, and recorded with the branch's commit; TransformerLens's numbers hold.
+    /// </summary>
+    [Fact]
+    public void Analyze_takes_any_hub_repository_at_a_revision()
+    {
+        using var hub = new IclNotebook.Tests.Loading.Hub.LoopbackHub();
+        var step = hub.AddBranch("step3000");
+        foreach (var file in new[] { "config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors" })
+            hub.AddFile("EleutherAI/pythia-fixture", file, File.ReadAllBytes(Path.Combine(Families.FamilyFixture.Folder("tiny-neox-a"), file)), file.EndsWith(".safetensors", StringComparison.Ordinal), "step3000");
+        var cache = Path.Combine(_dir, "hub-cache");
+        var outDir = Path.Combine(_dir, "hub-run");
+        var env = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = cache };
+
+        var outcome = IclProcess.Run(["analyze", "--model", "EleutherAI/pythia-fixture", "--revision", "step3000", "--targets", "resid_pre", "--task", Task, "--out", outDir, "--quiet"], env);
+
+        Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+        Assert.True(File.Exists(Path.Combine(cache, "models--EleutherAI--pythia-fixture", "snapshots", step, "model.safetensors")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        var root = doc.RootElement;
+        Assert.Equal("EleutherAI/pythia-fixture", root.GetProperty("model").GetProperty("name").GetString());
+        Assert.Equal(step, root.GetProperty("model").GetProperty("revision").GetString());
+        var golden = Families.FamilyFixture.Golden("tiny-neox-a", "processed");
+        Assert.Equal(golden.GetProperty("metric").GetProperty("clean_baseline").GetDouble(), root.GetProperty("baselines").GetProperty("clean").GetDouble(), 1e-4);
+        var normalised = root.GetProperty("results")[0].GetProperty("normalisedValues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
+        var (_, expected) = PatchingFixture.Golden(golden, "patching_normalised", "resid_pre");
+        for (int k = 0; k < expected.Length; k++) Assert.True(Math.Abs(expected[k] - normalised[k]) <= 1e-4, $"resid_pre[{k}]: {normalised[k]} vs TL {expected[k]}");
+    }
+
     /// <summary>Baselines and both targets of the seed analysis equal TransformerLens's goldens (processed weights) to 1e-4.</summary>
     private static void AssertTransformerLensResults(JsonElement root)
     {
@@ -224,7 +255,7 @@ public sealed class AnalyzeCommandTests : IDisposable
             "missing-task" => "nope.json does not exist",
             "out-exists" => "already exists; choose another --out or pass --force",
             "unknown-engine" => "Unknown engine 'turbo'",
-            "unknown-model" => "Unknown model 'gpt5'. Known models: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2",
+            "unknown-model" => "Unknown model 'gpt5'. Short names: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m",
             "invalid-json" => "invalid.json: invalid JSON at line 7, column 11:",
             "label-not-one-token" => "queries[0].label: the answer for label 'overwhelmingly positive' must be one token, but ' overwhelmingly positive' is not a single token: it becomes 2 tokens",
             "length-mismatch" => "query 0: the clean prompt is 139 tokens but the corrupted one (Simultaneous replay) is 140",

@@ -31,7 +31,7 @@ public sealed class CliBadInputTests : IDisposable
     {
         var (args, env, expected) = name switch
         {
-            "unknown-model" => (Logits("gpt3"), null, "Unknown model 'gpt3'. Known models: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2"),
+            "unknown-model" => (Logits("gpt3"), null, "Unknown model 'gpt3'. Short names: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m"),
             "no-config" => (Logits(Folder("a", null, [1])), null, "config.json"),
             "no-weights" => (Logits(Folder("b", TinyConfig, null)), null, "model.safetensors"),
             "unsupported-arch" => (Logits(Folder("c", TinyConfig.Replace("\"gpt2\"", "\"mamba\"", StringComparison.Ordinal), [1])), null, "unsupported architecture (model_type 'mamba'). Supported model types: gpt2, gpt_neox, llama, mistral, qwen2"),

@@ -9,6 +9,7 @@ namespace IclNotebook.Loading.Hub;
 /// {root}/models--{org}--{name}/refs/{revision}          the commit sha the revision points to
 /// {root}/models--{org}--{name}/blobs/{etag}             file contents (sha256 for LFS, git sha1 otherwise)
 /// {root}/models--{org}--{name}/snapshots/{commit}/{file} relative symlink to ../../blobs/{etag}
+/// {root}/models--{org}--{name}/.no_exist/{commit}/{file} empty: the repo has no such file at that commit
 /// {root}/.locks/models--{org}--{name}/{etag}.lock        held while a blob downloads
 /// </code>
 /// Where symlinks cannot be created the snapshot holds a copy of the blob.
@@ -58,6 +59,21 @@ public sealed partial class HubCache
         var path = SnapshotPath(repo, commit, file);
         // File.Exists follows the link, so a dangling symlink (blob deleted) counts as missing.
         return File.Exists(path) ? path : null;
+    }
+
+    /// <summary>
+    /// Whether an earlier request found that the repo has no <paramref name="file"/> at the commit
+    /// <paramref name="revision"/> stands for (Python's <c>.no_exist</c> marker), so it is not asked again.
+    /// </summary>
+    public bool IsKnownMissing(string repo, string revision, string file) =>
+        ResolveCommit(repo, revision) is { } commit && File.Exists(Path.Combine(RepoDir(repo), ".no_exist", commit, file));
+
+    /// <summary>Records that the repo has no <paramref name="file"/> at <paramref name="commit"/>.</summary>
+    internal void MarkMissing(string repo, string commit, string file)
+    {
+        var marker = Path.Combine(RepoDir(repo), ".no_exist", commit, file);
+        Directory.CreateDirectory(Path.GetDirectoryName(marker)!);
+        File.WriteAllBytes(marker, []);
     }
 
     /// <summary>Links <c>snapshots/{commit}/{file}</c> to an existing blob and returns the snapshot path.</summary>

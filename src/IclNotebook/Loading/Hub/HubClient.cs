@@ -54,7 +54,45 @@ public sealed class HubClient : IDisposable
         }
         var url = transport.ResolveUrl(repo, revision, file);
         var what = $"file '{file}' of repo '{repo}' at revision '{revision}'";
-        var info = await WithRetriesAsync(url, () => transport.HeadAsync(url, what, ct), ct).ConfigureAwait(false);
+        HubFileInfo info;
+        try
+        {
+            info = await WithRetriesAsync(url, () => transport.HeadAsync(url, what, ct), ct).ConfigureAwait(false);
+        }
+        catch (HubEntryMissingException e)
+        {
+            throw new IclException(e.Message, e);
+        }
+        return await FetchAsync(repo, file, revision, info, progress, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// As <see cref="DownloadAsync(string, string, string, IProgress{WorkProgress}?, CancellationToken)"/>,
+    /// but null when the repository has no such file at the revision (HTTP 404 for the file; recorded
+    /// in the cache's <c>.no_exist</c>, so it is not asked again) or, offline, when the cache does not hold it.
+    /// </summary>
+    public async Task<string?> TryDownloadAsync(string repo, string file, string revision, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    {
+        Validate(repo, file, revision);
+        if (Cache.TryGetCached(repo, revision, file) is { } cached) return cached;
+        if (Options.Offline || Cache.IsKnownMissing(repo, revision, file)) return null;
+        var url = transport.ResolveUrl(repo, revision, file);
+        var what = $"file '{file}' of repo '{repo}' at revision '{revision}'";
+        HubFileInfo info;
+        try
+        {
+            info = await WithRetriesAsync(url, () => transport.HeadAsync(url, what, ct), ct).ConfigureAwait(false);
+        }
+        catch (HubEntryMissingException)
+        {
+            if (Cache.ResolveCommit(repo, revision) is { } commit) Cache.MarkMissing(repo, commit, file);
+            return null;
+        }
+        return await FetchAsync(repo, file, revision, info, progress, ct).ConfigureAwait(false);
+    }
+
+    private async Task<string> FetchAsync(string repo, string file, string revision, HubFileInfo info, IProgress<WorkProgress>? progress, CancellationToken ct)
+    {
         try
         {
             if (!File.Exists(Cache.BlobPath(repo, info.ETag)))

@@ -6,6 +6,9 @@ namespace IclNotebook.Loading.Hub;
 /// <summary>What a <c>HEAD .../resolve/{revision}/{file}</c> tells: commit, blob etag and size.</summary>
 internal sealed record HubFileInfo(string Commit, string ETag, long Size);
 
+/// <summary>HTTP 404 for a file of a repository that exists at the revision: the hub says <c>X-Error-Code: EntryNotFound</c> (or nothing).</summary>
+internal sealed class HubEntryMissingException(string message) : Exception(message);
+
 /// <summary>A failure worth retrying (HTTP 5xx/429, reset, truncated body, timeout).</summary>
 internal sealed class TransientHubException(string message, Exception? inner = null) : Exception(message, inner);
 
@@ -123,11 +126,19 @@ internal sealed class HubTransport(HttpClient http, HubOptions options)
                 (options.Token is null
                     ? "accept its terms on the hub and set HF_TOKEN to an access token."
                     : "check that the token in HF_TOKEN has access (and that you accepted its terms on the hub).")),
-            404 => new IclException($"HTTP 404 for {url}: {what} was not found; check the repo name, file name and revision."),
+            404 => NotFound(response, url, what),
             429 or >= 500 => new TransientHubException($"HTTP {code} from {url}"),
             _ => new IclException($"HTTP {code} for {url} ({what}); check HF_ENDPOINT ({options.Endpoint}) and the repo name."),
         };
     }
+
+    /// <summary>The hub's <c>X-Error-Code</c> tells a missing repository or revision from a missing file.</summary>
+    private static Exception NotFound(HttpResponseMessage response, Uri url, string what) => Header(response, "X-Error-Code") switch
+    {
+        "RepoNotFound" => new IclException($"HTTP 404 for {url}: the repository of {what} does not exist (or is private: set HF_TOKEN); check the repository id, e.g. EleutherAI/pythia-160m."),
+        "RevisionNotFound" => new IclException($"HTTP 404 for {url}: the revision of {what} does not exist; check --revision (a branch, tag or commit of the repository, e.g. main or step3000)."),
+        _ => new HubEntryMissingException($"HTTP 404 for {url}: {what} was not found; check the repo name, file name and revision."),
+    };
 
     private HubFileInfo ReadFileInfo(HttpResponseMessage response, Uri url)
     {

@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using IclNotebook.Loading.Hub;
 
 namespace IclNotebook.Tests.Loading.Hub;
@@ -8,7 +7,8 @@ namespace IclNotebook.Tests.Loading.Hub;
 public abstract class HubTestContext : IDisposable
 {
     internal const string Repo = "openai-community/gpt2";
-    internal static readonly byte[] Config = Encoding.UTF8.GetBytes("{\"model_type\": \"gpt2\", \"n_layer\": 2, \"n_embd\": 64}\n");
+    /// <summary>A real GPT-2 config (the tiny fixture's): the locator reads it to choose the files to fetch.</summary>
+    internal static readonly byte[] Config = File.ReadAllBytes(Path.Combine(Fixtures.TinyModel, "config.json"));
     internal static readonly byte[] Weights = RandomNumberGenerator.GetBytes(300_000);
 
     internal LoopbackHub Hub { get; } = new();

@@ -32,7 +32,8 @@ internal sealed record HubRequest(string Method, string Path, string Host, strin
 /// <summary>
 /// A tiny Hugging Face hub on 127.0.0.1 (and localhost, as a second host): serves
 /// <c>/{org}/{name}/resolve/{revision}/{file}</c> with the hub's headers, HEAD and Range, LFS
-/// files via a 302 to <c>/cdn/{sha256}</c>, and injects queued faults per request.
+/// files via a 302 to <c>/cdn/{sha256}</c>, branches with their own commits, 404s with the hub's
+/// <c>X-Error-Code</c> (RepoNotFound, RevisionNotFound, EntryNotFound), and injects queued faults per request.
 /// </summary>
 internal sealed class LoopbackHub : IDisposable
 {
@@ -44,6 +45,7 @@ internal sealed class LoopbackHub : IDisposable
     private readonly ConcurrentQueue<Fault> headFaults = new();
     private readonly ConcurrentQueue<Fault> bodyFaults = new();
     private readonly HashSet<string> gatedRepos = [];
+    private readonly ConcurrentDictionary<string, string> branches = new();
 
     public LoopbackHub()
     {
@@ -63,6 +65,7 @@ internal sealed class LoopbackHub : IDisposable
                 listener.Close();
             }
         }
+        branches["main"] = Commit;
         _ = Task.Run(ServeAsync);
     }
 
@@ -80,11 +83,14 @@ internal sealed class LoopbackHub : IDisposable
 
     public ConcurrentQueue<HubRequest> Requests { get; } = new();
 
-    public void AddFile(string repo, string file, byte[] content, bool lfs)
+    /// <summary>A new branch (e.g. Pythia's <c>step3000</c>) with its own commit, holding no files until added.</summary>
+    public string AddBranch(string name) => branches[name] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+
+    public void AddFile(string repo, string file, byte[] content, bool lfs, string branch = "main")
     {
         var etag = lfs ? Convert.ToHexStringLower(SHA256.HashData(content)) : GitBlobSha1(content);
         var hubFile = new HubFile(content, lfs, etag);
-        files[$"{repo}/{file}"] = hubFile;
+        files[$"{branches[branch]}/{repo}/{file}"] = hubFile;
         if (lfs) blobsBySha[etag] = hubFile;
     }
 
@@ -132,9 +138,15 @@ internal sealed class LoopbackHub : IDisposable
         {
             if (path.StartsWith("/cdn/", StringComparison.Ordinal) && blobsBySha.TryGetValue(path[5..], out var blob))
                 ServeBody(context, blob);
-            else if (ParseResolve(path) is var (repo, revision, file) && files.TryGetValue($"{repo}/{file}", out var hubFile)
-                     && (revision == "main" || revision == Commit))
-                ServeResolve(context, repo, hubFile);
+            else if (ParseResolve(path) is var (repo, revision, file))
+            {
+                var commit = branches.TryGetValue(revision, out var c) ? c : branches.Values.Contains(revision) ? revision : null;
+                if (commit is not null && files.TryGetValue($"{commit}/{repo}/{file}", out var hubFile))
+                    ServeResolve(context, repo, commit, hubFile);
+                else
+                    NotFound(response, !files.Keys.Any(k => k.Split('/', 2)[1].StartsWith(repo + "/", StringComparison.Ordinal)) ? "RepoNotFound"
+                        : commit is null ? "RevisionNotFound" : "EntryNotFound");
+            }
             else
                 Status(response, 404);
         }
@@ -144,7 +156,13 @@ internal sealed class LoopbackHub : IDisposable
         }
     }
 
-    private void ServeResolve(HttpListenerContext context, string repo, HubFile file)
+    private static void NotFound(HttpListenerResponse response, string errorCode)
+    {
+        response.Headers["X-Error-Code"] = errorCode;
+        Status(response, 404);
+    }
+
+    private void ServeResolve(HttpListenerContext context, string repo, string commit, HubFile file)
     {
         var response = context.Response;
         bool head = context.Request.HttpMethod == "HEAD";
@@ -156,7 +174,7 @@ internal sealed class LoopbackHub : IDisposable
             Status(response, 401);
             return;
         }
-        response.Headers["X-Repo-Commit"] = Commit;
+        response.Headers["X-Repo-Commit"] = commit;
         if (file.Lfs)
         {
             // As the hub: the resolve URL redirects to the CDN; the metadata is on the redirect.
