@@ -6,18 +6,18 @@ namespace IclNotebook.Cli.Bench;
 
 /// <summary>
 /// <c>icl bench model</c>: checkpoint load time, one forward of the seed batch (4 x 139 tokens) on
-/// a GPT-2-small-shaped model, a plain matmul's GFLOP/s in the same run, and peak RSS.
+/// a model of a real shape (GPT-2 small by default) with seeded random weights, a plain matmul's
+/// GFLOP/s in the same run, and peak RSS.
 /// </summary>
 public static class ModelBench
 {
-    public static void Run(int runs)
+    public static void Run(int runs, BenchShape shape)
     {
-        var cfg = RandomGpt2.SmallConfig;
-        Console.WriteLine($"icl bench model: {cfg.Name} (seeded random weights), torch threads {get_num_threads()}, {runs} timed runs each, medians");
+        Console.WriteLine($"icl bench model: {shape.Name} (seeded random weights), torch threads {get_num_threads()}, {runs} timed runs each, medians");
         var folder = Path.Combine(Path.GetTempPath(), $"icl-bench-{Environment.ProcessId}");
         try
         {
-            long bytes = RandomGpt2.WriteCheckpoint(folder, cfg, seed: 0);
+            long bytes = RandomCheckpoint.Write(folder, shape, seed: 0);
             HookedTransformer? model = null;
             BenchReport.CollectGarbage();
             double loadMs, loadPeak;
@@ -29,6 +29,7 @@ public static class ModelBench
             BenchReport.Line($"load {bytes / 1e6:F0} MB safetensors (TL processing)", $"{BenchReport.F(loadMs, "F0")} ms ({BenchReport.F(bytes / 1e6 / (loadMs / 1000), "F0")} MB/s)");
             BenchReport.Line("peak RSS while loading", $"{BenchReport.F(loadPeak, "F0")} MB");
             using var m = model!;
+            var cfg = m.Config;
             BenchReport.CollectGarbage();
             BenchReport.Line("RSS with the model loaded", $"{BenchReport.F(RssSampler.CurrentKb() / 1024.0, "F0")} MB");
             using var runRss = new RssSampler();
@@ -38,8 +39,8 @@ public static class ModelBench
             using var tokens = randint(0, cfg.DVocab, [batch, pos], dtype: ScalarType.Int64);
             using var last = full([batch], pos - 1, dtype: ScalarType.Int64);
             double tokensN = batch * pos;
-            double blockFlop = tokensN * cfg.NLayers * (24.0 * cfg.DModel * cfg.DModel + 4.0 * pos * cfg.DModel);
-            double unembedAll = tokensN * 2.0 * cfg.DModel * cfg.DVocab, unembedLast = batch * 2.0 * cfg.DModel * cfg.DVocab;
+            double blockFlop = FlopCount.Blocks(cfg, tokensN, pos, cfg.NLayers);
+            double unembedAll = FlopCount.Unembed(cfg, tokensN), unembedLast = FlopCount.Unembed(cfg, batch);
 
             double fullMs = BenchReport.MedianMs(runs, () => { using var s = NewDisposeScope(); m.Run(tokens); });
             double lastMs = BenchReport.MedianMs(runs, () => { using var s = NewDisposeScope(); m.Run(tokens, new ForwardOptions { UnembedPositions = last }); });

@@ -4,29 +4,31 @@ using IclNotebook.Loading;
 using IclNotebook.Progress;
 using IclNotebook.Model;
 using IclNotebook.Patching;
-using IclNotebook.Tokenization;
 
 namespace IclNotebook.Cli.Bench;
 
 /// <summary>
 /// <c>icl bench patching</c>: the full analysis (resid_pre + attn_head_all_pos_every) of the
-/// original task on a GPT-2-small-shaped model with the fast engine, against the reference
+/// original task on a model of a real shape (<see cref="BenchShape"/>: GPT-2 small by default,
+/// Pythia-160m, Qwen2.5-0.5B) with seeded random weights and the fast engine, against the reference
 /// engine's time estimated from a seeded random sample of indices (which also cross-checks the
 /// numbers), with GFLOP/s and peak RSS.
 /// </summary>
 public static class PatchingBench
 {
-    public static void Run(string taskPath, int samples)
+    public static void Run(string taskPath, int samples, BenchShape shape)
     {
-        var cfg = RandomGpt2.SmallConfig;
         var task = IclTask.Load(taskPath);
-        var prompts = task.BuildPrompts(new Gpt2Tokenizer()); // the random model is GPT-2-shaped, with GPT-2's tokenizer
-        Console.WriteLine($"icl bench patching: {cfg.Name} (seeded random weights), task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens, simultaneous corruption, metric at each prompt's last token), torch threads {TorchSharp.torch.get_num_threads()}");
         var folder = Path.Combine(Path.GetTempPath(), $"icl-bench-{Environment.ProcessId}");
         try
         {
-            RandomGpt2.WriteCheckpoint(folder, cfg, seed: 0);
+            Console.Error.WriteLine($"icl bench patching: writing {shape.Name}'s checkpoint with seeded random weights into {folder}");
+            RandomCheckpoint.Write(folder, shape, seed: 0);
             using var model = ModelLoader.LoadFolder(folder);
+            var cfg = model.Config;
+            var prompts = task.BuildPrompts(model.Tokenizer);
+            Console.WriteLine($"icl bench patching: {shape.Name} (seeded random weights: {cfg.NLayers} layers, d_model {cfg.DModel}, {cfg.NHeads} heads{(cfg.Grouped ? $" ({cfg.NKv} key/value)" : "")}), task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens, simultaneous corruption, metric at each prompt's last token), torch threads {TorchSharp.torch.get_num_threads()}");
+            Console.WriteLine($"  tokenizer: {shape.TokenizerNote}");
             BenchReport.CollectGarbage();
             using var rss = new RssSampler();
             var clock = Stopwatch.StartNew();

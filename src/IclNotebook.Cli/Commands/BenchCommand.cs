@@ -19,11 +19,13 @@ internal static class BenchCommand
         var runs = CliOptions.PositiveInt("--runs", "timed runs per figure of 'model' (medians are reported)", 5);
         var samples = CliOptions.PositiveInt("--samples", "reference-engine indices timed per target of 'patching'", 40);
         var task = new Option<string?>("--task") { Description = "task file for 'patching' (default data/tasks/sentiment.json)", HelpName = "FILE" };
-        var command = new Command("bench", "Speed and memory figures on seeded random GPT-2-small weights.") { which, runs, samples, task };
+        var shape = CliOptions.Choice("--shape", "shape", "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
+        var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).") { which, runs, samples, task, shape };
         command.SetAction(parse =>
         {
-            if (parse.GetValue(which) == "model") ModelBench.Run(parse.GetValue(runs));
-            else PatchingBench.Run(parse.GetValue(task) ?? TaskFiles.Default("sentiment"), parse.GetValue(samples));
+            var chosen = BenchShape.Find(parse.GetValue(shape)!);
+            if (parse.GetValue(which) == "model") ModelBench.Run(parse.GetValue(runs), chosen);
+            else PatchingBench.Run(parse.GetValue(task) ?? TaskFiles.Default("sentiment"), parse.GetValue(samples), chosen);
             return 0;
         });
         return command;

@@ -4,7 +4,7 @@ namespace IclNotebook.Icl;
 
 /// <summary>
 /// Clean and corrupted prompts of a task, one pair per query, ready for activation patching:
-/// both token batches have BOS prepended and are right-padded with 50256 (TransformerLens's
+/// both token batches are tokenized by the model's tokenizer, with BOS as its family prepends it, and right-padded with its pad id (TransformerLens's
 /// <c>to_tokens</c>), and each clean prompt has the same token length as its corrupted twin.
 /// Built by <see cref="IclTask.BuildPrompts"/>.
 /// </summary>

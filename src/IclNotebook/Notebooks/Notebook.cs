@@ -12,6 +12,9 @@ namespace IclNotebook.Notebooks;
 /// <list type="bullet">
 /// <item><c>ICL_MODEL</c>: a known model name (<c>gpt2</c>, <c>distilgpt2</c>, ...), a Hugging Face
 /// repository id, or a folder with config.json + model.safetensors. Default <c>gpt2</c>.</item>
+/// <item><c>ICL_PYTHIA</c>: the Pythia model of the notebook that contrasts it with GPT-2 (a name, a
+/// repository id or a folder); default <c>pythia-160m</c>. <c>ICL_PYTHIA_REVISION</c> picks one of
+/// its training checkpoints (<c>step3000</c>, ...); default <c>main</c>, the trained model.</item>
 /// <item><c>ICL_TASK</c>: a task file; default data/tasks/sentiment.json from this repository.</item>
 /// <item><c>ICL_DEVICE</c>: <c>cpu</c> (default) or <c>cuda</c> (needs TorchSharp's CUDA package in the build).</item>
 /// </list>
@@ -20,6 +23,12 @@ public static class Notebook
 {
     /// <summary>Environment variable that selects the model.</summary>
     public const string ModelVariable = "ICL_MODEL";
+
+    /// <summary>Environment variable that selects the Pythia model of the GPT-2-vs-Pythia notebook.</summary>
+    public const string PythiaVariable = "ICL_PYTHIA";
+
+    /// <summary>Environment variable that selects the Pythia training checkpoint (a hub revision such as <c>step3000</c>).</summary>
+    public const string PythiaRevisionVariable = "ICL_PYTHIA_REVISION";
 
     /// <summary>Environment variable that selects the task file.</summary>
     public const string TaskVariable = "ICL_TASK";
@@ -30,6 +39,12 @@ public static class Notebook
     /// <summary>The model the notebooks use: <c>ICL_MODEL</c>, else <c>gpt2</c>.</summary>
     public static string ModelName => Variable(ModelVariable) ?? "gpt2";
 
+    /// <summary>The Pythia model of the GPT-2-vs-Pythia notebook: <c>ICL_PYTHIA</c>, else <c>pythia-160m</c>.</summary>
+    public static string PythiaName => Variable(PythiaVariable) ?? "pythia-160m";
+
+    /// <summary>The Pythia checkpoint: <c>ICL_PYTHIA_REVISION</c>, else <c>main</c> (the end of training).</summary>
+    public static string PythiaRevision => Variable(PythiaRevisionVariable) ?? "main";
+
     /// <summary>The task file the notebooks use: <c>ICL_TASK</c>, else the repository's data/tasks/sentiment.json.</summary>
     public static string TaskPath => Variable(TaskVariable) ?? TaskFiles.Default("sentiment");
 
@@ -37,15 +52,20 @@ public static class Notebook
     /// Loads <paramref name="nameOrPath"/> (default <see cref="ModelName"/>), downloading it on first
     /// use with a progress line every 10% (<see cref="ProgressLines"/>), and prints one line saying what was loaded.
     /// </summary>
-    public static async Task<HookedTransformer> LoadModelAsync(string? nameOrPath = null, WeightProcessing processing = WeightProcessing.Default)
+    /// <param name="nameOrPath">A short name, repository id or folder; default <see cref="ModelName"/>.</param>
+    /// <param name="processing">TransformerLens's processing (default) or raw weights.</param>
+    /// <param name="revision">The hub revision (branch, tag or commit, e.g. Pythia's <c>step3000</c>); default <c>main</c>.</param>
+    public static async Task<HookedTransformer> LoadModelAsync(string? nameOrPath = null, WeightProcessing processing = WeightProcessing.Default, string revision = "main")
     {
         var name = nameOrPath ?? ModelName;
         var device = Variable(DeviceVariable) is { } d ? ModelSource.ParseDevice(d) : null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(name, processing, device, progress: Progress()).ConfigureAwait(false);
+        var hub = HubOptions.FromEnvironment() with { Revision = revision };
+        var (model, _, commit) = await ModelSource.LoadWithSourceAsync(name, processing, device, hub, Progress()).ConfigureAwait(false);
+        var at = revision == "main" || Directory.Exists(name) ? commit : $"revision {revision}, {commit}";
         var c = model.Config;
         Console.WriteLine($"Loaded {c.Name}: {c.NLayers} layers x {c.NHeads} heads, d_model {c.DModel}, vocabulary {c.DVocab}, " +
-                          $"{(processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights")}, on {model.ModelDevice.type.ToString().ToLowerInvariant()} ({revision}; {clock.Elapsed.TotalSeconds:F1} s).");
+                          $"{(processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights")}, on {model.ModelDevice.type.ToString().ToLowerInvariant()} ({at}; {clock.Elapsed.TotalSeconds:F1} s).");
         return model;
     }
 

@@ -34,4 +34,18 @@ public sealed class FamilyLoaderTests : IDisposable
         var e = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer(folder));
         Assert.Contains("rope_scaling ({\"rope_type\": \"llama3\", \"factor\": 8.0}) is not supported yet", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_mistral_prompt_longer_than_the_sliding_window_is_refused_with_the_reason()
+    {
+        var folder = Folder("mistral", "tiny-llama-a", "tiny-llama-a",
+            c => c.Replace("\"model_type\": \"llama\"", "\"model_type\": \"mistral\", \"sliding_window\": 16", StringComparison.Ordinal));
+        using var model = ModelLoader.LoadFolder(folder);
+        Assert.Equal(("mistral", 16), (model.Config.ModelType, model.Config.NCtx));
+        using (var fits = TorchSharp.torch.ones([1, 16], TorchSharp.torch.int64))
+        using (model.Run(fits)) { }
+        using var tooLong = TorchSharp.torch.ones([1, 17], TorchSharp.torch.int64);
+        var e = Assert.Throws<IclException>(() => model.Run(tooLong));
+        Assert.Contains("The input is 17 tokens long, longer than mistral's context of 16 tokens (sliding-window attention (window 16 tokens) is not implemented, so prompts are limited to the window)", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -39,7 +39,22 @@ public class NotebookRunTests
             "attribution (approximate)",
             "Pearson",
         ]),
+        ["04-pythia-vs-gpt2"] = (4,                                  // resid_pre and the five panels, for each model
+        [
+            "Residual stream patching (resid_pre)",
+            "Attention head (all positions) patching",
+            "class=\"icl-tok",
+            "Baselines of",
+        ]),
     };
+
+    /// <summary>The models every notebook run gets: the GPT-2 fixture, and the NeoX fixture as the Pythia side.</summary>
+    private static Dictionary<string, string> FixtureModels(params (string Key, string Value)[] more)
+    {
+        var env = new Dictionary<string, string> { ["ICL_MODEL"] = Fixtures.TinyModel, ["ICL_PYTHIA"] = IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a") };
+        foreach (var (key, value) in more) env[key] = value;
+        return env;
+    }
 
     private static readonly object RestoreGate = new();
     private static bool restored;
@@ -74,7 +89,7 @@ public class NotebookRunTests
         var timings = new List<string>();
         foreach (var name in Repo.NotebookNames)
         {
-            var (run, notebook) = Execute(name, Path.Combine(runs, name + ".ipynb"), new Dictionary<string, string> { ["ICL_MODEL"] = Fixtures.TinyModel });
+            var (run, notebook) = Execute(name, Path.Combine(runs, name + ".ipynb"), FixtureModels());
             var failed = notebook.Cells.Where(c => c.Errors.Any()).Select(c => $"cell {c.Index}: {c.Errors.First().GetProperty("evalue").GetString()}").ToList();
             Assert.True(run.ExitCode == 0 && failed.Count == 0, $"{name}: exit {run.ExitCode}; failed cells:\n{string.Join("\n", failed)}\n{run.StdErr}");
             Assert.All(notebook.Cells, c => Assert.True(c.Outputs.Count > 0 || c.Source.TrimStart().StartsWith("#load \"setup/Load.csx\"", StringComparison.Ordinal),
@@ -87,6 +102,7 @@ public class NotebookRunTests
             Assert.DoesNotMatch("<script[^>]*\\ssrc\\s*=", html);
             foreach (var snippet in snippets) Assert.Contains(snippet, html, StringComparison.Ordinal);
             if (name == "01-icl-walkthrough") AssertColabExactCellShowsTransformerLensNumbers(notebook);
+            if (name == "04-pythia-vs-gpt2") AssertPythiaDifferencesAreShown(notebook);
             timings.Add(string.Create(CultureInfo.InvariantCulture, $"{name}: {run.Elapsed.TotalSeconds:F1} s"));
         }
         File.WriteAllLines(Path.Combine(runs, "timings.txt"), timings);
@@ -119,6 +135,16 @@ public class NotebookRunTests
                     $"resid_pre [{layer}, {pos}]: notebook {z[layer][pos].GetDouble()}, TransformerLens {expected[layer][pos].GetDouble()}");
     }
 
+    /// <summary>The Pythia notebook shows what the architectures do not share, and a refused target as its one-line reason.</summary>
+    private static void AssertPythiaDifferencesAreShown(ExecutedNotebook notebook)
+    {
+        var text = string.Concat(notebook.Cells.Select(c => c.StdOut));
+        Assert.Contains("only the GPT-2 side has:     hook_resid_mid", text, StringComparison.Ordinal);
+        Assert.Contains("only the Pythia side has:    attn.hook_rot_k, attn.hook_rot_q", text, StringComparison.Ordinal);
+        Assert.Contains("Patch target 'resid_mid' patches blocks.0.hook_resid_mid, which tiny-neox-a (gpt_neox, attention and MLP in parallel) does not have", text, StringComparison.Ordinal);
+        Assert.Contains("positional_embedding_type   Standard              Rotary", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Every_twin_runs_and_writes_its_figures_as_html()
     {
@@ -129,7 +155,7 @@ public class NotebookRunTests
             try
             {
                 var run = Repo.Dotnet(["run", $"notebooks/{name}.cs"], Repo.Root,
-                    new Dictionary<string, string> { ["ICL_MODEL"] = Fixtures.TinyModel, ["ICL_OUTPUT"] = output });
+                    FixtureModels(("ICL_OUTPUT", output)));
                 Assert.True(run.ExitCode == 0, $"{name}.cs: exit {run.ExitCode}\n{run.StdOut}\n{run.StdErr}");
                 var files = Directory.GetFiles(output, "*.html");
                 Assert.True(files.Length >= Expected[name].Figures, $"{name}.cs wrote {files.Length} figures:\n{run.StdOut}");

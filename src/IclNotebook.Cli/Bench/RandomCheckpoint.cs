@@ -1,0 +1,41 @@
+using IclNotebook.Loading;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Cli.Bench;
+
+/// <summary>
+/// A checkpoint folder of a <see cref="BenchShape"/> with seeded random weights, in the exact
+/// on-disk format of its Hugging Face repository (config.json, model.safetensors, and the shape's
+/// tokenizer files when it has some), for benchmarks.
+/// </summary>
+public static class RandomCheckpoint
+{
+    /// <summary>Writes the folder; returns the weights file's size in bytes.</summary>
+    public static long Write(string folder, BenchShape shape, int seed)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, ModelLoader.ConfigFile), shape.ConfigJson);
+        if (shape.TokenizerFolder is { } relative)
+        {
+            var source = Path.Combine(AppContext.BaseDirectory, relative);
+            foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
+            {
+                var path = Path.Combine(source, file);
+                if (!File.Exists(path))
+                    throw new IclException($"{path} is missing: the build copies the bench tokenizers from tests/fixtures/models beside icl; rebuild from the repository.");
+                File.Copy(path, Path.Combine(folder, file), overwrite: true);
+            }
+        }
+        manual_seed(seed);
+        // Each tensor is generated when the writer reaches it: one tensor in memory at a time.
+        var tensors = shape.Tensors.Select(s => (s.Name, s.Shape, (Func<ReadOnlyMemory<float>>)(() =>
+        {
+            using var scope = NewDisposeScope();
+            var t = BenchShape.IsNormWeight(s.Name) ? 1 + 0.1 * randn(s.Shape) : 0.02 * randn(s.Shape);
+            return t.data<float>().ToArray();
+        }))).ToList();
+        var weights = Path.Combine(folder, ModelLoader.WeightsFile);
+        SafetensorsWriter.Write(weights, tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        return new FileInfo(weights).Length;
+    }
+}

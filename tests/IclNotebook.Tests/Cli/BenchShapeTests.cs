@@ -1,0 +1,36 @@
+using IclNotebook.Cli.Bench;
+using IclNotebook.Loading.Families;
+
+namespace IclNotebook.Tests.Cli;
+
+/// <summary>The benchmark shapes are the real models': their configs read as the kit reads the hub's, and their tensors add up to the published parameter counts.</summary>
+public sealed class BenchShapeTests
+{
+    [Theory]
+    [InlineData("gpt2-small", "gpt2", 124_439_808L, 12, 12, 12)]        // GPT-2 small
+    [InlineData("pythia-160m", "gpt_neox", 162_322_944L, 12, 12, 12)]   // the Pythia paper's table, embeddings included
+    [InlineData("qwen2.5-0.5b", "qwen2", 494_032_768L, 24, 14, 2)]      // Qwen2.5-0.5B's model card: 0.49B
+    public void Each_shape_is_its_real_models(string name, string modelType, long parameters, int layers, int heads, int kvHeads)
+    {
+        var shape = BenchShape.Find(name);
+        var path = Path.Combine(Directory.CreateTempSubdirectory("icl-shape-").FullName, "config.json");
+        try
+        {
+            File.WriteAllText(path, shape.ConfigJson);
+            var (cfg, _) = ModelFamilies.ReadConfig(path, name);
+            Assert.Equal(modelType, cfg.ModelType);
+            Assert.Equal((layers, heads, kvHeads), (cfg.NLayers, cfg.NHeads, cfg.NKv));
+            Assert.Equal(parameters, shape.Tensors.Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)));
+            if (shape.TokenizerFolder is { } folder)
+                Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, folder, "tokenizer.json")), $"{folder}/tokenizer.json is not copied beside icl");
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void An_unknown_shape_lists_the_shapes() =>
+        Assert.Equal("Unknown shape 'llama-70b'. Shapes: gpt2-small, pythia-160m, qwen2.5-0.5b.", Assert.Throws<IclException>(() => BenchShape.Find("llama-70b")).Message);
+}
