@@ -33,23 +33,35 @@ public static class ModelLoader
             throw new IclException($"Model folder '{folder}' has no {WeightsFile} (nor a sharded {Checkpoint.IndexFile}); only safetensors checkpoints are supported (pytorch_model.bin is not), convert it or download the safetensors file.");
 
         var (cfg, family) = Families.ModelFamilies.ReadConfig(configPath, name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
-        var model = new HookedTransformer(cfg, processing, device, tokenizer ?? TokenizerFor(cfg, folder));
-        try
+        var modelTokenizer = tokenizer ?? TokenizerFor(cfg, folder);
+        Dictionary<string, Tensor> weights;
+        string source;
+        using (NewDisposeScope()) // frees the checkpoint and intermediate tensors
         {
-            using var scope = NewDisposeScope(); // frees the checkpoint and intermediate tensors
-            var (hf, source) = ReadCheckpoint(folder, family);
+            (var hf, source) = ReadCheckpoint(folder, family);
             var tl = family.ToTransformerLens(hf, cfg, source);
             // Free checkpoint handles tl does not hold itself (views in tl keep their storage alive).
             foreach (var t in hf.Values.Where(h => !tl.Values.Any(v => ReferenceEquals(v, h)))) t.Dispose();
-            model.LoadStateDict(WeightProcessor.Apply(tl, cfg, processing), source);
+            weights = WeightProcessor.Apply(tl, cfg, processing);
+            foreach (var w in weights.Values) w.DetachFromDisposeScope();
+        }
+        // The model's own weights are allocated only now, once the checkpoint and its conversion are
+        // freed (and outside the scope, which would dispose the model's buffers): the peak is about
+        // twice the weights in float32 rather than four times.
+        HookedTransformer? model = null;
+        try
+        {
+            model = new HookedTransformer(cfg, processing, device, modelTokenizer);
+            model.LoadStateDict(weights, source);
         }
         catch
         {
-            model.Dispose();
+            model?.Dispose();
             throw;
         }
         finally
         {
+            foreach (var w in weights.Values) w.Dispose();
             GC.Collect(); // finalizes tensor handles that escaped disposal before trimming
             Runtime.NativeHeap.Trim();
         }

@@ -1,33 +1,36 @@
-using System.IO.MemoryMappedFiles;
+using System.Buffers;
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace IclNotebook.Loading;
 
 /// <summary>
-/// A safetensors file opened read-only and memory-mapped: the header is validated up front (see
-/// <see cref="SafetensorsHeader"/>), tensor data is copied out of the mapping only when read, and
-/// never held in a managed array of the file's size. Reads may run concurrently; dispose when done.
+/// A safetensors file opened read-only: the header is validated up front (see
+/// <see cref="SafetensorsHeader"/>), and tensor data is read with positioned reads straight into
+/// its destination only when asked for, never held in a managed array of the file's size. Not
+/// memory-mapped: pages of a mapping count as the process's resident memory while it is open, which
+/// for a multi-gigabyte checkpoint doubled the loader's peak. Reads may run concurrently; dispose when done.
 /// </summary>
 public sealed class SafetensorsFile : IDisposable
 {
-    // Elements converted per step for F16/BF16; the staging buffer lives on the stack.
-    private const int ConvertChunk = 2048;
+    // Elements read per positioned read: F32 straight into the destination, F16/BF16 through a pooled staging buffer.
+    private const int ReadChunk = 1 << 20;
 
-    private readonly MemoryMappedFile _map;
-    private readonly MemoryMappedViewAccessor _view;
+    private readonly FileStream _stream;
+    private readonly SafeFileHandle _handle;
     private readonly long _dataStart;
     private bool _disposed;
 
     private SafetensorsFile(
         string path,
-        MemoryMappedFile map,
-        MemoryMappedViewAccessor view,
+        FileStream stream,
         long dataStart,
         IReadOnlyDictionary<string, SafetensorsEntry> tensors,
         IReadOnlyDictionary<string, string> metadata)
     {
         Path = path;
-        _map = map;
-        _view = view;
+        _stream = stream;
+        _handle = stream.SafeFileHandle;
         _dataStart = dataStart;
         Tensors = tensors;
         Metadata = metadata;
@@ -72,17 +75,7 @@ public sealed class SafetensorsFile : IDisposable
             long dataStart = 8 + headerLength;
             var (tensors, metadata) = SafetensorsHeader.Parse(json, fileLength - dataStart, path);
 
-            var map = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
-            try
-            {
-                var view = map.CreateViewAccessor(0, 0, MemoryMappedFileAccess.Read);
-                return new SafetensorsFile(path, map, view, dataStart, tensors, metadata);
-            }
-            catch
-            {
-                map.Dispose();
-                throw;
-            }
+            return new SafetensorsFile(path, stream, dataStart, tensors, metadata);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -140,42 +133,71 @@ public sealed class SafetensorsFile : IDisposable
     {
         if (!entry.DType.IsReadable())
             throw new IclException($"{Path}: tensor '{SafetensorsHeader.Show(entry.Name)}' is stored as {entry.DType.HeaderName()}; only {SafetensorsDTypes.Readable} tensors are read as weights (is it a buffer the loader should skip?)");
-        var buffer = _view.SafeMemoryMappedViewHandle;
-        ulong offset = (ulong)(_dataStart + entry.Begin);
+        long offset = _dataStart + entry.Begin;
         if (entry.DType == SafetensorsDType.F32)
         {
-            buffer.ReadSpan(offset, destination);
+            for (int done = 0; done < destination.Length; done += ReadChunk)
+            {
+                var chunk = destination.Slice(done, Math.Min(ReadChunk, destination.Length - done));
+                ReadAt(offset + (long)done * 4, MemoryMarshal.AsBytes(chunk), entry);
+            }
             return;
         }
 
-        Span<ushort> halves = stackalloc ushort[ConvertChunk];
-        for (int done = 0; done < destination.Length; done += ConvertChunk)
+        var staging = ArrayPool<ushort>.Shared.Rent(ReadChunk);
+        try
         {
-            var chunk = halves[..Math.Min(ConvertChunk, destination.Length - done)];
-            buffer.ReadSpan(offset + (ulong)done * 2, chunk);
-            var target = destination.Slice(done, chunk.Length);
-            if (entry.DType == SafetensorsDType.BF16)
+            for (int done = 0; done < destination.Length; done += ReadChunk)
             {
-                // bfloat16 is the upper half of a float32: widening is exact.
-                for (int i = 0; i < chunk.Length; i++)
+                var chunk = staging.AsSpan(0, Math.Min(ReadChunk, destination.Length - done));
+                ReadAt(offset + (long)done * 2, MemoryMarshal.AsBytes(chunk), entry);
+                var target = destination.Slice(done, chunk.Length);
+                if (entry.DType == SafetensorsDType.BF16)
                 {
-                    target[i] = BitConverter.Int32BitsToSingle(chunk[i] << 16);
+                    // bfloat16 is the upper half of a float32: widening is exact.
+                    for (int i = 0; i < chunk.Length; i++)
+                    {
+                        target[i] = BitConverter.Int32BitsToSingle(chunk[i] << 16);
+                    }
+                }
+                else
+                {
+                    for (int i = 0; i < chunk.Length; i++)
+                    {
+                        target[i] = (float)BitConverter.UInt16BitsToHalf(chunk[i]);
+                    }
                 }
             }
-            else
+        }
+        finally
+        {
+            ArrayPool<ushort>.Shared.Return(staging);
+        }
+    }
+
+    /// <summary>Fills <paramref name="destination"/> from the file at <paramref name="offset"/>; a file that ends early (or changed since its header was read) is named.</summary>
+    private void ReadAt(long offset, Span<byte> destination, SafetensorsEntry entry)
+    {
+        try
+        {
+            while (destination.Length > 0)
             {
-                for (int i = 0; i < chunk.Length; i++)
-                {
-                    target[i] = (float)BitConverter.UInt16BitsToHalf(chunk[i]);
-                }
+                int n = RandomAccess.Read(_handle, destination, offset);
+                if (n == 0)
+                    throw new IclException($"{Path}: the file ends inside tensor '{SafetensorsHeader.Show(entry.Name)}'; it was truncated or changed after its header was read. Download it again.");
+                destination = destination[n..];
+                offset += n;
             }
+        }
+        catch (IOException e)
+        {
+            throw new IclException($"{Path}: reading tensor '{SafetensorsHeader.Show(entry.Name)}' failed ({e.Message}); check the disk and download the file again if it persists.", e);
         }
     }
 
     public void Dispose()
     {
         _disposed = true;
-        _view.Dispose();
-        _map.Dispose();
+        _stream.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using IclNotebook.Model;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -41,14 +42,14 @@ public static class WeightProcessor
             foreach (var (weight, bias) in new[] { ("attn.W_Q", "attn.b_Q"), ($"attn.{g}W_K", $"attn.{g}b_K"), ($"attn.{g}W_V", $"attn.{g}b_V") })
             {
                 var w = sd[b + weight];                                                      // [heads, d_model, d_head]
-                if (ln1B is not null) Set(sd, b + bias, sd[b + bias] + (w * ln1B.view(1, -1, 1)).sum(-2));
+                if (ln1B is not null) Set(sd, b + bias, sd[b + bias].Plus((w * ln1B.view(1, -1, 1)).sum(-2)));
                 w = w * ln1W.view(1, -1, 1);
                 Set(sd, b + weight, layerNorm ? w - w.mean([1], keepdim: true) : w);
             }
             Tensor ln2W = Take(sd, b + "ln2.w");
             Tensor? ln2B = layerNorm ? Take(sd, b + "ln2.b") : null;
             var wIn = sd[b + "mlp.W_in"];                                                    // [d_model, d_mlp]
-            if (ln2B is not null) Set(sd, b + "mlp.b_in", sd[b + "mlp.b_in"] + (wIn * ln2B.view(-1, 1)).sum(-2));
+            if (ln2B is not null) Set(sd, b + "mlp.b_in", sd[b + "mlp.b_in"].Plus((wIn * ln2B.view(-1, 1)).sum(-2)));
             wIn = wIn * ln2W.view(-1, 1);
             Set(sd, b + "mlp.W_in", layerNorm ? wIn - wIn.mean([0], keepdim: true) : wIn);
             if (cfg.GatedMlp) Set(sd, b + "mlp.W_gate", sd[b + "mlp.W_gate"] * ln2W.view(-1, 1)); // never centred, as in TL
@@ -57,7 +58,7 @@ public static class WeightProcessor
         Tensor lnfW = Take(sd, "ln_final.w");
         Tensor? lnfB = layerNorm ? Take(sd, "ln_final.b") : null;
         var wU = sd["unembed.W_U"];                                                          // [d_model, d_vocab]
-        if (lnfB is not null && !cfg.FinalRms) Set(sd, "unembed.b_U", sd["unembed.b_U"] + (wU * lnfB.view(-1, 1)).sum(-2));
+        if (lnfB is not null && !cfg.FinalRms) Set(sd, "unembed.b_U", sd["unembed.b_U"].Plus((wU * lnfB.view(-1, 1)).sum(-2)));
         wU = wU * lnfW.view(-1, 1);
         Set(sd, "unembed.W_U", layerNorm ? wU - wU.mean([0], keepdim: true) : wU);
     }
@@ -106,7 +107,7 @@ public static class WeightProcessor
             var stored = sd[b + key];                                                        // [kv_head, d_head]
             var bV = cfg.GroupSize > 1 ? stored.repeat_interleave(cfg.GroupSize, 0) : stored; // [head, d_head]
             var wO = sd[b + "attn.W_O"];                                                    // [head, d_head, d_model]
-            Set(sd, b + "attn.b_O", sd[b + "attn.b_O"] + (bV.unsqueeze(-1) * wO).sum([0, 1]));
+            Set(sd, b + "attn.b_O", sd[b + "attn.b_O"].Plus((bV.unsqueeze(-1) * wO).sum([0, 1])));
             Set(sd, b + key, zeros_like(stored));
         }
     }

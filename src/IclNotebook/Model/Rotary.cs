@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using static TorchSharp.torch;
 
 namespace IclNotebook.Model;
@@ -36,7 +37,7 @@ internal sealed class Rotary : IDisposable
         var pass = x[.., .., .., (int)_dim..];
         var sin = _sin.index_select(0, positions.flatten()).view(positions.shape[0], positions.shape[1], 1, _dim); // [batch, seg, 1, rotary_dim]
         var cos = _cos.index_select(0, positions.flatten()).view(positions.shape[0], positions.shape[1], 1, _dim);
-        var rotated = rot * cos + RotateEveryTwo(rot) * sin;
+        var rotated = (rot * cos).Plus(RotateEveryTwo(rot) * sin); // a held alpha: see HeldScalars
         return cat([rotated, pass], -1);                                               // [batch, seg, head, d_head]
     }
 

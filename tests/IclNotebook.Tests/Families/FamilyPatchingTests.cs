@@ -42,6 +42,38 @@ public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFi
             EngineGoldenTests.AssertMatches(PatchingFixture.Golden(golden, "patching_normalised", target), result, result.Normalised);
     }
 
+    /// <summary>
+    /// Attribution patching on every family: its grids have the exact results' shapes, and where its
+    /// residual estimate misses the exact value most it still equals the directional derivative
+    /// measured by finite differences (the gradient runs through rotary, GQA, RMSNorm, parallel blocks).
+    /// </summary>
+    [Theory]
+    [InlineData("tiny-neox-a")]
+    [InlineData("tiny-llama-a")]
+    [InlineData("tiny-qwen2-a")]
+    public void Attribution_patching_is_the_first_order_term_on_every_family(string model)
+    {
+        const double eps = 1e-2;
+        var setup = fixture.Setup(model, "processed");
+        var sets = new[] { PatchTargetSet.Of(PatchTargets.ResidPre), PatchTargets.AttnHeadAllPosEvery };
+        var approx = AttributionPatching.Run(setup, sets);
+        var exact = sets.Select(set => new FastEngine().Run(setup, set)).ToList();
+        for (int i = 0; i < sets.Length; i++)
+        {
+            Assert.Equal(exact[i].Shape, approx[i].Shape);
+            Assert.All(approx[i].Values, v => Assert.True(double.IsFinite(v)));
+        }
+        int positions = (int)exact[0].Shape[1];
+        var worst = Enumerable.Range(0, exact[0].Values.Count).OrderByDescending(i => Math.Abs(approx[0].Values[i] - exact[0].Values[i])).Take(3);
+        foreach (var i in worst)
+        {
+            int layer = i / positions, pos = i % positions;
+            double slope = (AttributionDerivativeTests.Metric(setup, layer, pos, eps) - AttributionDerivativeTests.Metric(setup, layer, pos, -eps)) / (2 * eps);
+            double estimate = approx[0].Values[i] - setup.CorruptedBaseline;
+            Assert.True(Math.Abs(estimate - slope) <= 2e-3 + 1e-2 * Math.Abs(slope), $"{model} layer {layer}, position {pos}: attribution {estimate:F5}, finite-difference slope {slope:F5}");
+        }
+    }
+
     [Theory]
     [InlineData("tiny-llama-a")]
     [InlineData("tiny-qwen2-a")]

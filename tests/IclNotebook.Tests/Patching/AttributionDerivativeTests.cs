@@ -40,7 +40,7 @@ public class AttributionDerivativeTests(PatchingFixture fixture) : IClassFixture
     }
 
     /// <summary>The metric with resid_pre of <paramref name="layer"/> at <paramref name="pos"/> moved a fraction <paramref name="t"/> from corrupted towards clean, in every prompt.</summary>
-    private static double Metric(PatchingSetup setup, int layer, int pos, double t)
+    internal static double Metric(PatchingSetup setup, int layer, int pos, double t)
     {
         string hook = $"blocks.{layer}.hook_resid_pre";
         setup.Caches.Ensure([hook]);
