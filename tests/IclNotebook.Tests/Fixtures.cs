@@ -11,6 +11,9 @@ internal static class Fixtures
 
     public static string Golden(string processing) => Path.Combine(Root, "goldens", $"tiny-gpt2-a-{processing}.json");
 
+    /// <summary>TransformerLens's residual-stream analysis and head detector on tiny-gpt2-a (both processings).</summary>
+    public static string AnalysisGolden => Path.Combine(Root, "goldens", "analysis", "tiny-gpt2-a-analysis.json");
+
     public static string Prompts => Path.Combine(Root, "prompts", "sentiment.json");
 
     private static readonly Dictionary<string, JsonDocument> Cache = new();

@@ -99,6 +99,13 @@ public sealed partial class HookedTransformer : ComponentBase
         return unembed.call(ln_final.call(resid)).MoveToOuterDisposeScope(); // [batch, pos, d_vocab]
     }
 
+    /// <summary>
+    /// The final norm and the unembedding on any residual vectors [..., d_model] -> logits
+    /// [..., d_vocab], each vector normalised by its own scale (the logit lens). Grad mode and
+    /// dispose scope are the caller's.
+    /// </summary>
+    internal Tensor FinalNormAndUnembed(Tensor resid) => unembed.call(ln_final.call(resid));
+
     /// <summary>Module entry point: <see cref="Forward"/> with default options.</summary>
     public override Tensor forward(Tensor input) => Forward(input);
 
