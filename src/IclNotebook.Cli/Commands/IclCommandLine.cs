@@ -22,6 +22,8 @@ internal static class IclCommandLine
             "Environment: HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE (Hugging Face conventions); ICL_CACHE (this tool's own cache); ICL_DEBUG=1 for stack traces.")
         {
             AnalyzeCommand.Create(),
+            LensCommand.Create(),
+            HeadsCommand.Create(),
             LogitsCommand.Create(),
             DownloadCommand.Create(),
             BenchCommand.Create(),

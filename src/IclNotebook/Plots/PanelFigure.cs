@@ -12,7 +12,7 @@ internal static class PanelFigure
 {
     private const double Gap = 0.03;
 
-    public static PlotlyFigure Build(IReadOnlyList<HeatmapPanel> panels, string title, PlotOptions options, int width, int height)
+    public static PlotlyFigure Build(IReadOnlyList<HeatmapPanel> panels, string title, PlotOptions options, int width, int height, string colourBarTitle = "Normalised")
     {
         int n = panels.Count;
         double panelWidth = (1 - Gap * (n - 1)) / n;
@@ -32,7 +32,7 @@ internal static class PanelFigure
             var p = panels[i];
             string suffix = i == 0 ? "" : (i + 1).ToString(CultureInfo.InvariantCulture);
             double left = i * (panelWidth + Gap);
-            data.Add(Trace(p, "x" + suffix, "y" + suffix, showScale: i == n - 1, options));
+            data.Add(Trace(p, "x" + suffix, "y" + suffix, showScale: i == n - 1, options, colourBarTitle));
             layout["xaxis" + suffix] = new JsonObject
             {
                 ["title"] = Text(p.XTitle),
@@ -72,7 +72,7 @@ internal static class PanelFigure
         return new PlotlyFigure(PlotlyFigure.PlainText(title), data, layout, width, height);
     }
 
-    private static JsonObject Trace(HeatmapPanel p, string xAxis, string yAxis, bool showScale, PlotOptions options)
+    private static JsonObject Trace(HeatmapPanel p, string xAxis, string yAxis, bool showScale, PlotOptions options, string colourBarTitle)
     {
         double range = options.ColourRange > 0 && double.IsFinite(options.ColourRange)
             ? options.ColourRange
@@ -91,7 +91,7 @@ internal static class PanelFigure
             ["zmax"] = range,
             ["zmid"] = 0.0,
             ["showscale"] = showScale,
-            ["colorbar"] = new JsonObject { ["title"] = Text("Normalised") },
+            ["colorbar"] = new JsonObject { ["title"] = Text(colourBarTitle) },
             ["xaxis"] = xAxis,
             ["yaxis"] = yAxis,
         };

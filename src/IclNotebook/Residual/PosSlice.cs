@@ -29,6 +29,9 @@ public sealed record PosSlice
         return new(null, positions.ToArray());
     }
 
+    /// <summary>The per-prompt positions of <see cref="PerPrompt"/>, else null.</summary>
+    public IReadOnlyList<int>? Positions => Each;
+
     /// <summary>Whether the slice keeps the position axis.</summary>
     public bool KeepsPositions => Single is null && Each is null;
 

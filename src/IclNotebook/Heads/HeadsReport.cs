@@ -1,0 +1,61 @@
+using System.Text.Json;
+using IclNotebook.Analysis;
+using IclNotebook.Plots;
+
+namespace IclNotebook.Heads;
+
+/// <summary>
+/// The output of <c>icl heads</c>: results.json (each score grid a [layer, head] array under its
+/// pattern's name: previous_token_head, duplicate_token_head, induction_head, prefix_matching),
+/// report.html and the figure head_scores.
+/// </summary>
+public static class HeadsReport
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static string Json(HeadsResult r, string toolVersion)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var doc = new
+        {
+            kind = "icl-heads",
+            tool = new { name = "icl", version = toolVersion },
+            model = new { name = r.ModelName, revision = r.Revision, processing = r.Processing },
+            sequence = r.Sequence,
+            tokens = r.Tokens,
+            strTokens = r.StrTokens,
+            scores = r.Scores.ToDictionary(s => s.Name, s => s.Values),
+            definitions = r.Scores.ToDictionary(s => s.Name, s => new { options = s.Options, definition = s.Definition }),
+            seconds = r.Seconds,
+        };
+        return JsonSerializer.Serialize(doc, Indented);
+    }
+
+    public static PlotlyFigure Figure(HeadsResult r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        return GridPlots.LayerHead($"Attention-head scores — {r.ModelName}<br><sup>on {r.Sequence}; 1 = the head follows the pattern exactly</sup>",
+            r.Scores.Select(s => (s.Name, s.Values)).ToList(), "score", range: 1.0);
+    }
+
+    public static string Html(HeadsResult r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var page = new ReportPage($"Attention-head detection — {r.ModelName}")
+            .Heading("Settings")
+            .Settings([("model", $"{r.ModelName} ({r.Revision})"), ("processing", r.Processing), ("sequence", $"{r.Sequence}, {r.Tokens.Count} tokens"), ("wall time", $"{r.Seconds:F1} s")])
+            .Figure(Figure(r))
+            .Heading("Top heads per score");
+        page.Table(["score", "definition", "top heads"], r.Scores.Select(s => (IReadOnlyList<object>)[s.Name, s.Definition,
+            string.Join(", ", s.Top(5).Select(t => $"L{t.Layer}H{t.Head} {t.Score:F3}"))]));
+        return page.Render();
+    }
+
+    public static void Write(HeadsResult r, string folder, bool force, string toolVersion, Action<string>? warnings = null) =>
+        OutputFolder.Write(folder, force, temp =>
+        {
+            File.WriteAllText(Path.Combine(temp, "results.json"), Json(r, toolVersion));
+            OutputFolder.WriteFigures(temp, [("head_scores", Figure(r))], warnings);
+            File.WriteAllText(Path.Combine(temp, "report.html"), Html(r));
+        });
+}
