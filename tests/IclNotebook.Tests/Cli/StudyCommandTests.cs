@@ -1,0 +1,97 @@
+using System.Text.Json;
+
+namespace IclNotebook.Tests.Cli;
+
+/// <summary>`icl lens` and `icl heads` end to end on the tiny fixture model, as real processes, checked against TransformerLens's goldens.</summary>
+public sealed class StudyCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("icl-study-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static string Task => Path.Combine(AppContext.BaseDirectory, "data", "tasks", "sentiment.json");
+
+    [Fact]
+    public void Lens_writes_TL_labelled_stacks_whose_sums_are_the_TransformerLens_logits()
+    {
+        var outDir = Path.Combine(_dir, "lens");
+        var outcome = IclProcess.Run(["lens", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--quiet"]);
+        Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+        Assert.Equal(Path.GetFullPath(outDir), outcome.StdOut.Trim());
+        foreach (var file in new[] { "results.json", "report.html", "logit_lens.html", "dla_components.html", "dla_heads.html" })
+            Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} missing");
+
+        var golden = Fixtures.Json(Fixtures.Golden("processed"));
+        var labelIds = golden.GetProperty("label_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        var logits = golden.GetProperty("final_logits").GetProperty("clean_true_last");
+        var logProbs = Fixtures.Doubles(golden.GetProperty("final_logits").GetProperty("clean_expected_log_softmax_true_last"));
+        var analysis = Fixtures.Json(Fixtures.AnalysisGolden).GetProperty("processed").GetProperty("prompts");
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        var prompts = doc.RootElement.GetProperty("prompts");
+        Assert.Equal(4, prompts.GetArrayLength());
+        for (int i = 0; i < 4; i++)
+        {
+            var p = prompts[i];
+            int answer = p.GetProperty("answerTokenId").GetInt32();
+            Assert.Equal(analysis[i].GetProperty("wrong").GetInt32(), p.GetProperty("wrongTokenId").GetInt32());
+            foreach (var stack in new[] { "accumulated_resid", "decompose_resid", "stack_head_results" })
+                Assert.Equal(analysis[i].GetProperty(stack).GetProperty("labels").EnumerateArray().Select(e => e.GetString()),
+                    p.GetProperty(stack).GetProperty("labels").EnumerateArray().Select(e => e.GetString()));
+            // The lens at final_post is TL's log-prob; DLA over decompose_resid plus b_U is TL's logit.
+            Assert.Equal(logProbs[i], p.GetProperty("logitLens").GetProperty("answerLogProb").EnumerateArray().Last().GetDouble(), 1e-4);
+            double byComponent = Fixtures.Doubles(p.GetProperty("decompose_resid").GetProperty("logit_attr_answer")).Sum() + p.GetProperty("unembedBias").GetDouble();
+            Assert.Equal(logits.GetProperty("label_logits")[i][labelIds.IndexOf(answer)].GetDouble(), byComponent, 1e-4);
+        }
+    }
+
+    [Fact]
+    public void Heads_on_given_tokens_match_TransformerLens_detect_head()
+    {
+        var golden = Fixtures.Json(Fixtures.AnalysisGolden).GetProperty("processed").GetProperty("head_detector");
+        var tokens = string.Join(",", golden.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()));
+        var outDir = Path.Combine(_dir, "heads");
+        var outcome = IclProcess.Run(["heads", "--model", Fixtures.TinyModel, "--tokens", tokens, "--exclude-bos", "--error-measure", "abs", "--out", outDir, "--quiet"]);
+        Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+        Assert.True(File.Exists(Path.Combine(outDir, "head_scores.html")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        var scores = doc.RootElement.GetProperty("scores");
+        Assert.False(scores.TryGetProperty("prefix_matching", out _));                  // only on the default sequence
+        foreach (var pattern in new[] { "previous_token_head", "duplicate_token_head", "induction_head" })
+        {
+            var want = golden.GetProperty($"{pattern}|exclude_bos=True|abs");
+            for (int l = 0; l < 2; l++)
+                for (int h = 0; h < 4; h++)
+                    Assert.Equal(want[l][h].GetDouble(), scores.GetProperty(pattern)[l][h].GetDouble(), 1e-4);
+        }
+    }
+
+    [Fact]
+    public void Heads_by_default_scores_the_repeated_random_sequence_with_the_induction_benchmark()
+    {
+        var outDir = Path.Combine(_dir, "heads-default");
+        var outcome = IclProcess.Run(["heads", "--model", Fixtures.TinyModel, "--length", "20", "--out", outDir, "--quiet"]);
+        Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        var root = doc.RootElement;
+        var tokens = root.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        Assert.Equal(41, tokens.Length);
+        Assert.Equal(50256, tokens[0]);
+        Assert.Equal(tokens[1..21], tokens[21..]);
+        Assert.Equal(2, root.GetProperty("scores").GetProperty("prefix_matching").GetArrayLength());
+        Assert.Equal(4, root.GetProperty("scores").GetProperty("prefix_matching")[0].GetArrayLength());
+    }
+
+    [Theory]
+    [InlineData("lens", "--task", "missing.json", "does not exist")]
+    [InlineData("heads", "--tokens", "1,x", "'x' is not one")]
+    [InlineData("heads", "--length", "0", "positive integer")]
+    public void Bad_input_gives_one_line_and_leaves_no_output_folder(string command, string option, string value, string expected)
+    {
+        var outDir = Path.Combine(_dir, "bad");
+        var outcome = IclProcess.Run([command, "--model", Fixtures.TinyModel, option, value, "--out", outDir]);
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Single(outcome.ErrLines);
+        Assert.Contains(expected, outcome.StdErr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+}
