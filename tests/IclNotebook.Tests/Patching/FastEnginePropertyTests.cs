@@ -16,28 +16,7 @@ public class FastEnginePropertyTests
 {
     private const double Tol = 1e-5;
 
-    private static HookedTransformer RandomModel(int seed, int layers, int heads, string family = "gpt2")
-    {
-        var gpt2 = new ModelConfig($"random-{family}-{seed}", layers, 8 * heads, heads, 8, 32 * heads, 97, 32, 1e-5);
-        var cfg = family switch
-        {
-            // Partial rotary (4 of 8 dimensions), parallel attention + MLP, exact gelu, LayerNorm.
-            "neox" => gpt2 with { ModelType = "gpt_neox", Positional = PositionalEmbeddingType.Rotary, RotaryDim = 4, ParallelAttnMlp = true, ActFn = "gelu" },
-            // Full rotary, RMSNorm, SwiGLU, grouped-query attention (two query heads per key/value head).
-            "llama" => gpt2 with
-            {
-                ModelType = "llama", Normalization = NormalizationType.RMS, FinalRms = true, Positional = PositionalEmbeddingType.Rotary,
-                RotaryDim = 8, RotaryBase = 1000, GatedMlp = true, ActFn = "silu", NKeyValueHeads = heads / 2,
-            },
-            _ => gpt2,
-        };
-        var model = new HookedTransformer(cfg, WeightProcessing.Raw);
-        manual_seed(seed);
-        using var scope = NewDisposeScope();
-        var weights = model.ExpectedWeights.ToDictionary(kv => kv.Key, kv => kv.Key.EndsWith(".w", StringComparison.Ordinal) ? 1 + 0.2 * randn(kv.Value) : 0.5 * randn(kv.Value));
-        model.LoadStateDict(weights, "random");
-        return model;
-    }
+    private static HookedTransformer RandomModel(int seed, int layers, int heads, string family = "gpt2") => RandomModels.Create(seed, layers, heads, family);
 
     /// <summary>
     /// Random prompts; with <paramref name="shared"/>, all prompts start with the same "demonstrations"

@@ -1,0 +1,169 @@
+using IclNotebook.FunctionVectors;
+using IclNotebook.Hooks;
+using IclNotebook.Model;
+using IclNotebook.Tests.Families;
+using IclNotebook.Tests.Model;
+using IclNotebook.Tokenization;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Tests.FunctionVectors;
+
+/// <summary>
+/// The batched function-vector computation against a straightforward reference written from the
+/// protocol's definition — one prompt, one head, one hook, one full forward at a time — on seeded
+/// random models of each family, the GPT-2 fixture and the family fixtures (1e-5).
+/// </summary>
+public class FunctionVectorReferenceTests(ModelFixture gpt2, FamilyFixture families) : IClassFixture<ModelFixture>, IClassFixture<FamilyFixture>
+{
+    private const double Tol = 1e-5;
+
+    public static TheoryData<string> Models() => new() { "random-gpt2", "random-neox", "random-llama", "tiny-gpt2-a", "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a" };
+
+    private (HookedTransformer Model, TokenBatch Clean, TokenBatch Corrupted, int[] Answers, bool Owned) Load(string name)
+    {
+        if (name.StartsWith("random-", StringComparison.Ordinal))
+        {
+            var model = RandomModels.Create(5, layers: 2, heads: 4, name["random-".Length..]);
+            var rng = new Random(17);
+            int[] Row(int len) => Enumerable.Range(0, len).Select(_ => rng.Next(model.Config.DVocab)).ToArray();
+            var clean = new[] { Row(9), Row(7), Row(11) };
+            var corrupted = clean.Select(r => r.Select((t, i) => i % 3 == 1 ? rng.Next(model.Config.DVocab) : t).ToArray()).ToArray();
+            return (model, new TokenBatch(clean, 0), new TokenBatch(corrupted, 0), [3, 50, 96], true);
+        }
+        if (name == "tiny-gpt2-a")
+        {
+            var prompts = Fixtures.Json(Fixtures.Prompts);
+            var golden = Fixtures.Json(Fixtures.Golden("raw")).GetProperty("tokens");
+            var lengths = golden.GetProperty("clean_lengths").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            TokenBatch Batch(string which) => new(Fixtures.LongRows(golden.GetProperty(which)).Select((r, i) => r.Take(lengths[i]).Select(x => (int)x).ToArray()).ToArray(), 50256);
+            var answers = prompts.GetProperty("expected_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            return (gpt2.Get(WeightProcessing.Default), Batch("clean"), Batch("corrupted"), answers, false);
+        }
+        var familyAnswers = FamilyFixture.Golden(name, "processed").GetProperty("answer_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        return (families.Model(name, "processed"), FamilyFixture.Tokens(name, "clean"), FamilyFixture.Tokens(name, "corrupted"), familyAnswers, false);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Batched_indirect_effects_equal_one_head_at_a_time(string name)
+    {
+        var (model, clean, corrupted, answers, owned) = Load(name);
+        try
+        {
+            using var scope = NewDisposeScope();
+            var means = HeadMeans.AtLastToken(model, clean);
+            var referenceMeans = ReferenceMeans(model, clean);
+            Assert.True(means.sub(referenceMeans).abs().max().item<float>() <= Tol, "mean head outputs differ");
+
+            var (patched, perPrompt, unpatched) = IndirectEffects.Run(model, corrupted, answers, referenceMeans);
+            int heads = model.Config.NHeads;
+            for (int b = 0; b < corrupted.Count; b++)
+            {
+                Assert.Equal(ReferenceProbability(model, corrupted.Ids[b], answers[b], null), unpatched[b], Tol);
+                for (int l = 0; l < model.Config.NLayers; l++)
+                    for (int h = 0; h < heads; h++)
+                    {
+                        double want = ReferenceProbability(model, corrupted.Ids[b], answers[b], (l, h, referenceMeans[l, h]));
+                        Assert.True(Math.Abs(want - perPrompt[b][l * heads + h]) <= Tol, $"{name} prompt {b} L{l}H{h}: reference {want:R}, batched {perPrompt[b][l * heads + h]:R}");
+                    }
+            }
+            Assert.Equal(perPrompt.Average(r => r[1]), patched[1], 1e-12);
+        }
+        finally
+        {
+            if (owned) model.Dispose();
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void The_vector_and_the_zero_shot_test_equal_their_definitions(string name)
+    {
+        var (model, clean, _, answers, owned) = Load(name);
+        try
+        {
+            using var scope = NewDisposeScope();
+            var means = HeadMeans.AtLastToken(model, clean);
+            var heads = new List<(int, int)> { (model.Config.NLayers - 1, 1), (0, 2), (0, 0) };
+            var vector = FunctionVector.Build(model, means, heads);
+            var expected = zeros(model.Config.DModel);
+            foreach (var (l, h) in heads)
+                for (int e = 0; e < model.Config.DHead; e++)
+                    expected = expected.add(model.W_O[l, h, e].mul(means[l, h, e]));            // Σ_e z_e W_O[e, :]
+            Assert.True(vector.ToTensor(CPU).sub(expected).abs().max().item<float>() <= Tol, "function vector differs from Σ mean z · W_O");
+
+            var prompts = new TokenBatch(clean.Ids.Select(r => r[..Math.Min(r.Length, 5)]).ToArray(), clean.PadId);
+            var results = ZeroShot.Evaluate(model, prompts, answers, vector, Enumerable.Range(0, model.Config.NLayers).ToList());
+            foreach (var r in results)
+            {
+                var with = prompts.Ids.Select((ids, b) => ReferenceZeroShot(model, ids, answers[b], r.Layer, vector)).ToList();
+                var without = prompts.Ids.Select((ids, b) => ReferenceZeroShot(model, ids, answers[b], null, vector)).ToList();
+                Assert.Equal(with.Average(x => x.P), r.ProbabilityWith, Tol);
+                Assert.Equal(without.Average(x => x.P), r.ProbabilityWithout, Tol);
+                Assert.Equal(with.Average(x => x.Top1 ? 1.0 : 0.0), r.AccuracyWith, 12);
+                Assert.Equal(without.Average(x => x.Top1 ? 1.0 : 0.0), r.AccuracyWithout, 12);
+            }
+        }
+        finally
+        {
+            if (owned) model.Dispose();
+        }
+    }
+
+    /// <summary>Mean hook_z at the last token, each prompt run alone: [layer, head, d_head].</summary>
+    private static Tensor ReferenceMeans(HookedTransformer model, TokenBatch prompts)
+    {
+        var sum = zeros(model.Config.NLayers, model.Config.NHeads, model.Config.DHead);
+        foreach (var ids in prompts.Ids)
+        {
+            using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
+            var (logits, cache) = model.RunWithCache(tokens);
+            using var _ = cache;
+            logits.Dispose();
+            for (int l = 0; l < model.Config.NLayers; l++)
+                sum[l] = sum[l].add(cache[HookName.Z(l)][0, ids.Length - 1]);
+        }
+        return sum.div(prompts.Count);
+    }
+
+    /// <summary>P(answer) at the last token of one prompt run alone, with one head's last-token z replaced.</summary>
+    private static double ReferenceProbability(HookedTransformer model, int[] ids, int answer, (int Layer, int Head, Tensor Z)? patch)
+    {
+        using var scope = NewDisposeScope();
+        using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
+        Tensor logits;
+        if (patch is var (layer, head, z))
+        {
+            using var hooks = model.Hooks((HookName.Z(layer), (act, _) =>
+            {
+                var x = act.clone();                                     // [1, pos, head, d_head]
+                x[0, ids.Length - 1, head] = z;
+                return x;
+            }));
+            logits = model.Run(tokens);
+        }
+        else logits = model.Run(tokens);
+        return logits[0, ids.Length - 1].to(float64).softmax(0)[answer].item<double>();
+    }
+
+    private static (double P, bool Top1) ReferenceZeroShot(HookedTransformer model, int[] ids, int answer, int? layer, FunctionVector vector)
+    {
+        using var scope = NewDisposeScope();
+        using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
+        var fv = vector.ToTensor(CPU);
+        Tensor logits;
+        if (layer is { } l)
+        {
+            using var hooks = model.Hooks((HookName.ResidPost(l), (act, _) =>
+            {
+                var x = act.clone();                                     // [1, pos, d_model]
+                x[0, ids.Length - 1] = x[0, ids.Length - 1].add(fv);
+                return x;
+            }));
+            logits = model.Run(tokens);
+        }
+        else logits = model.Run(tokens);
+        var row = logits[0, ids.Length - 1];
+        return (row.to(float64).softmax(0)[answer].item<double>(), row.argmax().item<long>() == answer);
+    }
+}
