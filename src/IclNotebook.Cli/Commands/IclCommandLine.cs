@@ -24,6 +24,7 @@ internal static class IclCommandLine
             AnalyzeCommand.Create(),
             LensCommand.Create(),
             HeadsCommand.Create(),
+            FunctionVectorCommand.Create(),
             LogitsCommand.Create(),
             DownloadCommand.Create(),
             BenchCommand.Create(),

@@ -1,0 +1,63 @@
+using IclNotebook.Icl;
+using IclNotebook.Model;
+using IclNotebook.Runtime;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Anchors;
+
+/// <summary>
+/// Label words as anchors (Wang et al., EMNLP 2023, github.com/lancopku/label-words-are-anchors):
+/// how information flows through the demonstrations' label words, from the saliency of every
+/// attention edge. The saliency is not invariant under TransformerLens's weight processing (folding
+/// the value biases into b_O changes ∂L/∂A along the softmax's all-ones direction), so it is meant to
+/// be computed on the checkpoint's own weights (<see cref="WeightProcessing.Raw"/>), as the paper did.
+/// </summary>
+public static class AnchorsAnalysis
+{
+    /// <summary>Saliency flows of the task's clean prompts, each read at its last real token.</summary>
+    public static AnchorsResult Run(HookedTransformer model, IclTask task, IclPromptSet prompts)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(prompts);
+        var tokenizer = model.Tokenizer;
+        var tokens = prompts.CleanTokens;
+        var labels = LabelPositions.Find(task, tokenizer, prompts.CleanPrompts[0], tokens.Ids[0]);
+        for (int b = 1; b < prompts.Count; b++)
+            if (!LabelPositions.Find(task, tokenizer, prompts.CleanPrompts[b], tokens.Ids[b]).SequenceEqual(labels))
+                throw new IclException($"Task '{task.Name}': the label words sit at different positions in prompt {b} than in prompt 0; the demonstrations must tokenize the same in every prompt.");
+        using var scope = NewDisposeScope();
+        var (saliency, loss) = Saliency.Compute(model, tokens, prompts.AnswerTokenIds);
+        var perPrompt = new List<IReadOnlyList<InformationFlow>>();
+        for (int b = 0; b < prompts.Count; b++)
+        {
+            int q = tokens.LastPositions[b];
+            perPrompt.Add(saliency.Select(s => InformationFlow.Of(Matrix(s[b], q + 1), labels, q)).ToArray());
+        }
+        var flows = Enumerable.Range(0, model.Config.NLayers).Select(l => InformationFlow.Mean(perPrompt.Select(p => p[l]).ToList())).ToArray();
+        bool raw = model.Processing == WeightProcessing.Raw;
+        return new AnchorsResult
+        {
+            Flows = flows,
+            PerPrompt = perPrompt,
+            LabelPositions = labels,
+            LabelTokens = labels.Select(p => tokenizer.Decode(tokens.Ids[0][p])).ToArray(),
+            TargetPositions = tokens.LastPositions,
+            Loss = loss,
+            Processing = model.Processing.ToString(),
+            Definition = "Label words as anchors (Wang et al. 2023): saliency I_l = |Σ_h A_{h,l} ⊙ ∂L/∂A_{h,l}| per layer, L = −log softmax(logits at the last real token)[answer] over the full vocabulary; " +
+                "over the strictly lower triangle j < i of positions 0..q (q = the last real token): S_wp = mean I[p, j] over label positions p and j < p, S_pq = mean I[q, p] over label positions, " +
+                "S_ww = mean I[i, j] over every other edge; averaged over prompts. Label positions: the demonstrations' label tokens, from the task file. " +
+                (raw ? "Computed on the checkpoint's own weights (raw processing), as the paper did: the saliency is not invariant under TransformerLens's weight processing."
+                     : "Computed on TransformerLens-processed weights: the saliency is NOT invariant under that processing (folded value biases change ∂L/∂A); the paper used the checkpoint's own weights (raw)."),
+        };
+    }
+
+    private static float[,] Matrix(Tensor square, int n)
+    {
+        var values = square[..n, ..n].to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+        var m = new float[n, n];
+        Buffer.BlockCopy(values, 0, m, 0, values.Length * sizeof(float));
+        return m;
+    }
+}

@@ -1,0 +1,35 @@
+namespace IclNotebook.Anchors;
+
+/// <summary>
+/// Label words as anchors (Wang et al., EMNLP 2023) for a task: the three information flows per
+/// layer, averaged over prompts (<see cref="Flows"/>) and per prompt, the label positions used and
+/// each prompt's loss.
+/// </summary>
+public sealed record AnchorsResult
+{
+    /// <summary>Per layer, the flows averaged over prompts.</summary>
+    public required IReadOnlyList<InformationFlow> Flows { get; init; }
+
+    /// <summary>[prompt][layer] flows.</summary>
+    public required IReadOnlyList<IReadOnlyList<InformationFlow>> PerPrompt { get; init; }
+
+    /// <summary>Token positions of the demonstrations' label words (the same in every prompt: they share the demonstrations).</summary>
+    public required IReadOnlyList<int> LabelPositions { get; init; }
+
+    /// <summary>The label words' tokens as the tokenizer splits them.</summary>
+    public required IReadOnlyList<string> LabelTokens { get; init; }
+
+    /// <summary>Each prompt's prediction position (its last real token).</summary>
+    public required IReadOnlyList<int> TargetPositions { get; init; }
+
+    /// <summary>Each prompt's cross-entropy of the answer, nats.</summary>
+    public required IReadOnlyList<double> Loss { get; init; }
+
+    /// <summary>The weight processing the saliency was computed with ("Raw" = the checkpoint's own weights, as the paper).</summary>
+    public required string Processing { get; init; }
+
+    public required string Definition { get; init; }
+
+    /// <summary>The first layer from which S_pq exceeds S_wp (the paper's shallow/deep split), or null.</summary>
+    public int? Crossover => Flows.Select((f, l) => (f, l)).FirstOrDefault(x => x.f.LabelToTarget > x.f.TextToLabel, (f: null!, l: -1)).l is var l && l >= 0 ? l : null;
+}

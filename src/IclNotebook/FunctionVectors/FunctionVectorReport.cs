@@ -1,0 +1,87 @@
+using System.Globalization;
+using System.Text.Json;
+using IclNotebook.Analysis;
+using IclNotebook.Plots;
+
+namespace IclNotebook.FunctionVectors;
+
+/// <summary>
+/// The output of <c>icl fv</c>: results.json (the AIE grid as a patching result and as [layer, head]
+/// values, the top heads, the vector, the zero-shot table, the protocol), report.html and the figures
+/// fv_aie and fv_zero_shot.
+/// </summary>
+public static class FunctionVectorReport
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static string Json(FunctionVectorRun run, string toolVersion)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var r = run.Result;
+        var doc = new
+        {
+            kind = "icl-fv",
+            tool = new { name = "icl", version = toolVersion },
+            model = new { name = run.ModelName, revision = run.Revision, processing = run.Processing },
+            task = new { name = run.TaskName, file = run.TaskPath },
+            protocol = new { definition = r.Definition, corruption = r.Corruption, topHeads = r.Options.TopHeads, shuffleSeed = r.Options.ShuffleSeed, layer = r.Options.Layer, exact = true },
+            probabilities = new { clean = r.CleanProbability, corrupted = r.CorruptedProbability },
+            aie = r.Aie,
+            grid = JsonDocument.Parse(r.Grid.ToJson()).RootElement.Clone(),
+            topHeads = r.TopHeads.Select(t => new { layer = t.Layer, head = t.Head, label = $"L{t.Layer}H{t.Head}", aie = t.Aie }),
+            vector = new { heads = r.Vector.Heads.Select(h => $"L{h.Layer}H{h.Head}"), norm = r.Vector.Norm, values = r.Vector.Values },
+            zeroShot = new
+            {
+                prompts = r.ZeroShotPrompts,
+                layers = r.ZeroShot.Select(z => new { layer = z.Layer, accuracyWithout = z.AccuracyWithout, accuracyWith = z.AccuracyWith, probabilityWithout = z.ProbabilityWithout, probabilityWith = z.ProbabilityWith }),
+                best = new { layer = r.Best.Layer, accuracyWith = r.Best.AccuracyWith, probabilityWith = r.Best.ProbabilityWith },
+            },
+            seconds = run.Seconds,
+        };
+        return JsonSerializer.Serialize(doc, Indented);
+    }
+
+    public static IReadOnlyList<(string Name, PlotlyFigure Figure)> Figures(FunctionVectorRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var r = run.Result;
+        var aie = GridPlots.LayerHead($"Average indirect effect per head — {run.TaskName} on {run.ModelName}<br><sup>ΔP(answer) on the corrupted prompts when the head's last-token output is set to its clean mean</sup>",
+            [("AIE", r.Aie)], "ΔP(answer)");
+        var layers = r.ZeroShot.Select(z => z.Layer.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var zero = LinePlots.Lines($"Zero-shot with the function vector — {run.TaskName} on {run.ModelName}<br><sup>the query alone, the vector added to hook_resid_post of each layer at the last token</sup>",
+            "Layer the vector is added at", "accuracy / mean P(answer)", layers,
+            [("accuracy with the vector", r.ZeroShot.Select(z => z.AccuracyWith).ToArray()), ("P(answer) with the vector", r.ZeroShot.Select(z => z.ProbabilityWith).ToArray()),
+             ("accuracy without", r.ZeroShot.Select(z => z.AccuracyWithout).ToArray()), ("P(answer) without", r.ZeroShot.Select(z => z.ProbabilityWithout).ToArray())],
+            dashed: new HashSet<string> { "accuracy without", "P(answer) without" });
+        return [("fv_aie", aie), ("fv_zero_shot", zero)];
+    }
+
+    public static string Html(FunctionVectorRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var r = run.Result;
+        var figures = Figures(run);
+        var best = r.Best;
+        return new ReportPage($"Function vectors — {run.TaskName} on {run.ModelName}")
+            .Heading("Settings")
+            .Settings([("model", $"{run.ModelName} ({run.Revision})"), ("processing", run.Processing), ("task", run.TaskName), ("corrupted prompts", r.Corruption),
+                ("heads in the vector", r.TopHeads.Count.ToString(CultureInfo.InvariantCulture)), ("P(answer) clean / corrupted", $"{r.CleanProbability:F4} / {r.CorruptedProbability:F4}"),
+                ("wall time", $"{run.Seconds:F1} s")])
+            .Paragraph(r.Definition)
+            .Heading("Average indirect effect").Figure(figures[0].Figure)
+            .Table(["head", "AIE (ΔP)"], r.TopHeads.Select(t => (IReadOnlyList<object>)[$"L{t.Layer}H{t.Head}", t.Aie]))
+            .Heading("Zero-shot test").Figure(figures[1].Figure)
+            .Paragraph($"Best layer {best.Layer}: accuracy {best.AccuracyWithout:P0} → {best.AccuracyWith:P0}, mean P(answer) {best.ProbabilityWithout:F4} → {best.ProbabilityWith:F4} (vector norm {r.Vector.Norm:F3}).")
+            .Table(["layer", "accuracy without", "accuracy with", "P without", "P with"],
+                r.ZeroShot.Select(z => (IReadOnlyList<object>)[z.Layer, z.AccuracyWithout, z.AccuracyWith, z.ProbabilityWithout, z.ProbabilityWith]))
+            .Render();
+    }
+
+    public static void Write(FunctionVectorRun run, string folder, bool force, string toolVersion, Action<string>? warnings = null) =>
+        OutputFolder.Write(folder, force, temp =>
+        {
+            File.WriteAllText(Path.Combine(temp, "results.json"), Json(run, toolVersion));
+            OutputFolder.WriteFigures(temp, Figures(run), warnings);
+            File.WriteAllText(Path.Combine(temp, "report.html"), Html(run));
+        });
+}

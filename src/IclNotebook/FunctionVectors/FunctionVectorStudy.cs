@@ -1,0 +1,24 @@
+using System.Diagnostics;
+using IclNotebook.Analysis;
+using IclNotebook.Progress;
+
+namespace IclNotebook.FunctionVectors;
+
+/// <summary>What <c>icl fv</c> found, with the run it belongs to.</summary>
+public sealed record FunctionVectorRun(string ModelName, string Revision, string Processing, string TaskName, string TaskPath, FunctionVectorResult Result, double Seconds);
+
+/// <summary>Runs <c>icl fv</c>: loads the model and task, then <see cref="FunctionVectorAnalysis.Run"/>.</summary>
+public static class FunctionVectorStudy
+{
+    public static async Task<FunctionVectorRun> RunAsync(StudyOptions study, FunctionVectorOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(study);
+        var clock = Stopwatch.StartNew();
+        using var input = await StudyInput.LoadAsync(study, progress, ct).ConfigureAwait(false);
+        input.RequirePrompts("icl fv");
+        ct.ThrowIfCancellationRequested();
+        var result = FunctionVectorAnalysis.Run(input.Model, input.Task!, options, progress);
+        return new FunctionVectorRun(input.Model.Config.Name, input.Revision, input.Model.Processing.ToString(), input.Task!.Name,
+            Path.GetFullPath(study.TaskPath!), result, clock.Elapsed.TotalSeconds);
+    }
+}

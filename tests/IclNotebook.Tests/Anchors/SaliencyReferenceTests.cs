@@ -1,0 +1,118 @@
+using IclNotebook.Anchors;
+using IclNotebook.Hooks;
+using IclNotebook.Model;
+using IclNotebook.Tests.Families;
+using IclNotebook.Tests.Model;
+using IclNotebook.Tokenization;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Tests.Anchors;
+
+/// <summary>
+/// The batched saliency (every layer and prompt from one backward) against the paper's own method,
+/// written from its definition: one prompt and one layer at a time, the pattern multiplied by a
+/// ones tensor that requires grad, whose gradient is A ⊙ ∂L/∂A; and ∂L/∂A against finite differences.
+/// </summary>
+public class SaliencyReferenceTests(ModelFixture gpt2, FamilyFixture families) : IClassFixture<ModelFixture>, IClassFixture<FamilyFixture>
+{
+    public static TheoryData<string> Models() => new() { "random-gpt2", "random-neox", "random-llama", "tiny-gpt2-a", "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a" };
+
+    private (HookedTransformer Model, TokenBatch Prompts, int[] Answers, bool Owned) Load(string name)
+    {
+        if (name.StartsWith("random-", StringComparison.Ordinal))
+        {
+            var model = RandomModels.Create(9, layers: 2, heads: 4, name["random-".Length..]);
+            var rng = new Random(23);
+            var rows = new[] { 10, 7, 12 }.Select(n => Enumerable.Range(0, n).Select(_ => rng.Next(model.Config.DVocab)).ToArray()).ToArray();
+            return (model, new TokenBatch(rows, 0), [5, 60, 90], true);
+        }
+        if (name == "tiny-gpt2-a")
+        {
+            var golden = Fixtures.Json(Fixtures.Golden("raw")).GetProperty("tokens");
+            var lengths = golden.GetProperty("clean_lengths").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            var rows = Fixtures.LongRows(golden.GetProperty("clean")).Select((r, i) => r.Take(lengths[i]).Select(x => (int)x).ToArray()).ToArray();
+            var answers = Fixtures.Json(Fixtures.Prompts).GetProperty("expected_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+            return (gpt2.Get(WeightProcessing.Raw), new TokenBatch(rows, 50256), answers, false);
+        }
+        var familyAnswers = FamilyFixture.Golden(name, "raw").GetProperty("answer_token_ids").EnumerateArray().Select(e => e.GetInt32()).ToArray();
+        return (families.Model(name, "raw"), FamilyFixture.Tokens(name, "clean"), familyAnswers, false);
+    }
+
+    [Theory]
+    [MemberData(nameof(Models))]
+    public void Batched_saliency_equals_the_papers_one_layer_at_a_time_gradient(string name)
+    {
+        var (model, prompts, answers, owned) = Load(name);
+        try
+        {
+            using var scope = NewDisposeScope();
+            var (saliency, loss) = Saliency.Compute(model, prompts, answers);
+            for (int b = 0; b < prompts.Count; b++)
+            {
+                int n = prompts.Ids[b].Length;
+                for (int l = 0; l < model.Config.NLayers; l++)
+                {
+                    var (want, wantLoss) = Reference(model, prompts.Ids[b], answers[b], l);
+                    var got = saliency[l][b, ..n, ..n];
+                    double scale = Math.Max(1e-6, want.abs().max().item<float>());
+                    double diff = got.sub(want).abs().max().item<float>();
+                    Assert.True(diff <= 1e-5 * Math.Max(1, scale), $"{name} prompt {b} layer {l}: max difference {diff:E2} (largest saliency {scale:E2})");
+                    Assert.Equal(wantLoss, loss[b], 1e-5);
+                }
+            }
+        }
+        finally
+        {
+            if (owned) model.Dispose();
+        }
+    }
+
+    [Fact]
+    public void The_gradient_agrees_with_finite_differences()
+    {
+        var (model, prompts, answers, _) = Load("tiny-gpt2-a");
+        using var scope = NewDisposeScope();
+        var one = new TokenBatch([prompts.Ids[3]], prompts.PadId);
+        var (_, grads, loss) = Saliency.Gradients(model, one, [answers[3]]);
+        int q = one.Ids[0].Length - 1;
+        // A few edges: into the prediction, between demonstration tokens, from BOS; both layers, several heads.
+        foreach (var (l, h, i, j) in new[] { (0, 0, q, 0), (0, 3, q, q - 1), (1, 1, q, 5), (1, 2, 40, 12), (1, 0, q, q), (0, 2, 77, 76) })
+        {
+            const float eps = 1e-2f;
+            double plus = Loss(model, one.Ids[0], answers[3], l, h, i, j, eps), minus = Loss(model, one.Ids[0], answers[3], l, h, i, j, -eps);
+            double numeric = (plus - minus) / (2 * eps);
+            double analytic = grads[l][0, h, i, j].item<float>();
+            Assert.True(Math.Abs(numeric - analytic) <= 2e-3 * Math.Max(1, Math.Abs(analytic)), $"L{l}H{h} ({i}, {j}): finite difference {numeric:R}, gradient {analytic:R}");
+        }
+        Assert.True(loss[0] > 0);
+    }
+
+    /// <summary>The paper's attentioner: pattern ⊙ W (W = ones, requires grad); W.grad summed over heads, absolute value.</summary>
+    private static (Tensor Saliency, double Loss) Reference(HookedTransformer model, int[] ids, int answer, int layer)
+    {
+        using var grad = enable_grad();
+        using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
+        var weight = ones(1, model.Config.NHeads, ids.Length, ids.Length).requires_grad_(true);
+        Tensor logits;
+        using (model.Hooks((HookName.Pattern(layer), (act, _) => act.mul(weight))))
+            logits = model.Forward(tokens);                                  // [1, pos, d_vocab]
+        var loss = logits[0, ids.Length - 1].log_softmax(0)[answer].neg();
+        loss.backward();
+        return (weight.grad!.sum([1])[0].abs().detach(), loss.item<float>());
+    }
+
+    private static double Loss(HookedTransformer model, int[] ids, int answer, int layer, int head, int i, int j, float eps)
+    {
+        using var scope = NewDisposeScope();
+        using var tokens = tensor(ids.Select(x => (long)x).ToArray(), [1, ids.Length]);
+        Tensor logits;
+        using (model.Hooks((HookName.Pattern(layer), (act, _) =>
+        {
+            var x = act.clone();
+            x[0, head, i, j] = x[0, head, i, j].add(eps);
+            return x;
+        })))
+            logits = model.Run(tokens);
+        return logits[0, ids.Length - 1].to(float64).log_softmax(0)[answer].neg().item<double>();
+    }
+}
