@@ -25,6 +25,7 @@ internal static class IclCommandLine
             LensCommand.Create(),
             HeadsCommand.Create(),
             FunctionVectorCommand.Create(),
+            AnchorsCommand.Create(),
             LogitsCommand.Create(),
             DownloadCommand.Create(),
             BenchCommand.Create(),

@@ -21,7 +21,7 @@ internal sealed class StudyCommand
     private readonly Option<string> _revision = CliOptions.Revision();
     private readonly Option<string?> _task = new("--task") { Description = "task file (default data/tasks/sentiment.json)", HelpName = "FILE" };
     private readonly Option<string?> _out = new("--out") { Description = "output folder (default runs/<command>-<model>-<task>-<yyyyMMdd-HHmmss>)", HelpName = "DIR" };
-    private readonly Option<string> _processing = CliOptions.Choice("--processing", "processing", "TransformerLens's weight processing (default) or the raw checkpoint weights", "default", OptionNames.All<WeightProcessing>());
+    private readonly Option<string> _processing;
     private readonly Option<string> _device;
     private readonly Option<int> _threads = CliOptions.PositiveInt("--threads", "torch threads (default: libtorch's choice, all cores)", null);
     private readonly Option<bool> _force = new("--force") { Description = "replace an existing output folder" };
@@ -29,8 +29,14 @@ internal sealed class StudyCommand
     private readonly string _name;
     private readonly bool _needsTask;
 
-    public StudyCommand(string name, bool needsTask)
+    /// <param name="name">The subcommand.</param>
+    /// <param name="needsTask">Whether --task defaults to data/tasks/sentiment.json (else it is optional).</param>
+    /// <param name="defaultProcessing">The --processing default: "default" (TransformerLens's) or "raw".</param>
+    public StudyCommand(string name, bool needsTask, string defaultProcessing = "default")
     {
+        _processing = CliOptions.Choice("--processing", "processing",
+            defaultProcessing == "raw" ? "the raw checkpoint weights (default) or TransformerLens's weight processing" : "TransformerLens's weight processing (default) or the raw checkpoint weights",
+            defaultProcessing, OptionNames.All<WeightProcessing>());
         _name = name;
         _needsTask = needsTask;
         _device = new Option<string>("--device") { Description = "cpu or cuda (needs TorchSharp's CUDA package)", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda" }

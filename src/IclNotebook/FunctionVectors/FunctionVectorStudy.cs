@@ -14,6 +14,11 @@ public static class FunctionVectorStudy
     {
         ArgumentNullException.ThrowIfNull(study);
         var clock = Stopwatch.StartNew();
+        if (options.Layer is { } layer)
+        {
+            var cfg = await Loading.ModelSource.LoadConfigAsync(study.Model, study.Hub, progress, ct).ConfigureAwait(false);
+            if (layer < 0 || layer >= cfg.NLayers) throw new IclException($"The function vector's layer {layer} is outside 0..{cfg.NLayers - 1} ({cfg.Name} has {cfg.NLayers} layers).");
+        }
         using var input = await StudyInput.LoadAsync(study, progress, ct).ConfigureAwait(false);
         input.RequirePrompts("icl fv");
         ct.ThrowIfCancellationRequested();

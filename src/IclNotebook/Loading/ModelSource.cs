@@ -54,6 +54,17 @@ public static class ModelSource
             $"{folder}: this {cfg.ModelType} model has no tokenizer.json, so task files cannot be tokenized for it; put the repository's tokenizer.json (and tokenizer_config.json) beside config.json.");
     }
 
+    /// <summary>
+    /// A model's architecture (config.json read as its family's adapter reads it) without loading or
+    /// downloading its weights, so options that depend on it (a layer index) are checked first.
+    /// </summary>
+    public static async Task<ModelConfig> LoadConfigAsync(string nameOrPath, HubOptions? hub = null, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    {
+        var (folder, _) = ModelLocator.Check(nameOrPath);
+        folder ??= await ModelLocator.ResolveConfigAsync(nameOrPath, hub ?? HubOptions.FromEnvironment(), progress, ct).ConfigureAwait(false);
+        return Families.ModelFamilies.ReadConfig(Path.Combine(folder, ModelLoader.ConfigFile), Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))).Config;
+    }
+
     /// <summary>Synchronous <see cref="LoadTokenizerAsync"/> for notebooks and scripts.</summary>
     public static ModelTokenizer LoadTokenizer(string nameOrPath) => LoadTokenizerAsync(nameOrPath).GetAwaiter().GetResult();
 

@@ -87,6 +87,20 @@ public class SaliencyReferenceTests(ModelFixture gpt2, FamilyFixture families) :
         Assert.True(loss[0] > 0);
     }
 
+    [Fact]
+    public void The_saliency_changes_under_TransformerLens_weight_processing_so_it_is_computed_on_raw_weights()
+    {
+        var (raw, prompts, answers, _) = Load("tiny-gpt2-a");
+        var processed = gpt2.Get(WeightProcessing.Default);
+        using var scope = NewDisposeScope();
+        var one = new TokenBatch([prompts.Ids[0]], prompts.PadId);
+        var (a, lossRaw) = Saliency.Compute(raw, one, [answers[0]]);
+        var (b, lossProcessed) = Saliency.Compute(processed, one, [answers[0]]);
+        Assert.Equal(lossRaw[0], lossProcessed[0], 1e-4);                          // the same function ...
+        double relative = a[0].sub(b[0]).abs().sum().item<float>() / a[0].abs().sum().item<float>();
+        Assert.True(relative > 1e-3, $"raw and processed saliencies differ by only {relative:P3}");   // ... but not the same dL/dA
+    }
+
     /// <summary>The paper's attentioner: pattern ⊙ W (W = ones, requires grad); W.grad summed over heads, absolute value.</summary>
     private static (Tensor Saliency, double Loss) Reference(HookedTransformer model, int[] ids, int answer, int layer)
     {

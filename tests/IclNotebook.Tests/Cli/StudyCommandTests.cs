@@ -81,7 +81,53 @@ public sealed class StudyCommandTests : IDisposable
         Assert.Equal(4, root.GetProperty("scores").GetProperty("prefix_matching")[0].GetArrayLength());
     }
 
+    [Fact]
+    public void Fv_writes_the_grid_the_vector_and_the_zero_shot_test()
+    {
+        var outDir = Path.Combine(_dir, "fv");
+        var outcome = IclProcess.Run(["fv", "--model", Fixtures.TinyModel, "--task", Task, "--top-heads", "3", "--shuffle-seed", "7", "--out", outDir, "--quiet"]);
+        Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+        foreach (var file in new[] { "results.json", "report.html", "fv_aie.html", "fv_zero_shot.html" })
+            Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} missing");
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        var root = doc.RootElement;
+        Assert.Equal(7, root.GetProperty("protocol").GetProperty("shuffleSeed").GetInt64());
+        Assert.Equal(3, root.GetProperty("topHeads").GetArrayLength());
+        Assert.Equal(64, root.GetProperty("vector").GetProperty("values").GetArrayLength());
+        Assert.Equal(2, root.GetProperty("aie").GetArrayLength());
+        Assert.Equal(2, root.GetProperty("zeroShot").GetProperty("layers").GetArrayLength());
+        // The grid is a patching result whose values minus the corrupted baseline are the AIE.
+        var grid = root.GetProperty("grid").GetProperty("result");
+        double corrupted = grid.GetProperty("corruptedBaseline").GetDouble();
+        Assert.Equal(root.GetProperty("aie")[1][2].GetDouble(), grid.GetProperty("values")[6].GetDouble() - corrupted, 1e-12);
+        var top = root.GetProperty("topHeads")[0];
+        Assert.Equal(root.GetProperty("aie").EnumerateArray().SelectMany(r => r.EnumerateArray()).Max(e => e.GetDouble()), top.GetProperty("aie").GetDouble(), 1e-12);
+    }
+
+    [Fact]
+    public void Anchors_runs_on_the_checkpoints_own_weights_and_writes_the_flows()
+    {
+        var outDir = Path.Combine(_dir, "anchors");
+        var outcome = IclProcess.Run(["anchors", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--quiet"]);
+        Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+        Assert.True(File.Exists(Path.Combine(outDir, "anchors_flows.html")));
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        var root = doc.RootElement;
+        Assert.Equal("Raw", root.GetProperty("model").GetProperty("processing").GetString());
+        Assert.Equal(6, root.GetProperty("labelPositions").GetArrayLength());
+        Assert.Equal(" positive", root.GetProperty("labelTokens")[0].GetString());
+        Assert.Equal(2, root.GetProperty("flows").GetArrayLength());
+        // The answer's cross-entropy is minus TransformerLens's log-prob of it (raw weights).
+        var logProbs = Fixtures.Doubles(Fixtures.Json(Fixtures.Golden("raw")).GetProperty("final_logits").GetProperty("clean_expected_log_softmax_true_last"));
+        for (int i = 0; i < 4; i++) Assert.Equal(-logProbs[i], root.GetProperty("loss")[i].GetDouble(), 1e-4);
+        // In the last layer only the prediction's own row reaches the loss: no gradient flows into the label words there.
+        Assert.Equal(0.0, root.GetProperty("flows")[1].GetProperty("S_wp").GetDouble());
+    }
+
     [Theory]
+    [InlineData("fv", "--layer", "5", "outside 0..1")]
+    [InlineData("fv", "--top-heads", "0", "positive integer")]
+    [InlineData("anchors", "--processing", "folded", "Unknown processing")]
     [InlineData("lens", "--task", "missing.json", "does not exist")]
     [InlineData("heads", "--tokens", "1,x", "'x' is not one")]
     [InlineData("heads", "--length", "0", "positive integer")]

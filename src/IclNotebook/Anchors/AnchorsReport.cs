@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text.Json;
+using IclNotebook.Analysis;
+using IclNotebook.Plots;
+
+namespace IclNotebook.Anchors;
+
+/// <summary>The output of <c>icl anchors</c>: results.json (flows per layer, per prompt, label positions, losses), report.html and the figure anchors_flows.</summary>
+public static class AnchorsReport
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static string Json(AnchorsRun run, string toolVersion)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var r = run.Result;
+        object Flow(InformationFlow f) => new { S_wp = f.TextToLabel, S_pq = f.LabelToTarget, S_ww = f.Other };
+        var doc = new
+        {
+            kind = "icl-anchors",
+            tool = new { name = "icl", version = toolVersion },
+            model = new { name = run.ModelName, revision = run.Revision, processing = r.Processing },
+            task = new { name = run.TaskName, file = run.TaskPath },
+            definition = r.Definition,
+            labelPositions = r.LabelPositions,
+            labelTokens = r.LabelTokens,
+            targetPositions = r.TargetPositions,
+            loss = r.Loss,
+            flows = r.Flows.Select(Flow),
+            perPrompt = r.PerPrompt.Select(p => p.Select(Flow)),
+            crossoverLayer = r.Crossover,
+            seconds = run.Seconds,
+        };
+        return JsonSerializer.Serialize(doc, Indented);
+    }
+
+    public static PlotlyFigure Figure(AnchorsRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var r = run.Result;
+        var layers = Enumerable.Range(0, r.Flows.Count).Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
+        return LinePlots.Lines($"Information flow through the label words — {run.TaskName} on {run.ModelName}<br><sup>mean saliency |Σ_h A ⊙ ∂L/∂A| per edge type, mean over prompts ({r.Processing} weights)</sup>",
+            "Layer", "mean saliency", layers,
+            [("S_wp: text → label words", r.Flows.Select(f => f.TextToLabel).ToArray()),
+             ("S_pq: label words → prediction", r.Flows.Select(f => f.LabelToTarget).ToArray()),
+             ("S_ww: all other edges", r.Flows.Select(f => f.Other).ToArray())]);
+    }
+
+    public static string Html(AnchorsRun run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var r = run.Result;
+        return new ReportPage($"Label words as anchors — {run.TaskName} on {run.ModelName}")
+            .Heading("Settings")
+            .Settings([("model", $"{run.ModelName} ({run.Revision})"), ("processing", r.Processing == "Raw" ? "Raw (the checkpoint's own weights, as the paper)" : r.Processing),
+                ("task", run.TaskName), ("label words", string.Join(", ", r.LabelPositions.Zip(r.LabelTokens, (p, t) => $"{p}: '{t}'"))),
+                ("wall time", $"{run.Seconds:F1} s")])
+            .Paragraph(r.Definition)
+            .Figure(Figure(run))
+            .Paragraph(r.Crossover is { } c
+                ? $"From layer {c} on, the prediction reads the label words (S_pq) more than the label words gather from the text (S_wp): the paper's shallow-gathering, deep-reading picture."
+                : "S_pq never exceeds S_wp in this model: the paper's shallow-gathering, deep-reading picture does not show here.")
+            .Table(["layer", "S_wp", "S_pq", "S_ww"], r.Flows.Select((f, l) => (IReadOnlyList<object>)[l, f.TextToLabel, f.LabelToTarget, f.Other]))
+            .Render();
+    }
+
+    public static void Write(AnchorsRun run, string folder, bool force, string toolVersion, Action<string>? warnings = null) =>
+        OutputFolder.Write(folder, force, temp =>
+        {
+            File.WriteAllText(Path.Combine(temp, "results.json"), Json(run, toolVersion));
+            OutputFolder.WriteFigures(temp, [("anchors_flows", Figure(run))], warnings);
+            File.WriteAllText(Path.Combine(temp, "report.html"), Html(run));
+        });
+}
