@@ -59,7 +59,9 @@ public static class LensReport
             "Component", "logit difference", componentLabels, [("answer − wrong", r.Mean(p => p.DecomposeResid)), ("answer", r.Mean(p => p.DecomposeResid, difference: false))]);
         var heads = GridPlots.LayerHead($"Direct logit attribution per head — {r.TaskName} on {r.ModelName}<br><sup>logit(answer) − logit(wrong) each head writes, mean over prompts</sup>",
             [("DLA", r.HeadGrid())], "logits");
-        return [("logit_lens", lens), ("dla_components", components), ("dla_heads", heads)];
+        var list = new List<(string, PlotlyFigure)> { ("logit_lens", lens), ("dla_components", components), ("dla_heads", heads) };
+        if (r.Attention is { } view) list.Add(("attention_top_head", view.HeadHeatmap(r.TopHead.Head)));
+        return list;
     }
 
     public static string Html(LensResult r)
@@ -77,6 +79,13 @@ public static class LensReport
         page.Heading("Direct logit attribution").Paragraph(r.AttributionDefinition).Figure(figures[1].Figure).Figure(figures[2].Figure);
         var top = r.HeadGrid().SelectMany((row, l) => row.Select((v, h) => (l, h, v))).OrderByDescending(x => Math.Abs(x.v)).Take(10);
         page.Table(["head", "DLA of answer − wrong (mean, logits)"], top.Select(x => (IReadOnlyList<object>)[$"L{x.l}H{x.h}", x.v]));
+        if (r.Attention is { } view)
+        {
+            page.Heading($"Attention patterns of layer {view.Layer}")
+                .Paragraph($"Where each token of prompt 0 attends in layer {view.Layer}, whose head {r.TopHead.Head} writes the most to the answer's logit. Pick a head; hover a token to see where it attends, or switch to see who attends to it.")
+                .Html(view.ToHtml())
+                .Figure(figures[3].Figure);
+        }
         return page.Render();
     }
 

@@ -48,6 +48,20 @@ public sealed record LensResult(
     bool Exact,
     double Seconds)
 {
+    /// <summary>The attention patterns of prompt 0 in the layer of the head with the largest |DLA| (shown in report.html), and that head.</summary>
+    public Attention.AttentionView? Attention { get; init; }
+
+    /// <summary>The head with the largest |mean DLA of answer − wrong|.</summary>
+    public (int Layer, int Head) TopHead
+    {
+        get
+        {
+            var grid = HeadGrid();
+            var best = grid.SelectMany((row, l) => row.Select((v, h) => (l, h, v))).OrderByDescending(x => Math.Abs(x.v)).First();
+            return (best.l, best.h);
+        }
+    }
+
     /// <summary>Mean over prompts of one stack's attributions (answer minus wrong when <paramref name="difference"/>).</summary>
     public IReadOnlyList<double> Mean(Func<LensPrompt, StackAttribution> stack, bool difference = true) =>
         Enumerable.Range(0, stack(Prompts[0]).Labels.Count).Select(c => Prompts.Average(p => (difference ? stack(p).AnswerMinusWrong : stack(p).Answer)[c])).ToArray();
@@ -100,7 +114,9 @@ public static class LensStudy
             Take(0, b), Take(1, b), Take(2, b),
             lens.LogProbs.Select(r => r[b]).ToArray(), lens.Ranks.Select(r => r[b]).ToArray(), lens.TopTokens.Select(r => tok.Decode(r[b])).ToArray(),
             dla.Bias[b], dla.Logits[b])).ToList();
-        return new LensResult(model.Config.Name, input.Revision, model.Processing.ToString(), prompts.TaskName, Path.GetFullPath(options.TaskPath!),
+        var result = new LensResult(model.Config.Name, input.Revision, model.Processing.ToString(), prompts.TaskName, Path.GetFullPath(options.TaskPath!),
             model.Config.NLayers, model.Config.NHeads, rows, lens.Definition, dla.Definition, dla.Exact, clock.Elapsed.TotalSeconds);
+        var (topLayer, topHead) = result.TopHead;
+        return result with { Attention = Attention.AttentionView.FromCache(model, cache, topLayer, 0, prompts.CleanTokens.Ids[0], $"prompt 0, layer {topLayer} (L{topLayer}H{topHead} has the largest DLA)") };
     }
 }
