@@ -21,12 +21,14 @@ public static class InductionBenchmark
     /// [BOS] + r + r with r = <paramref name="length"/> token ids drawn uniformly (SplitMix64,
     /// <paramref name="seed"/>) from [1000, 10000) — ordinary word pieces in GPT-2-sized
     /// vocabularies — or from the whole vocabulary of a small one, never the BOS or pad id.
-    /// Models without a BOS (TL's default_prepend_bos false) get r + r.
+    /// Models without a BOS (TL's default_prepend_bos false) get r + r; a toy vocabulary too small for
+    /// its tokenizer's BOS uses token 0 as BOS.
     /// </summary>
     public static int[] RepeatedRandomTokens(HookedTransformer model, int length = DefaultLength, ulong seed = 0)
     {
         ArgumentNullException.ThrowIfNull(model);
-        int? bos = model.HasTokenizer ? model.Tokenizer.BosId : model.Config.DVocab - 1;
+        int? bos = model.HasTokenizer ? model.Tokenizer.BosId : 0;
+        if (bos >= model.Config.DVocab) bos = 0;
         bool prepend = model.Config.DefaultPrependBos && bos is not null;
         int total = 2 * length + (prepend ? 1 : 0);
         if (length < 2 || total >= model.Config.NCtx)
