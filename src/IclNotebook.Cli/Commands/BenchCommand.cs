@@ -12,20 +12,26 @@ internal static class BenchCommand
         var which = new Argument<string>("benchmark")
         {
             Description = "model: load time of a ~500 MB checkpoint, one GPT-2-small forward of the seed batch (4 x 139 tokens) with GFLOP/s next to a plain matmul's, peak RSS. " +
-                          "patching: the full analysis (resid_pre + attn_head_all_pos_every) with the fast engine, the reference engine's time estimated from a random sample, speed-up, peak RSS",
+                          "patching: the full analysis (resid_pre + attn_head_all_pos_every) with the fast engine, the reference engine's time estimated from a random sample, speed-up, peak RSS. " +
+                          "fv: the function-vector protocol (AIE grid of every head) against one forward per prompt and head. anchors: the label-word saliency against one forward + backward per prompt and layer",
             DefaultValueFactory = _ => "model",
         };
-        which.AcceptOnlyFromAmong("model", "patching");
+        which.AcceptOnlyFromAmong("model", "patching", "fv", "anchors");
         var runs = CliOptions.PositiveInt("--runs", "timed runs per figure of 'model' (medians are reported)", 5);
-        var samples = CliOptions.PositiveInt("--samples", "reference-engine indices timed per target of 'patching'", 40);
+        var samples = CliOptions.PositiveInt("--samples", "reference-engine indices timed per target of 'patching'; reference forwards of 'fv' and passes of 'anchors'", 40);
         var task = new Option<string?>("--task") { Description = "task file for 'patching' (default data/tasks/sentiment.json)", HelpName = "FILE" };
         var shape = CliOptions.Choice("--shape", "shape", "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
         var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).") { which, runs, samples, task, shape };
         command.SetAction(parse =>
         {
             var chosen = BenchShape.Find(parse.GetValue(shape)!);
-            if (parse.GetValue(which) == "model") ModelBench.Run(parse.GetValue(runs), chosen);
-            else PatchingBench.Run(parse.GetValue(task) ?? TaskFiles.Default("sentiment"), parse.GetValue(samples), chosen);
+            string taskPath = parse.GetValue(task) ?? TaskFiles.Default("sentiment");
+            switch (parse.GetValue(which))
+            {
+                case "model": ModelBench.Run(parse.GetValue(runs), chosen); break;
+                case "patching": PatchingBench.Run(taskPath, parse.GetValue(samples), chosen); break;
+                default: AnalysesBench.Run(parse.GetValue(which)!, taskPath, parse.GetValue(samples), chosen); break;
+            }
             return 0;
         });
         return command;

@@ -38,12 +38,7 @@ public static class AnchorsReport
     {
         ArgumentNullException.ThrowIfNull(run);
         var r = run.Result;
-        var layers = Enumerable.Range(0, r.Flows.Count).Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray();
-        return LinePlots.Lines($"Information flow through the label words — {run.TaskName} on {run.ModelName}<br><sup>mean saliency |Σ_h A ⊙ ∂L/∂A| per edge type, mean over prompts ({r.Processing} weights)</sup>",
-            "Layer", "mean saliency", layers,
-            [("S_wp: text → label words", r.Flows.Select(f => f.TextToLabel).ToArray()),
-             ("S_pq: label words → prediction", r.Flows.Select(f => f.LabelToTarget).ToArray()),
-             ("S_ww: all other edges", r.Flows.Select(f => f.Other).ToArray())]);
+        return r.Plot($"Information flow through the label words — {run.TaskName} on {run.ModelName}<br><sup>mean saliency |Σ_h A ⊙ ∂L/∂A| per edge type, mean over prompts ({r.Processing} weights)</sup>");
     }
 
     public static string Html(AnchorsRun run)

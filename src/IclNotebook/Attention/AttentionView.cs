@@ -36,6 +36,14 @@ public sealed class AttentionView
 
     public int Heads => Pattern.Length;
 
+    /// <summary>The head the interactive view shows first (default 0).</summary>
+    public int Head { get; private init; }
+
+    /// <summary>The same view, showing <paramref name="head"/> first.</summary>
+    public AttentionView Showing(int head) => head >= 0 && head < Heads
+        ? new AttentionView(Layer, Tokens, Pattern, Title) { Head = head }
+        : throw new IclException($"Head {head} is outside 0..{Heads - 1}.");
+
     /// <summary>The view of layer <paramref name="layer"/> for prompt <paramref name="prompt"/> of a cache that holds its <c>hook_pattern</c>, over that prompt's real tokens <paramref name="ids"/> (padding left out).</summary>
     public static AttentionView FromCache(HookedTransformer model, ActivationCache cache, int layer, int prompt, IReadOnlyList<int> ids, string? title = null)
     {

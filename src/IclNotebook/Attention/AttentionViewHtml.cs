@@ -21,7 +21,7 @@ internal static class AttentionViewHtml
           .Append(".icl-attn .tok{display:inline-block;font-family:monospace;font-size:12px;padding:0 2px;margin:1px;border:1px solid #ddd;border-radius:3px;white-space:pre;cursor:default}")
           .Append(".icl-attn .tok.sel{outline:2px solid #b2182b}.icl-attn .info{color:#444;min-height:1.3em}</style>");
         sb.Append($"<div id=\"{id}\" class=\"icl-attn\"><div><b>{WebUtility.HtmlEncode(view.Title)}</b> — head: ");
-        for (int h = 0; h < view.Heads; h++) sb.Append($"<button data-head=\"{h}\"{(h == 0 ? " class=\"on\"" : "")}>{h}</button>");
+        for (int h = 0; h < view.Heads; h++) sb.Append($"<button data-head=\"{h}\"{(h == view.Head ? " class=\"on\"" : "")}>{h}</button>");
         sb.Append(" · hover shows: <button data-mode=\"dest\" class=\"on\">where a token attends</button><button data-mode=\"src\">who attends to a token</button></div><div class=\"toks\">");
         for (int i = 0; i < n; i++)
             sb.Append($"<span class=\"tok\" data-pos=\"{i}\" title=\"position {i}\">{WebUtility.HtmlEncode(Visible(view.Tokens[i]))}</span>");
@@ -41,7 +41,7 @@ internal static class AttentionViewHtml
                 }
             sb.Append(']');
         }
-        sb.Append("];");
+        sb.Append("];var head=").Append(view.Head.ToString(CultureInfo.InvariantCulture)).Append(';');
         sb.Append(Script);
         sb.Append("})();</script>");
         return sb.ToString();
@@ -49,7 +49,7 @@ internal static class AttentionViewHtml
 
     /// <summary>Weight (i attends to j) = w[head][i(i+1)/2 + j] / 1000 for j &lt;= i.</summary>
     private const string Script =
-        "var head=0,mode='dest',pinned=-1,toks=root.querySelectorAll('.tok'),info=root.querySelector('.info');" +
+        "var mode='dest',pinned=-1,toks=root.querySelectorAll('.tok'),info=root.querySelector('.info');" +
         "function at(i,j){return j>i?0:w[head][i*(i+1)/2+j]/1000;}" +
         "function show(p){var vals=[],max=0,k;for(k=0;k<n;k++){var v=mode==='dest'?at(p,k):at(k,p);vals.push(v);if(v>max)max=v;}" +
         "for(k=0;k<n;k++){var a=max>0?vals[k]/max:0;toks[k].style.background='rgba(33,102,172,'+a.toFixed(3)+')';toks[k].style.color=a>0.6?'white':'#111';" +

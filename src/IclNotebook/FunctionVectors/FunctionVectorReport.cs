@@ -45,14 +45,8 @@ public static class FunctionVectorReport
     {
         ArgumentNullException.ThrowIfNull(run);
         var r = run.Result;
-        var aie = GridPlots.LayerHead($"Average indirect effect per head — {run.TaskName} on {run.ModelName}<br><sup>ΔP(answer) on the corrupted prompts when the head's last-token output is set to its clean mean</sup>",
-            [("AIE", r.Aie)], "ΔP(answer)");
-        var layers = r.ZeroShot.Select(z => z.Layer.ToString(CultureInfo.InvariantCulture)).ToArray();
-        var zero = LinePlots.Lines($"Zero-shot with the function vector — {run.TaskName} on {run.ModelName}<br><sup>the query alone, the vector added to hook_resid_post of each layer at the last token</sup>",
-            "Layer the vector is added at", "accuracy / mean P(answer)", layers,
-            [("accuracy with the vector", r.ZeroShot.Select(z => z.AccuracyWith).ToArray()), ("P(answer) with the vector", r.ZeroShot.Select(z => z.ProbabilityWith).ToArray()),
-             ("accuracy without", r.ZeroShot.Select(z => z.AccuracyWithout).ToArray()), ("P(answer) without", r.ZeroShot.Select(z => z.ProbabilityWithout).ToArray())],
-            dashed: new HashSet<string> { "accuracy without", "P(answer) without" });
+        var aie = r.PlotAie($"Average indirect effect per head — {run.TaskName} on {run.ModelName}<br><sup>ΔP(answer) on the corrupted prompts when the head's last-token output is set to its clean mean</sup>");
+        var zero = r.PlotZeroShot($"Zero-shot with the function vector — {run.TaskName} on {run.ModelName}<br><sup>the query alone, the vector added to hook_resid_post of each layer at the last token</sup>");
         return [("fv_aie", aie), ("fv_zero_shot", zero)];
     }
 

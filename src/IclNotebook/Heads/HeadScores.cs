@@ -38,6 +38,17 @@ public sealed record HeadScores
         Values.SelectMany((row, l) => row.Select((v, h) => (Layer: l, Head: h, Score: v)))
             .OrderByDescending(x => x.Score).ThenBy(x => x.Layer).ThenBy(x => x.Head).Take(k).ToList();
 
+    /// <summary>This score as a [Layer, Head] heatmap (0 to 1).</summary>
+    public Plots.PlotlyFigure Plot(string? title = null) => Plot([this], title);
+
+    /// <summary>Several scores side by side, one panel each, one colour bar (0 to 1).</summary>
+    public static Plots.PlotlyFigure Plot(IReadOnlyList<HeadScores> scores, string? title = null)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        return Plots.GridPlots.LayerHead(title ?? "Attention-head scores<br><sup>1 = the head follows the pattern exactly</sup>",
+            scores.Select(s => (s.Name, s.Values)).ToList(), "score", range: 1.0);
+    }
+
     public override string ToString()
     {
         var top = Top(3).Select(t => $"L{t.Layer}H{t.Head} {t.Score:F3}");

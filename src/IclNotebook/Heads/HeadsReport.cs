@@ -34,8 +34,7 @@ public static class HeadsReport
     public static PlotlyFigure Figure(HeadsResult r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return GridPlots.LayerHead($"Attention-head scores — {r.ModelName}<br><sup>on {r.Sequence}; 1 = the head follows the pattern exactly</sup>",
-            r.Scores.Select(s => (s.Name, s.Values)).ToList(), "score", range: 1.0);
+        return HeadScores.Plot(r.Scores, $"Attention-head scores — {r.ModelName}<br><sup>on {r.Sequence}; 1 = the head follows the pattern exactly</sup>");
     }
 
     public static string Html(HeadsResult r)

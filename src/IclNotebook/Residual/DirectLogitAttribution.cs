@@ -32,6 +32,15 @@ public sealed record LogitAttribution(
     /// <summary>Head attributions averaged over prompts, [layer][head] (the remainder left out).</summary>
     public IReadOnlyList<IReadOnlyList<double>> HeadGrid(int layers, int heads) =>
         Enumerable.Range(0, layers).Select(l => (IReadOnlyList<double>)Enumerable.Range(0, heads).Select(h => Heads[l * heads + h].Average()).ToArray()).ToArray();
+
+    /// <summary>The mean attribution of each head as a [Layer, Head] heatmap (RdBu centred on 0).</summary>
+    public Plots.PlotlyFigure PlotHeads(int layers, int heads, string? title = null) =>
+        Plots.GridPlots.LayerHead(title ?? "Direct logit attribution per head<br><sup>mean over prompts, logits</sup>", [("DLA", HeadGrid(layers, heads))], "logits");
+
+    /// <summary>The mean attribution of each layer component (embeddings, attention and MLP outputs) as a line over the stream.</summary>
+    public Plots.PlotlyFigure PlotComponents(string? title = null) =>
+        Plots.LinePlots.Lines(title ?? "Direct logit attribution per component<br><sup>mean over prompts, logits</sup>", "Component", "logits",
+            ComponentLabels, [("mean over prompts", Components.Select(c => c.Average()).ToArray())]);
 }
 
 /// <summary>Direct logit attribution (DLA) on a cache, read at one position per prompt.</summary>

@@ -30,6 +30,16 @@ public sealed record LogitLensResult(
 
     /// <summary>Mean over prompts of the answer's log-prob at each label.</summary>
     public IReadOnlyList<double> MeanLogProb => LogProbs.Select(row => row.Average()).ToArray();
+
+    /// <summary>The answer's log-prob along the residual stream: the mean over prompts, and each prompt dotted behind it.</summary>
+    public Plots.PlotlyFigure Plot(string? title = null)
+    {
+        var series = new List<(string, IReadOnlyList<double>)> { ("mean over prompts", MeanLogProb) };
+        var each = Enumerable.Range(0, Answers.Count).Select(b => $"prompt {b}").ToList();
+        series.AddRange(each.Select((name, b) => (name, (IReadOnlyList<double>)LogProbs.Select(row => row[b]).ToArray())));
+        return Plots.LinePlots.Lines(title ?? "Logit lens<br><sup>log-prob of the answer if the model stopped at each point of the residual stream</sup>",
+            "Residual stream point", "log P(answer) (nats)", Labels, series, each.ToHashSet());
+    }
 }
 
 /// <summary>The logit lens (nostalgebraist 2020) on a cache, read at one position per prompt.</summary>

@@ -52,7 +52,7 @@ public class SaliencyReferenceTests(ModelFixture gpt2, FamilyFixture families) :
                 int n = prompts.Ids[b].Length;
                 for (int l = 0; l < model.Config.NLayers; l++)
                 {
-                    var (want, wantLoss) = Reference(model, prompts.Ids[b], answers[b], l);
+                    var (want, wantLoss) = ReferenceSaliency.OneLayer(model, prompts.Ids[b], answers[b], l);
                     var got = saliency[l][b, ..n, ..n];
                     double scale = Math.Max(1e-6, want.abs().max().item<float>());
                     double diff = got.sub(want).abs().max().item<float>();
@@ -99,20 +99,6 @@ public class SaliencyReferenceTests(ModelFixture gpt2, FamilyFixture families) :
         Assert.Equal(lossRaw[0], lossProcessed[0], 1e-4);                          // the same function ...
         double relative = a[0].sub(b[0]).abs().sum().item<float>() / a[0].abs().sum().item<float>();
         Assert.True(relative > 1e-3, $"raw and processed saliencies differ by only {relative:P3}");   // ... but not the same dL/dA
-    }
-
-    /// <summary>The paper's attentioner: pattern ⊙ W (W = ones, requires grad); W.grad summed over heads, absolute value.</summary>
-    private static (Tensor Saliency, double Loss) Reference(HookedTransformer model, int[] ids, int answer, int layer)
-    {
-        using var grad = enable_grad();
-        using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
-        var weight = ones(1, model.Config.NHeads, ids.Length, ids.Length).requires_grad_(true);
-        Tensor logits;
-        using (model.Hooks((HookName.Pattern(layer), (act, _) => act.mul(weight))))
-            logits = model.Forward(tokens);                                  // [1, pos, d_vocab]
-        var loss = logits[0, ids.Length - 1].log_softmax(0)[answer].neg();
-        loss.backward();
-        return (weight.grad!.sum([1])[0].abs().detach(), loss.item<float>());
     }
 
     private static double Loss(HookedTransformer model, int[] ids, int answer, int layer, int head, int i, int j, float eps)

@@ -52,18 +52,18 @@ public class FunctionVectorReferenceTests(ModelFixture gpt2, FamilyFixture famil
         {
             using var scope = NewDisposeScope();
             var means = HeadMeans.AtLastToken(model, clean);
-            var referenceMeans = ReferenceMeans(model, clean);
+            var referenceMeans = ReferenceIndirectEffects.HeadMeans(model, clean);
             Assert.True(means.sub(referenceMeans).abs().max().item<float>() <= Tol, "mean head outputs differ");
 
             var (patched, perPrompt, unpatched) = IndirectEffects.Run(model, corrupted, answers, referenceMeans);
             int heads = model.Config.NHeads;
             for (int b = 0; b < corrupted.Count; b++)
             {
-                Assert.Equal(ReferenceProbability(model, corrupted.Ids[b], answers[b], null), unpatched[b], Tol);
+                Assert.Equal(ReferenceIndirectEffects.Probability(model, corrupted.Ids[b], answers[b]), unpatched[b], Tol);
                 for (int l = 0; l < model.Config.NLayers; l++)
                     for (int h = 0; h < heads; h++)
                     {
-                        double want = ReferenceProbability(model, corrupted.Ids[b], answers[b], (l, h, referenceMeans[l, h]));
+                        double want = ReferenceIndirectEffects.Probability(model, corrupted.Ids[b], answers[b], l, h, referenceMeans[l, h]);
                         Assert.True(Math.Abs(want - perPrompt[b][l * heads + h]) <= Tol, $"{name} prompt {b} L{l}H{h}: reference {want:R}, batched {perPrompt[b][l * heads + h]:R}");
                     }
             }
@@ -108,42 +108,6 @@ public class FunctionVectorReferenceTests(ModelFixture gpt2, FamilyFixture famil
         {
             if (owned) model.Dispose();
         }
-    }
-
-    /// <summary>Mean hook_z at the last token, each prompt run alone: [layer, head, d_head].</summary>
-    private static Tensor ReferenceMeans(HookedTransformer model, TokenBatch prompts)
-    {
-        var sum = zeros(model.Config.NLayers, model.Config.NHeads, model.Config.DHead);
-        foreach (var ids in prompts.Ids)
-        {
-            using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
-            var (logits, cache) = model.RunWithCache(tokens);
-            using var _ = cache;
-            logits.Dispose();
-            for (int l = 0; l < model.Config.NLayers; l++)
-                sum[l] = sum[l].add(cache[HookName.Z(l)][0, ids.Length - 1]);
-        }
-        return sum.div(prompts.Count);
-    }
-
-    /// <summary>P(answer) at the last token of one prompt run alone, with one head's last-token z replaced.</summary>
-    private static double ReferenceProbability(HookedTransformer model, int[] ids, int answer, (int Layer, int Head, Tensor Z)? patch)
-    {
-        using var scope = NewDisposeScope();
-        using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Length]);
-        Tensor logits;
-        if (patch is var (layer, head, z))
-        {
-            using var hooks = model.Hooks((HookName.Z(layer), (act, _) =>
-            {
-                var x = act.clone();                                     // [1, pos, head, d_head]
-                x[0, ids.Length - 1, head] = z;
-                return x;
-            }));
-            logits = model.Run(tokens);
-        }
-        else logits = model.Run(tokens);
-        return logits[0, ids.Length - 1].to(float64).softmax(0)[answer].item<double>();
     }
 
     private static (double P, bool Top1) ReferenceZeroShot(HookedTransformer model, int[] ids, int answer, int? layer, FunctionVector vector)

@@ -46,6 +46,23 @@ public class NotebookRunTests
             "class=\"icl-tok",
             "Baselines of",
         ]),
+        ["05-after-the-heatmap"] = (6,                               // lens, DLA by component and head, head patching, one head's pattern, head scores
+        [
+            "Logit lens",
+            "Direct logit attribution per component", "Direct logit attribution per head",
+            "class=\"icl-attn\"",                                   // the interactive attention view
+            "Attention pattern L",                                   // the static heatmap of the top head
+            "\"text\":\"prefix_matching\"", "\"text\":\"induction_head\"",
+            "components + bias = ",
+        ]),
+        ["06-function-vectors-and-anchors"] = (3,                    // AIE grid, zero-shot sweep, anchor flows
+        [
+            "Average indirect effect per head",
+            "Zero-shot with the function vector",
+            "Information flow through the label words",
+            "S_pq: label words",
+            "label words at positions",
+        ]),
     };
 
     /// <summary>The models every notebook run gets: the GPT-2 fixture, and the NeoX fixture as the Pythia side.</summary>
@@ -100,9 +117,11 @@ public class NotebookRunTests
             Assert.True(Regex.Count(html, "Plotly\\.newPlot\\(") >= figures, $"{name}: expected at least {figures} figures, found {Regex.Count(html, "Plotly\\.newPlot\\(")}");
             Assert.Equal(1, Regex.Count(html, "plotly\\.js v2\\.28\\.0")); // the bundle inline once, not per chart, never from a CDN
             Assert.DoesNotMatch("<script[^>]*\\ssrc\\s*=", html);
-            foreach (var snippet in snippets) Assert.Contains(snippet, html, StringComparison.Ordinal);
+            var shown = html + "\n" + string.Concat(notebook.Cells.Select(c => c.StdOut));
+            foreach (var snippet in snippets) Assert.Contains(snippet, shown, StringComparison.Ordinal);
             if (name == "01-icl-walkthrough") AssertColabExactCellShowsTransformerLensNumbers(notebook);
             if (name == "04-pythia-vs-gpt2") AssertPythiaDifferencesAreShown(notebook);
+            if (name == "05-after-the-heatmap") AssertAttributionsAddUpToTheLogits(notebook);
             timings.Add(string.Create(CultureInfo.InvariantCulture, $"{name}: {run.Elapsed.TotalSeconds:F1} s"));
         }
         File.WriteAllLines(Path.Combine(runs, "timings.txt"), timings);
@@ -133,6 +152,15 @@ public class NotebookRunTests
             for (int pos = 0; pos < z[layer].GetArrayLength(); pos++)
                 Assert.True(Math.Abs(expected[layer][pos].GetDouble() - z[layer][pos].GetDouble()) <= 1e-4,
                     $"resid_pre [{layer}, {pos}]: notebook {z[layer][pos].GetDouble()}, TransformerLens {expected[layer][pos].GetDouble()}");
+    }
+
+    /// <summary>The DLA cell prints, per prompt, the components plus the bias next to the model's logit: they must agree.</summary>
+    private static void AssertAttributionsAddUpToTheLogits(ExecutedNotebook notebook)
+    {
+        var lines = Regex.Matches(string.Concat(notebook.Cells.Select(c => c.StdOut)), @"components \+ bias = (-?[\d.]+), the model's logit = (-?[\d.]+)");
+        Assert.Equal(4, lines.Count);
+        foreach (Match m in lines)
+            Assert.Equal(double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), 1e-3);
     }
 
     /// <summary>The Pythia notebook shows what the architectures do not share, and a refused target as its one-line reason.</summary>

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using IclNotebook.Anchors;
+using IclNotebook.FunctionVectors;
+using IclNotebook.Icl;
+using IclNotebook.Loading;
+using IclNotebook.Model;
+using IclNotebook.Progress;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Cli.Bench;
+
+/// <summary>
+/// <c>icl bench fv</c> and <c>icl bench anchors</c>: the function-vector AIE grid and the anchors
+/// saliency on seeded random weights of a real model's shape (<see cref="BenchShape"/>), timed with
+/// peak RSS, against the straightforward reference (one prompt, one head or layer, one forward at a
+/// time; <see cref="ReferenceIndirectEffects"/>, <see cref="ReferenceSaliency"/>), whose full time is
+/// estimated from a seeded random sample that also cross-checks the numbers.
+/// </summary>
+public static class AnalysesBench
+{
+    public static void Run(string which, string taskPath, int samples, BenchShape shape)
+    {
+        var task = IclTask.Load(taskPath);
+        var folder = Path.Combine(Path.GetTempPath(), $"icl-bench-{Environment.ProcessId}");
+        try
+        {
+            Console.Error.WriteLine($"icl bench {which}: writing {shape.Name}'s checkpoint with seeded random weights into {folder}");
+            RandomCheckpoint.Write(folder, shape, seed: 0);
+            var processing = which == "anchors" ? WeightProcessing.Raw : WeightProcessing.Default;
+            using var model = ModelLoader.LoadFolder(folder, processing);
+            var cfg = model.Config;
+            var prompts = task.BuildPrompts(model.Tokenizer);
+            Console.WriteLine($"icl bench {which}: {shape.Name} (seeded random weights: {cfg.NLayers} layers x {cfg.NHeads} heads = {cfg.NLayers * cfg.NHeads} heads, d_model {cfg.DModel}, {processing} weights), " +
+                              $"task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens), torch threads {get_num_threads()}");
+            BenchReport.CollectGarbage();
+            if (which == "fv") FunctionVectors(model, task, prompts, samples);
+            else Anchors(model, task, prompts, samples);
+            BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static void FunctionVectors(HookedTransformer model, IclTask task, IclPromptSet prompts, int samples)
+    {
+        var cfg = model.Config;
+        double peak;
+        FunctionVectorResult result;
+        var clock = Stopwatch.StartNew();
+        using (var rss = new RssSampler())
+        {
+            result = FunctionVectorAnalysis.Run(model, task, new FunctionVectorOptions(), new ProgressLines(Console.Error));
+            peak = rss.PeakMb;
+        }
+        double full = clock.Elapsed.TotalSeconds;
+        BenchReport.Line("function vectors, whole protocol", $"{BenchReport.F(full, "F2")} s (means, AIE grid of {cfg.NLayers * cfg.NHeads} heads x {prompts.Count} prompts, vector, zero-shot at {cfg.NLayers} layers)");
+        BenchReport.Line("  AIE grid alone", $"{BenchReport.F(result.Grid.Seconds, "F2")} s");
+        BenchReport.Line("  peak RSS during the protocol", $"{BenchReport.F(peak, "F0")} MB");
+
+        // The reference: one full forward of one corrupted prompt per (prompt, layer, head); a sample of
+        // heads, each over every prompt, gives its time and cross-checks the grid.
+        using var scope = NewDisposeScope();
+        var means = ReferenceIndirectEffects.HeadMeans(model, prompts.CleanTokens);
+        var rng = new Random(12345);
+        double worst = 0;
+        int heads = Math.Max(1, samples / prompts.Count);
+        var reference = Stopwatch.StartNew();
+        for (int i = 0; i < heads; i++)
+        {
+            int l = rng.Next(cfg.NLayers), h = rng.Next(cfg.NHeads);
+            double mean = Enumerable.Range(0, prompts.Count)
+                .Average(b => ReferenceIndirectEffects.Probability(model, prompts.CorruptedTokens.Ids[b], prompts.AnswerTokenIds[b], l, h, means[l, h]));
+            worst = Math.Max(worst, Math.Abs(mean - result.Grid.Values[l * cfg.NHeads + h]));
+        }
+        double perForward = reference.Elapsed.TotalSeconds / (heads * prompts.Count);
+        double estimate = perForward * prompts.Count * cfg.NLayers * cfg.NHeads;
+        BenchReport.Line($"reference AIE grid (estimated from {heads * prompts.Count} forwards)", $"{BenchReport.F(estimate, "F0")} s ({BenchReport.F(perForward * 1000, "F0")} ms per prompt x head)");
+        BenchReport.Line("speed-up of the AIE grid", $"{BenchReport.F(estimate / result.Grid.Seconds)}x");
+        BenchReport.Line("max |batched - reference| mean P(answer), sampled heads", $"{worst:E1}");
+    }
+
+    private static void Anchors(HookedTransformer model, IclTask task, IclPromptSet prompts, int samples)
+    {
+        var cfg = model.Config;
+        double peak;
+        AnchorsResult result;
+        var clock = Stopwatch.StartNew();
+        using (var rss = new RssSampler())
+        {
+            result = AnchorsAnalysis.Run(model, task, prompts);
+            peak = rss.PeakMb;
+        }
+        double batched = clock.Elapsed.TotalSeconds;
+        BenchReport.Line("anchors saliency, every layer and prompt", $"{BenchReport.F(batched, "F2")} s (one forward + backward of {prompts.Count} prompts, flows of {cfg.NLayers} layers)");
+        BenchReport.Line("  peak RSS during the saliency", $"{BenchReport.F(peak, "F0")} MB");
+
+        // The reference: one forward + backward per (prompt, layer), the paper's ones-weight gradient.
+        var rng = new Random(12345);
+        double worst = 0;
+        int n = Math.Max(1, samples);
+        var reference = Stopwatch.StartNew();
+        for (int i = 0; i < n; i++)
+        {
+            using var scope = NewDisposeScope();
+            int b = rng.Next(prompts.Count), l = rng.Next(cfg.NLayers);
+            var ids = prompts.CleanTokens.Ids[b];
+            var (saliency, _) = ReferenceSaliency.OneLayer(model, ids, prompts.AnswerTokenIds[b], l);
+            var flat = saliency.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
+            var matrix = new float[ids.Length, ids.Length];
+            Buffer.BlockCopy(flat, 0, matrix, 0, flat.Length * sizeof(float));
+            var flow = InformationFlow.Of(matrix, result.LabelPositions, ids.Length - 1);
+            var got = result.PerPrompt[b][l];
+            worst = Math.Max(worst, new[] { flow.TextToLabel - got.TextToLabel, flow.LabelToTarget - got.LabelToTarget, flow.Other - got.Other }.Max(Math.Abs));
+        }
+        double perPass = reference.Elapsed.TotalSeconds / n;
+        double estimate = perPass * prompts.Count * cfg.NLayers;
+        BenchReport.Line($"reference saliency (estimated from {n} passes)", $"{BenchReport.F(estimate, "F1")} s ({BenchReport.F(perPass * 1000, "F0")} ms per prompt x layer)");
+        BenchReport.Line("speed-up of the saliency", $"{BenchReport.F(estimate / batched)}x");
+        BenchReport.Line("max |batched - reference| flow, sampled layers", $"{worst:E1}");
+    }
+}
