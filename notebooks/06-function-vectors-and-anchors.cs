@@ -96,8 +96,8 @@ var rawPrompts = task.BuildPrompts(raw.Tokenizer);
 var anchors = AnchorsAnalysis.Run(raw, task, rawPrompts);
 display(anchors.Plot());
 Console.WriteLine($"label words at positions {string.Join(", ", anchors.LabelPositions.Zip(anchors.LabelTokens, (p, t) => $"{p} '{t}'"))}");
-Console.WriteLine(anchors.Crossover is { } layer
-    ? $"S_pq exceeds S_wp from layer {layer} on."
+Console.WriteLine(anchors.Crossover is { } crossover
+    ? $"S_pq exceeds S_wp from layer {crossover} on."
     : "S_pq never exceeds S_wp in this model.");
 
 // The flows layer by layer (mean over the prompts):

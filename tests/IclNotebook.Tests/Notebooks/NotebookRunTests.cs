@@ -189,7 +189,7 @@ public class NotebookRunTests
                 Assert.True(files.Length >= Expected[name].Figures, $"{name}.cs wrote {files.Length} figures:\n{run.StdOut}");
                 Assert.All(files, f => Assert.Contains("Plotly.newPlot(", File.ReadAllText(f), StringComparison.Ordinal));
                 Assert.Contains("[figure]", run.StdOut, StringComparison.Ordinal);
-                Assert.Contains("Baselines of", run.StdOut, StringComparison.Ordinal);
+                if (Expected[name].Html.Contains("Baselines of")) Assert.Contains("Baselines of", run.StdOut, StringComparison.Ordinal); // the setup's text view
             }
             finally
             {
