@@ -33,7 +33,6 @@ public static class FunctionVectorAnalysis
         var cfg = model.Config;
         if (options.TopHeads < 1) throw new IclException($"The function vector needs at least one head (TopHeads = {options.TopHeads}).");
         if (options.Layer is { } layer && (layer < 0 || layer >= cfg.NLayers)) throw new IclException($"The function vector's layer {layer} is outside 0..{cfg.NLayers - 1} ({cfg.Name} has {cfg.NLayers} layers).");
-        var clock = Stopwatch.StartNew();
         var tokenizer = model.Tokenizer;
         var source = options.ShuffleSeed is { } seed ? task with { Corruption = new ShuffleCorruption(seed) } : task;
         var prompts = source.BuildPrompts(tokenizer);
@@ -49,7 +48,9 @@ public static class FunctionVectorAnalysis
         int grid = cfg.NLayers * cfg.NHeads;
         var report = new Action<int>(b => progress?.Report(new WorkProgress("indirect effects", (long)(b + 1) * grid, (long)prompts.Count * grid, WorkProgress.Patches)));
         progress?.Report(new WorkProgress("indirect effects", 0, (long)prompts.Count * grid, WorkProgress.Patches));
+        var gridClock = Stopwatch.StartNew();
         var (patched, _, unpatched) = IndirectEffects.Run(model, prompts.CorruptedTokens, answers, means, report);
+        double gridSeconds = gridClock.Elapsed.TotalSeconds;
         double corrupted = unpatched.Average();
         var aie = Enumerable.Range(0, cfg.NLayers).Select(l => (IReadOnlyList<double>)Enumerable.Range(0, cfg.NHeads).Select(h => patched[l * cfg.NHeads + h] - corrupted).ToArray()).ToArray();
         int k = Math.Min(options.TopHeads, grid);
@@ -73,7 +74,7 @@ public static class FunctionVectorAnalysis
             Settings = new PatchSettings(cfg.Name, model.Processing.ToString(), EngineName,
                 "P(answer) at each prompt's last real token, softmax over the full vocabulary; the head's hook_z at the last token set to its mean over the clean prompts",
                 "probability", "last-token", options.ShuffleSeed is null ? "task" : "shuffle"),
-            Seconds = clock.Elapsed.TotalSeconds,
+            Seconds = gridSeconds,                                                  // the corrupted run with cache and every patched row
             ForwardPasses = prompts.Count,
         };
         return new FunctionVectorResult

@@ -18,11 +18,11 @@ public static class HeadMeans
         ArgumentNullException.ThrowIfNull(prompts);
         using var scope = NewDisposeScope();
         using var tokens = prompts.ToTensor(model.ModelDevice);
-        var (logits, cache) = model.RunWithCache(tokens, name => name.EndsWith(".attn.hook_z", StringComparison.Ordinal));
-        using var _ = cache;
-        logits.Dispose();
         var rows = arange(prompts.Count, device: model.ModelDevice);
         var last = tensor(prompts.LastPositions.Select(p => (long)p).ToArray(), device: model.ModelDevice);
+        var (logits, cache) = model.RunWithCache(tokens, name => name.EndsWith(".attn.hook_z", StringComparison.Ordinal), new ForwardOptions { UnembedPositions = last });
+        using var _ = cache;
+        logits.Dispose();
         var layers = Enumerable.Range(0, model.Config.NLayers)
             .Select(l => cache[HookName.Z(l)].index([TensorIndex.Tensor(rows), TensorIndex.Tensor(last)]).mean([0])) // [head, d_head]
             .ToArray();

@@ -46,9 +46,10 @@ internal static class IndirectEffects
                 int rows = Math.Min(MaxRows, grid + 1 - start);
                 using var chunk = NewDisposeScope();
                 var resid = cache[HookName.ResidPre(0)][b, t].reshape(1, 1, -1).expand(rows, 1, -1).contiguous(); // [rows, 1, d_model]
+                // One prefix shared by every row (batch 1): attention reads it without a copy per row.
                 (Tensor K, Tensor V)? Past(int l) => t == 0 ? null : (
-                    cache[keys(l)][b, ..t].unsqueeze(0).expand(rows, -1, -1, -1),              // [rows, t, kv_head, d_head]
-                    cache[HookName.V(l)][b, ..t].unsqueeze(0).expand(rows, -1, -1, -1));
+                    cache[keys(l)][b, ..t].unsqueeze(0),                                        // [1, t, kv_head, d_head]
+                    cache[HookName.V(l)][b, ..t].unsqueeze(0));
                 var hooks = new List<(string, HookFunction)>();
                 for (int l = 0; l < layers; l++)
                 {

@@ -69,7 +69,8 @@ public sealed class Attention : ComponentBase
     /// <summary>
     /// Attention for a segment of positions that continues a prefix whose keys and values are
     /// given (<paramref name="past"/>: [batch, t0, kv_head, d_head] each, keys as attention uses
-    /// them, i.e. rotated for rotary models; null for no prefix). The segment's queries attend
+    /// them, i.e. rotated for rotary models; null for no prefix; batch 1 = one prefix shared by
+    /// every row, attended to without copying it per row). The segment's queries attend
     /// causally to prefix and segment keys. Hooks see the segment: q/k/v/z [batch, seg, head,
     /// d_head], scores/pattern [batch, head, seg, t0 + seg]. With no prefix this is exactly the
     /// full forward.
@@ -95,27 +96,69 @@ public sealed class Attention : ComponentBase
             q = hook_rot_q!.call(_rotary.Apply(q, positions));
             k = hook_rot_k!.call(_rotary.Apply(k, positions));
         }
-        if (past is var (pastK, pastV))
+        bool shared = past is var (sharedK, _) && sharedK.shape[0] == 1 && batch > 1;
+        if (past is var (pastK, pastV) && !shared)
         {
             k = cat([pastK, k], 1);                                       // [batch, t0 + seg, kv_head, d_head]
             v = cat([pastV, v], 1);
         }
         if (_group > 1 && !ungroup)
         {
-            k = k.repeat_interleave(_group, 2);                           // [batch, t0 + seg, head, d_head]
+            k = k.repeat_interleave(_group, 2);                           // [batch, (t0 +) seg, head, d_head]
             v = v.repeat_interleave(_group, 2);
         }
 
-        var scores = q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)).Over(_attnScale); // [batch, head, seg, t0 + seg]
+        var scores = (shared ? SharedPrefixScores(q, k, past!.Value.K) : q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1))).Over(_attnScale); // [batch, head, seg, t0 + seg]
         using var future = blocked is null ? ones(seg, t0 + seg, dtype: ScalarType.Bool, device: x.device).triu(t0 + 1) : null; // key after query
         scores = hook_attn_scores.call(scores.masked_fill(blocked ?? future!, HeldScalars.Of(double.NegativeInfinity)));
         var pattern = scores.softmax(-1);
         pattern = hook_pattern.call(where(pattern.isnan(), zeros_like(pattern), pattern)); // [batch, head, seg, t0 + seg]
 
-        var z = hook_z.call(pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3)); // [batch, seg, head, d_head]
+        var z = hook_z.call(shared                                        // [batch, seg, head, d_head]
+            ? SharedPrefixValues(pattern, v, past!.Value.V)
+            : pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3));
         long heads = z.shape[2], dHead = z.shape[3];
         var wO = W_O.reshape(heads * dHead, -1);                      // [head*d_head, d_model]
         return z.reshape(batch, seg, heads * dHead).matmul(wO).Plus(b_O); // [batch, seg, d_model]
     }
+
+    /// <summary>
+    /// Scores when every row continues one shared prefix (<paramref name="pastK"/> has batch 1): the
+    /// prefix part is one GEMM per head over all rows' queries, [batch*seg, d_head] x [d_head, t0],
+    /// instead of a copy of the prefix's keys per row.
+    /// </summary>
+    /// <param name="q">[batch, seg, head, d_head]</param>
+    /// <param name="k">the segment's keys per query head [batch, seg, head, d_head]</param>
+    /// <param name="pastK">the prefix's keys [1, t0, kv_head, d_head]</param>
+    /// <returns>[batch, head, seg, t0 + seg]</returns>
+    private Tensor SharedPrefixScores(Tensor q, Tensor k, Tensor pastK)
+    {
+        long batch = q.shape[0], seg = q.shape[1], heads = q.shape[2], dHead = q.shape[3], t0 = pastK.shape[1];
+        var pk = PerQueryHead(pastK[0], 1);                               // [t0, head, d_head]
+        var qh = q.permute(2, 0, 1, 3).reshape(heads, batch * seg, dHead); // [head, batch*seg, d_head]
+        var prefix = qh.matmul(pk.permute(1, 2, 0))                       // [head, batch*seg, t0]
+            .reshape(heads, batch, seg, t0).permute(1, 0, 2, 3);          // [batch, head, seg, t0]
+        var own = q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1));    // [batch, head, seg, seg]
+        return cat([prefix, own], -1);
+    }
+
+    /// <summary>z for a shared prefix: the prefix's values mixed by one GEMM per head, plus the segment's own.</summary>
+    /// <param name="pattern">[batch, head, seg, t0 + seg]</param>
+    /// <param name="v">the segment's values per query head [batch, seg, head, d_head]</param>
+    /// <param name="pastV">the prefix's values [1, t0, kv_head, d_head]</param>
+    /// <returns>[batch, seg, head, d_head]</returns>
+    private Tensor SharedPrefixValues(Tensor pattern, Tensor v, Tensor pastV)
+    {
+        long batch = pattern.shape[0], heads = pattern.shape[1], seg = pattern.shape[2], t0 = pastV.shape[1];
+        var pv = PerQueryHead(pastV[0], 1);                               // [t0, head, d_head]
+        var prefix = pattern[.., .., .., ..(int)t0].permute(1, 0, 2, 3).reshape(heads, batch * seg, t0)
+            .matmul(pv.permute(1, 0, 2))                                  // [head, batch*seg, d_head]
+            .reshape(heads, batch, seg, -1).permute(1, 2, 0, 3);          // [batch, seg, head, d_head]
+        var own = pattern[.., .., .., (int)t0..].matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3); // [batch, seg, head, d_head]
+        return prefix.Plus(own);
+    }
+
+    /// <summary>Grouped keys or values repeated for each query head of their group along <paramref name="dim"/> (unless ungrouped already).</summary>
+    private Tensor PerQueryHead(Tensor kv, long dim) => _group > 1 && !Ungrouped ? kv.repeat_interleave(_group, dim) : kv;
 
 }
