@@ -40,6 +40,23 @@ public static class OutputFolder
         }
     }
 
+    private static readonly System.Text.Json.JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>An analysis's results.json text: <paramref name="document"/> serialised, indented.</summary>
+    public static string Json(object document) => System.Text.Json.JsonSerializer.Serialize(document, Indented);
+
+    /// <summary>
+    /// The folder every analysis after the heatmap writes: results.json, its figures (.html, and .png
+    /// with Chromium) and report.html, all or nothing.
+    /// </summary>
+    public static void WriteResults(string folder, bool force, string json, IReadOnlyList<(string Name, PlotlyFigure Figure)> figures, string html, Action<string>? warnings) =>
+        Write(folder, force, temp =>
+        {
+            File.WriteAllText(Path.Combine(temp, "results.json"), json);
+            WriteFigures(temp, figures, warnings);
+            File.WriteAllText(Path.Combine(temp, "report.html"), html);
+        });
+
     /// <summary>
     /// Writes each figure as <c>{name}.html</c> and, where Chromium is installed, <c>{name}.png</c>;
     /// without it one warning goes to <paramref name="warnings"/> and the HTML figures are complete.

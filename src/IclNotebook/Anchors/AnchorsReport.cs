@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using IclNotebook.Analysis;
 using IclNotebook.Plots;
 
@@ -8,8 +7,6 @@ namespace IclNotebook.Anchors;
 /// <summary>The output of <c>icl anchors</c>: results.json (flows per layer, per prompt, label positions, losses), report.html and the figure anchors_flows.</summary>
 public static class AnchorsReport
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static string Json(AnchorsRun run, string toolVersion)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -31,7 +28,7 @@ public static class AnchorsReport
             crossoverLayer = r.Crossover,
             seconds = run.Seconds,
         };
-        return JsonSerializer.Serialize(doc, Indented);
+        return OutputFolder.Json(doc);
     }
 
     public static PlotlyFigure Figure(AnchorsRun run)
@@ -59,11 +56,7 @@ public static class AnchorsReport
             .Render();
     }
 
+    /// <summary>Writes results.json, the figures and report.html into <paramref name="folder"/> (all or nothing).</summary>
     public static void Write(AnchorsRun run, string folder, bool force, string toolVersion, Action<string>? warnings = null) =>
-        OutputFolder.Write(folder, force, temp =>
-        {
-            File.WriteAllText(Path.Combine(temp, "results.json"), Json(run, toolVersion));
-            OutputFolder.WriteFigures(temp, [("anchors_flows", Figure(run))], warnings);
-            File.WriteAllText(Path.Combine(temp, "report.html"), Html(run));
-        });
+        OutputFolder.WriteResults(folder, force, Json(run, toolVersion), [("anchors_flows", Figure(run))], Html(run), warnings);
 }

@@ -12,8 +12,6 @@ namespace IclNotebook.FunctionVectors;
 /// </summary>
 public static class FunctionVectorReport
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static string Json(FunctionVectorRun run, string toolVersion)
     {
         ArgumentNullException.ThrowIfNull(run);
@@ -38,7 +36,7 @@ public static class FunctionVectorReport
             },
             seconds = run.Seconds,
         };
-        return JsonSerializer.Serialize(doc, Indented);
+        return OutputFolder.Json(doc);
     }
 
     public static IReadOnlyList<(string Name, PlotlyFigure Figure)> Figures(FunctionVectorRun run)
@@ -71,11 +69,7 @@ public static class FunctionVectorReport
             .Render();
     }
 
+    /// <summary>Writes results.json, the figures and report.html into <paramref name="folder"/> (all or nothing).</summary>
     public static void Write(FunctionVectorRun run, string folder, bool force, string toolVersion, Action<string>? warnings = null) =>
-        OutputFolder.Write(folder, force, temp =>
-        {
-            File.WriteAllText(Path.Combine(temp, "results.json"), Json(run, toolVersion));
-            OutputFolder.WriteFigures(temp, Figures(run), warnings);
-            File.WriteAllText(Path.Combine(temp, "report.html"), Html(run));
-        });
+        OutputFolder.WriteResults(folder, force, Json(run, toolVersion), Figures(run), Html(run), warnings);
 }

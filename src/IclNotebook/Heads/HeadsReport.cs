@@ -1,4 +1,3 @@
-using System.Text.Json;
 using IclNotebook.Analysis;
 using IclNotebook.Plots;
 
@@ -11,8 +10,6 @@ namespace IclNotebook.Heads;
 /// </summary>
 public static class HeadsReport
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static string Json(HeadsResult r, string toolVersion)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -28,7 +25,7 @@ public static class HeadsReport
             definitions = r.Scores.ToDictionary(s => s.Name, s => new { options = s.Options, definition = s.Definition }),
             seconds = r.Seconds,
         };
-        return JsonSerializer.Serialize(doc, Indented);
+        return OutputFolder.Json(doc);
     }
 
     public static PlotlyFigure Figure(HeadsResult r)
@@ -50,11 +47,7 @@ public static class HeadsReport
         return page.Render();
     }
 
+    /// <summary>Writes results.json, the figures and report.html into <paramref name="folder"/> (all or nothing).</summary>
     public static void Write(HeadsResult r, string folder, bool force, string toolVersion, Action<string>? warnings = null) =>
-        OutputFolder.Write(folder, force, temp =>
-        {
-            File.WriteAllText(Path.Combine(temp, "results.json"), Json(r, toolVersion));
-            OutputFolder.WriteFigures(temp, [("head_scores", Figure(r))], warnings);
-            File.WriteAllText(Path.Combine(temp, "report.html"), Html(r));
-        });
+        OutputFolder.WriteResults(folder, force, Json(r, toolVersion), [("head_scores", Figure(r))], Html(r), warnings);
 }

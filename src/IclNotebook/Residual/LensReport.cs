@@ -1,4 +1,3 @@
-using System.Text.Json;
 using IclNotebook.Analysis;
 using IclNotebook.Plots;
 
@@ -10,8 +9,6 @@ namespace IclNotebook.Residual;
 /// </summary>
 public static class LensReport
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-
     public static string Json(LensResult r, string toolVersion)
     {
         ArgumentNullException.ThrowIfNull(r);
@@ -42,7 +39,7 @@ public static class LensReport
             }),
             seconds = r.Seconds,
         };
-        return JsonSerializer.Serialize(doc, Indented);
+        return OutputFolder.Json(doc);
     }
 
     public static IReadOnlyList<(string Name, PlotlyFigure Figure)> Figures(LensResult r)
@@ -89,12 +86,7 @@ public static class LensReport
         return page.Render();
     }
 
-    /// <summary>Writes results.json, report.html and the figures into <paramref name="folder"/> (all or nothing).</summary>
+    /// <summary>Writes results.json, the figures and report.html into <paramref name="folder"/> (all or nothing).</summary>
     public static void Write(LensResult r, string folder, bool force, string toolVersion, Action<string>? warnings = null) =>
-        OutputFolder.Write(folder, force, temp =>
-        {
-            File.WriteAllText(Path.Combine(temp, "results.json"), Json(r, toolVersion));
-            OutputFolder.WriteFigures(temp, Figures(r), warnings);
-            File.WriteAllText(Path.Combine(temp, "report.html"), Html(r));
-        });
+        OutputFolder.WriteResults(folder, force, Json(r, toolVersion), Figures(r), Html(r), warnings);
 }
