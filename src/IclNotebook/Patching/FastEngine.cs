@@ -130,11 +130,14 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
 
         var resid = layout.Gather(caches.Corrupted[HookName.ResidPre(layer)]).repeat(nVariants, 1, 1); // [variants*rows, length, d_model]
         var rowPrompts = tensor(layout.Prompt.Select(r => (long)r[0]).ToArray(), device: model.ModelDevice);
+        // With one row per variant (prompts packed into it), every row continues the same prefix: pass it
+        // once ([1, t0, ...]) and attention reads it without a copy per variant.
+        int copies = rowsPerVariant == 1 ? 1 : nVariants;
         (Tensor K, Tensor V)? Past(int l)
         {
             if (t0 == 0) return null;
-            var k = caches.Corrupted[UsedKeys(model.Config, l)].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1); // [rows, t0, kv_head, d_head]
-            var v = caches.Corrupted[HookName.V(l)].index_select(0, rowPrompts)[.., ..t0].repeat(nVariants, 1, 1, 1);
+            var k = caches.Corrupted[UsedKeys(model.Config, l)].index_select(0, rowPrompts)[.., ..t0].repeat(copies, 1, 1, 1); // [rows or 1, t0, kv_head, d_head]
+            var v = caches.Corrupted[HookName.V(l)].index_select(0, rowPrompts)[.., ..t0].repeat(copies, 1, 1, 1);
             return (k, v);
         }
 
