@@ -1,5 +1,6 @@
 using IclNotebook.Hooks;
 using IclNotebook.Model;
+using IclNotebook.Runtime;
 using IclNotebook.Tokenization;
 using static TorchSharp.torch;
 
@@ -28,7 +29,7 @@ public static class ReferenceIndirectEffects
             for (int l = 0; l < model.Config.NLayers; l++)
                 sum[l] = sum[l].add(cache[HookName.Z(l)][0, ids.Length - 1]);
         }
-        return sum.div(prompts.Count);
+        return sum.Over(prompts.Count);
     }
 
     /// <summary>P(answer) at the last token of one prompt run alone, with head <paramref name="head"/> of <paramref name="layer"/>'s last-token z set to <paramref name="z"/> (or no patch).</summary>

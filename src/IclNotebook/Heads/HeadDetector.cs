@@ -86,7 +86,7 @@ public static class HeadDetector
         var diff = a.sub(p).abs();                                                                // [head, dest, src]
         if (diff.triu(1).sum().item<float>() != 0)
             throw new IclException("The head detector's abs measure needs a causal (lower-triangular) attention pattern; this model's pattern has weight above the diagonal.");
-        var perHead = diff.mul(keep).mean([1, 2]).mul(n);                                         // float32, as TL computes it
+        var perHead = diff.mul(keep).mean([1, 2]).Times(n);                                       // float32, as TL computes it (held scalar)
         return TensorValues.Flat(perHead).Select(x => 1 - PythonRound3(x)).ToArray();
     }
 

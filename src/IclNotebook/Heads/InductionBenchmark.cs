@@ -63,7 +63,7 @@ public static class InductionBenchmark
         using var _ = cache;
         logits.Dispose();
         var dest = arange(offset + length, offset + 2 * length, dtype: int64);      // the second copy
-        var src = dest.sub(length - 1);                                               // the token after its first copy
+        var src = arange(offset + 1, offset + length + 1, dtype: int64);              // the token after its first copy (dest - length + 1)
         var rows = new List<IReadOnlyList<double>>();
         for (int l = 0; l < model.Config.NLayers; l++)
         {
