@@ -18,14 +18,9 @@ public static class AnalysisOutput
         OutputFolder.Write(folder, force, temp =>
         {
             File.WriteAllText(Path.Combine(temp, "results.json"), ResultsJson.Serialize(result, toolVersion));
-            bool png = PngExport.FindChromium() is not null;
-            if (!png) warnings?.Invoke("PNG figures skipped: Chromium is not installed (Debian: apt-get install chromium, or set ICL_CHROMIUM); the .html figures are complete.");
-            foreach (var (r, name) in result.Results.Select(r => (r, r.Target)).Concat(result.Attribution.Select(r => (r, "attribution_" + r.Target))))
-            {
-                var chart = PatchPlots.Plot(r);
-                ChartExport.SaveHtml(chart, Path.Combine(temp, $"{name}.html"));
-                if (png) PngExport.SavePng(chart, Path.Combine(temp, $"{name}.png"), 1400, r.Shape.Count == 2 && r.Axes[^1] == "Pos" ? 600 : 560);
-            }
+            var figures = result.Results.Select(r => (r.Target, PatchPlots.Plot(r)))
+                .Concat(result.Attribution.Select(r => ("attribution_" + r.Target, PatchPlots.Plot(r))));
+            OutputFolder.WriteFigures(temp, figures, warnings);
             File.WriteAllText(Path.Combine(temp, "report.html"), ReportHtml.Render(result));
         });
     }

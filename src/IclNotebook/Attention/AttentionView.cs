@@ -66,10 +66,8 @@ public sealed class AttentionView
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(ids);
-        using var tokens = tensor(ids.Select(i => (long)i).ToArray(), [1, ids.Count]);
-        var (logits, cache) = model.RunWithCache(tokens, name => name == HookName.Pattern(layer));
-        using var _ = cache;
-        logits.Dispose();
+        if (layer < 0 || layer >= model.Config.NLayers) throw new IclException($"Layer {layer} is outside 0..{model.Config.NLayers - 1}.");
+        using var cache = AttentionPatterns.Of(model, ids, layer);
         return FromCache(model, cache, layer, 0, ids, title);
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using IclNotebook.Attention;
 using IclNotebook.Hooks;
 using IclNotebook.Model;
 using IclNotebook.Runtime;
@@ -21,19 +22,24 @@ public static class HeadDetector
     public static HeadScores DetectHead(HookedTransformer model, IReadOnlyList<int> tokens, HeadPattern pattern, HeadDetectorOptions? options = null) =>
         DetectHeads(model, tokens, [pattern], options)[0];
 
-    /// <summary>Several patterns from one forward pass, in the order given.</summary>
-    public static IReadOnlyList<HeadScores> DetectHeads(HookedTransformer model, IReadOnlyList<int> tokens, IReadOnlyList<HeadPattern> patterns, HeadDetectorOptions? options = null)
+    /// <summary>
+    /// Several patterns from one forward pass, in the order given. <paramref name="cache"/>: the
+    /// sequence's attention patterns if already run (TL's <c>cache</c> argument), else they are computed.
+    /// </summary>
+    public static IReadOnlyList<HeadScores> DetectHeads(HookedTransformer model, IReadOnlyList<int> tokens, IReadOnlyList<HeadPattern> patterns, HeadDetectorOptions? options = null,
+        ActivationCache? cache = null)
     {
         ArgumentNullException.ThrowIfNull(patterns);
         var named = patterns.Select(p => (p.Name(), DetectionPatterns.For(p, tokens))).ToList();
-        return Detect(model, tokens, named, options ?? HeadDetectorOptions.Default);
+        return Detect(model, tokens, named, options ?? HeadDetectorOptions.Default, cache);
     }
 
     /// <summary>A custom detection pattern [dest, src] (lower triangular, the sequence's length on both axes), TL's tensor argument.</summary>
     public static HeadScores DetectHead(HookedTransformer model, IReadOnlyList<int> tokens, double[,] detectionPattern, HeadDetectorOptions? options = null, string name = "custom") =>
         Detect(model, tokens, [(name, detectionPattern)], options ?? HeadDetectorOptions.Default)[0];
 
-    private static List<HeadScores> Detect(HookedTransformer model, IReadOnlyList<int> tokens, IReadOnlyList<(string Name, double[,] Pattern)> patterns, HeadDetectorOptions options)
+    private static List<HeadScores> Detect(HookedTransformer model, IReadOnlyList<int> tokens, IReadOnlyList<(string Name, double[,] Pattern)> patterns, HeadDetectorOptions options,
+        ActivationCache? given = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokens);
@@ -43,10 +49,8 @@ public static class HeadDetector
         foreach (var (name, p) in patterns) CheckPattern(name, p, n, options);
 
         using var scope = NewDisposeScope();
-        using var input = tensor(tokens.Select(t => (long)t).ToArray(), [1, n]);
-        var (logits, cache) = model.RunWithCache(input, name => name.EndsWith(".attn.hook_pattern", StringComparison.Ordinal));
-        using var _ = cache;
-        logits.Dispose();
+        using var own = given is null ? AttentionPatterns.Of(model, tokens) : null;
+        var cache = given ?? own!;
         var results = new List<HeadScores>();
         foreach (var (name, pattern) in patterns)
         {

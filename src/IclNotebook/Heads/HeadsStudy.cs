@@ -58,8 +58,9 @@ public static class HeadsStudy
             sequence = $"a random sequence of {heads.Length} tokens (seed {heads.Seed}) repeated twice";
             benchmark = true;
         }
-        var scores = HeadDetector.DetectHeads(model, tokens, HeadPatternNames.All, heads.Detector).ToList();
-        if (benchmark) scores.Add(InductionBenchmark.PrefixMatching(model, heads.Length, heads.Seed));
+        using var patterns = Attention.AttentionPatterns.Of(model, tokens);                           // one forward for every score
+        var scores = HeadDetector.DetectHeads(model, tokens, HeadPatternNames.All, heads.Detector, patterns).ToList();
+        if (benchmark) scores.Add(InductionBenchmark.PrefixMatching(model, patterns, tokens.ToArray(), heads.Length, heads.Seed));
         var str = model.HasTokenizer ? tokens.Select(t => model.Tokenizer.Decode(t)).ToArray() : tokens.Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         return new HeadsResult(model.Config.Name, input.Revision, model.Processing.ToString(), sequence, tokens.ToArray(), str, scores, clock.Elapsed.TotalSeconds);
     }

@@ -1,3 +1,4 @@
+using IclNotebook.Attention;
 using IclNotebook.Hooks;
 using IclNotebook.Icl;
 using IclNotebook.Model;
@@ -56,12 +57,15 @@ public static class InductionBenchmark
     public static HeadScores PrefixMatching(HookedTransformer model, int length = DefaultLength, ulong seed = 0)
     {
         var tokens = RepeatedRandomTokens(model, length, seed);
+        using var cache = AttentionPatterns.Of(model, tokens);
+        return PrefixMatching(model, cache, tokens, length, seed);
+    }
+
+    /// <summary>The score from the patterns of <see cref="RepeatedRandomTokens"/>(<paramref name="length"/>, <paramref name="seed"/>) already run (<paramref name="cache"/>).</summary>
+    internal static HeadScores PrefixMatching(HookedTransformer model, ActivationCache cache, int[] tokens, int length, ulong seed)
+    {
         int offset = tokens.Length - 2 * length;                                     // 1 with BOS, else 0
         using var scope = NewDisposeScope();
-        using var input = tensor(tokens.Select(t => (long)t).ToArray(), [1, tokens.Length]);
-        var (logits, cache) = model.RunWithCache(input, name => name.EndsWith(".attn.hook_pattern", StringComparison.Ordinal));
-        using var _ = cache;
-        logits.Dispose();
         var dest = arange(offset + length, offset + 2 * length, dtype: int64);      // the second copy
         var src = arange(offset + 1, offset + length + 1, dtype: int64);              // the token after its first copy (dest - length + 1)
         var rows = new List<IReadOnlyList<double>>();

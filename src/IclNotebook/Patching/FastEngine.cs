@@ -132,12 +132,12 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         var rowPrompts = tensor(layout.Prompt.Select(r => (long)r[0]).ToArray(), device: model.ModelDevice);
         // With one row per variant (prompts packed into it), every row continues the same prefix: pass it
         // once ([1, t0, ...]) and attention reads it without a copy per variant.
-        int copies = rowsPerVariant == 1 ? 1 : nVariants;
+        Tensor PerRow(Tensor prefix) => rowsPerVariant == 1 ? prefix : prefix.repeat(nVariants, 1, 1, 1);
         (Tensor K, Tensor V)? Past(int l)
         {
             if (t0 == 0) return null;
-            var k = caches.Corrupted[UsedKeys(model.Config, l)].index_select(0, rowPrompts)[.., ..t0].repeat(copies, 1, 1, 1); // [rows or 1, t0, kv_head, d_head]
-            var v = caches.Corrupted[HookName.V(l)].index_select(0, rowPrompts)[.., ..t0].repeat(copies, 1, 1, 1);
+            var k = PerRow(caches.Corrupted[UsedKeys(model.Config, l)].index_select(0, rowPrompts)[.., ..t0]); // [rows or 1, t0, kv_head, d_head]
+            var v = PerRow(caches.Corrupted[HookName.V(l)].index_select(0, rowPrompts)[.., ..t0]);
             return (k, v);
         }
 

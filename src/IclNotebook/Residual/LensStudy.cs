@@ -88,7 +88,7 @@ public static class LensStudy
         ct.ThrowIfCancellationRequested();
         progress?.Report(WorkProgress.Stage("run with cache"));
         using var tokens = prompts.CleanTokens.ToTensor(model.ModelDevice);
-        var (logits, cache) = model.RunWithCache(tokens);
+        var (logits, cache) = model.RunWithCache(tokens); // every position through ln_final: logit_attrs reads ln_final.hook_scale at the read positions
         using var _ = cache;
         logits.Dispose();
         var read = PosSlice.PerPrompt(prompts.CleanTokens.LastPositions);

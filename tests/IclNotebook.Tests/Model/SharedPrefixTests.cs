@@ -5,7 +5,7 @@ namespace IclNotebook.Tests.Model;
 
 /// <summary>
 /// A prefix given once (batch 1) for every row of a segment is attended to through one GEMM per head
-/// instead of a copy per row: the logits and every hook must equal those of the same prefix repeated
+/// instead of a copy per row: the logits and the attention pattern must equal those of the same prefix repeated
 /// for each row, on each family's shape (learned positions, rotary + parallel, rotary + GQA).
 /// </summary>
 public class SharedPrefixTests
@@ -23,7 +23,7 @@ public class SharedPrefixTests
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var tokens = randint(cfg.DVocab, [1, n], dtype: ScalarType.Int64);
-        var (logits, cache) = model.RunWithCache(tokens);
+        var (_, cache) = model.RunWithCache(tokens);
         using var _ = cache;
         string Keys(int l) => cfg.IsRotary ? HookName.RotK(l) : HookName.K(l);
         // Different continuations per row: the cached segment plus row-specific noise.
@@ -49,7 +49,5 @@ public class SharedPrefixTests
         Assert.True(sharedLogits.sub(repeated).abs().max().item<float>() <= 1e-5, "logits differ");
         float patternDiff = sharedPattern.sub(repeatedPattern).abs().max().item<float>();
         Assert.True(patternDiff <= 1e-5, $"patterns differ by {patternDiff:E2}");
-        // And row 0 without noise would be the full forward: check the unchanged prefix path too.
-        Assert.Equal([1L, n, cfg.DVocab], logits.shape);
     }
 }
