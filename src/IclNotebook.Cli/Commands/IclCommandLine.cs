@@ -27,6 +27,7 @@ internal static class IclCommandLine
             FunctionVectorCommand.Create(),
             AnchorsCommand.Create(),
             LogitsCommand.Create(),
+            TrainToyCommand.Create(),
             DownloadCommand.Create(),
             BenchCommand.Create(),
         };

@@ -10,6 +10,8 @@ namespace IclNotebook.Loading;
 /// <summary>
 /// Writes float32 tensors as a safetensors file in the reference layout: u64 header length, JSON
 /// header padded with spaces to a multiple of 8 bytes, then each tensor's bytes in the given order.
+/// The file stores F32 (the default), or F16 / BF16 (each value rounded to nearest even; halves
+/// the file, as Hugging Face's half-precision checkpoints do).
 /// The file appears at its path only when complete (temp file + rename); on any failure the temp
 /// file is deleted and nothing at the path changes.
 /// </summary>
@@ -25,12 +27,13 @@ public static class SafetensorsWriter
     public static void Write(
         string path,
         IEnumerable<(string Name, long[] Shape, ReadOnlyMemory<float> Data)> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null,
+        SafetensorsDType dtype = SafetensorsDType.F32)
     {
         ArgumentNullException.ThrowIfNull(tensors);
         var list = tensors.ToList();
         foreach (var (name, shape, data) in list) CheckLength(path, name, shape, data.Length);
-        Write(path, list.Select(t => (t.Name, t.Shape, (Func<ReadOnlyMemory<float>>)(() => t.Data))), metadata);
+        Write(path, list.Select(t => (t.Name, t.Shape, (Func<ReadOnlyMemory<float>>)(() => t.Data))), metadata, dtype);
     }
 
     /// <summary>
@@ -41,16 +44,19 @@ public static class SafetensorsWriter
     public static void Write(
         string path,
         IEnumerable<(string Name, long[] Shape, Func<ReadOnlyMemory<float>> Data)> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null,
+        SafetensorsDType dtype = SafetensorsDType.F32)
     {
         ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(tensors);
+        if (dtype is not (SafetensorsDType.F32 or SafetensorsDType.F16 or SafetensorsDType.BF16))
+            throw new IclException($"{path}: tensors can be written as F32, F16 or BF16, not {dtype}");
         if (!BitConverter.IsLittleEndian)
         {
             throw new IclException("safetensors data is little-endian and this machine is big-endian; writing it is not supported");
         }
         var list = tensors.ToList();
-        byte[] header = BuildHeader(path, list, metadata);
+        byte[] header = BuildHeader(path, list, metadata, dtype);
 
         string temp = $"{path}.tmp-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6))}";
         try
@@ -65,8 +71,10 @@ public static class SafetensorsWriter
                 {
                     var data = tensor.Data();
                     CheckLength(path, tensor.Name, tensor.Shape, data.Length);
-                    // Large spans bypass the FileStream buffer: no second copy of the data.
-                    stream.Write(MemoryMarshal.AsBytes(data.Span));
+                    if (dtype == SafetensorsDType.F32)
+                        stream.Write(MemoryMarshal.AsBytes(data.Span)); // large spans bypass the FileStream buffer: no second copy
+                    else
+                        WriteHalves(stream, data.Span, dtype);
                 }
                 stream.Flush(flushToDisk: true);
             }
@@ -96,8 +104,10 @@ public static class SafetensorsWriter
     private static byte[] BuildHeader(
         string path,
         List<(string Name, long[] Shape, Func<ReadOnlyMemory<float>> Data)> tensors,
-        IReadOnlyDictionary<string, string>? metadata)
+        IReadOnlyDictionary<string, string>? metadata,
+        SafetensorsDType dtype)
     {
+        int size = dtype == SafetensorsDType.F32 ? 4 : 2;
         var output = new ArrayBufferWriter<byte>();
         // Relaxed escaping keeps names like "a+b" readable; the result is still strict JSON.
         using (var json = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -146,9 +156,9 @@ public static class SafetensorsWriter
                 {
                     throw new IclException($"{path}: tensor '{name}' has shape [{string.Join(", ", shape)}], too many elements to store");
                 }
-                long end = offset + 4L * count;
+                long end = offset + size * count;
                 json.WriteStartObject(name);
-                json.WriteString("dtype", "F32");
+                json.WriteString("dtype", dtype.ToString());
                 json.WriteStartArray("shape");
                 foreach (long dim in shape)
                 {
@@ -171,6 +181,36 @@ public static class SafetensorsWriter
         output.WrittenSpan.CopyTo(header);
         header.AsSpan(output.WrittenCount).Fill((byte)' ');
         return header;
+    }
+
+    /// <summary>Rounds each value to F16 or BF16 (nearest, ties to even) and writes it little-endian, a chunk at a time.</summary>
+    private static void WriteHalves(Stream stream, ReadOnlySpan<float> data, SafetensorsDType dtype)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
+        try
+        {
+            int chunk = buffer.Length / 2;
+            for (int start = 0; start < data.Length; start += chunk)
+            {
+                var part = data.Slice(start, Math.Min(chunk, data.Length - start));
+                for (int i = 0; i < part.Length; i++)
+                    BinaryPrimitives.WriteUInt16LittleEndian(buffer.AsSpan(2 * i), dtype == SafetensorsDType.F16
+                        ? BitConverter.HalfToUInt16Bits((Half)part[i])
+                        : ToBFloat16(part[i]));
+                stream.Write(buffer, 0, 2 * part.Length);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static ushort ToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value)) return (ushort)((bits >> 16) | 0x40);               // a quiet NaN stays NaN
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);                 // round to nearest, ties to even
     }
 
     private static void TryDelete(string temp)

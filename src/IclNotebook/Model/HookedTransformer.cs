@@ -80,6 +80,21 @@ public sealed partial class HookedTransformer : ComponentBase
     {
         options ??= ForwardOptions.Full;
         using var scope = NewDisposeScope();
+        var resid = FinalResidual(tokens);
+        if (options.UnembedPositions is { } positions)
+            return unembed.call(ln_final.call(AtPositions(resid, positions))).squeeze(1).MoveToOuterDisposeScope(); // [batch, d_vocab]
+        return unembed.call(ln_final.call(resid)).MoveToOuterDisposeScope(); // [batch, pos, d_vocab]
+    }
+
+    /// <summary>
+    /// The final norm's output, [batch, pos, d_model]: what the unembedding reads (the toy trainer
+    /// multiplies it by its tied <c>W_E</c> at the positions it trains). Grad mode and dispose scope are the caller's.
+    /// </summary>
+    internal Tensor Normalized(Tensor tokens) => ln_final.call(FinalResidual(tokens));
+
+    /// <summary>The residual stream after the last block, [batch, pos, d_model].</summary>
+    private Tensor FinalResidual(Tensor tokens)
+    {
         tokens = CheckTokens(tokens);
         var resid = hook_embed.call(embed.call(tokens));                                          // [batch, pos, d_model]
         if (pos_embed is not null) resid = resid.Plus(hook_pos_embed!.call(pos_embed.call(tokens))); // learned positions; rotary models rotate q and k instead
@@ -90,13 +105,14 @@ public sealed partial class HookedTransformer : ComponentBase
             using var blockScope = NewDisposeScope();
             resid = blocks[l].call(resid).MoveToOuterDisposeScope();
         }
-        if (options.UnembedPositions is { } positions)
-        {
-            var index = positions.to(Device).to(int64).view(-1, 1, 1).expand(-1, 1, resid.shape[2]);
-            resid = resid.gather(1, index);                                 // [batch, 1, d_model]
-            return unembed.call(ln_final.call(resid)).squeeze(1).MoveToOuterDisposeScope(); // [batch, d_vocab]
-        }
-        return unembed.call(ln_final.call(resid)).MoveToOuterDisposeScope(); // [batch, pos, d_vocab]
+        return resid;
+    }
+
+    /// <summary>One position per prompt: [batch, pos, d] at int64 [batch] -> [batch, 1, d].</summary>
+    private Tensor AtPositions(Tensor resid, Tensor positions)
+    {
+        var index = positions.to(Device).to(int64).view(-1, 1, 1).expand(-1, 1, resid.shape[2]);
+        return resid.gather(1, index);
     }
 
     /// <summary>

@@ -36,7 +36,47 @@ public static partial class NativeHeap
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { _unavailable = true; }
     }
 
+    /// <summary>
+    /// While the returned scope lives, glibc keeps freed blocks for reuse instead of returning them
+    /// to the operating system (no mmap for large blocks, no trimming below 1 GB); disposing it
+    /// restores glibc's defaults and trims. For loops that allocate and free the same large tensors
+    /// every iteration: the toy trainer's ~100 MB of logits per step were mapped fresh each time, and
+    /// the page faults made a step 3-5x slower (measured: forward + backward of 434 targets
+    /// 833 ms -> 190 ms).
+    /// </summary>
+    public static IDisposable ReuseFreedMemory()
+    {
+        if (_unavailable || !OperatingSystem.IsLinux()) return new Restore(false);
+        try
+        {
+            _ = MallOpt(MMmapMax, 0);
+            _ = MallOpt(MTrimThreshold, 1 << 30);
+            return new Restore(true);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            _unavailable = true;
+            return new Restore(false);
+        }
+    }
+
+    private sealed class Restore(bool active) : IDisposable
+    {
+        private bool _active = active;
+
+        public void Dispose()
+        {
+            if (!_active) return;
+            _active = false;
+            _ = MallOpt(MMmapMax, 65536);             // glibc's DEFAULT_MMAP_MAX
+            _ = MallOpt(MTrimThreshold, 128 * 1024);  // glibc's DEFAULT_TRIM_THRESHOLD
+            Trim();
+        }
+    }
+
     private const int MArenaMax = -8; // M_ARENA_MAX in glibc's malloc.h
+    private const int MTrimThreshold = -1; // M_TRIM_THRESHOLD
+    private const int MMmapMax = -4; // M_MMAP_MAX
 
     [LibraryImport("libc", EntryPoint = "mallopt")]
     private static partial int MallOpt(int param, int value);

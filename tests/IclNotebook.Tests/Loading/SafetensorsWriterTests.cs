@@ -115,4 +115,43 @@ public class SafetensorsWriterTests
         {
         }
     }
+
+    [Theory]
+    [InlineData(SafetensorsDType.F16)]
+    [InlineData(SafetensorsDType.BF16)]
+    public void Writes_half_precision_rounded_to_nearest_even(SafetensorsDType dtype)
+    {
+        using var files = new SafetensorsTestFiles();
+        var path = Path.Combine(files.Folder, "half.safetensors");
+        // 1 + 2^-11 lies halfway between two F16 values (1 and 1 + 2^-10): ties go to the even one, 1.
+        // 1 + 2^-8 is halfway between BF16's 1 and 1 + 2^-7: also 1. 1 + 3 * 2^-11 rounds up in F16.
+        float[] a = [1, -2.5f, 1 + 1f / 2048, 1 + 3f / 2048, 1 + 1f / 256, 1 + 3f / 256, 65504, 0.1f];
+        SafetensorsWriter.Write(path, [("a", [a.Length], a)], dtype: dtype);
+
+        using var file = SafetensorsFile.Open(path);
+        Assert.Equal(dtype, file.Tensors["a"].DType);
+        var back = file.ReadFloat32("a");
+        float[] expected = dtype == SafetensorsDType.F16
+            ? a.Select(x => (float)(Half)x).ToArray()
+            : [1, -2.5f, 1, 1, 1, 1 + 1f / 64, 65536, BitConverter.UInt32BitsToSingle(0x3DCD0000)];
+        Assert.Equal(expected, back);
+        if (dtype == SafetensorsDType.F16)
+        {
+            Assert.Equal(1f, back[2]);
+            Assert.Equal(1 + 2f / 1024, back[3]);
+        }
+        var bytes = File.ReadAllBytes(path);
+        Assert.Equal(8 + (long)BinaryPrimitives.ReadUInt64LittleEndian(bytes) + (2 * a.Length), bytes.Length);
+        Assert.Contains($"\"dtype\":\"{dtype}\"", Encoding.UTF8.GetString(bytes), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Refuses_a_dtype_it_cannot_write()
+    {
+        using var files = new SafetensorsTestFiles();
+        var path = Path.Combine(files.Folder, "int.safetensors");
+        var e = Assert.Throws<IclException>(() => SafetensorsWriter.Write(path, [("a", [1], new float[] { 1 })], dtype: SafetensorsDType.I32));
+        Assert.Contains("F32, F16 or BF16", e.Message, StringComparison.Ordinal);
+        Assert.False(File.Exists(path));
+    }
 }

@@ -80,4 +80,81 @@ public sealed class Gpt2Family : ModelFamily
         t.CheckAllUsed();
         return tl;
     }
+
+    /// <summary>
+    /// The inverse of <see cref="ToTransformerLens"/> for raw (unprocessed) weights: TL-layout
+    /// tensors to the state dict the hub's <c>gpt2</c> stores (Conv1D layout, keys without the
+    /// <c>transformer.</c> prefix, no <c>lm_head</c>: the unembedding is the embedding's transpose).
+    /// Throws when <c>unembed.W_U</c> is not exactly <c>embed.W_E</c> transposed or <c>b_U</c> is
+    /// not zero: HF GPT-2 ties them, so anything else would not survive the round trip.
+    /// </summary>
+    public static Dictionary<string, Tensor> ToHuggingFace(IReadOnlyDictionary<string, Tensor> tl, ModelConfig cfg)
+    {
+        ArgumentNullException.ThrowIfNull(tl);
+        ArgumentNullException.ThrowIfNull(cfg);
+        int d = cfg.DModel;
+        Tensor Get(string key) => tl.TryGetValue(key, out var t) ? t
+            : throw new IclException($"Writing a GPT-2 checkpoint needs the raw TransformerLens weight '{key}' (processed weights fold LayerNorm and cannot be written as GPT-2); load the model with WeightProcessing.Raw.");
+        var wte = Get("embed.W_E");
+        if (Get("unembed.W_U").ne(wte.t()).any().item<bool>() || Get("unembed.b_U").count_nonzero().item<long>() != 0)
+            throw new IclException("Writing a GPT-2 checkpoint: unembed.W_U must be embed.W_E transposed and unembed.b_U zero (GPT-2 ties its unembedding to the token embedding).");
+        var hf = new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        {
+            ["wte.weight"] = wte.contiguous(),
+            ["wpe.weight"] = Get("pos_embed.W_pos").contiguous(),
+        };
+        for (int l = 0; l < cfg.NLayers; l++)
+        {
+            string p = $"h.{l}.", b = $"blocks.{l}.";
+            hf[p + "ln_1.weight"] = Get(b + "ln1.w");
+            hf[p + "ln_1.bias"] = Get(b + "ln1.b");
+            string[] names = ["Q", "K", "V"];
+            // [head, d_model, d_head] -> [d_model, head * d_head], the three side by side: [d_model, 3 * d_model]
+            hf[p + "attn.c_attn.weight"] = cat(names.Select(n => Get(b + "attn.W_" + n).permute(1, 0, 2).reshape(d, d)).ToArray(), 1).contiguous();
+            hf[p + "attn.c_attn.bias"] = cat(names.Select(n => Get(b + "attn.b_" + n).reshape(d)).ToArray(), 0).contiguous();
+            hf[p + "attn.c_proj.weight"] = Get(b + "attn.W_O").reshape(d, d).contiguous(); // [head, d_head, d_model] -> [d_model, d_model]
+            hf[p + "attn.c_proj.bias"] = Get(b + "attn.b_O");
+            hf[p + "ln_2.weight"] = Get(b + "ln2.w");
+            hf[p + "ln_2.bias"] = Get(b + "ln2.b");
+            hf[p + "mlp.c_fc.weight"] = Get(b + "mlp.W_in");
+            hf[p + "mlp.c_fc.bias"] = Get(b + "mlp.b_in");
+            hf[p + "mlp.c_proj.weight"] = Get(b + "mlp.W_out");
+            hf[p + "mlp.c_proj.bias"] = Get(b + "mlp.b_out");
+        }
+        hf["ln_f.weight"] = Get("ln_final.w");
+        hf["ln_f.bias"] = Get("ln_final.b");
+        return hf;
+    }
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    /// <summary>A Hugging Face <c>config.json</c> for a GPT-2 of <paramref name="cfg"/>'s sizes (GPT2LMHeadModel, gelu_new, HF's defaults otherwise).</summary>
+    public static string ConfigJson(ModelConfig cfg, string torchDtype = "float32")
+    {
+        ArgumentNullException.ThrowIfNull(cfg);
+        var config = new Dictionary<string, object?>
+        {
+            ["architectures"] = new[] { "GPT2LMHeadModel" },
+            ["model_type"] = "gpt2",
+            ["activation_function"] = "gelu_new",
+            ["n_layer"] = cfg.NLayers,
+            ["n_head"] = cfg.NHeads,
+            ["n_embd"] = cfg.DModel,
+            ["n_inner"] = cfg.DMlp,
+            ["n_positions"] = cfg.NCtx,
+            ["n_ctx"] = cfg.NCtx,
+            ["vocab_size"] = cfg.DVocab,
+            ["layer_norm_epsilon"] = cfg.Eps,
+            ["bos_token_id"] = Tokenization.Gpt2Tokenizer.EndOfText,
+            ["eos_token_id"] = Tokenization.Gpt2Tokenizer.EndOfText,
+            ["attn_pdrop"] = 0.0,
+            ["embd_pdrop"] = 0.0,
+            ["resid_pdrop"] = 0.0,
+            ["initializer_range"] = 0.02,
+            ["scale_attn_weights"] = true,
+            ["tie_word_embeddings"] = true,
+            ["torch_dtype"] = torchDtype,
+        };
+        return JsonSerializer.Serialize(config, Indented) + "\n";
+    }
 }
