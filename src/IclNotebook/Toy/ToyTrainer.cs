@@ -50,12 +50,12 @@ public static class ToyTrainer
                 new AdamW.ParamGroup(noDecay, lr: options.LearningRate, weight_decay: 0),
             ], lr: options.LearningRate, beta1: 0.9, beta2: 0.98, eps: 1e-8);
             var all = parameters.Select(p => p.Parameter).ToArray();
+            var embedding = Embedding(model);
 
             var points = new List<ToyTrainingPoint>();
             var watch = new Stopwatch();
             double lossSum = 0;
             int lossCount = 0, overlap = 0;
-            model.train();
             for (int step = 1; step <= options.Steps; step++)
             {
                 ct.ThrowIfCancellationRequested();
@@ -67,7 +67,7 @@ public static class ToyTrainer
                 {
                     optimizer.zero_grad();
                     var normed = model.Normalized(tokens).view(-1, options.DModel).index_select(0, targets); // [targets, d_model]
-                    var logits = normed.matmul(Embedding(model).t());                       // tied unembedding: [targets, d_vocab]
+                    var logits = normed.matmul(embedding.t());                       // tied unembedding: [targets, d_vocab]
                     var loss = nn.functional.cross_entropy(logits, labels);
                     loss.backward();
                     nn.utils.clip_grad_norm_(all, 1.0);
@@ -86,10 +86,8 @@ public static class ToyTrainer
                     curve?.Report(point);
                     lossSum = 0;
                     lossCount = 0;
-                    model.train();
                 }
             }
-            model.eval();
             foreach (var p in all) p.requires_grad_(false);
             TieUnembedding(model);
             return new ToyTrainingRun(model, options, points, watch.Elapsed.TotalSeconds, overlap);
@@ -233,7 +231,6 @@ public static class ToyTrainer
     /// <summary>Held-out accuracy on <see cref="ToyTrainingOptions.HeldOut"/> sequences of the task's demonstration count.</summary>
     private static RecallAccuracy Measure(HookedTransformer model, ToyTrainingOptions options)
     {
-        model.eval();
         TieUnembedding(model);
         return RecallAccuracy.Measure(model, options.Task, options.HeldOut);
     }
