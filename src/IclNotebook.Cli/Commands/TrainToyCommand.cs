@@ -25,10 +25,14 @@ internal static class TrainToyCommand
         var context = CliOptions.PositiveInt("--context", $"n_positions (default {d.Context})", d.Context);
         var minDemos = CliOptions.PositiveInt("--min-demos", $"fewest demonstrations in a training sequence (default {d.MinDemos})", d.MinDemos);
         var maxDemos = CliOptions.PositiveInt("--max-demos", $"most demonstrations in a training sequence (default {d.MaxDemos})", d.MaxDemos);
+        var blankLines = new Option<int>("--blank-lines") { Description = $"most blank lines before a training batch's first demonstration, so no demonstration has a fixed position (default {d.BlankLines})", HelpName = "N", DefaultValueFactory = _ => d.BlankLines };
+        var negatives = new Option<int>("--negatives") { Description = $"other vocabulary tokens the training softmax ranks the answer against (default {d.Negatives}; 50257 for the full softmax; held-out accuracy is always over the full vocabulary)", HelpName = "N", DefaultValueFactory = _ => d.Negatives };
+        var stopAt = new Option<double>("--stop-at") { Description = $"end early at the first measurement with the most demonstrations reached and held-out accuracy at least this; 0 runs every step (default {d.StopAt.ToString(CultureInfo.InvariantCulture)})", DefaultValueFactory = _ => d.StopAt };
         var evalEvery = CliOptions.PositiveInt("--eval-every", $"measure held-out accuracy every N steps (default {d.EvalEvery})", d.EvalEvery);
         var heldOut = CliOptions.PositiveInt("--held-out", $"held-out sequences per measurement (default {d.HeldOut})", d.HeldOut);
         var lr = new Option<double>("--lr") { Description = $"peak learning rate (default {d.LearningRate.ToString(CultureInfo.InvariantCulture)})", DefaultValueFactory = _ => d.LearningRate };
         var repeats = new Option<double>("--repeats") { Description = $"chance a training demonstration repeats an earlier input, making its label a target too (default {d.Repeats.ToString(CultureInfo.InvariantCulture)})", DefaultValueFactory = _ => d.Repeats };
+        var advanceAt = new Option<double>("--advance-at") { Description = $"curriculum: one more demonstration per sequence each time the running training accuracy reaches this (default {d.AdvanceAt.ToString(CultureInfo.InvariantCulture)})", DefaultValueFactory = _ => d.AdvanceAt };
         var dtype = CliOptions.Choice("--dtype", "weights dtype", "element type of model.safetensors: f16 halves the file (default f16)", "f16", ["f16", "f32"]);
         var threads = CliOptions.PositiveInt("--threads", "torch threads (default 2: the shipped model's; results depend on it)", 2);
         var force = new Option<bool>("--force") { Description = "replace an existing --out folder" };
@@ -39,14 +43,14 @@ internal static class TrainToyCommand
             demonstration's input. Prints the loss and held-out accuracy as it trains, then writes an ordinary
             Hugging Face GPT-2 folder that --model reads, with training.json and a model card measured on
             the written weights. Deterministic for a seed and thread count on one machine.
-            """) { outDir, steps, batch, seed, layers, heads, dModel, dMlp, context, minDemos, maxDemos, repeats, lr, evalEvery, heldOut, dtype, threads, force, quiet };
+            """) { outDir, steps, batch, seed, layers, heads, dModel, dMlp, context, minDemos, maxDemos, blankLines, repeats, advanceAt, negatives, lr, stopAt, evalEvery, heldOut, dtype, threads, force, quiet };
         command.SetAction(async (parse, ct) =>
         {
             var options = new ToyTrainingOptions
             {
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Seed = (ulong)parse.GetValue(seed),
                 Layers = parse.GetValue(layers), Heads = parse.GetValue(heads), DModel = parse.GetValue(dModel), DMlp = parse.GetValue(dMlp),
-                Context = parse.GetValue(context), MinDemos = parse.GetValue(minDemos), MaxDemos = parse.GetValue(maxDemos), Repeats = parse.GetValue(repeats),
+                Context = parse.GetValue(context), MinDemos = parse.GetValue(minDemos), MaxDemos = parse.GetValue(maxDemos), Repeats = parse.GetValue(repeats), AdvanceAt = parse.GetValue(advanceAt), BlankLines = parse.GetValue(blankLines), Negatives = parse.GetValue(negatives), StopAt = parse.GetValue(stopAt),
                 LearningRate = parse.GetValue(lr), EvalEvery = parse.GetValue(evalEvery), HeldOut = parse.GetValue(heldOut),
             }.Validate();
             string folder = parse.GetValue(outDir)!;

@@ -36,16 +36,21 @@ internal sealed class RecallTokens
             throw new IclException($"The toy task's words do not tokenize one token each in context: the prompt '{probe.Name}' has {kit.Length} tokens, expected {mine.Length}. Choose inputs that stay one token at a line start and labels that stay one token after a space.");
     }
 
-    /// <summary>Tokens of a sequence with <paramref name="demos"/> demonstrations.</summary>
-    public static int Length(int demos) => 1 + 3 * demos + 1;
+    /// <summary>Tokens of a sequence with <paramref name="demos"/> demonstrations after <paramref name="blankLines"/> extra "\n" tokens.</summary>
+    public static int Length(int demos, int blankLines = 0) => 1 + blankLines + 3 * demos + 1;
 
-    /// <summary>The sequence's token ids and its answer's token.</summary>
-    public (long[] Tokens, long Answer) Of(IclTask sequence)
+    /// <summary>
+    /// The sequence's token ids and its answer's token; <paramref name="blankLines"/> "\n" tokens
+    /// between BOS and the first demonstration move every position (training only: the kit's
+    /// prompts have none).
+    /// </summary>
+    public (long[] Tokens, long Answer) Of(IclTask sequence, int blankLines = 0)
     {
         ArgumentNullException.ThrowIfNull(sequence);
-        var tokens = new long[Length(sequence.Demos.Count)];
+        var tokens = new long[Length(sequence.Demos.Count, blankLines)];
         int p = 0;
         tokens[p++] = _bos;
+        for (int i = 0; i < blankLines; i++) tokens[p++] = _newline;
         foreach (var demo in sequence.Demos)
         {
             tokens[p++] = _inputs[demo.Input];
@@ -62,16 +67,20 @@ internal sealed class RecallTokens
     /// demonstration whose input came earlier in the sequence (its label repeats), and the query
     /// (the answer), the last position.
     /// </summary>
-    public IReadOnlyList<(int Position, long Label)> Targets(IclTask sequence)
+    public IReadOnlyList<(int Position, long Label)> Targets(IclTask sequence, int blankLines = 0)
     {
         ArgumentNullException.ThrowIfNull(sequence);
         var targets = new List<(int, long)>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (int d = 0; d < sequence.Demos.Count; d++)
-            if (!seen.Add(sequence.Demos[d].Input)) targets.Add((1 + 3 * d, _labels[sequence.Demos[d].Label]));
-        targets.Add((Length(sequence.Demos.Count) - 1, _labels[sequence.Queries[0].Label]));
+            if (!seen.Add(sequence.Demos[d].Input)) targets.Add((1 + blankLines + 3 * d, _labels[sequence.Demos[d].Label]));
+        targets.Add((Length(sequence.Demos.Count, blankLines) - 1, _labels[sequence.Queries[0].Label]));
         return targets;
     }
+
+    /// <summary>Every token a sequence can hold or answer: BOS, "\n", the inputs, the labels.</summary>
+    public IEnumerable<long> All =>
+        new long[] { _bos, _newline }.Concat(_inputs.Values.Select(i => (long)i)).Concat(_labels.Values.Select(l => (long)l));
 
     /// <summary>The token of <paramref name="label"/> as an answer.</summary>
     public long Label(string label) => _labels[label];

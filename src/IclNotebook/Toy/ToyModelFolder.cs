@@ -75,7 +75,9 @@ public static class ToyModelFolder
         s.AppendLine(record.Command);
         s.AppendLine("```");
         s.AppendLine();
-        s.AppendLine(ci, $"Seed {o.Seed}, {o.Steps} steps of {o.BatchSize} sequences ({o.MinDemos}-{o.MaxDemos} demonstrations), AdamW lr {o.LearningRate} (warm-up {o.WarmupSteps}, cosine to a tenth), weight decay {o.WeightDecay}, {record.Threads} threads: {record.Seconds:F0} s of training.");
+        int ran = record.Curve[^1].Step;
+        string stopped = ran < o.Steps ? $", stopped at step {ran} of the {o.Steps}-step schedule (held-out accuracy reached {o.StopAt:P0})" : "";
+        s.AppendLine(ci, $"Seed {o.Seed}, {ran} steps of {o.BatchSize} sequences ({o.MinDemos}-{o.MaxDemos} demonstrations, curriculum bar {o.AdvanceAt}, up to {o.BlankLines} blank lines, repeats {o.Repeats}, {o.Negatives} sampled competitors), AdamW lr {o.LearningRate} (warm-up {o.WarmupSteps}, cosine to a tenth), weight decay {o.WeightDecay}{stopped}, {record.Threads} threads: {record.Seconds:F0} s of training.");
         s.AppendLine();
         var a = record.Shipped;
         s.AppendLine(ci, $"Measured on these weights ({record.WeightsDType}), {a.Sequences} held-out sequences of {o.Task.Demos} demonstrations (seeds from 2^62, never drawn in training; {record.HeldOutSeenInTraining} training sequences equal a held-out one):");
@@ -86,9 +88,9 @@ public static class ToyModelFolder
         s.AppendLine();
         s.AppendLine("Training curve (held-out accuracy while training, float32 weights):");
         s.AppendLine();
-        s.AppendLine("| step | loss | held-out accuracy | seconds |");
-        s.AppendLine("|---:|---:|---:|---:|");
-        foreach (var p in record.Curve) s.AppendLine(ci, $"| {p.Step} | {p.Loss:F3} | {100 * p.HeldOutAccuracy:F1}% | {p.Elapsed:F0} |");
+        s.AppendLine("| step | loss | most demos | held-out accuracy | seconds |");
+        s.AppendLine("|---:|---:|---:|---:|---:|");
+        foreach (var p in record.Curve) s.AppendLine(ci, $"| {p.Step} | {p.Loss:F3} | {p.MostDemos} | {100 * p.HeldOutAccuracy:F1}% | {p.Elapsed:F0} |");
         return s.ToString();
     }
 }

@@ -13,11 +13,13 @@ namespace IclNotebook.Toy;
 /// Trains the toy in-context model: a small GPT-2 (the kit's own <see cref="HookedTransformer"/>
 /// with raw weights, GPT-2's tokenizer and vocabulary, the unembedding tied to the embedding as in
 /// GPT-2) on <see cref="AssociativeRecall"/>, with AdamW. Each step draws the number of
-/// demonstrations, then a batch of fresh sequences (a new input -> label mapping each, some
-/// demonstrations repeating an earlier input); the loss is the cross-entropy of every label the
-/// context determines (a repeated demonstration's, the query's answer), so the full vocabulary is
-/// unembedded only there. Deterministic for a seed on one machine
-/// and thread count: the weights come from a seeded generator, the data from SplitMix64.
+/// demonstrations (<see cref="DemoCurriculum"/>) and a few blank lines before them, then a batch of
+/// fresh sequences (a new input -> label mapping each, some demonstrations repeating an earlier
+/// input); the loss is the cross-entropy of every label the context determines (a repeated
+/// demonstration's, the query's answer). Training runs on the rows of the vocabulary the task uses
+/// plus a seeded sample of competitors (<see cref="TrainingVocabulary"/>), which are written back
+/// into the full 50,257-row model that is measured and returned. Deterministic for a seed on one
+/// machine and thread count: the weights come from a seeded generator, the data from SplitMix64.
 /// </summary>
 public static class ToyTrainer
 {
@@ -37,10 +39,16 @@ public static class ToyTrainer
         var cfg = new ModelConfig($"toy-icl-{options.Layers}l", options.Layers, options.DModel, options.Heads,
             options.DModel / options.Heads, options.DMlp, 50257, options.Context, 1e-5);
         var model = new HookedTransformer(cfg, WeightProcessing.Raw, CPU, tokenizer);
+        HookedTransformer? local = null;
         using var heap = Runtime.NativeHeap.ReuseFreedMemory();
         try
         {
-            var parameters = Initialise(model, options);
+            Initialise(model, options);
+            var vocab = new TrainingVocabulary(layout.All, cfg.DVocab, options.Negatives, options.Seed);
+            local = new HookedTransformer(cfg with { DVocab = vocab.Count }, WeightProcessing.Raw, CPU, tokenizer);
+            using var rows = vocab.GlobalIds();
+            Gather(model, local, rows);
+            var parameters = Trained(local);
             var heldOutSet = HeldOutMappings(options);
             var decay = parameters.Where(p => Decays(p.Name)).Select(p => p.Parameter).ToArray();
             var noDecay = parameters.Where(p => !Decays(p.Name)).Select(p => p.Parameter).ToArray();
@@ -50,8 +58,9 @@ public static class ToyTrainer
                 new AdamW.ParamGroup(noDecay, lr: options.LearningRate, weight_decay: 0),
             ], lr: options.LearningRate, beta1: 0.9, beta2: 0.98, eps: 1e-8);
             var all = parameters.Select(p => p.Parameter).ToArray();
-            var embedding = Embedding(model);
+            var embedding = Embedding(local);
 
+            var curriculum = new DemoCurriculum(options);
             var points = new List<ToyTrainingPoint>();
             var watch = new Stopwatch();
             double lossSum = 0;
@@ -60,50 +69,52 @@ public static class ToyTrainer
             {
                 ct.ThrowIfCancellationRequested();
                 watch.Start();
-                var (tokens, targets, labels, keys) = Batch(options, layout, step);
+                var (tokens, targets, labels, keys) = Batch(options, layout, vocab, step, curriculum.Most);
                 overlap += keys.Count(heldOutSet.Contains);
                 foreach (var group in optimizer.ParamGroups) group.LearningRate = LearningRate(options, step);
                 using (var scope = NewDisposeScope())
                 {
                     optimizer.zero_grad();
-                    var normed = model.Normalized(tokens).view(-1, options.DModel).index_select(0, targets); // [targets, d_model]
-                    var logits = normed.matmul(embedding.t());                       // tied unembedding: [targets, d_vocab]
+                    var normed = local.Normalized(tokens).view(-1, options.DModel).index_select(0, targets); // [targets, d_model]
+                    var logits = normed.matmul(embedding.t());                       // tied unembedding over the trained rows: [targets, rows]
                     var loss = nn.functional.cross_entropy(logits, labels);
                     loss.backward();
                     nn.utils.clip_grad_norm_(all, 1.0);
                     optimizer.step();
                     lossSum += loss.item<float>();
                     lossCount++;
+                    curriculum.Observe(logits.argmax(1).eq(labels).sum().item<long>() / (double)labels.shape[0]);
                 }
                 tokens.Dispose(); targets.Dispose(); labels.Dispose();
                 watch.Stop();
                 progress?.Report(new WorkProgress("train toy model", step, options.Steps, WorkProgress.Steps));
                 if (step % options.EvalEvery == 0 || step == options.Steps)
                 {
-                    var measured = Measure(model, options);
-                    var point = new ToyTrainingPoint(step, lossSum / lossCount, measured.Accuracy, measured.Loss, watch.Elapsed.TotalSeconds);
+                    Scatter(local, model, rows);
+                    var measured = RecallAccuracy.Measure(model, options.Task, options.HeldOut);
+                    var point = new ToyTrainingPoint(step, lossSum / lossCount, curriculum.Most, measured.Accuracy, measured.Loss, watch.Elapsed.TotalSeconds);
                     points.Add(point);
                     curve?.Report(point);
                     lossSum = 0;
                     lossCount = 0;
+                    if (options.StopAt > 0 && curriculum.Most == options.MaxDemos && measured.Accuracy >= options.StopAt) break;
                 }
             }
-            foreach (var p in all) p.requires_grad_(false);
-            TieUnembedding(model);
+            local.Dispose();
             return new ToyTrainingRun(model, options, points, watch.Elapsed.TotalSeconds, overlap);
         }
         catch
         {
+            local?.Dispose();
             model.Dispose();
             throw;
         }
     }
 
-    /// <summary>GPT-2's initialisation (normal 0.02; output projections 0.02 / sqrt(2 layers); norms 1, biases 0) from a seeded generator; returns the trained parameters.</summary>
-    private static List<(string Name, Parameter Parameter)> Initialise(HookedTransformer model, ToyTrainingOptions options)
+    /// <summary>The initial weights (see <see cref="InitialStd"/>; norms 1, biases 0, W_pos sinusoidal) from a seeded generator, unembedding tied.</summary>
+    private static void Initialise(HookedTransformer model, ToyTrainingOptions options)
     {
         using var generator = new Generator((ulong)options.Seed);
-        var trained = new List<(string, Parameter)>();
         using var noGrad = no_grad();
         foreach (var (name, p) in model.named_parameters())
         {
@@ -117,10 +128,48 @@ public static class ToyTrainer
                 using var sample = randn(p.shape, generator: generator);
                 p.copy_(sample.mul_(std));
             }
+        }
+        TieUnembedding(model);
+    }
+
+    /// <summary>The full model's weights into the training model: its embedding rows <paramref name="rows"/>, everything else as is.</summary>
+    private static void Gather(HookedTransformer full, HookedTransformer local, Tensor rows)
+    {
+        using var noGrad = no_grad();
+        var source = full.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in local.named_parameters())
+        {
+            if (name.StartsWith("unembed.", StringComparison.Ordinal)) continue;
+            if (name == "embed.W_E") { using var picked = source[name].index_select(0, rows); p.copy_(picked); }
+            else p.copy_(source[name]);
+        }
+        TieUnembedding(local);
+    }
+
+    /// <summary>The training model's weights back into the full model (embedding rows <paramref name="rows"/>), unembedding tied.</summary>
+    private static void Scatter(HookedTransformer local, HookedTransformer full, Tensor rows)
+    {
+        using var noGrad = no_grad();
+        var target = full.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        foreach (var (name, p) in local.named_parameters())
+        {
+            if (name.StartsWith("unembed.", StringComparison.Ordinal)) continue;
+            if (name == "embed.W_E") target[name].index_copy_(0, rows, p);
+            else target[name].copy_(p);
+        }
+        TieUnembedding(full);
+    }
+
+    /// <summary>The parameters AdamW trains (all but the unembedding, which is W_E^T in the loss), with grad on.</summary>
+    private static List<(string Name, Parameter Parameter)> Trained(HookedTransformer local)
+    {
+        var trained = new List<(string, Parameter)>();
+        foreach (var (name, p) in local.named_parameters())
+        {
+            if (name.StartsWith("unembed.", StringComparison.Ordinal)) continue;
             p.requires_grad_(true);
             trained.Add((name, p));
         }
-        TieUnembedding(model);
         return trained;
     }
 
@@ -186,16 +235,17 @@ public static class ToyTrainer
     }
 
     /// <summary>
-    /// Step <paramref name="step"/>'s batch: its demonstration count, then one fresh sequence per row
+    /// Step <paramref name="step"/>'s batch: its demonstration count and blank lines, then one fresh sequence per row
     /// (seeds below the held-out range); the targets are the flat [batch * pos] indices where the
     /// context determines the next token (repeated demonstrations' labels and the query's answer).
     /// </summary>
-    private static (Tensor Tokens, Tensor Targets, Tensor Labels, string[] Keys) Batch(ToyTrainingOptions options, RecallTokens layout, int step)
+    private static (Tensor Tokens, Tensor Targets, Tensor Labels, string[] Keys) Batch(ToyTrainingOptions options, RecallTokens layout, TrainingVocabulary vocab, int step, int most)
     {
         var draw = new SplitMix64(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
-        int demos = options.MinDemos + draw.NextInt(MostDemos(options, step) - options.MinDemos + 1);
+        int demos = options.MinDemos + draw.NextInt(most - options.MinDemos + 1);
         var task = options.Task with { Demos = demos, Repeats = options.Repeats, Labels = options.TrainingLabels };
-        int length = RecallTokens.Length(demos), batch = options.BatchSize;
+        int blank = draw.NextInt(options.BlankLines + 1);
+        int length = RecallTokens.Length(demos, blank), batch = options.BatchSize;
         var flat = new long[batch * length];
         var targets = new List<long>();
         var labels = new List<long>();
@@ -204,35 +254,16 @@ public static class ToyTrainer
         {
             ulong seed = draw.Next() % ToyTrainingOptions.HeldOutSeeds;
             var sequence = task.Sequence(seed);
-            layout.Of(sequence).Tokens.CopyTo(flat, i * length);
-            foreach (var (position, label) in layout.Targets(sequence))
+            var tokens = layout.Of(sequence, blank).Tokens;
+            for (int t = 0; t < length; t++) flat[i * length + t] = vocab.Local(tokens[t]);
+            foreach (var (position, label) in layout.Targets(sequence, blank))
             {
                 targets.Add((long)i * length + position);
-                labels.Add(label);
+                labels.Add(vocab.Local(label));
             }
             keys[i] = MappingKey(sequence);
         }
         return (tensor(flat, [batch, length]), tensor(targets.ToArray()), tensor(labels.ToArray()), keys);
-    }
-
-    /// <summary>
-    /// The curriculum: the most demonstrations a step may draw grows linearly from
-    /// <see cref="ToyTrainingOptions.MinDemos"/> to <see cref="ToyTrainingOptions.MaxDemos"/> over the
-    /// first <see cref="ToyTrainingOptions.CurriculumShare"/> of training. Short sequences first: with two
-    /// demonstrations recall was learned in 600 steps, while sequences of 2-12 from the start sat on the
-    /// "answer the most frequent label" plateau for 2,000.
-    /// </summary>
-    internal static int MostDemos(ToyTrainingOptions options, int step)
-    {
-        double ramp = options.CurriculumShare <= 0 ? 1 : Math.Min(1, step / (options.CurriculumShare * options.Steps));
-        return options.MinDemos + (int)Math.Floor(ramp * (options.MaxDemos - options.MinDemos));
-    }
-
-    /// <summary>Held-out accuracy on <see cref="ToyTrainingOptions.HeldOut"/> sequences of the task's demonstration count.</summary>
-    private static RecallAccuracy Measure(HookedTransformer model, ToyTrainingOptions options)
-    {
-        TieUnembedding(model);
-        return RecallAccuracy.Measure(model, options.Task, options.HeldOut);
     }
 
     private static HashSet<string> HeldOutMappings(ToyTrainingOptions options) =>

@@ -43,7 +43,7 @@ public static partial class ModelLocator
         ["distilbert/distilgpt2"] = "distilgpt2",
     };
 
-    private const string KnownList = "gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b (and -deduped)";
+    private const string KnownList = "gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b (and -deduped), toy-icl-2l (shipped in data/models)";
 
     private const string Accepted = "a Hugging Face repository id such as EleutherAI/pythia-160m, or a folder with config.json and model.safetensors";
 
@@ -67,6 +67,7 @@ public static partial class ModelLocator
         if (Directory.Exists(nameOrPath)) return (CheckFolder(Path.GetFullPath(nameOrPath)), null);
         if (LooksLikePath(nameOrPath))
             throw new IclException($"Model folder {Path.GetFullPath(nameOrPath)} does not exist. Give a folder with config.json and model.safetensors, a short name ({KnownList}) or a Hugging Face repository id.");
+        if (ShippedModels.IsShipped(nameOrPath)) return (CheckFolder(Path.GetFullPath(ShippedModels.Folder(nameOrPath))), null);
         if (KnownModels.TryGetValue(nameOrPath, out var known)) return (null, known);
         var repo = KnownModels.Values.FirstOrDefault(r => string.Equals(r, nameOrPath, StringComparison.OrdinalIgnoreCase));
         if (repo is not null) return (null, repo);

@@ -1,0 +1,27 @@
+namespace IclNotebook.Loading;
+
+/// <summary>
+/// Models this repository ships under <c>data/models/</c>, usable by name wherever a model is asked
+/// for (<c>--model toy-icl-2l</c>, <c>ICL_MODEL=toy-icl-2l</c>): the toy in-context model trained
+/// by <c>icl train-toy</c>, whose mechanism is known. No download: the folder is in the checkout.
+/// </summary>
+public static class ShippedModels
+{
+    /// <summary>The toy 2-layer in-context model (data/models/toy-icl-2l).</summary>
+    public const string Toy = "toy-icl-2l";
+
+    /// <summary>Every shipped model's name.</summary>
+    public static IReadOnlyList<string> Names { get; } = [Toy];
+
+    /// <summary>Whether <paramref name="name"/> is a shipped model's name.</summary>
+    public static bool IsShipped(string name) => Names.Contains(name, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The folder of shipped model <paramref name="name"/>; an <see cref="IclException"/> saying where it was looked for when the checkout is not found.</summary>
+    public static string Folder(string name)
+    {
+        if (!IsShipped(name)) throw new IclException($"'{name}' is not a shipped model; shipped: {string.Join(", ", Names)}.");
+        var relative = Path.Combine("models", name.ToLowerInvariant());
+        return RepositoryData.Find(relative)
+            ?? throw new IclException($"The shipped model {name} lives in this repository's {Path.Combine("data", relative)}, which is not above {Environment.CurrentDirectory} or the program's folder. Run from inside the checkout or give the folder's path.");
+    }
+}
