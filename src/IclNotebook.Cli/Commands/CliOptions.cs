@@ -11,14 +11,14 @@ namespace IclNotebook.Cli.Commands;
 internal static class CliOptions
 {
     /// <summary>The model names completion offers (any Hugging Face repository id or local folder is accepted too).</summary>
-    public static IReadOnlyList<string> KnownModels => [.. ModelLocator.KnownModels.Keys];
+    public static IReadOnlyList<string> KnownModels => [.. ModelLocator.KnownModels.Keys, .. IclNotebook.Loading.ShippedModels.Names];
 
     /// <summary><c>--model M</c>, default gpt2; completes the known names.</summary>
     public static Option<string> Model()
     {
         var option = new Option<string>("--model")
         {
-            Description = "a short name (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b[-deduped]), any Hugging Face repository id (EleutherAI/pythia-160m, Qwen/Qwen2.5-0.5B), or a folder with config.json + model.safetensors",
+            Description = "a short name (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b[-deduped], toy-icl-2l: the toy model shipped in data/models), any Hugging Face repository id (EleutherAI/pythia-160m, Qwen/Qwen2.5-0.5B), or a folder with config.json + model.safetensors",
             DefaultValueFactory = _ => "gpt2",
             HelpName = "M",
         };

@@ -10,7 +10,7 @@ internal static class DownloadCommand
     {
         var model = new Argument<string>("model") { Description = "a short name (gpt2 ..., pythia-160m ...) or a Hugging Face repository id (EleutherAI/pythia-160m)", HelpName = "M" };
         var revision = CliOptions.Revision();
-        model.CompletionSources.Add([.. CliOptions.KnownModels]);
+        model.CompletionSources.Add([.. ModelLocator.KnownModels.Keys]);   // hub models: a shipped model needs no download
         var command = new Command("download", """
             Fetch a model (config.json, tokenizer, model.safetensors or every shard) into the Hugging Face
             cache (HF_HUB_CACHE, else HF_HOME/hub, else ~/.cache/huggingface/hub), verified by size and

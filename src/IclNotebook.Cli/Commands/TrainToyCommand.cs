@@ -42,7 +42,7 @@ internal static class TrainToyCommand
             demonstrations 'input label' (one per line), a fresh random mapping per sequence, a query repeating one
             demonstration's input. Prints the loss and held-out accuracy as it trains, then writes an ordinary
             Hugging Face GPT-2 folder that --model reads, with training.json and a model card measured on
-            the written weights. Deterministic for a seed and thread count on one machine.
+            the written weights. Seeded (data and initial weights); long runs of one seed agree closely, not bit for bit.
             """) { outDir, steps, batch, seed, layers, heads, dModel, dMlp, context, minDemos, maxDemos, blankLines, repeats, advanceAt, negatives, lr, stopAt, evalEvery, heldOut, dtype, threads, force, quiet };
         command.SetAction(async (parse, ct) =>
         {

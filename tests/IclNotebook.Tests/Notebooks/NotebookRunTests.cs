@@ -25,6 +25,7 @@ public class NotebookRunTests
             "blocks.0.attn.hook_pattern",                           // activation cache table
             "Baselines of",                                         // baselines table
             "corruption replayed sequentially (the Colab's loop)",   // the quirks cell's baselines
+            "Layer 1, attention from the query",                    // the toy model's section
         ]),
         ["03-more-patching-targets"] = (2,
         [
@@ -120,6 +121,7 @@ public class NotebookRunTests
             var shown = html + "\n" + string.Concat(notebook.Cells.Select(c => c.StdOut));
             foreach (var snippet in snippets) Assert.Contains(snippet, shown, StringComparison.Ordinal);
             if (name == "01-icl-walkthrough") AssertColabExactCellShowsTransformerLensNumbers(notebook);
+            if (name == "01-icl-walkthrough") AssertToySectionShowsTheMechanism(notebook);
             if (name == "04-pythia-vs-gpt2") AssertPythiaDifferencesAreShown(notebook);
             if (name == "05-after-the-heatmap") AssertAttributionsAddUpToTheLogits(notebook);
             timings.Add(string.Create(CultureInfo.InvariantCulture, $"{name}: {run.Elapsed.TotalSeconds:F1} s"));
@@ -153,6 +155,59 @@ public class NotebookRunTests
                 Assert.True(Math.Abs(expected[layer][pos].GetDouble() - z[layer][pos].GetDouble()) <= 1e-4,
                     $"resid_pre [{layer}, {pos}]: notebook {z[layer][pos].GetDouble()}, TransformerLens {expected[layer][pos].GetDouble()}");
     }
+
+    /// <summary>
+    /// The walkthrough's section on the shipped toy model shows its known mechanism, read from the
+    /// heatmaps' own data: residual patching of the first query lights its demonstration's label in
+    /// both layers and, after layer 1's attention, the query; the label-swap head grid shows nothing
+    /// for the previous-token head and an induction head in layer 1; the input-swap grid puts the
+    /// previous-token head first in Output and Value.
+    /// </summary>
+    private static void AssertToySectionShowsTheMechanism(ExecutedNotebook notebook)
+    {
+        var task = IclNotebook.Icl.IclTask.Load(Path.Combine(Repo.Root, "data", "tasks", "associative-recall.json"));
+        int asked = task.Demos.ToList().FindIndex(d => d.Input == task.Queries[0].Input);
+        int label = 2 + 3 * asked, query = 3 * task.Demos.Count + 1;     // BOS, then "input label \n" per demonstration, then the query
+
+        var resid = Figures(notebook, "PatchTargets.ResidMid");
+        Assert.Equal(2, resid.Count);
+        double[][] pre = Z(resid[0], 0), mid = Z(resid[1], 0);
+        foreach (var (row, at, what) in new[] { (pre[0], label, "resid_pre L0"), (pre[1], label, "resid_pre L1"), (mid[0], label, "resid_mid L0"), (mid[1], query, "resid_mid L1") })
+        {
+            Assert.True(ArgMax(row) == at && row[at] > 0.9, $"{what}: the largest cell is position {ArgMax(row)} ({row.Max():F3}), expected position {at} above 0.9");
+            Assert.All(row.Where((_, i) => i != at), v => Assert.True(v < 0.5, $"{what}: another position reaches {v:F3}"));
+        }
+
+        var detector = Regex.Match(string.Concat(notebook.Cells.Select(c => c.StdOut)), @"previous_token_head \[[^\]]*\][^:]*: top L(\d+)H(\d+)");
+        Assert.True(detector.Success && detector.Groups[1].Value == "0", "the detector line should name a layer-0 previous-token head first");
+        int previous = int.Parse(detector.Groups[2].Value, CultureInfo.InvariantCulture);
+
+        var byLabel = Figures(notebook, "display(engine.Run(toySetup, PatchTargets.AttnHeadAllPosEvery));").Single();
+        var labelOutput = Z(byLabel, 0);
+        Assert.True(Math.Abs(labelOutput[0][previous]) < 0.05, $"label swap: the previous-token head's Output is {labelOutput[0][previous]:F3}");
+        Assert.True(labelOutput[1].Max() > 0.5, $"label swap: no layer-1 head reaches 0.5 in Output ({labelOutput[1].Max():F3})");
+
+        var byInput = Figures(notebook, "InputSwap.Setup").Single();
+        foreach (int panel in new[] { 0, 3 })
+        {
+            var z = Z(byInput, panel);
+            var best = z.SelectMany((row, l) => row.Select((v, h) => (l, h, v))).MaxBy(c => c.v);
+            Assert.True((best.l, best.h) == (0, previous) && best.v > 0.9, $"input swap, panel {panel}: L{best.l}H{best.h} {best.v:F3} leads, expected L0H{previous}");
+        }
+    }
+
+    /// <summary>The Plotly figures of the cell whose source contains <paramref name="source"/>, in output order.</summary>
+    private static List<System.Text.Json.JsonElement> Figures(ExecutedNotebook notebook, string source)
+    {
+        var cell = notebook.Cells.Single(c => c.Source.Contains(source, StringComparison.Ordinal));
+        return Regex.Matches(string.Join("\n", cell.Html), @"var figure = (\{.*?\});\n", RegexOptions.Singleline)
+            .Select(m => System.Text.Json.JsonDocument.Parse(m.Groups[1].Value).RootElement.Clone()).ToList();
+    }
+
+    private static double[][] Z(System.Text.Json.JsonElement figure, int trace) =>
+        figure.GetProperty("data")[trace].GetProperty("z").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetDouble()).ToArray()).ToArray();
+
+    private static int ArgMax(double[] row) => Array.IndexOf(row, row.Max());
 
     /// <summary>The DLA cell prints, per prompt, the components plus the bias next to the model's logit: they must agree.</summary>
     private static void AssertAttributionsAddUpToTheLogits(ExecutedNotebook notebook)

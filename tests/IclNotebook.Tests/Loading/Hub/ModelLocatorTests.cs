@@ -35,7 +35,7 @@ public sealed class ModelLocatorTests : HubTestContext
         var e = await Assert.ThrowsAsync<IclException>(() => ModelLocator.ResolveAsync("gpt3", Options));
 
         Assert.Equal(
-            "Unknown model 'gpt3'. Short names: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b (and -deduped); " +
+            "Unknown model 'gpt3'. Short names: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b (and -deduped), toy-icl-2l (shipped in data/models); " +
             "or a Hugging Face repository id such as EleutherAI/pythia-160m, or a folder with config.json and model.safetensors.",
             e.Message);
         Assert.Equal(0, RequestCount);
@@ -48,6 +48,16 @@ public sealed class ModelLocatorTests : HubTestContext
         Assert.Equal("openai-community/gpt2", ModelLocator.KnownModels["gpt2-small"]);
         Assert.Equal("openai-community/gpt2-xl", ModelLocator.KnownModels["gpt2-xl"]);
         Assert.Equal("distilbert/distilgpt2", ModelLocator.KnownModels["distilgpt2"]);
+    }
+
+    [Fact]
+    public async Task The_shipped_toy_model_is_found_by_name_in_the_checkout_without_the_hub()
+    {
+        var (folder, repo) = ModelLocator.Check("toy-icl-2l");
+        Assert.Null(repo);
+        Assert.Equal(Path.Combine("data", "models", "toy-icl-2l"), Path.GetRelativePath(Path.GetFullPath(Path.Combine(folder!, "..", "..", "..")), folder!));
+        Assert.Equal(folder, await ModelLocator.ResolveAsync("TOY-ICL-2L", Options));
+        Assert.Equal(0, RequestCount);
     }
 
     [Fact]
