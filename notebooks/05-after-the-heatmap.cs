@@ -130,10 +130,16 @@ display(view.HeadHeatmap(topHead));
 // repeated twice. TransformerLens's head detector scores every head against three patterns (previous token,
 // duplicate token, induction), and the *prefix-matching* score measures how much each head attends, from the
 // second copy, to the token after the first copy of the current one.
+//
+// On the toy model (`ICL_MODEL=toy-icl-2l`) random tokens are words it never saw in training, so its
+// induction heads stay dark here; the walkthrough's section 9 finds them on its task's own text.
+//
 
-var sequence = InductionBenchmark.RepeatedRandomTokens(model);
+// The benchmark's 50 random tokens twice; a model with a shorter context (the toy model's is 64) gets the longest that fits.
+int length = Math.Min(50, (model.Config.NCtx - 2) / 2);
+var sequence = InductionBenchmark.RepeatedRandomTokens(model, length);
 var scores = HeadDetector.DetectHeads(model, sequence, HeadPatternNames.All).ToList();
-scores.Add(InductionBenchmark.PrefixMatching(model));
+scores.Add(InductionBenchmark.PrefixMatching(model, length));
 display(HeadScores.Plot(scores));
 foreach (var s in scores) Console.WriteLine(s);
 

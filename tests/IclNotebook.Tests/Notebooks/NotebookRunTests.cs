@@ -10,7 +10,7 @@ namespace IclNotebook.Tests.Notebooks;
 /// failed. Executed notebooks are kept in runs/notebooks (ignored by git), with their run times.
 /// </summary>
 [Collection("notebooks")] // one at a time: each builds the library
-public class NotebookRunTests
+public partial class NotebookRunTests
 {
     /// <summary>What each executed notebook must show, beyond "no cell failed".</summary>
     private static readonly Dictionary<string, (int Figures, string[] Html)> Expected = new()
@@ -108,18 +108,7 @@ public class NotebookRunTests
         foreach (var name in Repo.NotebookNames)
         {
             var (run, notebook) = Execute(name, Path.Combine(runs, name + ".ipynb"), FixtureModels());
-            var failed = notebook.Cells.Where(c => c.Errors.Any()).Select(c => $"cell {c.Index}: {c.Errors.First().GetProperty("evalue").GetString()}").ToList();
-            Assert.True(run.ExitCode == 0 && failed.Count == 0, $"{name}: exit {run.ExitCode}; failed cells:\n{string.Join("\n", failed)}\n{run.StdErr}");
-            Assert.All(notebook.Cells, c => Assert.True(c.Outputs.Count > 0 || c.Source.TrimStart().StartsWith("#load \"setup/Load.csx\"", StringComparison.Ordinal),
-                $"{name}: cell {c.Index} shows nothing:\n{c.Source}"));
-
-            var (figures, snippets) = Expected[name];
-            var html = notebook.AllHtml;
-            Assert.True(Regex.Count(html, "Plotly\\.newPlot\\(") >= figures, $"{name}: expected at least {figures} figures, found {Regex.Count(html, "Plotly\\.newPlot\\(")}");
-            Assert.Equal(1, Regex.Count(html, "plotly\\.js v2\\.28\\.0")); // the bundle inline once, not per chart, never from a CDN
-            Assert.DoesNotMatch("<script[^>]*\\ssrc\\s*=", html);
-            var shown = html + "\n" + string.Concat(notebook.Cells.Select(c => c.StdOut));
-            foreach (var snippet in snippets) Assert.Contains(snippet, shown, StringComparison.Ordinal);
+            AssertRanAndShowed(name, run, notebook);
             if (name == "01-icl-walkthrough") AssertColabExactCellShowsTransformerLensNumbers(notebook);
             if (name == "01-icl-walkthrough") AssertToySectionShowsTheMechanism(notebook);
             if (name == "04-pythia-vs-gpt2") AssertPythiaDifferencesAreShown(notebook);
@@ -127,6 +116,23 @@ public class NotebookRunTests
             timings.Add(string.Create(CultureInfo.InvariantCulture, $"{name}: {run.Elapsed.TotalSeconds:F1} s"));
         }
         File.WriteAllLines(Path.Combine(runs, "timings.txt"), timings);
+    }
+
+    /// <summary>No cell failed, every cell shows something, and the notebook has its figures (plotly.js inline once) and snippets.</summary>
+    private static void AssertRanAndShowed(string name, Repo.Outcome run, ExecutedNotebook notebook)
+    {
+        var failed = notebook.Cells.Where(c => c.Errors.Any()).Select(c => $"cell {c.Index}: {c.Errors.First().GetProperty("evalue").GetString()}").ToList();
+        Assert.True(run.ExitCode == 0 && failed.Count == 0, $"{name}: exit {run.ExitCode}; failed cells:\n{string.Join("\n", failed)}\n{run.StdErr}");
+        Assert.All(notebook.Cells, c => Assert.True(c.Outputs.Count > 0 || c.Source.TrimStart().StartsWith("#load \"setup/Load.csx\"", StringComparison.Ordinal),
+            $"{name}: cell {c.Index} shows nothing:\n{c.Source}"));
+
+        var (figures, snippets) = Expected[name];
+        var html = notebook.AllHtml;
+        Assert.True(Regex.Count(html, "Plotly\\.newPlot\\(") >= figures, $"{name}: expected at least {figures} figures, found {Regex.Count(html, "Plotly\\.newPlot\\(")}");
+        Assert.Equal(1, Regex.Count(html, "plotly\\.js v2\\.28\\.0")); // the bundle inline once, not per chart, never from a CDN
+        Assert.DoesNotMatch("<script[^>]*\\ssrc\\s*=", html);
+        var shown = html + "\n" + string.Concat(notebook.Cells.Select(c => c.StdOut));
+        foreach (var snippet in snippets) Assert.Contains(snippet, shown, StringComparison.Ordinal);
     }
 
     /// <summary>

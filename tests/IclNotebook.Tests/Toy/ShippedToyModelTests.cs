@@ -108,7 +108,7 @@ public sealed class ShippedToyModelTests(Xunit.Abstractions.ITestOutputHelper ou
     }
 
     [Fact]
-    public void Head_patching_shows_the_value_path_for_the_label_swap_and_the_key_path_for_the_input_swap()
+    public void Head_patching_shows_the_value_path_for_the_label_swap_the_induction_head_first_by_position_and_the_key_path_for_the_input_swap()
     {
         var engine = new FastEngine();
         using var labels = PatchingSetup.Create(_model, _task.BuildPrompts(_model.Tokenizer));
@@ -129,6 +129,18 @@ public sealed class ShippedToyModelTests(Xunit.Abstractions.ITestOutputHelper ou
             Assert.True(layer == 1 ? toAsked[head] > 0.5 : toSelf[head] > 0.5,
                 $"L{layer}H{head} (Output {value:F2}) is neither an induction head nor a head reading its own label");
         Assert.True(Panel(byLabel, 0).Where(c => c.Layer == 1).Max(c => c.Value) > 0.5, "no induction head carries half the effect");
+
+        // Over all positions L0H2 edges the best induction head (0.67 vs 0.66): it acts at six label positions at once.
+        // One position at a time (attn_head_out_by_pos) the induction head at the query ranks first (measured: L1H0 at
+        // position 19, 0.66; L0H2's best single position 0.30).
+        var byPos = engine.Run(labels, PatchTargets.HeadOutByPos);
+        int positions = (int)byPos.Shape[1], query = positions - 1;
+        var cells = Enumerable.Range(0, 2).SelectMany(l => Enumerable.Range(0, positions).SelectMany(p =>
+            Enumerable.Range(0, _model.Config.NHeads).Select(h => (Layer: l, Pos: p, Head: h, Value: byPos.Normalised[byPos.Flat([l, p, h])])))).ToList();
+        var first = cells.MaxBy(c => c.Value);
+        output.WriteLine($"head output by position, largest: L{first.Layer}H{first.Head} at {first.Pos} = {first.Value:F3}");
+        Assert.True(first.Layer == 1 && first.Pos == query && toAsked[first.Head] > 0.5,
+            $"largest head-by-position effect L{first.Layer}H{first.Head} at position {first.Pos} ({first.Value:F3}); expected an induction head at the query ({query})");
 
         // Input swap: only which input precedes which label changes. The previous-token head is first in Output and Value
         // (measured 1.00 both; next 0.64 and 0.10), and the layer-1 heads lead the Key panel (0.56 vs 0.05 in layer 0): their keys are what it wrote.
