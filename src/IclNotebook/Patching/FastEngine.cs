@@ -1,4 +1,3 @@
-using IclNotebook.Progress;
 using IclNotebook.Hooks;
 using IclNotebook.Model;
 using static TorchSharp.torch;
@@ -25,41 +24,43 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
 
     private sealed record Variant(int Flat, int[] Index, int Start);
 
-    protected override (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<WorkProgress>? progress, CancellationToken ct)
+    /// <summary>
+    /// One unit holding every patch that changes nothing (the corrupted baseline, no forward), then
+    /// one per batched forward (<see cref="Chunks"/>), in layer then start order.
+    /// </summary>
+    internal override IReadOnlyList<PatchWork> Plan(PatchingSetup setup, PatchTarget target)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(target);
         var shape = target.Shape(setup.Model.Config, setup.NPos);
-        var values = new double[shape.Aggregate(1L, (a, b) => a * b)];
         var cfg = setup.Model.Config;
         // The patched hook, and the corrupted run's residual stream, keys (as attention used them) and values the patches start from.
         var caches = setup.CachesFor(target);
-        using var mode = setup.ModeFor(target);
         caches.Ensure(Enumerable.Range(0, cfg.NLayers).SelectMany(l => new[] { target.HookName(l), HookName.ResidPre(l), UsedKeys(cfg, l), HookName.V(l) }));
         int sharedPrefix = SegmentLayout.SharedPrefix(setup.Clean, setup.Corrupted);
-        var variants = Plan(setup, caches, target, shape, values);
-        long done = values.Length - variants.Count, forwards = 0;
-        double flop = 0;
-        progress?.Report(new WorkProgress(target.Name, done, values.Length, WorkProgress.Patches));
+        var (variants, unchanged) = Plan(caches, target, shape);
+        var work = new List<PatchWork>();
+        if (unchanged.Length > 0)
+            work.Add(new PatchWork(unchanged, 0, 0, () => Enumerable.Repeat(setup.CorruptedBaseline, unchanged.Length).ToArray()));
         foreach (var chunk in Chunks(setup, target, variants, sharedPrefix))
         {
-            ct.ThrowIfCancellationRequested();
-            var results = RunChunk(setup, caches, target, chunk, sharedPrefix);
-            for (int i = 0; i < chunk.Count; i++) values[chunk[i].Flat] = results[i];
-            forwards++;
             int layer = chunk[0].Index[0], t0 = chunk[0].Start;
             double tokens = chunk.Count * (double)SegmentLayout.TokensPerVariant(t0, setup.NPos, setup.Clean.Count, sharedPrefix, Packable(target));
-            flop += FlopCount.Blocks(cfg, tokens, t0 + (setup.NPos - t0) / 2.0, cfg.NLayers - layer) + FlopCount.Unembed(cfg, (double)chunk.Count * setup.Clean.Count);
-            done += chunk.Count;
-            progress?.Report(new WorkProgress(target.Name, done, values.Length, WorkProgress.Patches));
+            double flop = FlopCount.Blocks(cfg, tokens, t0 + (setup.NPos - t0) / 2.0, cfg.NLayers - layer) + FlopCount.Unembed(cfg, (double)chunk.Count * setup.Clean.Count);
+            work.Add(new PatchWork(chunk.Select(v => v.Flat).ToArray(), flop, 1, () =>
+            {
+                using var mode = setup.ModeFor(target);
+                return RunChunk(setup, caches, target, chunk, sharedPrefix);
+            }));
         }
-        return (values, forwards, flop);
+        return work;
     }
 
-    /// <summary>Variants that change something, by layer then start; no-ops get the corrupted baseline now.</summary>
-    private static List<Variant> Plan(PatchingSetup setup, PatchingCaches caches, PatchTarget target, long[] shape, double[] values)
+    /// <summary>Variants that change something, by layer then start; and the indices of patches that change nothing.</summary>
+    private static (List<Variant> Variants, int[] Unchanged) Plan(PatchingCaches caches, PatchTarget target, long[] shape)
     {
         var variants = new List<Variant>();
+        var unchanged = new List<int>();
         var differs = new Dictionary<int, Tensor>();
         try
         {
@@ -73,7 +74,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
                     differs[layer] = d = caches.Clean[hook].ne(caches.Corrupted[hook]);
                 }
                 int? start = target.FirstChangedPosition(d, index);
-                if (start is null) values[flat] = setup.CorruptedBaseline;
+                if (start is null) unchanged.Add(flat);
                 else variants.Add(new Variant(flat, index, start.Value));
                 flat++;
             }
@@ -82,7 +83,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         {
             foreach (var d in differs.Values) d.Dispose();
         }
-        return variants.OrderBy(v => v.Index[0]).ThenBy(v => v.Start).ToList();
+        return (variants.OrderBy(v => v.Index[0]).ThenBy(v => v.Start).ToList(), unchanged.ToArray());
     }
 
     /// <summary>Groups same-layer variants with nearby starts into batches that fit the memory budget.</summary>

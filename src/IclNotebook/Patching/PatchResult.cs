@@ -18,7 +18,7 @@ public sealed record PatchSettings(string Model, string Processing, string Engin
 /// with its axes, labels, baselines, settings and timings. <see cref="Normalised"/> gives TL's
 /// normalised metric (0 = corrupted, 1 = clean). Saves to and loads from JSON.
 /// </summary>
-public sealed record PatchResult
+public sealed partial record PatchResult
 {
     public required string Target { get; init; }
 

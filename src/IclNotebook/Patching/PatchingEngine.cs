@@ -6,39 +6,95 @@ using IclNotebook.Metrics;
 namespace IclNotebook.Patching;
 
 /// <summary>
-/// An engine computes the metric for every index of a target; this base assembles stacked sets,
-/// labels, baselines, settings and timings into a <see cref="PatchResult"/>.
+/// An engine plans the work of each target as units (<see cref="PatchWork"/>: grid indices, their
+/// estimated cost, how to compute them) and this base runs them: all of them, or one shard's
+/// stretch (<see cref="RunShard"/>), and assembles stacked sets, labels, baselines, settings and
+/// timings into a result. An unsharded run is the merge of its one shard, so sharded and
+/// unsharded runs share every step.
 /// </summary>
 public abstract class PatchingEngine
 {
     /// <summary>Engine name recorded in results ("reference", "fast").</summary>
     public abstract string Name { get; }
 
-    /// <summary>Metric for every index of <paramref name="target"/>, row-major; also forward calls made and FLOPs done.</summary>
-    protected abstract (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<WorkProgress>? progress, CancellationToken ct);
+    /// <summary>
+    /// The units that together compute every index of <paramref name="target"/>'s grid exactly
+    /// once, in the order the engine runs them best (same-layer work together). Planning may fill
+    /// caches; it must give the same units, costs included, every time for the same setup.
+    /// </summary>
+    internal abstract IReadOnlyList<PatchWork> Plan(PatchingSetup setup, PatchTarget target);
 
     public PatchResult Run(PatchingSetup setup, PatchTarget target, IProgress<WorkProgress>? progress = null, CancellationToken ct = default) =>
         Run(setup, PatchTargetSet.Of(target), progress, ct);
 
-    public PatchResult Run(PatchingSetup setup, PatchTargetSet set, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    public PatchResult Run(PatchingSetup setup, PatchTargetSet set, IProgress<WorkProgress>? progress = null, CancellationToken ct = default) =>
+        PatchResult.Merge([RunShard(setup, set, PatchShard.Whole, progress, ct)]);
+
+    /// <summary>
+    /// Computes <paramref name="shard"/>'s part of the grid of <paramref name="set"/> (all parts of a
+    /// stacked set are one grid): every part is planned, the units laid end to end and cut into
+    /// shards of even estimated cost (<see cref="PatchShard.Split"/>), and only this shard's units run.
+    /// </summary>
+    public PatchResultShard RunShard(PatchingSetup setup, PatchTargetSet set, PatchShard shard, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(set);
+        ArgumentNullException.ThrowIfNull(shard);
         foreach (var part in set.Parts) part.CheckApplies(setup.Model); // before any work
         using var scope = TorchSharp.torch.NewDisposeScope(); // every temporary tensor of the run ends here
         var clock = Stopwatch.StartNew();
-        var values = new List<double>();
+        long partSize = set.Parts[0].Shape(setup.Model.Config, setup.NPos).Aggregate(1L, (a, b) => a * b);
+        var plans = set.Parts.Select(part => Plan(setup, part)).ToList();
+        var units = plans.SelectMany((plan, p) => plan.Select(work => (Part: p, Work: work))).ToList();
+        var (start, end) = shard.Split(units.Select(u => u.Work.Flop).ToList());
+        var mine = units.Skip(start).Take(end - start).ToList();
+
+        var held = new List<(int Flat, double Value)>();
         long forwards = 0;
         double flop = 0;
-        foreach (var part in set.Parts)
+        foreach (var group in mine.GroupBy(u => u.Part))
         {
-            ct.ThrowIfCancellationRequested();
-            var (v, f, w) = RunTarget(setup, part, progress, ct);
-            values.AddRange(v);
-            forwards += f;
-            flop += w;
+            var target = set.Parts[group.Key];
+            long total = group.Sum(u => (long)u.Work.Flats.Length), done = 0;
+            // Units with no forward (known values) count at once, as finished work.
+            foreach (var (_, work) in group.Where(u => u.Work.Forwards == 0)) { Take(work); done += work.Flats.Length; }
+            progress?.Report(new WorkProgress(target.Name, done, total, WorkProgress.Patches));
+            foreach (var (_, work) in group.Where(u => u.Work.Forwards > 0))
+            {
+                ct.ThrowIfCancellationRequested();
+                Take(work);
+                done += work.Flats.Length;
+                progress?.Report(new WorkProgress(target.Name, done, total, WorkProgress.Patches));
+            }
+
+            void Take(PatchWork work)
+            {
+                var values = work.Compute();
+                if (values.Length != work.Flats.Length) throw new InvalidOperationException($"{Name} engine: a unit of {target.Name} returned {values.Length} values for {work.Flats.Length} indices.");
+                for (int i = 0; i < values.Length; i++) held.Add(((int)(group.Key * partSize + work.Flats[i]), values[i]));
+                forwards += work.Forwards;
+                flop += work.Flop;
+            }
         }
-        return Assemble(setup, set, Name, values, forwards, flop, clock.Elapsed.TotalSeconds);
+        held.Sort((a, b) => a.Flat.CompareTo(b.Flat));
+        var whole = Assemble(setup, set, Name, [], 0, 0, 0);
+        return new PatchResultShard
+        {
+            Target = whole.Target,
+            Axes = whole.Axes,
+            Shape = whole.Shape,
+            Labels = whole.Labels,
+            ShardIndex = shard.Index,
+            ShardCount = shard.Count,
+            Indices = held.Select(h => h.Flat).ToArray(),
+            Values = held.Select(h => h.Value).ToArray(),
+            CleanBaseline = whole.CleanBaseline,
+            CorruptedBaseline = whole.CorruptedBaseline,
+            Settings = whole.Settings,
+            Seconds = clock.Elapsed.TotalSeconds,
+            ForwardPasses = forwards,
+            Gflop = flop / 1e9,
+        };
     }
 
     /// <summary>A result from per-index values (parts stacked along a leading PatchType axis when more than one).</summary>

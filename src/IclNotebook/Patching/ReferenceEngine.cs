@@ -1,4 +1,3 @@
-using IclNotebook.Progress;
 using IclNotebook.Model;
 using static TorchSharp.torch;
 
@@ -16,23 +15,17 @@ public sealed class ReferenceEngine : PatchingEngine
 {
     public override string Name => "reference";
 
-    protected override (double[] Values, long Forwards, double Flop) RunTarget(PatchingSetup setup, PatchTarget target, IProgress<WorkProgress>? progress, CancellationToken ct)
+    /// <summary>One unit per index, each one full forward of the corrupted batch.</summary>
+    internal override IReadOnlyList<PatchWork> Plan(PatchingSetup setup, PatchTarget target)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(target);
-        var shape = target.Shape(setup.Model.Config, setup.NPos);
-        var values = new double[shape.Aggregate(1L, (a, b) => a * b)];
         setup.CachesFor(target).Ensure(target.HookNames(setup.Model.Config));
-        long done = 0;
-        foreach (var index in Indices(shape))
-        {
-            ct.ThrowIfCancellationRequested();
-            values[done++] = Evaluate(setup, target, index);
-            progress?.Report(new WorkProgress(target.Name, done, values.Length, WorkProgress.Patches));
-        }
         var cfg = setup.Model.Config;
         double perForward = FlopCount.Blocks(cfg, (double)setup.Clean.Count * setup.NPos, setup.NPos / 2.0, cfg.NLayers) + FlopCount.Unembed(cfg, setup.Clean.Count);
-        return (values, values.Length, values.Length * perForward);
+        return Indices(target.Shape(cfg, setup.NPos))
+            .Select((index, flat) => new PatchWork([flat], perForward, 1, () => [Evaluate(setup, target, index)]))
+            .ToList();
     }
 
     /// <summary>The metric after patching one index (one full forward).</summary>
