@@ -41,6 +41,12 @@ internal static class AnalyzeCommand
             .Check(d => ModelSource.ParseDevice(d));
         device.CompletionSources.Add("cpu", "cuda");
         var threads = CliOptions.PositiveInt("--threads", "torch threads (default: libtorch's choice, all cores)", null);
+        var shard = new Option<string?>("--shard")
+        {
+            Description = "compute only shard K of N (0-based) of every target and write it as DIR/shard.json for `icl merge`; 'auto' reads Slurm's SLURM_ARRAY_TASK_* or Kubernetes' JOB_COMPLETION_INDEX (with --shard-count)",
+            HelpName = "K/N|auto",
+        }.Check(text => { if (text != "auto") PatchShard.Parse(text!); });
+        var shardCount = CliOptions.PositiveInt("--shard-count", "the number of shards, for --shard auto in a Kubernetes Indexed Job (its completions)", null);
         var force = new Option<bool>("--force") { Description = "replace an existing output folder" };
         var quiet = new Option<bool>("--quiet") { Description = "no progress output" };
 
@@ -51,7 +57,7 @@ internal static class AnalyzeCommand
             run is complete.
             """)
         {
-            model, revision, task, outDir, targets, engine, attribution, colabExact, read, replay, processing, device, threads, force, quiet,
+            model, revision, task, outDir, targets, engine, attribution, colabExact, read, replay, processing, device, threads, shard, shardCount, force, quiet,
         };
         command.SetAction(async (parse, ct) =>
         {
@@ -76,11 +82,22 @@ internal static class AnalyzeCommand
             bool beQuiet = parse.GetValue(quiet);
             if (colab && !Given(parse, replay) && options.Replay == CorruptionReplay.Simultaneous)
                 Console.Error.WriteLine($"icl: note: --colab-exact replays a corruption sequentially only for kind '{LabelMapCorruption.KindName}'; this task's corruption is '{taskFile.Corruption.Kind}', so its labels are used as written (metric read: last column).");
-            string folder = parse.GetValue(outDir) ?? DefaultFolder(options.Model, options.Hub.Revision, taskPath);
+            var (part, partSource) = Shard(parse.GetValue(shard), parse.GetValue(shardCount) is > 0 and var c ? c : null);
+            string folder = parse.GetValue(outDir) ?? DefaultFolder(options.Model, options.Hub.Revision, taskPath, part);
             bool replace = parse.GetValue(force);
             AnalysisOutput.CheckTarget(folder, replace);
             if (parse.GetValue(threads) is > 0 and var n) set_num_threads(n);
 
+            if (part is not null)
+            {
+                Console.Error.WriteLine($"icl: shard {part} ({partSource}) on {Environment.MachineName}, writing {Path.GetFullPath(folder)}");
+                var piece = await TerminalProgress.RunAsync(beQuiet, progress => IclAnalysis.RunShardAsync(options, part, partSource!, IclCommandLine.Version, progress, ct)).ConfigureAwait(false);
+                ct.ThrowIfCancellationRequested();
+                piece.Save(folder, replace);
+                Console.Error.WriteLine($"icl: shard {part} done in {piece.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s ({piece.Results.Sum(r => r.Indices.Count)} grid cells, {piece.Results.Sum(r => r.Gflop).ToString("F1", CultureInfo.InvariantCulture)} GFLOP)");
+                Console.WriteLine(Path.GetFullPath(folder));
+                return 0;
+            }
             var result = await TerminalProgress.RunAsync(beQuiet, progress => IclAnalysis.RunAsync(options, progress, ct)).ConfigureAwait(false);
             ct.ThrowIfCancellationRequested();
             AnalysisOutput.Write(result, folder, replace, IclCommandLine.Version, beQuiet ? null : w => Console.Error.WriteLine($"icl: warning: {w}"));
@@ -108,8 +125,31 @@ internal static class AnalyzeCommand
         return TargetNames.Where(t => !chosen.Contains(t)).Select(t => new System.CommandLine.Completions.CompletionItem(done + t));
     }
 
-    private static string DefaultFolder(string model, string revision, string taskPath) =>
-        Path.Combine("runs", $"{Sanitize(model)}{(revision == "main" || Directory.Exists(model) ? "" : "-" + Sanitize(revision))}-{Path.GetFileNameWithoutExtension(taskPath)}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+    /// <summary>The shard --shard asks for and where it came from; null when the run is whole.</summary>
+    private static (PatchShard? Shard, string? Source) Shard(string? text, int? count)
+    {
+        if (text is null)
+        {
+            if (count is not null) throw new IclException("--shard-count goes with --shard auto (a Kubernetes Indexed Job); pass --shard auto too, or --shard K/N.");
+            return (null, null);
+        }
+        if (text != "auto")
+        {
+            var shard = PatchShard.Parse(text);
+            if (count is { } n && n != shard.Count) throw new IclException($"--shard-count {n} disagrees with --shard {text}; drop --shard-count.");
+            return (shard, $"--shard {text}");
+        }
+        return PatchShard.FromEnvironment(Environment.GetEnvironmentVariables(), count);
+    }
+
+    /// <summary>runs/MODEL-TASK-TIME; a shard's goes where the other shards of the run will be: runs/MODEL-TASK-N-shards/shard-K.</summary>
+    private static string DefaultFolder(string model, string revision, string taskPath, PatchShard? shard)
+    {
+        string run = $"{Sanitize(model)}{(revision == "main" || Directory.Exists(model) ? "" : "-" + Sanitize(revision))}-{Path.GetFileNameWithoutExtension(taskPath)}";
+        return shard is null
+            ? Path.Combine("runs", $"{run}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}")
+            : Path.Combine("runs", $"{run}-{shard.Count}-shards", $"shard-{shard.Index}");
+    }
 
     private static string Sanitize(string model) => string.Concat(Path.GetFileName(Path.TrimEndingDirectorySeparator(model)).Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
 }

@@ -28,6 +28,7 @@ internal static class IclCommandLine
             AnchorsCommand.Create(),
             LogitsCommand.Create(),
             TrainToyCommand.Create(),
+            MergeCommand.Create(),
             DownloadCommand.Create(),
             BenchCommand.Create(),
         };

@@ -19,4 +19,7 @@ public sealed record AnalysisResult(
 {
     public double CleanBaseline => CleanPerPrompt.Average();
     public double CorruptedBaseline => CorruptedPerPrompt.Average();
+
+    /// <summary>Set when the analysis was merged from shards (then <see cref="Seconds"/> is the longest shard's wall time).</summary>
+    public ShardTimings? Shards { get; init; }
 }

@@ -28,7 +28,9 @@ public static class ReportHtml
         Row(html, "corruption", $"{r.Prompts.CorruptionKind}, replayed {OptionNames.Name(r.Prompts.Replay)}");
         Row(html, "metric", r.Results.Count > 0 ? r.Results[0].Settings.Metric : "");
         Row(html, "engine", r.Results.Count > 0 ? r.Results[0].Settings.Engine : "");
-        Row(html, "wall time", $"{r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s");
+        Row(html, "wall time", r.Shards is { } shards
+            ? $"{r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s, the longest of {shards.Count} shards (each {string.Join(", ", shards.Seconds.Select(s => s.ToString("F1", CultureInfo.InvariantCulture)))} s; longest/shortest {shards.Balance.ToString("F2", CultureInfo.InvariantCulture)})"
+            : $"{r.Seconds.ToString("F1", CultureInfo.InvariantCulture)} s");
         html.Append("</table>");
 
         html.Append($"<h2>Baselines</h2><p>The metric ({E(Unit(r))}) at each prompt's read position, clean and corrupted.</p><table><tr><th>prompt</th><th>answer</th><th>read position</th><th>clean</th><th>corrupted</th></tr>");

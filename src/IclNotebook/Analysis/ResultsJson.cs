@@ -13,7 +13,9 @@ namespace IclNotebook.Analysis;
 /// corruptedLogProb}]; <c>baselines</c> {clean, corrupted} (mean answer log-prob, nats);
 /// <c>results</c> and <c>attribution</c>: PatchResult objects (target, axes, shape, labels, values
 /// in nats, normalisedValues, baselines, settings {model, processing, engine, metric, unit, read,
-/// replay}, seconds, forwardPasses, gflop); <c>seconds</c>: wall time of the analysis.
+/// replay}, seconds, forwardPasses, gflop); <c>seconds</c>: wall time of the analysis (merged from
+/// shards: the longest shard's); <c>shards</c>: null, or {count, seconds, hosts} per shard when
+/// <c>icl merge</c> joined the analysis from shards (its results' seconds then add the shards' compute).
 /// Version 1 had a boolean <c>colabExact</c> instead of <c>read</c> and <c>replay</c>.
 /// </summary>
 public static class ResultsJson
@@ -50,6 +52,7 @@ public static class ResultsJson
             results = r.Results.Select(Element),
             attribution = r.Attribution.Select(Element),
             seconds = r.Seconds,
+            shards = r.Shards is { } sh ? new { count = sh.Count, seconds = sh.Seconds, hosts = sh.Hosts } : null,
         };
         return JsonSerializer.Serialize(doc, Indented);
     }
