@@ -83,6 +83,9 @@ internal sealed class LoopbackHub : IDisposable
 
     public ConcurrentQueue<HubRequest> Requests { get; } = new();
 
+    /// <summary>Bodies are sent at most this fast (null: at once), so that downloads overlap in time.</summary>
+    public int? BytesPerSecond { get; set; }
+
     /// <summary>A new branch (e.g. Pythia's <c>step3000</c>) with its own commit, holding no files until added.</summary>
     public string AddBranch(string name) => branches[name] = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
 
@@ -210,7 +213,18 @@ internal sealed class LoopbackHub : IDisposable
             response.Headers["Content-Range"] = $"bytes {from}-{content.Length - 1}/{content.Length}";
         }
         response.ContentLength64 = content.Length - from;
-        response.OutputStream.Write(content, (int)from, (int)(content.Length - from));
+        if (BytesPerSecond is { } rate)
+        {
+            const int Piece = 64 * 1024;
+            for (long at = from; at < content.Length; at += Piece)
+            {
+                int n = (int)Math.Min(Piece, content.Length - at);
+                response.OutputStream.Write(content, (int)at, n);
+                Thread.Sleep(TimeSpan.FromSeconds((double)n / rate));
+            }
+        }
+        else
+            response.OutputStream.Write(content, (int)from, (int)(content.Length - from));
         response.Close();
     }
 
