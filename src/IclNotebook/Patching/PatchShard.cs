@@ -48,7 +48,8 @@ public sealed record PatchShard
     /// from: Slurm job arrays (<c>SLURM_ARRAY_TASK_ID</c> with <c>SLURM_ARRAY_TASK_MIN</c>/<c>MAX</c>,
     /// or <c>SLURM_ARRAY_TASK_COUNT</c> for an array starting at 0), else a Kubernetes Indexed Job
     /// (<c>JOB_COMPLETION_INDEX</c>, with <paramref name="count"/> = the Job's completions, which
-    /// the pod cannot see). <paramref name="count"/> given with Slurm must agree with the array.
+    /// the pod cannot see). With <paramref name="count"/> given, a Slurm task id is the shard
+    /// number itself, so that one failed task rerun alone (<c>sbatch --array=3</c>) is still shard 3.
     /// </summary>
     public static (PatchShard Shard, string Source) FromEnvironment(IDictionary environment, int? count = null)
     {
@@ -59,26 +60,23 @@ public sealed record PatchShard
         if (Get("SLURM_ARRAY_TASK_ID") is not null)
         {
             int id = Int("SLURM_ARRAY_TASK_ID");
-            PatchShard shard;
-            string source;
+            // With the count given, the task id is the shard: a rerun of one task (sbatch --array=3) keeps its number.
+            if (count is { } n)
+                return (new PatchShard(id, n), $"Slurm array task {id} (SLURM_ARRAY_TASK_ID) of {n} (--shard-count)");
             if (Get("SLURM_ARRAY_TASK_MIN") is not null && Get("SLURM_ARRAY_TASK_MAX") is not null)
             {
                 int min = Int("SLURM_ARRAY_TASK_MIN"), max = Int("SLURM_ARRAY_TASK_MAX");
                 if (Get("SLURM_ARRAY_TASK_STEP") is { } step && step != "1")
-                    throw new IclException($"The Slurm array steps by {step}; --shard auto needs a contiguous array such as --array=0-{max - min}.");
+                    throw new IclException($"The Slurm array steps by {step}; --shard auto needs a contiguous array such as --array=0-{max - min}, or --shard-count.");
                 if (id < min || id > max) throw new IclException($"SLURM_ARRAY_TASK_ID {id} lies outside the array {min}-{max}.");
-                shard = new PatchShard(id - min, max - min + 1);
-                source = $"Slurm array task {id} of {min}-{max} (SLURM_ARRAY_TASK_ID, _MIN, _MAX)";
+                return (new PatchShard(id - min, max - min + 1), $"Slurm array task {id} of {min}-{max} (SLURM_ARRAY_TASK_ID, _MIN, _MAX)");
             }
-            else if (Get("SLURM_ARRAY_TASK_COUNT") is not null)
+            if (Get("SLURM_ARRAY_TASK_COUNT") is not null)
             {
-                shard = new PatchShard(id, Int("SLURM_ARRAY_TASK_COUNT"));
-                source = $"Slurm array task {id} of {shard.Count} (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT)";
+                var shard = new PatchShard(id, Int("SLURM_ARRAY_TASK_COUNT"));
+                return (shard, $"Slurm array task {id} of {shard.Count} (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT)");
             }
-            else throw new IclException("SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_MIN/MAX nor SLURM_ARRAY_TASK_COUNT is; run the job as an array (sbatch --array=0-N).");
-            if (count is { } n && n != shard.Count)
-                throw new IclException($"--shard-count {n} disagrees with the Slurm array, which has {shard.Count} tasks; drop --shard-count or match it.");
-            return (shard, source);
+            throw new IclException("SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_MIN/MAX nor SLURM_ARRAY_TASK_COUNT is; run the job as an array (sbatch --array=0-N) or pass --shard-count.");
         }
         if (Get("JOB_COMPLETION_INDEX") is not null)
         {
