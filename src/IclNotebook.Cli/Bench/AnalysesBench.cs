@@ -21,11 +21,8 @@ public static class AnalysesBench
     public static void Run(string which, string taskPath, int samples, BenchShape shape)
     {
         var task = IclTask.Load(taskPath);
-        var folder = Path.Combine(Path.GetTempPath(), $"icl-bench-{Environment.ProcessId}");
-        try
+        RandomCheckpoint.InTemporaryFolder(shape, $"{which}", (folder, _) =>
         {
-            Console.Error.WriteLine($"icl bench {which}: writing {shape.Name}'s checkpoint with seeded random weights into {folder}");
-            RandomCheckpoint.Write(folder, shape, seed: 0);
             var processing = which == "anchors" ? WeightProcessing.Raw : WeightProcessing.Default;
             using var model = ModelLoader.LoadFolder(folder, processing);
             var cfg = model.Config;
@@ -36,11 +33,7 @@ public static class AnalysesBench
             if (which == "fv") FunctionVectors(model, task, prompts, samples);
             else Anchors(model, task, prompts, samples);
             BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
-        }
-        finally
-        {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        }
+        });
     }
 
     private static void FunctionVectors(HookedTransformer model, IclTask task, IclPromptSet prompts, int samples)

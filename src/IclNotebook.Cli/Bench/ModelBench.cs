@@ -14,10 +14,8 @@ public static class ModelBench
     public static void Run(int runs, BenchShape shape)
     {
         Console.WriteLine($"icl bench model: {shape.Name} (seeded random weights), torch threads {get_num_threads()}, {runs} timed runs each, medians");
-        var folder = Path.Combine(Path.GetTempPath(), $"icl-bench-{Environment.ProcessId}");
-        try
+        RandomCheckpoint.InTemporaryFolder(shape, "model", (folder, bytes) =>
         {
-            long bytes = RandomCheckpoint.Write(folder, shape, seed: 0);
             HookedTransformer? model = null;
             BenchReport.CollectGarbage();
             double loadMs, loadPeak;
@@ -55,10 +53,6 @@ public static class ModelBench
             BenchReport.Line("forward efficiency vs plain matmul", $"{BenchReport.F(BenchReport.GflopPerSecond(blockFlop + unembedAll, fullMs) / BenchReport.GflopPerSecond(2.0 * n * n * n, mmMs) * 100, "F0")} %");
             BenchReport.Line("peak RSS while running forwards and matmuls", $"{BenchReport.F(runRss.PeakMb, "F0")} MB");
             BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
-        }
-        finally
-        {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        }
+        });
     }
 }

@@ -19,11 +19,8 @@ public static class PatchingBench
     public static void Run(string taskPath, int samples, BenchShape shape)
     {
         var task = IclTask.Load(taskPath);
-        var folder = Path.Combine(Path.GetTempPath(), $"icl-bench-{Environment.ProcessId}");
-        try
+        RandomCheckpoint.InTemporaryFolder(shape, "patching", (folder, _) =>
         {
-            Console.Error.WriteLine($"icl bench patching: writing {shape.Name}'s checkpoint with seeded random weights into {folder}");
-            RandomCheckpoint.Write(folder, shape, seed: 0);
             using var model = ModelLoader.LoadFolder(folder);
             var cfg = model.Config;
             var prompts = task.BuildPrompts(model.Tokenizer);
@@ -64,11 +61,7 @@ public static class PatchingBench
             BenchReport.Line("speed-up", $"{BenchReport.F(referenceSeconds / fastSeconds)}x");
             BenchReport.Line("peak RSS during the analysis", $"{BenchReport.F(rss.PeakMb, "F0")} MB");
             BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
-        }
-        finally
-        {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        }
+        });
     }
 
     /// <summary>Times the reference engine on a seeded sample of each part's indices; returns the full-grid estimate (s) and the worst disagreement with the fast result.</summary>

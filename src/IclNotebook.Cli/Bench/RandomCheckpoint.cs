@@ -10,6 +10,26 @@ namespace IclNotebook.Cli.Bench;
 /// </summary>
 public static class RandomCheckpoint
 {
+    /// <summary>
+    /// Writes the shape's checkpoint (seed 0) into a temporary folder, runs <paramref name="run"/> on it
+    /// (given the folder and the weights file's size in bytes), and deletes the folder whatever happens.
+    /// </summary>
+    public static void InTemporaryFolder(BenchShape shape, string bench, Action<string, long> run)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(run);
+        var folder = Path.Combine(Path.GetTempPath(), $"icl-bench-{Environment.ProcessId}");
+        try
+        {
+            Console.Error.WriteLine($"icl bench {bench}: writing {shape.Name}'s checkpoint with seeded random weights into {folder}");
+            run(folder, Write(folder, shape, seed: 0));
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
     /// <summary>Writes the folder; returns the weights file's size in bytes.</summary>
     public static long Write(string folder, BenchShape shape, int seed)
     {

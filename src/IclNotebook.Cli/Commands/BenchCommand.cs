@@ -13,15 +13,17 @@ internal static class BenchCommand
         {
             Description = "model: load time of a ~500 MB checkpoint, one GPT-2-small forward of the seed batch (4 x 139 tokens) with GFLOP/s next to a plain matmul's, peak RSS. " +
                           "patching: the full analysis (resid_pre + attn_head_all_pos_every) with the fast engine, the reference engine's time estimated from a random sample, speed-up, peak RSS. " +
+                          "shards: the same analysis unsplit and as --shards shards one after another (each with its own setup), the longest shard vs the unsplit run, the balance, merged == unsplit. " +
                           "fv: the function-vector protocol (AIE grid of every head) against one forward per prompt and head. anchors: the label-word saliency against one forward + backward per prompt and layer",
             DefaultValueFactory = _ => "model",
         };
-        which.AcceptOnlyFromAmong("model", "patching", "fv", "anchors");
+        which.AcceptOnlyFromAmong("model", "patching", "shards", "fv", "anchors");
         var runs = CliOptions.PositiveInt("--runs", "timed runs per figure of 'model' (medians are reported)", 5);
         var samples = CliOptions.PositiveInt("--samples", "reference-engine indices timed per target of 'patching'; reference forwards of 'fv' and passes of 'anchors'", 40);
-        var task = new Option<string?>("--task") { Description = "task file for 'patching' (default data/tasks/sentiment.json)", HelpName = "FILE" };
+        var task = new Option<string?>("--task") { Description = "task file for 'patching', 'shards', 'fv' and 'anchors' (default data/tasks/sentiment.json)", HelpName = "FILE" };
+        var shards = CliOptions.PositiveInt("--shards", "shards of 'shards'", 2);
         var shape = CliOptions.Choice("--shape", "shape", "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
-        var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).") { which, runs, samples, task, shape };
+        var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).") { which, runs, samples, task, shards, shape };
         command.SetAction(parse =>
         {
             var chosen = BenchShape.Find(parse.GetValue(shape)!);
@@ -30,6 +32,7 @@ internal static class BenchCommand
             {
                 case "model": ModelBench.Run(parse.GetValue(runs), chosen); break;
                 case "patching": PatchingBench.Run(taskPath, parse.GetValue(samples), chosen); break;
+                case "shards": ShardsBench.Run(taskPath, parse.GetValue(shards), chosen); break;
                 default: AnalysesBench.Run(parse.GetValue(which)!, taskPath, parse.GetValue(samples), chosen); break;
             }
             return 0;
