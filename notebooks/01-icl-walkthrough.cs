@@ -269,8 +269,8 @@ display(engine.Run(toySetup, PatchTargets.AttnHeadAllPosEvery));
 
 // **Heads under an input swap.** To see the previous-token head, corrupt what it carries: in each corrupted
 // prompt the asked demonstration trades its input with the next demonstration's, labels staying in place
-// (`InputSwap`, in the library). Now the previous-token head is alone in *Output* and *Value* (1.0: it
-// moves each input to its label), and the induction heads light up through *Key* and *Pattern*: their keys
+// (`InputSwap`, in the library). Now the previous-token head leads *Output* (1.0, next 0.64) and is alone in *Value*
+// (1.0, next 0.1): it moves each input to its label, and the induction heads light up through *Key* and *Pattern*: their keys
 // are what the previous-token head wrote, so where they look depends on it.
 
 var swapSetup = InputSwap.Setup(toy, recall);

@@ -65,7 +65,7 @@ public static class PatchingBench
     }
 
     /// <summary>Times the reference engine on a seeded sample of each part's indices; returns the full-grid estimate (s) and the worst disagreement with the fast result.</summary>
-    private static (double Seconds, double MaxDiff) EstimateReference(PatchingSetup setup, PatchTargetSet set, PatchResult fast, int samples)
+    internal static (double Seconds, double MaxDiff) EstimateReference(PatchingSetup setup, PatchTargetSet set, PatchResult fast, int samples)
     {
         var rng = new Random(12345);
         double total = 0, worst = 0;

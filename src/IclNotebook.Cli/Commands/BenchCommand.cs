@@ -22,8 +22,13 @@ internal static class BenchCommand
         var samples = CliOptions.PositiveInt("--samples", "reference-engine indices timed per target of 'patching'; reference forwards of 'fv' and passes of 'anchors'", 40);
         var task = new Option<string?>("--task") { Description = "task file for 'patching', 'shards', 'fv' and 'anchors' (default data/tasks/sentiment.json)", HelpName = "FILE" };
         var shards = CliOptions.PositiveInt("--shards", "shards of 'shards'", 2);
+        var demos = new Option<string?>("--demos")
+        {
+            Description = "for 'patching': a length ladder instead, e.g. 6,12,24: the task's demonstrations cycled to each count, the fast engine's rate at each (resid_pre; the whole seed analysis at the first)",
+            HelpName = "LIST",
+        }.Check(list => DemoCounts(list));
         var shape = CliOptions.Choice("--shape", "shape", "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
-        var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).") { which, runs, samples, task, shards, shape };
+        var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).") { which, runs, samples, task, shards, demos, shape };
         command.SetAction(parse =>
         {
             var chosen = BenchShape.Find(parse.GetValue(shape)!);
@@ -31,6 +36,7 @@ internal static class BenchCommand
             switch (parse.GetValue(which))
             {
                 case "model": ModelBench.Run(parse.GetValue(runs), chosen); break;
+                case "patching" when parse.GetValue(demos) is { } ladder: PatchingLadderBench.Run(taskPath, DemoCounts(ladder), parse.GetValue(samples), chosen); break;
                 case "patching": PatchingBench.Run(taskPath, parse.GetValue(samples), chosen); break;
                 case "shards": ShardsBench.Run(taskPath, parse.GetValue(shards), chosen); break;
                 default: AnalysesBench.Run(parse.GetValue(which)!, taskPath, parse.GetValue(samples), chosen); break;
@@ -38,5 +44,14 @@ internal static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    private static int[] DemoCounts(string? list)
+    {
+        var parts = (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var counts = parts.Select(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0 ? n : -1).ToArray();
+        if (counts.Length == 0 || counts.Any(n => n < 0))
+            throw new IclException($"--demos '{list}' is not a list of demonstration counts; write e.g. 6,12,24.");
+        return counts;
     }
 }

@@ -7,8 +7,8 @@ namespace IclNotebook.Toy;
 /// weight on the newest) reaches <see cref="ToyTrainingOptions.AdvanceAt"/>; the average then starts
 /// again from zero, so each new count is trained on for a while before the next. With the shipped
 /// settings the first stretch is long: training sits at two demonstrations (loss ~0.37 nats:
-/// a label from the context, not yet the right one) for ~6,500 steps, then the
-/// previous-token and induction heads form and the count climbs to twelve within ~2,000 steps.
+/// a label from the context, not yet the right one) for ~7,000 steps, then the
+/// previous-token and induction heads form and the count climbs to twelve within ~1,500-2,000 steps.
 /// Drawn from two to twelve from the start (AdvanceAt 0), training sat at "a label from the
 /// context" (loss 0.94, held-out 43%) for the 3,500 steps measured. The state is a function of
 /// the accuracies seen, so a seeded run repeats.

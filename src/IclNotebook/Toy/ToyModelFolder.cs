@@ -76,7 +76,7 @@ public static class ToyModelFolder
         s.AppendLine("```");
         s.AppendLine();
         int ran = record.Curve[^1].Step;
-        string stopped = ran < o.Steps ? $", stopped at step {ran} of the {o.Steps}-step schedule (held-out accuracy reached {o.StopAt:P0})" : "";
+        string stopped = ran < o.Steps ? string.Create(ci, $", stopped at step {ran} of the {o.Steps}-step schedule (held-out accuracy reached {o.StopAt:P0})") : "";
         s.AppendLine(ci, $"Seed {o.Seed}, {ran} steps of {o.BatchSize} sequences ({o.MinDemos}-{o.MaxDemos} demonstrations, curriculum bar {o.AdvanceAt}, up to {o.BlankLines} blank lines, repeats {o.Repeats}, {o.Negatives} sampled competitors), AdamW lr {o.LearningRate} (warm-up {o.WarmupSteps}, cosine to a tenth), weight decay {o.WeightDecay}{stopped}, {record.Threads} threads: {record.Seconds:F0} s of training.");
         s.AppendLine();
         var a = record.Shipped;

@@ -21,7 +21,7 @@ public sealed record ToyTrainingOptions
     /// <summary>MLP hidden width. Default 128 (attention-heavy: the task needs no MLP).</summary>
     public int DMlp { get; init; } = 128;
 
-    /// <summary>Context (n_positions). Default 64: room for 15 demonstrations.</summary>
+    /// <summary>Context (n_positions). Default 64: room for 18 demonstrations after 8 blank lines (20 without).</summary>
     public int Context { get; init; } = 64;
 
     /// <summary>Optimiser steps: the learning-rate schedule's length and the most training runs (see <see cref="StopAt"/>). Default 15000.</summary>

@@ -2,7 +2,7 @@ namespace IclNotebook.Toy;
 
 /// <summary>One point of the training curve.</summary>
 /// <param name="Step">Optimiser steps done.</param>
-/// <param name="Loss">Mean training cross-entropy (nats, at the query's answer) over the steps since the previous point.</param>
+/// <param name="Loss">Mean training cross-entropy (nats) over the steps since the previous point: of every label the context determines (each repeated input's label, not only the query's), over the training vocabulary (the task's tokens and the sampled competitors), so not comparable with <paramref name="HeldOutLoss"/>, which is over all 50,257 tokens at the query.</param>
 /// <param name="MostDemos">The curriculum's most demonstrations per training sequence at this step.</param>
 /// <param name="HeldOutAccuracy">Share of held-out sequences (mappings never trained on) whose top token is the answer.</param>
 /// <param name="HeldOutLoss">Mean cross-entropy of the answer on the held-out sequences (nats).</param>
