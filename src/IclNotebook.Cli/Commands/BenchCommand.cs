@@ -1,6 +1,7 @@
 using System.CommandLine;
 using IclNotebook.Cli.Bench;
 using IclNotebook.Icl;
+using IclNotebook.Patching;
 
 namespace IclNotebook.Cli.Commands;
 
@@ -27,8 +28,14 @@ internal static class BenchCommand
             Description = "for 'patching': a length ladder instead, e.g. 6,12,24: the task's demonstrations cycled to each count, the fast engine's rate at each (resid_pre; the whole seed analysis at the first)",
             HelpName = "LIST",
         }.Check(list => DemoCounts(list));
+        var batchMb = CliOptions.PositiveInt("--batch-mb", "for 'patching --demos': the fast engine's memory budget per batched forward, MB (default: its own, which follows the machine's memory)", null);
+        var targets = new Option<string?>("--targets")
+        {
+            Description = "for 'patching --demos': the patch targets timed at every length (default resid_pre, and the seed analysis's attn_head_all_pos_every at the first length)",
+            HelpName = "LIST",
+        }.Check(list => { foreach (var t in Targets(list)!) PatchTargets.Find(t); });
         var shape = CliOptions.Choice("--shape", "shape", "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
-        var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).") { which, runs, samples, task, shards, demos, shape };
+        var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).") { which, runs, samples, task, shards, demos, targets, batchMb, shape };
         command.SetAction(parse =>
         {
             var chosen = BenchShape.Find(parse.GetValue(shape)!);
@@ -36,7 +43,8 @@ internal static class BenchCommand
             switch (parse.GetValue(which))
             {
                 case "model": ModelBench.Run(parse.GetValue(runs), chosen); break;
-                case "patching" when parse.GetValue(demos) is { } ladder: PatchingLadderBench.Run(taskPath, DemoCounts(ladder), parse.GetValue(samples), chosen); break;
+                case "patching" when parse.GetValue(demos) is { } ladder: PatchingLadderBench.Run(taskPath, DemoCounts(ladder), parse.GetValue(samples), chosen, Targets(parse.GetValue(targets)),
+                    parse.GetValue(batchMb) is > 0 and var mb ? new FastEngineOptions { BatchMemoryMb = mb } : null); break;
                 case "patching": PatchingBench.Run(taskPath, parse.GetValue(samples), chosen); break;
                 case "shards": ShardsBench.Run(taskPath, parse.GetValue(shards), chosen); break;
                 default: AnalysesBench.Run(parse.GetValue(which)!, taskPath, parse.GetValue(samples), chosen); break;
@@ -45,6 +53,8 @@ internal static class BenchCommand
         });
         return command;
     }
+
+    private static string[]? Targets(string? list) => list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private static int[] DemoCounts(string? list)
     {

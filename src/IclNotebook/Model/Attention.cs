@@ -81,10 +81,15 @@ public sealed class Attention : ComponentBase
     /// (a packed segment holding several prompts' continuations uses its own mask)</param>
     /// <param name="positions">each segment token's position, int64 [batch, seg], for the rotation
     /// (a packed row holds tokens of several positions); null = t0, t0 + 1, ...</param>
-    /// <returns>attention output [batch, seg, d_model]</returns>
-    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past, Tensor? blocked = null, Tensor? positions = null)
+    /// <param name="queriesAt">segment-relative positions whose outputs are wanted, int64 [batch, n] (the last
+    /// block of a patched run needs only the read positions: keys and values are computed for the whole segment,
+    /// queries and everything after them for these alone); null = every position. With it, the q, rot_q, scores,
+    /// pattern and z hooks see only those queries: callers use it where those hooks have no hooks.</param>
+    /// <returns>attention output [batch, seg (or n), d_model]</returns>
+    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past, Tensor? blocked = null, Tensor? positions = null, Tensor? queriesAt = null)
     {
-        var q = hook_q.call(einsum("bpd,hde->bphe", x, W_Q).Plus(b_Q));   // [batch, seg, head, d_head]
+        var xq = queriesAt is null ? x : Rows(x, queriesAt);                 // [batch, seg or n, d_model]
+        var q = hook_q.call(einsum("bpd,hde->bphe", xq, W_Q).Plus(b_Q));  // [batch, seg or n, head, d_head]
         bool ungroup = Ungrouped && _group > 1;
         Tensor Heads(Tensor w) => ungroup ? w.repeat_interleave(_group, 0) : w; // ungrouped: one copy per query head
         var k = hook_k.call(einsum("bpd,hde->bphe", x, Heads(W_K)).Plus(Heads(b_K))); // [batch, seg, kv_head (head if ungrouped), d_head]
@@ -93,7 +98,7 @@ public sealed class Attention : ComponentBase
         if (_rotary is not null)
         {
             positions ??= arange(t0, t0 + seg, dtype: int64, device: x.device).unsqueeze(0).expand(batch, -1); // [batch, seg]
-            q = hook_rot_q!.call(_rotary.Apply(q, positions));
+            q = hook_rot_q!.call(_rotary.Apply(q, queriesAt is null ? positions : positions.gather(1, queriesAt)));
             k = hook_rot_k!.call(_rotary.Apply(k, positions));
         }
         bool shared = past is var (sharedK, _) && sharedK.shape[0] == 1 && batch > 1;
@@ -108,19 +113,32 @@ public sealed class Attention : ComponentBase
             v = v.repeat_interleave(_group, 2);
         }
 
-        var scores = (shared ? SharedPrefixScores(q, k, past!.Value.K) : q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1))).Over(_attnScale); // [batch, head, seg, t0 + seg]
+        // The scores are the block's largest tensor, [batch, head, seg, t0 + seg], and grow with the square of the
+        // prompt: scaled and masked in place (same numbers, two passes and two allocations fewer).
+        var scores = shared ? SharedPrefixScores(q, k, past!.Value.K) : q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)); // [batch, head, seg, t0 + seg]
+        scores.div_(HeldScalars.Of(_attnScale));
         using var future = blocked is null ? ones(seg, t0 + seg, dtype: ScalarType.Bool, device: x.device).triu(t0 + 1) : null; // key after query
-        scores = hook_attn_scores.call(scores.masked_fill(blocked ?? future!, HeldScalars.Of(double.NegativeInfinity)));
+        var mask = blocked ?? future!;                                    // [seg, t0 + seg]
+        if (queriesAt is not null) mask = mask.index_select(0, queriesAt.flatten()).view(batch, 1, queriesAt.shape[1], t0 + seg); // each row's queries
+        scores.masked_fill_(mask, HeldScalars.Of(double.NegativeInfinity));
+        scores = hook_attn_scores.call(scores);
         var pattern = scores.softmax(-1);
-        pattern = hook_pattern.call(where(pattern.isnan(), zeros_like(pattern), pattern)); // [batch, head, seg, t0 + seg]
+        // TL zeroes the NaN rows of queries that see no key. A causal mask always leaves a query itself, so that
+        // pass over the pattern is needed only where a given mask blocks a whole row or a hook may have.
+        if (hook_attn_scores.HasHooks || (blocked is not null && BlocksWholeRow(blocked)))
+            pattern = where(pattern.isnan(), zeros_like(pattern), pattern);
+        pattern = hook_pattern.call(pattern);                             // [batch, head, seg, t0 + seg]
 
         var z = hook_z.call(shared                                        // [batch, seg, head, d_head]
             ? SharedPrefixValues(pattern, v, past!.Value.V)
             : pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3));
         long heads = z.shape[2], dHead = z.shape[3];
         var wO = W_O.reshape(heads * dHead, -1);                      // [head*d_head, d_model]
-        return z.reshape(batch, seg, heads * dHead).matmul(wO).Plus(b_O); // [batch, seg, d_model]
+        return z.reshape(batch, z.shape[1], heads * dHead).matmul(wO).Plus(b_O); // [batch, seg or n, d_model]
     }
+
+    /// <summary>Rows <paramref name="at"/> [batch, n] of <paramref name="x"/> [batch, seg, d] -> [batch, n, d].</summary>
+    internal static Tensor Rows(Tensor x, Tensor at) => x.gather(1, at.unsqueeze(-1).expand(-1, -1, x.shape[2]));
 
     /// <summary>
     /// Scores when every row continues one shared prefix (<paramref name="pastK"/> has batch 1): the
@@ -156,6 +174,14 @@ public sealed class Attention : ComponentBase
             .reshape(heads, batch, seg, -1).permute(1, 2, 0, 3);          // [batch, seg, head, d_head]
         var own = pattern[.., .., .., (int)t0..].matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3); // [batch, seg, head, d_head]
         return prefix.Plus(own);
+    }
+
+    /// <summary>Whether some query of <paramref name="blocked"/> [seg, keys] may see no key at all.</summary>
+    private static bool BlocksWholeRow(Tensor blocked)
+    {
+        using var rows = blocked.all(-1);
+        using var any = rows.any();
+        return any.item<bool>();
     }
 
     /// <summary>Grouped keys or values repeated for each query head of their group along <paramref name="dim"/> (unless ungrouped already).</summary>

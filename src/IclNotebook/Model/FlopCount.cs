@@ -17,6 +17,20 @@ public static class FlopCount
         return layers * queryTokens * (matmuls + 4.0 * keyLength * qWidth);
     }
 
+    /// <summary>
+    /// One block that computes keys and values for <paramref name="segmentTokens"/> tokens but queries,
+    /// attention output and MLP only for <paramref name="outputs"/> of them, attending to
+    /// <paramref name="keyLength"/> keys (the last block of a patched run, read at the metric's positions).
+    /// </summary>
+    public static double BlockAtFewPositions(ModelConfig cfg, double segmentTokens, double outputs, double keyLength)
+    {
+        ArgumentNullException.ThrowIfNull(cfg);
+        double d = cfg.DModel, qWidth = (double)cfg.NHeads * cfg.DHead, kvWidth = (double)cfg.NKv * cfg.DHead;
+        double keysValues = 2.0 * 2.0 * d * kvWidth;
+        double rest = 2.0 * (2.0 * d * qWidth + (cfg.GatedMlp ? 3.0 : 2.0) * d * cfg.DMlp) + 4.0 * keyLength * qWidth;
+        return segmentTokens * keysValues + outputs * rest;
+    }
+
     /// <summary>Unembedding <paramref name="rows"/> positions.</summary>
     public static double Unembed(ModelConfig cfg, double rows)
     {

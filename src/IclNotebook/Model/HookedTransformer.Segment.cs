@@ -29,13 +29,17 @@ public sealed partial class HookedTransformer
         ArgumentNullException.ThrowIfNull(readPositions);
         using var scope = NewDisposeScope();
         var resid = segmentResid;
+        var reads = readPositions.to(Device);
+        int last = Config.NLayers - 1;
+        // The last block's output is read at the read positions only: past its keys and values it computes those
+        // alone (queries, attention, MLP), unless a hook there wants the whole segment.
+        bool fewAtLast = blocks[last].ComputesAtFewPositions;
         for (int l = startLayer; l < Config.NLayers; l++)
         {
             using var blockScope = NewDisposeScope();
-            resid = blocks[l].Forward(resid, past(l), blocked, positions).MoveToOuterDisposeScope();
+            resid = blocks[l].Forward(resid, past(l), blocked, positions, l == last && fewAtLast ? reads : null).MoveToOuterDisposeScope();
         }
-        var index = readPositions.to(Device).unsqueeze(-1).expand(-1, -1, resid.shape[2]);
-        var read = resid.gather(1, index);                                   // [batch, k, d_model]
+        var read = fewAtLast ? resid : Attention.Rows(resid, reads);         // [batch, k, d_model]
         return unembed.call(ln_final.call(read)).MoveToOuterDisposeScope();  // [batch, k, d_vocab]
     }
 }

@@ -35,18 +35,37 @@ public sealed class TransformerBlock : ComponentBase
     /// <returns>residual stream after the block [batch, pos, d_model]</returns>
     public override Tensor forward(Tensor x) => Forward(x, null);
 
+    /// <summary>
+    /// Whether this block may compute its output at a few positions only (<c>outputsAt</c>) without any
+    /// hook noticing: no hook is attached past the keys and values (resid_pre, ln1 and k/v/rot_k may have hooks;
+    /// they still see every position).
+    /// </summary>
+    internal bool ComputesAtFewPositions => !(_laterHooks ??= modules().OfType<HookPoint>().Where(h => !SeesEveryPosition(h.Name)).ToArray()).Any(h => h.HasHooks);
+
+    private HookPoint[]? _laterHooks;
+
+    private static bool SeesEveryPosition(string name) =>
+        name.EndsWith(".hook_resid_pre", StringComparison.Ordinal) || name.Contains(".ln1.", StringComparison.Ordinal)
+        || name.EndsWith(".attn.hook_k", StringComparison.Ordinal) || name.EndsWith(".attn.hook_v", StringComparison.Ordinal)
+        || name.EndsWith(".attn.hook_rot_k", StringComparison.Ordinal);
+
     /// <summary>The block on a segment continuing a cached prefix (see <see cref="Attention.Forward"/>).</summary>
     /// <param name="x">residual stream of the segment [batch, seg, d_model]</param>
     /// <param name="past">this block's prefix keys and values, or null</param>
     /// <param name="blocked">attention mask for a packed segment, or null for causal</param>
     /// <param name="positions">the segment tokens' positions for rotary models, or null for t0, t0 + 1, ...</param>
-    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past, Tensor? blocked = null, Tensor? positions = null)
+    /// <param name="outputsAt">segment-relative positions whose output is wanted, int64 [batch, n]; null = all. Keys and
+    /// values still come from the whole segment; every hook after them (q, scores, pattern, z, attn_out, resid_mid,
+    /// ln2, mlp, resid_post) then sees only these positions (see <see cref="ComputesAtFewPositions"/>).</param>
+    /// <returns>[batch, seg (or n), d_model]</returns>
+    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past, Tensor? blocked = null, Tensor? positions = null, Tensor? outputsAt = null)
     {
         var residPre = hook_resid_pre.call(x);
-        var attnOut = hook_attn_out.call(attn.Forward(ln1.call(residPre), past, blocked, positions)); // [batch, seg, d_model]
+        var attnOut = hook_attn_out.call(attn.Forward(ln1.call(residPre), past, blocked, positions, outputsAt)); // [batch, seg or n, d_model]
+        if (outputsAt is not null) residPre = Attention.Rows(residPre, outputsAt);
         if (hook_resid_mid is null)
         {
-            var parallelOut = hook_mlp_out.call(mlp.call(ln2.call(residPre)));                    // [batch, seg, d_model]
+            var parallelOut = hook_mlp_out.call(mlp.call(ln2.call(residPre)));                    // [batch, seg or n, d_model]
             return hook_resid_post.call(residPre.Plus(attnOut).Plus(parallelOut));
         }
         var residMid = hook_resid_mid.call(residPre.Plus(attnOut));

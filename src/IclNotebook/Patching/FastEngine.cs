@@ -46,7 +46,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         {
             int layer = chunk[0].Index[0], t0 = chunk[0].Start;
             double tokens = chunk.Count * (double)SegmentLayout.TokensPerVariant(t0, setup.NPos, setup.Clean.Count, sharedPrefix, Packable(target));
-            double flop = FlopCount.Blocks(cfg, tokens, t0 + (setup.NPos - t0) / 2.0, cfg.NLayers - layer) + FlopCount.Unembed(cfg, (double)chunk.Count * setup.Clean.Count);
+            double flop = Flop(cfg, target, layer, tokens, (double)chunk.Count * setup.Clean.Count, t0 + (setup.NPos - t0) / 2.0);
             work.Add(new PatchWork(chunk.Select(v => v.Flat).ToArray(), flop, 1, () =>
             {
                 using var mode = setup.ModeFor(target);
@@ -54,6 +54,21 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
             }));
         }
         return work;
+    }
+
+    /// <summary>
+    /// A batched forward's arithmetic: the blocks from <paramref name="layer"/> on, the last of them only at the
+    /// <paramref name="reads"/> read positions past its keys and values (<see cref="HookedTransformer.ForwardSegment"/>)
+    /// unless the patch itself is there (a last-layer hook after the keys and values), and the unembedding of the reads.
+    /// </summary>
+    private static double Flop(ModelConfig cfg, PatchTarget target, int layer, double tokens, double reads, double keyLength)
+    {
+        int last = cfg.NLayers - 1;
+        bool wholeLast = layer == last && target.Activation is not ("resid_pre" or "k" or "v");
+        double blocks = wholeLast
+            ? FlopCount.Blocks(cfg, tokens, keyLength, 1)
+            : FlopCount.Blocks(cfg, tokens, keyLength, last - layer) + FlopCount.BlockAtFewPositions(cfg, tokens, reads, keyLength);
+        return blocks + FlopCount.Unembed(cfg, reads);
     }
 
     /// <summary>Variants that change something, by layer then start; and the indices of patches that change nothing.</summary>
