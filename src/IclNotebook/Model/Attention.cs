@@ -113,6 +113,15 @@ public sealed class Attention : ComponentBase
             v = v.repeat_interleave(_group, 2);
         }
 
+        // Nothing looks at the scores or the pattern (no hook, no whole row blocked that TL would zero): the fused
+        // kernel never materialises them, several times faster than the matmul-softmax-matmul at long prompts.
+        if (!hook_attn_scores.HasHooks && !hook_pattern.HasHooks && _attnScale == Math.Sqrt(q.shape[3])
+            && !(blocked is not null && BlocksWholeRow(blocked)))
+        {
+            var fz = hook_z.call(FusedAttention(q, k, v, shared ? past!.Value : null, blocked, queriesAt, t0, seg)); // [batch, seg or n, head, d_head]
+            return OutputOf(fz);
+        }
+
         // The scores are the block's largest tensor, [batch, head, seg, t0 + seg], and grow with the square of the
         // prompt: scaled and masked in place (same numbers, two passes and two allocations fewer).
         var scores = shared ? SharedPrefixScores(q, k, past!.Value.K) : q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)); // [batch, head, seg, t0 + seg]
@@ -132,9 +141,54 @@ public sealed class Attention : ComponentBase
         var z = hook_z.call(shared                                        // [batch, seg, head, d_head]
             ? SharedPrefixValues(pattern, v, past!.Value.V)
             : pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3));
+        return OutputOf(z);
+    }
+
+    /// <summary>The heads' outputs mixed back into the residual stream: z [batch, pos, head, d_head] -> [batch, pos, d_model].</summary>
+    private Tensor OutputOf(Tensor z)
+    {
         long heads = z.shape[2], dHead = z.shape[3];
-        var wO = W_O.reshape(heads * dHead, -1);                      // [head*d_head, d_model]
-        return z.reshape(batch, z.shape[1], heads * dHead).matmul(wO).Plus(b_O); // [batch, seg or n, d_model]
+        var wO = W_O.reshape(heads * dHead, -1);                          // [head*d_head, d_model]
+        return z.reshape(z.shape[0], z.shape[1], heads * dHead).matmul(wO).Plus(b_O); // [batch, pos, d_model]
+    }
+
+    /// <summary>
+    /// softmax(q k^T / attn_scale, masked) v by torch's fused scaled_dot_product_attention: the same
+    /// definition as the explicit path, without the [batch, head, q, k] scores and pattern in memory.
+    /// Its scale is 1/sqrt(d_head): used only where the model's attn_scale is sqrt(d_head).
+    /// </summary>
+    /// <param name="q">queries [batch, seg or n, head, d_head]</param>
+    /// <param name="k">keys per query head [batch, t0 + seg (or seg when <paramref name="sharedPast"/>), head, d_head]</param>
+    /// <param name="v">values, as <paramref name="k"/></param>
+    /// <param name="sharedPast">one prefix shared by every row ([1, t0, kv_head, d_head] each), or null</param>
+    /// <param name="blocked">[seg, t0 + seg] keys each query may not see, or null for causal</param>
+    /// <param name="queriesAt">[batch, n] segment positions of the queries, or null for all</param>
+    /// <param name="t0">prefix length</param>
+    /// <param name="seg">segment length</param>
+    /// <returns>z [batch, seg or n, head, d_head]</returns>
+    private Tensor FusedAttention(Tensor q, Tensor k, Tensor v, (Tensor K, Tensor V)? sharedPast, Tensor? blocked, Tensor? queriesAt, long t0, long seg)
+    {
+        long batch = q.shape[0];
+        if (sharedPast is var (pk, pv))
+        {
+            k = cat([PerQueryHead(pk, 2).expand(batch, -1, -1, -1), k], 1); // [batch, t0 + seg, head, d_head]
+            v = cat([PerQueryHead(pv, 2).expand(batch, -1, -1, -1), v], 1);
+        }
+        var qh = q.permute(0, 2, 1, 3);                                   // [batch, head, seg or n, d_head]
+        var kh = k.permute(0, 2, 1, 3);
+        var vh = v.permute(0, 2, 1, 3);
+        Tensor z;
+        if (blocked is null && queriesAt is null && t0 == 0)
+            z = nn.functional.scaled_dot_product_attention(qh, kh, vh, is_casual: true);
+        else
+        {
+            using var future = blocked is null ? ones(seg, t0 + seg, dtype: ScalarType.Bool, device: q.device).triu(t0 + 1) : null;
+            var hidden = blocked ?? future!;                              // [seg, t0 + seg]
+            using var rows = queriesAt is null ? null : hidden.index_select(0, queriesAt.flatten()).view(batch, 1, queriesAt.shape[1], t0 + seg);
+            using var attend = (rows ?? hidden).logical_not();            // true = may attend
+            z = nn.functional.scaled_dot_product_attention(qh, kh, vh, attend);
+        }
+        return z.permute(0, 2, 1, 3);                                     // [batch, seg or n, head, d_head]
     }
 
     /// <summary>Rows <paramref name="at"/> [batch, n] of <paramref name="x"/> [batch, seg, d] -> [batch, n, d].</summary>
