@@ -122,6 +122,13 @@ display(cache);
 
 display(cache[HookName.Pattern(0)]);
 
+// The cache holds every one of those activations, and a notebook keeps whatever its variables hold until the kernel stops. Nothing below needs it (the patching engine caches only what it reuses), so it is released here:
+
+long cacheBytes = cache.Values.Sum(t => t.numel() * t.ElementSize);
+cache.Dispose();
+logits.Dispose();
+Console.WriteLine($"released the cache: {cacheBytes / 1e6:F0} MB");
+
 // ## 5. Residual-stream patching
 //
 // For every layer and every position, patch the residual stream entering that layer (`resid_pre`) with its

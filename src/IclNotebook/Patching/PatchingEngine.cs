@@ -37,6 +37,21 @@ public abstract class PatchingEngine
     /// </summary>
     public PatchResultShard RunShard(PatchingSetup setup, PatchTargetSet set, PatchShard shard, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
     {
+        try
+        {
+            return RunShardInScope(setup, set, shard, progress, ct);
+        }
+        finally
+        {
+            // The run's temporaries were freed into whichever malloc arena the calling thread used; a notebook
+            // kernel runs the next cell on another thread and arena, so without this the freed memory of each
+            // run stays resident beside the next one's.
+            Runtime.NativeHeap.Trim();
+        }
+    }
+
+    private PatchResultShard RunShardInScope(PatchingSetup setup, PatchTargetSet set, PatchShard shard, IProgress<WorkProgress>? progress, CancellationToken ct)
+    {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(set);
         ArgumentNullException.ThrowIfNull(shard);
