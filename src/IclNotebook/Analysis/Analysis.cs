@@ -22,7 +22,7 @@ public static class IclAnalysis
     public static async Task<AnalysisResult> RunAsync(AnalysisOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
     {
         var clock = Stopwatch.StartNew();
-        var (engine, sets) = Plan(options);
+        var (engine, sets) = Plan(options, sharded: false);
         var (prompts, model, revision) = await LoadAsync(options, progress, ct).ConfigureAwait(false);
         using var owned = model;
         progress?.Report(WorkProgress.Stage("baselines"));
@@ -46,7 +46,7 @@ public static class IclAnalysis
         ArgumentNullException.ThrowIfNull(shard);
         var started = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
-        var (engine, sets) = Plan(options);
+        var (engine, sets) = Plan(options, sharded: true);
         var taskSha = AnalysisRun.Sha256Of(options.TaskPath);
         var (prompts, model, revision) = await LoadAsync(options, progress, ct).ConfigureAwait(false);
         using var owned = model;
@@ -74,14 +74,18 @@ public static class IclAnalysis
         };
     }
 
-    /// <summary>The engine and target sets, checked before any work (unknown names fail here).</summary>
-    private static (PatchingEngine Engine, List<PatchTargetSet> Sets) Plan(AnalysisOptions options)
+    /// <summary>
+    /// The engine and target sets, checked before any work (unknown names fail here). A shard's fast
+    /// engine takes the fixed budget cap rather than its machine's memory: every shard, wherever it runs,
+    /// must cut the grid into the same batched forwards.
+    /// </summary>
+    private static (PatchingEngine Engine, List<PatchTargetSet> Sets) Plan(AnalysisOptions options, bool sharded)
     {
         ArgumentNullException.ThrowIfNull(options);
         var sets = options.Targets.Select(PatchTargets.Find).ToList();
         PatchingEngine engine = options.Engine switch
         {
-            "fast" => new FastEngine(),
+            "fast" => new FastEngine(sharded ? new FastEngineOptions { BatchMemoryMb = FastEngineOptions.MaxDefaultBatchMemoryMb } : null),
             "reference" => new ReferenceEngine(),
             _ => throw new IclException($"Unknown engine '{options.Engine}'. Engines: fast, reference."),
         };
