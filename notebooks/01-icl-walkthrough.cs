@@ -8,7 +8,7 @@
 #:project ../src/IclNotebook/IclNotebook.csproj
 
 using IclNotebook;
-using IclNotebook.Attention;
+using IclNotebook.Patterns;
 using IclNotebook.Heads;
 using IclNotebook.Hooks;
 using IclNotebook.Icl;

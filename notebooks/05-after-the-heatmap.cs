@@ -8,12 +8,12 @@
 #:project ../src/IclNotebook/IclNotebook.csproj
 
 using IclNotebook;
-using IclNotebook.Attention;
+using IclNotebook.Patterns;
 using IclNotebook.Heads;
 using IclNotebook.Icl;
 using IclNotebook.Notebooks;
 using IclNotebook.Patching;
-using IclNotebook.Residual;
+using IclNotebook.Lens;
 using static IclNotebook.Notebooks.Twin;
 
 Start("05-after-the-heatmap");

@@ -18,7 +18,7 @@ internal static class AnchorsCommand
             report.html and the figure anchors_flows.
             """);
         command.SetAction((parse, ct) => study.RunAsync(parse, (options, progress) => AnchorsStudy.RunAsync(options, progress, ct),
-            (run, folder, force, warnings) => AnchorsReport.Write(run, folder, force, IclCommandLine.Version, warnings)));
+            (run, folder, force, warnings) => AnchorsReport.Write(run, folder, force, IclCommandLine.Version, warnings), ct: ct));
         return command;
     }
 }

@@ -22,7 +22,7 @@ internal static class FunctionVectorCommand
         {
             var options = new FunctionVectorOptions { TopHeads = parse.GetValue(top), ShuffleSeed = parse.GetValue(shuffle), Layer = parse.GetValue(layer) };
             return study.RunAsync(parse, (study, progress) => FunctionVectorStudy.RunAsync(study, options, progress, ct),
-                (run, folder, force, warnings) => FunctionVectorReport.Write(run, folder, force, IclCommandLine.Version, warnings));
+                (run, folder, force, warnings) => FunctionVectorReport.Write(run, folder, force, IclCommandLine.Version, warnings), ct: ct);
         });
         return command;
     }

@@ -40,7 +40,7 @@ internal static class HeadsCommand
                 },
             };
             return study.RunAsync(parse, (options, progress) => HeadsStudy.RunAsync(options, heads, progress, ct),
-                (result, folder, force, warnings) => HeadsReport.Write(result, folder, force, IclCommandLine.Version, warnings));
+                (result, folder, force, warnings) => HeadsReport.Write(result, folder, force, IclCommandLine.Version, warnings), ct: ct);
         });
         return command;
     }

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using IclNotebook.Residual;
+using IclNotebook.Lens;
 
 namespace IclNotebook.Cli.Commands;
 
@@ -16,7 +16,7 @@ internal static class LensCommand
             report.html and the figures logit_lens, dla_components and dla_heads.
             """);
         command.SetAction((parse, ct) => study.RunAsync(parse, (options, progress) => LensStudy.RunAsync(options, progress, ct),
-            (result, folder, force, warnings) => LensReport.Write(result, folder, force, IclCommandLine.Version, warnings)));
+            (result, folder, force, warnings) => LensReport.Write(result, folder, force, IclCommandLine.Version, warnings), ct: ct));
         return command;
     }
 }

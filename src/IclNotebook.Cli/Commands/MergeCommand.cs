@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using IclNotebook.Analysis;
+using IclNotebook.ActivationPatching;
+using IclNotebook.Studies;
 
 namespace IclNotebook.Cli.Commands;
 
@@ -25,13 +26,13 @@ internal static class MergeCommand
             """) { folders, outDir, force };
         command.SetAction((parse, ct) =>
         {
-            var files = AnalysisMerge.FindShardFiles(parse.GetValue(folders)!);
+            var files = PatchingStudyMerge.FindShardFiles(parse.GetValue(folders)!);
             string folder = parse.GetValue(outDir) ?? DefaultFolder(files);
             bool replace = parse.GetValue(force);
-            AnalysisOutput.CheckTarget(folder, replace);
-            var result = AnalysisMerge.Merge(files);
+            OutputFolder.CheckTarget(folder, replace);
+            var result = PatchingStudyMerge.Merge(files);
             ct.ThrowIfCancellationRequested();
-            AnalysisOutput.Write(result, folder, replace, IclCommandLine.Version, w => Console.Error.WriteLine($"icl: warning: {w}"));
+            PatchingStudyOutput.Write(result, folder, replace, IclCommandLine.Version, w => Console.Error.WriteLine($"icl: warning: {w}"));
             var shards = result.Shards!;
             Console.Error.WriteLine($"icl: merged {shards.Count} shards ({string.Join(", ", shards.Seconds.Select(s => s.ToString("F1", CultureInfo.InvariantCulture)))} s; longest/shortest {shards.Balance.ToString("F2", CultureInfo.InvariantCulture)})");
             Console.WriteLine(Path.GetFullPath(folder));

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using IclNotebook.Analysis;
+using IclNotebook.Studies;
 using IclNotebook.Icl;
 using IclNotebook.Loading;
 using IclNotebook.Model;
@@ -10,8 +10,8 @@ using static TorchSharp.torch;
 namespace IclNotebook.Cli.Commands;
 
 /// <summary>
-/// The options and conventions the analyses after the heatmap share with <c>icl analyze</c>
-/// (<c>icl lens</c>, <c>heads</c>, <c>fv</c>, <c>anchors</c>): --model, --revision, --task, --out,
+/// The options and conventions every study command shares (<c>icl analyze</c>, <c>lens</c>,
+/// <c>heads</c>, <c>fv</c>, <c>anchors</c>): --model, --revision, --task, --out,
 /// --processing, --device, --threads, --force, --quiet; the output folder is checked before any work
 /// and appears only when complete; the folder's path is printed on stdout.
 /// </summary>
@@ -28,12 +28,15 @@ internal sealed class StudyCommand
     private readonly Option<bool> _quiet = new("--quiet") { Description = "no progress output" };
     private readonly string _name;
     private readonly bool _needsTask;
+    private readonly bool _folderPrefix;
 
     /// <param name="name">The subcommand.</param>
     /// <param name="needsTask">Whether --task defaults to data/tasks/sentiment.json (else it is optional).</param>
     /// <param name="defaultProcessing">The --processing default: "default" (TransformerLens's) or "raw".</param>
-    public StudyCommand(string name, bool needsTask, string defaultProcessing = "default")
+    /// <param name="folderPrefix">Whether the default folder's name starts with the command (icl analyze's does not).</param>
+    public StudyCommand(string name, bool needsTask, string defaultProcessing = "default", bool folderPrefix = true)
     {
+        _folderPrefix = folderPrefix;
         _processing = CliOptions.Choice("--processing", "processing",
             defaultProcessing == "raw" ? "the raw checkpoint weights (default) or TransformerLens's weight processing" : "TransformerLens's weight processing (default) or the raw checkpoint weights",
             defaultProcessing, OptionNames.All<WeightProcessing>());
@@ -53,42 +56,56 @@ internal sealed class StudyCommand
         return command;
     }
 
-    /// <summary>
-    /// Checks the task and the output folder, builds the options, runs <paramref name="work"/> with
-    /// progress, writes with <paramref name="write"/> and prints the folder.
-    /// </summary>
-    public async Task<int> RunAsync<T>(ParseResult parse, Func<StudyOptions, IProgress<WorkProgress>?, Task<T>> work, Action<T, string, bool, Action<string>?> write)
+    /// <summary>The shared options as the library's <see cref="StudyOptions"/>; --task defaults to data/tasks/sentiment.json where the command needs a task.</summary>
+    public StudyOptions Options(ParseResult parse)
     {
-        string? taskPath = parse.GetValue(_task) ?? (_needsTask ? TaskFiles.Default("sentiment") : null);
-        if (taskPath is not null)
-        {
-            if (!File.Exists(taskPath)) throw new IclException($"Task file {Path.GetFullPath(taskPath)} does not exist; pass --task with the path of a task file.");
-            IclTask.Load(taskPath);                                                   // a bad task fails before the model loads
-        }
-        var options = new StudyOptions
+        ArgumentNullException.ThrowIfNull(parse);
+        return new StudyOptions
         {
             Model = parse.GetValue(_model)!,
             Hub = CliOptions.Hub(parse, _revision),
-            TaskPath = taskPath,
+            TaskPath = parse.GetValue(_task) ?? (_needsTask ? TaskFiles.Default("sentiment") : null),
             Processing = OptionNames.Parse<WeightProcessing>(parse.GetValue(_processing)!),
             Device = parse.GetValue(_device)!,
         };
-        string folder = parse.GetValue(_out) ?? DefaultFolder(options, taskPath);
+    }
+
+    /// <summary>
+    /// Checks the output folder (before any work: the task is checked by the library's one loader before
+    /// the model loads), runs <paramref name="work"/> with progress, writes with <paramref name="write"/>
+    /// and prints the folder. <paramref name="options"/> defaults to <see cref="Options"/>;
+    /// <paramref name="folder"/> to runs/&lt;command&gt;-&lt;model&gt;-&lt;task&gt;-&lt;time&gt;.
+    /// </summary>
+    public async Task<int> RunAsync<T>(ParseResult parse, Func<StudyOptions, IProgress<WorkProgress>?, Task<T>> work,
+        Action<T, string, bool, Action<string>?> write, StudyOptions? options = null, string? folder = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        ArgumentNullException.ThrowIfNull(write);
+        options ??= Options(parse);
+        folder = parse.GetValue(_out) ?? folder ?? DefaultFolder(options);
         bool force = parse.GetValue(_force), quiet = parse.GetValue(_quiet);
         OutputFolder.CheckTarget(folder, force);
         if (parse.GetValue(_threads) is > 0 and var n) set_num_threads(n);
         var result = await TerminalProgress.RunAsync(quiet, progress => work(options, progress)).ConfigureAwait(false);
+        ct.ThrowIfCancellationRequested();
         write(result, folder, force, quiet ? null : w => Console.Error.WriteLine($"icl: warning: {w}"));
         Console.WriteLine(Path.GetFullPath(folder));
         return 0;
     }
 
-    private string DefaultFolder(StudyOptions options, string? taskPath)
+    /// <summary>
+    /// runs/[COMMAND-]MODEL[-REVISION][-TASK]-TIME, or with <paramref name="stamp"/> that in place of the
+    /// time (a shard's folder must be the same name on every node).
+    /// </summary>
+    public string DefaultFolder(StudyOptions options, string? stamp = null)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        string command = _folderPrefix ? _name + "-" : "";
         string model = Sanitize(options.Model);
         string revision = options.Hub.Revision == "main" || Directory.Exists(options.Model) ? "" : "-" + Sanitize(options.Hub.Revision);
-        string task = taskPath is null ? "" : "-" + Path.GetFileNameWithoutExtension(taskPath);
-        return Path.Combine("runs", $"{_name}-{model}{revision}{task}-{DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}");
+        string task = options.TaskPath is null ? "" : "-" + Path.GetFileNameWithoutExtension(options.TaskPath);
+        stamp ??= DateTime.Now.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        return Path.Combine("runs", $"{command}{model}{revision}{task}-{stamp}");
     }
 
     private static string Sanitize(string name) => string.Concat(Path.GetFileName(Path.TrimEndingDirectorySeparator(name)).Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using IclNotebook.Analysis;
+using IclNotebook.Studies;
 using IclNotebook.Loading;
 using IclNotebook.Progress;
 using IclNotebook.Toy;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using IclNotebook.Analysis;
+using IclNotebook.Studies;
 using IclNotebook.Plots;
 
 namespace IclNotebook.Anchors;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using IclNotebook.Analysis;
+using IclNotebook.Studies;
 using IclNotebook.Progress;
 
 namespace IclNotebook.Anchors;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using IclNotebook.Analysis;
+using IclNotebook.Studies;
 using IclNotebook.Plots;
 
 namespace IclNotebook.FunctionVectors;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using IclNotebook.Attention;
+using IclNotebook.Patterns;
 using IclNotebook.Hooks;
 using IclNotebook.Model;
 using IclNotebook.Runtime;

@@ -1,4 +1,4 @@
-using IclNotebook.Analysis;
+using IclNotebook.Studies;
 using IclNotebook.Plots;
 
 namespace IclNotebook.Heads;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using IclNotebook.Analysis;
+using IclNotebook.Studies;
 using IclNotebook.Progress;
 
 namespace IclNotebook.Heads;
@@ -58,7 +58,7 @@ public static class HeadsStudy
             sequence = $"a random sequence of {heads.Length} tokens (seed {heads.Seed}) repeated twice";
             benchmark = true;
         }
-        using var patterns = Attention.AttentionPatterns.Of(model, tokens);                           // one forward for every score
+        using var patterns = Patterns.AttentionPatterns.Of(model, tokens);                           // one forward for every score
         var scores = HeadDetector.DetectHeads(model, tokens, HeadPatternNames.All, heads.Detector, patterns).ToList();
         if (benchmark) scores.Add(InductionBenchmark.PrefixMatching(model, patterns, tokens.ToArray(), heads.Length, heads.Seed));
         var str = model.HasTokenizer ? tokens.Select(t => model.Tokenizer.Decode(t)).ToArray() : tokens.Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();

@@ -1,4 +1,4 @@
-using IclNotebook.Attention;
+using IclNotebook.Patterns;
 using IclNotebook.Hooks;
 using IclNotebook.Icl;
 using IclNotebook.Model;

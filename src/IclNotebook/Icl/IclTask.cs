@@ -41,6 +41,8 @@ public sealed record IclTask(
     public static IclTask Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (!File.Exists(path))
+            throw new IclException($"Task file {Path.GetFullPath(path)} does not exist ('{path}' as given); pass the path of a task file (--task FILE; tasks ship in data/tasks/).");
         string json;
         try { json = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

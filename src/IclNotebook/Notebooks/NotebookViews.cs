@@ -20,7 +20,7 @@ public static class NotebookViews
     /// <summary>Types with a view.</summary>
     public static IReadOnlyList<Type> Types { get; } =
         [typeof(PlotlyFigure), typeof(PatchResult), typeof(IclPromptSet), typeof(TokenBatch), typeof(ActivationCache), typeof(PatchingSetup),
-         typeof(HookedTransformer), typeof(TorchSharp.torch.Tensor), typeof(Attention.AttentionView)];
+         typeof(HookedTransformer), typeof(TorchSharp.torch.Tensor), typeof(Patterns.AttentionView)];
 
     /// <summary>Makes the next figure carry plotly.js again (run by the notebooks' setup cell, so re-running it repairs a page that lost the bundle).</summary>
     public static void ResetFigureBundle() => NotebookFigureHtml.Reset();
@@ -36,7 +36,7 @@ public static class NotebookViews
         PatchingSetup s => SetupView.Html(s),
         HookedTransformer m => ModelView.Html(m),
         TorchSharp.torch.Tensor t => TensorView.Html(t),
-        Attention.AttentionView a => a.ToHtml(),
+        Patterns.AttentionView a => a.ToHtml(),
         _ => null,
     };
 

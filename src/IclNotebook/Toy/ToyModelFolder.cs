@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using IclNotebook.Analysis;
+using IclNotebook.Studies;
 using IclNotebook.Loading;
 using IclNotebook.Model;
 

@@ -4,6 +4,7 @@ using IclNotebook.Tests.Patching;
 namespace IclNotebook.Tests.Cli;
 
 /// <summary>`icl analyze` end to end on the tiny fixture model, as a real process.</summary>
+[Trait(Lane.Name, Lane.Full)]
 public sealed class AnalyzeCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("icl-analyze-").FullName;

@@ -6,6 +6,7 @@ namespace IclNotebook.Tests.Cli;
 /// Bad input to the `icl` program: one line on stderr naming the problem (and the fix), a
 /// non-zero exit code, never a stack trace.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public sealed class CliBadInputTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("icl-cli-").FullName;
@@ -62,6 +63,21 @@ public sealed class CliBadInputTests : IDisposable
         Assert.True(top[0].GetProperty("logit").GetDouble() >= top[1].GetProperty("logit").GetDouble());
         Assert.True(top[0].GetProperty("logprob").GetDouble() < 0);
         Assert.False(string.IsNullOrEmpty(top[0].GetProperty("token").GetString()));
+    }
+
+    [Fact]
+    public void Logits_lists_the_rows_of_a_padded_vocabulary_that_no_token_names()
+    {
+        // tiny-neox-a has Pythia's padded embedding: 50,304 rows, 50,258 of them named by its tokenizer.
+        string model = Path.Combine(Fixtures.Root, "models", "tiny-neox-a");
+        var outcome = IclProcess.Run(["logits", "--model", model, "--text", "Hello", "--top", "50304", "--json"]);
+        Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+        using var doc = JsonDocument.Parse(outcome.StdOut);
+        var top = doc.RootElement.GetProperty("top").EnumerateArray().ToArray();
+        Assert.Equal(50304, top.Length);
+        var unnamed = top.Where(t => t.GetProperty("id").GetInt32() >= 50258).ToArray();
+        Assert.Equal(50304 - 50258, unnamed.Length);
+        Assert.All(unnamed, t => Assert.Equal("", t.GetProperty("token").GetString()));
     }
 
     private static string[] Logits(string model, string text = "Hello") => ["logits", "--model", model, "--text", text];

@@ -7,6 +7,7 @@ namespace IclNotebook.Tests.Cli;
 /// the tiny fixture model: the merged folder equals the unsharded run's, and the merge refuses
 /// (one line, exit 1, no output folder) a missing, a duplicated, a foreign and a damaged shard.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public sealed class ShardCommandTests(ShardCommandTests.Runs runs) : IClassFixture<ShardCommandTests.Runs>, IDisposable
 {
     private const string Targets = "resid_pre,attn_head_all_pos_every,attn_head_out_by_pos";

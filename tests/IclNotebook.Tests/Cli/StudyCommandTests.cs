@@ -3,6 +3,7 @@ using System.Text.Json;
 namespace IclNotebook.Tests.Cli;
 
 /// <summary>`icl lens` and `icl heads` end to end on the tiny fixture model, as real processes, checked against TransformerLens's goldens.</summary>
+[Trait(Lane.Name, Lane.Full)]
 public sealed class StudyCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("icl-study-").FullName;

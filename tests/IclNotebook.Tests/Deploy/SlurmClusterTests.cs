@@ -9,6 +9,7 @@ namespace IclNotebook.Tests.Deploy;
 /// array of <c>icl analyze --shard auto</c> and the dependent merge, exactly as the README tells a
 /// cluster user to submit them, give the unsharded run's numbers.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public sealed class SlurmClusterTests : IDisposable
 {
     private const string Targets = "resid_pre,attn_head_all_pos_every,attn_head_out_by_pos";

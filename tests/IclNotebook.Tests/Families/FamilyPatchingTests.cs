@@ -8,6 +8,7 @@ namespace IclNotebook.Tests.Families;
 /// last real token), with the reference engine (TL's algorithm) and the fast engine (rotated keys
 /// reused from the corrupted run, packed rows rotated by their tokens' true positions).
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFixture>
 {
     public static TheoryData<string, string, string, string> Cases()

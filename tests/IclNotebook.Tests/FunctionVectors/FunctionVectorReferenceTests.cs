@@ -13,6 +13,7 @@ namespace IclNotebook.Tests.FunctionVectors;
 /// protocol's definition — one prompt, one head, one hook, one full forward at a time — on seeded
 /// random models of each family, the GPT-2 fixture and the family fixtures (1e-5).
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public class FunctionVectorReferenceTests(ModelFixture gpt2, FamilyFixture families) : IClassFixture<ModelFixture>, IClassFixture<FamilyFixture>
 {
     private const double Tol = 1e-5;

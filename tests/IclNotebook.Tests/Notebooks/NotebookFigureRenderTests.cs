@@ -8,6 +8,7 @@ namespace IclNotebook.Tests.Notebooks;
 /// them, only the first carrying plotly.js, with an AMD loader present (Jupyter's require.js), which
 /// would capture plotly.js's UMD bundle if it were not wrapped. Both figures must draw.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public class NotebookFigureRenderTests
 {
     [ChromiumFact]

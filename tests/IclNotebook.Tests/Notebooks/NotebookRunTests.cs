@@ -10,6 +10,7 @@ namespace IclNotebook.Tests.Notebooks;
 /// failed. Executed notebooks are kept in runs/notebooks (ignored by git), with their run times.
 /// </summary>
 [Collection("notebooks")] // one at a time: each builds the library
+[Trait(Lane.Name, Lane.Full)]
 public partial class NotebookRunTests
 {
     /// <summary>What each executed notebook must show, beyond "no cell failed".</summary>

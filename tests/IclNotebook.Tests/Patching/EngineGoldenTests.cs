@@ -6,6 +6,7 @@ namespace IclNotebook.Tests.Patching;
 /// Both engines reproduce TransformerLens's <c>get_act_patch_*</c> outputs for the original
 /// notebook's computation (colab-exact) to 1e-4, normalised and in nats.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public class EngineGoldenTests(PatchingFixture fixture) : IClassFixture<PatchingFixture>
 {
     private const double Tol = 1e-4;

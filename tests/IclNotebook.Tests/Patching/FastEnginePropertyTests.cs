@@ -12,6 +12,7 @@ namespace IclNotebook.Tests.Patching;
 /// lengths (right padding), corruptions anywhere, shared "demonstration" prefixes (packed
 /// segments), both metric read modes, small memory budgets that force many batches.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public class FastEnginePropertyTests
 {
     private const double Tol = 1e-5;

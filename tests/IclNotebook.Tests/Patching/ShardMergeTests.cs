@@ -9,6 +9,7 @@ namespace IclNotebook.Tests.Patching;
 /// its JSON) merges into exactly the unsharded result: every shard runs whole batched forwards of
 /// the unsharded plan, so the values are bitwise equal, not just close.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public class ShardMergeTests(PatchingFixture gpt2, FamilyFixture families) : IClassFixture<PatchingFixture>, IClassFixture<FamilyFixture>
 {
     public static TheoryData<string, string, string> Cases()

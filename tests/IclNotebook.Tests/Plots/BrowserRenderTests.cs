@@ -7,6 +7,7 @@ namespace IclNotebook.Tests.Plots;
 /// network is used or reachable) and the screenshot shows the heatmap's colours, not a blank page.
 /// Required where .ci/run installs Chromium (ICL_REQUIRE_PNG=1); reported as skipped elsewhere.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public class BrowserRenderTests
 {
     [ChromiumFact]

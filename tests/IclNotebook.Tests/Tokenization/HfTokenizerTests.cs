@@ -21,6 +21,16 @@ public class HfTokenizerTests
 
     private static int[][] Ints(JsonElement e) => e.EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToArray();
 
+    [Fact]
+    public void An_id_past_the_named_vocabulary_decodes_to_nothing_as_in_Hugging_Face()
+    {
+        // Pythia pads its embedding to 50,304 rows; its tokenizer names 50,258 (HF's decode skips the others).
+        var tokenizer = HfTokenizer.Load(FamilyFixture.Folder("tiny-neox-a"), prependBos: true);
+        int hello = tokenizer.Encode("Hello")[0];
+        Assert.Equal("", tokenizer.Decode(50301));
+        Assert.Equal("Hello", tokenizer.Decode([50301, hello, 50303]));
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void Every_prompt_gets_Hugging_Face_ids_and_TransformerLens_BOS_and_padding(string model)

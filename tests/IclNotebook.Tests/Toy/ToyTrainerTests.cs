@@ -5,6 +5,7 @@ using IclNotebook.Toy;
 namespace IclNotebook.Tests.Toy;
 
 /// <summary>The trainer on a test-sized config: it learns, it is deterministic, and it writes a folder the kit reads.</summary>
+[Trait(Lane.Name, Lane.Full)]
 public class ToyTrainerTests
 {
     private static readonly ToyTrainingOptions Small = new()

@@ -86,8 +86,13 @@ public sealed class HfTokenizer : ModelTokenizer
 
     public override string Decode(int id) => Decode([id]);
 
+    /// <summary>
+    /// The text of <paramref name="ids"/>. An id the vocabulary does not name (a padded embedding row:
+    /// Pythia's 50,304 rows hold 50,277 tokens, Qwen2's 151,936 rows fewer) decodes to nothing, as in
+    /// Hugging Face's tokenizers.
+    /// </summary>
     public override string Decode(IEnumerable<int> ids) =>
-        _steps.Decode(ids.Select(id => _byId.TryGetValue(id, out var s) ? s : throw new IclException($"Token id {id} is not in {Description}'s vocabulary.")));
+        _steps.Decode(ids.Where(_byId.ContainsKey).Select(id => _byId[id]));
 
     /// <summary>The text cut at every added token (special tokens match before normalization, longest first).</summary>
     private IEnumerable<(string Piece, int? Id)> SplitAdded(string text)

@@ -9,6 +9,7 @@ namespace IclNotebook.Tests.Loading.Hub;
 /// processes started together on the same model (served slowly by the loopback hub, so the
 /// downloads overlap) end with one intact cache entry, the weights fetched once.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public sealed class ConcurrentProcessDownloadTests : HubTestContext
 {
     private const string Pythia = "EleutherAI/pythia-tiny";

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using IclNotebook.Patching;
+using IclNotebook.Studies;
+
+namespace IclNotebook.ActivationPatching;
+
+/// <summary>
+/// results.json, schema version 2: <c>tool</c> {name, version}; <c>model</c> {name, revision (the
+/// Hugging Face commit, or "local folder PATH"), processing};
+/// <c>task</c> {name, file, corruption (the task's kind: label-map, explicit or shuffle)};
+/// <c>read</c> (where the metric reads: last-token or last-column); <c>replay</c> (how the
+/// corruption was replayed: simultaneous or sequential); <c>prompts</c> [{clean, corrupted,
+/// cleanTokens, corruptedTokens, answer, answerTokenId, readPosition, cleanLogProb,
+/// corruptedLogProb}]; <c>baselines</c> {clean, corrupted} (mean answer log-prob, nats);
+/// <c>results</c> and <c>attribution</c>: PatchResult objects (target, axes, shape, labels, values
+/// in nats, normalisedValues, baselines, settings {model, processing, engine, metric, unit, read,
+/// replay}, seconds, forwardPasses, gflop); <c>seconds</c>: wall time of the analysis (merged from
+/// shards: the longest shard's); <c>shards</c>: null, or {count, seconds, hosts} per shard when
+/// <c>icl merge</c> joined the analysis from shards (its results' seconds then add the shards' compute).
+/// Version 1 had a boolean <c>colabExact</c> instead of <c>read</c> and <c>replay</c>.
+/// </summary>
+public static class ResultsJson
+{
+    public const int SchemaVersion = 2;
+
+    public static string Serialize(PatchingStudyResult r, string toolVersion)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        var p = r.Prompts;
+        var doc = new
+        {
+            schemaVersion = SchemaVersion,
+            tool = new { name = "icl", version = toolVersion },
+            model = new { name = r.ModelName, revision = r.ModelRevision, processing = r.Processing },
+            task = new { name = p.TaskName, file = Path.GetFullPath(r.Study.TaskPath!), corruption = p.CorruptionKind },
+            read = OptionNames.Name(r.Study.EffectiveRead),
+            replay = OptionNames.Name(p.Replay),
+            prompts = Enumerable.Range(0, p.Count).Select(i => new
+            {
+                clean = p.CleanPrompts[i],
+                corrupted = p.CorruptedPrompts[i],
+                cleanTokens = p.CleanTokens.Ids[i],
+                corruptedTokens = p.CorruptedTokens.Ids[i],
+                answer = p.AnswerStrings[i],
+                answerTokenId = p.AnswerTokenIds[i],
+                readPosition = r.ReadPositions[i],
+                cleanLogProb = r.CleanPerPrompt[i],
+                corruptedLogProb = r.CorruptedPerPrompt[i],
+            }),
+            baselines = new { clean = r.CleanBaseline, corrupted = r.CorruptedBaseline },
+            results = r.Results.Select(Element),
+            attribution = r.Attribution.Select(Element),
+            seconds = r.Seconds,
+            shards = r.Shards is { } sh ? new { count = sh.Count, seconds = sh.Seconds, hosts = sh.Hosts } : null,
+        };
+        return OutputFolder.Json(doc);
+    }
+
+    private static JsonElement Element(PatchResult result) => JsonDocument.Parse(result.ToJson()).RootElement.Clone();
+}

@@ -1,0 +1,249 @@
+using IclNotebook.Hooks;
+using IclNotebook.Model;
+using IclNotebook.Runtime;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Lens;
+
+/// <summary>Which layer outputs <see cref="ResidualAnalysis.DecomposeResid"/> includes (TL's <c>mode</c>).</summary>
+public enum DecomposeMode
+{
+    /// <summary>Attention and MLP outputs (TL's "all").</summary>
+    All,
+
+    /// <summary>MLP outputs only (TL's "mlp").</summary>
+    Mlp,
+
+    /// <summary>Attention outputs only (TL's "attn").</summary>
+    Attn,
+}
+
+/// <summary>
+/// TransformerLens's residual-stream analysis on an <see cref="ActivationCache"/>, under TL's names
+/// and with TL's semantics (v2.12, <c>ActivationCache.py</c>): <c>accumulated_resid</c>,
+/// <c>decompose_resid</c>, <c>stack_head_results</c>, <c>apply_ln_to_stack</c> and
+/// <c>logit_attrs</c>. The cache keeps no model, so each call is given it. Every call works without
+/// grad in its own dispose scope; the stacks it returns own their tensors.
+/// </summary>
+public static class ResidualAnalysis
+{
+    /// <summary>
+    /// TL's <c>accumulated_resid</c>: resid_pre of layers 0..layer-1 (and resid_mid with
+    /// <paramref name="inclMid"/>), then resid_pre of <paramref name="layer"/>, or
+    /// <c>final_post</c> (the last resid_post) when layer is n_layers (the default, also -1).
+    /// <paramref name="mlpInput"/> adds resid_mid of <paramref name="layer"/> itself.
+    /// </summary>
+    public static ResidualComponents AccumulatedResid(this ActivationCache cache, HookedTransformer model, int? layer = null, bool inclMid = false,
+        bool applyLn = false, PosSlice? pos = null, bool mlpInput = false)
+    {
+        Check(cache, model);
+        var cfg = model.Config;
+        int upTo = Layer(layer, cfg, "accumulated_resid");
+        if ((inclMid || mlpInput) && cfg.ParallelAttnMlp)
+            throw new IclException($"{cfg.Name} runs attention and MLP in parallel: there is no resid_mid, so incl_mid and mlp_input do not apply. Use AccumulatedResid(model) without them.");
+        pos ??= PosSlice.All;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var labels = new List<string>();
+        var parts = new List<Tensor>();
+        for (int l = 0; l <= upTo; l++)
+        {
+            if (l == cfg.NLayers)
+            {
+                parts.Add(pos.Apply(cache[HookName.ResidPost(cfg.NLayers - 1)], "final_post"));
+                labels.Add("final_post");
+                continue;
+            }
+            parts.Add(pos.Apply(cache[HookName.ResidPre(l)], HookName.ResidPre(l)));
+            labels.Add($"{l}_pre");
+            if ((inclMid && l < upTo) || (mlpInput && l == upTo))
+            {
+                parts.Add(pos.Apply(cache[HookName.ResidMid(l)], HookName.ResidMid(l)));
+                labels.Add($"{l}_mid");
+            }
+        }
+        var components = stack(parts);                                                   // [component, batch, (pos,) d_model]
+        if (applyLn) components = ApplyLn(cache, cfg, components, upTo, mlpInput, pos);
+        return new ResidualComponents(components, labels, applyLn);
+    }
+
+    /// <summary>
+    /// TL's <c>decompose_resid</c>: the embeddings (<c>embed</c>, and <c>pos_embed</c> for learned
+    /// positions) and each layer's <c>attn_out</c> and <c>mlp_out</c> before <paramref name="layer"/>
+    /// (default n_layers: the whole final residual stream); <paramref name="mlpInput"/> adds
+    /// <c>attn_out</c> of <paramref name="layer"/>.
+    /// </summary>
+    public static ResidualComponents DecomposeResid(this ActivationCache cache, HookedTransformer model, int? layer = null, bool mlpInput = false,
+        DecomposeMode mode = DecomposeMode.All, bool applyLn = false, PosSlice? pos = null, bool inclEmbeds = true)
+    {
+        Check(cache, model);
+        var cfg = model.Config;
+        int upTo = Layer(layer, cfg, "decompose_resid");
+        pos ??= PosSlice.All;
+        bool attn = mode != DecomposeMode.Mlp, mlp = mode != DecomposeMode.Attn;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var labels = new List<string>();
+        var parts = new List<Tensor>();
+        void Add(string hook, string label)
+        {
+            parts.Add(pos.Apply(cache[hook], hook));
+            labels.Add(label);
+        }
+        if (inclEmbeds)
+        {
+            Add(HookName.Embed, "embed");
+            if (cache.ContainsKey(HookName.PosEmbed)) Add(HookName.PosEmbed, "pos_embed");
+        }
+        for (int l = 0; l < upTo; l++)
+        {
+            if (attn) Add(HookName.AttnOut(l), $"{l}_attn_out");
+            if (mlp) Add(HookName.MlpOut(l), $"{l}_mlp_out");
+        }
+        if (mlpInput && attn)
+        {
+            if (upTo == cfg.NLayers) throw new IclException($"mlp_input needs a layer below {cfg.NLayers} (the MLP input of that layer); got {upTo}.");
+            Add(HookName.AttnOut(upTo), $"{upTo}_attn_out");
+        }
+        if (parts.Count == 0) throw new IclException("decompose_resid has no components to stack: include the embeddings or pick a layer above 0.");
+        var components = stack(parts);                                                   // [component, batch, (pos,) d_model]
+        if (applyLn) components = ApplyLn(cache, cfg, components, upTo, mlpInput, pos);
+        return new ResidualComponents(components, labels, applyLn);
+    }
+
+    /// <summary>
+    /// TL's <c>stack_head_results</c>: each head's write into the residual stream,
+    /// <c>z[..., h, :] @ W_O[h]</c> (TL's <c>hook_result</c>, computed from the cached <c>hook_z</c>),
+    /// for every head of layers 0..layer-1 (default all), labelled <c>L{l}H{h}</c>;
+    /// <paramref name="inclRemainder"/> adds <c>remainder</c> = resid_post of layer-1 minus their sum.
+    /// </summary>
+    public static ResidualComponents StackHeadResults(this ActivationCache cache, HookedTransformer model, int layer = -1, bool inclRemainder = false,
+        PosSlice? pos = null, bool applyLn = false)
+    {
+        Check(cache, model);
+        var cfg = model.Config;
+        int upTo = Layer(layer, cfg, "stack_head_results");
+        pos ??= PosSlice.All;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var labels = new List<string>();
+        var parts = new List<Tensor>();
+        for (int l = 0; l < upTo; l++)
+        {
+            var z = pos.Apply(cache[HookName.Z(l)], HookName.Z(l));                          // [batch, (pos,) head, d_head]
+            var wO = model.BlockWeight(l, "attn.W_O");                                       // [head, d_head, d_model]
+            var result = einsum("...hd,hdm->...hm", z, wO);                                  // [batch, (pos,) head, d_model]
+            parts.Add(result.movedim([-2L], [0L]));                                              // [head, batch, (pos,) d_model]
+            labels.AddRange(Enumerable.Range(0, cfg.NHeads).Select(h => $"L{l}H{h}"));
+        }
+        Tensor components;
+        if (parts.Count > 0)
+        {
+            components = cat(parts, 0);                                                      // [layer*head, batch, (pos,) d_model]
+            if (inclRemainder)
+            {
+                var total = pos.Apply(cache[HookName.ResidPost(upTo - 1)], HookName.ResidPost(upTo - 1));
+                components = cat([components, total.sub(components.sum([0L])).unsqueeze(0)], 0);
+                labels.Add("remainder");
+            }
+        }
+        else if (inclRemainder)
+            throw new IclException("stack_head_results(layer=0, incl_remainder) has no resid_post before layer 0 to take a remainder of; pick a layer of at least 1.");
+        else
+            components = zeros([0L, .. pos.Apply(cache[HookName.Embed], HookName.Embed).shape], device: model.ModelDevice);
+        if (applyLn) components = ApplyLn(cache, cfg, components, upTo, false, pos);
+        return new ResidualComponents(components, labels, applyLn);
+    }
+
+    /// <summary>
+    /// TL's <c>apply_ln_to_stack</c>: treats each component as the input to <paramref name="layer"/>
+    /// (default n_layers, the unembedding) and applies that normalisation's cached scale
+    /// (<c>blocks.{layer}.ln1</c>/<c>ln2.hook_scale</c>, or <c>ln_final.hook_scale</c>):
+    /// centre over d_model (LayerNorm only), then divide by the scale. Like TL, it applies neither
+    /// the norm's weight nor its bias. <paramref name="pos"/> must be the slice the stack was taken with.
+    /// </summary>
+    public static ResidualComponents ApplyLnToStack(this ActivationCache cache, HookedTransformer model, ResidualComponents residualStack, int? layer = null,
+        bool mlpInput = false, PosSlice? pos = null)
+    {
+        ArgumentNullException.ThrowIfNull(residualStack);
+        Check(cache, model);
+        int at = Layer(layer, model.Config, "apply_ln_to_stack");
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        return new ResidualComponents(ApplyLn(cache, model.Config, residualStack.Components, at, mlpInput, pos ?? PosSlice.All), residualStack.Labels, true);
+    }
+
+    /// <summary>
+    /// TL's <c>logit_attrs</c>: each component's contribution to the logit of
+    /// <paramref name="tokens"/> (one per prompt), or to the logit difference against
+    /// <paramref name="incorrectTokens"/>: <c>apply_ln_to_stack(stack, layer=-1) · W_U[:, token]</c>.
+    /// As in TL this applies the final LayerNorm's cached scale itself, so give it a stack taken
+    /// with <c>applyLn: false</c> for a direct logit attribution (a stack already scaled is scaled
+    /// twice, exactly as TL does). Returns [component][prompt] for a stack read at one position per prompt.
+    /// </summary>
+    public static double[][] LogitAttrs(this ActivationCache cache, HookedTransformer model, ResidualComponents residualStack, IReadOnlyList<int> tokens,
+        IReadOnlyList<int>? incorrectTokens = null, PosSlice? pos = null)
+    {
+        using var scope = NewDisposeScope();
+        var attrs = LogitAttrsTensor(cache, model, residualStack, tokens, incorrectTokens, pos);
+        if (attrs.dim() != 2) throw new IclException($"LogitAttrs returns [component, batch] for a stack read at one position per prompt; this stack is [{string.Join(", ", residualStack.Components.shape)}]. Take it with pos: PosSlice.At(-1) or PosSlice.PerPrompt(...).");
+        return TensorValues.Rows(attrs);
+    }
+
+    /// <summary><see cref="LogitAttrs"/> as a tensor [component, batch, (pos)] the caller's scope owns.</summary>
+    internal static Tensor LogitAttrsTensor(ActivationCache cache, HookedTransformer model, ResidualComponents residualStack, IReadOnlyList<int> tokens,
+        IReadOnlyList<int>? incorrectTokens, PosSlice? pos)
+    {
+        ArgumentNullException.ThrowIfNull(residualStack);
+        ArgumentNullException.ThrowIfNull(tokens);
+        Check(cache, model);
+        using var noGrad = no_grad();
+        long batch = residualStack.Components.shape[1];
+        var directions = Directions(model, tokens, batch, "tokens");                          // [batch, d_model]
+        if (incorrectTokens is not null)
+        {
+            if (incorrectTokens.Count != tokens.Count)
+                throw new IclException($"LogitAttrs: {tokens.Count} tokens but {incorrectTokens.Count} incorrect tokens; give one of each per prompt.");
+            directions = directions.sub(Directions(model, incorrectTokens, batch, "incorrect tokens"));
+        }
+        pos ??= PosSlice.All;
+        if (pos.KeepsPositions && residualStack.Components.dim() == 3)
+            throw new IclException("LogitAttrs: this stack was read at one position per prompt, so the final norm's scale must be read there too: pass the same pos the stack was taken with (e.g. pos: PosSlice.At(-1)). TransformerLens would silently broadcast every position's scale here.");
+        var scaled = ApplyLn(cache, model.Config, residualStack.Components, model.Config.NLayers, false, pos);
+        if (scaled.dim() == 4) directions = directions.unsqueeze(1);                          // [batch, 1, d_model] against [c, batch, pos, d_model]
+        return scaled.mul(directions).sum(-1);                                                // [component, batch, (pos)]
+    }
+
+    private static Tensor Directions(HookedTransformer model, IReadOnlyList<int> tokens, long batch, string what)
+    {
+        if (tokens.Count != batch)
+            throw new IclException($"LogitAttrs: {tokens.Count} {what} for a stack of {batch} prompts; give one token per prompt.");
+        if (tokens.Any(t => t < 0 || t >= model.Config.DVocab))
+            throw new IclException($"LogitAttrs: token {tokens.First(t => t < 0 || t >= model.Config.DVocab)} is outside {model.Config.Name}'s vocabulary 0..{model.Config.DVocab - 1}.");
+        var ids = tensor(tokens.Select(t => (long)t).ToArray(), device: model.ModelDevice);
+        return model.W_U.index_select(1, ids).t();                                           // [batch, d_model]
+    }
+
+    internal static Tensor ApplyLn(ActivationCache cache, ModelConfig cfg, Tensor components, int layer, bool mlpInput, PosSlice pos)
+    {
+        if (layer == cfg.NLayers && mlpInput) throw new IclException("apply_ln_to_stack: mlp_input needs a layer below n_layers (the unembedding has one norm, ln_final).");
+        var x = cfg.Normalization == NormalizationType.LN ? components.sub(components.mean([-1], keepdim: true)) : components;
+        string hook = layer == cfg.NLayers ? HookName.FinalScale : mlpInput ? HookName.Ln2Scale(layer) : HookName.Ln1Scale(layer);
+        var scale = pos.Apply(cache[hook], hook);                                            // [batch, (pos,) 1]
+        return x.div(scale);
+    }
+
+    private static int Layer(int? layer, ModelConfig cfg, string what)
+    {
+        int l = layer is null or -1 ? cfg.NLayers : layer.Value;
+        if (l < 0 || l > cfg.NLayers) throw new IclException($"{what}: layer {layer} is outside 0..{cfg.NLayers} ({cfg.NLayers} means the final residual stream; -1 or null too).");
+        return l;
+    }
+
+    private static void Check(ActivationCache cache, HookedTransformer model)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        ArgumentNullException.ThrowIfNull(model);
+    }
+}

@@ -1,0 +1,83 @@
+using IclNotebook.Icl;
+using IclNotebook.Loading;
+using IclNotebook.Model;
+using IclNotebook.Progress;
+
+namespace IclNotebook.Studies;
+
+/// <summary>
+/// A loaded model and its task's prompts: what every study starts from, loaded by one loader. The
+/// task file is read and validated once, and tokenized (labels single tokens, clean and corrupted
+/// prompts aligned) before the weights are loaded or downloaded, so bad input fails first.
+/// Disposing frees the model.
+/// </summary>
+public sealed class StudyInput : IDisposable
+{
+    private StudyInput(HookedTransformer model, IclTask? task, IclPromptSet? prompts, string revision)
+    {
+        Model = model;
+        Task = task;
+        Prompts = prompts;
+        Revision = revision;
+    }
+
+    public HookedTransformer Model { get; }
+
+    /// <summary>The task, if the options named one.</summary>
+    public IclTask? Task { get; }
+
+    /// <summary>The task's clean and corrupted prompts, if the options named a task.</summary>
+    public IclPromptSet? Prompts { get; }
+
+    /// <summary>The Hugging Face commit the weights came from, or "local folder PATH".</summary>
+    public string Revision { get; }
+
+    /// <summary>The prompts, or a clear error for an analysis that needs a task.</summary>
+    public IclPromptSet RequirePrompts(string analysis) => Prompts ?? throw new IclException($"{analysis} needs a task: pass --task FILE (tasks ship in data/tasks/).");
+
+    public static async Task<StudyInput> LoadAsync(StudyOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var device = ModelSource.ParseDevice(options.Device);
+        IclTask? task = null;
+        IclPromptSet? prompts = null;
+        Tokenization.ModelTokenizer? tokenizer = null;
+        if (options.TaskPath is { } path)
+        {
+            task = IclTask.Load(path);
+            progress?.Report(WorkProgress.Stage("tokenize"));
+            tokenizer = await ModelSource.LoadTokenizerAsync(options.Model, options.Hub, progress, ct).ConfigureAwait(false);
+            prompts = task.BuildPrompts(tokenizer, options.ReplayFor(task));
+        }
+        progress?.Report(WorkProgress.Stage("load model"));
+        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(options.Model, options.Processing, device, options.Hub, progress, tokenizer, ct).ConfigureAwait(false);
+        if (ct.IsCancellationRequested)
+        {
+            model.Dispose();
+            ct.ThrowIfCancellationRequested();
+        }
+        return new StudyInput(model, task, prompts, revision);
+    }
+
+    /// <summary>
+    /// The wrong answer each query is contrasted with: the label the task's label map sends the
+    /// answer to; otherwise (or if the map keeps it) the next query's answer; otherwise the first
+    /// other label the demonstrations use. Token ids, one per prompt.
+    /// </summary>
+    public IReadOnlyList<int> WrongAnswers()
+    {
+        var prompts = RequirePrompts("A logit difference");
+        var task = Task!;
+        var labels = task.Demos.Select(d => d.Label).Concat(prompts.AnswerLabels).Distinct().ToList();
+        return prompts.AnswerLabels.Select((answer, i) =>
+        {
+            string? wrong = task.Corruption is LabelMapCorruption map ? map.Map.FirstOrDefault(kv => kv.Key == answer).Value : null;
+            if (wrong is null || wrong == answer) wrong = prompts.AnswerLabels[(i + 1) % prompts.Count];
+            if (wrong == answer) wrong = labels.FirstOrDefault(l => l != answer)
+                ?? throw new IclException($"Task '{task.Name}' uses one label only ('{answer}'); a logit difference needs a second label.");
+            return Model.Tokenizer.AnswerToken(prompts.CleanPrompts[i], task.FormatAnswer(wrong));
+        }).ToArray();
+    }
+
+    public void Dispose() => Model.Dispose();
+}

@@ -1,0 +1,68 @@
+using IclNotebook.Icl;
+using IclNotebook.Loading.Hub;
+using IclNotebook.Metrics;
+using IclNotebook.Model;
+
+namespace IclNotebook.Studies;
+
+/// <summary>
+/// What every study runs on (<c>icl analyze</c>, <c>lens</c>, <c>heads</c>, <c>fv</c>, <c>anchors</c>, and
+/// the same calls from a notebook): a model, a task where the study needs one, and how the task's
+/// prompts are built and read. Each default is stated; together they reproduce the original Colab's
+/// analysis with its two quirks corrected (see <see cref="ColabExact"/>).
+/// </summary>
+public sealed record StudyOptions
+{
+    /// <summary>Short model name, Hugging Face repository id or folder. Default "gpt2".</summary>
+    public string Model { get; init; } = "gpt2";
+
+    /// <summary>Hub settings: the revision (branch, tag or commit, e.g. Pythia's step3000), token, cache. Default: the HF_* environment variables, revision main.</summary>
+    public HubOptions Hub { get; init; } = HubOptions.FromEnvironment();
+
+    /// <summary>Task file; null for studies that need none (the head detector). Default null.</summary>
+    public string? TaskPath { get; init; }
+
+    /// <summary>
+    /// The original Colab's two quirks where not set otherwise: the metric reads the padded batch's
+    /// last column, and a label-map corruption is replayed sequentially. Default false.
+    /// </summary>
+    public bool ColabExact { get; init; }
+
+    /// <summary>Where the metric reads; null means <see cref="MetricRead.LastToken"/>, or the Colab's <see cref="MetricRead.LastColumn"/> with <see cref="ColabExact"/>.</summary>
+    public MetricRead? Read { get; init; }
+
+    /// <summary>
+    /// How the task's corruption is replayed; null means <see cref="CorruptionReplay.Simultaneous"/>, or with
+    /// <see cref="ColabExact"/> the Colab's <see cref="CorruptionReplay.Sequential"/> loop for a label-map
+    /// corruption (other kinds keep their labels as written).
+    /// </summary>
+    public CorruptionReplay? Replay { get; init; }
+
+    /// <summary>"cpu" (default) or "cuda" (needs TorchSharp's CUDA package and a GPU).</summary>
+    public string Device { get; init; } = "cpu";
+
+    /// <summary>Weight processing. Default: TransformerLens's defaults.</summary>
+    public WeightProcessing Processing { get; init; } = WeightProcessing.Default;
+
+    /// <summary>Where the metric reads, the quirks applied.</summary>
+    public MetricRead EffectiveRead => Read ?? (ColabExact ? MetricRead.LastColumn : MetricRead.LastToken);
+
+    /// <summary>How <paramref name="task"/>'s corruption is replayed, the quirks applied.</summary>
+    public CorruptionReplay ReplayFor(IclTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return Replay ?? (ColabExact && task.Corruption is LabelMapCorruption ? CorruptionReplay.Sequential : CorruptionReplay.Simultaneous);
+    }
+
+    /// <summary>
+    /// What a user of <see cref="ColabExact"/> should know about a run whose prompts were built with
+    /// <paramref name="prompts"/>'s corruption: the sequential replay exists for label maps only. Null otherwise.
+    /// </summary>
+    public string? ColabNote(IclPromptSet prompts)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        if (!ColabExact || Replay is not null || prompts.Replay != CorruptionReplay.Simultaneous) return null;
+        return $"--colab-exact replays a corruption sequentially only for kind '{LabelMapCorruption.KindName}'; this task's corruption is "
+            + $"'{prompts.CorruptionKind}', so its labels are used as written (metric read: {OptionNames.Name(EffectiveRead)}).";
+    }
+}
