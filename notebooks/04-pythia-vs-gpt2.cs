@@ -170,7 +170,7 @@ void ShowLargest(string side, HookedTransformer model, params PatchResult[] resu
 {
     foreach (var effect in results.SelectMany(r => r.Largest(4)))
     {
-        int layer = effect.Index[effect.Index.Count == 3 ? 1 : 0];
+        int layer = effect.Layer;
         Console.WriteLine($"{side,-8}{effect.Target,-26}{effect.Where,-36}depth {(double)layer / model.Config.NLayers:F2}  {effect.Normalised,7:F3} (normalised)");
     }
 }

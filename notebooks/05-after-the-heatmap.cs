@@ -110,7 +110,7 @@ display(headOut);
 var grid = dla.HeadGrid(model.Config.NLayers, model.Config.NHeads);
 var top = headOut.Largest(3);
 foreach (var e in top)
-    Console.WriteLine($"L{e.Index[0]}H{e.Index[1]}: patching {e.Normalised:F3} (normalised), direct logit attribution {grid[e.Index[0]][e.Index[1]]:F4} logits");
+    Console.WriteLine($"L{e.Layer}H{e.Head}: patching {e.Normalised:F3} (normalised), direct logit attribution {grid[e.Layer][e.Head!.Value]:F4} logits");
 
 // ## 6. Where the top head looks
 //
@@ -118,7 +118,7 @@ foreach (var e in top)
 // token to see where it attends (or switch to see who attends to it); click to pin it. Below, the same head as a
 // static heatmap (destination tokens down, source tokens across).
 
-var (topLayer, topHead) = (top[0].Index[0], top[0].Index[1]);
+var (topLayer, topHead) = (top[0].Layer, top[0].Head!.Value);
 var view = AttentionView.FromCache(model, cache, topLayer, 0, prompts.CleanTokens.Ids[0]).Showing(topHead);
 display(view);
 display(view.HeadHeatmap(topHead));
@@ -148,7 +148,7 @@ foreach (var s in scores) Console.WriteLine(s);
 var prefix = scores[^1];
 var previous = scores[0];
 foreach (var e in top)
-    Console.WriteLine($"L{e.Index[0]}H{e.Index[1]}: prefix matching {prefix[e.Index[0], e.Index[1]]:F3}, previous-token {previous[e.Index[0], e.Index[1]]:F3}");
+    Console.WriteLine($"L{e.Layer}H{e.Head}: prefix matching {prefix[e.Layer, e.Head!.Value]:F3}, previous-token {previous[e.Layer, e.Head!.Value]:F3}");
 
 // ## 8. What to take away
 //

@@ -64,7 +64,7 @@ public static class FunctionVectorAnalysis
         var gridResult = new PatchResult
         {
             Target = "function_vector_aie",
-            Axes = ["Layer", "Head"],
+            Axes = [PatchAxis.Layer, PatchAxis.Head],
             Shape = [cfg.NLayers, cfg.NHeads],
             Labels = [Enumerable.Range(0, cfg.NLayers).Select(l => l.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
                       Enumerable.Range(0, cfg.NHeads).Select(h => h.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray()],

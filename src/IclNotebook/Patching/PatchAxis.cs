@@ -1,8 +1,14 @@
 namespace IclNotebook.Patching;
 
-/// <summary>The one axis vocabulary of patching results (TL's layer, pos, head_index, dest_pos, src_pos).</summary>
+/// <summary>
+/// The one axis vocabulary of patching results (TransformerLens's layer, pos, head_index, dest_pos,
+/// src_pos, and the stacked sets' patch type). Results and their JSON carry these names.
+/// </summary>
+[System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<PatchAxis>))]
 public enum PatchAxis
 {
+    /// <summary>Which target of a stacked set (attn_head_all_pos_every's Output, Query, Key, Value, Pattern).</summary>
+    PatchType,
     Layer,
     Pos,
     Head,

@@ -1,7 +1,27 @@
 namespace IclNotebook.Patching;
 
-/// <summary>One patched component and its effect: where (one label per axis, e.g. "Layer 9, Head 6"), normalised and as the metric's value (in <paramref name="Unit"/>).</summary>
-public sealed record PatchEffect(string Target, string Where, IReadOnlyList<int> Index, double Normalised, double Value, string Unit);
+/// <summary>
+/// One patched component and its effect: where (one label per axis, e.g. "Layer 9, Head 6", and its
+/// index along each of <paramref name="Axes"/>), normalised and as the metric's value (in <paramref name="Unit"/>).
+/// </summary>
+public sealed record PatchEffect(string Target, string Where, IReadOnlyList<PatchAxis> Axes, IReadOnlyList<int> Index, double Normalised, double Value, string Unit)
+{
+    /// <summary>The index along <paramref name="axis"/>, or null when the result has no such axis.</summary>
+    public int? At(PatchAxis axis)
+    {
+        int d = Axes.ToList().IndexOf(axis);
+        return d >= 0 ? Index[d] : null;
+    }
+
+    /// <summary>The layer (every patching result has one).</summary>
+    public int Layer => At(PatchAxis.Layer) ?? throw new IclException($"{Target}: the effect at {Where} has no Layer axis.");
+
+    /// <summary>The head, for head targets.</summary>
+    public int? Head => At(PatchAxis.Head);
+
+    /// <summary>The position (for a pattern target, the destination position), for targets by position.</summary>
+    public int? Pos => At(PatchAxis.Pos) ?? At(PatchAxis.DestPos);
+}
 
 /// <summary>Ranking a result's components by the size of their effect.</summary>
 public static class PatchEffects
@@ -19,7 +39,7 @@ public static class PatchEffects
             {
                 var index = Unflatten(result, i);
                 var where = string.Join(", ", index.Select((v, d) => $"{result.Axes[d]} {result.Labels[d][v]}"));
-                return new PatchEffect(result.Target, where, index, normalised[i], result.Values[i], result.Settings.Unit);
+                return new PatchEffect(result.Target, where, result.Axes, index, normalised[i], result.Values[i], result.Settings.Unit);
             })
             .ToList();
     }

@@ -22,8 +22,8 @@ public sealed partial record PatchResult
 {
     public required string Target { get; init; }
 
-    /// <summary>Axis names in value order, e.g. ["Layer", "Pos"] or ["PatchType", "Layer", "Head"].</summary>
-    public required IReadOnlyList<string> Axes { get; init; }
+    /// <summary>Axes in value order, e.g. [Layer, Pos] or [PatchType, Layer, Head].</summary>
+    public required IReadOnlyList<PatchAxis> Axes { get; init; }
 
     public required IReadOnlyList<long> Shape { get; init; }
 

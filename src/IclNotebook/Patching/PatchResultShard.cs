@@ -12,7 +12,7 @@ namespace IclNotebook.Patching;
 public sealed record PatchResultShard
 {
     public required string Target { get; init; }
-    public required IReadOnlyList<string> Axes { get; init; }
+    public required IReadOnlyList<PatchAxis> Axes { get; init; }
     public required IReadOnlyList<long> Shape { get; init; }
     public required IReadOnlyList<IReadOnlyList<string>> Labels { get; init; }
 

@@ -117,12 +117,12 @@ public abstract class PatchingEngine
     {
         var first = set.Parts[0];
         var shape = first.Shape(setup.Model.Config, setup.NPos).ToList();
-        var axes = first.Axes.Select(a => a == PatchAxis.DestPos ? nameof(PatchAxis.Pos) : a.ToString()).ToList();
+        var axes = first.Axes.Select(a => a == PatchAxis.DestPos ? PatchAxis.Pos : a).ToList();   // a pattern's destination is the set's position
         var labels = first.Axes.Select(a => Labels(setup, a)).ToList();
         if (set.Parts.Count > 1)
         {
             shape.Insert(0, set.Parts.Count);
-            axes.Insert(0, "PatchType");
+            axes.Insert(0, PatchAxis.PatchType);
             labels.Insert(0, set.Parts.Select(p => p.Title).ToArray());
         }
         var m = setup.Model.Config;

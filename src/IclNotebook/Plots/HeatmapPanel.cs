@@ -1,3 +1,5 @@
+using IclNotebook.Patching;
+
 namespace IclNotebook.Plots;
 
 /// <summary>
@@ -20,7 +22,7 @@ internal sealed record HeatmapPanel(
     public static HeatmapPanel Build(
         ResultView view, string title, string xTitle, string yTitle,
         IReadOnlyList<string> rows, IReadOnlyList<string> columns,
-        Func<int, int, IReadOnlyDictionary<string, int>> at)
+        Func<int, int, IReadOnlyDictionary<PatchAxis, int>> at)
     {
         var z = new double?[rows.Count][];
         var hover = new string[rows.Count][];

@@ -10,7 +10,7 @@ namespace IclNotebook.Plots;
 /// </summary>
 public static class PatchPlots
 {
-    private const string Layer = nameof(PatchAxis.Layer), Pos = nameof(PatchAxis.Pos), Head = nameof(PatchAxis.Head), PatchType = "PatchType";
+    private const PatchAxis Layer = PatchAxis.Layer, Pos = PatchAxis.Pos, Head = PatchAxis.Head, PatchType = PatchAxis.PatchType;
 
     /// <summary>
     /// Any result: <see cref="Heatmap"/> for two axes, <see cref="HeadGrid"/> (one panel per patch
@@ -36,10 +36,10 @@ public static class PatchPlots
         var view = new ResultView(result);
         if (result.Axes.Count != 2)
             throw new IclException($"{result.Target}: Heatmap needs a 2-axis result such as [Layer, Pos] or [Layer, Head]; this one has axes {ResultView.AxisList(result)}. {Suggest(result)}");
-        string rowAxis = result.Axes[0], colAxis = result.Axes[1];
+        PatchAxis rowAxis = result.Axes[0], colAxis = result.Axes[1];
         var panel = HeatmapPanel.Build(view, result.Target, ResultView.AxisTitle(colAxis), ResultView.AxisTitle(rowAxis),
             result.Labels[0], result.Labels[1],
-            (r, c) => new Dictionary<string, int> { [rowAxis] = r, [colAxis] = c });
+            (r, c) => new Dictionary<PatchAxis, int> { [rowAxis] = r, [colAxis] = c });
         int cols = result.Labels[1].Count, rows = result.Labels[0].Count;
         int width = Math.Clamp(250 + 9 * cols, 600, 1400), height = Math.Clamp(200 + 25 * rows, 400, 900);
         return PanelFigure.Build([panel], Title(result, options), options ?? new(), width, height);
@@ -80,7 +80,7 @@ public static class PatchPlots
             view, stacked ? view.Label(PatchType, t) : result.Target, "Position", "Layer & Head", rows, view.Result.Labels[view.Axis(Pos)],
             (r, c) =>
             {
-                var at = new Dictionary<string, int> { [Layer] = r / heads, [Head] = r % heads, [Pos] = c };
+                var at = new Dictionary<PatchAxis, int> { [Layer] = r / heads, [Head] = r % heads, [Pos] = c };
                 if (stacked) at[PatchType] = t;
                 return at;
             })).ToList();
@@ -93,11 +93,11 @@ public static class PatchPlots
     private static PlotlyFigure Panels(ResultView view, PlotOptions? options)
     {
         var result = view.Result;
-        string colAxis = result.Axes[2];
+        PatchAxis colAxis = result.Axes[2];
         var panels = Enumerable.Range(0, view.Size(PatchType)).Select(t => HeatmapPanel.Build(
             view, view.Label(PatchType, t), ResultView.AxisTitle(colAxis), ResultView.AxisTitle(Layer),
             result.Labels[1], result.Labels[2],
-            (r, c) => new Dictionary<string, int> { [PatchType] = t, [Layer] = r, [colAxis] = c })).ToList();
+            (r, c) => new Dictionary<PatchAxis, int> { [PatchType] = t, [Layer] = r, [colAxis] = c })).ToList();
         int width = Math.Clamp(150 + panels.Count * Math.Max(220, 6 * result.Labels[2].Count), 700, 2400);
         return PanelFigure.Build(panels, Title(result, options), options ?? new(), width, 450);
     }

@@ -36,33 +36,33 @@ internal sealed class ResultView
     public static string AxisList(PatchResult result) => "[" + string.Join(", ", result.Axes) + "]";
 
     /// <summary>True when the axes are exactly <paramref name="axes"/>, in order.</summary>
-    public bool HasAxes(params string[] axes) => Result.Axes.SequenceEqual(axes);
+    public bool HasAxes(params PatchAxis[] axes) => Result.Axes.SequenceEqual(axes);
 
-    public int Axis(string name)
+    public int Axis(PatchAxis name)
     {
         int i = Result.Axes.ToList().IndexOf(name);
         return i >= 0 ? i : throw new IclException($"{Result.Target}: result has no {name} axis (axes {AxisList(Result)}).");
     }
 
-    public int Size(string axis) => (int)Result.Shape[Axis(axis)];
+    public int Size(PatchAxis axis) => (int)Result.Shape[Axis(axis)];
 
-    public string Label(string axis, int i) => Result.Labels[Axis(axis)][i];
+    public string Label(PatchAxis axis, int i) => Result.Labels[Axis(axis)][i];
 
     /// <summary>Normalised metric at an index given per axis name; null where it is not finite (clean == corrupted baseline).</summary>
-    public double? Normalised(IReadOnlyDictionary<string, int> at)
+    public double? Normalised(IReadOnlyDictionary<PatchAxis, int> at)
     {
         double v = _normalised[Flat(at)];
         return double.IsFinite(v) ? v : null;
     }
 
     /// <summary>Hover text: every axis with its label (positions as index and token), then the normalised value and the value in its unit, exactly.</summary>
-    public string Hover(IReadOnlyDictionary<string, int> at)
+    public string Hover(IReadOnlyDictionary<PatchAxis, int> at)
     {
         var lines = new List<string>();
         foreach (var axis in Result.Axes)
         {
             var label = Label(axis, at[axis]);
-            if (axis == nameof(PatchAxis.Pos))
+            if (axis == PatchAxis.Pos)
             {
                 var (index, token) = SplitPosition(label);
                 lines.Add($"Position {Html(index)}");
@@ -80,11 +80,11 @@ internal sealed class ResultView
     }
 
     /// <summary>The Colab's axis titles: Position, Layer, Head.</summary>
-    public static string AxisTitle(string axis) => axis switch
+    public static string AxisTitle(PatchAxis axis) => axis switch
     {
-        nameof(PatchAxis.Pos) => "Position",
-        "PatchType" => "Patch",
-        _ => axis,
+        PatchAxis.Pos => "Position",
+        PatchAxis.PatchType => "Patch",
+        _ => axis.ToString(),
     };
 
     /// <summary>"45: positive" -> ("45", "positive"); a label without ": " is all index.</summary>
@@ -94,7 +94,7 @@ internal sealed class ResultView
         return colon < 0 ? (label, null) : (label[..colon], label[(colon + 2)..]);
     }
 
-    private int Flat(IReadOnlyDictionary<string, int> at) => Result.Flat(Result.Axes.Select(a => at[a]).ToArray());
+    private int Flat(IReadOnlyDictionary<PatchAxis, int> at) => Result.Flat(Result.Axes.Select(a => at[a]).ToArray());
 
     private static string Exact(double v) => v.ToString("R", CultureInfo.InvariantCulture);
 

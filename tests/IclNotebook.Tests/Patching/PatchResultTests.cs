@@ -9,15 +9,18 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
     public void A_result_carries_axes_labels_settings_and_round_trips_through_json()
     {
         var setup = fixture.GoldenSetup("processed");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         var result = new FastEngine().Run(setup, PatchTargets.AttnHeadAllPosEvery);
-        Assert.Equal(["PatchType", "Layer", "Head"], result.Axes);
+        double wall = clock.Elapsed.TotalSeconds;
+        Assert.Equal([PatchAxis.PatchType, PatchAxis.Layer, PatchAxis.Head], result.Axes);
+        Assert.Contains("\"axes\":[\"PatchType\",\"Layer\",\"Head\"]", result.ToJson(), StringComparison.Ordinal);   // names, not numbers
         Assert.Equal(["Output", "Query", "Key", "Value", "Pattern"], result.Labels[0]);
         Assert.Equal("fast", result.Settings.Engine);
         Assert.Equal("last-column", result.Settings.Read);
         Assert.Equal("given", result.Settings.Replay);
         Assert.Equal("nats", result.Settings.Unit);
         Assert.Equal("tiny-gpt2-a", result.Settings.Model);
-        Assert.True(result.Seconds > 0);
+        Assert.InRange(result.Seconds, 1e-6, wall);                                // the patching's own time, within the call's
 
         var path = Path.Combine(Path.GetTempPath(), $"icl-result-{Guid.NewGuid():N}.json");
         try
@@ -46,6 +49,20 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
         Assert.Equal("23: positive", result.Labels[1][23]);
         Assert.Equal("24: \\n", result.Labels[1][24]);
         Assert.Equal("0: <|endoftext|>", result.Labels[1][0]);
+    }
+
+    [Fact]
+    public void An_effect_names_its_layer_head_and_position_whatever_the_axes()
+    {
+        var setup = fixture.GoldenSetup("raw");
+        var engine = new FastEngine();
+        var resid = engine.Run(setup, PatchTargets.ResidPre).Largest(1)[0];                            // [Layer, Pos]
+        Assert.Equal((resid.Index[0], (int?)null, (int?)resid.Index[1]), (resid.Layer, resid.Head, resid.Pos));
+        var heads = engine.Run(setup, PatchTargets.AttnHeadAllPosEvery).Largest(1)[0];                 // [PatchType, Layer, Head]
+        Assert.Equal((heads.Index[1], (int?)heads.Index[2], (int?)null), (heads.Layer, heads.Head, heads.Pos));
+        Assert.Equal(heads.Index[0], heads.At(PatchAxis.PatchType));
+        var pattern = engine.Run(setup, PatchTargets.HeadPatternByPos).Largest(1)[0];                 // [Layer, Head, Pos]: the destination
+        Assert.Equal((pattern.Index[0], (int?)pattern.Index[1], (int?)pattern.Index[2]), (pattern.Layer, pattern.Head, pattern.Pos));
     }
 
     [Fact]

@@ -16,7 +16,7 @@ internal static class PlotFixtures
         return new PatchResult
         {
             Target = target,
-            Axes = axes,
+            Axes = axes.Select(Enum.Parse<PatchAxis>).ToArray(),
             Shape = shape,
             Labels = labels,
             Values = Enumerable.Range(0, total).Select(i => Nats(normalisedAt(i))).ToArray(),
