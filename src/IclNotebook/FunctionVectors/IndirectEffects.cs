@@ -1,3 +1,4 @@
+using IclNotebook.Patching;
 using IclNotebook.Hooks;
 using IclNotebook.Model;
 using IclNotebook.Tokenization;
@@ -67,7 +68,7 @@ internal static class IndirectEffects
                 }
                 Tensor rowLogits;
                 using (model.Hooks([.. hooks]))
-                    rowLogits = model.ForwardSegment(resid, 0, Past, zeros([rows, 1], dtype: int64), positions: cfg.IsRotary ? tensor(Enumerable.Repeat((long)t, rows).ToArray(), [rows, 1], device: model.ModelDevice) : null); // [rows, 1, d_vocab]
+                    rowLogits = SegmentForward.Run(model, resid, 0, Past, zeros([rows, 1], dtype: int64), positions: cfg.IsRotary ? tensor(Enumerable.Repeat((long)t, rows).ToArray(), [rows, 1], device: model.ModelDevice) : null); // [rows, 1, d_vocab]
                 var p = rowLogits.squeeze(1).softmax(-1)[.., answers[b]].to(float64).cpu().data<double>().ToArray();
                 Array.Copy(p, 0, probs, start, rows);
             }

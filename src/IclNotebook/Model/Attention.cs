@@ -21,7 +21,7 @@ public sealed class Attention : ComponentBase
     private readonly HookPoint? hook_rot_q, hook_rot_k;
     private readonly Rotary? _rotary;
     private readonly double _attnScale;
-    private readonly int _group;
+    private readonly int _group, _dHead;
 
     /// <param name="cfg">The architecture.</param>
     /// <param name="device">Where the weights live.</param>
@@ -52,6 +52,7 @@ public sealed class Attention : ComponentBase
         }
         _attnScale = cfg.AttnScale;
         _group = cfg.GroupSize;
+        _dHead = dh;
     }
 
     /// <summary>
@@ -64,181 +65,102 @@ public sealed class Attention : ComponentBase
 
     /// <param name="x">normalised residual stream [batch, pos, d_model]</param>
     /// <returns>attention output [batch, pos, d_model]</returns>
-    public override Tensor forward(Tensor x) => Forward(x, null);
-
-    /// <summary>
-    /// Attention for a segment of positions that continues a prefix whose keys and values are
-    /// given (<paramref name="past"/>: [batch, t0, kv_head, d_head] each, keys as attention uses
-    /// them, i.e. rotated for rotary models; null for no prefix; batch 1 = one prefix shared by
-    /// every row, attended to without copying it per row). The segment's queries attend
-    /// causally to prefix and segment keys. Hooks see the segment: q/k/v/z [batch, seg, head,
-    /// d_head], scores/pattern [batch, head, seg, t0 + seg]. With no prefix this is exactly the
-    /// full forward.
-    /// </summary>
-    /// <param name="x">normalised residual stream of the segment [batch, seg, d_model]</param>
-    /// <param name="past">the prefix's keys and values, from a cached run</param>
-    /// <param name="blocked">which keys each segment query may not see, [seg, t0 + seg] bool; null = causal
-    /// (a packed segment holding several prompts' continuations uses its own mask)</param>
-    /// <param name="positions">each segment token's position, int64 [batch, seg], for the rotation
-    /// (a packed row holds tokens of several positions); null = t0, t0 + 1, ...</param>
-    /// <param name="queriesAt">segment-relative positions whose outputs are wanted, int64 [batch, n] (the last
-    /// block of a patched run needs only the read positions: keys and values are computed for the whole segment,
-    /// queries and everything after them for these alone); null = every position. With it, the q, rot_q, scores,
-    /// pattern and z hooks see only those queries: callers use it where those hooks have no hooks.</param>
-    /// <returns>attention output [batch, seg (or n), d_model]</returns>
-    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past, Tensor? blocked = null, Tensor? positions = null, Tensor? queriesAt = null)
+    public override Tensor forward(Tensor x)
     {
-        var xq = queriesAt is null ? x : Rows(x, queriesAt);                 // [batch, seg or n, d_model]
-        var q = hook_q.call(einsum("bpd,hde->bphe", xq, W_Q).Plus(b_Q));  // [batch, seg or n, head, d_head]
-        bool ungroup = Ungrouped && _group > 1;
-        Tensor Heads(Tensor w) => ungroup ? w.repeat_interleave(_group, 0) : w; // ungrouped: one copy per query head
-        var k = hook_k.call(einsum("bpd,hde->bphe", x, Heads(W_K)).Plus(Heads(b_K))); // [batch, seg, kv_head (head if ungrouped), d_head]
-        var v = hook_v.call(einsum("bpd,hde->bphe", x, Heads(W_V)).Plus(Heads(b_V)));
-        long batch = x.shape[0], seg = x.shape[1], t0 = past is var (pk, _) ? pk.shape[1] : 0;
-        if (_rotary is not null)
-        {
-            positions ??= arange(t0, t0 + seg, dtype: int64, device: x.device).unsqueeze(0).expand(batch, -1); // [batch, seg]
-            q = hook_rot_q!.call(_rotary.Apply(q, queriesAt is null ? positions : positions.gather(1, queriesAt)));
-            k = hook_rot_k!.call(_rotary.Apply(k, positions));
-        }
-        bool shared = past is var (sharedK, _) && sharedK.shape[0] == 1 && batch > 1;
-        if (past is var (pastK, pastV) && !shared)
-        {
-            k = cat([pastK, k], 1);                                       // [batch, t0 + seg, kv_head, d_head]
-            v = cat([pastV, v], 1);
-        }
-        if (_group > 1 && !ungroup)
-        {
-            k = k.repeat_interleave(_group, 2);                           // [batch, (t0 +) seg, head, d_head]
-            v = v.repeat_interleave(_group, 2);
-        }
+        long batch = x.shape[0], pos = x.shape[1];
+        using var positions = _rotary is null ? null : arange(pos, dtype: int64, device: x.device).unsqueeze(0).expand(batch, -1); // [batch, pos]
+        var (q, k, v) = Project(x, positions, x, positions);              // q [batch, pos, head, d_head], k/v [.., kv_head, ..]
+        k = PerQueryHead(k, 2);                                           // [batch, pos, head, d_head]
+        v = PerQueryHead(v, 2);
+        if (Fusable) return OutputFrom(Fused(q, k, v, attend: null));    // causal, never materialising the pattern
 
-        // Nothing looks at the scores or the pattern (no hook, no whole row blocked that TL would zero): the fused
-        // kernel never materialises them, several times faster than the matmul-softmax-matmul at long prompts.
-        if (!hook_attn_scores.HasHooks && !hook_pattern.HasHooks && _attnScale == Math.Sqrt(q.shape[3])
-            && !(blocked is not null && BlocksWholeRow(blocked)))
-        {
-            var fz = hook_z.call(FusedAttention(q, k, v, shared ? past!.Value : null, blocked, queriesAt, t0, seg)); // [batch, seg or n, head, d_head]
-            return OutputOf(fz);
-        }
-
-        // The scores are the block's largest tensor, [batch, head, seg, t0 + seg], and grow with the square of the
-        // prompt: scaled and masked in place (same numbers, two passes and two allocations fewer).
-        var scores = shared ? SharedPrefixScores(q, k, past!.Value.K) : q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)); // [batch, head, seg, t0 + seg]
-        scores.div_(HeldScalars.Of(_attnScale));
-        using var future = blocked is null ? ones(seg, t0 + seg, dtype: ScalarType.Bool, device: x.device).triu(t0 + 1) : null; // key after query
-        var mask = blocked ?? future!;                                    // [seg, t0 + seg]
-        if (queriesAt is not null) mask = mask.index_select(0, queriesAt.flatten()).view(batch, 1, queriesAt.shape[1], t0 + seg); // each row's queries
-        scores.masked_fill_(mask, HeldScalars.Of(double.NegativeInfinity));
-        scores = hook_attn_scores.call(scores);
-        var pattern = scores.softmax(-1);
-        // TL zeroes the NaN rows of queries that see no key. A causal mask always leaves a query itself, so that
-        // pass over the pattern is needed only where a given mask blocks a whole row or a hook may have.
-        if (hook_attn_scores.HasHooks || (blocked is not null && BlocksWholeRow(blocked)))
-            pattern = where(pattern.isnan(), zeros_like(pattern), pattern);
-        pattern = hook_pattern.call(pattern);                             // [batch, head, seg, t0 + seg]
-
-        var z = hook_z.call(shared                                        // [batch, seg, head, d_head]
-            ? SharedPrefixValues(pattern, v, past!.Value.V)
-            : pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3));
-        return OutputOf(z);
+        var scores = Scale(q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1))); // [batch, head, pos, pos]
+        using var future = ones(pos, pos, dtype: ScalarType.Bool, device: x.device).triu(1); // key after query
+        scores.masked_fill_(future, HeldScalars.Of(double.NegativeInfinity));
+        var pattern = Pattern(scores, mayHideWholeRow: false);            // [batch, head, pos, pos]
+        return OutputFrom(Mix(pattern, v));
     }
 
-    /// <summary>The heads' outputs mixed back into the residual stream: z [batch, pos, head, d_head] -> [batch, pos, d_model].</summary>
-    private Tensor OutputOf(Tensor z)
+    /// <summary>
+    /// Queries, keys and values through their hooks in TransformerLens's order (hook_q, hook_k, hook_v, then for
+    /// rotary models hook_rot_q, hook_rot_k after the rotation). Queries come from <paramref name="xq"/> and keys
+    /// and values from <paramref name="x"/>: the same tensor in a forward; the fast engine's last block asks for
+    /// queries at a few positions only.
+    /// </summary>
+    /// <param name="xq">normalised residual stream where queries are wanted [batch, q, d_model]</param>
+    /// <param name="qPositions">their positions, int64 [batch, q] (rotary models only)</param>
+    /// <param name="x">normalised residual stream [batch, pos, d_model]</param>
+    /// <param name="positions">its positions, int64 [batch, pos] (rotary models only)</param>
+    /// <returns>q [batch, q, head, d_head]; k and v [batch, pos, kv_head, d_head] (head when <see cref="Ungrouped"/>)</returns>
+    internal (Tensor Q, Tensor K, Tensor V) Project(Tensor xq, Tensor? qPositions, Tensor x, Tensor? positions)
     {
+        var q = hook_q.call(einsum("bpd,hde->bphe", xq, W_Q).Plus(b_Q));
+        bool ungroup = Ungrouped && _group > 1;
+        Tensor Heads(Tensor w) => ungroup ? w.repeat_interleave(_group, 0) : w; // ungrouped: one copy per query head
+        var k = hook_k.call(einsum("bpd,hde->bphe", x, Heads(W_K)).Plus(Heads(b_K)));
+        var v = hook_v.call(einsum("bpd,hde->bphe", x, Heads(W_V)).Plus(Heads(b_V)));
+        if (_rotary is null) return (q, k, v);
+        return (hook_rot_q!.call(_rotary.Apply(q, qPositions!)), hook_rot_k!.call(_rotary.Apply(k, positions!)), v);
+    }
+
+    /// <summary>Whether this model rotates queries and keys (they then need their positions).</summary>
+    internal bool IsRotary => _rotary is not null;
+
+    /// <summary>
+    /// Whether torch's fused kernel may compute the output: nothing looks at the scores or the pattern
+    /// (no hook) and the scale is the kernel's 1/sqrt(d_head). Several times faster than
+    /// matmul-softmax-matmul at long prompts, and the [batch, head, q, k] tensors never exist.
+    /// </summary>
+    internal bool Fusable => !hook_attn_scores.HasHooks && !hook_pattern.HasHooks && _attnScale == Math.Sqrt(_dHead);
+
+    /// <summary>softmax(q k^T / sqrt(d_head)) v by torch's fused kernel.</summary>
+    /// <param name="q">[batch, q, head, d_head]</param>
+    /// <param name="k">[batch, k, head, d_head]</param>
+    /// <param name="v">[batch, k, head, d_head]</param>
+    /// <param name="attend">which keys each query may see, broadcasting to [batch, head, q, k]; null = causal</param>
+    /// <returns>z [batch, q, head, d_head]</returns>
+    internal static Tensor Fused(Tensor q, Tensor k, Tensor v, Tensor? attend)
+    {
+        var qh = q.permute(0, 2, 1, 3);                                   // [batch, head, q, d_head]
+        var kh = k.permute(0, 2, 1, 3);
+        var vh = v.permute(0, 2, 1, 3);
+        var z = attend is null
+            ? nn.functional.scaled_dot_product_attention(qh, kh, vh, is_casual: true)
+            : nn.functional.scaled_dot_product_attention(qh, kh, vh, attend);
+        return z.permute(0, 2, 1, 3);
+    }
+
+    /// <summary>q·k divided by the attention scale, in place (the scores are the block's largest tensor).</summary>
+    internal Tensor Scale(Tensor dots) => dots.div_(HeldScalars.Of(_attnScale));
+
+    /// <summary>
+    /// Masked scores [batch, head, q, k] through hook_attn_scores, softmax, through hook_pattern. TL zeroes the
+    /// NaN rows of queries that see no key: a causal mask always leaves the query itself, so that pass is run only
+    /// where a mask may hide a whole row (<paramref name="mayHideWholeRow"/>) or a scores hook may have.
+    /// </summary>
+    internal Tensor Pattern(Tensor scores, bool mayHideWholeRow)
+    {
+        var pattern = hook_attn_scores.call(scores).softmax(-1);
+        if (mayHideWholeRow || hook_attn_scores.HasHooks)
+            pattern = where(pattern.isnan(), zeros_like(pattern), pattern);
+        return hook_pattern.call(pattern);
+    }
+
+    /// <summary>The values mixed by the pattern: [batch, head, q, k] x [batch, k, head, d_head] -> z [batch, q, head, d_head].</summary>
+    internal static Tensor Mix(Tensor pattern, Tensor v) => pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3);
+
+    /// <summary>z [batch, pos, head, d_head] through hook_z, then the heads' outputs mixed back into the residual stream -> [batch, pos, d_model].</summary>
+    internal Tensor OutputFrom(Tensor z)
+    {
+        z = hook_z.call(z);
         long heads = z.shape[2], dHead = z.shape[3];
         var wO = W_O.reshape(heads * dHead, -1);                          // [head*d_head, d_model]
         return z.reshape(z.shape[0], z.shape[1], heads * dHead).matmul(wO).Plus(b_O); // [batch, pos, d_model]
     }
 
-    /// <summary>
-    /// softmax(q k^T / attn_scale, masked) v by torch's fused scaled_dot_product_attention: the same
-    /// definition as the explicit path, without the [batch, head, q, k] scores and pattern in memory.
-    /// Its scale is 1/sqrt(d_head): used only where the model's attn_scale is sqrt(d_head).
-    /// </summary>
-    /// <param name="q">queries [batch, seg or n, head, d_head]</param>
-    /// <param name="k">keys per query head [batch, t0 + seg (or seg when <paramref name="sharedPast"/>), head, d_head]</param>
-    /// <param name="v">values, as <paramref name="k"/></param>
-    /// <param name="sharedPast">one prefix shared by every row ([1, t0, kv_head, d_head] each), or null</param>
-    /// <param name="blocked">[seg, t0 + seg] keys each query may not see, or null for causal</param>
-    /// <param name="queriesAt">[batch, n] segment positions of the queries, or null for all</param>
-    /// <param name="t0">prefix length</param>
-    /// <param name="seg">segment length</param>
-    /// <returns>z [batch, seg or n, head, d_head]</returns>
-    private Tensor FusedAttention(Tensor q, Tensor k, Tensor v, (Tensor K, Tensor V)? sharedPast, Tensor? blocked, Tensor? queriesAt, long t0, long seg)
-    {
-        long batch = q.shape[0];
-        if (sharedPast is var (pk, pv))
-        {
-            k = cat([PerQueryHead(pk, 2).expand(batch, -1, -1, -1), k], 1); // [batch, t0 + seg, head, d_head]
-            v = cat([PerQueryHead(pv, 2).expand(batch, -1, -1, -1), v], 1);
-        }
-        var qh = q.permute(0, 2, 1, 3);                                   // [batch, head, seg or n, d_head]
-        var kh = k.permute(0, 2, 1, 3);
-        var vh = v.permute(0, 2, 1, 3);
-        Tensor z;
-        if (blocked is null && queriesAt is null && t0 == 0)
-            z = nn.functional.scaled_dot_product_attention(qh, kh, vh, is_casual: true);
-        else
-        {
-            using var future = blocked is null ? ones(seg, t0 + seg, dtype: ScalarType.Bool, device: q.device).triu(t0 + 1) : null;
-            var hidden = blocked ?? future!;                              // [seg, t0 + seg]
-            using var rows = queriesAt is null ? null : hidden.index_select(0, queriesAt.flatten()).view(batch, 1, queriesAt.shape[1], t0 + seg);
-            using var attend = (rows ?? hidden).logical_not();            // true = may attend
-            z = nn.functional.scaled_dot_product_attention(qh, kh, vh, attend);
-        }
-        return z.permute(0, 2, 1, 3);                                     // [batch, seg or n, head, d_head]
-    }
-
-    /// <summary>Rows <paramref name="at"/> [batch, n] of <paramref name="x"/> [batch, seg, d] -> [batch, n, d].</summary>
-    internal static Tensor Rows(Tensor x, Tensor at) => x.gather(1, at.unsqueeze(-1).expand(-1, -1, x.shape[2]));
-
-    /// <summary>
-    /// Scores when every row continues one shared prefix (<paramref name="pastK"/> has batch 1): the
-    /// prefix part is one GEMM per head over all rows' queries, [batch*seg, d_head] x [d_head, t0],
-    /// instead of a copy of the prefix's keys per row.
-    /// </summary>
-    /// <param name="q">[batch, seg, head, d_head]</param>
-    /// <param name="k">the segment's keys per query head [batch, seg, head, d_head]</param>
-    /// <param name="pastK">the prefix's keys [1, t0, kv_head, d_head]</param>
-    /// <returns>[batch, head, seg, t0 + seg]</returns>
-    private Tensor SharedPrefixScores(Tensor q, Tensor k, Tensor pastK)
-    {
-        long batch = q.shape[0], seg = q.shape[1], heads = q.shape[2], dHead = q.shape[3], t0 = pastK.shape[1];
-        var pk = PerQueryHead(pastK[0], 1);                               // [t0, head, d_head]
-        var qh = q.permute(2, 0, 1, 3).reshape(heads, batch * seg, dHead); // [head, batch*seg, d_head]
-        var prefix = qh.matmul(pk.permute(1, 2, 0))                       // [head, batch*seg, t0]
-            .reshape(heads, batch, seg, t0).permute(1, 0, 2, 3);          // [batch, head, seg, t0]
-        var own = q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1));    // [batch, head, seg, seg]
-        return cat([prefix, own], -1);
-    }
-
-    /// <summary>z for a shared prefix: the prefix's values mixed by one GEMM per head, plus the segment's own.</summary>
-    /// <param name="pattern">[batch, head, seg, t0 + seg]</param>
-    /// <param name="v">the segment's values per query head [batch, seg, head, d_head]</param>
-    /// <param name="pastV">the prefix's values [1, t0, kv_head, d_head]</param>
-    /// <returns>[batch, seg, head, d_head]</returns>
-    private Tensor SharedPrefixValues(Tensor pattern, Tensor v, Tensor pastV)
-    {
-        long batch = pattern.shape[0], heads = pattern.shape[1], seg = pattern.shape[2], t0 = pastV.shape[1];
-        var pv = PerQueryHead(pastV[0], 1);                               // [t0, head, d_head]
-        var prefix = pattern[.., .., .., ..(int)t0].permute(1, 0, 2, 3).reshape(heads, batch * seg, t0)
-            .matmul(pv.permute(1, 0, 2))                                  // [head, batch*seg, d_head]
-            .reshape(heads, batch, seg, -1).permute(1, 2, 0, 3);          // [batch, seg, head, d_head]
-        var own = pattern[.., .., .., (int)t0..].matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3); // [batch, seg, head, d_head]
-        return prefix.Plus(own);
-    }
-
-    /// <summary>Whether some query of <paramref name="blocked"/> [seg, keys] may see no key at all.</summary>
-    private static bool BlocksWholeRow(Tensor blocked)
-    {
-        using var rows = blocked.all(-1);
-        using var any = rows.any();
-        return any.item<bool>();
-    }
-
     /// <summary>Grouped keys or values repeated for each query head of their group along <paramref name="dim"/> (unless ungrouped already).</summary>
-    private Tensor PerQueryHead(Tensor kv, long dim) => _group > 1 && !Ungrouped ? kv.repeat_interleave(_group, dim) : kv;
+    internal Tensor PerQueryHead(Tensor kv, long dim) => _group > 1 && !Ungrouped ? kv.repeat_interleave(_group, dim) : kv;
 
+    /// <summary>The hooks on keys and values (hook_k, hook_v, hook_rot_k): they see every position of a segment.</summary>
+    internal IEnumerable<HookPoint> KeyValueHooks => hook_rot_k is null ? [hook_k, hook_v] : [hook_k, hook_v, hook_rot_k];
 }

@@ -4,8 +4,8 @@ namespace IclNotebook.Model;
 
 /// <summary>
 /// What a forward pass returns: full logits (the default) or only those at some positions
-/// (patching reads one position per prompt). Engines that start from a cached residual stream use
-/// <c>HookedTransformer.ForwardSegment</c>.
+/// (patching reads one position per prompt). The fast engine, which starts from a cached residual
+/// stream, runs segments instead (<c>Patching.SegmentForward</c>).
 /// </summary>
 public sealed record ForwardOptions
 {

@@ -7,7 +7,8 @@ using static TorchSharp.torch;
 namespace IclNotebook.Model;
 
 /// <summary>
-/// GPT-2 with every TransformerLens hook point under TL's name. Weights are in TL's layout and
+/// A decoder-only transformer (GPT-2, GPT-NeoX/Pythia, Llama/Mistral, Qwen2: the config decides the
+/// components) with every TransformerLens hook point under TL's name. Weights are in TL's layout and
 /// created on <see cref="Device"/>; load them with <c>ModelLoader</c> or
 /// <see cref="LoadStateDict"/>. Public run methods work without grad in their own dispose scope.
 /// </summary>
@@ -121,6 +122,9 @@ public sealed partial class HookedTransformer : ComponentBase
     /// dispose scope are the caller's.
     /// </summary>
     internal Tensor FinalNormAndUnembed(Tensor resid) => unembed.call(ln_final.call(resid));
+
+    /// <summary>Block <paramref name="layer"/> (the fast engine runs blocks on segments).</summary>
+    internal TransformerBlock Block(int layer) => blocks[layer];
 
     /// <summary>Module entry point: <see cref="Forward"/> with default options.</summary>
     public override Tensor forward(Tensor input) => Forward(input);

@@ -33,43 +33,41 @@ public sealed class TransformerBlock : ComponentBase
 
     /// <param name="x">residual stream [batch, pos, d_model]</param>
     /// <returns>residual stream after the block [batch, pos, d_model]</returns>
-    public override Tensor forward(Tensor x) => Forward(x, null);
-
-    /// <summary>
-    /// Whether this block may compute its output at a few positions only (<c>outputsAt</c>) without any
-    /// hook noticing: no hook is attached past the keys and values (resid_pre, ln1 and k/v/rot_k may have hooks;
-    /// they still see every position).
-    /// </summary>
-    internal bool ComputesAtFewPositions => !(_laterHooks ??= modules().OfType<HookPoint>().Where(h => !SeesEveryPosition(h.Name)).ToArray()).Any(h => h.HasHooks);
-
-    private HookPoint[]? _laterHooks;
-
-    private static bool SeesEveryPosition(string name) =>
-        name.EndsWith(".hook_resid_pre", StringComparison.Ordinal) || name.Contains(".ln1.", StringComparison.Ordinal)
-        || name.EndsWith(".attn.hook_k", StringComparison.Ordinal) || name.EndsWith(".attn.hook_v", StringComparison.Ordinal)
-        || name.EndsWith(".attn.hook_rot_k", StringComparison.Ordinal);
-
-    /// <summary>The block on a segment continuing a cached prefix (see <see cref="Attention.Forward"/>).</summary>
-    /// <param name="x">residual stream of the segment [batch, seg, d_model]</param>
-    /// <param name="past">this block's prefix keys and values, or null</param>
-    /// <param name="blocked">attention mask for a packed segment, or null for causal</param>
-    /// <param name="positions">the segment tokens' positions for rotary models, or null for t0, t0 + 1, ...</param>
-    /// <param name="outputsAt">segment-relative positions whose output is wanted, int64 [batch, n]; null = all. Keys and
-    /// values still come from the whole segment; every hook after them (q, scores, pattern, z, attn_out, resid_mid,
-    /// ln2, mlp, resid_post) then sees only these positions (see <see cref="ComputesAtFewPositions"/>).</param>
-    /// <returns>[batch, seg (or n), d_model]</returns>
-    public Tensor Forward(Tensor x, (Tensor K, Tensor V)? past, Tensor? blocked = null, Tensor? positions = null, Tensor? outputsAt = null)
+    public override Tensor forward(Tensor x)
     {
         var residPre = hook_resid_pre.call(x);
-        var attnOut = hook_attn_out.call(attn.Forward(ln1.call(residPre), past, blocked, positions, outputsAt)); // [batch, seg or n, d_model]
-        if (outputsAt is not null) residPre = Attention.Rows(residPre, outputsAt);
+        return AfterAttention(residPre, attn.call(ln1.call(residPre)));
+    }
+
+    /// <summary>
+    /// The rest of the block once attention has run: <paramref name="attention"/> through hook_attn_out, the
+    /// MLP, and the residual sums. Parallel blocks' MLP reads resid_pre; sequential ones read resid_mid.
+    /// </summary>
+    /// <param name="residPre">resid_pre at the positions <paramref name="attention"/> holds [batch, pos, d_model]</param>
+    /// <param name="attention">the attention output [batch, pos, d_model]</param>
+    internal Tensor AfterAttention(Tensor residPre, Tensor attention)
+    {
+        var attnOut = hook_attn_out.call(attention);                                   // [batch, pos, d_model]
         if (hook_resid_mid is null)
         {
-            var parallelOut = hook_mlp_out.call(mlp.call(ln2.call(residPre)));                    // [batch, seg or n, d_model]
+            var parallelOut = hook_mlp_out.call(mlp.call(ln2.call(residPre)));
             return hook_resid_post.call(residPre.Plus(attnOut).Plus(parallelOut));
         }
         var residMid = hook_resid_mid.call(residPre.Plus(attnOut));
-        var mlpOut = hook_mlp_out.call(mlp.call(ln2.call(residMid)));                               // [batch, seg, d_model]
+        var mlpOut = hook_mlp_out.call(mlp.call(ln2.call(residMid)));
         return hook_resid_post.call(residMid.Plus(mlpOut));
     }
+
+    /// <summary>The block's attention (its parts are run one by one by the fast engine's segment kernel).</summary>
+    internal Attention Attn => attn;
+
+    /// <summary>resid_pre through its hook.</summary>
+    internal Tensor ResidPre(Tensor x) => hook_resid_pre.call(x);
+
+    /// <summary>ln1 (the norm before attention).</summary>
+    internal Tensor Ln1(Tensor residPre) => ln1.call(residPre);
+
+    /// <summary>The hooks that run before the queries: resid_pre, ln1's, and the keys' and values'.</summary>
+    internal IEnumerable<HookPoint> HooksBeforeQueries =>
+        [hook_resid_pre, .. ln1.modules().OfType<HookPoint>(), .. attn.KeyValueHooks];
 }

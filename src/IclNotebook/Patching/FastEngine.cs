@@ -1,3 +1,4 @@
+using IclNotebook.Patching;
 using IclNotebook.Hooks;
 using IclNotebook.Model;
 using static TorchSharp.torch;
@@ -58,7 +59,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
 
     /// <summary>
     /// A batched forward's arithmetic: the blocks from <paramref name="layer"/> on, the last of them only at the
-    /// <paramref name="reads"/> read positions past its keys and values (<see cref="HookedTransformer.ForwardSegment"/>)
+    /// <paramref name="reads"/> read positions past its keys and values (<see cref="SegmentForward"/>)
     /// unless the patch itself is there (a last-layer hook after the keys and values), and the unembedding of the reads.
     /// </summary>
     private static double Flop(ModelConfig cfg, PatchTarget target, int layer, double tokens, double reads, double keyLength)
@@ -183,7 +184,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
                 readIndex[v * batch + b] = read[b] >= t0 ? layout.Locate(b, read[b]).Flat : 0;
         Tensor logits;
         using (model.Hooks((hook, Patch)))
-            logits = model.ForwardSegment(resid, layer, Past, tensor(readIndex, [nVariants * rowsPerVariant, perRow]), layout.Blocked(model.ModelDevice),
+            logits = SegmentForward.Run(model, resid, layer, Past, tensor(readIndex, [nVariants * rowsPerVariant, perRow]), layout.Blocked(model.ModelDevice),
                 model.Config.IsRotary ? layout.Positions(model.ModelDevice).repeat(nVariants, 1) : null); // [rows, perRow, d_vocab]
         var perPrompt = setup.Metric.PerRowAtRead(logits.reshape(nVariants * batch, -1), nVariants).cpu().data<double>().ToArray();
 

@@ -5,7 +5,7 @@ public sealed record FastEngineOptions
 {
     /// <summary>
     /// Memory budget for one batched forward, MB (estimated from the model's widths and the
-    /// segment length). Default <see cref="DefaultBatchMemoryMb"/>: an eighth of the memory the
+    /// segment length). Default <see cref="DefaultBatchMemoryMb()"/>: an eighth of the memory the
     /// machine has available when the options are made, at most <see cref="MaxDefaultBatchMemoryMb"/>
     /// and at least <see cref="MinDefaultBatchMemoryMb"/>. Larger batches run faster up to a point;
     /// smaller ones cap peak memory on big models.
@@ -18,9 +18,12 @@ public sealed record FastEngineOptions
     /// <summary>The default budget's floor, MB, on a machine short of memory.</summary>
     public const int MinDefaultBatchMemoryMb = 64;
 
-    /// <summary>An eighth of <see cref="Runtime.MachineMemory.AvailableBytes"/>, within the floor and the cap.</summary>
-    public static int DefaultBatchMemoryMb() =>
-        (int)Math.Clamp(Runtime.MachineMemory.AvailableBytes() / 8 / (1024 * 1024), MinDefaultBatchMemoryMb, MaxDefaultBatchMemoryMb);
+    /// <summary>An eighth of <see cref="Runtime.MachineMemory.AvailableBytes()"/>, within the floor and the cap.</summary>
+    public static int DefaultBatchMemoryMb() => DefaultBatchMemoryMb(Runtime.MachineMemory.AvailableBytes());
+
+    /// <summary>An eighth of <paramref name="availableBytes"/>, in MB, within the floor and the cap.</summary>
+    public static int DefaultBatchMemoryMb(long availableBytes) =>
+        (int)Math.Clamp(availableBytes / 8 / (1024 * 1024), MinDefaultBatchMemoryMb, MaxDefaultBatchMemoryMb);
 
     /// <summary>
     /// Largest number of extra positions a variant may recompute so it can share a batch with

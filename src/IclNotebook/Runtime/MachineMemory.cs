@@ -8,27 +8,30 @@ public static class MachineMemory
     /// page cache the kernel can drop), else half the memory .NET sees as the machine's or the
     /// container's limit. Never less than the cgroup limit the runtime reports allows.
     /// </summary>
-    public static long AvailableBytes()
+    public static long AvailableBytes() =>
+        AvailableBytes(OperatingSystem.IsLinux() ? ReadMeminfo() : null, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+
+    /// <summary>
+    /// The rule behind <see cref="AvailableBytes()"/>: <c>MemAvailable</c> of <paramref name="meminfo"/> (the text of
+    /// /proc/meminfo, or null), at most <paramref name="limit"/> (physical memory or the container's limit);
+    /// half the limit when there is no readable MemAvailable line.
+    /// </summary>
+    public static long AvailableBytes(string? meminfo, long limit)
     {
-        long limit = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;            // physical memory or the container's limit
-        if (OperatingSystem.IsLinux() && ProcMemAvailable() is long available)
-            return Math.Min(available, limit);
+        foreach (var line in (meminfo ?? "").Split('\n'))
+        {
+            if (!line.StartsWith("MemAvailable:", StringComparison.Ordinal)) continue;
+            var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries); // "MemAvailable:", "24245332", "kB"
+            if (parts.Length >= 2 && long.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kb))
+                return Math.Min(kb * 1024, limit);
+        }
         return limit / 2;
     }
 
-    private static long? ProcMemAvailable()
+    private static string? ReadMeminfo()
     {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/meminfo"))
-            {
-                if (!line.StartsWith("MemAvailable:", StringComparison.Ordinal)) continue;
-                var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries); // "MemAvailable:", "24245332", "kB"
-                return parts.Length >= 2 && long.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kb) ? kb * 1024 : null;
-            }
-        }
-        catch (IOException) { }
-        catch (UnauthorizedAccessException) { }
-        return null;
+        try { return File.ReadAllText("/proc/meminfo"); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
     }
 }

@@ -54,7 +54,7 @@ public class FunctionVectorReferenceTests(ModelFixture gpt2, FamilyFixture famil
             using var scope = NewDisposeScope();
             var means = HeadMeans.AtLastToken(model, clean);
             var referenceMeans = ReferenceIndirectEffects.HeadMeans(model, clean);
-            Assert.True(means.sub(referenceMeans).abs().max().item<float>() <= Tol, "mean head outputs differ");
+            TensorAssert.Close(referenceMeans, means, Tol, "mean head outputs");
 
             var (patched, perPrompt, unpatched) = IndirectEffects.Run(model, corrupted, answers, referenceMeans);
             int heads = model.Config.NHeads;
@@ -91,7 +91,7 @@ public class FunctionVectorReferenceTests(ModelFixture gpt2, FamilyFixture famil
             foreach (var (l, h) in heads)
                 for (int e = 0; e < model.Config.DHead; e++)
                     expected = expected.add(model.W_O[l, h, e].mul(means[l, h, e]));            // Σ_e z_e W_O[e, :]
-            Assert.True(vector.ToTensor(CPU).sub(expected).abs().max().item<float>() <= Tol, "function vector differs from Σ mean z · W_O");
+            TensorAssert.Close(expected, vector.ToTensor(CPU), Tol, "the function vector and Σ mean z · W_O");
 
             var prompts = new TokenBatch(clean.Ids.Select(r => r[..Math.Min(r.Length, 5)]).ToArray(), clean.PadId);
             var results = ZeroShot.Evaluate(model, prompts, answers, vector, Enumerable.Range(0, model.Config.NLayers).ToList());

@@ -76,8 +76,8 @@ public class LensIdentityTests(ModelFixture gpt2, FamilyFixture families) : ICla
         using var heads = cache.StackHeadResults(model, inclRemainder: true, pos: read);
         using var fromParts = parts.Components.sum([0L]);
         using var fromHeads = heads.Components.sum([0L]);
-        Assert.True(MaxDiff(fromParts, final["final_post"]) <= 1e-4, "decompose_resid does not sum to final_post");
-        Assert.True(MaxDiff(fromHeads, final["final_post"]) <= 1e-4, "heads + remainder do not sum to final_post");
+        TensorAssert.Close(final["final_post"], fromParts, 1e-4, "decompose_resid's sum and final_post");
+        TensorAssert.Close(final["final_post"], fromHeads, 1e-4, "heads + remainder and final_post");
 
         foreach (var against in new[] { null, wrong })
         {
@@ -93,11 +93,5 @@ public class LensIdentityTests(ModelFixture gpt2, FamilyFixture families) : ICla
                 if (dla.Exact) Assert.Equal(dla.Logits[b], byComponent, 1e-4);
             }
         }
-    }
-
-    private static float MaxDiff(Tensor a, Tensor b)
-    {
-        using var diff = a.sub(b).abs().max();
-        return diff.item<float>();
     }
 }

@@ -6,32 +6,32 @@ namespace IclNotebook.Tests.Runtime;
 /// <summary>The fast engine's default batch budget follows the memory the machine has, within its floor and cap.</summary>
 public class MachineMemoryTests
 {
+    private const long Gb = 1L << 30;
+
     [Fact]
-    public void Available_memory_is_positive_and_no_more_than_the_machine_has()
+    public void Available_memory_is_the_kernels_MemAvailable_within_the_limit_else_half_the_limit()
     {
-        long available = MachineMemory.AvailableBytes();
-        Assert.InRange(available, 1, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        const string meminfo = "MemTotal:       24576000 kB\nMemFree:         1000000 kB\nMemAvailable:    8388608 kB\nBuffers:  12 kB\n";
+        Assert.Equal(8 * Gb, MachineMemory.AvailableBytes(meminfo, 24 * Gb));
+        Assert.Equal(4 * Gb, MachineMemory.AvailableBytes(meminfo, 4 * Gb));                   // a container's limit below it
+        Assert.Equal(12 * Gb, MachineMemory.AvailableBytes(null, 24 * Gb));                    // not Linux: half the limit
+        Assert.Equal(12 * Gb, MachineMemory.AvailableBytes("MemTotal: 24576000 kB\n", 24 * Gb)); // an old kernel without the line
+        Assert.Equal(12 * Gb, MachineMemory.AvailableBytes("MemAvailable: lots kB\n", 24 * Gb));
     }
 
     [Fact]
-    public void On_Linux_it_is_the_kernels_MemAvailable()
+    public void On_this_machine_it_is_positive_and_no_more_than_the_machine_has()
     {
-        if (!OperatingSystem.IsLinux()) return;
-        var line = File.ReadLines("/proc/meminfo").First(l => l.StartsWith("MemAvailable:", StringComparison.Ordinal));
-        long kb = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);
-        long expected = Math.Min(kb * 1024, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
-        // MemAvailable moves as other processes run: within 10% (or 256 MB) of a fresh reading.
-        Assert.InRange(MachineMemory.AvailableBytes(), expected - Math.Max(expected / 10, 256L << 20), expected + Math.Max(expected / 10, 256L << 20));
+        Assert.InRange(MachineMemory.AvailableBytes(), 1, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
     }
 
-    [Fact]
-    public void The_default_budget_is_an_eighth_of_it_within_the_floor_and_the_cap()
+    [Theory]
+    [InlineData(8L << 30, 768)]          // 1 GB would be an eighth: capped
+    [InlineData(4L << 30, 512)]
+    [InlineData(1L << 30, 128)]
+    [InlineData(256L << 20, 64)]         // 32 MB: the floor
+    public void The_default_budget_is_an_eighth_of_it_within_the_floor_and_the_cap(long available, int megabytes)
     {
-        long eighthMb = MachineMemory.AvailableBytes() / 8 / (1024 * 1024);
-        int budget = new FastEngineOptions().BatchMemoryMb;
-        Assert.InRange(budget, FastEngineOptions.MinDefaultBatchMemoryMb, FastEngineOptions.MaxDefaultBatchMemoryMb);
-        if (eighthMb > FastEngineOptions.MaxDefaultBatchMemoryMb + 64) Assert.Equal(FastEngineOptions.MaxDefaultBatchMemoryMb, budget);
-        else if (eighthMb < FastEngineOptions.MinDefaultBatchMemoryMb - 8) Assert.Equal(FastEngineOptions.MinDefaultBatchMemoryMb, budget);
-        else Assert.InRange(budget, eighthMb - 64, eighthMb + 64);
+        Assert.Equal(megabytes, FastEngineOptions.DefaultBatchMemoryMb(available));
     }
 }

@@ -14,22 +14,15 @@ public class HardStringTests
 {
     public static TheoryData<string> Models => new() { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a", "llama3" };
 
-    /// <summary>A fixture model's folder, or a tokenizer-only fixture unpacked into a temporary folder.</summary>
-    internal static string TokenizerFolder(string model)
+    /// <summary>A fixture model's folder, or a tokenizer-only fixture unpacked into <paramref name="temp"/>.</summary>
+    private static string TokenizerFolder(string model, TempFolder temp)
     {
         var packed = Path.Combine(Fixtures.Root, "tokenizers", model);
         if (!Directory.Exists(packed)) return FamilyFixture.Folder(model);
-        var folder = Path.Combine(Path.GetTempPath(), $"icl-tokenizer-{model}-{Environment.ProcessId}");
-        if (!File.Exists(Path.Combine(folder, "tokenizer.json")))
-        {
-            Directory.CreateDirectory(folder);
-            File.Copy(Path.Combine(packed, "tokenizer_config.json"), Path.Combine(folder, "tokenizer_config.json"), overwrite: true);
-            using var gz = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(packed, "tokenizer.json.gz")), System.IO.Compression.CompressionMode.Decompress);
-            var temp = Path.Combine(folder, $"tokenizer.json.{Guid.NewGuid():N}");
-            using (var output = File.Create(temp)) gz.CopyTo(output);
-            File.Move(temp, Path.Combine(folder, "tokenizer.json"), overwrite: true);
-        }
-        return folder;
+        File.Copy(Path.Combine(packed, "tokenizer_config.json"), temp["tokenizer_config.json"]);
+        using var gz = new System.IO.Compression.GZipStream(File.OpenRead(Path.Combine(packed, "tokenizer.json.gz")), System.IO.Compression.CompressionMode.Decompress);
+        using (var output = File.Create(temp["tokenizer.json"])) gz.CopyTo(output);
+        return temp.Path;
     }
 
     [Theory]
@@ -39,7 +32,8 @@ public class HardStringTests
         var golden = Fixtures.Json(Path.Combine(Fixtures.Root, "tokenizers", "hard-strings.json"));
         var strings = golden.GetProperty("strings").EnumerateArray().Select(e => e.GetString()!).ToArray();
         var expected = golden.GetProperty("ids").GetProperty(model).EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetInt32()).ToArray()).ToArray();
-        var tokenizer = HfTokenizer.Load(TokenizerFolder(model), prependBos: false);
+        using var temp = new TempFolder("icl-tokenizer");
+        var tokenizer = HfTokenizer.Load(TokenizerFolder(model, temp), prependBos: false);
         var wrong = strings.Select((s, i) => (s, i)).Where(x => !tokenizer.Encode(x.s).SequenceEqual(expected[x.i]))
             .Select(x => $"'{x.s}': ours [{string.Join(", ", tokenizer.Encode(x.s))}], Hugging Face [{string.Join(", ", expected[x.i])}]").ToList();
         Assert.True(wrong.Count == 0, $"{wrong.Count} of {strings.Length} strings differ:\n{string.Join("\n", wrong)}");
