@@ -19,9 +19,11 @@ using IclNotebook.Patching;
 using IclNotebook.Plots;
 using IclNotebook.Tokenization;
 using IclNotebook.Toy;
-using static IclNotebook.Notebooks.Twin;
 
-Start("01-icl-walkthrough");
+var twinRun = IclNotebook.Notebooks.Twin.Start("01-icl-walkthrough");
+#pragma warning disable IDE1006 // lower-case on purpose: the notebook kernel's display()
+void display(object value) => twinRun.Display(value);
+#pragma warning restore IDE1006
 
 // # In-context learning under the microscope: which parts of GPT-2 read the demonstrations?
 //

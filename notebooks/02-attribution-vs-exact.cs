@@ -12,9 +12,11 @@ using IclNotebook.Notebooks;
 using IclNotebook.Patching;
 using IclNotebook.Plots;
 using IclNotebook.Tokenization;
-using static IclNotebook.Notebooks.Twin;
 
-Start("02-attribution-vs-exact");
+var twinRun = IclNotebook.Notebooks.Twin.Start("02-attribution-vs-exact");
+#pragma warning disable IDE1006 // lower-case on purpose: the notebook kernel's display()
+void display(object value) => twinRun.Display(value);
+#pragma warning restore IDE1006
 
 // # Attribution patching against exact patching
 //

@@ -11,9 +11,11 @@ using IclNotebook;
 using IclNotebook.Notebooks;
 using IclNotebook.Patching;
 using IclNotebook.Tokenization;
-using static IclNotebook.Notebooks.Twin;
 
-Start("03-more-patching-targets");
+var twinRun = IclNotebook.Notebooks.Twin.Start("03-more-patching-targets");
+#pragma warning disable IDE1006 // lower-case on purpose: the notebook kernel's display()
+void display(object value) => twinRun.Display(value);
+#pragma warning restore IDE1006
 
 // # More patching targets: attention or MLP, and which head at which position
 //

@@ -12,9 +12,11 @@ using IclNotebook.Icl;
 using IclNotebook.Model;
 using IclNotebook.Notebooks;
 using IclNotebook.Patching;
-using static IclNotebook.Notebooks.Twin;
 
-Start("04-pythia-vs-gpt2");
+var twinRun = IclNotebook.Notebooks.Twin.Start("04-pythia-vs-gpt2");
+#pragma warning disable IDE1006 // lower-case on purpose: the notebook kernel's display()
+void display(object value) => twinRun.Display(value);
+#pragma warning restore IDE1006
 
 // # The same question on Pythia: GPT-2 next to a GPT-NeoX model
 //

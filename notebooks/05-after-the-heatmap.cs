@@ -14,9 +14,11 @@ using IclNotebook.Icl;
 using IclNotebook.Notebooks;
 using IclNotebook.Patching;
 using IclNotebook.Lens;
-using static IclNotebook.Notebooks.Twin;
 
-Start("05-after-the-heatmap");
+var twinRun = IclNotebook.Notebooks.Twin.Start("05-after-the-heatmap");
+#pragma warning disable IDE1006 // lower-case on purpose: the notebook kernel's display()
+void display(object value) => twinRun.Display(value);
+#pragma warning restore IDE1006
 
 // # After the heatmap: what the heads write, and how they route it
 //

@@ -13,9 +13,11 @@ using IclNotebook.FunctionVectors;
 using IclNotebook.Icl;
 using IclNotebook.Model;
 using IclNotebook.Notebooks;
-using static IclNotebook.Notebooks.Twin;
 
-Start("06-function-vectors-and-anchors");
+var twinRun = IclNotebook.Notebooks.Twin.Start("06-function-vectors-and-anchors");
+#pragma warning disable IDE1006 // lower-case on purpose: the notebook kernel's display()
+void display(object value) => twinRun.Display(value);
+#pragma warning restore IDE1006
 
 // # Is the task carried by a few heads? Function vectors and label words as anchors
 //

@@ -7,9 +7,8 @@
 
 using Microsoft.DotNet.Interactive.Formatting;
 
-IclNotebook.Notebooks.NotebookViews.ResetFigureBundle(); // the next figure carries plotly.js
+// One set of views per setup run: its first figure carries plotly.js (re-running this cell repairs a
+// page that lost it). Library errors (IclException) read as their one-line message.
+var iclViews = new IclNotebook.Notebooks.NotebookViews();
 foreach (var type in IclNotebook.Notebooks.NotebookViews.Types)
-    Formatter.Register(type, (value, writer) => writer.Write(IclNotebook.Notebooks.NotebookViews.Html(value)), "text/html");
-
-// Library errors (IclException) print as their one-line message; ICL_DEBUG=1 shows stack traces.
-IclNotebook.IclException.ShowStackTrace = System.Environment.GetEnvironmentVariable("ICL_DEBUG") == "1";
+    Formatter.Register(type, (value, writer) => writer.Write(iclViews.Html(value)), "text/html");

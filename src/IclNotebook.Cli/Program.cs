@@ -12,7 +12,7 @@ try
 catch (IclException e)
 {
     Console.Error.WriteLine($"icl: {e.Message}");
-    if (Environment.GetEnvironmentVariable("ICL_DEBUG") == "1") Console.Error.WriteLine(e);
+    if (Environment.GetEnvironmentVariable("ICL_DEBUG") == "1") Console.Error.WriteLine(e.Details);
     return 1;
 }
 catch (OperationCanceledException)

@@ -47,8 +47,10 @@ public static partial class TwinGenerator
         sb.Append("// </auto-generated>\n");
         sb.Append("#:project ../src/IclNotebook/IclNotebook.csproj\n\n");
         foreach (var u in usings) sb.Append(u).Append('\n');
-        sb.Append("using static IclNotebook.Notebooks.Twin;\n\n");
-        sb.Append($"Start(\"{name}\");\n");
+        sb.Append($"\nvar twinRun = IclNotebook.Notebooks.Twin.Start(\"{name}\");\n");
+        sb.Append("#pragma warning disable IDE1006 // lower-case on purpose: the notebook kernel's display()\n");
+        sb.Append("void display(object value) => twinRun.Display(value);\n");
+        sb.Append("#pragma warning restore IDE1006\n");
         sb.Append(body);
         return sb.ToString();
     }

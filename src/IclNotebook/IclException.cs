@@ -2,8 +2,11 @@ namespace IclNotebook;
 
 /// <summary>
 /// The one exception type the library throws for bad input or a bad environment. Its message
-/// names the problem and the fix; the CLI prints it as a single line, and notebooks (after
-/// <see cref="ShowStackTrace"/> is turned off by their setup) show just the message.
+/// names the problem and the fix, and it reads as that message alone: <see cref="ToString"/> is the
+/// message and <see cref="StackTrace"/> is empty, which is what notebook kernels print, so a wrong
+/// model name reads as one line that says what to fix, not a wall of frames from inside the library.
+/// <see cref="Details"/> has the frames and inner exceptions (the CLI and the twins print it with
+/// <c>ICL_DEBUG=1</c>).
 /// </summary>
 public sealed class IclException : Exception
 {
@@ -13,17 +16,13 @@ public sealed class IclException : Exception
 
     public IclException() { }
 
-    /// <summary>
-    /// Whether <see cref="ToString"/> and <see cref="StackTrace"/> include the stack trace and
-    /// inner exceptions (default true). Notebook kernels print exactly those, so the notebooks'
-    /// setup turns this off unless <c>ICL_DEBUG=1</c>: a wrong model name then reads as one line
-    /// that says what to fix, not a wall of frames from inside the library.
-    /// </summary>
-    public static bool ShowStackTrace { get; set; } = true;
+    /// <summary>The message alone.</summary>
+    public override string ToString() => Message;
 
-    /// <inheritdoc/>
-    public override string? StackTrace => ShowStackTrace ? base.StackTrace : null;
+    /// <summary>None: the frames are in <see cref="Details"/>.</summary>
+    public override string? StackTrace => null;
 
-    /// <inheritdoc/>
-    public override string ToString() => ShowStackTrace ? base.ToString() : Message;
+    /// <summary>Type, message, the frames where it was thrown, and inner exceptions.</summary>
+    public string Details => $"{GetType().FullName}: {Message}{Environment.NewLine}{base.StackTrace}"
+        + (InnerException is { } inner ? $"{Environment.NewLine} ---> {inner}" : "");
 }

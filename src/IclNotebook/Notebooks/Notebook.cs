@@ -36,17 +36,20 @@ public static class Notebook
     /// <summary>Environment variable that selects the device.</summary>
     public const string DeviceVariable = "ICL_DEVICE";
 
+    /// <summary>The settings the variables give now.</summary>
+    public static NotebookSettings Settings => NotebookSettings.FromEnvironment(Environment.GetEnvironmentVariable);
+
     /// <summary>The model the notebooks use: <c>ICL_MODEL</c>, else <c>gpt2</c>.</summary>
-    public static string ModelName => Variable(ModelVariable) ?? "gpt2";
+    public static string ModelName => Settings.Model;
 
     /// <summary>The Pythia model of the GPT-2-vs-Pythia notebook: <c>ICL_PYTHIA</c>, else <c>pythia-160m</c>.</summary>
-    public static string PythiaName => Variable(PythiaVariable) ?? "pythia-160m";
+    public static string PythiaName => Settings.Pythia;
 
     /// <summary>The Pythia checkpoint: <c>ICL_PYTHIA_REVISION</c>, else <c>main</c> (the end of training).</summary>
-    public static string PythiaRevision => Variable(PythiaRevisionVariable) ?? "main";
+    public static string PythiaRevision => Settings.PythiaRevision;
 
     /// <summary>The task file the notebooks use: <c>ICL_TASK</c>, else the repository's data/tasks/sentiment.json.</summary>
-    public static string TaskPath => Variable(TaskVariable) ?? TaskFiles.Default("sentiment");
+    public static string TaskPath => Settings.TaskPath;
 
     /// <summary>
     /// Loads <paramref name="nameOrPath"/> (default <see cref="ModelName"/>), downloading it on first
@@ -55,31 +58,33 @@ public static class Notebook
     /// <param name="nameOrPath">A short name, repository id or folder; default <see cref="ModelName"/>.</param>
     /// <param name="processing">TransformerLens's processing (default) or raw weights.</param>
     /// <param name="revision">The hub revision (branch, tag or commit, e.g. Pythia's <c>step3000</c>); default <c>main</c>.</param>
-    public static async Task<HookedTransformer> LoadModelAsync(string? nameOrPath = null, WeightProcessing processing = WeightProcessing.Default, string revision = "main")
+    /// <param name="settings">Model and device when not given; default <see cref="Settings"/>.</param>
+    /// <param name="output">Where the line goes; default standard output (the notebook's cell output).</param>
+    public static async Task<HookedTransformer> LoadModelAsync(string? nameOrPath = null, WeightProcessing processing = WeightProcessing.Default, string revision = "main",
+        NotebookSettings? settings = null, TextWriter? output = null)
     {
-        var name = nameOrPath ?? ModelName;
-        var device = Variable(DeviceVariable) is { } d ? ModelSource.ParseDevice(d) : null;
+        settings ??= Settings;
+        var name = nameOrPath ?? settings.Model;
+        var device = settings.Device is { } d ? ModelSource.ParseDevice(d) : null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var hub = HubOptions.FromEnvironment() with { Revision = revision };
         var (model, _, commit) = await ModelSource.LoadWithSourceAsync(name, processing, device, hub, Progress()).ConfigureAwait(false);
         var at = revision == "main" || Directory.Exists(name) ? commit : $"revision {revision}, {commit}";
         var c = model.Config;
-        Console.WriteLine($"Loaded {c.Name}: {c.NLayers} layers x {c.NHeads} heads, d_model {c.DModel}, vocabulary {c.DVocab}, " +
+        (output ?? Console.Out).WriteLine($"Loaded {c.Name}: {c.NLayers} layers x {c.NHeads} heads, d_model {c.DModel}, vocabulary {c.DVocab}, " +
                           $"{(processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights")}, on {model.ModelDevice.type.ToString().ToLowerInvariant()} ({at}; {clock.Elapsed.TotalSeconds:F1} s).");
         return model;
     }
 
-    /// <summary>Loads <see cref="TaskPath"/> (or <paramref name="path"/>) and says which file it read.</summary>
-    public static IclTask LoadTask(string? path = null)
+    /// <summary>Loads <see cref="TaskPath"/> (or <paramref name="path"/>) and says which file it read (on <paramref name="output"/>, default standard output).</summary>
+    public static IclTask LoadTask(string? path = null, TextWriter? output = null)
     {
         var file = path ?? TaskPath;
         var task = IclTask.Load(file);
-        Console.WriteLine($"Task \"{task.Name}\" from {Path.GetFullPath(file)}: {task.Demos.Count} demonstrations, {task.Queries.Count} queries.");
+        (output ?? Console.Out).WriteLine($"Task \"{task.Name}\" from {Path.GetFullPath(file)}: {task.Demos.Count} demonstrations, {task.Queries.Count} queries.");
         return task;
     }
 
     /// <summary>Progress lines for a patching run (<c>engine.Run(setup, target, Notebook.Progress())</c>) or a download: one per 10% with time left.</summary>
     public static IProgress<WorkProgress> Progress() => new ProgressLines();
-
-    private static string? Variable(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v ? v.Trim() : null;
 }

@@ -12,24 +12,25 @@ namespace IclNotebook.Notebooks;
 /// patching results as heatmaps, prompt sets and token batches as coloured tokens, activation
 /// caches as tables of hook names and shapes, patching setups as their baselines, models as their
 /// configuration and tensors as shape, statistics and first values. The notebooks'
-/// setup registers <see cref="Html"/> for every type in <see cref="Types"/> with the kernel's
-/// formatter; the file-based twins print <see cref="Text"/> and save figures as HTML files.
+/// setup makes one instance per kernel and registers its <see cref="Html"/> for every type in
+/// <see cref="Types"/> with the kernel's formatter: the first figure it renders carries plotly.js,
+/// later ones wait for it (re-running the setup makes a new instance, which repairs a page that lost
+/// the bundle). The file-based twins print <see cref="Text"/> and save figures as HTML files.
 /// </summary>
-public static class NotebookViews
+public sealed class NotebookViews
 {
+    private int _bundleWritten;
+
     /// <summary>Types with a view.</summary>
     public static IReadOnlyList<Type> Types { get; } =
         [typeof(PlotlyFigure), typeof(PatchResult), typeof(IclPromptSet), typeof(TokenBatch), typeof(ActivationCache), typeof(PatchingSetup),
          typeof(HookedTransformer), typeof(TorchSharp.torch.Tensor), typeof(Patterns.AttentionView)];
 
-    /// <summary>Makes the next figure carry plotly.js again (run by the notebooks' setup cell, so re-running it repairs a page that lost the bundle).</summary>
-    public static void ResetFigureBundle() => NotebookFigureHtml.Reset();
-
     /// <summary>The HTML view of <paramref name="value"/>, or null for a type without one.</summary>
-    public static string? Html(object? value) => value switch
+    public string? Html(object? value) => value switch
     {
-        PlotlyFigure f => f.ToNotebookHtml(),
-        PatchResult r => PatchResultView.Html(r),
+        PlotlyFigure f => Figure(f),
+        PatchResult r => PatchResultView.Html(r, Figure),
         IclPromptSet p => PromptSetView.Html(p),
         TokenBatch b => TokenBatchView.Html(b),
         ActivationCache c => CacheView.Html(c),
@@ -39,6 +40,9 @@ public static class NotebookViews
         Patterns.AttentionView a => a.ToHtml(),
         _ => null,
     };
+
+    /// <summary>A figure's fragment: with plotly.js inline the first time, then waiting for it.</summary>
+    private string Figure(PlotlyFigure figure) => NotebookFigureHtml.Render(figure, withBundle: Interlocked.Exchange(ref _bundleWritten, 1) == 0);
 
     /// <summary>The text view of <paramref name="value"/>; other values print as themselves.</summary>
     public static string Text(object? value) => value switch

@@ -10,11 +10,13 @@ internal static class PatchResultView
 {
     private const int Top = 8;
 
-    public static string Html(PatchResult r)
+    /// <param name="r">the result</param>
+    /// <param name="figure">how a figure is written into the page (plotly.js once per page)</param>
+    public static string Html(PatchResult r, Func<PlotlyFigure, string> figure)
     {
         var sb = new StringBuilder(TokenHtml.Style);
         sb.Append($"<p><b>{TokenHtml.E(r.Target)}</b>: {Facts(r)}</p>");
-        sb.Append(PatchPlots.Plot(r).ToNotebookHtml());
+        sb.Append(figure(PatchPlots.Plot(r)));
         sb.Append($"<details><summary>Largest {Top} effects</summary><table class=\"icl-table\"><tr><th>component</th><th class=\"icl-num\">normalised</th><th class=\"icl-num\">{r.Settings.Unit}</th></tr>");
         foreach (var e in r.Largest(Top))
             sb.Append($"<tr><td>{TokenHtml.E(e.Where)}</td><td class=\"icl-num\">{TokenHtml.N(e.Normalised)}</td><td class=\"icl-num\">{TokenHtml.N(e.Value)}</td></tr>");

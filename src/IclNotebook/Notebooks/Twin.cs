@@ -6,42 +6,44 @@ using IclNotebook.Plots;
 namespace IclNotebook.Notebooks;
 
 /// <summary>
-/// The runtime of the notebooks' file-based twins (<c>dotnet run notebooks/NN-name.cs</c>):
-/// <c>display(x)</c> prints the text view of <c>x</c> and writes every figure (or patching
-/// result's figure) as a self-contained HTML file into the output folder, which is
-/// <c>ICL_OUTPUT</c> or runs/twins/NAME under the working directory.
+/// The runtime of the notebooks' file-based twins (<c>dotnet run notebooks/NN-name.cs</c>): a twin
+/// starts one with <see cref="Start"/>, and its <c>display(x)</c> (a local function the generator
+/// writes, as the notebook kernel has one) prints the text view of <c>x</c> and writes every figure
+/// (or patching result's figure) as a self-contained HTML file into <see cref="OutputFolder"/>.
 /// </summary>
-public static partial class Twin
+public sealed partial class Twin
 {
-    private static string? folder;
-    private static int figures;
+    private int _figures;
 
-    /// <summary>The folder figures are written to (set by <see cref="Start"/>).</summary>
-    public static string OutputFolder => folder ?? throw new InvalidOperationException("Twin.Start was not called.");
+    private Twin(string folder) => OutputFolder = folder;
 
-    /// <summary>Creates the output folder, makes library errors one line, and prints where figures go.</summary>
-    public static void Start(string name)
+    /// <summary>The folder figures are written to.</summary>
+    public string OutputFolder { get; }
+
+    /// <summary>
+    /// Starts a twin: creates its output folder (<c>ICL_OUTPUT</c>, or runs/twins/NAME under the working
+    /// directory), makes a library error end the run as one line (exit code 1; with <c>ICL_DEBUG=1</c>
+    /// its details follow), and prints where figures go.
+    /// </summary>
+    public static Twin Start(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        IclException.ShowStackTrace = Environment.GetEnvironmentVariable("ICL_DEBUG") == "1";
+        bool debug = Environment.GetEnvironmentVariable("ICL_DEBUG") == "1";
         AppDomain.CurrentDomain.UnhandledException += (_, e) =>
         {
-            if (e.ExceptionObject is IclException error && !IclException.ShowStackTrace)
-            {
-                Console.Error.WriteLine($"error: {error.Message}");
-                Environment.Exit(1);
-            }
+            if (e.ExceptionObject is not IclException error) return;
+            Console.Error.WriteLine($"error: {error.Message}");
+            if (debug) Console.Error.WriteLine(error.Details);
+            Environment.Exit(1);
         };
-        folder = Path.GetFullPath(Environment.GetEnvironmentVariable("ICL_OUTPUT") is { Length: > 0 } o ? o : Path.Combine("runs", "twins", name));
+        var folder = Path.GetFullPath(Environment.GetEnvironmentVariable("ICL_OUTPUT") is { Length: > 0 } o ? o : Path.Combine("runs", "twins", name));
         Directory.CreateDirectory(folder);
-        figures = 0;
         Console.WriteLine($"{name}: figures are written to {folder}");
+        return new Twin(folder);
     }
 
     /// <summary>Shows <paramref name="value"/> as the notebook would, in text; figures go to HTML files.</summary>
-#pragma warning disable CA1707, IDE1006 // lower-case on purpose: the same call as the notebook kernel's display()
-    public static void display(object? value)
-#pragma warning restore CA1707, IDE1006
+    public void Display(object? value)
     {
         switch (value)
         {
@@ -58,12 +60,12 @@ public static partial class Twin
         }
     }
 
-    private static void Save(PlotlyFigure figure)
+    private void Save(PlotlyFigure figure)
     {
-        figures++;
+        _figures++;
         var slug = Slug().Replace(figure.Title.ToLowerInvariant(), "-").Trim('-');
         if (slug.Length > 60) slug = slug[..60].TrimEnd('-');
-        var path = Path.Combine(OutputFolder, string.Create(CultureInfo.InvariantCulture, $"{figures:00}-{slug}.html"));
+        var path = Path.Combine(OutputFolder, string.Create(CultureInfo.InvariantCulture, $"{_figures:00}-{slug}.html"));
         figure.SaveHtml(path);
         Console.WriteLine($"[figure] {figure.Title} -> {path}");
     }

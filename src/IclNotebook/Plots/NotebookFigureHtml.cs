@@ -4,16 +4,13 @@ namespace IclNotebook.Plots;
 
 /// <summary>
 /// The inline form of a figure for notebook outputs. All outputs of a notebook share one page
-/// (VS Code's webview, Jupyter's document), so plotly.js is inlined once per process, into the
-/// first figure shown; every figure queues its drawing until <c>window.Plotly</c> exists.
+/// (VS Code's webview, Jupyter's document), so plotly.js is inlined once, into the first figure a
+/// kernel shows (<see cref="Notebooks.NotebookViews"/> remembers whether it has); every figure
+/// queues its drawing until <c>window.Plotly</c> exists.
 /// </summary>
 internal static class NotebookFigureHtml
 {
-    private static int bundleWritten;
-
-    public static string Render(PlotlyFigure figure) => Render(figure, withBundle: Interlocked.Exchange(ref bundleWritten, 1) == 0);
-
-    /// <summary>The fragment with or without plotly.js inline, whatever was shown before.</summary>
+    /// <summary>The fragment with or without plotly.js inline.</summary>
     internal static string Render(PlotlyFigure figure, bool withBundle)
     {
         string id = "icl-figure-" + Guid.NewGuid().ToString("N")[..12];
@@ -36,7 +33,4 @@ internal static class NotebookFigureHtml
         w.Write("})();\n</script>\n");
         return w.ToString();
     }
-
-    /// <summary>Forgets that plotly.js was written, so the next figure carries it again (the notebooks' setup calls this).</summary>
-    internal static void Reset() => Interlocked.Exchange(ref bundleWritten, 0);
 }

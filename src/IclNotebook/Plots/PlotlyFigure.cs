@@ -56,11 +56,11 @@ public sealed class PlotlyFigure
     public void SavePng(string path) => PngExport.SavePng(this, path, Width + 40, Height + 40);
 
     /// <summary>
-    /// An HTML fragment for a notebook output cell: a div and a script that draws into it. plotly.js
-    /// is inlined into the first figure a process shows (later ones wait for it), so notebooks
-    /// render offline without a 3.5 MB copy per chart.
+    /// An HTML fragment for a notebook output cell, on its own: a div, plotly.js inline, and a script
+    /// that draws into the div. A notebook's figures share one copy of plotly.js when shown through
+    /// <see cref="Notebooks.NotebookViews"/> (the notebooks' setup registers it).
     /// </summary>
-    public string ToNotebookHtml() => NotebookFigureHtml.Render(this);
+    public string ToNotebookHtml() => NotebookFigureHtml.Render(this, withBundle: true);
 
     /// <inheritdoc/>
     public override string ToString() => $"PlotlyFigure \"{Title}\" ({Data.Count} trace{(Data.Count == 1 ? "" : "s")}, {Width}x{Height})";

@@ -14,7 +14,7 @@ public class NotebookViewsTests
     public void Prompt_sets_show_coloured_tokens_with_the_swapped_labels_marked()
     {
         var prompts = IclTask.Load(Path.Combine(AppContext.BaseDirectory, "data", "tasks", "sentiment.json")).BuildPrompts(new Gpt2Tokenizer());
-        var html = NotebookViews.Html(prompts)!;
+        var html = new NotebookViews().Html(prompts)!;
         Assert.Contains("class=\"icl-tok\"", html, StringComparison.Ordinal);
         Assert.Contains("icl-diff", html, StringComparison.Ordinal);      // swapped labels outlined
         Assert.Contains("icl-read", html, StringComparison.Ordinal);      // where the answer is read
@@ -33,7 +33,7 @@ public class NotebookViewsTests
         using (logits)
         using (cache)
         {
-            var html = NotebookViews.Html(cache)!;
+            var html = new NotebookViews().Html(cache)!;
             int n = tokens.Ids[0].Length;
             Assert.Contains($"<code>blocks.1.attn.hook_pattern</code></td><td>[batch, head, dest_pos, src_pos]</td><td>[1, 4, {n}, {n}]</td>", html, StringComparison.Ordinal);
             Assert.Contains($"ActivationCache: {cache.Count} activations", html, StringComparison.Ordinal);
@@ -42,9 +42,9 @@ public class NotebookViewsTests
             var pattern = NotebookViews.Text(cache["blocks.0.attn.hook_pattern"]);
             Assert.StartsWith($"Tensor [1, 4, {n}, {n}] Float32 on cpu; mean ", pattern, StringComparison.Ordinal);
             Assert.Contains("\nfirst values: 1, 0, 0,", pattern, StringComparison.Ordinal); // position 0 attends only to itself
-            Assert.Contains("<pre>Tensor [", NotebookViews.Html(cache["blocks.0.attn.hook_pattern"]), StringComparison.Ordinal);
+            Assert.Contains("<pre>Tensor [", new NotebookViews().Html(cache["blocks.0.attn.hook_pattern"]), StringComparison.Ordinal);
 
-            var modelHtml = NotebookViews.Html(model)!;
+            var modelHtml = new NotebookViews().Html(model)!;
             Assert.Contains("HookedTransformer <b>tiny-gpt2-a</b>", modelHtml, StringComparison.Ordinal);
             Assert.Contains("<tr><th>layers</th><td>2</td></tr>", modelHtml, StringComparison.Ordinal);
             Assert.Contains("processed like TransformerLens", NotebookViews.Text(model), StringComparison.Ordinal);
@@ -54,45 +54,38 @@ public class NotebookViewsTests
     [Fact]
     public void Patch_results_show_their_heatmap_facts_and_largest_effects()
     {
-        var html = NotebookViews.Html(PlotFixtures.Resid())!;
+        var html = new NotebookViews().Html(PlotFixtures.Resid())!;
         Assert.Contains("Plotly.newPlot(", html, StringComparison.Ordinal);
         Assert.Contains("[Layer, Pos] = [3, 4]", html, StringComparison.Ordinal);
         Assert.Contains("Largest 8 effects", html, StringComparison.Ordinal);
         var largest = PlotFixtures.Resid().Largest(1).Single();
         Assert.Equal("Layer 0, Pos 0: <|endoftext|>", largest.Where); // flat 0: -1.5, the largest |value| (flat 11 is 1.25)
         Assert.Equal(-1.5, largest.Normalised, 12);
-        Assert.Null(NotebookViews.Html(42));
+        Assert.Null(new NotebookViews().Html(42));
         Assert.Equal("42", NotebookViews.Text(42));
     }
 
     [Fact]
-    public void Only_the_first_notebook_figure_carries_plotly_js()
+    public void Only_the_first_figure_a_set_of_views_shows_carries_plotly_js()
     {
-        NotebookFigureHtml.Reset();
-        var first = PatchPlots.Plot(PlotFixtures.Resid()).ToNotebookHtml();
-        var second = PatchPlots.Plot(PlotFixtures.Heads()).ToNotebookHtml();
+        var views = new NotebookViews();
+        var first = views.Html(PatchPlots.Plot(PlotFixtures.Resid()))!;
+        var second = views.Html(PlotFixtures.Heads())!;                                 // a result's figure shares the page too
         Assert.Contains("plotly.js v2.28.0", first, StringComparison.Ordinal);
         Assert.DoesNotContain("plotly.js v2.28.0", second, StringComparison.Ordinal);
         Assert.Contains("__iclPlotlyQueue", second, StringComparison.Ordinal); // waits for the bundle instead
         Assert.Contains("Run the setup cell", second, StringComparison.Ordinal);   // and says how to get it back if it never comes
-        NotebookViews.ResetFigureBundle();
-        Assert.Contains("plotly.js v2.28.0", PatchPlots.Plot(PlotFixtures.Resid()).ToNotebookHtml(), StringComparison.Ordinal);
+        Assert.Contains("plotly.js v2.28.0", new NotebookViews().Html(PatchPlots.Plot(PlotFixtures.Resid())), StringComparison.Ordinal); // a re-run setup
+        Assert.Contains("plotly.js v2.28.0", PatchPlots.Plot(PlotFixtures.Resid()).ToNotebookHtml(), StringComparison.Ordinal);    // on its own
     }
 
     [Fact]
-    public void Brief_library_errors_are_their_message_alone()
+    public void Library_errors_read_as_their_message_alone_with_the_details_kept()
     {
         var error = Assert.Throws<IclException>(() => IclTask.Parse("{\"name\": 3}", "bad.json"));
-        try
-        {
-            IclException.ShowStackTrace = false;
-            Assert.Equal("bad.json: name: must be a string, not a number.", error.ToString());
-            Assert.Null(error.StackTrace);
-        }
-        finally
-        {
-            IclException.ShowStackTrace = true;
-        }
-        Assert.Contains("   at ", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal("bad.json: name: must be a string, not a number.", error.ToString());
+        Assert.Null(error.StackTrace);
+        Assert.Contains("   at ", error.Details, StringComparison.Ordinal);
+        Assert.StartsWith("IclNotebook.IclException: bad.json: name:", error.Details, StringComparison.Ordinal);
     }
 }

@@ -108,7 +108,7 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
         Assert.Contains("largest effects (normalised, logits)", text, StringComparison.Ordinal);
         Assert.DoesNotContain("nats", text, StringComparison.Ordinal);
         Assert.DoesNotContain("nats", IclNotebook.Notebooks.NotebookViews.Text(setup), StringComparison.Ordinal);
-        Assert.Contains(" logits", IclNotebook.Notebooks.NotebookViews.Html(setup), StringComparison.Ordinal);
+        Assert.Contains(" logits", new IclNotebook.Notebooks.NotebookViews().Html(setup), StringComparison.Ordinal);
         var hover = IclNotebook.Plots.PatchPlots.Plot(fast).ToJson();
         Assert.Contains(" logits", hover, StringComparison.Ordinal);
         Assert.DoesNotContain(" nats", hover, StringComparison.Ordinal);

@@ -1,0 +1,28 @@
+using IclNotebook.Icl;
+
+namespace IclNotebook.Notebooks;
+
+/// <summary>
+/// Which model, Pythia checkpoint, task and device the notebooks use, as the <c>ICL_*</c> variables
+/// give them (see <see cref="Notebook"/>); blank variables count as unset.
+/// </summary>
+/// <param name="Model"><c>ICL_MODEL</c>, default <c>gpt2</c>.</param>
+/// <param name="Pythia"><c>ICL_PYTHIA</c>, default <c>pythia-160m</c>.</param>
+/// <param name="PythiaRevision"><c>ICL_PYTHIA_REVISION</c>, default <c>main</c>.</param>
+/// <param name="TaskPath"><c>ICL_TASK</c>, default the repository's data/tasks/sentiment.json.</param>
+/// <param name="Device"><c>ICL_DEVICE</c>, or null for the library's default (cpu).</param>
+public sealed record NotebookSettings(string Model, string Pythia, string PythiaRevision, string TaskPath, string? Device)
+{
+    /// <summary>The settings <paramref name="variable"/> (an environment lookup) gives.</summary>
+    public static NotebookSettings FromEnvironment(Func<string, string?> variable)
+    {
+        ArgumentNullException.ThrowIfNull(variable);
+        string? Get(string name) => variable(name) is { } v && v.Trim() is { Length: > 0 } trimmed ? trimmed : null;
+        return new NotebookSettings(
+            Get(Notebook.ModelVariable) ?? "gpt2",
+            Get(Notebook.PythiaVariable) ?? "pythia-160m",
+            Get(Notebook.PythiaRevisionVariable) ?? "main",
+            Get(Notebook.TaskVariable) ?? TaskFiles.Default("sentiment"),
+            Get(Notebook.DeviceVariable));
+    }
+}
