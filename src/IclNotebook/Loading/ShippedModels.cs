@@ -10,6 +10,11 @@ public static class ShippedModels
     /// <summary>The toy 2-layer in-context model (data/models/toy-icl-2l).</summary>
     public const string Toy = "toy-icl-2l";
 
+    /// <summary>What a download that cannot happen adds to its error: how to try the kit with no network at all.</summary>
+    public const string NoNetworkHint =
+        "With no network at all, try the toy model shipped with the kit: --model toy-icl-2l --task data/tasks/associative-recall.json "
+        + "(notebooks: ICL_MODEL=toy-icl-2l ICL_TASK=data/tasks/associative-recall.json).";
+
     /// <summary>Every shipped model's name.</summary>
     public static IReadOnlyList<string> Names { get; } = [Toy];
 

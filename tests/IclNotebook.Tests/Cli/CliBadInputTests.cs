@@ -52,6 +52,20 @@ public sealed class CliBadInputTests : IDisposable
     }
 
     [Fact]
+    public void The_main_job_with_no_network_says_how_to_run_the_shipped_toy_model()
+    {
+        // The README's first command where the hub cannot be reached: an endpoint nothing listens on, one attempt.
+        var outcome = IclProcess.Run(["analyze", "--out", Path.Combine(_dir, "run")], new Dictionary<string, string>
+        {
+            ["HF_ENDPOINT"] = "http://127.0.0.1:9",
+            ["HF_HUB_CACHE"] = Path.Combine(_dir, "empty-cache"),
+        });
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains("try the toy model shipped with the kit: --model toy-icl-2l --task data/tasks/associative-recall.json", outcome.StdErr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
+    }
+
+    [Fact]
     public void Logits_json_gives_tokens_and_top_candidates()
     {
         var outcome = IclProcess.Run(["logits", "--model", Fixtures.TinyModel, "--text", "Hello world", "--top", "3", "--json"]);

@@ -50,7 +50,7 @@ public sealed class HubClient : IDisposable
             var where = commit is null ? Cache.RepoDir(repo) : Cache.SnapshotPath(repo, commit, file);
             throw new IclException(
                 $"'{file}' of {repo} (revision {revision}) is not in the cache at {where}; " +
-                "unset HF_HUB_OFFLINE to download it, or download it first.");
+                "unset HF_HUB_OFFLINE to download it, or download it first. " + ShippedModels.NoNetworkHint);
         }
         var url = transport.ResolveUrl(repo, revision, file);
         var what = $"file '{file}' of repo '{repo}' at revision '{revision}'";
@@ -135,7 +135,7 @@ public sealed class HubClient : IDisposable
             {
                 throw new IclException(
                     $"Cannot reach {url} ({e.Message}) after {attempt + 1} attempts; check the network and HF_ENDPOINT " +
-                    $"({Options.Endpoint}), or set HF_HUB_OFFLINE=1 to use only the cache at {Options.CacheDir}.", e);
+                    $"({Options.Endpoint}), or set HF_HUB_OFFLINE=1 to use only the cache at {Options.CacheDir}. " + ShippedModels.NoNetworkHint, e);
             }
         }
     }

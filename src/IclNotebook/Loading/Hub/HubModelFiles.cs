@@ -65,5 +65,5 @@ internal static class HubModelFiles
 
     private static IclException NotCached(HubClient client, string repo, string file) => new(
         $"'{file}' of {repo} (revision {client.Options.Revision}) is not in the cache at {client.Cache.RepoDir(repo)}; " +
-        "unset HF_HUB_OFFLINE to download it, or download it first.");
+        "unset HF_HUB_OFFLINE to download it, or download it first. " + ShippedModels.NoNetworkHint);
 }
