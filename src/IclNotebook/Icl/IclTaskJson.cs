@@ -44,7 +44,7 @@ internal static class IclTaskJson
         }
     }
 
-    private static IReadOnlyList<IclExample> Examples(JsonElement root, string source, string field)
+    private static IclExample[] Examples(JsonElement root, string source, string field)
     {
         var array = Required(root, source, "", field, "an array of {\"input\": \"...\", \"label\": \"...\"} objects");
         if (array.ValueKind != JsonValueKind.Array)

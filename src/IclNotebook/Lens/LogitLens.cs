@@ -23,6 +23,7 @@ public sealed record LogitLensResult(
     IReadOnlyList<IReadOnlyList<int>> TopTokens)
 {
     /// <summary>How the lens is computed.</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Performance", "CA1822", Justification = "Part of the result: written to results.json with it.")]
     public string Definition =>
         "Logit lens: each accumulated residual stream (TransformerLens accumulated_resid) through the model's own final norm " +
         "(each vector normalised by its own scale, with the norm's weight and bias when unfolded) and the unembedding, " +

@@ -33,6 +33,7 @@ public sealed class Checkpoint : IDisposable
         File.Exists(Path.Combine(folder, SingleFile)) || File.Exists(Path.Combine(folder, IndexFile));
 
     /// <summary>Opens the checkpoint in <paramref name="folder"/> (the single file when both forms are present).</summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The checkpoint owns the file it is given and disposes it.")]
     public static Checkpoint Open(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);

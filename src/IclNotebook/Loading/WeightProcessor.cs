@@ -37,8 +37,8 @@ public static class WeightProcessor
         {
             using var layerScope = NewDisposeScope();
             string b = $"blocks.{l}.";
-            Tensor ln1W = Take(sd, b + "ln1.w");
-            Tensor? ln1B = layerNorm ? Take(sd, b + "ln1.b") : null;
+            using Tensor ln1W = Take(sd, b + "ln1.w");                                       // taken out of the state dict: ours to free
+            using Tensor? ln1B = layerNorm ? Take(sd, b + "ln1.b") : null;
             foreach (var (weight, bias) in new[] { ("attn.W_Q", "attn.b_Q"), ($"attn.{g}W_K", $"attn.{g}b_K"), ($"attn.{g}W_V", $"attn.{g}b_V") })
             {
                 var w = sd[b + weight];                                                      // [heads, d_model, d_head]
@@ -46,8 +46,8 @@ public static class WeightProcessor
                 w = w * ln1W.view(1, -1, 1);
                 Set(sd, b + weight, layerNorm ? w - w.mean([1], keepdim: true) : w);
             }
-            Tensor ln2W = Take(sd, b + "ln2.w");
-            Tensor? ln2B = layerNorm ? Take(sd, b + "ln2.b") : null;
+            using Tensor ln2W = Take(sd, b + "ln2.w");
+            using Tensor? ln2B = layerNorm ? Take(sd, b + "ln2.b") : null;
             var wIn = sd[b + "mlp.W_in"];                                                    // [d_model, d_mlp]
             if (ln2B is not null) Set(sd, b + "mlp.b_in", sd[b + "mlp.b_in"].Plus((wIn * ln2B.view(-1, 1)).sum(-2)));
             wIn = wIn * ln2W.view(-1, 1);
@@ -55,8 +55,8 @@ public static class WeightProcessor
             if (cfg.GatedMlp) Set(sd, b + "mlp.W_gate", sd[b + "mlp.W_gate"] * ln2W.view(-1, 1)); // never centred, as in TL
         }
         using var finalScope = NewDisposeScope();
-        Tensor lnfW = Take(sd, "ln_final.w");
-        Tensor? lnfB = layerNorm ? Take(sd, "ln_final.b") : null;
+        using Tensor lnfW = Take(sd, "ln_final.w");
+        using Tensor? lnfB = layerNorm ? Take(sd, "ln_final.b") : null;
         var wU = sd["unembed.W_U"];                                                          // [d_model, d_vocab]
         if (lnfB is not null && !cfg.FinalRms) Set(sd, "unembed.b_U", sd["unembed.b_U"].Plus((wU * lnfB.view(-1, 1)).sum(-2)));
         wU = wU * lnfW.view(-1, 1);

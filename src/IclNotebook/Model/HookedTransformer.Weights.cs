@@ -81,7 +81,7 @@ public sealed partial class HookedTransformer
         return Stacked("attn._" + name).repeat_interleave(Config.GroupSize, 1).MoveToOuterDisposeScope();
     }
 
-    private Tensor Parameter(string name) =>
+    private TorchSharp.Modules.Parameter Parameter(string name) =>
         named_parameters().FirstOrDefault(p => p.name == name).parameter
             ?? throw new IclException($"{Config.Name} has no weight '{name}'.");
 

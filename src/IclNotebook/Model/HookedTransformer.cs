@@ -140,6 +140,7 @@ public sealed partial class HookedTransformer : ComponentBase
     /// Runs the model and records activations (all hooks, or those whose name passes
     /// <paramref name="names"/>). The cache owns its tensors; dispose it to free them early.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The cache is returned to the caller, or disposed in the catch when the run fails.")]
     public (Tensor Logits, ActivationCache Cache) RunWithCache(Tensor tokens, Func<string, bool>? names = null, ForwardOptions? options = null)
     {
         var cache = new ActivationCache();

@@ -13,7 +13,7 @@ public static class ChartExport
     public static string ToHtml(PlotlyFigure figure)
     {
         ArgumentNullException.ThrowIfNull(figure);
-        var w = new StringWriter(CultureInfo.InvariantCulture);
+        using var w = new StringWriter(CultureInfo.InvariantCulture);
         // <meta charset> first: browsers only look at the first 1024 bytes for it.
         w.Write("<!DOCTYPE html>\n<html>\n<head>\n<meta charset=\"UTF-8\">\n");
         w.Write($"<title>{WebUtility.HtmlEncode(figure.Title)}</title>\n");

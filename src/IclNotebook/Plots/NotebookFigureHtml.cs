@@ -14,7 +14,7 @@ internal static class NotebookFigureHtml
     internal static string Render(PlotlyFigure figure, bool withBundle)
     {
         string id = "icl-figure-" + Guid.NewGuid().ToString("N")[..12];
-        var w = new StringWriter(CultureInfo.InvariantCulture);
+        using var w = new StringWriter(CultureInfo.InvariantCulture);
         w.Write($"<div id=\"{id}\" class=\"icl-figure\" style=\"width:{figure.Width}px;height:{figure.Height}px;max-width:100%\"></div>\n");
         if (withBundle)
         {

@@ -9,13 +9,15 @@ namespace IclNotebook.Plots;
 /// </summary>
 public static class PngExport
 {
+    private static readonly string[] BrowserNames = ["chromium", "chromium-browser", "google-chrome"];
+
     /// <summary>The Chromium executable, or null when none is installed.</summary>
     public static string? FindChromium()
     {
         var explicitPath = Environment.GetEnvironmentVariable("ICL_CHROMIUM");
         if (!string.IsNullOrEmpty(explicitPath)) return File.Exists(explicitPath) ? explicitPath : null;
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";
-        return new[] { "chromium", "chromium-browser", "google-chrome" }
+        return BrowserNames
             .SelectMany(name => path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries).Select(dir => Path.Combine(dir, name)))
             .FirstOrDefault(File.Exists);
     }

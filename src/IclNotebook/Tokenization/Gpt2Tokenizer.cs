@@ -15,7 +15,7 @@ public sealed class Gpt2Tokenizer : ModelTokenizer
     private static readonly Lazy<Tokenizer> Data = new(Create);
     private readonly Tokenizer _tokenizer = Data.Value;
 
-    private static Tokenizer Create()
+    private static TiktokenTokenizer Create()
     {
         try { return TiktokenTokenizer.CreateForModel("gpt2"); }
         catch (Exception e) when (e is not IclException)

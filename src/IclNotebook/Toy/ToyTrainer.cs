@@ -31,6 +31,7 @@ public static class ToyTrainer
     /// a point every <see cref="ToyTrainingOptions.EvalEvery"/> steps and at the end (held-out
     /// accuracy on seeds the training never draws). Cancelling stops between steps.
     /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The model is returned in the run, or disposed in the catch with the local copy.")]
     public static ToyTrainingRun Train(ToyTrainingOptions options, IProgress<WorkProgress>? progress = null,
         IProgress<ToyTrainingPoint>? curve = null, CancellationToken ct = default)
     {
@@ -217,7 +218,7 @@ public static class ToyTrainer
     /// <summary>AdamW decays the matrices (attention, MLP, embeddings), not biases or norm weights.</summary>
     private static bool Decays(string name) => !IsBias(name) && !name.EndsWith(".w", StringComparison.Ordinal);
 
-    private static Tensor Embedding(HookedTransformer model) =>
+    private static TorchSharp.Modules.Parameter Embedding(HookedTransformer model) =>
         model.named_parameters().First(p => p.name == "embed.W_E").parameter;
 
     /// <summary>Copies W_E^T into the model's unembedding (b_U stays zero), so the model's own forward is the trained, tied model.</summary>

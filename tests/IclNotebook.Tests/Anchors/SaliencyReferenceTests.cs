@@ -15,6 +15,8 @@ namespace IclNotebook.Tests.Anchors;
 /// </summary>
 public class SaliencyReferenceTests(ModelFixture gpt2, FamilyFixture families) : IClassFixture<ModelFixture>, IClassFixture<FamilyFixture>
 {
+    private static readonly int[] RandomRowLengths = [10, 7, 12];
+
     public static TheoryData<string> Models() => new() { "random-gpt2", "random-neox", "random-llama", "tiny-gpt2-a", "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a" };
 
     private (HookedTransformer Model, TokenBatch Prompts, int[] Answers, bool Owned) Load(string name)
@@ -23,7 +25,7 @@ public class SaliencyReferenceTests(ModelFixture gpt2, FamilyFixture families) :
         {
             var model = RandomModels.Create(9, layers: 2, heads: 4, name["random-".Length..]);
             var rng = new Random(23);
-            var rows = new[] { 10, 7, 12 }.Select(n => Enumerable.Range(0, n).Select(_ => rng.Next(model.Config.DVocab)).ToArray()).ToArray();
+            var rows = RandomRowLengths.Select(n => Enumerable.Range(0, n).Select(_ => rng.Next(model.Config.DVocab)).ToArray()).ToArray();
             return (model, new TokenBatch(rows, 0), [5, 60, 90], true);
         }
         if (name == "tiny-gpt2-a")

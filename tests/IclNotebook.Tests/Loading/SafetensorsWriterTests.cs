@@ -68,7 +68,8 @@ public class SafetensorsWriterTests
     {
         using var files = new SafetensorsTestFiles();
         var path = files.Save("out.safetensors", Encoding.UTF8.GetBytes("old contents"));
-        var failing = new ThrowingMemory(16).Memory;
+        using var source = new ThrowingMemory(16);
+        var failing = source.Memory;
 
         Assert.Throws<InvalidOperationException>(() =>
             SafetensorsWriter.Write(path, [("a", [2], new float[] { 1, 2 }), ("b", [16], failing)]));

@@ -49,7 +49,7 @@ public class NotebookEnvironmentTests
 
     private static async Task The_device_loads_and_says_so(string device)
     {
-        var output = new StringWriter();
+        using var output = new StringWriter();
         using var model = await Notebook.LoadModelAsync(Fixtures.TinyModel, settings: Settings(("ICL_DEVICE", device)), output: output);
         Assert.Equal("tiny-gpt2-a", model.Config.Name);
         Assert.Contains("Loaded tiny-gpt2-a: 2 layers x 4 heads", output.ToString(), StringComparison.Ordinal);

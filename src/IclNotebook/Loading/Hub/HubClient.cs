@@ -12,6 +12,7 @@ public sealed class HubClient : IDisposable
     private readonly HttpClient http;
     private readonly HubTransport transport;
 
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The handler goes to the HttpClient, which disposes it with itself.")]
     public HubClient(HubOptions options)
         : this(options, new SocketsHttpHandler
         {

@@ -15,6 +15,8 @@ namespace IclNotebook.Tests.Loading.Hub;
 /// </summary>
 public sealed class HubModelTests : HubTestContext
 {
+    private static readonly string[] ModelFiles = ["config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors"];
+
     private const string Pythia = "EleutherAI/pythia-tiny";
     private const string Llama = "TinyLlama/tiny-sharded";
 
@@ -23,7 +25,7 @@ public sealed class HubModelTests : HubTestContext
     /// <summary>Serves a fixture folder as a hub repository: small files as git files, the weights as LFS.</summary>
     private void Serve(string repo, string model, string branch = "main", params string[] skip)
     {
-        foreach (var file in new[] { "config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors" }.Except(skip))
+        foreach (var file in ModelFiles.Except(skip))
             Hub.AddFile(repo, file, FixtureFile(model, file), lfs: file.EndsWith(".safetensors", StringComparison.Ordinal), branch);
     }
 

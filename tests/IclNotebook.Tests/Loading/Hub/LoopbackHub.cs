@@ -275,7 +275,7 @@ internal sealed class LoopbackHub : IDisposable
 
     private static int FreePort()
     {
-        var probe = new TcpListener(IPAddress.Loopback, 0);
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         int port = ((IPEndPoint)probe.LocalEndpoint).Port;
         probe.Stop();

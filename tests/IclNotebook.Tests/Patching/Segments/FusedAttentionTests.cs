@@ -59,6 +59,6 @@ public class FusedAttentionTests
     }
 
     /// <summary>A no-op hook on every layer's pattern: the explicit path, which materialises it.</summary>
-    private static IDisposable ExplicitAttention(IclNotebook.Model.HookedTransformer model) =>
+    private static HookScope ExplicitAttention(IclNotebook.Model.HookedTransformer model) =>
         model.Hooks(Enumerable.Range(0, model.Config.NLayers).Select(l => (HookName.Pattern(l), (HookFunction)((_, _) => null))).ToArray());
 }
