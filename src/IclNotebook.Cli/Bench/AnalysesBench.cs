@@ -27,7 +27,9 @@ public static class AnalysesBench
             using var model = ModelLoader.LoadFolder(folder, processing);
             var cfg = model.Config;
             var prompts = task.BuildPrompts(model.Tokenizer);
-            Console.WriteLine($"icl bench {which}: {shape.Name} (seeded random weights: {cfg.NLayers} layers x {cfg.NHeads} heads = {cfg.NLayers * cfg.NHeads} heads, d_model {cfg.DModel}, {processing} weights), " +
+            Console.WriteLine($"icl bench {which}: {shape.Name} " +
+                              $"(seeded random weights: {cfg.NLayers} layers x {cfg.NHeads} heads = {cfg.NLayers * cfg.NHeads} heads, " +
+                              $"d_model {cfg.DModel}, {processing} weights), " +
                               $"task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens), torch threads {get_num_threads()}");
             BenchReport.CollectGarbage();
             if (which == "fv") FunctionVectors(model, task, prompts, samples);
@@ -48,7 +50,9 @@ public static class AnalysesBench
             peak = rss.PeakMb;
         }
         double full = clock.Elapsed.TotalSeconds;
-        BenchReport.Line("function vectors, whole protocol", $"{BenchReport.F(full, "F2")} s (means, AIE grid of {cfg.NLayers * cfg.NHeads} heads x {prompts.Count} prompts, vector, zero-shot at {cfg.NLayers} layers)");
+        BenchReport.Line("function vectors, whole protocol",
+            $"{BenchReport.F(full, "F2")} s (means, AIE grid of {cfg.NLayers * cfg.NHeads} heads x {prompts.Count} prompts, " +
+            $"vector, zero-shot at {cfg.NLayers} layers)");
         BenchReport.Line("  AIE grid alone", $"{BenchReport.F(result.Grid.Seconds, "F2")} s");
         BenchReport.Line("  peak RSS during the protocol", $"{BenchReport.F(peak, "F0")} MB");
 
@@ -64,12 +68,14 @@ public static class AnalysesBench
         {
             int l = rng.Next(cfg.NLayers), h = rng.Next(cfg.NHeads);
             double mean = Enumerable.Range(0, prompts.Count)
-                .Average(b => ReferenceIndirectEffects.Probability(model, prompts.CorruptedTokens.Ids[b], prompts.AnswerTokenIds[b], l, h, means[l, h]));
+                .Average(b => ReferenceIndirectEffects.Probability(model, prompts.CorruptedTokens.Ids[b], prompts.AnswerTokenIds[b],
+                    l, h, means[l, h]));
             worst = Math.Max(worst, Math.Abs(mean - result.Grid.Values[l * cfg.NHeads + h]));
         }
         double perForward = reference.Elapsed.TotalSeconds / (heads * prompts.Count);
         double estimate = perForward * prompts.Count * cfg.NLayers * cfg.NHeads;
-        BenchReport.Line($"reference AIE grid (estimated from {heads * prompts.Count} forwards)", $"{BenchReport.F(estimate, "F0")} s ({BenchReport.F(perForward * 1000, "F0")} ms per prompt x head)");
+        BenchReport.Line($"reference AIE grid (estimated from {heads * prompts.Count} forwards)",
+            $"{BenchReport.F(estimate, "F0")} s ({BenchReport.F(perForward * 1000, "F0")} ms per prompt x head)");
         BenchReport.Line("speed-up of the AIE grid", $"{BenchReport.F(estimate / result.Grid.Seconds)}x");
         BenchReport.Line("max |batched - reference| mean P(answer), sampled heads", $"{worst:E1}");
     }
@@ -86,7 +92,8 @@ public static class AnalysesBench
             peak = rss.PeakMb;
         }
         double batched = clock.Elapsed.TotalSeconds;
-        BenchReport.Line("anchors saliency, every layer and prompt", $"{BenchReport.F(batched, "F2")} s (one forward + backward of {prompts.Count} prompts, flows of {cfg.NLayers} layers)");
+        BenchReport.Line("anchors saliency, every layer and prompt",
+            $"{BenchReport.F(batched, "F2")} s (one forward + backward of {prompts.Count} prompts, flows of {cfg.NLayers} layers)");
         BenchReport.Line("  peak RSS during the saliency", $"{BenchReport.F(peak, "F0")} MB");
 
         // The reference: one forward + backward per (prompt, layer), the paper's ones-weight gradient.
@@ -105,11 +112,13 @@ public static class AnalysesBench
             Buffer.BlockCopy(flat, 0, matrix, 0, flat.Length * sizeof(float));
             var flow = InformationFlow.Of(matrix, result.LabelPositions, ids.Length - 1);
             var got = result.PerPrompt[b][l];
-            worst = Math.Max(worst, new[] { flow.TextToLabel - got.TextToLabel, flow.LabelToTarget - got.LabelToTarget, flow.Other - got.Other }.Max(Math.Abs));
+            var errors = new[] { flow.TextToLabel - got.TextToLabel, flow.LabelToTarget - got.LabelToTarget, flow.Other - got.Other };
+            worst = Math.Max(worst, errors.Max(Math.Abs));
         }
         double perPass = reference.Elapsed.TotalSeconds / n;
         double estimate = perPass * prompts.Count * cfg.NLayers;
-        BenchReport.Line($"reference saliency (estimated from {n} passes)", $"{BenchReport.F(estimate, "F1")} s ({BenchReport.F(perPass * 1000, "F0")} ms per prompt x layer)");
+        BenchReport.Line($"reference saliency (estimated from {n} passes)",
+            $"{BenchReport.F(estimate, "F1")} s ({BenchReport.F(perPass * 1000, "F0")} ms per prompt x layer)");
         BenchReport.Line("speed-up of the saliency", $"{BenchReport.F(estimate / batched)}x");
         BenchReport.Line("max |batched - reference| flow, sampled layers", $"{worst:E1}");
     }

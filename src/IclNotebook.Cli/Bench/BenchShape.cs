@@ -8,7 +8,8 @@ namespace IclNotebook.Cli.Bench;
 /// can stand in for the real ones (real weights are not needed to time the work). The tokenizer
 /// folder, when the shape has one, is the fixture tokenizer the build copies beside icl.
 /// </summary>
-public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(string Name, long[] Shape)> Tensors, string? TokenizerFolder, string TokenizerNote)
+public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(string Name, long[] Shape)> Tensors, string? TokenizerFolder,
+    string TokenizerNote)
 {
     public static IReadOnlyList<BenchShape> All { get; } = [Gpt2Small(), Pythia160m(), Qwen25_05b()];
 
@@ -18,8 +19,10 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
         ?? throw new IclException($"Unknown shape '{name}'. Shapes: {string.Join(", ", Names)}.");
 
     /// <summary>Whether the named tensor is a normalisation weight (random weights near 1 rather than near 0).</summary>
-    public static bool IsNormWeight(string name) => name.EndsWith("norm.weight", StringComparison.Ordinal) || name.EndsWith("ln_1.weight", StringComparison.Ordinal)
-        || name.EndsWith("ln_2.weight", StringComparison.Ordinal) || name.EndsWith("ln_f.weight", StringComparison.Ordinal) || name.EndsWith("layernorm.weight", StringComparison.Ordinal);
+    public static bool IsNormWeight(string name) =>
+        name.EndsWith("norm.weight", StringComparison.Ordinal) || name.EndsWith("ln_1.weight", StringComparison.Ordinal)
+        || name.EndsWith("ln_2.weight", StringComparison.Ordinal) || name.EndsWith("ln_f.weight", StringComparison.Ordinal)
+        || name.EndsWith("layernorm.weight", StringComparison.Ordinal);
 
     /// <summary>openai-community/gpt2: 12 layers, d_model 768, 12 heads, vocabulary 50,257.</summary>
     private static BenchShape Gpt2Small()
@@ -29,16 +32,21 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
         for (int l = 0; l < layers; l++)
         {
             string p = $"h.{l}.";
-            tensors.AddRange([(p + "ln_1.weight", [d]), (p + "ln_1.bias", [d]), (p + "attn.c_attn.weight", [d, 3 * d]), (p + "attn.c_attn.bias", [3 * d]),
+            tensors.AddRange([(p + "ln_1.weight", [d]), (p + "ln_1.bias", [d]),
+                (p + "attn.c_attn.weight", [d, 3 * d]), (p + "attn.c_attn.bias", [3 * d]),
                 (p + "attn.c_proj.weight", [d, d]), (p + "attn.c_proj.bias", [d]), (p + "ln_2.weight", [d]), (p + "ln_2.bias", [d]),
                 (p + "mlp.c_fc.weight", [d, m]), (p + "mlp.c_fc.bias", [m]), (p + "mlp.c_proj.weight", [m, d]), (p + "mlp.c_proj.bias", [d])]);
         }
         tensors.AddRange([("ln_f.weight", [d]), ("ln_f.bias", [d])]);
-        var config = Json($$"""{"model_type":"gpt2","architectures":["GPT2LMHeadModel"],"activation_function":"gelu_new","n_layer":{{layers}},"n_embd":{{d}},"n_head":12,"n_positions":{{ctx}},"vocab_size":{{vocab}},"layer_norm_epsilon":1e-05}""");
+        var config = Json($$"""{"model_type":"gpt2","architectures":["GPT2LMHeadModel"],"activation_function":"gelu_new","n_layer":{{layers}}""") +
+            Json($$""","n_embd":{{d}},"n_head":12,"n_positions":{{ctx}},"vocab_size":{{vocab}},"layer_norm_epsilon":1e-05}""");
         return new("gpt2-small", config, tensors, null, "GPT-2's (ships with the kit)");
     }
 
-    /// <summary>EleutherAI/pythia-160m: GPT-NeoX, 12 layers, d_model 768, 12 heads, rotary on a quarter of each head, parallel attention and MLP, untied unembedding.</summary>
+    /// <summary>
+    /// EleutherAI/pythia-160m: GPT-NeoX, 12 layers, d_model 768, 12 heads, rotary on a quarter of each head, parallel
+    /// attention and MLP, untied unembedding.
+    /// </summary>
     private static BenchShape Pythia160m()
     {
         const int d = 768, m = 3072, layers = 12, vocab = 50304, ctx = 2048;
@@ -46,17 +54,27 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
         for (int l = 0; l < layers; l++)
         {
             string p = $"gpt_neox.layers.{l}.";
-            tensors.AddRange([(p + "input_layernorm.weight", [d]), (p + "input_layernorm.bias", [d]), (p + "post_attention_layernorm.weight", [d]), (p + "post_attention_layernorm.bias", [d]),
-                (p + "attention.query_key_value.weight", [3 * d, d]), (p + "attention.query_key_value.bias", [3 * d]), (p + "attention.dense.weight", [d, d]), (p + "attention.dense.bias", [d]),
-                (p + "mlp.dense_h_to_4h.weight", [m, d]), (p + "mlp.dense_h_to_4h.bias", [m]), (p + "mlp.dense_4h_to_h.weight", [d, m]), (p + "mlp.dense_4h_to_h.bias", [d])]);
+            tensors.AddRange([(p + "input_layernorm.weight", [d]), (p + "input_layernorm.bias", [d]),
+                (p + "post_attention_layernorm.weight", [d]), (p + "post_attention_layernorm.bias", [d]),
+                (p + "attention.query_key_value.weight", [3 * d, d]), (p + "attention.query_key_value.bias", [3 * d]),
+                (p + "attention.dense.weight", [d, d]), (p + "attention.dense.bias", [d]),
+                (p + "mlp.dense_h_to_4h.weight", [m, d]), (p + "mlp.dense_h_to_4h.bias", [m]),
+                (p + "mlp.dense_4h_to_h.weight", [d, m]), (p + "mlp.dense_4h_to_h.bias", [d])]);
         }
         tensors.AddRange([("gpt_neox.final_layer_norm.weight", [d]), ("gpt_neox.final_layer_norm.bias", [d]), ("embed_out.weight", [vocab, d])]);
-        var config = Json($$"""{"model_type":"gpt_neox","architectures":["GPTNeoXForCausalLM"],"hidden_size":{{d}},"num_attention_heads":12,"intermediate_size":{{m}},"num_hidden_layers":{{layers}},"max_position_embeddings":{{ctx}},"layer_norm_eps":1e-05,"vocab_size":{{vocab}},"hidden_act":"gelu","rotary_pct":0.25,"rotary_emb_base":10000,"use_parallel_residual":true,"tie_word_embeddings":false,"bos_token_id":0,"eos_token_id":0}""");
+        var config = Json($$"""{"model_type":"gpt_neox","architectures":["GPTNeoXForCausalLM"],"hidden_size":{{d}},"num_attention_heads":12""") +
+            Json($$""","intermediate_size":{{m}},"num_hidden_layers":{{layers}},"max_position_embeddings":{{ctx}},"layer_norm_eps":1e-05""") +
+            Json($$""","vocab_size":{{vocab}},"hidden_act":"gelu","rotary_pct":0.25,"rotary_emb_base":10000,"use_parallel_residual":true""") +
+            Json($$""","tie_word_embeddings":false,"bos_token_id":0,"eos_token_id":0}""");
         return new("pythia-160m", config, tensors, "bench-tokenizers/gpt-neox",
-            "GPT-2's vocabulary as a GPT-NeoX tokenizer.json (the tiny-neox-a fixture's; Pythia's own 50k vocabulary is not available offline, and a prompt's length differs by a few tokens)");
+            "GPT-2's vocabulary as a GPT-NeoX tokenizer.json (the tiny-neox-a fixture's; Pythia's own 50k vocabulary is not available offline, " +
+            "and a prompt's length differs by a few tokens)");
     }
 
-    /// <summary>Qwen/Qwen2.5-0.5B: 24 layers, d_model 896, 14 query and 2 key/value heads, SwiGLU 4,864, q/k/v biases, tied 151,936-token embedding.</summary>
+    /// <summary>
+    /// Qwen/Qwen2.5-0.5B: 24 layers, d_model 896, 14 query and 2 key/value heads, SwiGLU 4,864, q/k/v biases, tied
+    /// 151,936-token embedding.
+    /// </summary>
     private static BenchShape Qwen25_05b()
     {
         const int d = 896, m = 4864, layers = 24, heads = 14, kvHeads = 2, dHead = 64, vocab = 151936, ctx = 32768;
@@ -72,8 +90,13 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
                 (p + "mlp.gate_proj.weight", [m, d]), (p + "mlp.up_proj.weight", [m, d]), (p + "mlp.down_proj.weight", [d, m])]);
         }
         tensors.Add(("model.norm.weight", [d]));
-        var config = Json($$"""{"model_type":"qwen2","architectures":["Qwen2ForCausalLM"],"hidden_size":{{d}},"num_attention_heads":{{heads}},"num_key_value_heads":{{kvHeads}},"intermediate_size":{{m}},"num_hidden_layers":{{layers}},"max_position_embeddings":{{ctx}},"rms_norm_eps":1e-06,"vocab_size":{{vocab}},"hidden_act":"silu","rope_theta":1000000.0,"tie_word_embeddings":true,"use_sliding_window":false,"sliding_window":32768,"max_window_layers":24,"bos_token_id":151643,"eos_token_id":151643}""");
-        return new("qwen2.5-0.5b", config, tensors, "bench-tokenizers/qwen2", "Qwen2.5's own (the tiny-qwen2-a fixture ships Qwen's real tokenizer.json)");
+        var config = Json($$"""{"model_type":"qwen2","architectures":["Qwen2ForCausalLM"],"hidden_size":{{d}},"num_attention_heads":{{heads}}""") +
+            Json($$""","num_key_value_heads":{{kvHeads}},"intermediate_size":{{m}},"num_hidden_layers":{{layers}}""") +
+            Json($$""","max_position_embeddings":{{ctx}},"rms_norm_eps":1e-06,"vocab_size":{{vocab}},"hidden_act":"silu","rope_theta":1000000.0""") +
+            Json($$""","tie_word_embeddings":true,"use_sliding_window":false,"sliding_window":32768,"max_window_layers":24""") +
+            Json($$""","bos_token_id":151643,"eos_token_id":151643}""");
+        return new("qwen2.5-0.5b", config, tensors, "bench-tokenizers/qwen2",
+            "Qwen2.5's own (the tiny-qwen2-a fixture ships Qwen's real tokenizer.json)");
     }
 
     private static string Json(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

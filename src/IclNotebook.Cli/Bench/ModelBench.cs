@@ -13,7 +13,8 @@ public static class ModelBench
 {
     public static void Run(int runs, BenchShape shape)
     {
-        Console.WriteLine($"icl bench model: {shape.Name} (seeded random weights), torch threads {get_num_threads()}, {runs} timed runs each, medians");
+        Console.WriteLine($"icl bench model: {shape.Name} (seeded random weights), torch threads {get_num_threads()}, " +
+            $"{runs} timed runs each, medians");
         RandomCheckpoint.InTemporaryFolder(shape, "model", (folder, bytes) =>
         {
             HookedTransformer? model = null;
@@ -24,7 +25,8 @@ public static class ModelBench
                 loadMs = BenchReport.MedianMs(Math.Min(runs, 3), () => { model?.Dispose(); model = ModelLoader.LoadFolder(folder); });
                 loadPeak = rss.PeakMb;
             }
-            BenchReport.Line($"load {bytes / 1e6:F0} MB safetensors (TL processing)", $"{BenchReport.F(loadMs, "F0")} ms ({BenchReport.F(bytes / 1e6 / (loadMs / 1000), "F0")} MB/s)");
+            BenchReport.Line($"load {bytes / 1e6:F0} MB safetensors (TL processing)",
+                $"{BenchReport.F(loadMs, "F0")} ms ({BenchReport.F(bytes / 1e6 / (loadMs / 1000), "F0")} MB/s)");
             BenchReport.Line("peak RSS while loading", $"{BenchReport.F(loadPeak, "F0")} MB");
             using var m = model!;
             var cfg = m.Config;
@@ -41,16 +43,27 @@ public static class ModelBench
             double unembedAll = FlopCount.Unembed(cfg, tokensN), unembedLast = FlopCount.Unembed(cfg, batch);
 
             double fullMs = BenchReport.MedianMs(runs, () => { using var s = NewDisposeScope(); m.Run(tokens); });
-            double lastMs = BenchReport.MedianMs(runs, () => { using var s = NewDisposeScope(); m.Run(tokens, new ForwardOptions { UnembedPositions = last }); });
-            BenchReport.Line("forward 4x139, logits at every position", $"{BenchReport.F(fullMs, "F0")} ms, {BenchReport.F((blockFlop + unembedAll) / 1e9)} GFLOP, {BenchReport.F(BenchReport.GflopPerSecond(blockFlop + unembedAll, fullMs))} GFLOP/s");
-            BenchReport.Line("forward 4x139, logits at the last position", $"{BenchReport.F(lastMs, "F0")} ms, {BenchReport.F((blockFlop + unembedLast) / 1e9)} GFLOP, {BenchReport.F(BenchReport.GflopPerSecond(blockFlop + unembedLast, lastMs))} GFLOP/s");
+            double lastMs = BenchReport.MedianMs(runs, () =>
+            {
+                using var s = NewDisposeScope();
+                m.Run(tokens, new ForwardOptions { UnembedPositions = last });
+            });
+            BenchReport.Line("forward 4x139, logits at every position",
+                $"{BenchReport.F(fullMs, "F0")} ms, {BenchReport.F((blockFlop + unembedAll) / 1e9)} GFLOP, " +
+                $"{BenchReport.F(BenchReport.GflopPerSecond(blockFlop + unembedAll, fullMs))} GFLOP/s");
+            BenchReport.Line("forward 4x139, logits at the last position",
+                $"{BenchReport.F(lastMs, "F0")} ms, {BenchReport.F((blockFlop + unembedLast) / 1e9)} GFLOP, " +
+                $"{BenchReport.F(BenchReport.GflopPerSecond(blockFlop + unembedLast, lastMs))} GFLOP/s");
 
             const int n = 2048;
             using var a = randn(n, n);
             using var b = randn(n, n);
             double mmMs = BenchReport.MedianMs(runs, () => { using var c = a.matmul(b); });
-            BenchReport.Line($"plain matmul {n}x{n}x{n} (same run)", $"{BenchReport.F(mmMs, "F0")} ms, {BenchReport.F(BenchReport.GflopPerSecond(2.0 * n * n * n, mmMs))} GFLOP/s");
-            BenchReport.Line("forward efficiency vs plain matmul", $"{BenchReport.F(BenchReport.GflopPerSecond(blockFlop + unembedAll, fullMs) / BenchReport.GflopPerSecond(2.0 * n * n * n, mmMs) * 100, "F0")} %");
+            BenchReport.Line($"plain matmul {n}x{n}x{n} (same run)",
+                $"{BenchReport.F(mmMs, "F0")} ms, {BenchReport.F(BenchReport.GflopPerSecond(2.0 * n * n * n, mmMs))} GFLOP/s");
+            double forwardRate = BenchReport.GflopPerSecond(blockFlop + unembedAll, fullMs);
+            double matmulRate = BenchReport.GflopPerSecond(2.0 * n * n * n, mmMs);
+            BenchReport.Line("forward efficiency vs plain matmul", $"{BenchReport.F(forwardRate / matmulRate * 100, "F0")} %");
             BenchReport.Line("peak RSS while running forwards and matmuls", $"{BenchReport.F(runRss.PeakMb, "F0")} MB");
             BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
         });

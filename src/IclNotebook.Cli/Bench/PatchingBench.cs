@@ -24,7 +24,11 @@ public static class PatchingBench
             using var model = ModelLoader.LoadFolder(folder);
             var cfg = model.Config;
             var prompts = task.BuildPrompts(model.Tokenizer);
-            Console.WriteLine($"icl bench patching: {shape.Name} (seeded random weights: {cfg.NLayers} layers, d_model {cfg.DModel}, {cfg.NHeads} heads{(cfg.Grouped ? $" ({cfg.NKv} key/value)" : "")}), task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens, simultaneous corruption, metric at each prompt's last token), torch threads {TorchSharp.torch.get_num_threads()}");
+            Console.WriteLine($"icl bench patching: {shape.Name} (seeded random weights: {cfg.NLayers} layers, d_model {cfg.DModel}, " +
+                $"{cfg.NHeads} heads{(cfg.Grouped ? $" ({cfg.NKv} key/value)" : "")}), " +
+                $"task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens, " +
+                "simultaneous corruption, metric at each prompt's last token), " +
+                $"torch threads {TorchSharp.torch.get_num_threads()}");
             Console.WriteLine($"  tokenizer: {shape.TokenizerNote}");
             BenchReport.CollectGarbage();
             using var rss = new RssSampler();
@@ -42,12 +46,15 @@ public static class PatchingBench
                 exact.Add(result);
                 fastSeconds += result.Seconds;
                 fastGflop += result.Gflop;
-                BenchReport.Line($"fast {set.Name}", $"{BenchReport.F(result.Seconds, "F1")} s, {result.ForwardPasses} batched forwards, {BenchReport.F(result.Gflop, "F0")} GFLOP, {BenchReport.F(result.Gflop / result.Seconds)} GFLOP/s");
+                BenchReport.Line($"fast {set.Name}",
+                    $"{BenchReport.F(result.Seconds, "F1")} s, {result.ForwardPasses} batched forwards, " +
+                    $"{BenchReport.F(result.Gflop, "F0")} GFLOP, {BenchReport.F(result.Gflop / result.Seconds)} GFLOP/s");
 
                 var (estimate, diff) = EstimateReference(setup, set, result, samples);
                 referenceSeconds += estimate;
                 worstDiff = Math.Max(worstDiff, diff);
-                BenchReport.Line($"reference {set.Name} (estimated from {samples} per part)", $"{BenchReport.F(estimate, "F0")} s; max |fast - reference| on the sample {diff:E1} nats");
+                BenchReport.Line($"reference {set.Name} (estimated from {samples} per part)",
+                    $"{BenchReport.F(estimate, "F0")} s; max |fast - reference| on the sample {diff:E1} nats");
             }
             var approx = AttributionPatching.Run(setup, targets);
             BenchReport.Line("attribution patching, both targets (approximate)", $"{BenchReport.F(approx.Sum(a => a.Seconds), "F1")} s");
@@ -56,7 +63,8 @@ public static class PatchingBench
                 var (pearson, maxError) = AttributionPatching.Compare(approx[i], exact[i]);
                 BenchReport.Line($"  vs exact {exact[i].Target}", $"Pearson {BenchReport.F(pearson, "F3")}, max |error| {maxError:E2} nats");
             }
-            BenchReport.Line("full analysis, fast engine (incl. caches)", $"{BenchReport.F(fastSeconds, "F1")} s ({BenchReport.F(fastGflop / (fastSeconds - setupSeconds))} GFLOP/s)");
+            BenchReport.Line("full analysis, fast engine (incl. caches)",
+                $"{BenchReport.F(fastSeconds, "F1")} s ({BenchReport.F(fastGflop / (fastSeconds - setupSeconds))} GFLOP/s)");
             BenchReport.Line("full analysis, reference engine (estimate)", $"{BenchReport.F(referenceSeconds, "F0")} s");
             BenchReport.Line("speed-up", $"{BenchReport.F(referenceSeconds / fastSeconds)}x");
             BenchReport.Line("peak RSS during the analysis", $"{BenchReport.F(rss.PeakMb, "F0")} MB");
@@ -64,7 +72,10 @@ public static class PatchingBench
         });
     }
 
-    /// <summary>Times the reference engine on a seeded sample of each part's indices; returns the full-grid estimate (s) and the worst disagreement with the fast result.</summary>
+    /// <summary>
+    /// Times the reference engine on a seeded sample of each part's indices; returns the full-grid estimate (s)
+    /// and the worst disagreement with the fast result.
+    /// </summary>
     internal static (double Seconds, double MaxDiff) EstimateReference(PatchingSetup setup, PatchTargetSet set, PatchResult fast, int samples)
     {
         var rng = new Random(12345);

@@ -42,7 +42,8 @@ public static class RandomCheckpoint
             {
                 var path = Path.Combine(source, file);
                 if (!File.Exists(path))
-                    throw new IclException($"{path} is missing: the build copies the bench tokenizers from tests/fixtures/models beside icl; rebuild from the repository.");
+                    throw new IclException($"{path} is missing: the build copies the bench tokenizers from tests/fixtures/models beside icl; " +
+                        "rebuild from the repository.");
                 File.Copy(path, Path.Combine(folder, file), overwrite: true);
             }
         }

@@ -15,7 +15,14 @@ public sealed class RssSampler : IDisposable
     public RssSampler()
     {
         _peakKb = CurrentKb();
-        _thread = new Thread(() => { while (!_stop) { Interlocked.Exchange(ref _peakKb, Math.Max(Interlocked.Read(ref _peakKb), CurrentKb())); Thread.Sleep(2); } })
+        _thread = new Thread(() =>
+        {
+            while (!_stop)
+            {
+                Interlocked.Exchange(ref _peakKb, Math.Max(Interlocked.Read(ref _peakKb), CurrentKb()));
+                Thread.Sleep(2);
+            }
+        })
         { IsBackground = true, Name = "rss-sampler" };
         _thread.Start();
     }

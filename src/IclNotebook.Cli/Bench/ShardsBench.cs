@@ -24,7 +24,9 @@ public static class ShardsBench
             using var model = ModelLoader.LoadFolder(folder);
             var prompts = task.BuildPrompts(model.Tokenizer);
             var sets = new[] { PatchTargetSet.Of(PatchTargets.ResidPre), PatchTargets.AttnHeadAllPosEvery };
-            Console.WriteLine($"icl bench shards: {shape.Name} (seeded random weights), task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens), seed analysis in {shards} shards, torch threads {TorchSharp.torch.get_num_threads()}");
+            Console.WriteLine($"icl bench shards: {shape.Name} (seeded random weights), " +
+                $"task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens), " +
+                $"seed analysis in {shards} shards, torch threads {TorchSharp.torch.get_num_threads()}");
 
             var (whole, wholeSeconds) = Timed(() =>
             {
@@ -43,10 +45,13 @@ public static class ShardsBench
                     return sets.Select(set => new FastEngine().RunShard(setup, set, shard, new ProgressLines(Console.Error))).ToList();
                 });
                 parts.Add((part.Value, part.Seconds));
-                BenchReport.Line($"shard {shard}", $"{BenchReport.F(part.Seconds, "F1")} s, {part.Value.Sum(r => r.Indices.Count)} cells, {BenchReport.F(part.Value.Sum(r => r.Gflop), "F0")} GFLOP (estimated)");
+                BenchReport.Line($"shard {shard}",
+                    $"{BenchReport.F(part.Seconds, "F1")} s, {part.Value.Sum(r => r.Indices.Count)} cells, " +
+                    $"{BenchReport.F(part.Value.Sum(r => r.Gflop), "F0")} GFLOP (estimated)");
             }
             double longest = parts.Max(p => p.Seconds), shortest = parts.Min(p => p.Seconds);
-            BenchReport.Line("longest shard / unsplit", $"{BenchReport.F(longest / wholeSeconds, "F2")} ({BenchReport.F(longest, "F1")} s vs {BenchReport.F(wholeSeconds, "F1")} s)");
+            BenchReport.Line("longest shard / unsplit",
+                $"{BenchReport.F(longest / wholeSeconds, "F2")} ({BenchReport.F(longest, "F1")} s vs {BenchReport.F(wholeSeconds, "F1")} s)");
             BenchReport.Line("balance, longest / shortest shard", BenchReport.F(longest / shortest, "F2"));
             BenchReport.Line("shards' total / unsplit (the cost of splitting)", BenchReport.F(parts.Sum(p => p.Seconds) / wholeSeconds, "F2"));
             for (int t = 0; t < sets.Length; t++)
@@ -54,7 +59,10 @@ public static class ShardsBench
                 var merged = PatchResult.Merge(parts.Select(p => p.Results[t]).ToList());
                 int differ = Enumerable.Range(0, merged.Values.Count).Count(i => merged.Values[i] != whole[t].Values[i]);
                 double worst = Enumerable.Range(0, merged.Values.Count).Max(i => Math.Abs(merged.Values[i] - whole[t].Values[i]));
-                BenchReport.Line($"merged vs unsplit, {sets[t].Name}", differ == 0 ? $"all {merged.Values.Count} values bitwise equal" : $"{differ} of {merged.Values.Count} values differ, by at most {worst:E1} nats");
+                string comparison = differ == 0
+                    ? $"all {merged.Values.Count} values bitwise equal"
+                    : $"{differ} of {merged.Values.Count} values differ, by at most {worst:E1} nats";
+                BenchReport.Line($"merged vs unsplit, {sets[t].Name}", comparison);
             }
             BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
         });

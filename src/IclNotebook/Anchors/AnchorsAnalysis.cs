@@ -25,7 +25,8 @@ public static class AnchorsAnalysis
         var labels = LabelPositions.Find(task, tokenizer, prompts.CleanPrompts[0], tokens.Ids[0]);
         for (int b = 1; b < prompts.Count; b++)
             if (!LabelPositions.Find(task, tokenizer, prompts.CleanPrompts[b], tokens.Ids[b]).SequenceEqual(labels))
-                throw new IclException($"Task '{task.Name}': the label words sit at different positions in prompt {b} than in prompt 0; the demonstrations must tokenize the same in every prompt.");
+                throw new IclException($"Task '{task.Name}': the label words sit at different positions in prompt {b} than in prompt 0; " +
+                    "the demonstrations must tokenize the same in every prompt.");
         using var scope = NewDisposeScope();
         var (saliency, loss) = Saliency.Compute(model, tokens, prompts.AnswerTokenIds);
         var perPrompt = new List<IReadOnlyList<InformationFlow>>();
@@ -45,11 +46,16 @@ public static class AnchorsAnalysis
             TargetPositions = tokens.LastPositions,
             Loss = loss,
             Processing = model.Processing.ToString(),
-            Definition = "Label words as anchors (Wang et al. 2023): saliency I_l = |Σ_h A_{h,l} ⊙ ∂L/∂A_{h,l}| per layer, L = −log softmax(logits at the last real token)[answer] over the full vocabulary; " +
-                "over the strictly lower triangle j < i of positions 0..q (q = the last real token): S_wp = mean I[p, j] over label positions p and j < p, S_pq = mean I[q, p] over label positions, " +
-                "S_ww = mean I[i, j] over every other edge; averaged over prompts. Label positions: the demonstrations' label tokens, from the task file. " +
-                (raw ? "Computed on the checkpoint's own weights (raw processing), as the paper did: the saliency is not invariant under TransformerLens's weight processing."
-                     : "Computed on TransformerLens-processed weights: the saliency is NOT invariant under that processing (folded value biases change ∂L/∂A); the paper used the checkpoint's own weights (raw)."),
+            Definition = "Label words as anchors (Wang et al. 2023): saliency I_l = |Σ_h A_{h,l} ⊙ ∂L/∂A_{h,l}| per layer, " +
+                "L = −log softmax(logits at the last real token)[answer] over the full vocabulary; " +
+                "over the strictly lower triangle j < i of positions 0..q (q = the last real token): " +
+                "S_wp = mean I[p, j] over label positions p and j < p, S_pq = mean I[q, p] over label positions, " +
+                "S_ww = mean I[i, j] over every other edge; averaged over prompts. " +
+                "Label positions: the demonstrations' label tokens, from the task file. " +
+                (raw ? "Computed on the checkpoint's own weights (raw processing), as the paper did: " +
+                       "the saliency is not invariant under TransformerLens's weight processing."
+                     : "Computed on TransformerLens-processed weights: the saliency is NOT invariant under that processing " +
+                       "(folded value biases change ∂L/∂A); the paper used the checkpoint's own weights (raw)."),
         };
     }
 

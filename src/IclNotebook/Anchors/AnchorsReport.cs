@@ -4,7 +4,10 @@ using IclNotebook.Plots;
 
 namespace IclNotebook.Anchors;
 
-/// <summary>The output of <c>icl anchors</c>: results.json (flows per layer, per prompt, label positions, losses), report.html and the figure anchors_flows.</summary>
+/// <summary>
+/// The output of <c>icl anchors</c>: results.json (flows per layer, per prompt, label positions, losses), report.html
+/// and the figure anchors_flows.
+/// </summary>
 public static class AnchorsReport
 {
     public static string Json(AnchorsRun run, string toolVersion)
@@ -35,7 +38,9 @@ public static class AnchorsReport
     {
         ArgumentNullException.ThrowIfNull(run);
         var r = run.Result;
-        return r.Plot($"Information flow through the label words — {run.TaskName} on {run.ModelName}<br><sup>mean saliency |Σ_h A ⊙ ∂L/∂A| per edge type, mean over prompts ({r.Processing} weights)</sup>");
+        string title = $"Information flow through the label words — {run.TaskName} on {run.ModelName}" +
+            $"<br><sup>mean saliency |Σ_h A ⊙ ∂L/∂A| per edge type, mean over prompts ({r.Processing} weights)</sup>";
+        return r.Plot(title);
     }
 
     public static string Html(AnchorsRun run)
@@ -44,13 +49,15 @@ public static class AnchorsReport
         var r = run.Result;
         return new ReportPage($"Label words as anchors — {run.TaskName} on {run.ModelName}")
             .Heading("Settings")
-            .Settings([("model", $"{run.ModelName} ({run.Revision})"), ("processing", r.Processing == "Raw" ? "Raw (the checkpoint's own weights, as the paper)" : r.Processing),
+            .Settings([("model", $"{run.ModelName} ({run.Revision})"),
+                ("processing", r.Processing == "Raw" ? "Raw (the checkpoint's own weights, as the paper)" : r.Processing),
                 ("task", run.TaskName), ("label words", string.Join(", ", r.LabelPositions.Zip(r.LabelTokens, (p, t) => $"{p}: '{t}'"))),
                 ("wall time", $"{run.Seconds:F1} s")])
             .Paragraph(r.Definition)
             .Figure(Figure(run))
             .Paragraph(r.Crossover is { } c
-                ? $"From layer {c} on, the prediction reads the label words (S_pq) more than the label words gather from the text (S_wp): the paper's shallow-gathering, deep-reading picture."
+                ? $"From layer {c} on, the prediction reads the label words (S_pq) more than the label words gather from the text (S_wp): " +
+                  "the paper's shallow-gathering, deep-reading picture."
                 : "S_pq never exceeds S_wp in this model: the paper's shallow-gathering, deep-reading picture does not show here.")
             .Table(["layer", "S_wp", "S_pq", "S_ww"], r.Flows.Select((f, l) => (IReadOnlyList<object>)[l, f.TextToLabel, f.LabelToTarget, f.Other]))
             .Render();

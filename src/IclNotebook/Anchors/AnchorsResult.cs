@@ -34,13 +34,21 @@ public sealed record AnchorsResult
     public Plots.PlotlyFigure Plot(string? title = null)
     {
         var layers = Enumerable.Range(0, Flows.Count).Select(l => l.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        return Plots.LinePlots.Lines(title ?? $"Information flow through the label words<br><sup>mean saliency |Σ_h A ⊙ ∂L/∂A| per edge type, mean over prompts ({Processing} weights)</sup>",
-            "Layer", "mean saliency", layers,
+        string heading = title ?? $"Information flow through the label words<br><sup>mean saliency |Σ_h A ⊙ ∂L/∂A| per edge type, " +
+            $"mean over prompts ({Processing} weights)</sup>";
+        return Plots.LinePlots.Lines(heading, "Layer", "mean saliency", layers,
             [("S_wp: text → label words", Flows.Select(f => f.TextToLabel).ToArray()),
              ("S_pq: label words → prediction", Flows.Select(f => f.LabelToTarget).ToArray()),
              ("S_ww: all other edges", Flows.Select(f => f.Other).ToArray())]);
     }
 
     /// <summary>The first layer from which S_pq exceeds S_wp (the paper's shallow/deep split), or null.</summary>
-    public int? Crossover => Flows.Select((f, l) => (f, l)).FirstOrDefault(x => x.f.LabelToTarget > x.f.TextToLabel, (f: null!, l: -1)).l is var l && l >= 0 ? l : null;
+    public int? Crossover
+    {
+        get
+        {
+            var first = Flows.Select((f, l) => (f, l)).FirstOrDefault(x => x.f.LabelToTarget > x.f.TextToLabel, (f: null!, l: -1));
+            return first.l >= 0 ? first.l : null;
+        }
+    }
 }

@@ -7,7 +7,10 @@ namespace IclNotebook.Anchors;
 /// <summary>What <c>icl anchors</c> found, with the run it belongs to.</summary>
 public sealed record AnchorsRun(string ModelName, string Revision, string TaskName, string TaskPath, AnchorsResult Result, double Seconds);
 
-/// <summary>Runs <c>icl anchors</c>: loads the model (the checkpoint's own weights unless told otherwise) and task, then <see cref="AnchorsAnalysis.Run"/>.</summary>
+/// <summary>
+/// Runs <c>icl anchors</c>: loads the model (the checkpoint's own weights unless told otherwise) and task,
+/// then <see cref="AnchorsAnalysis.Run"/>.
+/// </summary>
 public static class AnchorsStudy
 {
     public static async Task<AnchorsRun> RunAsync(StudyOptions study, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
@@ -19,6 +22,7 @@ public static class AnchorsStudy
         ct.ThrowIfCancellationRequested();
         progress?.Report(WorkProgress.Stage("saliency"));
         var result = AnchorsAnalysis.Run(input.Model, input.Task!, prompts);
-        return new AnchorsRun(input.Model.Config.Name, input.Revision, input.Task!.Name, Path.GetFullPath(study.TaskPath!), result, clock.Elapsed.TotalSeconds);
+        return new AnchorsRun(input.Model.Config.Name, input.Revision, input.Task!.Name, Path.GetFullPath(study.TaskPath!), result,
+            clock.Elapsed.TotalSeconds);
     }
 }

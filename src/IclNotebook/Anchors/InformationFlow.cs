@@ -20,7 +20,9 @@ public sealed record InformationFlow(double TextToLabel, double LabelToTarget, d
         ArgumentNullException.ThrowIfNull(saliency);
         ArgumentNullException.ThrowIfNull(labels);
         if (labels.Count == 0) throw new IclException("The information flows need at least one label position.");
-        if (labels.Any(p => p <= 0 || p >= q)) throw new IclException($"Label positions must lie between the first token and the prediction (1..{q - 1}); got {string.Join(", ", labels)}.");
+        if (labels.Any(p => p <= 0 || p >= q))
+            throw new IclException($"Label positions must lie between the first token and the prediction (1..{q - 1}); " +
+                $"got {string.Join(", ", labels)}.");
         double wp = 0, pq = 0, total = 0;
         long wpCount = 0;
         for (int i = 1; i <= q; i++)

@@ -32,7 +32,8 @@ public static class LabelPositions
             ends[i] = end;
         }
         if (ids.Count > first && ends[^1] != prompt.Length)
-            throw new IclException($"Cannot place the label words in task '{task.Name}': the prompt's tokens do not decode back to its text with {tokenizer.Description}.");
+            throw new IclException($"Cannot place the label words in task '{task.Name}': " +
+                $"the prompt's tokens do not decode back to its text with {tokenizer.Description}.");
         var positions = new SortedSet<int>();
         foreach (var (demo, start, length) in DemoLabelSpans.Find(task))
         {
@@ -43,7 +44,8 @@ public static class LabelPositions
                 if (tokenStart < start + length && ends[i] > start) positions.Add(i);
             }
             if (positions.Count == before)
-                throw new IclException($"Task '{task.Name}': demo {demo}'s label '{task.Demos[demo].Label}' covers no token of the prompt; check the demo template.");
+                throw new IclException($"Task '{task.Name}': demo {demo}'s label '{task.Demos[demo].Label}' covers no token of the prompt; " +
+                    "check the demo template.");
         }
         return positions.ToArray();
     }

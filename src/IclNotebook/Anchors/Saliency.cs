@@ -22,12 +22,14 @@ internal static class Saliency
     }
 
     /// <summary>Each layer's pattern A [batch, head, dest, src] and ∂L/∂A, detached (caller's scope), and each prompt's loss.</summary>
-    public static (Tensor[] Patterns, Tensor[] Grads, double[] Loss) Gradients(HookedTransformer model, TokenBatch prompts, IReadOnlyList<int> answers)
+    public static (Tensor[] Patterns, Tensor[] Grads, double[] Loss) Gradients(HookedTransformer model, TokenBatch prompts,
+            IReadOnlyList<int> answers)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(prompts);
         ArgumentNullException.ThrowIfNull(answers);
-        if (answers.Count != prompts.Count) throw new IclException($"The saliency got {answers.Count} answers for {prompts.Count} prompts; give one per prompt.");
+        if (answers.Count != prompts.Count)
+            throw new IclException($"The saliency got {answers.Count} answers for {prompts.Count} prompts; give one per prompt.");
         int layers = model.Config.NLayers;
         var kept = new Tensor[layers];
         double[] loss;

@@ -25,14 +25,16 @@ public static class FunctionVectorAnalysis
     /// (5) zero-shot: the query template alone, the vector added to hook_resid_post of a layer (or each
     /// layer) at the last token, top-1 accuracy and mean P(answer) with and without.
     /// </summary>
-    public static FunctionVectorResult Run(HookedTransformer model, IclTask task, FunctionVectorOptions? options = null, IProgress<WorkProgress>? progress = null)
+    public static FunctionVectorResult Run(HookedTransformer model, IclTask task, FunctionVectorOptions? options = null,
+            IProgress<WorkProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(task);
         options ??= new FunctionVectorOptions();
         var cfg = model.Config;
         if (options.TopHeads < 1) throw new IclException($"The function vector needs at least one head (TopHeads = {options.TopHeads}).");
-        if (options.Layer is { } layer && (layer < 0 || layer >= cfg.NLayers)) throw new IclException($"The function vector's layer {layer} is outside 0..{cfg.NLayers - 1} ({cfg.Name} has {cfg.NLayers} layers).");
+        if (options.Layer is { } layer && (layer < 0 || layer >= cfg.NLayers))
+            throw new IclException($"The function vector's layer {layer} is outside 0..{cfg.NLayers - 1} ({cfg.Name} has {cfg.NLayers} layers).");
         var tokenizer = model.Tokenizer;
         var source = options.ShuffleSeed is { } seed ? task with { Corruption = new ShuffleCorruption(seed) } : task;
         var prompts = source.BuildPrompts(tokenizer);
@@ -46,13 +48,16 @@ public static class FunctionVectorAnalysis
         var means = HeadMeans.AtLastToken(model, prompts.CleanTokens);                             // [layer, head, d_head]
         double clean = Probability(model, prompts.CleanTokens, answers);
         int grid = cfg.NLayers * cfg.NHeads;
-        var report = new Action<int>(b => progress?.Report(new WorkProgress("indirect effects", (long)(b + 1) * grid, (long)prompts.Count * grid, WorkProgress.Patches)));
+        var report = new Action<int>(b => progress?.Report(
+            new WorkProgress("indirect effects", (long)(b + 1) * grid, (long)prompts.Count * grid, WorkProgress.Patches)));
         progress?.Report(new WorkProgress("indirect effects", 0, (long)prompts.Count * grid, WorkProgress.Patches));
         var gridClock = Stopwatch.StartNew();
         var (patched, _, unpatched) = IndirectEffects.Run(model, prompts.CorruptedTokens, answers, means, report);
         double gridSeconds = gridClock.Elapsed.TotalSeconds;
         double corrupted = unpatched.Average();
-        var aie = Enumerable.Range(0, cfg.NLayers).Select(l => (IReadOnlyList<double>)Enumerable.Range(0, cfg.NHeads).Select(h => patched[l * cfg.NHeads + h] - corrupted).ToArray()).ToArray();
+        var aie = Enumerable.Range(0, cfg.NLayers)
+            .Select(l => (IReadOnlyList<double>)Enumerable.Range(0, cfg.NHeads).Select(h => patched[l * cfg.NHeads + h] - corrupted).ToArray())
+            .ToArray();
         int k = Math.Min(options.TopHeads, grid);
         var top = aie.SelectMany((row, l) => row.Select((v, h) => (Layer: l, Head: h, Aie: v)))
             .OrderByDescending(x => x.Aie).ThenBy(x => x.Layer).ThenBy(x => x.Head).Take(k).ToList();
@@ -60,7 +65,9 @@ public static class FunctionVectorAnalysis
         progress?.Report(WorkProgress.Stage("zero-shot test"));
         var layers = options.Layer is { } one ? [one] : Enumerable.Range(0, cfg.NLayers).ToArray();
         var zeroShot = ZeroShot.Evaluate(model, zeroShotTokens, zeroShotAnswers, vector, layers);
-        string corruption = options.ShuffleSeed is { } s2 ? $"the demonstrations' labels shuffled with seed {s2}" : $"the task's own corruption ({task.Corruption.Kind})";
+        string corruption = options.ShuffleSeed is { } s2
+            ? $"the demonstrations' labels shuffled with seed {s2}"
+            : $"the task's own corruption ({task.Corruption.Kind})";
         var gridResult = new PatchResult
         {
             Target = "function_vector_aie",
@@ -72,7 +79,8 @@ public static class FunctionVectorAnalysis
             CleanBaseline = clean,
             CorruptedBaseline = corrupted,
             Settings = new PatchSettings(cfg.Name, model.Processing.ToString(), EngineName,
-                "P(answer) at each prompt's last real token, softmax over the full vocabulary; the head's hook_z at the last token set to its mean over the clean prompts",
+                "P(answer) at each prompt's last real token, softmax over the full vocabulary; " +
+                "the head's hook_z at the last token set to its mean over the clean prompts",
                 "probability", "last-token", options.ShuffleSeed is null ? "task" : "shuffle"),
             Seconds = gridSeconds,                                                  // the corrupted run with cache and every patched row
             ForwardPasses = prompts.Count,
@@ -90,9 +98,14 @@ public static class FunctionVectorAnalysis
             Corruption = corruption,
             Options = options,
             Definition = $"Function vectors (Todd et al. 2024): clean = the task's demonstrations + each query; corrupted = {corruption}. " +
-                "Mean hook_z of every head at the last real token over the clean prompts; AIE[l, h] = mean over prompts of P(answer | corrupted with head (l, h)'s last-token z set to that mean) − P(answer | corrupted), " +
-                $"P = softmax probability of the answer token at the last real token. The vector = Σ over the top {k} heads of mean z · W_O (no b_O; the original code adds b_O once per head where the output projection has a bias). " +
-                $"Zero-shot: the query template alone, the vector added to hook_resid_post at the last token of {(options.Layer is { } L ? $"layer {L}" : "each layer in turn")}. Exact (no approximation).",
+                "Mean hook_z of every head at the last real token over the clean prompts; " +
+                "AIE[l, h] = mean over prompts of P(answer | corrupted with head (l, h)'s last-token z set to that mean) " +
+                "− P(answer | corrupted), " +
+                "P = softmax probability of the answer token at the last real token. " +
+                $"The vector = Σ over the top {k} heads of mean z · W_O " +
+                "(no b_O; the original code adds b_O once per head where the output projection has a bias). " +
+                "Zero-shot: the query template alone, the vector added to hook_resid_post at the last token of " +
+                $"{(options.Layer is { } L ? $"layer {L}" : "each layer in turn")}. Exact (no approximation).",
         };
     }
 

@@ -22,7 +22,11 @@ public static class FunctionVectorReport
             tool = new { name = "icl", version = toolVersion },
             model = new { name = run.ModelName, revision = run.Revision, processing = run.Processing },
             task = new { name = run.TaskName, file = run.TaskPath },
-            protocol = new { definition = r.Definition, corruption = r.Corruption, topHeads = r.Options.TopHeads, shuffleSeed = r.Options.ShuffleSeed, layer = r.Options.Layer, exact = true },
+            protocol = new
+            {
+                definition = r.Definition, corruption = r.Corruption, topHeads = r.Options.TopHeads, shuffleSeed = r.Options.ShuffleSeed,
+                layer = r.Options.Layer, exact = true,
+            },
             probabilities = new { clean = r.CleanProbability, corrupted = r.CorruptedProbability },
             aie = r.Aie,
             grid = JsonDocument.Parse(r.Grid.ToJson()).RootElement.Clone(),
@@ -31,7 +35,11 @@ public static class FunctionVectorReport
             zeroShot = new
             {
                 prompts = r.ZeroShotPrompts,
-                layers = r.ZeroShot.Select(z => new { layer = z.Layer, accuracyWithout = z.AccuracyWithout, accuracyWith = z.AccuracyWith, probabilityWithout = z.ProbabilityWithout, probabilityWith = z.ProbabilityWith }),
+                layers = r.ZeroShot.Select(z => new
+                {
+                    layer = z.Layer, accuracyWithout = z.AccuracyWithout, accuracyWith = z.AccuracyWith,
+                    probabilityWithout = z.ProbabilityWithout, probabilityWith = z.ProbabilityWith,
+                }),
                 best = new { layer = r.Best.Layer, accuracyWith = r.Best.AccuracyWith, probabilityWith = r.Best.ProbabilityWith },
             },
             seconds = run.Seconds,
@@ -43,8 +51,10 @@ public static class FunctionVectorReport
     {
         ArgumentNullException.ThrowIfNull(run);
         var r = run.Result;
-        var aie = r.PlotAie($"Average indirect effect per head — {run.TaskName} on {run.ModelName}<br><sup>ΔP(answer) on the corrupted prompts when the head's last-token output is set to its clean mean</sup>");
-        var zero = r.PlotZeroShot($"Zero-shot with the function vector — {run.TaskName} on {run.ModelName}<br><sup>the query alone, the vector added to hook_resid_post of each layer at the last token</sup>");
+        var aie = r.PlotAie($"Average indirect effect per head — {run.TaskName} on {run.ModelName}" +
+            "<br><sup>ΔP(answer) on the corrupted prompts when the head's last-token output is set to its clean mean</sup>");
+        var zero = r.PlotZeroShot($"Zero-shot with the function vector — {run.TaskName} on {run.ModelName}" +
+            "<br><sup>the query alone, the vector added to hook_resid_post of each layer at the last token</sup>");
         return [("fv_aie", aie), ("fv_zero_shot", zero)];
     }
 
@@ -56,14 +66,16 @@ public static class FunctionVectorReport
         var best = r.Best;
         return new ReportPage($"Function vectors — {run.TaskName} on {run.ModelName}")
             .Heading("Settings")
-            .Settings([("model", $"{run.ModelName} ({run.Revision})"), ("processing", run.Processing), ("task", run.TaskName), ("corrupted prompts", r.Corruption),
-                ("heads in the vector", r.TopHeads.Count.ToString(CultureInfo.InvariantCulture)), ("P(answer) clean / corrupted", $"{r.CleanProbability:F4} / {r.CorruptedProbability:F4}"),
+            .Settings([("model", $"{run.ModelName} ({run.Revision})"), ("processing", run.Processing), ("task", run.TaskName),
+                ("corrupted prompts", r.Corruption), ("heads in the vector", r.TopHeads.Count.ToString(CultureInfo.InvariantCulture)),
+                ("P(answer) clean / corrupted", $"{r.CleanProbability:F4} / {r.CorruptedProbability:F4}"),
                 ("wall time", $"{run.Seconds:F1} s")])
             .Paragraph(r.Definition)
             .Heading("Average indirect effect").Figure(figures[0].Figure)
             .Table(["head", "AIE (ΔP)"], r.TopHeads.Select(t => (IReadOnlyList<object>)[$"L{t.Layer}H{t.Head}", t.Aie]))
             .Heading("Zero-shot test").Figure(figures[1].Figure)
-            .Paragraph($"Best layer {best.Layer}: accuracy {best.AccuracyWithout:P0} → {best.AccuracyWith:P0}, mean P(answer) {best.ProbabilityWithout:F4} → {best.ProbabilityWith:F4} (vector norm {r.Vector.Norm:F3}).")
+            .Paragraph($"Best layer {best.Layer}: accuracy {best.AccuracyWithout:P0} → {best.AccuracyWith:P0}, " +
+                $"mean P(answer) {best.ProbabilityWithout:F4} → {best.ProbabilityWith:F4} (vector norm {r.Vector.Norm:F3}).")
             .Table(["layer", "accuracy without", "accuracy with", "P without", "P with"],
                 r.ZeroShot.Select(z => (IReadOnlyList<object>)[z.Layer, z.AccuracyWithout, z.AccuracyWith, z.ProbabilityWithout, z.ProbabilityWith]))
             .Render();

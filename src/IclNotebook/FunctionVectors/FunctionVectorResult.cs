@@ -41,17 +41,21 @@ public sealed record FunctionVectorResult
 
     /// <summary>The average indirect effect of every head as a [Layer, Head] heatmap.</summary>
     public Plots.PlotlyFigure PlotAie(string? title = null) =>
-        Plots.GridPlots.LayerHead(title ?? "Average indirect effect per head<br><sup>ΔP(answer) on the corrupted prompts when the head's last-token output is set to its clean mean</sup>",
+        Plots.GridPlots.LayerHead(title ?? "Average indirect effect per head<br><sup>ΔP(answer) on the corrupted prompts " +
+                "when the head's last-token output is set to its clean mean</sup>",
             [("AIE", Aie)], "ΔP(answer)");
 
     /// <summary>Zero-shot accuracy and P(answer), with and without the vector, over the layers tried.</summary>
     public Plots.PlotlyFigure PlotZeroShot(string? title = null)
     {
         var layers = ZeroShot.Select(z => z.Layer.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        return Plots.LinePlots.Lines(title ?? "Zero-shot with the function vector<br><sup>the query alone, the vector added to hook_resid_post of each layer at the last token</sup>",
+        return Plots.LinePlots.Lines(title ?? "Zero-shot with the function vector<br><sup>the query alone, " +
+                "the vector added to hook_resid_post of each layer at the last token</sup>",
             "Layer the vector is added at", "accuracy / mean P(answer)", layers,
-            [("accuracy with the vector", ZeroShot.Select(z => z.AccuracyWith).ToArray()), ("P(answer) with the vector", ZeroShot.Select(z => z.ProbabilityWith).ToArray()),
-             ("accuracy without", ZeroShot.Select(z => z.AccuracyWithout).ToArray()), ("P(answer) without", ZeroShot.Select(z => z.ProbabilityWithout).ToArray())],
+            [("accuracy with the vector", ZeroShot.Select(z => z.AccuracyWith).ToArray()),
+             ("P(answer) with the vector", ZeroShot.Select(z => z.ProbabilityWith).ToArray()),
+             ("accuracy without", ZeroShot.Select(z => z.AccuracyWithout).ToArray()),
+             ("P(answer) without", ZeroShot.Select(z => z.ProbabilityWithout).ToArray())],
             dashed: new HashSet<string> { "accuracy without", "P(answer) without" });
     }
 

@@ -21,7 +21,8 @@ internal static class IndirectEffects
     /// Returns (patched [layer, head] mean P(answer), per prompt [prompt][layer*head], unpatched per prompt).
     /// <paramref name="means"/>: [layer, head, d_head].
     /// </summary>
-    public static (double[] Patched, double[][] PerPrompt, double[] Unpatched) Run(HookedTransformer model, TokenBatch corrupted, IReadOnlyList<int> answers, Tensor means, Action<int>? promptDone = null)
+    public static (double[] Patched, double[][] PerPrompt, double[] Unpatched) Run(HookedTransformer model, TokenBatch corrupted,
+            IReadOnlyList<int> answers, Tensor means, Action<int>? promptDone = null)
     {
         var cfg = model.Config;
         int layers = cfg.NLayers, heads = cfg.NHeads, grid = layers * heads, n = corrupted.Count;
@@ -31,7 +32,8 @@ internal static class IndirectEffects
         string keys(int l) => cfg.IsRotary ? HookName.RotK(l) : HookName.K(l);
         var wanted = new HashSet<string>(StringComparer.Ordinal) { HookName.ResidPre(0) };
         for (int l = 0; l < layers; l++) { wanted.Add(keys(l)); wanted.Add(HookName.V(l)); }
-        var (logits, cache) = model.RunWithCache(tokens, wanted.Contains, new ForwardOptions { UnembedPositions = tensor(corrupted.LastPositions.Select(p => (long)p).ToArray()) });
+        var (logits, cache) = model.RunWithCache(tokens, wanted.Contains,
+            new ForwardOptions { UnembedPositions = tensor(corrupted.LastPositions.Select(p => (long)p).ToArray()) });
         using var _ = cache;
         logits.Dispose();
 
@@ -68,7 +70,13 @@ internal static class IndirectEffects
                 }
                 Tensor rowLogits;
                 using (model.Hooks([.. hooks]))
-                    rowLogits = SegmentForward.Run(model, resid, 0, Past, zeros([rows, 1], dtype: int64), positions: cfg.IsRotary ? tensor(Enumerable.Repeat((long)t, rows).ToArray(), [rows, 1], device: model.ModelDevice) : null); // [rows, 1, d_vocab]
+                {
+                    var readPositions = zeros([rows, 1], dtype: int64);                             // [rows, 1]: each row's only position
+                    var rowPositions = cfg.IsRotary
+                        ? tensor(Enumerable.Repeat((long)t, rows).ToArray(), [rows, 1], device: model.ModelDevice) // [rows, 1]: position t
+                        : null;
+                    rowLogits = SegmentForward.Run(model, resid, 0, Past, readPositions, positions: rowPositions);      // [rows, 1, d_vocab]
+                }
                 var p = rowLogits.squeeze(1).softmax(-1)[.., answers[b]].to(float64).cpu().data<double>().ToArray();
                 Array.Copy(p, 0, probs, start, rows);
             }

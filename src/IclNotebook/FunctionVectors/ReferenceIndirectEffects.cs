@@ -13,7 +13,10 @@ namespace IclNotebook.FunctionVectors;
 /// </summary>
 public static class ReferenceIndirectEffects
 {
-    /// <summary>Mean <c>hook_z</c> at the last token over <paramref name="prompts"/>, each run alone: [layer, head, d_head] (caller's scope).</summary>
+    /// <summary>
+    /// Mean <c>hook_z</c> at the last token over <paramref name="prompts"/>, each run alone: [layer, head, d_head]
+    /// (caller's scope).
+    /// </summary>
     public static Tensor HeadMeans(HookedTransformer model, TokenBatch prompts)
     {
         ArgumentNullException.ThrowIfNull(model);
@@ -32,7 +35,10 @@ public static class ReferenceIndirectEffects
         return sum.Over(prompts.Count);
     }
 
-    /// <summary>P(answer) at the last token of one prompt run alone, with head <paramref name="head"/> of <paramref name="layer"/>'s last-token z set to <paramref name="z"/> (or no patch).</summary>
+    /// <summary>
+    /// P(answer) at the last token of one prompt run alone, with head <paramref name="head"/> of
+    /// <paramref name="layer"/>'s last-token z set to <paramref name="z"/> (or no patch).
+    /// </summary>
     public static double Probability(HookedTransformer model, IReadOnlyList<int> ids, int answer, int layer = -1, int head = -1, Tensor? z = null)
     {
         ArgumentNullException.ThrowIfNull(model);

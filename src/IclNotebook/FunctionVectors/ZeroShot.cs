@@ -6,7 +6,10 @@ using static TorchSharp.torch;
 
 namespace IclNotebook.FunctionVectors;
 
-/// <summary>Zero-shot accuracy at one layer: without and with the function vector added to that layer's <c>hook_resid_post</c> at the last token.</summary>
+/// <summary>
+/// Zero-shot accuracy at one layer: without and with the function vector added to that layer's
+/// <c>hook_resid_post</c> at the last token.
+/// </summary>
 /// <param name="Layer">The layer whose resid_post the vector was added to.</param>
 /// <param name="AccuracyWithout">Top-1 accuracy of the plain zero-shot prompts.</param>
 /// <param name="AccuracyWith">Top-1 accuracy with the vector added.</param>
@@ -17,14 +20,19 @@ public sealed record ZeroShotResult(int Layer, double AccuracyWithout, double Ac
 /// <summary>The zero-shot test of a function vector: the query template alone, no demonstrations.</summary>
 public static class ZeroShot
 {
-    /// <summary>Per layer (<paramref name="layers"/>), one batched forward of the zero-shot prompts with the vector added at their last tokens.</summary>
-    public static IReadOnlyList<ZeroShotResult> Evaluate(HookedTransformer model, TokenBatch prompts, IReadOnlyList<int> answers, FunctionVector vector, IReadOnlyList<int> layers)
+    /// <summary>
+    /// Per layer (<paramref name="layers"/>), one batched forward of the zero-shot prompts with the vector added
+    /// at their last tokens.
+    /// </summary>
+    public static IReadOnlyList<ZeroShotResult> Evaluate(HookedTransformer model, TokenBatch prompts, IReadOnlyList<int> answers,
+            FunctionVector vector, IReadOnlyList<int> layers)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(prompts);
         ArgumentNullException.ThrowIfNull(vector);
         foreach (var l in layers)
-            if (l < 0 || l >= model.Config.NLayers) throw new IclException($"The function vector's layer {l} is outside 0..{model.Config.NLayers - 1}.");
+            if (l < 0 || l >= model.Config.NLayers)
+                throw new IclException($"The function vector's layer {l} is outside 0..{model.Config.NLayers - 1}.");
         using var scope = NewDisposeScope();
         using var tokens = prompts.ToTensor(model.ModelDevice);
         var read = tensor(prompts.LastPositions.Select(p => (long)p).ToArray(), device: model.ModelDevice);
@@ -38,7 +46,8 @@ public static class ZeroShot
             Tensor? Add(Tensor act, HookPoint _)
             {
                 var patched = act.clone();                                                       // [batch, pos, d_model]
-                patched.index_put_(patched.index([TensorIndex.Tensor(rows), TensorIndex.Tensor(read)]).Plus(fv), TensorIndex.Tensor(rows), TensorIndex.Tensor(read));
+                var added = patched.index([TensorIndex.Tensor(rows), TensorIndex.Tensor(read)]).Plus(fv);     // [batch, d_model]
+                patched.index_put_(added, TensorIndex.Tensor(rows), TensorIndex.Tensor(read));
                 return patched;
             }
             Tensor logits;

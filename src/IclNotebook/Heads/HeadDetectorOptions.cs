@@ -1,6 +1,9 @@
 namespace IclNotebook.Heads;
 
-/// <summary>Options of <see cref="HeadDetector.DetectHead(Model.HookedTransformer, IReadOnlyList{int}, HeadPattern, HeadDetectorOptions?)"/>, TL's keyword arguments.</summary>
+/// <summary>
+/// Options of <see cref="HeadDetector.DetectHead(Model.HookedTransformer, IReadOnlyList{int}, HeadPattern, HeadDetectorOptions?)"/>,
+/// TL's keyword arguments.
+/// </summary>
 public sealed record HeadDetectorOptions
 {
     /// <summary>Leave attention to the first position (BOS) out of the comparison (TL's <c>exclude_bos</c>). Default false.</summary>
@@ -16,5 +19,6 @@ public sealed record HeadDetectorOptions
 
     /// <summary>TL's keyword arguments, e.g. <c>exclude_bos=True, exclude_current_token=False, error_measure="mul"</c>.</summary>
     public override string ToString() =>
-        $"exclude_bos={(ExcludeBos ? "True" : "False")}, exclude_current_token={(ExcludeCurrentToken ? "True" : "False")}, error_measure=\"{ErrorMeasure.Name()}\"";
+        $"exclude_bos={(ExcludeBos ? "True" : "False")}, exclude_current_token={(ExcludeCurrentToken ? "True" : "False")}, " +
+        $"error_measure=\"{ErrorMeasure.Name()}\"";
 }

@@ -36,7 +36,10 @@ public static class HeadPatternNames
 
     public static string Name(this ErrorMeasure measure) => measure == ErrorMeasure.Mul ? "mul" : "abs";
 
-    /// <summary>Parses <c>previous_token_head</c> (or <c>previous_token</c>, <c>previous</c>), <c>duplicate_token_head</c>, <c>induction_head</c>.</summary>
+    /// <summary>
+    /// Parses <c>previous_token_head</c> (or <c>previous_token</c>, <c>previous</c>), <c>duplicate_token_head</c>,
+    /// <c>induction_head</c>.
+    /// </summary>
     public static HeadPattern Parse(string name) => name.Trim().ToLowerInvariant() switch
     {
         "previous_token_head" or "previous_token" or "previous" or "prev" => HeadPattern.PreviousToken,

@@ -10,7 +10,10 @@ namespace IclNotebook.Heads;
 /// </summary>
 public sealed record HeadScores
 {
-    /// <summary>What was scored: <c>previous_token_head</c>, <c>duplicate_token_head</c>, <c>induction_head</c>, <c>prefix_matching</c> or a custom name.</summary>
+    /// <summary>
+    /// What was scored: <c>previous_token_head</c>, <c>duplicate_token_head</c>, <c>induction_head</c>,
+    /// <c>prefix_matching</c> or a custom name.
+    /// </summary>
     public required string Name { get; init; }
 
     /// <summary>The scoring options in TL's keyword arguments (empty for the prefix-matching score).</summary>

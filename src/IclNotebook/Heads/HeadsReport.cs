@@ -31,7 +31,8 @@ public static class HeadsReport
     public static PlotlyFigure Figure(HeadsResult r)
     {
         ArgumentNullException.ThrowIfNull(r);
-        return HeadScores.Plot(r.Scores, $"Attention-head scores — {r.ModelName}<br><sup>on {r.Sequence}; 1 = the head follows the pattern exactly</sup>");
+        string title = $"Attention-head scores — {r.ModelName}<br><sup>on {r.Sequence}; 1 = the head follows the pattern exactly</sup>";
+        return HeadScores.Plot(r.Scores, title);
     }
 
     public static string Html(HeadsResult r)
@@ -39,7 +40,11 @@ public static class HeadsReport
         ArgumentNullException.ThrowIfNull(r);
         var page = new ReportPage($"Attention-head detection — {r.ModelName}")
             .Heading("Settings")
-            .Settings([("model", $"{r.ModelName} ({r.Revision})"), ("processing", r.Processing), ("sequence", $"{r.Sequence}, {r.Tokens.Count} tokens"), ("wall time", $"{r.Seconds:F1} s")])
+            .Settings([
+                ("model", $"{r.ModelName} ({r.Revision})"),
+                ("processing", r.Processing),
+                ("sequence", $"{r.Sequence}, {r.Tokens.Count} tokens"),
+                ("wall time", $"{r.Seconds:F1} s")])
             .Figure(Figure(r))
             .Heading("Top heads per score");
         page.Table(["score", "definition", "top heads"], r.Scores.Select(s => (IReadOnlyList<object>)[s.Name, s.Definition,

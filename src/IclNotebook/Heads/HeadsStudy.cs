@@ -4,7 +4,10 @@ using IclNotebook.Progress;
 
 namespace IclNotebook.Heads;
 
-/// <summary>What <c>icl heads</c> scores: TL's three detection patterns on one sequence, and the induction benchmark when the sequence is the default repeated random one.</summary>
+/// <summary>
+/// What <c>icl heads</c> scores: TL's three detection patterns on one sequence, and the induction benchmark
+/// when the sequence is the default repeated random one.
+/// </summary>
 public sealed record HeadsOptions
 {
     /// <summary>Text to score (tokenized by the model's tokenizer, BOS prepended as the family does). Default: none.</summary>
@@ -30,11 +33,13 @@ public sealed record HeadsResult(string ModelName, string Revision, string Proce
 /// <summary>Runs <c>icl heads</c>.</summary>
 public static class HeadsStudy
 {
-    public static async Task<HeadsResult> RunAsync(StudyOptions study, HeadsOptions heads, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    public static async Task<HeadsResult> RunAsync(StudyOptions study, HeadsOptions heads, IProgress<WorkProgress>? progress = null,
+            CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(study);
         ArgumentNullException.ThrowIfNull(heads);
-        if (heads.Text is not null && heads.Tokens is not null) throw new IclException("Give the sequence to score as --text or as --tokens, not both.");
+        if (heads.Text is not null && heads.Tokens is not null)
+            throw new IclException("Give the sequence to score as --text or as --tokens, not both.");
         var clock = Stopwatch.StartNew();
         using var input = await StudyInput.LoadAsync(study with { TaskPath = null }, progress, ct).ConfigureAwait(false);
         var model = input.Model;
@@ -61,7 +66,10 @@ public static class HeadsStudy
         using var patterns = Patterns.AttentionPatterns.Of(model, tokens);                           // one forward for every score
         var scores = HeadDetector.DetectHeads(model, tokens, HeadPatternNames.All, heads.Detector, patterns).ToList();
         if (benchmark) scores.Add(InductionBenchmark.PrefixMatching(model, patterns, tokens.ToArray(), heads.Length, heads.Seed));
-        var str = model.HasTokenizer ? tokens.Select(t => model.Tokenizer.Decode(t)).ToArray() : tokens.Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        return new HeadsResult(model.Config.Name, input.Revision, model.Processing.ToString(), sequence, tokens.ToArray(), str, scores, clock.Elapsed.TotalSeconds);
+        var str = model.HasTokenizer
+            ? tokens.Select(t => model.Tokenizer.Decode(t)).ToArray()
+            : tokens.Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        return new HeadsResult(model.Config.Name, input.Revision, model.Processing.ToString(), sequence, tokens.ToArray(), str, scores,
+            clock.Elapsed.TotalSeconds);
     }
 }

@@ -33,7 +33,8 @@ public static class InductionBenchmark
         bool prepend = model.Config.DefaultPrependBos && bos is not null;
         int total = 2 * length + (prepend ? 1 : 0);
         if (length < 2 || total >= model.Config.NCtx)
-            throw new IclException($"The repeated sequence needs 2 <= length and 2 x length{(prepend ? " + 1" : "")} < {model.Config.Name}'s context of {model.Config.NCtx}; got length {length}.");
+            throw new IclException($"The repeated sequence needs 2 <= length and 2 x length{(prepend ? " + 1" : "")} < " +
+                $"{model.Config.Name}'s context of {model.Config.NCtx}; got length {length}.");
         int vocab = model.Config.DVocab;
         (int lo, int hi) = vocab > 10000 ? (1000, 10000) : (0, vocab);
         var special = new HashSet<int> { bos ?? -1, model.HasTokenizer ? model.Tokenizer.PadId : -1 };
@@ -61,7 +62,10 @@ public static class InductionBenchmark
         return PrefixMatching(model, cache, tokens, length, seed);
     }
 
-    /// <summary>The score from the patterns of <see cref="RepeatedRandomTokens"/>(<paramref name="length"/>, <paramref name="seed"/>) already run (<paramref name="cache"/>).</summary>
+    /// <summary>
+    /// The score from the patterns of <see cref="RepeatedRandomTokens"/>(<paramref name="length"/>, <paramref name="seed"/>)
+    /// already run (<paramref name="cache"/>).
+    /// </summary>
     internal static HeadScores PrefixMatching(HookedTransformer model, ActivationCache cache, int[] tokens, int length, ulong seed)
     {
         int offset = tokens.Length - 2 * length;                                     // 1 with BOS, else 0
@@ -79,7 +83,8 @@ public static class InductionBenchmark
         {
             Name = "prefix_matching",
             Options = $"length={length}, seed={seed}",
-            Definition = $"Induction benchmark (Olsson et al. 2022): a random sequence of {length} tokens repeated twice{(offset == 1 ? " after BOS" : "")}; " +
+            Definition = $"Induction benchmark (Olsson et al. 2022): a random sequence of {length} tokens " +
+                $"repeated twice{(offset == 1 ? " after BOS" : "")}; " +
                 "each head's mean attention from a token of the second copy to the token after its first occurrence.",
             Values = rows,
             Tokens = tokens,

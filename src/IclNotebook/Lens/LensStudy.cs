@@ -64,13 +64,17 @@ public sealed record LensResult(
 
     /// <summary>Mean over prompts of one stack's attributions (answer minus wrong when <paramref name="difference"/>).</summary>
     public IReadOnlyList<double> Mean(Func<LensPrompt, StackAttribution> stack, bool difference = true) =>
-        Enumerable.Range(0, stack(Prompts[0]).Labels.Count).Select(c => Prompts.Average(p => (difference ? stack(p).AnswerMinusWrong : stack(p).Answer)[c])).ToArray();
+        Enumerable.Range(0, stack(Prompts[0]).Labels.Count)
+            .Select(c => Prompts.Average(p => (difference ? stack(p).AnswerMinusWrong : stack(p).Answer)[c]))
+            .ToArray();
 
     /// <summary>Per-head DLA of answer minus wrong, averaged over prompts, [layer][head].</summary>
     public IReadOnlyList<IReadOnlyList<double>> HeadGrid()
     {
         var mean = Mean(p => p.StackHeadResults);
-        return Enumerable.Range(0, Layers).Select(l => (IReadOnlyList<double>)Enumerable.Range(0, Heads).Select(h => mean[l * Heads + h]).ToArray()).ToArray();
+        return Enumerable.Range(0, Layers)
+            .Select(l => (IReadOnlyList<double>)Enumerable.Range(0, Heads).Select(h => mean[l * Heads + h]).ToArray())
+            .ToArray();
     }
 }
 
@@ -88,7 +92,8 @@ public static class LensStudy
         ct.ThrowIfCancellationRequested();
         progress?.Report(WorkProgress.Stage("run with cache"));
         using var tokens = prompts.CleanTokens.ToTensor(model.ModelDevice);
-        var (logits, cache) = model.RunWithCache(tokens); // every position through ln_final: logit_attrs reads ln_final.hook_scale at the read positions
+        // every position through ln_final: logit_attrs reads ln_final.hook_scale at the read positions
+        var (logits, cache) = model.RunWithCache(tokens);
         using var _ = cache;
         logits.Dispose();
         var read = PosSlice.PerPrompt(prompts.CleanTokens.LastPositions);
@@ -105,18 +110,28 @@ public static class LensStudy
             cache.StackHeadResults(model, pos: read),
         })
         {
-            using (stack) stacks.Add((stack, cache.LogitAttrs(model, stack, answers, pos: read), cache.LogitAttrs(model, stack, answers, wrong, read)));
+            using (stack)
+            {
+                var answerAttrs = cache.LogitAttrs(model, stack, answers, pos: read);
+                var differenceAttrs = cache.LogitAttrs(model, stack, answers, wrong, read);
+                stacks.Add((stack, answerAttrs, differenceAttrs));
+            }
         }
         var tok = model.Tokenizer;
-        StackAttribution Take(int s, int b) => new(stacks[s].Stack.Labels, stacks[s].Answer.Select(c => c[b]).ToArray(), stacks[s].Diff.Select(c => c[b]).ToArray());
+        StackAttribution Take(int s, int b) =>
+            new(stacks[s].Stack.Labels, stacks[s].Answer.Select(c => c[b]).ToArray(), stacks[s].Diff.Select(c => c[b]).ToArray());
         var rows = Enumerable.Range(0, prompts.Count).Select(b => new LensPrompt(
-            b, prompts.CleanPrompts[b], prompts.CleanTokens.Ids[b], prompts.AnswerStrings[b], answers[b], tok.Decode(wrong[b]), wrong[b], read.Positions![b],
+            b, prompts.CleanPrompts[b], prompts.CleanTokens.Ids[b], prompts.AnswerStrings[b], answers[b],
+            tok.Decode(wrong[b]), wrong[b], read.Positions![b],
             Take(0, b), Take(1, b), Take(2, b),
             lens.LogProbs.Select(r => r[b]).ToArray(), lens.Ranks.Select(r => r[b]).ToArray(), lens.TopTokens.Select(r => tok.Decode(r[b])).ToArray(),
             dla.Bias[b], dla.Logits[b])).ToList();
-        var result = new LensResult(model.Config.Name, input.Revision, model.Processing.ToString(), prompts.TaskName, Path.GetFullPath(options.TaskPath!),
-            model.Config.NLayers, model.Config.NHeads, rows, lens.Definition, dla.Definition, dla.Exact, clock.Elapsed.TotalSeconds);
+        var result = new LensResult(model.Config.Name, input.Revision, model.Processing.ToString(), prompts.TaskName,
+            Path.GetFullPath(options.TaskPath!), model.Config.NLayers, model.Config.NHeads, rows, lens.Definition, dla.Definition, dla.Exact,
+            clock.Elapsed.TotalSeconds);
         var (topLayer, topHead) = result.TopHead;
-        return result with { Attention = Patterns.AttentionView.FromCache(model, cache, topLayer, 0, prompts.CleanTokens.Ids[0], $"prompt 0, layer {topLayer} (L{topLayer}H{topHead} has the largest DLA)") };
+        string caption = $"prompt 0, layer {topLayer} (L{topLayer}H{topHead} has the largest DLA)";
+        var attention = Patterns.AttentionView.FromCache(model, cache, topLayer, 0, prompts.CleanTokens.Ids[0], caption);
+        return result with { Attention = attention };
     }
 }

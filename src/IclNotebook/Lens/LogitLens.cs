@@ -38,7 +38,8 @@ public sealed record LogitLensResult(
         var series = new List<(string, IReadOnlyList<double>)> { ("mean over prompts", MeanLogProb) };
         var each = Enumerable.Range(0, Answers.Count).Select(b => $"prompt {b}").ToList();
         series.AddRange(each.Select((name, b) => (name, (IReadOnlyList<double>)LogProbs.Select(row => row[b]).ToArray())));
-        return Plots.LinePlots.Lines(title ?? "Logit lens<br><sup>log-prob of the answer if the model stopped at each point of the residual stream</sup>",
+        return Plots.LinePlots.Lines(title ?? "Logit lens<br><sup>log-prob of the answer if the model stopped " +
+                "at each point of the residual stream</sup>",
             "Residual stream point", "log P(answer) (nats)", Labels, series, each.ToHashSet());
     }
 }
@@ -57,10 +58,12 @@ public static class LogitLens
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(answers);
-        if (read.KeepsPositions) throw new IclException("The logit lens reads one position per prompt: pass PosSlice.At(-1) or PosSlice.PerPrompt(tokens.LastPositions).");
+        if (read.KeepsPositions)
+            throw new IclException("The logit lens reads one position per prompt: pass PosSlice.At(-1) or PosSlice.PerPrompt(tokens.LastPositions).");
         using var stack = cache.AccumulatedResid(model, inclMid: inclMid && !model.Config.ParallelAttnMlp, pos: read); // [component, batch, d_model]
         long batch = stack.Components.shape[1];
-        if (answers.Count != batch) throw new IclException($"The logit lens got {answers.Count} answers for {batch} prompts; give one answer per prompt.");
+        if (answers.Count != batch)
+            throw new IclException($"The logit lens got {answers.Count} answers for {batch} prompts; give one answer per prompt.");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var logProbs = model.FinalNormAndUnembed(stack.Components).log_softmax(-1);            // [component, batch, d_vocab]

@@ -50,7 +50,8 @@ public sealed record PosSlice
         }
         if (Each is { } each)
         {
-            if (each.Count != batch) throw new IclException($"{each.Count} positions were given for {batch} prompts in {what}; give one position per prompt.");
+            if (each.Count != batch)
+                throw new IclException($"{each.Count} positions were given for {batch} prompts in {what}; give one position per prompt.");
             var bad = each.Select((q, b) => (q, b)).FirstOrDefault(x => x.q < 0 || x.q >= n, (q: -1, b: -1));
             if (bad.b >= 0) throw new IclException($"Prompt {bad.b}'s position {bad.q} is outside {what}'s {n} positions.");
             var rows = arange(batch, device: activation.device);

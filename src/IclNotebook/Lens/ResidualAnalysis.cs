@@ -41,7 +41,8 @@ public static class ResidualAnalysis
         var cfg = model.Config;
         int upTo = Layer(layer, cfg, "accumulated_resid");
         if ((inclMid || mlpInput) && cfg.ParallelAttnMlp)
-            throw new IclException($"{cfg.Name} runs attention and MLP in parallel: there is no resid_mid, so incl_mid and mlp_input do not apply. Use AccumulatedResid(model) without them.");
+            throw new IclException($"{cfg.Name} runs attention and MLP in parallel: there is no resid_mid, so incl_mid and mlp_input do not apply. " +
+                "Use AccumulatedResid(model) without them.");
         pos ??= PosSlice.All;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -103,7 +104,8 @@ public static class ResidualAnalysis
         }
         if (mlpInput && attn)
         {
-            if (upTo == cfg.NLayers) throw new IclException($"mlp_input needs a layer below {cfg.NLayers} (the MLP input of that layer); got {upTo}.");
+            if (upTo == cfg.NLayers)
+                throw new IclException($"mlp_input needs a layer below {cfg.NLayers} (the MLP input of that layer); got {upTo}.");
             Add(HookName.AttnOut(upTo), $"{upTo}_attn_out");
         }
         if (parts.Count == 0) throw new IclException("decompose_resid has no components to stack: include the embeddings or pick a layer above 0.");
@@ -149,7 +151,8 @@ public static class ResidualAnalysis
             }
         }
         else if (inclRemainder)
-            throw new IclException("stack_head_results(layer=0, incl_remainder) has no resid_post before layer 0 to take a remainder of; pick a layer of at least 1.");
+            throw new IclException("stack_head_results(layer=0, incl_remainder) has no resid_post before layer 0 to take a remainder of; " +
+                "pick a layer of at least 1.");
         else
             components = zeros([0L, .. pos.Apply(cache[HookName.Embed], HookName.Embed).shape], device: model.ModelDevice);
         if (applyLn) components = ApplyLn(cache, cfg, components, upTo, false, pos);
@@ -163,15 +166,16 @@ public static class ResidualAnalysis
     /// centre over d_model (LayerNorm only), then divide by the scale. Like TL, it applies neither
     /// the norm's weight nor its bias. <paramref name="pos"/> must be the slice the stack was taken with.
     /// </summary>
-    public static ResidualComponents ApplyLnToStack(this ActivationCache cache, HookedTransformer model, ResidualComponents residualStack, int? layer = null,
-        bool mlpInput = false, PosSlice? pos = null)
+    public static ResidualComponents ApplyLnToStack(this ActivationCache cache, HookedTransformer model, ResidualComponents residualStack,
+            int? layer = null, bool mlpInput = false, PosSlice? pos = null)
     {
         ArgumentNullException.ThrowIfNull(residualStack);
         Check(cache, model);
         int at = Layer(layer, model.Config, "apply_ln_to_stack");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        return new ResidualComponents(ApplyLn(cache, model.Config, residualStack.Components, at, mlpInput, pos ?? PosSlice.All), residualStack.Labels, true);
+        var scaled = ApplyLn(cache, model.Config, residualStack.Components, at, mlpInput, pos ?? PosSlice.All);
+        return new ResidualComponents(scaled, residualStack.Labels, true);
     }
 
     /// <summary>
@@ -182,18 +186,21 @@ public static class ResidualAnalysis
     /// with <c>applyLn: false</c> for a direct logit attribution (a stack already scaled is scaled
     /// twice, exactly as TL does). Returns [component][prompt] for a stack read at one position per prompt.
     /// </summary>
-    public static double[][] LogitAttrs(this ActivationCache cache, HookedTransformer model, ResidualComponents residualStack, IReadOnlyList<int> tokens,
-        IReadOnlyList<int>? incorrectTokens = null, PosSlice? pos = null)
+    public static double[][] LogitAttrs(this ActivationCache cache, HookedTransformer model, ResidualComponents residualStack,
+            IReadOnlyList<int> tokens, IReadOnlyList<int>? incorrectTokens = null, PosSlice? pos = null)
     {
         using var scope = NewDisposeScope();
         var attrs = LogitAttrsTensor(cache, model, residualStack, tokens, incorrectTokens, pos);
-        if (attrs.dim() != 2) throw new IclException($"LogitAttrs returns [component, batch] for a stack read at one position per prompt; this stack is [{string.Join(", ", residualStack.Components.shape)}]. Take it with pos: PosSlice.At(-1) or PosSlice.PerPrompt(...).");
+        if (attrs.dim() != 2)
+            throw new IclException("LogitAttrs returns [component, batch] for a stack read at one position per prompt; " +
+                $"this stack is [{string.Join(", ", residualStack.Components.shape)}]. " +
+                "Take it with pos: PosSlice.At(-1) or PosSlice.PerPrompt(...).");
         return TensorValues.Rows(attrs);
     }
 
     /// <summary><see cref="LogitAttrs"/> as a tensor [component, batch, (pos)] the caller's scope owns.</summary>
-    internal static Tensor LogitAttrsTensor(ActivationCache cache, HookedTransformer model, ResidualComponents residualStack, IReadOnlyList<int> tokens,
-        IReadOnlyList<int>? incorrectTokens, PosSlice? pos)
+    internal static Tensor LogitAttrsTensor(ActivationCache cache, HookedTransformer model, ResidualComponents residualStack,
+            IReadOnlyList<int> tokens, IReadOnlyList<int>? incorrectTokens, PosSlice? pos)
     {
         ArgumentNullException.ThrowIfNull(residualStack);
         ArgumentNullException.ThrowIfNull(tokens);
@@ -204,12 +211,15 @@ public static class ResidualAnalysis
         if (incorrectTokens is not null)
         {
             if (incorrectTokens.Count != tokens.Count)
-                throw new IclException($"LogitAttrs: {tokens.Count} tokens but {incorrectTokens.Count} incorrect tokens; give one of each per prompt.");
+                throw new IclException($"LogitAttrs: {tokens.Count} tokens but {incorrectTokens.Count} incorrect tokens; " +
+                    "give one of each per prompt.");
             directions = directions.sub(Directions(model, incorrectTokens, batch, "incorrect tokens"));
         }
         pos ??= PosSlice.All;
         if (pos.KeepsPositions && residualStack.Components.dim() == 3)
-            throw new IclException("LogitAttrs: this stack was read at one position per prompt, so the final norm's scale must be read there too: pass the same pos the stack was taken with (e.g. pos: PosSlice.At(-1)). TransformerLens would silently broadcast every position's scale here.");
+            throw new IclException("LogitAttrs: this stack was read at one position per prompt, so the final norm's scale must be read there too: " +
+                "pass the same pos the stack was taken with (e.g. pos: PosSlice.At(-1)). " +
+                "TransformerLens would silently broadcast every position's scale here.");
         var scaled = ApplyLn(cache, model.Config, residualStack.Components, model.Config.NLayers, false, pos);
         if (scaled.dim() == 4) directions = directions.unsqueeze(1);                          // [batch, 1, d_model] against [c, batch, pos, d_model]
         return scaled.mul(directions).sum(-1);                                                // [component, batch, (pos)]
@@ -220,14 +230,16 @@ public static class ResidualAnalysis
         if (tokens.Count != batch)
             throw new IclException($"LogitAttrs: {tokens.Count} {what} for a stack of {batch} prompts; give one token per prompt.");
         if (tokens.Any(t => t < 0 || t >= model.Config.DVocab))
-            throw new IclException($"LogitAttrs: token {tokens.First(t => t < 0 || t >= model.Config.DVocab)} is outside {model.Config.Name}'s vocabulary 0..{model.Config.DVocab - 1}.");
+            throw new IclException($"LogitAttrs: token {tokens.First(t => t < 0 || t >= model.Config.DVocab)} is outside " +
+                $"{model.Config.Name}'s vocabulary 0..{model.Config.DVocab - 1}.");
         var ids = tensor(tokens.Select(t => (long)t).ToArray(), device: model.ModelDevice);
         return model.W_U.index_select(1, ids).t();                                           // [batch, d_model]
     }
 
     internal static Tensor ApplyLn(ActivationCache cache, ModelConfig cfg, Tensor components, int layer, bool mlpInput, PosSlice pos)
     {
-        if (layer == cfg.NLayers && mlpInput) throw new IclException("apply_ln_to_stack: mlp_input needs a layer below n_layers (the unembedding has one norm, ln_final).");
+        if (layer == cfg.NLayers && mlpInput)
+            throw new IclException("apply_ln_to_stack: mlp_input needs a layer below n_layers (the unembedding has one norm, ln_final).");
         var x = cfg.Normalization == NormalizationType.LN ? components.sub(components.mean([-1], keepdim: true)) : components;
         string hook = layer == cfg.NLayers ? HookName.FinalScale : mlpInput ? HookName.Ln2Scale(layer) : HookName.Ln1Scale(layer);
         var scale = pos.Apply(cache[hook], hook);                                            // [batch, (pos,) 1]
@@ -237,7 +249,9 @@ public static class ResidualAnalysis
     private static int Layer(int? layer, ModelConfig cfg, string what)
     {
         int l = layer is null or -1 ? cfg.NLayers : layer.Value;
-        if (l < 0 || l > cfg.NLayers) throw new IclException($"{what}: layer {layer} is outside 0..{cfg.NLayers} ({cfg.NLayers} means the final residual stream; -1 or null too).");
+        if (l < 0 || l > cfg.NLayers)
+            throw new IclException($"{what}: layer {layer} is outside 0..{cfg.NLayers} " +
+                $"({cfg.NLayers} means the final residual stream; -1 or null too).");
         return l;
     }
 

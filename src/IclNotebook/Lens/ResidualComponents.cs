@@ -45,7 +45,8 @@ public sealed class ResidualComponents : IDisposable
     }
 
     public override string ToString() =>
-        $"ResidualComponents [{string.Join(", ", Components.shape)}]{(LnApplied ? " (LN applied)" : "")}: {string.Join(", ", Labels.Take(6))}{(Count > 6 ? ", ..." : "")}";
+        $"ResidualComponents [{string.Join(", ", Components.shape)}]{(LnApplied ? " (LN applied)" : "")}: " +
+        $"{string.Join(", ", Labels.Take(6))}{(Count > 6 ? ", ..." : "")}";
 
     public void Dispose() => Components.Dispose();
 }

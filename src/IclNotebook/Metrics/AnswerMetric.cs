@@ -49,7 +49,8 @@ public sealed record AnswerMetric(IReadOnlyList<int> ReadPositions, IReadOnlyLis
     {
         ArgumentNullException.ThrowIfNull(wrongAnswerIds);
         if (wrongAnswerIds.Count != AnswerIds.Count)
-            throw new IclException($"The logit-difference metric needs one wrong answer per prompt: {AnswerIds.Count} prompts, {wrongAnswerIds.Count} wrong answers.");
+            throw new IclException("The logit-difference metric needs one wrong answer per prompt: " +
+                $"{AnswerIds.Count} prompts, {wrongAnswerIds.Count} wrong answers.");
         return this with { WrongAnswerIds = wrongAnswerIds };
     }
     /// <summary>Each prompt's last real token (<see cref="MetricRead.LastToken"/>, the default).</summary>
@@ -85,8 +86,11 @@ public sealed record AnswerMetric(IReadOnlyList<int> ReadPositions, IReadOnlyLis
     {
         ArgumentNullException.ThrowIfNull(readLogits);
         using var scope = NewDisposeScope();
-        Tensor Ids(IReadOnlyList<int> ids) =>
-            tensor(Enumerable.Range(0, repeats).SelectMany(_ => ids.Select(a => (long)a)).ToArray(), dtype: ScalarType.Int64, device: readLogits.device).view(-1, 1);
+        Tensor Ids(IReadOnlyList<int> ids)
+        {
+            var repeated = Enumerable.Range(0, repeats).SelectMany(_ => ids.Select(a => (long)a)).ToArray();
+            return tensor(repeated, dtype: ScalarType.Int64, device: readLogits.device).view(-1, 1);        // [repeats * batch, 1]
+        }
         var values = WrongAnswerIds is null
             ? readLogits.log_softmax(-1).gather(1, Ids(AnswerIds))
             : readLogits.gather(1, Ids(AnswerIds)) - readLogits.gather(1, Ids(WrongAnswerIds));

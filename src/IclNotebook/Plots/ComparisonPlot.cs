@@ -20,11 +20,13 @@ public static class ComparisonPlot
         var a = approximate.Normalised;
         var e = exact.Normalised;
         var points = Enumerable.Range(0, e.Count).Where(i => double.IsFinite(a[i]) && double.IsFinite(e[i])).ToList();
-        var labels = points.ToDictionary(i => i, i => string.Join(", ", PatchEffects.Unflatten(exact, i).Select((v, d) => $"{exact.Axes[d]} {exact.Labels[d][v]}")));
+        var labels = points.ToDictionary(i => i, i => string.Join(", ",
+            PatchEffects.Unflatten(exact, i).Select((v, d) => $"{exact.Axes[d]} {exact.Labels[d][v]}")));
         double lo = points.Count == 0 ? -1 : Math.Min(-1, points.Min(i => Math.Min(a[i], e[i])));
         double hi = points.Count == 0 ? 1 : Math.Max(1, points.Max(i => Math.Max(a[i], e[i])));
         var title = string.Create(CultureInfo.InvariantCulture,
-            $"Attribution vs exact patching ({exact.Target})<br><sup>Pearson {pearson:F3}, largest error {maxError:F3} {exact.Settings.Unit}, {points.Count} components; normalised, 0 = corrupted, 1 = clean</sup>");
+            $"Attribution vs exact patching ({exact.Target})<br><sup>Pearson {pearson:F3}, largest error {maxError:F3} {exact.Settings.Unit}, " +
+            $"{points.Count} components; normalised, 0 = corrupted, 1 = clean</sup>");
         var data = new JsonArray
         {
             new JsonObject

@@ -13,16 +13,19 @@ public static class GridPlots
     /// One panel per (title, values[layer][head]). The colour range is ±<paramref name="range"/>
     /// (default: the largest |value|, at least 1e-9); <paramref name="unit"/> names the values in hover and on the colour bar.
     /// </summary>
-    public static PlotlyFigure LayerHead(string title, IReadOnlyList<(string Title, IReadOnlyList<IReadOnlyList<double>> Values)> grids, string unit, double? range = null, PlotOptions? options = null)
+    public static PlotlyFigure LayerHead(string title, IReadOnlyList<(string Title, IReadOnlyList<IReadOnlyList<double>> Values)> grids,
+            string unit, double? range = null, PlotOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(grids);
         if (grids.Count == 0) throw new IclException("GridPlots.LayerHead needs at least one grid.");
-        double max = range ?? Math.Max(1e-9, grids.SelectMany(g => g.Values.SelectMany(r => r)).Where(double.IsFinite).Select(Math.Abs).DefaultIfEmpty(0).Max());
+        var magnitudes = grids.SelectMany(g => g.Values.SelectMany(r => r)).Where(double.IsFinite).Select(Math.Abs);
+        double max = range ?? Math.Max(1e-9, magnitudes.DefaultIfEmpty(0).Max());
         var panels = grids.Select(g =>
         {
             int layers = g.Values.Count, heads = layers == 0 ? 0 : g.Values[0].Count;
             var z = g.Values.Select(row => row.Select(v => double.IsFinite(v) ? (double?)v : null).ToArray()).ToArray();
-            var hover = g.Values.Select((row, l) => row.Select((v, h) => string.Create(CultureInfo.InvariantCulture, $"{g.Title}<br>Layer {l}, Head {h}<br>{v:F4} {unit}")).ToArray()).ToArray();
+            var hover = g.Values.Select((row, l) => row.Select((v, h) =>
+                string.Create(CultureInfo.InvariantCulture, $"{g.Title}<br>Layer {l}, Head {h}<br>{v:F4} {unit}")).ToArray()).ToArray();
             return new HeatmapPanel(g.Title, "Head", "Layer",
                 Enumerable.Range(0, heads).Select(h => h.ToString(CultureInfo.InvariantCulture)).ToArray(),
                 Enumerable.Range(0, layers).Select(l => l.ToString(CultureInfo.InvariantCulture)).ToArray(), z, hover);

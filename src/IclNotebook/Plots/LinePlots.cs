@@ -6,7 +6,8 @@ namespace IclNotebook.Plots;
 /// <summary>Line charts over a category axis (layers, residual-stream points): one line per series, hover with exact values.</summary>
 public static class LinePlots
 {
-    private static readonly string[] Colours = ["rgb(33,102,172)", "rgb(178,24,43)", "rgb(27,120,55)", "rgb(118,42,131)", "rgb(224,130,20)", "rgb(90,90,90)"];
+    private static readonly string[] Colours =
+        ["rgb(33,102,172)", "rgb(178,24,43)", "rgb(27,120,55)", "rgb(118,42,131)", "rgb(224,130,20)", "rgb(90,90,90)"];
 
     /// <summary>
     /// Lines of <paramref name="series"/> (name, one value per x label) over <paramref name="x"/>;

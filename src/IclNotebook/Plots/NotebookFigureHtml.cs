@@ -29,7 +29,8 @@ internal static class NotebookFigureHtml
         // The bundle came with the first figure of the kernel session; if that output is gone (cleared,
         // or a reloaded page without it), say how to get it back instead of staying blank.
         w.Write($"  setTimeout(function () {{ if (!window.Plotly) document.getElementById(\"{id}\").innerText = " +
-                "\"plotly.js is not on this page: it comes with the first figure a kernel shows. Run the setup cell (#load \\\"setup/Load.csx\\\") again, then this cell.\"; }, 5000);\n");
+                "\"plotly.js is not on this page: it comes with the first figure a kernel shows. " +
+                "Run the setup cell (#load \\\"setup/Load.csx\\\") again, then this cell.\"; }, 5000);\n");
         w.Write("})();\n</script>\n");
         return w.ToString();
     }

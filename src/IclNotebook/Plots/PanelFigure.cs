@@ -12,7 +12,8 @@ internal static class PanelFigure
 {
     private const double Gap = 0.03;
 
-    public static PlotlyFigure Build(IReadOnlyList<HeatmapPanel> panels, string title, PlotOptions options, int width, int height, string colourBarTitle = "Normalised")
+    public static PlotlyFigure Build(IReadOnlyList<HeatmapPanel> panels, string title, PlotOptions options, int width, int height,
+            string colourBarTitle = "Normalised")
     {
         int n = panels.Count;
         double panelWidth = (1 - Gap * (n - 1)) / n;
@@ -83,7 +84,8 @@ internal static class PanelFigure
             ["name"] = p.Title,
             ["x"] = Strings(p.X),
             ["y"] = Strings(p.Y),
-            ["z"] = new JsonArray(p.Z.Select(row => (JsonNode)new JsonArray(row.Select(v => v is { } d && double.IsFinite(d) ? JsonValue.Create(d) : null).ToArray())).ToArray()),
+            ["z"] = new JsonArray(p.Z.Select(row => (JsonNode)new JsonArray(
+                row.Select(v => v is { } d && double.IsFinite(d) ? JsonValue.Create(d) : null).ToArray())).ToArray()),
             ["text"] = new JsonArray(p.Hover.Select(row => (JsonNode)Strings(row)).ToArray()),
             ["hovertemplate"] = "%{text}<extra></extra>",
             ["colorscale"] = new JsonArray(RdBu.Colorscale().Select(stop => (JsonNode)new JsonArray((double)stop[0], (string)stop[1])).ToArray()),

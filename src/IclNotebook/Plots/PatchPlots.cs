@@ -23,7 +23,8 @@ public static class PatchPlots
         if (axes.Count == 2) return Heatmap(result, options);
         if (axes.Contains(Pos) && axes.Contains(Head)) return ByPosition(result, options);
         if (axes.Count == 3 && axes[0] == PatchType && axes[1] == Layer) return Panels(new ResultView(result), options);
-        throw new IclException($"{result.Target}: no plot for axes {ResultView.AxisList(result)}; plots take [Layer, Pos], [Layer, Head], [PatchType, Layer, Head], [PatchType, Layer, Pos] or [(PatchType,) Layer, Pos, Head].");
+        throw new IclException($"{result.Target}: no plot for axes {ResultView.AxisList(result)}; plots take [Layer, Pos], [Layer, Head], " +
+            "[PatchType, Layer, Head], [PatchType, Layer, Pos] or [(PatchType,) Layer, Pos, Head].");
     }
 
     /// <summary>
@@ -35,7 +36,8 @@ public static class PatchPlots
         ArgumentNullException.ThrowIfNull(result);
         var view = new ResultView(result);
         if (result.Axes.Count != 2)
-            throw new IclException($"{result.Target}: Heatmap needs a 2-axis result such as [Layer, Pos] or [Layer, Head]; this one has axes {ResultView.AxisList(result)}. {Suggest(result)}");
+            throw new IclException($"{result.Target}: Heatmap needs a 2-axis result such as [Layer, Pos] or [Layer, Head]; " +
+                $"this one has axes {ResultView.AxisList(result)}. {Suggest(result)}");
         PatchAxis rowAxis = result.Axes[0], colAxis = result.Axes[1];
         var panel = HeatmapPanel.Build(view, result.Target, ResultView.AxisTitle(colAxis), ResultView.AxisTitle(rowAxis),
             result.Labels[0], result.Labels[1],
@@ -54,7 +56,8 @@ public static class PatchPlots
         ArgumentNullException.ThrowIfNull(result);
         var view = new ResultView(result);
         if (!view.HasAxes(PatchType, Layer, Head))
-            throw new IclException($"{result.Target}: HeadGrid needs axes [PatchType, Layer, Head] (e.g. attn_head_all_pos_every); this one has axes {ResultView.AxisList(result)}. {Suggest(result)}");
+            throw new IclException($"{result.Target}: HeadGrid needs axes [PatchType, Layer, Head] (e.g. attn_head_all_pos_every); " +
+                $"this one has axes {ResultView.AxisList(result)}. {Suggest(result)}");
         return Panels(view, options);
     }
 
@@ -73,7 +76,8 @@ public static class PatchPlots
         bool stacked = axes.Count == 4 && axes[0] == PatchType;
         var rest = stacked ? axes.Skip(1).ToList() : axes.ToList();
         if (rest.Count != 3 || rest[0] != Layer || !rest.Contains(Pos) || !rest.Contains(Head))
-            throw new IclException($"{result.Target}: ByPosition needs axes [Layer, Pos, Head] or [PatchType, Layer, Pos, Head] (Pos and Head in either order); this one has axes {ResultView.AxisList(result)}. {Suggest(result)}");
+            throw new IclException($"{result.Target}: ByPosition needs axes [Layer, Pos, Head] or [PatchType, Layer, Pos, Head] " +
+                $"(Pos and Head in either order); this one has axes {ResultView.AxisList(result)}. {Suggest(result)}");
         int layers = view.Size(Layer), heads = view.Size(Head), positions = view.Size(Pos);
         var rows = Enumerable.Range(0, layers * heads).Select(i => $"L{view.Label(Layer, i / heads)}H{view.Label(Head, i % heads)}").ToArray();
         var panels = Enumerable.Range(0, stacked ? view.Size(PatchType) : 1).Select(t => HeatmapPanel.Build(

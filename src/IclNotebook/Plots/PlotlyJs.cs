@@ -23,7 +23,8 @@ public static class PlotlyJs
         // Only the resource is read: no Plotly.NET (F#) code runs, so FSharp.Core versions never matter.
         var assembly = typeof(Plotly.NET.GenericChart).Assembly;
         using var stream = assembly.GetManifestResourceStream(ResourceName)
-            ?? throw new IclException($"plotly.js ({ResourceName}) is missing from {assembly.GetName().Name} {assembly.GetName().Version}; the Plotly.NET package version must match Directory.Packages.props (6.0.0).");
+            ?? throw new IclException($"plotly.js ({ResourceName}) is missing from {assembly.GetName().Name} {assembly.GetName().Version}; " +
+                "the Plotly.NET package version must match Directory.Packages.props (6.0.0).");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }

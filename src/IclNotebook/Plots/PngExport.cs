@@ -53,9 +53,14 @@ public static class PngExport
             using var p = Process.Start(psi) ?? throw new IclException($"Could not start {chromium} for PNG export.");
             _ = p.StandardOutput.ReadToEndAsync();
             var err = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(120_000)) { p.Kill(entireProcessTree: true); throw new IclException($"{chromium} did not render {Path.GetFileName(full)} within 120 s."); }
+            if (!p.WaitForExit(120_000))
+            {
+                p.Kill(entireProcessTree: true);
+                throw new IclException($"{chromium} did not render {Path.GetFileName(full)} within 120 s.");
+            }
             if (!File.Exists(png) || new FileInfo(png).Length == 0)
-                throw new IclException($"{chromium} wrote no image for {Path.GetFileName(full)} (exit {p.ExitCode}): {err.Result.Split('\n').LastOrDefault(l => l.Length > 0)}");
+                throw new IclException($"{chromium} wrote no image for {Path.GetFileName(full)} (exit {p.ExitCode}): " +
+                    $"{err.Result.Split('\n').LastOrDefault(l => l.Length > 0)}");
             File.Move(png, full, overwrite: true);
         }
         finally

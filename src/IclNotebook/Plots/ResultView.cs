@@ -18,7 +18,8 @@ internal sealed class ResultView
         Result = result;
         int n = result.Axes.Count;
         if (result.Shape.Count != n || result.Labels.Count != n)
-            throw new IclException($"{result.Target}: result has {n} axes ({AxisList(result)}) but {result.Shape.Count} shape entries and {result.Labels.Count} label lists; it is not a well-formed PatchResult.");
+            throw new IclException($"{result.Target}: result has {n} axes ({AxisList(result)}) but {result.Shape.Count} shape entries " +
+                $"and {result.Labels.Count} label lists; it is not a well-formed PatchResult.");
         for (int i = 0; i < n; i++)
         {
             if (result.Labels[i].Count != result.Shape[i])
@@ -26,7 +27,8 @@ internal sealed class ResultView
         }
         long total = result.Shape.Aggregate(1L, (a, b) => a * b);
         if (total != result.Values.Count)
-            throw new IclException($"{result.Target}: shape [{string.Join(", ", result.Shape)}] holds {total} values, the result has {result.Values.Count}.");
+            throw new IclException($"{result.Target}: shape [{string.Join(", ", result.Shape)}] holds {total} values, " +
+                $"the result has {result.Values.Count}.");
         _normalised = result.Normalised;
     }
 
@@ -55,7 +57,10 @@ internal sealed class ResultView
         return double.IsFinite(v) ? v : null;
     }
 
-    /// <summary>Hover text: every axis with its label (positions as index and token), then the normalised value and the value in its unit, exactly.</summary>
+    /// <summary>
+    /// Hover text: every axis with its label (positions as index and token), then the normalised value
+    /// and the value in its unit, exactly.
+    /// </summary>
     public string Hover(IReadOnlyDictionary<PatchAxis, int> at)
     {
         var lines = new List<string>();

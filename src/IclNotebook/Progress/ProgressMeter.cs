@@ -6,7 +6,9 @@ namespace IclNotebook.Progress;
 /// <param name="Report">The latest report.</param>
 /// <param name="IsNewTask">Whether this report starts a task (the first for its name since another task).</param>
 /// <param name="Elapsed">Time since the task started.</param>
-/// <param name="PerSecond">Units per second of work done since the task started, not counting work reported done at once; NaN until measurable.</param>
+/// <param name="PerSecond">
+/// Units per second of work done since the task started, not counting work reported done at once; NaN until measurable.
+/// </param>
 /// <param name="Remaining">Estimated time left; null until a rate is known or once done.</param>
 public sealed record ProgressSnapshot(WorkProgress Report, bool IsNewTask, TimeSpan Elapsed, double PerSecond, TimeSpan? Remaining)
 {

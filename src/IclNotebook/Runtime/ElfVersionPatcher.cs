@@ -105,7 +105,8 @@ public static class ElfVersionPatcher
 
     private static List<Section> ReadSections(ReadOnlySpan<byte> elf, string name)
     {
-        Require(elf.Length >= 64 && elf[0] == 0x7f && elf[1] == (byte)'E' && elf[2] == (byte)'L' && elf[3] == (byte)'F', name, "not an ELF file (bad magic)");
+        bool elfMagic = elf.Length >= 64 && elf[0] == 0x7f && elf[1] == (byte)'E' && elf[2] == (byte)'L' && elf[3] == (byte)'F';
+        Require(elfMagic, name, "not an ELF file (bad magic)");
         Require(elf[4] == 2, name, "not a 64-bit ELF file");
         Require(elf[5] == 1, name, "not a little-endian ELF file");
         long shoff = (long)U64(elf, 0x28);
@@ -139,7 +140,8 @@ public static class ElfVersionPatcher
 
     private static void Bounds(ReadOnlySpan<byte> b, long at, int size)
     {
-        if (at < 0 || at + size > b.Length) throw new IclException($"ELF file is malformed: a read at offset {at} runs past its end ({b.Length} bytes).");
+        if (at < 0 || at + size > b.Length)
+            throw new IclException($"ELF file is malformed: a read at offset {at} runs past its end ({b.Length} bytes).");
     }
 
     private static void Require(bool ok, string name, string problem)

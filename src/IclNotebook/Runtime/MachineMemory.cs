@@ -22,7 +22,8 @@ public static class MachineMemory
         {
             if (!line.StartsWith("MemAvailable:", StringComparison.Ordinal)) continue;
             var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries); // "MemAvailable:", "24245332", "kB"
-            if (parts.Length >= 2 && long.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kb))
+            if (parts.Length >= 2
+                && long.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long kb))
                 return Math.Min(kb * 1024, limit);
         }
         return limit / 2;

@@ -69,7 +69,9 @@ public static class TorchRuntime
         }
         catch (DllNotFoundException e)
         {
-            throw new IclException($"TorchSharp's native library could not be loaded even after relaxing {string.Join(", ", missing)} in {patched}: {e.Message}. Install a newer libstdc++ (GCC 13+) or report this.", e);
+            throw new IclException("TorchSharp's native library could not be loaded " +
+                $"even after relaxing {string.Join(", ", missing)} in {patched}: {e.Message}. " +
+                "Install a newer libstdc++ (GCC 13+) or report this.", e);
         }
         return patched;
     }
@@ -141,7 +143,9 @@ public static class TorchRuntime
             }
         }
         catch (IOException) { }
-        foreach (var candidate in new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib/aarch64-linux-gnu/libstdc++.so.6", "/usr/lib64/libstdc++.so.6", "/usr/lib/libstdc++.so.6" })
+        var candidates = new[] { "/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "/usr/lib/aarch64-linux-gnu/libstdc++.so.6",
+            "/usr/lib64/libstdc++.so.6", "/usr/lib/libstdc++.so.6" };
+        foreach (var candidate in candidates)
             if (File.Exists(candidate)) return candidate;
         return null;
     }

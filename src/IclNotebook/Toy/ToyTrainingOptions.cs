@@ -118,11 +118,13 @@ public sealed record ToyTrainingOptions
         Need(WeightDecay >= 0, $"--weight-decay must be at least 0; got {WeightDecay}.");
         Need(WarmupSteps >= 0, $"--warmup must be at least 0; got {WarmupSteps}.");
         Need(MinDemos >= 1 && MinDemos <= MaxDemos, $"--min-demos ({MinDemos}) must be between 1 and --max-demos ({MaxDemos}).");
-        Need(MaxDemos <= Task.Inputs.Count, $"--max-demos ({MaxDemos}) must be at most the {Task.Inputs.Count} inputs (each demonstration has its own input).");
+        Need(MaxDemos <= Task.Inputs.Count,
+            $"--max-demos ({MaxDemos}) must be at most the {Task.Inputs.Count} inputs (each demonstration has its own input).");
         Need(Negatives >= 0, $"--negatives must be at least 0; got {Negatives}.");
         Need(BlankLines >= 0, $"--blank-lines must be at least 0; got {BlankLines}.");
         int longest = Math.Max(RecallTokens.Length(MaxDemos, BlankLines), RecallTokens.Length(Task.Demos));
-        Need(longest <= Context, $"A training sequence of {MaxDemos} demonstrations after {BlankLines} blank lines is {longest} tokens, longer than --context {Context}; raise --context or lower --max-demos or --blank-lines.");
+        Need(longest <= Context, $"A training sequence of {MaxDemos} demonstrations after {BlankLines} blank lines is {longest} tokens, " +
+            $"longer than --context {Context}; raise --context or lower --max-demos or --blank-lines.");
         var missing = Task.Labels.Where(l => !TrainingLabels.Contains(l)).ToList();
         Need(missing.Count == 0, $"The training labels must include the task's labels; missing: {string.Join(", ", missing)}.");
         Need(AdvanceAt is >= 0 and < 1, $"--advance-at must be in [0, 1); got {AdvanceAt}.");

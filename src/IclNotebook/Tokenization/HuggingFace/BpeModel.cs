@@ -18,7 +18,8 @@ internal sealed class BpeModel
     private readonly Dictionary<string, int[]> _cache = new(StringComparer.Ordinal);
     private readonly object _gate = new();
 
-    public BpeModel(IReadOnlyDictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, int? unk, bool byteFallback, bool fuseUnk, bool ignoreMerges)
+    public BpeModel(IReadOnlyDictionary<string, int> vocab, IReadOnlyList<(string Left, string Right)> merges, int? unk, bool byteFallback,
+            bool fuseUnk, bool ignoreMerges)
     {
         _vocab = vocab;
         _ranks = new Dictionary<(string, string), int>(merges.Count);
@@ -68,13 +69,16 @@ internal sealed class BpeModel
         foreach (var s in symbols)
         {
             if (_vocab.TryGetValue(s, out int id)) { ids.Add(id); lastUnk = false; continue; }
-            if (_byteFallback && Encoding.UTF8.GetBytes(s).Select(b => _vocab.TryGetValue($"<0x{b:X2}>", out int bid) ? bid : -1).ToArray() is var bytes && bytes.All(b => b >= 0))
+            if (_byteFallback
+                && Encoding.UTF8.GetBytes(s).Select(b => _vocab.TryGetValue($"<0x{b:X2}>", out int bid) ? bid : -1).ToArray() is var bytes
+                && bytes.All(b => b >= 0))
             {
                 ids.AddRange(bytes);
                 lastUnk = false;
                 continue;
             }
-            if (_unk is not { } unk) throw new IclException($"The tokenizer has no token for '{s}' and no unknown token; tokenizer.json may be incomplete.");
+            if (_unk is not { } unk)
+                throw new IclException($"The tokenizer has no token for '{s}' and no unknown token; tokenizer.json may be incomplete.");
             if (!(_fuseUnk && lastUnk)) ids.Add(unk);
             lastUnk = true;
         }

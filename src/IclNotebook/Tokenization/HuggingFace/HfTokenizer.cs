@@ -18,7 +18,8 @@ public sealed class HfTokenizer : ModelTokenizer
     private readonly Dictionary<int, string> _byId;
     private readonly List<(string Content, int Id)> _added; // longest first
 
-    private HfTokenizer(string description, TextSteps steps, BpeModel model, Dictionary<int, string> byId, List<(string, int)> added, int? bos, int pad)
+    private HfTokenizer(string description, TextSteps steps, BpeModel model, Dictionary<int, string> byId, List<(string, int)> added,
+            int? bos, int pad)
     {
         Description = description;
         _steps = steps;
@@ -41,12 +42,16 @@ public sealed class HfTokenizer : ModelTokenizer
     public static HfTokenizer Load(string folder, bool prependBos)
     {
         var path = Path.Combine(folder, "tokenizer.json");
-        if (!File.Exists(path)) throw new IclException($"Model folder '{folder}' has no tokenizer.json; download it with the model (Hugging Face repositories ship it beside config.json).");
+        if (!File.Exists(path))
+            throw new IclException($"Model folder '{folder}' has no tokenizer.json; " +
+                "download it with the model (Hugging Face repositories ship it beside config.json).");
         using var doc = Parse(path);
         var root = doc.RootElement;
         var m = root.GetProperty("model");
         string type = m.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "";
-        if (type != "BPE") throw new IclException($"{path}: tokenizer model '{type}' is not supported; only BPE tokenizers (byte-level or SentencePiece-style) are.");
+        if (type != "BPE")
+            throw new IclException($"{path}: tokenizer model '{type}' is not supported; " +
+                "only BPE tokenizers (byte-level or SentencePiece-style) are.");
         foreach (var key in new[] { "continuing_subword_prefix", "end_of_word_suffix" })
             if (m.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String && v.GetString()!.Length > 0)
                 throw new IclException($"{path}: BPE {key} '{v.GetString()}' is not supported.");
@@ -57,15 +62,21 @@ public sealed class HfTokenizer : ModelTokenizer
             : [];
         var byId = vocab.ToDictionary(kv => kv.Value, kv => kv.Key);
         foreach (var (content, id) in added) byId[id] = content;
-        var ids = vocab.Concat(added.Select(x => new KeyValuePair<string, int>(x.Content, x.Id))).GroupBy(kv => kv.Key).ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
+        var ids = vocab.Concat(added.Select(x => new KeyValuePair<string, int>(x.Content, x.Id)))
+            .GroupBy(kv => kv.Key)
+            .ToDictionary(g => g.Key, g => g.Last().Value, StringComparer.Ordinal);
         int? unk = m.TryGetProperty("unk_token", out var u) && u.ValueKind == JsonValueKind.String ? ids.GetValueOrDefault(u.GetString()!, -1) : null;
         var model = new BpeModel(vocab, merges, unk is >= 0 ? unk : null, Flag(m, "byte_fallback"), Flag(m, "fuse_unk"), Flag(m, "ignore_merges"));
         var steps = new TextSteps(root, path);
 
         var (bosToken, eosToken, padToken) = SpecialTokens(folder);
         int? Id(string? token) => token is not null && ids.TryGetValue(token, out var id) ? id : null;
-        int? bos = prependBos ? Id(bosToken) ?? throw new IclException($"{folder}: tokenizer_config.json names no bos_token the vocabulary has, but this family prepends BOS.") : null;
-        int pad = Id(padToken) ?? Id(eosToken) ?? throw new IclException($"{folder}: tokenizer_config.json names neither a pad_token nor an eos_token the vocabulary has; batches need a pad id.");
+        int? bos = prependBos
+            ? Id(bosToken) ?? throw new IclException($"{folder}: tokenizer_config.json names no bos_token the vocabulary has, " +
+                "but this family prepends BOS.")
+            : null;
+        int pad = Id(padToken) ?? Id(eosToken) ?? throw new IclException($"{folder}: tokenizer_config.json names neither a pad_token " +
+            "nor an eos_token the vocabulary has; batches need a pad id.");
         string kind = steps.ByteLevel ? "byte-level BPE" : Flag(m, "byte_fallback") ? "SentencePiece-style BPE with byte fallback" : "BPE";
         return new HfTokenizer($"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)))}'s {kind}", steps, model, byId,
             added.Where(x => x.Content.Length > 0).OrderByDescending(x => x.Content.Length).ToList(), bos, pad);
@@ -114,7 +125,9 @@ public sealed class HfTokenizer : ModelTokenizer
     {
         if (e.ValueKind == JsonValueKind.Array && e.GetArrayLength() == 2) return (e[0].GetString()!, e[1].GetString()!);
         var parts = e.ValueKind == JsonValueKind.String ? e.GetString()!.Split(' ') : [];
-        return parts.Length == 2 ? (parts[0], parts[1]) : throw new IclException($"{path}: merges[{index}] is not a pair of tokens ({e.GetRawText()}).");
+        return parts.Length == 2
+            ? (parts[0], parts[1])
+            : throw new IclException($"{path}: merges[{index}] is not a pair of tokens ({e.GetRawText()}).");
     }
 
     private static bool Flag(JsonElement m, string key) => m.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.True;
@@ -125,9 +138,12 @@ public sealed class HfTokenizer : ModelTokenizer
         var path = Path.Combine(folder, "tokenizer_config.json");
         if (!File.Exists(path)) return (null, null, null);
         using var doc = Parse(path);
-        string? Token(string key) => doc.RootElement.TryGetProperty(key, out var v)
-            ? v.ValueKind == JsonValueKind.String ? v.GetString() : v.ValueKind == JsonValueKind.Object && v.TryGetProperty("content", out var c) ? c.GetString() : null
-            : null;
+        string? Token(string key)
+        {
+            if (!doc.RootElement.TryGetProperty(key, out var v)) return null;
+            if (v.ValueKind == JsonValueKind.String) return v.GetString();
+            return v.ValueKind == JsonValueKind.Object && v.TryGetProperty("content", out var c) ? c.GetString() : null;
+        }
         return (Token("bos_token"), Token("eos_token"), Token("pad_token"));
     }
 

@@ -54,7 +54,8 @@ internal sealed class TextSteps
     private static string Type(JsonElement e) => e.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "";
 
     private IclException Unsupported(string what, JsonElement e) =>
-        new($"{_source}: {what} '{Type(e)}' is not supported ({e.GetRawText()[..Math.Min(120, e.GetRawText().Length)]}); supported: the steps GPT-2, GPT-NeoX, Llama/Mistral and Qwen2 tokenizers use.");
+        new($"{_source}: {what} '{Type(e)}' is not supported ({e.GetRawText()[..Math.Min(120, e.GetRawText().Length)]}); " +
+            "supported: the steps GPT-2, GPT-NeoX, Llama/Mistral and Qwen2 tokenizers use.");
 
     private void AddNormalizer(JsonElement n)
     {
@@ -92,7 +93,8 @@ internal sealed class TextSteps
                 }
                 break;
             case "Split":
-                if (p.TryGetProperty("invert", out var inv) && inv.GetBoolean() || (p.TryGetProperty("behavior", out var b) ? b.GetString() : "") != "Isolated")
+                if (p.TryGetProperty("invert", out var inv) && inv.GetBoolean()
+                    || (p.TryGetProperty("behavior", out var b) ? b.GetString() : "") != "Isolated")
                     throw Unsupported("pre-tokenizer Split (only behavior Isolated, invert false)", p);
                 var regex = Pattern(p);
                 _splits.Add(t => Isolated(regex, t));
@@ -114,7 +116,9 @@ internal sealed class TextSteps
             case "ByteFallback": _decoders.Add(ByteFallback); break;
             case "Fuse": _decoders.Add(tokens => [string.Concat(tokens)]); break;
             case "Strip":
-                var (strip, start, stop) = (d.GetProperty("content").GetString()![0], d.GetProperty("start").GetInt32(), d.GetProperty("stop").GetInt32());
+                char strip = d.GetProperty("content").GetString()![0];
+                int start = d.GetProperty("start").GetInt32();
+                int stop = d.GetProperty("stop").GetInt32();
                 _decoders.Add(tokens => tokens.Select((t, i) => StripChars(t, strip, i == 0 ? start : 0, i == tokens.Count - 1 ? stop : 0)).ToList());
                 break;
             default: throw Unsupported("decoder", d);
@@ -159,7 +163,8 @@ internal sealed class TextSteps
         }
         foreach (var t in tokens)
         {
-            if (t.Length == 6 && t.StartsWith("<0x", StringComparison.Ordinal) && t.EndsWith('>') && byte.TryParse(t.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out var b))
+            if (t.Length == 6 && t.StartsWith("<0x", StringComparison.Ordinal) && t.EndsWith('>')
+                && byte.TryParse(t.AsSpan(3, 2), System.Globalization.NumberStyles.HexNumber, null, out var b))
             {
                 bytes.Add(b);
                 continue;
