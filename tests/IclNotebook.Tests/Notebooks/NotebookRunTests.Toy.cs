@@ -13,69 +13,65 @@ public partial class NotebookRunTests
     private static Dictionary<string, string> ToyModel() => FixtureModels(
         ("ICL_MODEL", "toy-icl-2l"), ("ICL_TASK", Path.Combine(Repo.Root, "data", "tasks", "associative-recall.json")));
 
-    [Fact]
-    public void Every_notebook_runs_headless_on_the_toy_model_and_its_charts_show_the_mechanism()
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void The_notebook_runs_headless_on_the_toy_model_and_its_charts_show_the_mechanism(string name)
     {
         var runs = Path.Combine(Repo.Root, "runs", "notebooks", "toy-icl-2l");
-        var timings = new List<string>();
-        foreach (var name in Repo.NotebookNames)
+        var (run, notebook) = Execute(name, Path.Combine(runs, name + ".ipynb"), ToyModel());
+        AssertRanAndShowed(name, run, notebook);
+        var text = string.Concat(notebook.Cells.Select(c => c.StdOut));
+        switch (name)
         {
-            var (run, notebook) = Execute(name, Path.Combine(runs, name + ".ipynb"), ToyModel());
-            AssertRanAndShowed(name, run, notebook);
-            var text = string.Concat(notebook.Cells.Select(c => c.StdOut));
-            switch (name)
-            {
-                case "01-icl-walkthrough":
-                    AssertToyResidualLightsTheAskedLabels(notebook, "var resid = engine.Run(setup, PatchTargets.ResidPre");
-                    AssertToySectionShowsTheMechanism(notebook);
-                    break;
-                case "02-attribution-vs-exact":
-                    // Attribution tracks exact patching on a model that does the task: r from the two heatmaps' own cells and
-                    // from each scatter's points (measured 0.958 resid_pre, 0.955 heads; the random fixture gives 0.79).
-                    var heatmaps = Figures(notebook, "var sets = new[]");
-                    double fromHeatmaps = Pearson(Z(heatmaps[0], 0).SelectMany(r => r).ToArray(), Z(heatmaps[1], 0).SelectMany(r => r).ToArray());
-                    Assert.True(fromHeatmaps > 0.9, $"resid_pre heatmaps, attribution vs exact: r = {fromHeatmaps:F3}");
-                    foreach (var source in new[] { "ComparisonPlot.Scatter(attribution[0]", "var exactHeads" })
-                    {
-                        var points = Figures(notebook, source).Last().GetProperty("data")[1];
-                        double r = Pearson(Numbers(points.GetProperty("x")), Numbers(points.GetProperty("y")));
-                        Assert.True(r > 0.9, $"{source}: scatter r = {r:F3}");
-                    }
-                    break;
-                case "03-more-patching-targets":
-                    // Head output by position (rows L0H0..L1H3): the largest cell is a layer-1 head at the query, where the
-                    // induction heads write (measured L1H0 at 19, 0.66); block_every's attention output is largest there too (1.00).
-                    var byPos = Z(Figures(notebook, "var byPosition")[0], 0);
-                    var cell = byPos.SelectMany((row, i) => row.Select((v, j) => (Row: i, Pos: j, v))).MaxBy(c => c.v);
-                    Assert.True(cell.Row >= 4 && cell.Pos == byPos[0].Length - 1, $"head output by position: largest at row {cell.Row}, position {cell.Pos} ({cell.v:F3})");
-                    var attnOut = Z(Figures(notebook, "var blocks")[0], 1);
-                    Assert.True(ArgMax(attnOut[1]) == attnOut[1].Length - 1 && attnOut[1][^1] > 0.9, $"attn_out layer 1: largest at {ArgMax(attnOut[1])} ({attnOut[1].Max():F3})");
-                    break;
-                case "04-pythia-vs-gpt2":
-                    AssertPythiaDifferencesAreShown(notebook);
-                    AssertToyResidualLightsTheAskedLabels(notebook, "var gpt2Resid = engine.Run(gpt2Setup");   // the GPT-2 side is the toy model
-                    break;
-                case "05-after-the-heatmap":
-                    AssertAttributionsAddUpToTheLogits(notebook);
-                    // The logit lens: every prompt's answer is the top prediction at the output, and first becomes it after
-                    // layer 1's attention (1_mid), where the induction heads have copied the label to the query.
-                    Assert.Equal(4, Regex.Count(text, @"prompt \d \(\w+\): rank 0 at the output, log P -?[\d.]+; top prediction from 1_mid on"));
-                    // Direct logit attribution per head (the heatmap): the answer is written by layer-1 heads (measured L1H0 3.05,
-                    // L1H3 1.40; layer 0 at most 0.32).
-                    var dla = Z(Figures(notebook, "display(dla.PlotHeads")[0], 0);
-                    Assert.True(dla[1].Max() > 2 * dla[0].Max(), $"DLA per head: layer 1 up to {dla[1].Max():F3}, layer 0 up to {dla[0].Max():F3}");
-                    break;
-                case "06-function-vectors-and-anchors":
-                    // The AIE heatmap's largest head carries the labels: L0H2 (re-reads each label; measured 0.0066) or a layer-1
-                    // induction head, never the previous-token head L0H1 (it carries inputs, which the shuffled labels keep).
-                    var aie = Z(Figures(notebook, "var fv = FunctionVectorAnalysis")[0], 0);
-                    var best = aie.SelectMany((row, l) => row.Select((v, h) => (l, h, v))).MaxBy(c => c.v);
-                    Assert.True((best.l, best.h) is (0, 2) or (1, _), $"largest AIE: L{best.l}H{best.h} {best.v:E2}");
-                    break;
-            }
-            timings.Add(string.Create(CultureInfo.InvariantCulture, $"{name} (toy-icl-2l): {run.Elapsed.TotalSeconds:F1} s"));
+            case "01-icl-walkthrough":
+                AssertToyResidualLightsTheAskedLabels(notebook, "residual-patching");
+                AssertToySectionShowsTheMechanism(notebook);
+                break;
+            case "02-attribution-vs-exact":
+                // Attribution tracks exact patching on a model that does the task: r from the two heatmaps' own cells and
+                // from each scatter's points (measured 0.958 resid_pre, 0.955 heads; the random fixture gives 0.79).
+                var heatmaps = Figures(notebook, "exact-and-attribution");
+                double fromHeatmaps = Pearson(Z(heatmaps[0], 0).SelectMany(r => r).ToArray(), Z(heatmaps[1], 0).SelectMany(r => r).ToArray());
+                Assert.True(fromHeatmaps > 0.9, $"resid_pre heatmaps, attribution vs exact: r = {fromHeatmaps:F3}");
+                foreach (var source in new[] { "resid-scatter", "heads-scatter" })
+                {
+                    var points = Figures(notebook, source).Last().GetProperty("data")[1];
+                    double r = Pearson(Numbers(points.GetProperty("x")), Numbers(points.GetProperty("y")));
+                    Assert.True(r > 0.9, $"{source}: scatter r = {r:F3}");
+                }
+                break;
+            case "03-more-patching-targets":
+                // Head output by position (rows L0H0..L1H3): the largest cell is a layer-1 head at the query, where the
+                // induction heads write (measured L1H0 at 19, 0.66); block_every's attention output is largest there too (1.00).
+                var byPos = Z(Figures(notebook, "head-output-by-position")[0], 0);
+                var cell = byPos.SelectMany((row, i) => row.Select((v, j) => (Row: i, Pos: j, v))).MaxBy(c => c.v);
+                Assert.True(cell.Row >= 4 && cell.Pos == byPos[0].Length - 1, $"head output by position: largest at row {cell.Row}, position {cell.Pos} ({cell.v:F3})");
+                var attnOut = Z(Figures(notebook, "block-every")[0], 1);
+                Assert.True(ArgMax(attnOut[1]) == attnOut[1].Length - 1 && attnOut[1][^1] > 0.9, $"attn_out layer 1: largest at {ArgMax(attnOut[1])} ({attnOut[1].Max():F3})");
+                break;
+            case "04-pythia-vs-gpt2":
+                AssertPythiaDifferencesAreShown(notebook);
+                AssertToyResidualLightsTheAskedLabels(notebook, "gpt2-patching");   // the GPT-2 side is the toy model
+                break;
+            case "05-after-the-heatmap":
+                AssertAttributionsAddUpToTheLogits(notebook);
+                // The logit lens: every prompt's answer is the top prediction at the output, and first becomes it after
+                // layer 1's attention (1_mid), where the induction heads have copied the label to the query.
+                Assert.Equal(4, Regex.Count(text, @"prompt \d \(\w+\): rank 0 at the output, log P -?[\d.]+; top prediction from 1_mid on"));
+                // Direct logit attribution per head (the heatmap): the answer is written by layer-1 heads (measured L1H0 3.05,
+                // L1H3 1.40; layer 0 at most 0.32).
+                var dla = Z(Figures(notebook, "dla-per-head")[0], 0);
+                Assert.True(dla[1].Max() > 2 * dla[0].Max(), $"DLA per head: layer 1 up to {dla[1].Max():F3}, layer 0 up to {dla[0].Max():F3}");
+                break;
+            case "06-function-vectors-and-anchors":
+                // The AIE heatmap's largest head carries the labels: L0H2 (re-reads each label; measured 0.0066) or a layer-1
+                // induction head, never the previous-token head L0H1 (it carries inputs, which the shuffled labels keep).
+                var aie = Z(Figures(notebook, "function-vector")[0], 0);
+                var best = aie.SelectMany((row, l) => row.Select((v, h) => (l, h, v))).MaxBy(c => c.v);
+                Assert.True((best.l, best.h) is (0, 2) or (1, _), $"largest AIE: L{best.l}H{best.h} {best.v:E2}");
+                break;
         }
-        File.WriteAllLines(Path.Combine(runs, "timings.txt"), timings);
+        WriteTiming(runs, name, run);
     }
 
     private static double[] Numbers(System.Text.Json.JsonElement array) => array.EnumerateArray().Select(v => v.GetDouble()).ToArray();
@@ -88,15 +84,15 @@ public partial class NotebookRunTests
     }
 
     /// <summary>
-    /// The residual heatmap of the cell whose source contains <paramref name="source"/>, on the task
+    /// The residual heatmap of the cell with id <paramref name="cellId"/>, on the task
     /// file's four prompts: each query asks one demonstration, so the four asked labels' columns carry
     /// the effect (a share each; measured 0.19-0.34) and no other column does (measured at most 0.02).
     /// </summary>
-    private static void AssertToyResidualLightsTheAskedLabels(ExecutedNotebook notebook, string source)
+    private static void AssertToyResidualLightsTheAskedLabels(ExecutedNotebook notebook, string cellId)
     {
         var task = IclNotebook.Icl.IclTask.Load(Path.Combine(Repo.Root, "data", "tasks", "associative-recall.json"));
         var asked = task.Queries.Select(q => 2 + 3 * task.Demos.ToList().FindIndex(d => d.Input == q.Input)).ToHashSet();
-        var z = Z(Figures(notebook, source)[0], 0);
+        var z = Z(Figures(notebook, cellId)[0], 0);
         for (int layer = 0; layer < z.Length; layer++)
             for (int pos = 0; pos < z[layer].Length; pos++)
                 Assert.True(asked.Contains(pos) ? z[layer][pos] > 0.1 : Math.Abs(z[layer][pos]) < 0.15,

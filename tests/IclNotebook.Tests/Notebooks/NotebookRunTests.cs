@@ -97,26 +97,46 @@ public partial class NotebookRunTests
         var run = Repo.Dotnet(["tool", "run", "dotnet-repl", "--", "--run", name + ".ipynb", "--exit-after-run", "--output-path", outputPath, "--output-format", "ipynb"],
             Repo.Notebooks, env);
         Assert.True(File.Exists(outputPath), $"dotnet-repl wrote no executed notebook for {name} (exit {run.ExitCode}):\n{run.StdOut}\n{run.StdErr}");
-        return (run, ExecutedNotebook.Load(outputPath));
+        return (run, ExecutedNotebook.Load(outputPath, Path.Combine(Repo.Notebooks, name + ".ipynb")));
     }
 
+    /// <summary>The notebooks, one test case each.</summary>
+    public static TheoryData<string> Notebooks() => new(Repo.NotebookNames);
+
     [Fact]
-    public void Every_notebook_runs_headless_on_the_tiny_model_and_shows_its_charts()
+    public void Every_notebook_has_its_expectations()
     {
         Assert.Equal(Expected.Keys.Order(StringComparer.Ordinal), Repo.NotebookNames); // a new notebook needs its expectations here
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void The_notebook_runs_headless_on_the_tiny_model_and_shows_its_charts(string name)
+    {
         var runs = Path.Combine(Repo.Root, "runs", "notebooks");
-        var timings = new List<string>();
-        foreach (var name in Repo.NotebookNames)
+        var (run, notebook) = Execute(name, Path.Combine(runs, name + ".ipynb"), FixtureModels());
+        AssertRanAndShowed(name, run, notebook);
+        switch (name)
         {
-            var (run, notebook) = Execute(name, Path.Combine(runs, name + ".ipynb"), FixtureModels());
-            AssertRanAndShowed(name, run, notebook);
-            if (name == "01-icl-walkthrough") AssertColabExactCellShowsTransformerLensNumbers(notebook);
-            if (name == "01-icl-walkthrough") AssertToySectionShowsTheMechanism(notebook);
-            if (name == "04-pythia-vs-gpt2") AssertPythiaDifferencesAreShown(notebook);
-            if (name == "05-after-the-heatmap") AssertAttributionsAddUpToTheLogits(notebook);
-            timings.Add(string.Create(CultureInfo.InvariantCulture, $"{name}: {run.Elapsed.TotalSeconds:F1} s"));
+            case "01-icl-walkthrough":
+                AssertColabExactCellShowsTransformerLensNumbers(notebook);
+                AssertToySectionShowsTheMechanism(notebook);
+                break;
+            case "04-pythia-vs-gpt2":
+                AssertPythiaDifferencesAreShown(notebook);
+                break;
+            case "05-after-the-heatmap":
+                AssertAttributionsAddUpToTheLogits(notebook);
+                break;
         }
-        File.WriteAllLines(Path.Combine(runs, "timings.txt"), timings);
+        WriteTiming(runs, name, run);
+    }
+
+    /// <summary>runs/.../timings/NAME.txt: the notebook's run time, which .ci/run prints.</summary>
+    private static void WriteTiming(string runs, string name, Repo.Outcome run)
+    {
+        Directory.CreateDirectory(Path.Combine(runs, "timings"));
+        File.WriteAllText(Path.Combine(runs, "timings", name + ".txt"), string.Create(CultureInfo.InvariantCulture, $"{name}: {run.Elapsed.TotalSeconds:F1} s\n"));
     }
 
     /// <summary>No cell failed, every cell shows something, and the notebook has its figures (plotly.js inline once) and snippets.</summary>
@@ -143,7 +163,7 @@ public partial class NotebookRunTests
     private static void AssertColabExactCellShowsTransformerLensNumbers(ExecutedNotebook notebook)
     {
         var golden = Fixtures.Json(Fixtures.Golden("processed"));
-        var cell = notebook.Cells.Single(c => c.Source.Contains("CorruptionReplay.Sequential", StringComparison.Ordinal));
+        var cell = notebook.WithId("colab-exact");
         var html = string.Join("\n", cell.Html);
         var baselines = Regex.Match(html, @"\(the Colab's loop\)\. Clean mean <b>(-?[\d.]+)</b>.*?corrupted mean <b>(-?[\d.]+)</b>");
         Assert.True(baselines.Success, "the colab-exact baselines are not shown");
@@ -176,7 +196,7 @@ public partial class NotebookRunTests
         int asked = task.Demos.ToList().FindIndex(d => d.Input == task.Queries[0].Input);
         int label = 2 + 3 * asked, query = 3 * task.Demos.Count + 1;     // BOS, then "input label \n" per demonstration, then the query
 
-        var resid = Figures(notebook, "PatchTargets.ResidMid");
+        var resid = Figures(notebook, "toy-residual-patching");
         Assert.Equal(2, resid.Count);
         double[][] pre = Z(resid[0], 0), mid = Z(resid[1], 0);
         foreach (var (row, at, what) in new[] { (pre[0], label, "resid_pre L0"), (pre[1], label, "resid_pre L1"), (mid[0], label, "resid_mid L0"), (mid[1], query, "resid_mid L1") })
@@ -189,12 +209,12 @@ public partial class NotebookRunTests
         Assert.True(detector.Success && detector.Groups[1].Value == "0", "the detector line should name a layer-0 previous-token head first");
         int previous = int.Parse(detector.Groups[2].Value, CultureInfo.InvariantCulture);
 
-        var byLabel = Figures(notebook, "display(engine.Run(toySetup, PatchTargets.AttnHeadAllPosEvery));").Single();
+        var byLabel = Figures(notebook, "toy-label-swap-heads").Single();
         var labelOutput = Z(byLabel, 0);
         Assert.True(Math.Abs(labelOutput[0][previous]) < 0.05, $"label swap: the previous-token head's Output is {labelOutput[0][previous]:F3}");
         Assert.True(labelOutput[1].Max() > 0.5, $"label swap: no layer-1 head reaches 0.5 in Output ({labelOutput[1].Max():F3})");
 
-        var byInput = Figures(notebook, "InputSwap.Setup").Single();
+        var byInput = Figures(notebook, "toy-input-swap-heads").Single();
         foreach (int panel in new[] { 0, 3 })
         {
             var z = Z(byInput, panel);
@@ -203,10 +223,10 @@ public partial class NotebookRunTests
         }
     }
 
-    /// <summary>The Plotly figures of the cell whose source contains <paramref name="source"/>, in output order.</summary>
-    private static List<System.Text.Json.JsonElement> Figures(ExecutedNotebook notebook, string source)
+    /// <summary>The Plotly figures of the cell with id <paramref name="cellId"/>, in output order.</summary>
+    private static List<System.Text.Json.JsonElement> Figures(ExecutedNotebook notebook, string cellId)
     {
-        var cell = notebook.Cells.Single(c => c.Source.Contains(source, StringComparison.Ordinal));
+        var cell = notebook.WithId(cellId);
         return Regex.Matches(string.Join("\n", cell.Html), @"var figure = (\{.*?\});\n", RegexOptions.Singleline)
             .Select(m => System.Text.Json.JsonDocument.Parse(m.Groups[1].Value).RootElement.Clone()).ToList();
     }
