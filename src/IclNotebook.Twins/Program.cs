@@ -20,7 +20,8 @@ foreach (var notebook in notebooks)
     if (check)
     {
         stale++;
-        Console.Error.WriteLine($"twins: {Path.GetFileName(twin)} is out of date with {Path.GetFileName(notebook)}; run: dotnet run --project src/IclNotebook.Twins");
+        Console.Error.WriteLine($"twins: {Path.GetFileName(twin)} is out of date with {Path.GetFileName(notebook)}; " +
+            "run: dotnet run --project src/IclNotebook.Twins");
     }
     else
     {

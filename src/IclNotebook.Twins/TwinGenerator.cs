@@ -64,7 +64,8 @@ public static partial class TwinGenerator
         foreach (var line in lines)
         {
             var t = line.Trim();
-            if (t.StartsWith("#load", StringComparison.Ordinal) || t.StartsWith("#r ", StringComparison.Ordinal) || t.StartsWith("#!", StringComparison.Ordinal))
+            if (t.StartsWith("#load", StringComparison.Ordinal) || t.StartsWith("#r ", StringComparison.Ordinal)
+                || t.StartsWith("#!", StringComparison.Ordinal))
                 continue;
             if (UsingDirective().IsMatch(line))
             {
@@ -81,8 +82,10 @@ public static partial class TwinGenerator
         if (!last.StartsWith("//", StringComparison.Ordinal) && !last.EndsWith(';') && !last.EndsWith('{') && !last.EndsWith('}'))
         {
             var before = kept.Take(kept.Count - 1).Select(l => l.Trim()).LastOrDefault(l => l.Length > 0);
-            if (before is not null && !before.EndsWith(';') && !before.EndsWith('{') && !before.EndsWith('}') && !before.StartsWith("//", StringComparison.Ordinal))
-                throw new InvalidOperationException($"{name}.ipynb, cell {cellNumber}: the cell ends with an expression spread over several lines; end it with display(...); so the twin can show it too.");
+            if (before is not null && !before.EndsWith(';') && !before.EndsWith('{') && !before.EndsWith('}')
+                && !before.StartsWith("//", StringComparison.Ordinal))
+                throw new InvalidOperationException($"{name}.ipynb, cell {cellNumber}: the cell ends with an expression spread over several lines; " +
+                    "end it with display(...); so the twin can show it too.");
             var indent = kept[^1][..(kept[^1].Length - kept[^1].TrimStart().Length)];
             kept[^1] = $"{indent}display({last});";
         }

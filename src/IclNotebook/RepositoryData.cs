@@ -7,7 +7,10 @@ namespace IclNotebook;
 /// </summary>
 public static class RepositoryData
 {
-    /// <summary>The first existing <c>data/{relative}</c> (file or folder) above the working directory or the program's folder; null when there is none.</summary>
+    /// <summary>
+    /// The first existing <c>data/{relative}</c> (file or folder) above the working directory or the program's folder; null
+    /// when there is none.
+    /// </summary>
     public static string? Find(string relative)
     {
         ArgumentNullException.ThrowIfNull(relative);

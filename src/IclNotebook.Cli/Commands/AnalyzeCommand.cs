@@ -22,20 +22,28 @@ internal static class AnalyzeCommand
             HelpName = "LIST",
         }.Check(list => { foreach (var t in Split(list)) PatchTargets.Find(t); });
         targets.CompletionSources.Add(TargetCompletions);
-        var engine = CliOptions.Choice("--engine", "engine", "fast (exact) or reference (TransformerLens's algorithm, slow)", "fast", ["fast", "reference"]);
+        var engine = CliOptions.Choice("--engine", "engine", "fast (exact) or reference (TransformerLens's algorithm, slow)", "fast",
+            ["fast", "reference"]);
         var attribution = new Option<bool>("--attribution") { Description = "also compute attribution patching (a gradient approximation)" };
         var colabExact = new Option<bool>("--colab-exact")
         {
-            Description = "the original notebook's two quirks: --read last-column and --replay sequential (the replay only for a label-map corruption; other kinds keep their labels as written, and icl says so)",
+            Description = "the original notebook's two quirks: --read last-column and --replay sequential " +
+                "(the replay only for a label-map corruption; other kinds keep their labels as written, and icl says so)",
         };
-        var read = CliOptions.Choice("--read", "read", "where the metric reads: each prompt's last real token, or the padded batch's last column (logits[:, -1], the Colab's read)", "last-token", OptionNames.All<MetricRead>());
-        var replay = CliOptions.Choice("--replay", "replay", "how the corruption is applied: every label at once, or the Colab's sequential str.replace loop (label-map only)", "simultaneous", OptionNames.All<CorruptionReplay>());
+        var read = CliOptions.Choice("--read", "read",
+            "where the metric reads: each prompt's last real token, or the padded batch's last column (logits[:, -1], the Colab's read)",
+            "last-token", OptionNames.All<MetricRead>());
+        var replay = CliOptions.Choice("--replay", "replay",
+            "how the corruption is applied: every label at once, or the Colab's sequential str.replace loop (label-map only)",
+            "simultaneous", OptionNames.All<CorruptionReplay>());
         var shard = new Option<string?>("--shard")
         {
-            Description = "compute only shard K of N (0-based) of every target and write it as DIR/shard.json for `icl merge`; 'auto' reads Slurm's SLURM_ARRAY_TASK_* or Kubernetes' JOB_COMPLETION_INDEX (with --shard-count)",
+            Description = "compute only shard K of N (0-based) of every target and write it as DIR/shard.json for `icl merge`; " +
+                "'auto' reads Slurm's SLURM_ARRAY_TASK_* or Kubernetes' JOB_COMPLETION_INDEX (with --shard-count)",
             HelpName = "K/N|auto",
         }.Check(text => { if (text != "auto") PatchShard.Parse(text!); });
-        var shardCount = CliOptions.PositiveInt("--shard-count", "the number of shards, for --shard auto in a Kubernetes Indexed Job (its completions)", null);
+        var shardCount = CliOptions.PositiveInt("--shard-count",
+            "the number of shards, for --shard auto in a Kubernetes Indexed Job (its completions)", null);
 
         var command = study.Create("""
             The original Colab's analysis: baselines, residual-stream and attention-head activation patching.
@@ -59,23 +67,27 @@ internal static class AnalyzeCommand
             };
             var (part, partSource) = Shard(parse.GetValue(shard), parse.GetValue(shardCount) is > 0 and var c ? c : null);
             if (part is null)
-                return await study.RunAsync(parse, (o, progress) => PatchingStudy.RunAsync(o, patching, progress, ct), (result, folder, force, warnings) =>
-                {
-                    Note(options.ColabNote(result.Prompts));
-                    PatchingStudyOutput.Write(result, folder, force, IclCommandLine.Version, warnings);
-                }, options, ct: ct).ConfigureAwait(false);
+                return await study.RunAsync(parse, (o, progress) => PatchingStudy.RunAsync(o, patching, progress, ct),
+                    (result, folder, force, warnings) =>
+                    {
+                        Note(options.ColabNote(result.Prompts));
+                        PatchingStudyOutput.Write(result, folder, force, IclCommandLine.Version, warnings);
+                    }, options, ct: ct).ConfigureAwait(false);
 
             // A shard's folder is where the run's other shards go: runs/MODEL-TASK-N-shards/shard-K.
             var shardFolder = Path.Combine(study.DefaultFolder(options, $"{part.Count}-shards"), $"shard-{part.Index}");
             Console.Error.WriteLine($"icl: shard {part} ({partSource}) on {Environment.MachineName}");
-            return await study.RunAsync(parse, (o, progress) => PatchingStudy.RunShardAsync(o, patching, part, partSource!, IclCommandLine.Version, progress, ct),
+            return await study.RunAsync(parse,
+                (o, progress) => PatchingStudy.RunShardAsync(o, patching, part, partSource!, IclCommandLine.Version, progress, ct),
                 (piece, folder, force, _) =>
                 {
                     Note(options.ColabNote(piece.Prompts.ToPromptSet()));
                     piece.Save(folder, force);
                     string seconds = piece.Seconds.ToString("F1", CultureInfo.InvariantCulture);
                     string gflop = piece.Results.Sum(r => r.Gflop).ToString("F1", CultureInfo.InvariantCulture);
-                    Console.Error.WriteLine($"icl: shard {part} done in {seconds} s ({piece.Results.Sum(r => r.Indices.Count)} grid cells, {gflop} GFLOP), writing {Path.GetFullPath(folder)}");
+                    var cells = piece.Results.Sum(r => r.Indices.Count);
+                    Console.Error.WriteLine($"icl: shard {part} done in {seconds} s ({cells} grid cells, {gflop} GFLOP), " +
+                        $"writing {Path.GetFullPath(folder)}");
                 }, options, shardFolder, ct).ConfigureAwait(false);
         });
         return command;
@@ -91,7 +103,8 @@ internal static class AnalyzeCommand
     private static bool Given(System.CommandLine.ParseResult parse, Option option) => parse.GetResult(option) is { Implicit: false };
 
     /// <summary>Target names for Tab: the list so far, then each name not yet in it.</summary>
-    private static IEnumerable<System.CommandLine.Completions.CompletionItem> TargetCompletions(System.CommandLine.Completions.CompletionContext context)
+    private static IEnumerable<System.CommandLine.Completions.CompletionItem> TargetCompletions(
+        System.CommandLine.Completions.CompletionContext context)
     {
         var word = context.WordToComplete;
         int comma = word.LastIndexOf(',');
@@ -105,7 +118,8 @@ internal static class AnalyzeCommand
     {
         if (text is null)
         {
-            if (count is not null) throw new IclException("--shard-count goes with --shard auto (a Kubernetes Indexed Job); pass --shard auto too, or --shard K/N.");
+            if (count is not null)
+                throw new IclException("--shard-count goes with --shard auto (a Kubernetes Indexed Job); pass --shard auto too, or --shard K/N.");
             return (null, null);
         }
         if (text != "auto")

@@ -12,30 +12,47 @@ internal static class BenchCommand
     {
         var which = new Argument<string>("benchmark")
         {
-            Description = "model: load time of a ~500 MB checkpoint, one GPT-2-small forward of the seed batch (4 x 139 tokens) with GFLOP/s next to a plain matmul's, peak RSS. " +
-                          "patching: the full analysis (resid_pre + attn_head_all_pos_every) with the fast engine, the reference engine's time estimated from a random sample, speed-up, peak RSS. " +
-                          "shards: the same analysis unsplit and as --shards shards one after another (each with its own setup), the longest shard vs the unsplit run, the balance, merged == unsplit. " +
-                          "fv: the function-vector protocol (AIE grid of every head) against one forward per prompt and head. anchors: the label-word saliency against one forward + backward per prompt and layer",
+            Description = "model: load time of a ~500 MB checkpoint, one GPT-2-small forward of the seed batch (4 x 139 tokens) " +
+                          "with GFLOP/s next to a plain matmul's, peak RSS. " +
+                          "patching: the full analysis (resid_pre + attn_head_all_pos_every) with the fast engine, " +
+                          "the reference engine's time estimated from a random sample, speed-up, peak RSS. " +
+                          "shards: the same analysis unsplit and as --shards shards one after another (each with its own setup), " +
+                          "the longest shard vs the unsplit run, the balance, merged == unsplit. " +
+                          "fv: the function-vector protocol (AIE grid of every head) against one forward per prompt and head. " +
+                          "anchors: the label-word saliency against one forward + backward per prompt and layer",
             DefaultValueFactory = _ => "model",
         };
         which.AcceptOnlyFromAmong("model", "patching", "shards", "fv", "anchors");
         var runs = CliOptions.PositiveInt("--runs", "timed runs per figure of 'model' (medians are reported)", 5);
-        var samples = CliOptions.PositiveInt("--samples", "reference-engine indices timed per target of 'patching'; reference forwards of 'fv' and passes of 'anchors'", 40);
-        var task = new Option<string?>("--task") { Description = "task file for 'patching', 'shards', 'fv' and 'anchors' (default data/tasks/sentiment.json)", HelpName = "FILE" };
+        var samples = CliOptions.PositiveInt("--samples",
+            "reference-engine indices timed per target of 'patching'; reference forwards of 'fv' and passes of 'anchors'", 40);
+        var task = new Option<string?>("--task")
+        {
+            Description = "task file for 'patching', 'shards', 'fv' and 'anchors' (default data/tasks/sentiment.json)",
+            HelpName = "FILE",
+        };
         var shards = CliOptions.PositiveInt("--shards", "shards of 'shards'", 2);
         var demos = new Option<string?>("--demos")
         {
-            Description = "for 'patching': a length ladder instead, e.g. 6,12,24: the task's demonstrations cycled to each count, the fast engine's rate at each (resid_pre; the whole seed analysis at the first)",
+            Description = "for 'patching': a length ladder instead, e.g. 6,12,24: the task's demonstrations cycled to each count, " +
+                "the fast engine's rate at each (resid_pre; the whole seed analysis at the first)",
             HelpName = "LIST",
         }.Check(list => DemoCounts(list));
-        var batchMb = CliOptions.PositiveInt("--batch-mb", "for 'patching --demos': the fast engine's memory budget per batched forward, MB (default: its own, which follows the machine's memory)", null);
+        var batchMb = CliOptions.PositiveInt("--batch-mb",
+            "for 'patching --demos': the fast engine's memory budget per batched forward, MB " +
+            "(default: its own, which follows the machine's memory)", null);
         var targets = new Option<string?>("--targets")
         {
-            Description = "for 'patching --demos': the patch targets timed at every length (default resid_pre, and the seed analysis's attn_head_all_pos_every at the first length)",
+            Description = "for 'patching --demos': the patch targets timed at every length " +
+                "(default resid_pre, and the seed analysis's attn_head_all_pos_every at the first length)",
             HelpName = "LIST",
         }.Check(list => { foreach (var t in Targets(list)!) PatchTargets.Find(t); });
-        var shape = CliOptions.Choice("--shape", "shape", "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
-        var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).") { which, runs, samples, task, shards, demos, targets, batchMb, shape };
+        var shape = CliOptions.Choice("--shape", "shape",
+            "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
+        var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).")
+        {
+            which, runs, samples, task, shards, demos, targets, batchMb, shape,
+        };
         command.SetAction(parse =>
         {
             var chosen = BenchShape.Find(parse.GetValue(shape)!);
@@ -43,8 +60,10 @@ internal static class BenchCommand
             switch (parse.GetValue(which))
             {
                 case "model": ModelBench.Run(parse.GetValue(runs), chosen); break;
-                case "patching" when parse.GetValue(demos) is { } ladder: PatchingLadderBench.Run(taskPath, DemoCounts(ladder), parse.GetValue(samples), chosen, Targets(parse.GetValue(targets)),
-                    parse.GetValue(batchMb) is > 0 and var mb ? new FastEngineOptions { BatchMemoryMb = mb } : null); break;
+                case "patching" when parse.GetValue(demos) is { } ladder:
+                    PatchingLadderBench.Run(taskPath, DemoCounts(ladder), parse.GetValue(samples), chosen, Targets(parse.GetValue(targets)),
+                        parse.GetValue(batchMb) is > 0 and var mb ? new FastEngineOptions { BatchMemoryMb = mb } : null);
+                    break;
                 case "patching": PatchingBench.Run(taskPath, parse.GetValue(samples), chosen); break;
                 case "shards": ShardsBench.Run(taskPath, parse.GetValue(shards), chosen); break;
                 default: AnalysesBench.Run(parse.GetValue(which)!, taskPath, parse.GetValue(samples), chosen); break;
@@ -59,7 +78,8 @@ internal static class BenchCommand
     private static int[] DemoCounts(string? list)
     {
         var parts = (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var counts = parts.Select(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int n) && n > 0 ? n : -1).ToArray();
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        var counts = parts.Select(p => int.TryParse(p, System.Globalization.NumberStyles.None, invariant, out int n) && n > 0 ? n : -1).ToArray();
         if (counts.Length == 0 || counts.Any(n => n < 0))
             throw new IclException($"--demos '{list}' is not a list of demonstration counts; write e.g. 6,12,24.");
         return counts;

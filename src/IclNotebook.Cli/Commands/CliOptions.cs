@@ -18,7 +18,9 @@ internal static class CliOptions
     {
         var option = new Option<string>("--model")
         {
-            Description = "a short name (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b[-deduped], toy-icl-2l: the toy model shipped in data/models), any Hugging Face repository id (EleutherAI/pythia-160m, Qwen/Qwen2.5-0.5B), or a folder with config.json + model.safetensors",
+            Description = "a short name (gpt2, gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b[-deduped], " +
+                "toy-icl-2l: the toy model shipped in data/models), " +
+                "any Hugging Face repository id (EleutherAI/pythia-160m, Qwen/Qwen2.5-0.5B), or a folder with config.json + model.safetensors",
             DefaultValueFactory = _ => "gpt2",
             HelpName = "M",
         };
@@ -62,7 +64,8 @@ internal static class CliOptions
             CustomParser = result =>
             {
                 var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                if (int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int value) && value > 0) return value;
+                var invariant = System.Globalization.CultureInfo.InvariantCulture;
+                if (int.TryParse(text, System.Globalization.NumberStyles.None, invariant, out int value) && value > 0) return value;
                 result.AddError($"{name} must be a positive integer, got '{text}'.");
                 return 0;
             },
@@ -71,7 +74,10 @@ internal static class CliOptions
         return option;
     }
 
-    /// <summary>Adds a validator that runs <paramref name="check"/> on the value and turns its <see cref="IclException"/> into a parse error.</summary>
+    /// <summary>
+    /// Adds a validator that runs <paramref name="check"/> on the value and turns its <see cref="IclException"/> into a parse
+    /// error.
+    /// </summary>
     public static Option<T> Check<T>(this Option<T> option, Action<T> check)
     {
         option.Validators.Add(result =>

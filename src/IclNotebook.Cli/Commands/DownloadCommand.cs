@@ -8,7 +8,11 @@ internal static class DownloadCommand
 {
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "a short name (gpt2 ..., pythia-160m ...) or a Hugging Face repository id (EleutherAI/pythia-160m)", HelpName = "M" };
+        var model = new Argument<string>("model")
+        {
+            Description = "a short name (gpt2 ..., pythia-160m ...) or a Hugging Face repository id (EleutherAI/pythia-160m)",
+            HelpName = "M",
+        };
         var revision = CliOptions.Revision();
         model.CompletionSources.Add([.. ModelLocator.KnownModels.Keys]);   // hub models: a shipped model needs no download
         var command = new Command("download", """

@@ -10,8 +10,16 @@ internal static class FunctionVectorCommand
     {
         var study = new StudyCommand("fv", needsTask: true);
         var top = CliOptions.PositiveInt("--top-heads", "heads summed into the vector (default 10, fewer if the model has fewer)", 10, "K");
-        var shuffle = new Option<long?>("--shuffle-seed") { Description = "corrupt by shuffling the demonstrations' labels with this seed, as the paper does (default: the task's own corruption)", HelpName = "N" };
-        var layer = new Option<int?>("--layer") { Description = "add the vector at this layer's resid_post in the zero-shot test (default: every layer in turn)", HelpName = "L" };
+        var shuffle = new Option<long?>("--shuffle-seed")
+        {
+            Description = "corrupt by shuffling the demonstrations' labels with this seed, as the paper does (default: the task's own corruption)",
+            HelpName = "N",
+        };
+        var layer = new Option<int?>("--layer")
+        {
+            Description = "add the vector at this layer's resid_post in the zero-shot test (default: every layer in turn)",
+            HelpName = "L",
+        };
         var command = study.Create("""
             Function vectors (Todd et al., ICLR 2024): each head's average indirect effect (AIE) on the answer's
             probability when its last-token output on the corrupted prompts is set to its mean over the clean
@@ -20,7 +28,12 @@ internal static class FunctionVectorCommand
             """, top, shuffle, layer);
         command.SetAction((parse, ct) =>
         {
-            var options = new FunctionVectorOptions { TopHeads = parse.GetValue(top), ShuffleSeed = parse.GetValue(shuffle), Layer = parse.GetValue(layer) };
+            var options = new FunctionVectorOptions
+            {
+                TopHeads = parse.GetValue(top),
+                ShuffleSeed = parse.GetValue(shuffle),
+                Layer = parse.GetValue(layer),
+            };
             return study.RunAsync(parse, (study, progress) => FunctionVectorStudy.RunAsync(study, options, progress, ct),
                 (run, folder, force, warnings) => FunctionVectorReport.Write(run, folder, force, IclCommandLine.Version, warnings), ct: ct);
         });

@@ -13,11 +13,16 @@ internal static class HeadsCommand
         var text = new Option<string?>("--text") { Description = "text to score (BOS prepended as the model's family does)", HelpName = "T" };
         var tokens = new Option<string?>("--tokens") { Description = "comma-separated token ids to score, used as given", HelpName = "1,2,3" }
             .Check(list => { if (list is not null) ParseTokens(list); });
-        var length = CliOptions.PositiveInt("--length", "length of the random sequence repeated twice (default 50)", InductionBenchmark.DefaultLength);
+        var length = CliOptions.PositiveInt("--length", "length of the random sequence repeated twice (default 50)",
+            InductionBenchmark.DefaultLength);
         var seed = new Option<ulong>("--seed") { Description = "seed of the random sequence (default 0)", HelpName = "N" };
         var excludeBos = new Option<bool>("--exclude-bos") { Description = "leave attention to position 0 out (TL's exclude_bos)" };
-        var excludeCurrent = new Option<bool>("--exclude-current-token") { Description = "leave attention to the current token out (TL's exclude_current_token)" };
-        var measure = CliOptions.Choice("--error-measure", "error measure", "mul (share of attention on the pattern, TL's default) or abs (1 - mean absolute difference)", "mul", ["mul", "abs"]);
+        var excludeCurrent = new Option<bool>("--exclude-current-token")
+        {
+            Description = "leave attention to the current token out (TL's exclude_current_token)",
+        };
+        var measure = CliOptions.Choice("--error-measure", "error measure",
+            "mul (share of attention on the pattern, TL's default) or abs (1 - mean absolute difference)", "mul", ["mul", "abs"]);
         var command = study.Create("""
             TransformerLens's head detector (detect_head: previous_token_head, duplicate_token_head, induction_head)
             for every head, on --text, --tokens, or by default a random sequence repeated twice, where the

@@ -18,8 +18,10 @@ internal static class IclCommandLine
 
     public static RootCommand Root()
     {
-        var root = new RootCommand("icl — in-context-learning interpretability on GPT-2, GPT-NeoX, Llama and Qwen2 models (TorchSharp, TransformerLens-compatible). " +
-            "Environment: HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE (Hugging Face conventions); ICL_CACHE (this tool's own cache); ICL_DEBUG=1 for stack traces.")
+        var root = new RootCommand("icl — in-context-learning interpretability on GPT-2, GPT-NeoX, Llama and Qwen2 models " +
+            "(TorchSharp, TransformerLens-compatible). " +
+            "Environment: HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE (Hugging Face conventions); " +
+            "ICL_CACHE (this tool's own cache); ICL_DEBUG=1 for stack traces.")
         {
             AnalyzeCommand.Create(),
             LensCommand.Create(),

@@ -15,19 +15,34 @@ internal static class LogitsCommand
     {
         var model = CliOptions.Model();
         var revision = CliOptions.Revision();
-        var text = new Option<string>("--text") { Description = "the text; BOS is prepended as TransformerLens does", Required = true, HelpName = "T" };
+        var text = new Option<string>("--text")
+        {
+            Description = "the text; BOS is prepended as TransformerLens does",
+            Required = true,
+            HelpName = "T",
+        };
         var top = CliOptions.PositiveInt("--top", "how many candidates to show", 10, "K");
-        var raw = new Option<bool>("--raw") { Description = "raw checkpoint weights instead of TransformerLens's default processing (log-probs are identical; logits differ by a constant per position)" };
+        var raw = new Option<bool>("--raw")
+        {
+            Description = "raw checkpoint weights instead of TransformerLens's default processing " +
+                "(log-probs are identical; logits differ by a constant per position)",
+        };
         var json = new Option<bool>("--json") { Description = "print {\"tokens\":[ids], \"top\":[{\"id\",\"token\",\"logit\",\"logprob\"}]}" };
-        var command = new Command("logits", "The model's next-token prediction after the last token of a text.") { model, revision, text, top, raw, json };
-        command.SetAction((parse, ct) => RunAsync(parse.GetValue(model)!, CliOptions.Hub(parse, revision), parse.GetValue(text)!, parse.GetValue(top), parse.GetValue(raw), parse.GetValue(json), ct));
+        var command = new Command("logits", "The model's next-token prediction after the last token of a text.")
+        {
+            model, revision, text, top, raw, json,
+        };
+        command.SetAction((parse, ct) => RunAsync(parse.GetValue(model)!, CliOptions.Hub(parse, revision), parse.GetValue(text)!,
+            parse.GetValue(top), parse.GetValue(raw), parse.GetValue(json), ct));
         return command;
     }
 
-    private static async Task<int> RunAsync(string model, Loading.Hub.HubOptions hub, string text, int top, bool rawWeights, bool json, CancellationToken ct)
+    private static async Task<int> RunAsync(string model, Loading.Hub.HubOptions hub, string text, int top, bool rawWeights, bool json,
+        CancellationToken ct)
     {
         var processing = rawWeights ? WeightProcessing.Raw : WeightProcessing.Default;
-        using var m = await TerminalProgress.RunAsync(false, progress => ModelSource.LoadAsync(model, processing, hub: hub, progress: progress, ct: ct)).ConfigureAwait(false);
+        using var m = await TerminalProgress.RunAsync(false,
+            progress => ModelSource.LoadAsync(model, processing, hub: hub, progress: progress, ct: ct)).ConfigureAwait(false);
         var tokenizer = m.Tokenizer;
         var batch = tokenizer.ToTokens([text]);
         using var scope = NewDisposeScope();
@@ -39,15 +54,19 @@ internal static class LogitsCommand
 
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(new { tokens = batch.Ids[0], top = rows.Select(r => new { id = r.Id, token = r.Token, logit = r.Logit, logprob = r.LogProb }) }));
+            var candidates = rows.Select(r => new { id = r.Id, token = r.Token, logit = r.Logit, logprob = r.LogProb });
+            Console.WriteLine(JsonSerializer.Serialize(new { tokens = batch.Ids[0], top = candidates }));
             return 0;
         }
-        Console.WriteLine($"Model: {m.Config.Name} ({(processing == WeightProcessing.Raw ? "raw weights" : "TransformerLens-processed weights")}), {batch.Lengths[0]} tokens; next token after '{tokenizer.Decode(batch.Ids[0][^1])}':");
+        string weights = processing == WeightProcessing.Raw ? "raw weights" : "TransformerLens-processed weights";
+        Console.WriteLine($"Model: {m.Config.Name} ({weights}), {batch.Lengths[0]} tokens; " +
+            $"next token after '{tokenizer.Decode(batch.Ids[0][^1])}':");
         Console.WriteLine($"{"rank",4}  {"id",6}  {"token",-16} {"logit",9} {"logprob",9} {"prob",7}");
         for (int i = 0; i < rows.Length; i++)
         {
             var r = rows[i];
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{i + 1,4}  {r.Id,6}  {Quote(r.Token),-16} {r.Logit,9:F3} {r.LogProb,9:F3} {Math.Exp(r.LogProb),7:P2}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"{i + 1,4}  {r.Id,6}  {Quote(r.Token),-16} {r.Logit,9:F3} {r.LogProb,9:F3} {Math.Exp(r.LogProb),7:P2}"));
         }
         return 0;
     }

@@ -16,7 +16,11 @@ internal static class MergeCommand
             HelpName = "DIR",
             Arity = ArgumentArity.OneOrMore,
         };
-        var outDir = new Option<string?>("--out") { Description = "output folder (default: merged/ beside the shard folders, when they share a parent)", HelpName = "DIR" };
+        var outDir = new Option<string?>("--out")
+        {
+            Description = "output folder (default: merged/ beside the shard folders, when they share a parent)",
+            HelpName = "DIR",
+        };
         var force = new Option<bool>("--force") { Description = "replace an existing output folder" };
         var command = new Command("merge", """
             Join the shards of one `icl analyze --shard K/N` run into results.json, report.html and figures,
@@ -34,7 +38,9 @@ internal static class MergeCommand
             ct.ThrowIfCancellationRequested();
             PatchingStudyOutput.Write(result, folder, replace, IclCommandLine.Version, w => Console.Error.WriteLine($"icl: warning: {w}"));
             var shards = result.Shards!;
-            Console.Error.WriteLine($"icl: merged {shards.Count} shards ({string.Join(", ", shards.Seconds.Select(s => s.ToString("F1", CultureInfo.InvariantCulture)))} s; longest/shortest {shards.Balance.ToString("F2", CultureInfo.InvariantCulture)})");
+            string seconds = string.Join(", ", shards.Seconds.Select(s => s.ToString("F1", CultureInfo.InvariantCulture)));
+            string balance = shards.Balance.ToString("F2", CultureInfo.InvariantCulture);
+            Console.Error.WriteLine($"icl: merged {shards.Count} shards ({seconds} s; longest/shortest {balance})");
             Console.WriteLine(Path.GetFullPath(folder));
             return Task.FromResult(0);
         });

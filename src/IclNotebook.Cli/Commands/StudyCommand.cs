@@ -20,7 +20,11 @@ internal sealed class StudyCommand
     private readonly Option<string> _model = CliOptions.Model();
     private readonly Option<string> _revision = CliOptions.Revision();
     private readonly Option<string?> _task = new("--task") { Description = "task file (default data/tasks/sentiment.json)", HelpName = "FILE" };
-    private readonly Option<string?> _out = new("--out") { Description = "output folder (default runs/<command>-<model>-<task>-<yyyyMMdd-HHmmss>)", HelpName = "DIR" };
+    private readonly Option<string?> _out = new("--out")
+    {
+        Description = "output folder (default runs/<command>-<model>-<task>-<yyyyMMdd-HHmmss>)",
+        HelpName = "DIR",
+    };
     private readonly Option<string> _processing;
     private readonly Option<string> _device;
     private readonly Option<int> _threads = CliOptions.PositiveInt("--threads", "torch threads (default: libtorch's choice, all cores)", null);
@@ -37,13 +41,19 @@ internal sealed class StudyCommand
     public StudyCommand(string name, bool needsTask, string defaultProcessing = "default", bool folderPrefix = true)
     {
         _folderPrefix = folderPrefix;
-        _processing = CliOptions.Choice("--processing", "processing",
-            defaultProcessing == "raw" ? "the raw checkpoint weights (default) or TransformerLens's weight processing" : "TransformerLens's weight processing (default) or the raw checkpoint weights",
+        string processingDescription = defaultProcessing == "raw"
+            ? "the raw checkpoint weights (default) or TransformerLens's weight processing"
+            : "TransformerLens's weight processing (default) or the raw checkpoint weights";
+        _processing = CliOptions.Choice("--processing", "processing", processingDescription,
             defaultProcessing, OptionNames.All<WeightProcessing>());
         _name = name;
         _needsTask = needsTask;
-        _device = new Option<string>("--device") { Description = "cpu or cuda (needs TorchSharp's CUDA package)", DefaultValueFactory = _ => "cpu", HelpName = "cpu|cuda" }
-            .Check(d => ModelSource.ParseDevice(d));
+        _device = new Option<string>("--device")
+        {
+            Description = "cpu or cuda (needs TorchSharp's CUDA package)",
+            DefaultValueFactory = _ => "cpu",
+            HelpName = "cpu|cuda",
+        }.Check(d => ModelSource.ParseDevice(d));
         _device.CompletionSources.Add("cpu", "cuda");
         if (!needsTask) _task.Description = "task file (optional)";
     }
@@ -51,12 +61,18 @@ internal sealed class StudyCommand
     /// <summary>A command with the shared options, then <paramref name="extra"/>.</summary>
     public Command Create(string description, params Option[] extra)
     {
-        var command = new Command(_name, description) { _model, _revision, _task, _out, _processing, _device, _threads, _force, _quiet };
+        var command = new Command(_name, description)
+        {
+            _model, _revision, _task, _out, _processing, _device, _threads, _force, _quiet,
+        };
         foreach (var option in extra) command.Options.Add(option);
         return command;
     }
 
-    /// <summary>The shared options as the library's <see cref="StudyOptions"/>; --task defaults to data/tasks/sentiment.json where the command needs a task.</summary>
+    /// <summary>
+    /// The shared options as the library's <see cref="StudyOptions"/>; --task defaults to data/tasks/sentiment.json where the
+    /// command needs a task.
+    /// </summary>
     public StudyOptions Options(ParseResult parse)
     {
         ArgumentNullException.ThrowIfNull(parse);
@@ -108,5 +124,9 @@ internal sealed class StudyCommand
         return Path.Combine("runs", $"{command}{model}{revision}{task}-{stamp}");
     }
 
-    private static string Sanitize(string name) => string.Concat(Path.GetFileName(Path.TrimEndingDirectorySeparator(name)).Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+    private static string Sanitize(string name)
+    {
+        string fileName = Path.GetFileName(Path.TrimEndingDirectorySeparator(name));
+        return string.Concat(fileName.Select(c => char.IsLetterOrDigit(c) || c is '-' or '_' ? c : '_'));
+    }
 }

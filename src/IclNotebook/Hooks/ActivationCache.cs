@@ -24,7 +24,8 @@ public sealed class ActivationCache : IReadOnlyDictionary<string, Tensor>, IDisp
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             if (_tensors.TryGetValue(key, out var t)) return t;
-            throw new IclException($"The cache has no activation '{key}'. It holds {_order.Count} hooks, e.g. {string.Join(", ", _order.Take(4))}; check the name or the names filter passed to RunWithCache.");
+            throw new IclException($"The cache has no activation '{key}'. It holds {_order.Count} hooks, e.g. {string.Join(", ", _order.Take(4))}; " +
+                "check the name or the names filter passed to RunWithCache.");
         }
     }
 

@@ -61,6 +61,8 @@ public static class HookName
         "pre" => MlpPre(layer),
         "pre_linear" => MlpPreLinear(layer),
         "post" => MlpPost(layer),
-        _ => throw new IclException($"Unknown activation '{activation}'. Activations: resid_pre, resid_mid, resid_post, attn_out, mlp_out, q, k, v, rot_q, rot_k, z, attn_scores, pattern, pre, pre_linear, post."),
+        _ => throw new IclException($"Unknown activation '{activation}'. " +
+            "Activations: resid_pre, resid_mid, resid_post, attn_out, mlp_out, q, k, v, rot_q, rot_k, z, attn_scores, pattern, " +
+            "pre, pre_linear, post."),
     };
 }

@@ -34,7 +34,9 @@ public sealed class HookPoint : nn.Module<Tensor, Tensor>
             var replaced = hook(x, this);
             if (replaced is null) continue;
             if (!replaced.shape.SequenceEqual(x.shape))
-                throw new IclException($"A hook on '{Name}' returned shape [{string.Join(", ", replaced.shape)}] but the activation is [{string.Join(", ", x.shape)}]; a hook must return a tensor of the same shape (or null to leave it unchanged).");
+                throw new IclException($"A hook on '{Name}' returned shape [{string.Join(", ", replaced.shape)}] " +
+                    $"but the activation is [{string.Join(", ", x.shape)}]; " +
+                    "a hook must return a tensor of the same shape (or null to leave it unchanged).");
             x = replaced;
         }
         return x;

@@ -65,7 +65,8 @@ public sealed record ExplicitCorruption(IReadOnlyList<string> Labels) : IclCorru
     public override IReadOnlyList<string> Apply(IReadOnlyList<string> demoLabels) =>
         demoLabels.Count == Labels.Count
             ? Labels.ToArray()
-            : throw new IclException($"The explicit corruption has {Labels.Count} labels for {demoLabels.Count} demos; give exactly one label per demo.");
+            : throw new IclException($"The explicit corruption has {Labels.Count} labels for {demoLabels.Count} demos; " +
+                "give exactly one label per demo.");
 }
 
 /// <summary>
@@ -91,7 +92,9 @@ public sealed record ShuffleCorruption(long Seed) : IclCorruption
     /// <summary>The source position of each demo's label: a permutation with no fixed point.</summary>
     public IReadOnlyList<int> Derangement(int count)
     {
-        if (count < 2) throw new IclException($"A shuffle corruption needs at least 2 demos to move every label (got {count}); add demos or use a 'label-map' or 'explicit' corruption.");
+        if (count < 2)
+            throw new IclException($"A shuffle corruption needs at least 2 demos to move every label (got {count}); " +
+                "add demos or use a 'label-map' or 'explicit' corruption.");
         var rng = new SplitMix64(unchecked((ulong)Seed));
         var p = new int[count];
         do

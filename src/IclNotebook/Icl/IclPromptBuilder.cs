@@ -35,10 +35,14 @@ internal static class IclPromptBuilder
                 corruptedLines = cleanLines.Select(map.ApplySequentially).ToArray();
                 corruptedLabels = cleanLabels.Select(map.ApplySequentially).ToArray();
                 if (corruptedLines.SequenceEqual(cleanLines, StringComparer.Ordinal))
-                    throw new IclException($"{source}: corruption: the sequential replay changes no demo line, so clean and corrupted prompts are identical and patching measures nothing; use CorruptionReplay.Simultaneous (--replay simultaneous).");
+                    throw new IclException($"{source}: corruption: the sequential replay changes no demo line, " +
+                        "so clean and corrupted prompts are identical and patching measures nothing; " +
+                        "use CorruptionReplay.Simultaneous (--replay simultaneous).");
                 break;
             case CorruptionReplay.Sequential:
-                throw new IclException($"{source}: corruption: the sequential replay is only defined for kind '{LabelMapCorruption.KindName}' (it replays the original notebook's label-map loop), not '{task.Corruption.Kind}', whose labels are used as written; use CorruptionReplay.Simultaneous (--replay simultaneous).");
+                throw new IclException($"{source}: corruption: the sequential replay is only defined for kind '{LabelMapCorruption.KindName}' " +
+                    $"(it replays the original notebook's label-map loop), not '{task.Corruption.Kind}', whose labels are used as written; " +
+                    "use CorruptionReplay.Simultaneous (--replay simultaneous).");
             default:
                 throw new ArgumentOutOfRangeException(nameof(replay), replay, "Unknown corruption replay.");
         }
@@ -83,7 +87,8 @@ internal static class IclPromptBuilder
             throw new IclException(
                 $"{source}: query {q}: the clean prompt is {a.Length} tokens but the corrupted one ({replay} replay) is {b.Length}; " +
                 $"they first differ at position {p} (BOS = 0): clean {At(a)}, corrupted {At(b)}. Activation patching needs aligned positions: " +
-                "give each corrupted label as many tokens as the label it replaces (a label that is one token clean but two tokens corrupted shifts every later position).");
+                "give each corrupted label as many tokens as the label it replaces " +
+                "(a label that is one token clean but two tokens corrupted shifts every later position).");
         }
     }
 }

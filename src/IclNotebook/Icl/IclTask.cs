@@ -42,7 +42,8 @@ public sealed record IclTask(
     {
         ArgumentNullException.ThrowIfNull(path);
         if (!File.Exists(path))
-            throw new IclException($"Task file {Path.GetFullPath(path)} does not exist ('{path}' as given); pass the path of a task file (--task FILE; tasks ship in data/tasks/).");
+            throw new IclException($"Task file {Path.GetFullPath(path)} does not exist ('{path}' as given); " +
+                "pass the path of a task file (--task FILE; tasks ship in data/tasks/).");
         string json;
         try { json = File.ReadAllText(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

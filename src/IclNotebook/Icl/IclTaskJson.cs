@@ -8,7 +8,8 @@ namespace IclNotebook.Icl;
 /// </summary>
 internal static class IclTaskJson
 {
-    private static readonly string[] TopFields = ["name", "demoTemplate", "queryTemplate", "answerTemplate", "separator", "demos", "queries", "corruption"];
+    private static readonly string[] TopFields =
+        ["name", "demoTemplate", "queryTemplate", "answerTemplate", "separator", "demos", "queries", "corruption"];
     private static readonly string[] ExampleFields = ["input", "label"];
 
     private static readonly JsonDocumentOptions Options = new() { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true };
@@ -29,7 +30,8 @@ internal static class IclTaskJson
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
-                throw IclTaskValidator.Error(source, "(root)", $"must be a JSON object like {{\"name\": ..., \"demos\": [...], ...}}, not {Kind(root)}");
+                throw IclTaskValidator.Error(source, "(root)",
+                    $"must be a JSON object like {{\"name\": ..., \"demos\": [...], ...}}, not {Kind(root)}");
             CheckFields(root, source, "", TopFields);
             var task = new IclTask(
                 String(root, source, "", "name", required: true)!,
@@ -71,16 +73,19 @@ internal static class IclTaskJson
                 CheckFields(c, source, "corruption.", ["kind", "map"]);
                 var map = Required(c, source, "corruption.", "map", "an object {\"label\": \"corrupted label\", ...}");
                 if (map.ValueKind != JsonValueKind.Object)
-                    throw IclTaskValidator.Error(source, "corruption.map", $"must be an object {{\"label\": \"corrupted label\", ...}}, not {Kind(map)}");
+                    throw IclTaskValidator.Error(source, "corruption.map",
+                        $"must be an object {{\"label\": \"corrupted label\", ...}}, not {Kind(map)}");
                 CheckFields(map, source, "corruption.map.", allowed: null);
                 return new LabelMapCorruption(map.EnumerateObject().Select(p => p.Value.ValueKind == JsonValueKind.String
                     ? KeyValuePair.Create(p.Name, p.Value.GetString()!)
-                    : throw IclTaskValidator.Error(source, $"corruption.map[\"{p.Name}\"]", $"must be a string (the corrupted label), not {Kind(p.Value)}")).ToArray());
+                    : throw IclTaskValidator.Error(source, $"corruption.map[\"{p.Name}\"]",
+                        $"must be a string (the corrupted label), not {Kind(p.Value)}")).ToArray());
             case ExplicitCorruption.KindName:
                 CheckFields(c, source, "corruption.", ["kind", "labels"]);
                 var labels = Required(c, source, "corruption.", "labels", "an array with one corrupted label per demo");
                 if (labels.ValueKind != JsonValueKind.Array)
-                    throw IclTaskValidator.Error(source, "corruption.labels", $"must be an array with one corrupted label per demo, not {Kind(labels)}");
+                    throw IclTaskValidator.Error(source, "corruption.labels",
+                        $"must be an array with one corrupted label per demo, not {Kind(labels)}");
                 return new ExplicitCorruption(labels.EnumerateArray().Select((l, i) => l.ValueKind == JsonValueKind.String
                     ? l.GetString()!
                     : throw IclTaskValidator.Error(source, $"corruption.labels[{i}]", $"must be a string, not {Kind(l)}")).ToArray());
@@ -88,10 +93,12 @@ internal static class IclTaskJson
                 CheckFields(c, source, "corruption.", ["kind", "seed"]);
                 var seed = Required(c, source, "corruption.", "seed", "an integer, e.g. \"seed\": 1");
                 if (seed.ValueKind != JsonValueKind.Number || !seed.TryGetInt64(out long s))
-                    throw IclTaskValidator.Error(source, "corruption.seed", $"must be a whole number that fits in 64 bits, e.g. 1, not {seed.GetRawText()}");
+                    throw IclTaskValidator.Error(source, "corruption.seed",
+                        $"must be a whole number that fits in 64 bits, e.g. 1, not {seed.GetRawText()}");
                 return new ShuffleCorruption(s);
             default:
-                throw IclTaskValidator.Error(source, "corruption.kind", $"unknown kind '{kind}'; use one of: {string.Join(", ", IclCorruption.Kinds)}");
+                throw IclTaskValidator.Error(source, "corruption.kind",
+                    $"unknown kind '{kind}'; use one of: {string.Join(", ", IclCorruption.Kinds)}");
         }
     }
 
@@ -102,7 +109,9 @@ internal static class IclTaskJson
     {
         if (!obj.TryGetProperty(name, out var v))
             return required ? throw IclTaskValidator.Error(source, prefix + name, $"missing; add \"{name}\": \"...\"") : null;
-        return v.ValueKind == JsonValueKind.String ? v.GetString()! : throw IclTaskValidator.Error(source, prefix + name, $"must be a string, not {Kind(v)}");
+        return v.ValueKind == JsonValueKind.String
+            ? v.GetString()!
+            : throw IclTaskValidator.Error(source, prefix + name, $"must be a string, not {Kind(v)}");
     }
 
     /// <summary>Rejects duplicate names and (when <paramref name="allowed"/> is given) unknown ones.</summary>

@@ -38,7 +38,8 @@ internal static class IclTaskValidator
         {
             if (p == forbidden) throw Error(source, field, $"must not use {p}; use only {allowed}, {example}");
             if (p is not (IclTemplate.Input or IclTemplate.Label))
-                throw Error(source, field, $"unknown placeholder {p}; the allowed placeholders are {IclTemplate.Input} and {IclTemplate.Label} ({field} uses {allowed}), {example}");
+                throw Error(source, field, $"unknown placeholder {p}; the allowed placeholders are {IclTemplate.Input} and {IclTemplate.Label} " +
+                    $"({field} uses {allowed}), {example}");
         }
         foreach (var p in required.Where(p => !IclTemplate.Uses(template!, p)))
             throw Error(source, field, $"does not use {p}; it must contain {allowed}, {example}");
@@ -62,31 +63,40 @@ internal static class IclTaskValidator
         switch (task.Corruption)
         {
             case null:
-                throw Error(source, "corruption", $"is missing; add e.g. {{\"kind\": \"label-map\", \"map\": {{\"positive\": \"negative\", \"negative\": \"positive\"}}}} (kinds: {string.Join(", ", IclCorruption.Kinds)})");
+                throw Error(source, "corruption",
+                    $"is missing; add e.g. {{\"kind\": \"label-map\", \"map\": {{\"positive\": \"negative\", \"negative\": \"positive\"}}}} " +
+                    $"(kinds: {string.Join(", ", IclCorruption.Kinds)})");
             case LabelMapCorruption m:
-                if (m.Map is null || m.Map.Count == 0) throw Error(source, "corruption.map", "is empty; map at least one demo label to another label");
+                if (m.Map is null || m.Map.Count == 0)
+                    throw Error(source, "corruption.map", "is empty; map at least one demo label to another label");
                 var seen = new HashSet<string>(StringComparer.Ordinal);
                 foreach (var (from, to) in m.Map)
                 {
-                    if (string.IsNullOrEmpty(from)) throw Error(source, "corruption.map", "has an empty label as a key; map real labels, e.g. \"positive\": \"negative\"");
+                    if (string.IsNullOrEmpty(from))
+                        throw Error(source, "corruption.map", "has an empty label as a key; map real labels, e.g. \"positive\": \"negative\"");
                     if (!seen.Add(from)) throw Error(source, $"corruption.map[\"{from}\"]", "appears twice; keep one");
-                    if (string.IsNullOrWhiteSpace(to)) throw Error(source, $"corruption.map[\"{from}\"]", "maps to an empty label; give the corrupted label");
+                    if (string.IsNullOrWhiteSpace(to))
+                        throw Error(source, $"corruption.map[\"{from}\"]", "maps to an empty label; give the corrupted label");
                 }
                 break;
             case ExplicitCorruption x:
                 if (x.Labels is null || x.Labels.Count != demoLabels.Length)
-                    throw Error(source, "corruption.labels", $"has {x.Labels?.Count ?? 0} labels for {demoLabels.Length} demos; give exactly one corrupted label per demo, in demo order");
+                    throw Error(source, "corruption.labels", $"has {x.Labels?.Count ?? 0} labels for {demoLabels.Length} demos; " +
+                        "give exactly one corrupted label per demo, in demo order");
                 for (int i = 0; i < x.Labels.Count; i++)
                     NotBlank(source, $"corruption.labels[{i}]", x.Labels[i], $"give the corrupted label of demos[{i}]");
                 break;
             case ShuffleCorruption:
                 if (demoLabels.Length < 2)
-                    throw Error(source, "corruption", $"kind 'shuffle' needs at least 2 demos (a derangement moves every label to another demo), but there is {demoLabels.Length}; add demos or use 'label-map' or 'explicit'");
+                    throw Error(source, "corruption", "kind 'shuffle' needs at least 2 demos (a derangement moves every label to another demo), " +
+                        $"but there is {demoLabels.Length}; add demos or use 'label-map' or 'explicit'");
                 break;
         }
         var corrupted = task.Corruption.Apply(demoLabels);
         if (corrupted.SequenceEqual(demoLabels, StringComparer.Ordinal))
-            throw Error(source, "corruption", $"changes no demo label (labels stay [{string.Join(", ", demoLabels)}]); clean and corrupted prompts would be identical, " +
-                "so activation patching between them measures nothing (the normalised metric divides by zero): make the corruption change at least one label");
+            throw Error(source, "corruption", $"changes no demo label (labels stay [{string.Join(", ", demoLabels)}]); " +
+                "clean and corrupted prompts would be identical, " +
+                "so activation patching between them measures nothing (the normalised metric divides by zero): " +
+                "make the corruption change at least one label");
     }
 }

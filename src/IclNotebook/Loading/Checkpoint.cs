@@ -33,7 +33,8 @@ public sealed class Checkpoint : IDisposable
         File.Exists(Path.Combine(folder, SingleFile)) || File.Exists(Path.Combine(folder, IndexFile));
 
     /// <summary>Opens the checkpoint in <paramref name="folder"/> (the single file when both forms are present).</summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The checkpoint owns the file it is given and disposes it.")]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000",
+        Justification = "The checkpoint owns the file it is given and disposes it.")]
     public static Checkpoint Open(string folder)
     {
         ArgumentNullException.ThrowIfNull(folder);
@@ -45,7 +46,8 @@ public sealed class Checkpoint : IDisposable
         }
         var index = Path.Combine(folder, IndexFile);
         if (!File.Exists(index))
-            throw new IclException($"Model folder '{folder}' has neither {SingleFile} nor {IndexFile}; only safetensors checkpoints are supported (pytorch_model.bin is not).");
+            throw new IclException($"Model folder '{folder}' has neither {SingleFile} nor {IndexFile}; " +
+                "only safetensors checkpoints are supported (pytorch_model.bin is not).");
         return OpenSharded(folder, index);
     }
 
@@ -60,17 +62,23 @@ public sealed class Checkpoint : IDisposable
             foreach (var group in map.GroupBy(kv => kv.Value, StringComparer.Ordinal))
             {
                 string shard = group.Key, path = Path.GetFullPath(Path.Combine(folder, shard));
-                if (!string.Equals(Path.GetDirectoryName(path), Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar), StringComparison.Ordinal))
-                    throw new IclException($"{index}: shard '{shard}' is not a file name in the checkpoint's folder; the weight_map must name files beside the index.");
+                string? shardFolder = Path.GetDirectoryName(path);
+                string checkpointFolder = Path.GetFullPath(folder).TrimEnd(Path.DirectorySeparatorChar);
+                if (!string.Equals(shardFolder, checkpointFolder, StringComparison.Ordinal))
+                    throw new IclException($"{index}: shard '{shard}' is not a file name in the checkpoint's folder; " +
+                        "the weight_map must name files beside the index.");
                 if (!File.Exists(path))
-                    throw new IclException($"{index}: shard '{shard}' (holding '{group.First().Key}'{More(group.Count())}) is missing from {folder}; download it again.");
+                    throw new IclException($"{index}: shard '{shard}' (holding '{group.First().Key}'{More(group.Count())}) " +
+                        $"is missing from {folder}; download it again.");
                 var file = SafetensorsFile.Open(path);
                 files.Add(file);
                 byShard[shard] = file;
                 foreach (var (name, _) in group)
                 {
                     if (!file.Tensors.ContainsKey(name))
-                        throw new IclException($"{index}: the weight_map puts tensor '{name}' in {shard}, but that shard has no such tensor (it holds {file.Tensors.Count}, e.g. {string.Join(", ", file.Tensors.Keys.Take(3))}); the index and the shards are from different checkpoints.");
+                        throw new IclException($"{index}: the weight_map puts tensor '{name}' in {shard}, but that shard has no such tensor " +
+                            $"(it holds {file.Tensors.Count}, e.g. {string.Join(", ", file.Tensors.Keys.Take(3))}); " +
+                            "the index and the shards are from different checkpoints.");
                     tensors.Add((name, file));
                 }
             }
@@ -95,7 +103,8 @@ public sealed class Checkpoint : IDisposable
         catch (JsonException e) { throw new IclException($"{index}: not valid JSON ({e.Message}). Download it again."); }
         using (doc)
         {
-            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var map) || map.ValueKind != JsonValueKind.Object)
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("weight_map", out var map)
+                || map.ValueKind != JsonValueKind.Object)
                 throw new IclException($"{index}: expected an object with a \"weight_map\" object (tensor name -> shard file name).");
             var result = new List<KeyValuePair<string, string>>();
             foreach (var entry in map.EnumerateObject())

@@ -20,7 +20,8 @@ public static class Gpt2CheckpointWriter
         if (model.Config.ModelType != "gpt2" || model.Config.IsRotary)
             throw new IclException($"Only GPT-2 models can be written as a GPT-2 checkpoint; {model.Config.Name} is {model.Config.ModelType}.");
         if (model.Processing != WeightProcessing.Raw)
-            throw new IclException($"{model.Config.Name} was loaded with {model.Processing} processing: LayerNorm is folded into its weights, which GPT-2's format cannot hold. Load it with WeightProcessing.Raw to write it.");
+            throw new IclException($"{model.Config.Name} was loaded with {model.Processing} processing: " +
+                "LayerNorm is folded into its weights, which GPT-2's format cannot hold. Load it with WeightProcessing.Raw to write it.");
         string torchDtype = dtype switch
         {
             SafetensorsDType.F32 => "float32",

@@ -20,20 +20,26 @@ public static class ModelLoader
     /// <param name="processing">TL's default processing (default) or raw weights.</param>
     /// <param name="device">Device for the weights; CPU by default.</param>
     /// <param name="name">Name recorded in the config; the folder name by default.</param>
-    /// <param name="tokenizer">The model's tokenizer if already read (<see cref="ModelSource.LoadTokenizer"/>); read from the folder otherwise.</param>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The model is returned to the caller, or disposed in the catch when loading fails.")]
-    public static HookedTransformer LoadFolder(string folder, WeightProcessing processing = WeightProcessing.Default, Device? device = null, string? name = null,
-        Tokenization.ModelTokenizer? tokenizer = null)
+    /// <param name="tokenizer">
+    /// The model's tokenizer if already read (<see cref="ModelSource.LoadTokenizer"/>); read from the folder otherwise.
+    /// </param>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000",
+        Justification = "The model is returned to the caller, or disposed in the catch when loading fails.")]
+    public static HookedTransformer LoadFolder(string folder, WeightProcessing processing = WeightProcessing.Default, Device? device = null,
+        string? name = null, Tokenization.ModelTokenizer? tokenizer = null)
     {
         Runtime.TorchRuntime.EnsureLoaded();
         if (!Directory.Exists(folder)) throw new IclException($"Model folder '{folder}' does not exist.");
         string configPath = Path.Combine(folder, ConfigFile);
         if (!File.Exists(configPath))
-            throw new IclException($"Model folder '{folder}' has no {ConfigFile}; a model folder needs {ConfigFile} and {WeightsFile} (the Hugging Face layout).");
+            throw new IclException($"Model folder '{folder}' has no {ConfigFile}; " +
+                $"a model folder needs {ConfigFile} and {WeightsFile} (the Hugging Face layout).");
         if (!Checkpoint.Exists(folder))
-            throw new IclException($"Model folder '{folder}' has no {WeightsFile} (nor a sharded {Checkpoint.IndexFile}); only safetensors checkpoints are supported (pytorch_model.bin is not), convert it or download the safetensors file.");
+            throw new IclException($"Model folder '{folder}' has no {WeightsFile} (nor a sharded {Checkpoint.IndexFile}); " +
+                "only safetensors checkpoints are supported (pytorch_model.bin is not), convert it or download the safetensors file.");
 
-        var (cfg, family) = Families.ModelFamilies.ReadConfig(configPath, name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder))));
+        string modelName = name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
+        var (cfg, family) = Families.ModelFamilies.ReadConfig(configPath, modelName);
         var modelTokenizer = tokenizer ?? TokenizerFor(cfg, folder);
         Dictionary<string, Tensor> weights;
         string source;
@@ -79,7 +85,10 @@ public static class ModelLoader
         : File.Exists(Path.Combine(folder, "tokenizer.json")) ? Tokenization.HuggingFace.HfTokenizer.Load(folder, cfg.DefaultPrependBos)
         : null;
 
-    /// <summary>Every tensor of the checkpoint as float32 on the CPU, by normalised key (buffers skipped), and the checkpoint's description for messages.</summary>
+    /// <summary>
+    /// Every tensor of the checkpoint as float32 on the CPU, by normalised key (buffers skipped), and the checkpoint's
+    /// description for messages.
+    /// </summary>
     private static (Dictionary<string, Tensor> Tensors, string Source) ReadCheckpoint(string folder, Families.ModelFamily family)
     {
         using var checkpoint = Checkpoint.Open(folder);
@@ -92,7 +101,9 @@ public static class ModelLoader
                 throw new IclException($"{checkpoint.Description}: tensor '{key}' is stored twice (with and without its model-class prefix).");
             var entry = file.Entry(name);
             if (!entry.DType.IsReadable())
-                throw new IclException($"{file.Path}: tensor '{name}' is stored as {entry.DType.HeaderName()} and is no {family.ModelTypes[0]} weight or buffer; this checkpoint does not look like the model_type its config.json names ({string.Join("/", family.ModelTypes)}).");
+                throw new IclException($"{file.Path}: tensor '{name}' is stored as {entry.DType.HeaderName()} " +
+                    $"and is no {family.ModelTypes[0]} weight or buffer; " +
+                    $"this checkpoint does not look like the model_type its config.json names ({string.Join("/", family.ModelTypes)}).");
             var t = empty(entry.Shape.ToArray(), dtype: float32);
             file.ReadFloat32(name, MemoryMarshal.Cast<byte, float>(t.bytes)); // straight into the tensor's memory
             result[key] = t;

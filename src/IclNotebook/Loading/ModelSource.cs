@@ -12,7 +12,10 @@ namespace IclNotebook.Loading;
 /// </summary>
 public static class ModelSource
 {
-    /// <param name="nameOrPath">A short name (gpt2, pythia-160m, ...), a Hugging Face repository id (EleutherAI/pythia-160m) or a folder with config.json + model.safetensors.</param>
+    /// <param name="nameOrPath">
+    /// A short name (gpt2, pythia-160m, ...), a Hugging Face repository id (EleutherAI/pythia-160m) or a folder with
+    /// config.json + model.safetensors.
+    /// </param>
     /// <param name="processing">TL default processing (default) or raw.</param>
     /// <param name="device">CPU by default.</param>
     /// <param name="hub">Hub settings (revision, token, cache, offline); from the HF_* environment variables by default.</param>
@@ -44,25 +47,30 @@ public static class ModelSource
     /// them); a hub model of another family has its config.json and tokenizer files downloaded (into
     /// the cache the weights will join); a folder of another family needs its tokenizer.json.
     /// </summary>
-    public static async Task<ModelTokenizer> LoadTokenizerAsync(string nameOrPath, HubOptions? hub = null, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    public static async Task<ModelTokenizer> LoadTokenizerAsync(string nameOrPath, HubOptions? hub = null, IProgress<WorkProgress>? progress = null,
+        CancellationToken ct = default)
     {
         var (folder, repo) = ModelLocator.Check(nameOrPath);
         if (folder is null && ModelLocator.IsBundledGpt2(repo!)) return new Gpt2Tokenizer();
         folder ??= await ModelLocator.ResolveConfigAsync(nameOrPath, hub ?? HubOptions.FromEnvironment(), progress, ct).ConfigureAwait(false);
         var (cfg, _) = Families.ModelFamilies.ReadConfig(Path.Combine(folder, ModelLoader.ConfigFile), Path.GetFileName(folder));
         return ModelLoader.TokenizerFor(cfg, folder) ?? throw new IclException(
-            $"{folder}: this {cfg.ModelType} model has no tokenizer.json, so task files cannot be tokenized for it; put the repository's tokenizer.json (and tokenizer_config.json) beside config.json.");
+            $"{folder}: this {cfg.ModelType} model has no tokenizer.json, so task files cannot be tokenized for it; " +
+            "put the repository's tokenizer.json (and tokenizer_config.json) beside config.json.");
     }
 
     /// <summary>
     /// A model's architecture (config.json read as its family's adapter reads it) without loading or
     /// downloading its weights, so options that depend on it (a layer index) are checked first.
     /// </summary>
-    public static async Task<ModelConfig> LoadConfigAsync(string nameOrPath, HubOptions? hub = null, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    public static async Task<ModelConfig> LoadConfigAsync(string nameOrPath, HubOptions? hub = null, IProgress<WorkProgress>? progress = null,
+        CancellationToken ct = default)
     {
         var (folder, _) = ModelLocator.Check(nameOrPath);
         folder ??= await ModelLocator.ResolveConfigAsync(nameOrPath, hub ?? HubOptions.FromEnvironment(), progress, ct).ConfigureAwait(false);
-        return Families.ModelFamilies.ReadConfig(Path.Combine(folder, ModelLoader.ConfigFile), Path.GetFileName(Path.TrimEndingDirectorySeparator(folder))).Config;
+        string configPath = Path.Combine(folder, ModelLoader.ConfigFile);
+        string modelName = Path.GetFileName(Path.TrimEndingDirectorySeparator(folder));
+        return Families.ModelFamilies.ReadConfig(configPath, modelName).Config;
     }
 
     /// <summary>Synchronous <see cref="LoadTokenizerAsync"/> for notebooks and scripts.</summary>
@@ -73,7 +81,8 @@ public static class ModelSource
     {
         "cpu" => CPU,
         "cuda" when cuda.is_available() => CUDA,
-        "cuda" => throw new IclException("Device cuda: CUDA is not available (this build uses TorchSharp-cpu, or no GPU is present). Reference TorchSharp-cuda-linux/-windows instead of TorchSharp-cpu, or use cpu (--device cpu, ICL_DEVICE=cpu)."),
+        "cuda" => throw new IclException("Device cuda: CUDA is not available (this build uses TorchSharp-cpu, or no GPU is present). " +
+            "Reference TorchSharp-cuda-linux/-windows instead of TorchSharp-cpu, or use cpu (--device cpu, ICL_DEVICE=cpu)."),
         _ => throw new IclException($"The device must be 'cpu' or 'cuda' (--device, ICL_DEVICE), got '{name}'."),
     };
 

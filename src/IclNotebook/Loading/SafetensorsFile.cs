@@ -95,7 +95,8 @@ public sealed class SafetensorsFile : IDisposable
         var entry = Entry(name);
         if (entry.ElementCount > Array.MaxLength)
         {
-            throw new IclException($"{Path}: tensor '{name}' has {entry.ElementCount} elements, more than a float[] can hold; read it in a different way");
+            throw new IclException($"{Path}: tensor '{name}' has {entry.ElementCount} elements, more than a float[] can hold; " +
+                "read it in a different way");
         }
         var result = new float[entry.ElementCount];
         Copy(entry, result);
@@ -111,7 +112,8 @@ public sealed class SafetensorsFile : IDisposable
         var entry = Entry(name);
         if (destination.Length != entry.ElementCount)
         {
-            throw new IclException($"{Path}: tensor '{name}' {entry.ShapeText} has {entry.ElementCount} elements but the destination holds {destination.Length}; pass a span of exactly that length");
+            throw new IclException($"{Path}: tensor '{name}' {entry.ShapeText} has {entry.ElementCount} elements " +
+                $"but the destination holds {destination.Length}; pass a span of exactly that length");
         }
         Copy(entry, destination);
     }
@@ -132,7 +134,8 @@ public sealed class SafetensorsFile : IDisposable
     private void Copy(SafetensorsEntry entry, Span<float> destination)
     {
         if (!entry.DType.IsReadable())
-            throw new IclException($"{Path}: tensor '{SafetensorsHeader.Show(entry.Name)}' is stored as {entry.DType.HeaderName()}; only {SafetensorsDTypes.Readable} tensors are read as weights (is it a buffer the loader should skip?)");
+            throw new IclException($"{Path}: tensor '{SafetensorsHeader.Show(entry.Name)}' is stored as {entry.DType.HeaderName()}; " +
+                $"only {SafetensorsDTypes.Readable} tensors are read as weights (is it a buffer the loader should skip?)");
         long offset = _dataStart + entry.Begin;
         if (entry.DType == SafetensorsDType.F32)
         {
@@ -175,7 +178,10 @@ public sealed class SafetensorsFile : IDisposable
         }
     }
 
-    /// <summary>Fills <paramref name="destination"/> from the file at <paramref name="offset"/>; a file that ends early (or changed since its header was read) is named.</summary>
+    /// <summary>
+    /// Fills <paramref name="destination"/> from the file at <paramref name="offset"/>; a file that ends early (or changed since
+    /// its header was read) is named.
+    /// </summary>
     private void ReadAt(long offset, Span<byte> destination, SafetensorsEntry entry)
     {
         try
@@ -184,14 +190,16 @@ public sealed class SafetensorsFile : IDisposable
             {
                 int n = RandomAccess.Read(_handle, destination, offset);
                 if (n == 0)
-                    throw new IclException($"{Path}: the file ends inside tensor '{SafetensorsHeader.Show(entry.Name)}'; it was truncated or changed after its header was read. Download it again.");
+                    throw new IclException($"{Path}: the file ends inside tensor '{SafetensorsHeader.Show(entry.Name)}'; " +
+                        "it was truncated or changed after its header was read. Download it again.");
                 destination = destination[n..];
                 offset += n;
             }
         }
         catch (IOException e)
         {
-            throw new IclException($"{Path}: reading tensor '{SafetensorsHeader.Show(entry.Name)}' failed ({e.Message}); check the disk and download the file again if it persists.", e);
+            throw new IclException($"{Path}: reading tensor '{SafetensorsHeader.Show(entry.Name)}' failed ({e.Message}); " +
+                "check the disk and download the file again if it persists.", e);
         }
     }
 

@@ -34,7 +34,8 @@ internal static class SafetensorsHeader
         }
         if (length > MaxHeaderBytes)
         {
-            throw Fail(path, $"the header length {length} exceeds the limit of {MaxHeaderBytes} bytes; the file is corrupt or not a safetensors file");
+            throw Fail(path, $"the header length {length} exceeds the limit of {MaxHeaderBytes} bytes; " +
+                "the file is corrupt or not a safetensors file");
         }
         if ((long)length > fileLength - 8)
         {
@@ -119,7 +120,8 @@ internal static class SafetensorsHeader
         var dtypeText = Require(value, "dtype", JsonValueKind.String, "a string such as \"F32\"", where, path).GetString()!;
         if (!SafetensorsDTypes.TryParse(dtypeText, out var dtype))
         {
-            throw Fail(path, $"{where}: dtype '{Show(dtypeText)}' is not supported; supported dtypes are {SafetensorsDTypes.Supported} (convert the checkpoint, e.g. with torch: tensor.float())");
+            throw Fail(path, $"{where}: dtype '{Show(dtypeText)}' is not supported; supported dtypes are {SafetensorsDTypes.Supported} " +
+                "(convert the checkpoint, e.g. with torch: tensor.float())");
         }
 
         var shapeJson = Require(value, "shape", JsonValueKind.Array, "an array of non-negative integers", where, path);
@@ -154,11 +156,13 @@ internal static class SafetensorsHeader
         }
         if (end - begin != bytes)
         {
-            throw Fail(path, $"{where}: data_offsets [{begin}, {end}] cover {end - begin} bytes but shape [{string.Join(", ", shape)}] of {dtype.HeaderName()} needs {bytes} bytes");
+            throw Fail(path, $"{where}: data_offsets [{begin}, {end}] cover {end - begin} bytes " +
+                $"but shape [{string.Join(", ", shape)}] of {dtype.HeaderName()} needs {bytes} bytes");
         }
         if (end > dataLength)
         {
-            throw Fail(path, $"{where}: data_offsets [{begin}, {end}] run past the end of the data section ({dataLength} bytes); the file is truncated");
+            throw Fail(path, $"{where}: data_offsets [{begin}, {end}] run past the end of the data section ({dataLength} bytes); " +
+                "the file is truncated");
         }
         return new SafetensorsEntry(name, dtype, Array.AsReadOnly(shape), count, begin, end);
     }
@@ -220,7 +224,8 @@ internal static class SafetensorsHeader
             var (previous, current) = (sorted[i - 1], sorted[i]);
             if (current.Begin < previous.End)
             {
-                throw Fail(path, $"tensor '{Show(current.Name)}' bytes [{current.Begin}, {current.End}) overlap tensor '{Show(previous.Name)}' bytes [{previous.Begin}, {previous.End}); the header is corrupt");
+                throw Fail(path, $"tensor '{Show(current.Name)}' bytes [{current.Begin}, {current.End}) " +
+                    $"overlap tensor '{Show(previous.Name)}' bytes [{previous.Begin}, {previous.End}); the header is corrupt");
             }
         }
     }

@@ -83,7 +83,8 @@ public static class SafetensorsWriter
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            throw new IclException($"{path}: writing the safetensors file failed ({e.Message}); check that the folder exists, is writable and has space", e);
+            throw new IclException($"{path}: writing the safetensors file failed ({e.Message}); " +
+                "check that the folder exists, is writable and has space", e);
         }
         catch
         {
@@ -98,7 +99,8 @@ public static class SafetensorsWriter
         try { count = (shape ?? []).Aggregate(1L, (product, dim) => checked(product * dim)); }
         catch (OverflowException) { count = -1; }
         if (shape is not null && shape.All(d => d >= 0) && count != length)
-            throw new IclException($"{path}: tensor '{name}' has shape [{string.Join(", ", shape)}] but {length} values; the data length must be the product of the shape");
+            throw new IclException($"{path}: tensor '{name}' has shape [{string.Join(", ", shape)}] but {length} values; " +
+                "the data length must be the product of the shape");
     }
 
     private static byte[] BuildHeader(
@@ -133,7 +135,8 @@ public static class SafetensorsWriter
             {
                 if (string.IsNullOrEmpty(name) || name == SafetensorsHeader.MetadataKey)
                 {
-                    throw new IclException($"{path}: tensor name '{name}' is not allowed; use a non-empty state-dict key other than '{SafetensorsHeader.MetadataKey}'");
+                    throw new IclException($"{path}: tensor name '{name}' is not allowed; " +
+                        $"use a non-empty state-dict key other than '{SafetensorsHeader.MetadataKey}'");
                 }
                 if (!names.Add(name))
                 {
@@ -141,7 +144,8 @@ public static class SafetensorsWriter
                 }
                 if (shape is null || shape.Any(d => d < 0))
                 {
-                    throw new IclException($"{path}: tensor '{name}' has shape [{string.Join(", ", shape ?? [])}]; a shape must be given and its dimensions non-negative");
+                    throw new IclException($"{path}: tensor '{name}' has shape [{string.Join(", ", shape ?? [])}]; " +
+                        "a shape must be given and its dimensions non-negative");
                 }
                 long count = 1;
                 try

@@ -21,12 +21,17 @@ public static class ShippedModels
     /// <summary>Whether <paramref name="name"/> is a shipped model's name.</summary>
     public static bool IsShipped(string name) => Names.Contains(name, StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The folder of shipped model <paramref name="name"/>; an <see cref="IclException"/> saying where it was looked for when the checkout is not found.</summary>
+    /// <summary>
+    /// The folder of shipped model <paramref name="name"/>; an <see cref="IclException"/> saying where it was looked for when
+    /// the checkout is not found.
+    /// </summary>
     public static string Folder(string name)
     {
         if (!IsShipped(name)) throw new IclException($"'{name}' is not a shipped model; shipped: {string.Join(", ", Names)}.");
         var relative = Path.Combine("models", name.ToLowerInvariant());
         return RepositoryData.Find(relative)
-            ?? throw new IclException($"The shipped model {name} lives in this repository's {Path.Combine("data", relative)}, which is not above {Environment.CurrentDirectory} or the program's folder. Run from inside the checkout or give the folder's path.");
+            ?? throw new IclException($"The shipped model {name} lives in this repository's {Path.Combine("data", relative)}, " +
+                $"which is not above {Environment.CurrentDirectory} or the program's folder. " +
+                "Run from inside the checkout or give the folder's path.");
     }
 }

@@ -10,7 +10,8 @@ internal static class ModelView
     public static string Html(HookedTransformer m)
     {
         var sb = new StringBuilder(TokenHtml.Style);
-        sb.Append($"<p>HookedTransformer <b>{TokenHtml.E(m.Config.Name)}</b>: {m.HookPoints.Count} hook points, e.g. <code>{Hooks.HookName.Pattern(0)}</code>.</p><table class=\"icl-table\">");
+        sb.Append($"<p>HookedTransformer <b>{TokenHtml.E(m.Config.Name)}</b>: {m.HookPoints.Count} hook points, " +
+                  $"e.g. <code>{Hooks.HookName.Pattern(0)}</code>.</p><table class=\"icl-table\">");
         foreach (var (key, value) in Rows(m)) sb.Append($"<tr><th>{key}</th><td>{TokenHtml.E(value)}</td></tr>");
         return sb.Append("</table>").ToString();
     }
@@ -39,7 +40,10 @@ internal static class ModelView
     private static string Architecture(ModelConfig c)
     {
         var parts = new List<string> { c.Normalization == NormalizationType.RMS ? "RMSNorm" : "LayerNorm" };
-        parts.Add(c.IsRotary ? $"rotary ({(c.RotaryDim == c.DHead ? "all" : $"{c.RotaryDim} of {c.DHead}")} dims, base {c.RotaryBase.ToString(CultureInfo.InvariantCulture)})" : "learned positions");
+        parts.Add(c.IsRotary
+            ? $"rotary ({(c.RotaryDim == c.DHead ? "all" : $"{c.RotaryDim} of {c.DHead}")} dims, " +
+              $"base {c.RotaryBase.ToString(CultureInfo.InvariantCulture)})"
+            : "learned positions");
         if (c.ParallelAttnMlp) parts.Add("parallel attention + MLP");
         parts.Add(c.GatedMlp ? $"gated MLP ({c.ActFn})" : c.ActFn);
         return $"{c.ModelType}: {string.Join(", ", parts)}";

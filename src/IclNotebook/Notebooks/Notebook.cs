@@ -60,8 +60,8 @@ public static class Notebook
     /// <param name="revision">The hub revision (branch, tag or commit, e.g. Pythia's <c>step3000</c>); default <c>main</c>.</param>
     /// <param name="settings">Model and device when not given; default <see cref="Settings"/>.</param>
     /// <param name="output">Where the line goes; default standard output (the notebook's cell output).</param>
-    public static async Task<HookedTransformer> LoadModelAsync(string? nameOrPath = null, WeightProcessing processing = WeightProcessing.Default, string revision = "main",
-        NotebookSettings? settings = null, TextWriter? output = null)
+    public static async Task<HookedTransformer> LoadModelAsync(string? nameOrPath = null, WeightProcessing processing = WeightProcessing.Default,
+        string revision = "main", NotebookSettings? settings = null, TextWriter? output = null)
     {
         settings ??= Settings;
         var name = nameOrPath ?? settings.Model;
@@ -71,20 +71,28 @@ public static class Notebook
         var (model, _, commit) = await ModelSource.LoadWithSourceAsync(name, processing, device, hub, Progress()).ConfigureAwait(false);
         var at = revision == "main" || Directory.Exists(name) ? commit : $"revision {revision}, {commit}";
         var c = model.Config;
+        string weights = processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights";
         (output ?? Console.Out).WriteLine($"Loaded {c.Name}: {c.NLayers} layers x {c.NHeads} heads, d_model {c.DModel}, vocabulary {c.DVocab}, " +
-                          $"{(processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights")}, on {model.ModelDevice.type.ToString().ToLowerInvariant()} ({at}; {clock.Elapsed.TotalSeconds:F1} s).");
+                          $"{weights}, on {model.ModelDevice.type.ToString().ToLowerInvariant()} ({at}; {clock.Elapsed.TotalSeconds:F1} s).");
         return model;
     }
 
-    /// <summary>Loads <see cref="TaskPath"/> (or <paramref name="path"/>) and says which file it read (on <paramref name="output"/>, default standard output).</summary>
+    /// <summary>
+    /// Loads <see cref="TaskPath"/> (or <paramref name="path"/>) and says which file it read (on <paramref name="output"/>,
+    /// default standard output).
+    /// </summary>
     public static IclTask LoadTask(string? path = null, TextWriter? output = null)
     {
         var file = path ?? TaskPath;
         var task = IclTask.Load(file);
-        (output ?? Console.Out).WriteLine($"Task \"{task.Name}\" from {Path.GetFullPath(file)}: {task.Demos.Count} demonstrations, {task.Queries.Count} queries.");
+        (output ?? Console.Out).WriteLine($"Task \"{task.Name}\" from {Path.GetFullPath(file)}: " +
+                          $"{task.Demos.Count} demonstrations, {task.Queries.Count} queries.");
         return task;
     }
 
-    /// <summary>Progress lines for a patching run (<c>engine.Run(setup, target, Notebook.Progress())</c>) or a download: one per 10% with time left.</summary>
+    /// <summary>
+    /// Progress lines for a patching run (<c>engine.Run(setup, target, Notebook.Progress())</c>) or a download: one per 10%
+    /// with time left.
+    /// </summary>
     public static IProgress<WorkProgress> Progress() => new ProgressLines();
 }

@@ -17,9 +17,11 @@ internal static class PatchResultView
         var sb = new StringBuilder(TokenHtml.Style);
         sb.Append($"<p><b>{TokenHtml.E(r.Target)}</b>: {Facts(r)}</p>");
         sb.Append(figure(PatchPlots.Plot(r)));
-        sb.Append($"<details><summary>Largest {Top} effects</summary><table class=\"icl-table\"><tr><th>component</th><th class=\"icl-num\">normalised</th><th class=\"icl-num\">{r.Settings.Unit}</th></tr>");
+        sb.Append($"<details><summary>Largest {Top} effects</summary><table class=\"icl-table\">" +
+                  $"<tr><th>component</th><th class=\"icl-num\">normalised</th><th class=\"icl-num\">{r.Settings.Unit}</th></tr>");
         foreach (var e in r.Largest(Top))
-            sb.Append($"<tr><td>{TokenHtml.E(e.Where)}</td><td class=\"icl-num\">{TokenHtml.N(e.Normalised)}</td><td class=\"icl-num\">{TokenHtml.N(e.Value)}</td></tr>");
+            sb.Append($"<tr><td>{TokenHtml.E(e.Where)}</td><td class=\"icl-num\">{TokenHtml.N(e.Normalised)}</td>" +
+                      $"<td class=\"icl-num\">{TokenHtml.N(e.Value)}</td></tr>");
         return sb.Append("</table></details>").ToString();
     }
 
@@ -33,5 +35,7 @@ internal static class PatchResultView
 
     private static string Facts(PatchResult r) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"[{string.Join(", ", r.Axes)}] = [{string.Join(", ", r.Shape)}], {r.Settings.Engine} engine, {r.Settings.Model}, {r.Seconds:F1} s, {r.ForwardPasses} forward passes; baselines clean {r.CleanBaseline:F4}, corrupted {r.CorruptedBaseline:F4} {r.Settings.Unit}.");
+            $"[{string.Join(", ", r.Axes)}] = [{string.Join(", ", r.Shape)}], {r.Settings.Engine} engine, {r.Settings.Model}, " +
+            $"{r.Seconds:F1} s, {r.ForwardPasses} forward passes; " +
+            $"baselines clean {r.CleanBaseline:F4}, corrupted {r.CorruptedBaseline:F4} {r.Settings.Unit}.");
 }

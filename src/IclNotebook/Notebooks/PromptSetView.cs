@@ -13,28 +13,41 @@ internal static class PromptSetView
     public static string Html(IclPromptSet p)
     {
         var sb = new StringBuilder(TokenHtml.Style);
-        sb.Append($"<p><b>{TokenHtml.E(p.TaskName)}</b>: {p.Count} prompt pairs, {p.CleanTokens.MaxLength} tokens at most, corruption <code>{p.CorruptionKind}</code> replayed {OptionNames.Name(p.Replay)}. " +
-                  "Clean demonstrations carry their true labels; in the corrupted prompts they are swapped (outlined red). Hover a token for its position and id.</p>");
+        sb.Append($"<p><b>{TokenHtml.E(p.TaskName)}</b>: {p.Count} prompt pairs, {p.CleanTokens.MaxLength} tokens at most, " +
+                  $"corruption <code>{p.CorruptionKind}</code> replayed {OptionNames.Name(p.Replay)}. " +
+                  "Clean demonstrations carry their true labels; in the corrupted prompts they are swapped (outlined red). " +
+                  "Hover a token for its position and id.</p>");
         sb.Append("<table class=\"icl-table\"><tr><th>#</th><th>answer</th><th>tokens</th><th>clean / corrupted prompt</th></tr>");
         for (int i = 0; i < p.Count; i++)
         {
             var clean = p.CleanTokens.Ids[i];
             var corrupted = p.CorruptedTokens.Ids[i];
             var diff = Differences(clean, corrupted);
-            sb.Append($"<tr><td rowspan=\"2\">{i}</td><td rowspan=\"2\">{TokenHtml.E(p.AnswerLabels[i])} <small>(id {p.AnswerTokenIds[i]})</small></td><td rowspan=\"2\" class=\"icl-num\">{clean.Length}</td>");
-            sb.Append($"<td><details><summary>clean: …{TokenHtml.E(Tail(p.CleanPrompts[i]))}</summary>{TokenHtml.Render(TokenBatchView.Strings(p.CleanTokens, clean), clean, null, clean.Length - 1)}</details></td></tr>");
-            sb.Append($"<tr><td><details><summary>corrupted ({diff.Count} tokens differ): …{TokenHtml.E(Tail(p.CorruptedPrompts[i]))}</summary>{TokenHtml.Render(TokenBatchView.Strings(p.CorruptedTokens, corrupted), corrupted, diff, corrupted.Length - 1)}</details></td></tr>");
+            sb.Append($"<tr><td rowspan=\"2\">{i}</td>" +
+                      $"<td rowspan=\"2\">{TokenHtml.E(p.AnswerLabels[i])} <small>(id {p.AnswerTokenIds[i]})</small></td>" +
+                      $"<td rowspan=\"2\" class=\"icl-num\">{clean.Length}</td>");
+            string cleanTail = TokenHtml.E(Tail(p.CleanPrompts[i]));
+            var cleanStrings = TokenBatchView.Strings(p.CleanTokens, clean);
+            string cleanHtml = TokenHtml.Render(cleanStrings, clean, null, clean.Length - 1);
+            sb.Append($"<td><details><summary>clean: …{cleanTail}</summary>{cleanHtml}</details></td></tr>");
+            string corruptedTail = TokenHtml.E(Tail(p.CorruptedPrompts[i]));
+            var corruptedStrings = TokenBatchView.Strings(p.CorruptedTokens, corrupted);
+            string corruptedHtml = TokenHtml.Render(corruptedStrings, corrupted, diff, corrupted.Length - 1);
+            sb.Append($"<tr><td><details><summary>corrupted ({diff.Count} tokens differ): …{corruptedTail}</summary>" +
+                      $"{corruptedHtml}</details></td></tr>");
         }
         return sb.Append("</table>").ToString();
     }
 
     public static string Text(IclPromptSet p)
     {
-        var sb = new StringBuilder($"{p.TaskName}: {p.Count} prompt pairs, {p.CleanTokens.MaxLength} tokens at most, corruption {p.CorruptionKind} replayed {OptionNames.Name(p.Replay)}\n");
+        var sb = new StringBuilder($"{p.TaskName}: {p.Count} prompt pairs, {p.CleanTokens.MaxLength} tokens at most, " +
+                                   $"corruption {p.CorruptionKind} replayed {OptionNames.Name(p.Replay)}\n");
         for (int i = 0; i < p.Count; i++)
         {
             var diff = Differences(p.CleanTokens.Ids[i], p.CorruptedTokens.Ids[i]);
-            sb.Append($"\n[{i}] answer \"{p.AnswerLabels[i]}\" (id {p.AnswerTokenIds[i]}), {p.CleanTokens.Ids[i].Length} tokens, {diff.Count} differ after corruption\n");
+            sb.Append($"\n[{i}] answer \"{p.AnswerLabels[i]}\" (id {p.AnswerTokenIds[i]}), " +
+                      $"{p.CleanTokens.Ids[i].Length} tokens, {diff.Count} differ after corruption\n");
             sb.Append("  clean:     ").Append(Indent(p.CleanPrompts[i])).Append('\n');
             sb.Append("  corrupted: ").Append(Indent(p.CorruptedPrompts[i])).Append('\n');
         }

@@ -22,7 +22,8 @@ internal static class TensorView
         using var scope = NewDisposeScope();
         var flat = t.detach().to(CPU).to_type(ScalarType.Float64).flatten();
         var finite = flat.isfinite();
-        sb.Append(CultureInfo.InvariantCulture, $"; mean {flat.mean().item<double>():G5}, std {(flat.NumberOfElements > 1 ? flat.std().item<double>() : 0):G5}, " +
+        sb.Append(CultureInfo.InvariantCulture, $"; mean {flat.mean().item<double>():G5}, " +
+                                                $"std {(flat.NumberOfElements > 1 ? flat.std().item<double>() : 0):G5}, " +
                                                 $"min {flat.min().item<double>():G5}, max {flat.max().item<double>():G5}");
         long nonFinite = flat.NumberOfElements - finite.sum().item<long>();
         if (nonFinite > 0) sb.Append(CultureInfo.InvariantCulture, $", {nonFinite} non-finite");

@@ -12,9 +12,11 @@ internal static class TokenHtml
     private static readonly string[] Backgrounds = ["#dbeafe", "#fde68a", "#d1fae5", "#fce7f3", "#e0e7ff", "#fee2e2"];
 
     public const string Style =
-        "<style>.icl-tok{display:inline-block;font-family:monospace;font-size:12px;padding:0 2px;margin:1px;border-radius:3px;white-space:pre;color:#111}" +
+        "<style>.icl-tok{display:inline-block;font-family:monospace;font-size:12px;padding:0 2px;margin:1px;border-radius:3px;" +
+        "white-space:pre;color:#111}" +
         ".icl-tok.icl-diff{outline:2px solid #dc2626}.icl-tok.icl-read{outline:2px solid #2563eb}" +
-        ".icl-table{border-collapse:collapse;font-size:13px}.icl-table td,.icl-table th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}" +
+        ".icl-table{border-collapse:collapse;font-size:13px}" +
+        ".icl-table td,.icl-table th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}" +
         ".icl-table th{background:#f3f4f6}.icl-num{text-align:right;font-family:monospace}</style>";
 
     /// <summary>Visible form of a token: spaces as "·", newlines as "↵".</summary>
@@ -39,5 +41,7 @@ internal static class TokenHtml
 
     public static string E(string s) => WebUtility.HtmlEncode(s);
 
-    public static string N(double v) => double.IsFinite(v) ? v.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture) : v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public static string N(double v) => double.IsFinite(v)
+        ? v.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)
+        : v.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -36,7 +36,8 @@ public sealed partial class Twin
             if (debug) Console.Error.WriteLine(error.Details);
             Environment.Exit(1);
         };
-        var folder = Path.GetFullPath(Environment.GetEnvironmentVariable("ICL_OUTPUT") is { Length: > 0 } o ? o : Path.Combine("runs", "twins", name));
+        string? outputVariable = Environment.GetEnvironmentVariable("ICL_OUTPUT");
+        var folder = Path.GetFullPath(outputVariable is { Length: > 0 } o ? o : Path.Combine("runs", "twins", name));
         Directory.CreateDirectory(folder);
         Console.WriteLine($"{name}: figures are written to {folder}");
         return new Twin(folder);

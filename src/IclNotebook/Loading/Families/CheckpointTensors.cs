@@ -16,7 +16,8 @@ internal sealed class CheckpointTensors(IReadOnlyDictionary<string, Tensor> tens
         if (!tensors.TryGetValue(key, out var t))
             throw new IclException($"{source}: tensor '{key}' is missing; this is not a complete {family} checkpoint for its config.json.");
         if (!t.shape.SequenceEqual(shape))
-            throw new IclException($"{source}: tensor '{key}' has shape [{string.Join(", ", t.shape)}], but config.json implies [{string.Join(", ", shape)}].");
+            throw new IclException($"{source}: tensor '{key}' has shape [{string.Join(", ", t.shape)}], " +
+                $"but config.json implies [{string.Join(", ", shape)}].");
         _used.Add(key);
         return t;
     }
@@ -30,6 +31,11 @@ internal sealed class CheckpointTensors(IReadOnlyDictionary<string, Tensor> tens
     {
         var unknown = tensors.Keys.Where(k => !_used.Contains(k)).ToList();
         if (unknown.Count > 0)
-            throw new IclException($"{source}: unexpected tensors {string.Join(", ", unknown.Take(5))}{(unknown.Count > 5 ? $" and {unknown.Count - 5} more" : "")}; this does not look like a {family} checkpoint for its config.json.");
+        {
+            string first = string.Join(", ", unknown.Take(5));
+            string more = unknown.Count > 5 ? $" and {unknown.Count - 5} more" : "";
+            throw new IclException($"{source}: unexpected tensors {first}{more}; " +
+                $"this does not look like a {family} checkpoint for its config.json.");
+        }
     }
 }

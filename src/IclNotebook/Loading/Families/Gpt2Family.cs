@@ -18,7 +18,8 @@ public sealed class Gpt2Family : ModelFamily
         var archs = root.TryGetProperty("architectures", out var a) && a.ValueKind == JsonValueKind.Array
             ? a.EnumerateArray().Select(e => e.GetString() ?? "").ToArray() : [];
         if (archs.Any(x => x is not ("GPT2LMHeadModel" or "GPT2Model")))
-            throw new IclException($"{path}: unsupported architecture (model_type 'gpt2', architectures [{string.Join(", ", archs)}]); GPT-2 models are GPT2LMHeadModel.");
+            throw new IclException($"{path}: unsupported architecture (model_type 'gpt2', architectures [{string.Join(", ", archs)}]); " +
+                "GPT-2 models are GPT2LMHeadModel.");
         string act = Str(root, "activation_function") ?? "gelu_new";
         if (act != "gelu_new")
             throw new IclException($"{path}: activation_function '{act}' is not supported; GPT-2 models use 'gelu_new'.");
@@ -94,10 +95,12 @@ public sealed class Gpt2Family : ModelFamily
         ArgumentNullException.ThrowIfNull(cfg);
         int d = cfg.DModel;
         Tensor Get(string key) => tl.TryGetValue(key, out var t) ? t
-            : throw new IclException($"Writing a GPT-2 checkpoint needs the raw TransformerLens weight '{key}' (processed weights fold LayerNorm and cannot be written as GPT-2); load the model with WeightProcessing.Raw.");
+            : throw new IclException($"Writing a GPT-2 checkpoint needs the raw TransformerLens weight '{key}' " +
+                "(processed weights fold LayerNorm and cannot be written as GPT-2); load the model with WeightProcessing.Raw.");
         var wte = Get("embed.W_E");
         if (Get("unembed.W_U").ne(wte.t()).any().item<bool>() || Get("unembed.b_U").count_nonzero().item<long>() != 0)
-            throw new IclException("Writing a GPT-2 checkpoint: unembed.W_U must be embed.W_E transposed and unembed.b_U zero (GPT-2 ties its unembedding to the token embedding).");
+            throw new IclException("Writing a GPT-2 checkpoint: unembed.W_U must be embed.W_E transposed and unembed.b_U zero " +
+                "(GPT-2 ties its unembedding to the token embedding).");
         var hf = new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
             ["wte.weight"] = wte.contiguous(),
@@ -128,7 +131,10 @@ public sealed class Gpt2Family : ModelFamily
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
-    /// <summary>A Hugging Face <c>config.json</c> for a GPT-2 of <paramref name="cfg"/>'s sizes (GPT2LMHeadModel, gelu_new, HF's defaults otherwise).</summary>
+    /// <summary>
+    /// A Hugging Face <c>config.json</c> for a GPT-2 of <paramref name="cfg"/>'s sizes (GPT2LMHeadModel, gelu_new, HF's
+    /// defaults otherwise).
+    /// </summary>
     public static string ConfigJson(ModelConfig cfg, string torchDtype = "float32")
     {
         ArgumentNullException.ThrowIfNull(cfg);

@@ -24,10 +24,13 @@ public sealed class LlamaFamily : ModelFamily
         int dHead = OptionalInt(root, "head_dim", path) ?? d / heads;
         if (heads % kv != 0) throw new IclException($"{path}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv}.");
         if (root.TryGetProperty("rope_scaling", out var scaling) && scaling.ValueKind != JsonValueKind.Null)
-            throw new IclException($"{path}: rope_scaling ({scaling.GetRawText()}) is not supported yet; only plain rotary embeddings (rope_scaling null) load.");
+            throw new IclException($"{path}: rope_scaling ({scaling.GetRawText()}) is not supported yet; " +
+                "only plain rotary embeddings (rope_scaling null) load.");
         int nCtx = Int(root, "max_position_embeddings", path);
         // Sliding-window attention (Mistral, some Qwen2) is not implemented: prompts may not be longer than the window.
-        bool windowed = qwen ? Bool(root, "use_sliding_window") == true : root.TryGetProperty("sliding_window", out var w) && w.ValueKind == JsonValueKind.Number;
+        bool windowed = qwen
+            ? Bool(root, "use_sliding_window") == true
+            : root.TryGetProperty("sliding_window", out var w) && w.ValueKind == JsonValueKind.Number;
         int? window = windowed ? OptionalInt(root, "sliding_window", path) : null;
         return new ModelConfig(name, Int(root, "num_hidden_layers", path), d, heads, dHead, Int(root, "intermediate_size", path),
             Int(root, "vocab_size", path), window is { } win ? Math.Min(win, nCtx) : nCtx, Number(root, "rms_norm_eps") ?? 1e-5)
@@ -42,7 +45,9 @@ public sealed class LlamaFamily : ModelFamily
             ActFn = Str(root, "hidden_act") ?? "silu",
             NKeyValueHeads = qwen || kv != heads ? kv : null,
             DefaultPrependBos = !qwen,
-            ContextLimit = window is { } limit && limit < nCtx ? $"sliding-window attention (window {limit} tokens) is not implemented, so prompts are limited to the window" : null,
+            ContextLimit = window is { } limit && limit < nCtx
+                ? $"sliding-window attention (window {limit} tokens) is not implemented, so prompts are limited to the window"
+                : null,
         };
     }
 
@@ -71,7 +76,8 @@ public sealed class LlamaFamily : ModelFamily
                 var bias = t.Optional(proj + "bias", heads * dh);
                 tl[b + key.Replace("W_", "b_", StringComparison.Ordinal)] = bias is null ? Zeros(heads, dh) : bias.view(heads, dh).contiguous();
             }
-            tl[b + "attn.W_O"] = t.Get(p + "self_attn.o_proj.weight", d, h * dh).view(d, h, dh).permute(1, 2, 0).contiguous(); // [head, d_head, d_model]
+            // [head, d_head, d_model]
+            tl[b + "attn.W_O"] = t.Get(p + "self_attn.o_proj.weight", d, h * dh).view(d, h, dh).permute(1, 2, 0).contiguous();
             tl[b + "attn.b_O"] = t.Optional(p + "self_attn.o_proj.bias", d) ?? Zeros(d);
             tl[b + "ln2.w"] = t.Get(p + "post_attention_layernorm.weight", d);
             tl[b + "mlp.W_in"] = t.Get(p + "mlp.up_proj.weight", m, d).t().contiguous();     // [d_model, d_mlp]

@@ -14,7 +14,8 @@ public static class ModelFamilies
     /// <summary>The family of a <c>model_type</c>; an unsupported one lists the supported ones.</summary>
     public static ModelFamily For(string modelType, string path) =>
         All.FirstOrDefault(f => f.ModelTypes.Contains(modelType, StringComparer.Ordinal))
-        ?? throw new IclException($"{path}: unsupported architecture (model_type '{modelType}'). Supported model types: {string.Join(", ", ModelTypes)}.");
+        ?? throw new IclException($"{path}: unsupported architecture (model_type '{modelType}'). " +
+            $"Supported model types: {string.Join(", ", ModelTypes)}.");
 
     /// <summary>Reads a Hugging Face <c>config.json</c> into a config and the family that loads its checkpoint.</summary>
     public static (ModelConfig Config, ModelFamily Family) ReadConfig(string path, string name)

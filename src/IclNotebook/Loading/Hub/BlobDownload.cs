@@ -47,7 +47,8 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
         File.Move(incomplete, blob, overwrite: true);
     }
 
-    private async Task DownloadOnceAsync(string file, HubFileInfo info, Uri url, string incomplete, IProgress<WorkProgress>? progress, CancellationToken ct)
+    private async Task DownloadOnceAsync(string file, HubFileInfo info, Uri url, string incomplete, IProgress<WorkProgress>? progress,
+        CancellationToken ct)
     {
         long done = Length(incomplete);
         if (done > info.Size) done = 0; // not a prefix of this blob: start again
@@ -79,7 +80,8 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
                 {
                     await output.DisposeAsync().ConfigureAwait(false);
                     File.Delete(incomplete);
-                    throw new IclException($"{url} sent more than the announced {info.Size} bytes; the download was deleted. Try again; if it persists, a proxy may be altering the file.");
+                    throw new IclException($"{url} sent more than the announced {info.Size} bytes; the download was deleted. " +
+                        "Try again; if it persists, a proxy may be altering the file.");
                 }
                 await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
                 done += n;
@@ -112,7 +114,8 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
         }
         if (problem is null) return;
         File.Delete(incomplete);
-        throw new IclException($"Download of {url} is corrupt ({problem}) and was deleted; try again, and if it persists a proxy may be altering the file.");
+        throw new IclException($"Download of {url} is corrupt ({problem}) and was deleted; " +
+            "try again, and if it persists a proxy may be altering the file.");
     }
 
     private static async Task<FileStream> AcquireLockAsync(string path, CancellationToken ct)
@@ -131,7 +134,8 @@ internal sealed class BlobDownload(HubTransport transport, HubOptions options, H
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                throw new IclException($"Cannot create the download lock {path}: {HubTransport.OneLine(e.Message)}; check that the cache folder is writable or set HF_HUB_CACHE.", e);
+                throw new IclException($"Cannot create the download lock {path}: {HubTransport.OneLine(e.Message)}; " +
+                    "check that the cache folder is writable or set HF_HUB_CACHE.", e);
             }
         }
     }

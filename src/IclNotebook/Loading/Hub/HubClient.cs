@@ -12,7 +12,8 @@ public sealed class HubClient : IDisposable
     private readonly HttpClient http;
     private readonly HubTransport transport;
 
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The handler goes to the HttpClient, which disposes it with itself.")]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000",
+        Justification = "The handler goes to the HttpClient, which disposes it with itself.")]
     public HubClient(HubOptions options)
         : this(options, new SocketsHttpHandler
         {
@@ -36,12 +37,19 @@ public sealed class HubClient : IDisposable
 
     public HubCache Cache { get; }
 
-    /// <summary>The local snapshot path of <paramref name="file"/> of <paramref name="repo"/> at <see cref="HubOptions.Revision"/>, downloading it if needed.</summary>
+    /// <summary>
+    /// The local snapshot path of <paramref name="file"/> of <paramref name="repo"/> at <see cref="HubOptions.Revision"/>,
+    /// downloading it if needed.
+    /// </summary>
     public Task<string> DownloadAsync(string repo, string file, IProgress<WorkProgress>? progress = null, CancellationToken ct = default) =>
         DownloadAsync(repo, file, Options.Revision, progress, ct);
 
-    /// <summary>As <see cref="DownloadAsync(string, string, IProgress{WorkProgress}?, CancellationToken)"/> at an explicit revision (branch, tag or commit sha).</summary>
-    public async Task<string> DownloadAsync(string repo, string file, string revision, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>
+    /// As <see cref="DownloadAsync(string, string, IProgress{WorkProgress}?, CancellationToken)"/> at an explicit revision
+    /// (branch, tag or commit sha).
+    /// </summary>
+    public async Task<string> DownloadAsync(string repo, string file, string revision, IProgress<WorkProgress>? progress = null,
+        CancellationToken ct = default)
     {
         Validate(repo, file, revision);
         if (Cache.TryGetCached(repo, revision, file) is { } cached) return cached;
@@ -72,7 +80,8 @@ public sealed class HubClient : IDisposable
     /// but null when the repository has no such file at the revision (HTTP 404 for the file; recorded
     /// in the cache's <c>.no_exist</c>, so it is not asked again) or, offline, when the cache does not hold it.
     /// </summary>
-    public async Task<string?> TryDownloadAsync(string repo, string file, string revision, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    public async Task<string?> TryDownloadAsync(string repo, string file, string revision, IProgress<WorkProgress>? progress = null,
+        CancellationToken ct = default)
     {
         Validate(repo, file, revision);
         if (Cache.TryGetCached(repo, revision, file) is { } cached) return cached;
@@ -92,7 +101,8 @@ public sealed class HubClient : IDisposable
         return await FetchAsync(repo, file, revision, info, progress, ct).ConfigureAwait(false);
     }
 
-    private async Task<string> FetchAsync(string repo, string file, string revision, HubFileInfo info, IProgress<WorkProgress>? progress, CancellationToken ct)
+    private async Task<string> FetchAsync(string repo, string file, string revision, HubFileInfo info, IProgress<WorkProgress>? progress,
+        CancellationToken ct)
     {
         try
         {

@@ -36,7 +36,9 @@ internal static class HubModelFiles
             if (await client.TryDownloadAsync(repo, TokenizerFile, commit, progress, ct).ConfigureAwait(false) is null)
                 throw client.Options.Offline
                     ? NotCached(client, repo, TokenizerFile)
-                    : new IclException($"{where} has no {TokenizerFile}; the kit reads a {cfg.ModelType} model's tokenizer from {TokenizerFile} (vocab/merges or tokenizer.model alone are not supported). Save one with transformers' AutoTokenizer.from_pretrained(...).save_pretrained(folder) and pass the folder.");
+                    : new IclException($"{where} has no {TokenizerFile}; the kit reads a {cfg.ModelType} model's tokenizer from {TokenizerFile} " +
+                        "(vocab/merges or tokenizer.model alone are not supported). " +
+                        "Save one with transformers' AutoTokenizer.from_pretrained(...).save_pretrained(folder) and pass the folder.");
         }
         if (!weights) return snapshot;
 
@@ -45,7 +47,9 @@ internal static class HubModelFiles
         if (index is null)
             throw client.Options.Offline
                 ? NotCached(client, repo, Checkpoint.SingleFile)
-                : new IclException($"{where} has neither {Checkpoint.SingleFile} nor {Checkpoint.IndexFile}; only safetensors checkpoints are supported (pytorch_model.bin is not). Pick a revision that has safetensors weights, or convert the checkpoint and pass its folder.");
+                : new IclException($"{where} has neither {Checkpoint.SingleFile} nor {Checkpoint.IndexFile}; " +
+                    "only safetensors checkpoints are supported (pytorch_model.bin is not). " +
+                    "Pick a revision that has safetensors weights, or convert the checkpoint and pass its folder.");
         foreach (var shard in Checkpoint.ShardFiles(index))
             await client.DownloadAsync(repo, shard, commit, progress, ct).ConfigureAwait(false);
         return snapshot;

@@ -21,10 +21,17 @@ internal sealed class HubTransport(HttpClient http, HubOptions options)
     private const int MaxRedirects = 10;
     private readonly Uri endpoint = new(options.Endpoint.TrimEnd('/') + "/");
 
-    public Uri ResolveUrl(string repo, string revision, string file) =>
-        new(endpoint, $"{repo}/resolve/{Uri.EscapeDataString(revision)}/{string.Join('/', file.Split('/').Select(Uri.EscapeDataString))}");
+    public Uri ResolveUrl(string repo, string revision, string file)
+    {
+        string escapedRevision = Uri.EscapeDataString(revision);
+        string escapedPath = string.Join('/', file.Split('/').Select(Uri.EscapeDataString));
+        return new(endpoint, $"{repo}/resolve/{escapedRevision}/{escapedPath}");
+    }
 
-    /// <summary>HEAD without following the CDN redirect (its headers are on the redirect itself); relative redirects (renamed repos) are followed.</summary>
+    /// <summary>
+    /// HEAD without following the CDN redirect (its headers are on the redirect itself); relative redirects (renamed repos)
+    /// are followed.
+    /// </summary>
     public async Task<HubFileInfo> HeadAsync(Uri url, string what, CancellationToken ct)
     {
         var current = url;
@@ -135,8 +142,10 @@ internal sealed class HubTransport(HttpClient http, HubOptions options)
     /// <summary>The hub's <c>X-Error-Code</c> tells a missing repository or revision from a missing file.</summary>
     private static Exception NotFound(HttpResponseMessage response, Uri url, string what) => Header(response, "X-Error-Code") switch
     {
-        "RepoNotFound" => new IclException($"HTTP 404 for {url}: the repository of {what} does not exist (or is private: set HF_TOKEN); check the repository id, e.g. EleutherAI/pythia-160m."),
-        "RevisionNotFound" => new IclException($"HTTP 404 for {url}: the revision of {what} does not exist; check --revision (a branch, tag or commit of the repository, e.g. main or step3000)."),
+        "RepoNotFound" => new IclException($"HTTP 404 for {url}: the repository of {what} does not exist (or is private: set HF_TOKEN); " +
+            "check the repository id, e.g. EleutherAI/pythia-160m."),
+        "RevisionNotFound" => new IclException($"HTTP 404 for {url}: the revision of {what} does not exist; " +
+            "check --revision (a branch, tag or commit of the repository, e.g. main or step3000)."),
         _ => new HubEntryMissingException($"HTTP 404 for {url}: {what} was not found; check the repo name, file name and revision."),
     };
 
@@ -148,11 +157,14 @@ internal sealed class HubTransport(HttpClient http, HubOptions options)
         long? size = long.TryParse(sizeText, out var linked) ? linked : response.Content.Headers.ContentLength;
         if (commit is null || etag is null || size is null)
         {
-            var missing = string.Join(", ", new[] { commit is null ? "X-Repo-Commit" : null, etag is null ? "ETag" : null, size is null ? "Content-Length" : null }.OfType<string>());
-            throw new IclException($"{url} answered without {missing}: HF_ENDPOINT ({options.Endpoint}) may not be a Hugging Face hub, or a proxy strips these headers.");
+            var headers = new[] { commit is null ? "X-Repo-Commit" : null, etag is null ? "ETag" : null, size is null ? "Content-Length" : null };
+            var missing = string.Join(", ", headers.OfType<string>());
+            throw new IclException($"{url} answered without {missing}: HF_ENDPOINT ({options.Endpoint}) may not be a Hugging Face hub, " +
+                "or a proxy strips these headers.");
         }
         if (!IsSafeName(etag) || !IsSafeName(commit))
-            throw new IclException($"{url} sent an unusable ETag '{etag}' or commit '{commit}'; HF_ENDPOINT ({options.Endpoint}) may not be a Hugging Face hub.");
+            throw new IclException($"{url} sent an unusable ETag '{etag}' or commit '{commit}'; " +
+                $"HF_ENDPOINT ({options.Endpoint}) may not be a Hugging Face hub.");
         return new HubFileInfo(commit, etag, size.Value);
     }
 

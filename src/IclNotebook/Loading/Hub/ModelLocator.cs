@@ -43,7 +43,8 @@ public static partial class ModelLocator
         ["distilbert/distilgpt2"] = "distilgpt2",
     };
 
-    private const string KnownList = "gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b (and -deduped), toy-icl-2l (shipped in data/models)";
+    private const string KnownList = "gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b (and -deduped), " +
+        "toy-icl-2l (shipped in data/models)";
 
     private const string Accepted = "a Hugging Face repository id such as EleutherAI/pythia-160m, or a folder with config.json and model.safetensors";
 
@@ -52,7 +53,8 @@ public static partial class ModelLocator
 
     /// <summary>Absolute, relative ("./", "../") or home ("~/") paths; "owner/name" stays a hub repository id.</summary>
     private static bool LooksLikePath(string s) =>
-        Path.IsPathRooted(s) || s.StartsWith("./", StringComparison.Ordinal) || s.StartsWith("../", StringComparison.Ordinal) || s.StartsWith('~') || s.StartsWith('.');
+        Path.IsPathRooted(s) || s.StartsWith("./", StringComparison.Ordinal) || s.StartsWith("../", StringComparison.Ordinal)
+        || s.StartsWith('~') || s.StartsWith('.');
 
     /// <summary>
     /// Checks a model name, repository id or folder without touching the network or the cache: a
@@ -66,7 +68,8 @@ public static partial class ModelLocator
             throw new IclException($"No model given. Short names: {KnownList}; or {Accepted}.");
         if (Directory.Exists(nameOrPath)) return (CheckFolder(Path.GetFullPath(nameOrPath)), null);
         if (LooksLikePath(nameOrPath))
-            throw new IclException($"Model folder {Path.GetFullPath(nameOrPath)} does not exist. Give a folder with config.json and model.safetensors, a short name ({KnownList}) or a Hugging Face repository id.");
+            throw new IclException($"Model folder {Path.GetFullPath(nameOrPath)} does not exist. " +
+                $"Give a folder with config.json and model.safetensors, a short name ({KnownList}) or a Hugging Face repository id.");
         if (ShippedModels.IsShipped(nameOrPath)) return (CheckFolder(Path.GetFullPath(ShippedModels.Folder(nameOrPath))), null);
         if (KnownModels.TryGetValue(nameOrPath, out var known)) return (null, known);
         var repo = KnownModels.Values.FirstOrDefault(r => string.Equals(r, nameOrPath, StringComparison.OrdinalIgnoreCase));
@@ -76,7 +79,8 @@ public static partial class ModelLocator
     }
 
     /// <summary>A local folder with the config, tokenizer and weights of <paramref name="nameOrPath"/>, downloaded if needed.</summary>
-    public static Task<string> ResolveAsync(string nameOrPath, HubOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default) =>
+    public static Task<string> ResolveAsync(string nameOrPath, HubOptions options, IProgress<WorkProgress>? progress = null,
+        CancellationToken ct = default) =>
         ResolveAsync(nameOrPath, options, weights: true, progress, ct);
 
     /// <summary>
@@ -84,10 +88,12 @@ public static partial class ModelLocator
     /// necessarily its weights (downloads only the small files), so a task can be tokenized and
     /// checked before a large download.
     /// </summary>
-    public static Task<string> ResolveConfigAsync(string nameOrPath, HubOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default) =>
+    public static Task<string> ResolveConfigAsync(string nameOrPath, HubOptions options, IProgress<WorkProgress>? progress = null,
+        CancellationToken ct = default) =>
         ResolveAsync(nameOrPath, options, weights: false, progress, ct);
 
-    private static async Task<string> ResolveAsync(string nameOrPath, HubOptions options, bool weights, IProgress<WorkProgress>? progress, CancellationToken ct)
+    private static async Task<string> ResolveAsync(string nameOrPath, HubOptions options, bool weights, IProgress<WorkProgress>? progress,
+        CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(options);
         var (local, repo) = Check(nameOrPath);
@@ -110,10 +116,13 @@ public static partial class ModelLocator
     private static string CheckFolder(string folder)
     {
         // A local folder may hold a sharded checkpoint instead of the single weights file.
-        var missing = RequiredFiles.Where(f => !File.Exists(Path.Combine(folder, f)) && !(f == Checkpoint.SingleFile && Checkpoint.Exists(folder))).ToList();
+        var missing = RequiredFiles
+            .Where(f => !File.Exists(Path.Combine(folder, f)) && !(f == Checkpoint.SingleFile && Checkpoint.Exists(folder)))
+            .ToList();
         if (missing.Count == 0) return folder;
         var hint = File.Exists(Path.Combine(folder, "pytorch_model.bin"))
-            ? "it has pytorch_model.bin, but pytorch_model.bin-only folders are not supported: convert it to model.safetensors or download the hub's model.safetensors"
+            ? "it has pytorch_model.bin, but pytorch_model.bin-only folders are not supported: " +
+              "convert it to model.safetensors or download the hub's model.safetensors"
             : "pytorch_model.bin-only folders are not supported";
         throw new IclException($"Model folder {folder} lacks {string.Join(" and ", missing)}; it needs config.json and model.safetensors ({hint}).");
     }
