@@ -7,8 +7,8 @@ namespace IclNotebook.Model;
 /// (direct paths, OV and QK circuits). They read the weights as loaded, so with the default
 /// processing they are the processed weights (LayerNorm folded in, writing weights centred), as in
 /// TL. Embedding and unembedding are views of the model's own tensors (no copy; do not write
-/// into them); the per-layer ones are stacked copies along a leading layer axis. Every accessor
-/// returns a tensor without grad that the caller owns.
+/// into them); the per-layer ones are stacked copies along a leading layer axis, made by a
+/// <see cref="ModelWeights"/> snapshot (<see cref="Weights"/>) that owns them.
 /// </summary>
 public sealed partial class HookedTransformer
 {
@@ -26,55 +26,16 @@ public sealed partial class HookedTransformer
     /// <summary>Unembedding bias [d_vocab].</summary>
     public Tensor b_U => Parameter("unembed.b_U").detach();
 
-    /// <summary>Query weights [n_layers, n_heads, d_model, d_head].</summary>
-    public Tensor W_Q => Stacked("attn.W_Q");
-
-    /// <summary>Key weights [n_layers, n_heads, d_model, d_head]; with grouped-query attention each head's copy of its group's (TL's W_K).</summary>
-    public Tensor W_K => Ungrouped("W_K");
-
-    /// <summary>Value weights [n_layers, n_heads, d_model, d_head]; with grouped-query attention each head's copy of its group's (TL's W_V).</summary>
-    public Tensor W_V => Ungrouped("W_V");
-
-    /// <summary>Output weights [n_layers, n_heads, d_head, d_model].</summary>
-    public Tensor W_O => Stacked("attn.W_O");
-
-    /// <summary>Query biases [n_layers, n_heads, d_head].</summary>
-    public Tensor b_Q => Stacked("attn.b_Q");
-
-    /// <summary>Key biases [n_layers, n_heads, d_head] (ungrouped like <see cref="W_K"/>).</summary>
-    public Tensor b_K => Ungrouped("b_K");
-
-    /// <summary>Value biases [n_layers, n_heads, d_head] (ungrouped like <see cref="W_V"/>).</summary>
-    public Tensor b_V => Ungrouped("b_V");
-
-    /// <summary>MLP gate weights [n_layers, d_model, d_mlp] (gated MLPs only).</summary>
-    public Tensor W_gate => Config.GatedMlp
-        ? Stacked("mlp.W_gate")
-        : throw new IclException($"{Config.Name}'s MLP is not gated: it has no W_gate.");
-
-    /// <summary>Attention output bias [n_layers, d_model].</summary>
-    public Tensor b_O => Stacked("attn.b_O");
-
-    /// <summary>MLP input weights [n_layers, d_model, d_mlp].</summary>
-    public Tensor W_in => Stacked("mlp.W_in");
-
-    /// <summary>MLP input bias [n_layers, d_mlp].</summary>
-    public Tensor b_in => Stacked("mlp.b_in");
-
-    /// <summary>MLP output weights [n_layers, d_mlp, d_model].</summary>
-    public Tensor W_out => Stacked("mlp.W_out");
-
-    /// <summary>MLP output bias [n_layers, d_model].</summary>
-    public Tensor b_out => Stacked("mlp.b_out");
-
-    /// <summary>The QK circuit per head, <c>W_Q @ W_K^T</c> [n_layers, n_heads, d_model, d_model], factored (TL's <c>model.QK</c>).</summary>
-    public FactoredMatrix QK => new(W_Q, W_K.transpose(-2, -1).contiguous());
-
-    /// <summary>The OV circuit per head, <c>W_V @ W_O</c> [n_layers, n_heads, d_model, d_model], factored (TL's <c>model.OV</c>).</summary>
-    public FactoredMatrix OV => new(W_V, W_O);
+    /// <summary>
+    /// The per-layer weights in TransformerLens's stacked shapes (W_Q, W_K, ..., W_out, and the QK and OV
+    /// circuits). Stacking copies every layer's weights, so they live in a snapshot the caller owns:
+    /// <c>using var w = model.Weights();</c> then <c>w.W_Q</c>; each is made on first use and freed with
+    /// the snapshot.
+    /// </summary>
+    public ModelWeights Weights() => new(this);
 
     /// <summary>A key/value weight per query head: TL's grouped <c>_W_K</c> repeated over each group (axis 1 after the layer axis).</summary>
-    private Tensor Ungrouped(string name)
+    internal Tensor Ungrouped(string name)
     {
         if (!Config.Grouped) return Stacked("attn." + name);
         using var scope = NewDisposeScope();
@@ -89,7 +50,7 @@ public sealed partial class HookedTransformer
     internal Tensor BlockWeight(int layer, string name) => Parameter($"blocks.{layer}.{name}").detach();
 
     /// <summary>blocks.{l}.<paramref name="name"/> of every layer, stacked along a new leading layer axis.</summary>
-    private Tensor Stacked(string name)
+    internal Tensor Stacked(string name)
     {
         using var noGrad = no_grad();
         var layers = Enumerable.Range(0, Config.NLayers).Select(l => Parameter($"blocks.{l}.{name}")).ToArray();

@@ -87,10 +87,11 @@ public class FunctionVectorReferenceTests(ModelFixture gpt2, FamilyFixture famil
             var means = HeadMeans.AtLastToken(model, clean);
             var heads = new List<(int, int)> { (model.Config.NLayers - 1, 1), (0, 2), (0, 0) };
             var vector = FunctionVector.Build(model, means, heads);
+            using var weights = model.Weights();
             var expected = zeros(model.Config.DModel);
             foreach (var (l, h) in heads)
                 for (int e = 0; e < model.Config.DHead; e++)
-                    expected = expected.add(model.W_O[l, h, e].mul(means[l, h, e]));            // Σ_e z_e W_O[e, :]
+                    expected = expected.add(weights.W_O[l, h, e].mul(means[l, h, e]));            // Σ_e z_e W_O[e, :]
             TensorAssert.Close(expected, vector.ToTensor(CPU), Tol, "the function vector and Σ mean z · W_O");
 
             var prompts = new TokenBatch(clean.Ids.Select(r => r[..Math.Min(r.Length, 5)]).ToArray(), clean.PadId);
