@@ -20,7 +20,8 @@ public static class HeadMeans
         using var tokens = prompts.ToTensor(model.ModelDevice);
         var rows = arange(prompts.Count, device: model.ModelDevice);
         var last = tensor(prompts.LastPositions.Select(p => (long)p).ToArray(), device: model.ModelDevice);
-        var (logits, cache) = model.RunWithCache(tokens, name => name.EndsWith(".attn.hook_z", StringComparison.Ordinal),
+        var zHooks = Enumerable.Range(0, model.Config.NLayers).Select(HookName.Z).ToHashSet(StringComparer.Ordinal);
+        var (logits, cache) = model.RunWithCache(tokens, zHooks.Contains,
             new ForwardOptions { UnembedPositions = last });
         using var _ = cache;
         logits.Dispose();

@@ -81,9 +81,9 @@ public static class ModelLoader
     /// (the model then runs on token ids, and asking for its tokenizer says why there is none).
     /// </summary>
     internal static Tokenization.ModelTokenizer? TokenizerFor(ModelConfig cfg, string folder) =>
-        cfg.ModelType == "gpt2" ? new Tokenization.Gpt2Tokenizer()
-        : File.Exists(Path.Combine(folder, "tokenizer.json")) ? Tokenization.HuggingFace.HfTokenizer.Load(folder, cfg.DefaultPrependBos)
-        : null;
+        Tokenization.ModelTokenizer.Bundled(cfg.ModelType)
+        ?? (File.Exists(Path.Combine(folder, "tokenizer.json")) ? Tokenization.HuggingFace.HfTokenizer.Load(folder, cfg.DefaultPrependBos)
+        : null);
 
     /// <summary>
     /// Every tensor of the checkpoint as float32 on the CPU, by normalised key (buffers skipped), and the checkpoint's

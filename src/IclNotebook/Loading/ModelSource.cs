@@ -51,7 +51,7 @@ public static class ModelSource
         CancellationToken ct = default)
     {
         var (folder, repo) = ModelLocator.Check(nameOrPath);
-        if (folder is null && ModelLocator.IsBundledGpt2(repo!)) return new Gpt2Tokenizer();
+        if (folder is null && ModelLocator.IsBundledGpt2(repo!)) return ModelTokenizer.Bundled("gpt2")!;
         folder ??= await ModelLocator.ResolveConfigAsync(nameOrPath, hub ?? HubOptions.FromEnvironment(), progress, ct).ConfigureAwait(false);
         var (cfg, _) = Families.ModelFamilies.ReadConfig(Path.Combine(folder, ModelLoader.ConfigFile), Path.GetFileName(folder));
         return ModelLoader.TokenizerFor(cfg, folder) ?? throw new IclException(

@@ -34,7 +34,7 @@ public sealed partial class HookedTransformer : ComponentBase
         Runtime.TorchRuntime.EnsureLoaded();
         Config = config;
         Processing = processing;
-        _tokenizer = tokenizer ?? (config.ModelType == "gpt2" ? new Gpt2Tokenizer() : null);
+        _tokenizer = tokenizer ?? ModelTokenizer.Bundled(config.ModelType);
         bool folded = processing == WeightProcessing.Default;
         embed = Child("embed", new Embed(config, Device));
         hook_embed = Hook("hook_embed");

@@ -8,6 +8,13 @@ namespace IclNotebook.Tokenization;
 /// </summary>
 public abstract class ModelTokenizer
 {
+    /// <summary>
+    /// The tokenizer the kit ships for a <c>model_type</c>, or null: GPT-2's (so GPT-2 folders and hub
+    /// repositories are read without their tokenizer files, and nothing is downloaded for them). The one
+    /// place that decides it.
+    /// </summary>
+    public static ModelTokenizer? Bundled(string modelType) => modelType == "gpt2" ? new Gpt2Tokenizer() : null;
+
     /// <summary>What this tokenizer is, for messages (e.g. "GPT-2's byte-level BPE").</summary>
     public abstract string Description { get; }
 
