@@ -25,11 +25,15 @@ public static class PatchingStudyMerge
         foreach (var path in paths)
         {
             if (File.Exists(path)) { files.Add(Path.GetFullPath(path)); continue; }
-            if (!Directory.Exists(path)) throw new IclException($"{Path.GetFullPath(path)} does not exist; pass the folders icl analyze --shard wrote.");
+            if (!Directory.Exists(path))
+                throw new IclException($"{Path.GetFullPath(path)} does not exist; pass the folders icl analyze --shard wrote.");
             var own = Path.Combine(path, PatchingStudyShard.FileName);
             if (File.Exists(own)) { files.Add(Path.GetFullPath(own)); continue; }
-            var inside = Directory.GetDirectories(path).Select(d => Path.Combine(d, PatchingStudyShard.FileName)).Where(File.Exists).Order(StringComparer.Ordinal).ToList();
-            if (inside.Count == 0) throw new IclException($"{Path.GetFullPath(path)} holds no {PatchingStudyShard.FileName}, nor do its subfolders; pass the folders icl analyze --shard wrote.");
+            var candidates = Directory.GetDirectories(path).Select(d => Path.Combine(d, PatchingStudyShard.FileName));
+            var inside = candidates.Where(File.Exists).Order(StringComparer.Ordinal).ToList();
+            if (inside.Count == 0)
+                throw new IclException($"{Path.GetFullPath(path)} holds no {PatchingStudyShard.FileName}, nor do its subfolders; " +
+                    "pass the folders icl analyze --shard wrote.");
             files.AddRange(inside.Select(Path.GetFullPath));
         }
         return files.Distinct(StringComparer.Ordinal).ToList();
@@ -55,27 +59,34 @@ public static class PatchingStudyMerge
         {
             var differs = shards[i].Run.Differences(first.Run).ToList();
             if (differs.Count > 0)
-                throw new IclException($"{sources[i]} and {sources[0]} are shards of different runs ({string.Join("; ", differs)}); merge the shards of one run.");
+                throw new IclException($"{sources[i]} and {sources[0]} are shards of different runs ({string.Join("; ", differs)}); " +
+                    "merge the shards of one run.");
             if (JsonSerializer.Serialize(shards[i].Prompts) != firstPrompts || !shards[i].ReadPositions.SequenceEqual(first.ReadPositions))
-                throw new IclException($"{sources[i]} and {sources[0]} hold different prompts for the same task file; rerun the shards with one tokenizer.");
+                throw new IclException($"{sources[i]} and {sources[0]} hold different prompts for the same task file; " +
+                    "rerun the shards with one tokenizer.");
             for (int p = 0; p < first.CleanPerPrompt.Count; p++)
-                if (Math.Abs(shards[i].CleanPerPrompt[p] - first.CleanPerPrompt[p]) > PatchResult.BaselineTolerance || Math.Abs(shards[i].CorruptedPerPrompt[p] - first.CorruptedPerPrompt[p]) > PatchResult.BaselineTolerance)
-                    throw new IclException($"{sources[i]} and {sources[0]} disagree on prompt {p}'s baseline by more than {PatchResult.BaselineTolerance} nats; they ran different weights or builds: rerun them with one.");
+                if (Math.Abs(shards[i].CleanPerPrompt[p] - first.CleanPerPrompt[p]) > PatchResult.BaselineTolerance
+                    || Math.Abs(shards[i].CorruptedPerPrompt[p] - first.CorruptedPerPrompt[p]) > PatchResult.BaselineTolerance)
+                    throw new IclException($"{sources[i]} and {sources[0]} disagree on prompt {p}'s baseline " +
+                        $"by more than {PatchResult.BaselineTolerance} nats; they ran different weights or builds: rerun them with one.");
         }
         int count = first.Run.ShardCount;
         foreach (var group in shards.Select((s, i) => (s.ShardIndex, i)).GroupBy(x => x.ShardIndex).OrderBy(g => g.Key))
             if (group.Count() > 1)
-                throw new IclException($"Shard {group.Key}/{count} is given {group.Count()} times ({string.Join(", ", group.Select(x => sources[x.i]))}); keep one and merge again.");
+                throw new IclException($"Shard {group.Key}/{count} is given {group.Count()} times " +
+                    $"({string.Join(", ", group.Select(x => sources[x.i]))}); keep one and merge again.");
         var missing = Enumerable.Range(0, count).Where(k => shards.All(s => s.ShardIndex != k)).ToList();
         if (missing.Count > 0)
-            throw new IclException($"Shard{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(k => $"{k}/{count}"))} of {count} {(missing.Count > 1 ? "are" : "is")} missing; run icl analyze --shard {missing[0]}/{count} (same settings) and merge again.");
+            throw new IclException($"Shard{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(k => $"{k}/{count}"))} of {count} " +
+                $"{(missing.Count > 1 ? "are" : "is")} missing; run icl analyze --shard {missing[0]}/{count} (same settings) and merge again.");
 
         var ordered = shards.Select((s, i) => (Shard: s, Source: sources[i])).OrderBy(x => x.Shard.ShardIndex).ToList();
         var results = first.Run.Targets.Select((_, t) => PatchResult.Merge(
             ordered.Select(x => x.Shard.Results[t]).ToList(), ordered.Select(x => x.Source).ToList())).ToList();
         var zero = ordered[0].Shard;
         if (first.Run.Attribution && zero.Attribution.Count != first.Run.Targets.Count)
-            throw new IclException($"{ordered[0].Source}: shard 0 of a run with --attribution holds {zero.Attribution.Count} attribution results for {first.Run.Targets.Count} targets; rerun shard 0/{count}.");
+            throw new IclException($"{ordered[0].Source}: shard 0 of a run with --attribution holds {zero.Attribution.Count} attribution results " +
+                $"for {first.Run.Targets.Count} targets; rerun shard 0/{count}.");
         var run = first.Run;
         var study = new StudyOptions
         {

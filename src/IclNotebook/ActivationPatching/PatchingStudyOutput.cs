@@ -11,7 +11,10 @@ namespace IclNotebook.ActivationPatching;
 /// </summary>
 public static class PatchingStudyOutput
 {
-    /// <summary>Writes the folder; PNG figures need Chromium (see <see cref="PngExport"/>), and are skipped with a warning on <paramref name="warnings"/> without it.</summary>
+    /// <summary>
+    /// Writes the folder; PNG figures need Chromium (see <see cref="PngExport"/>), and are skipped with a warning on
+    /// <paramref name="warnings"/> without it.
+    /// </summary>
     public static void Write(PatchingStudyResult result, string folder, bool force, string toolVersion, Action<string>? warnings = null)
     {
         ArgumentNullException.ThrowIfNull(result);

@@ -44,7 +44,8 @@ public sealed record PatchingStudyRun(
             yield return ("read", Read, other.Read);
             yield return ("replay", Replay, other.Replay);
             yield return ("metric", Metric, other.Metric);
-            yield return ("shard count", ShardCount.ToString(System.Globalization.CultureInfo.InvariantCulture), other.ShardCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            yield return ("shard count", ShardCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                other.ShardCount.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
         return Fields().Where(f => f.Mine != f.Theirs).Select(f => $"{f.Name} {Short(f.Mine)} vs {Short(f.Theirs)}");
     }

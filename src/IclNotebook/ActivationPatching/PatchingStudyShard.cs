@@ -65,17 +65,23 @@ public sealed record PatchingStudyShard
         {
             using var doc = JsonDocument.Parse(File.ReadAllText(path));
             var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("kind", out var kind) || kind.ValueKind != JsonValueKind.String || kind.GetString() != Kind)
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("kind", out var kind)
+                || kind.ValueKind != JsonValueKind.String || kind.GetString() != Kind)
                 throw new IclException($"{path}: not an icl analysis shard (no \"kind\": \"{Kind}\"); merge the folders icl analyze --shard wrote.");
-            if (!root.TryGetProperty("schemaVersion", out var version) || version.ValueKind != JsonValueKind.Number || version.GetInt32() != SchemaVersion)
-                throw new IclException($"{path}: shard schema version {(root.TryGetProperty("schemaVersion", out var v) ? v.ToString() : "missing")}, this icl reads {SchemaVersion}; rerun the shards with this version.");
+            if (!root.TryGetProperty("schemaVersion", out var version) || version.ValueKind != JsonValueKind.Number
+                || version.GetInt32() != SchemaVersion)
+                throw new IclException($"{path}: shard schema version " +
+                    $"{(root.TryGetProperty("schemaVersion", out var v) ? v.ToString() : "missing")}, this icl reads {SchemaVersion}; " +
+                    "rerun the shards with this version.");
             var shard = root.GetProperty("shard").Deserialize<PatchingStudyShard>(Json) ?? throw new IclException($"{path}: empty shard; {fix}.");
             var results = root.GetProperty("shard").GetProperty("results").EnumerateArray().Select(e => PatchResultShard.FromJson(e, path)).ToList();
             if (results.Count != shard.Run.Targets.Count)
                 throw new IclException($"{path}: {results.Count} results for {shard.Run.Targets.Count} targets; the file is damaged, {fix}.");
             int n = shard.Prompts.CleanIds.Count;
             if (shard.ReadPositions.Count != n || shard.CleanPerPrompt.Count != n || shard.CorruptedPerPrompt.Count != n)
-                throw new IclException($"{path}: per-prompt data for {shard.ReadPositions.Count}/{shard.CleanPerPrompt.Count}/{shard.CorruptedPerPrompt.Count} of {n} prompts; the file is damaged, {fix}.");
+                throw new IclException($"{path}: per-prompt data for " +
+                    $"{shard.ReadPositions.Count}/{shard.CleanPerPrompt.Count}/{shard.CorruptedPerPrompt.Count} of {n} prompts; " +
+                    $"the file is damaged, {fix}.");
             return shard with { Results = results };
         }
         catch (JsonException e)

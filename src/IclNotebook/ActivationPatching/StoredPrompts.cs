@@ -28,9 +28,11 @@ public sealed record StoredPrompts(
     {
         ArgumentNullException.ThrowIfNull(p);
         return new StoredPrompts(p.TaskName, p.CorruptionKind, OptionNames.Name(p.Replay), p.CleanPrompts, p.CorruptedPrompts, p.CleanDemoLabels,
-            p.CorruptedDemoLabels, p.AnswerLabels, p.AnswerStrings, p.AnswerTokenIds, p.CleanTokens.Ids, p.CorruptedTokens.Ids, p.CleanTokens.PadId, p.CorruptedTokens.PadId);
+            p.CorruptedDemoLabels, p.AnswerLabels, p.AnswerStrings, p.AnswerTokenIds, p.CleanTokens.Ids, p.CorruptedTokens.Ids,
+            p.CleanTokens.PadId, p.CorruptedTokens.PadId);
     }
 
     public IclPromptSet ToPromptSet() => new(TaskName, CorruptionKind, OptionNames.Parse<CorruptionReplay>(Replay), CleanPrompts, CorruptedPrompts,
-        CleanDemoLabels, CorruptedDemoLabels, AnswerLabels, AnswerStrings, AnswerTokenIds, new TokenBatch(CleanIds, CleanPad), new TokenBatch(CorruptedIds, CorruptedPad));
+        CleanDemoLabels, CorruptedDemoLabels, AnswerLabels, AnswerStrings, AnswerTokenIds, new TokenBatch(CleanIds, CleanPad),
+        new TokenBatch(CorruptedIds, CorruptedPad));
 }

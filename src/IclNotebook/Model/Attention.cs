@@ -149,7 +149,10 @@ public sealed class Attention : ComponentBase
     /// <summary>The values mixed by the pattern: [batch, head, q, k] x [batch, k, head, d_head] -> z [batch, q, head, d_head].</summary>
     internal static Tensor Mix(Tensor pattern, Tensor v) => pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3);
 
-    /// <summary>z [batch, pos, head, d_head] through hook_z, then the heads' outputs mixed back into the residual stream -> [batch, pos, d_model].</summary>
+    /// <summary>
+    /// z [batch, pos, head, d_head] through hook_z, then the heads' outputs mixed back into the residual stream
+    /// -> [batch, pos, d_model].
+    /// </summary>
     internal Tensor OutputFrom(Tensor z)
     {
         z = hook_z.call(z);

@@ -19,7 +19,8 @@ public sealed partial class HookedTransformer
         var expected = named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
         var missing = expected.Keys.Where(k => !weights.ContainsKey(k)).ToList();
         if (missing.Count > 0)
-            throw new IclException($"{source}: weights missing for {string.Join(", ", missing.Take(5))}{(missing.Count > 5 ? $" and {missing.Count - 5} more" : "")}.");
+            throw new IclException($"{source}: weights missing for {string.Join(", ", missing.Take(5))}" +
+                $"{(missing.Count > 5 ? $" and {missing.Count - 5} more" : "")}.");
         var extra = weights.Keys.Where(k => !expected.ContainsKey(k)).ToList();
         if (extra.Count > 0)
             throw new IclException($"{source}: unexpected weights {string.Join(", ", extra.Take(5))} (processing {Processing}).");
@@ -28,7 +29,8 @@ public sealed partial class HookedTransformer
         {
             var w = weights[name];
             if (!w.shape.SequenceEqual(parameter.shape))
-                throw new IclException($"{source}: weight '{name}' has shape [{string.Join(", ", w.shape)}], expected [{string.Join(", ", parameter.shape)}] for this config.");
+                throw new IclException($"{source}: weight '{name}' has shape [{string.Join(", ", w.shape)}], " +
+                    $"expected [{string.Join(", ", parameter.shape)}] for this config.");
             parameter.copy_(w);
         }
     }

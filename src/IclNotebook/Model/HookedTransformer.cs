@@ -45,7 +45,8 @@ public sealed partial class HookedTransformer : ComponentBase
         }
         // One rotary table for every layer: [n_ctx, rotary_dim] twice, 32 MB at a 32k context and d_head 128.
         _rotary = config.IsRotary ? new Rotary(config, Device) : null;
-        blocks = Child("blocks", nn.ModuleList(Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, folded, Device, _rotary)).ToArray()));
+        var transformerBlocks = Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, folded, Device, _rotary)).ToArray();
+        blocks = Child("blocks", nn.ModuleList(transformerBlocks));
         ln_final = Child("ln_final", Norms.Create(config, folded, Device));
         unembed = Child("unembed", new Unembed(config, Device));
 
@@ -63,7 +64,8 @@ public sealed partial class HookedTransformer : ComponentBase
 
     /// <summary>The model's tokenizer (TL's <c>model.tokenizer</c>): <c>model.Tokenizer.ToTokens(prompts)</c>.</summary>
     public ModelTokenizer Tokenizer => _tokenizer ?? throw new IclException(
-        $"{Config.Name} ({Config.ModelType}) was loaded without a tokenizer (its folder has no tokenizer.json). Run it on token ids (model.Run(tokens)), or add the repository's tokenizer.json beside config.json.");
+        $"{Config.Name} ({Config.ModelType}) was loaded without a tokenizer (its folder has no tokenizer.json). " +
+        "Run it on token ids (model.Run(tokens)), or add the repository's tokenizer.json beside config.json.");
 
     /// <summary>Whether <see cref="Tokenizer"/> is available.</summary>
     public bool HasTokenizer => _tokenizer is not null;
@@ -98,7 +100,8 @@ public sealed partial class HookedTransformer : ComponentBase
     {
         tokens = CheckTokens(tokens);
         var resid = hook_embed.call(embed.call(tokens));                                          // [batch, pos, d_model]
-        if (pos_embed is not null) resid = resid.Plus(hook_pos_embed!.call(pos_embed.call(tokens))); // learned positions; rotary models rotate q and k instead
+        // learned positions; rotary models rotate q and k instead
+        if (pos_embed is not null) resid = resid.Plus(hook_pos_embed!.call(pos_embed.call(tokens)));
         for (int l = 0; l < Config.NLayers; l++)
         {
             // A scope per block frees its intermediates as soon as it is done (TorchSharp keeps
@@ -140,7 +143,8 @@ public sealed partial class HookedTransformer : ComponentBase
     /// Runs the model and records activations (all hooks, or those whose name passes
     /// <paramref name="names"/>). The cache owns its tensors; dispose it to free them early.
     /// </summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The cache is returned to the caller, or disposed in the catch when the run fails.")]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000",
+        Justification = "The cache is returned to the caller, or disposed in the catch when the run fails.")]
     public (Tensor Logits, ActivationCache Cache) RunWithCache(Tensor tokens, Func<string, bool>? names = null, ForwardOptions? options = null)
     {
         var cache = new ActivationCache();
@@ -193,7 +197,8 @@ public sealed partial class HookedTransformer : ComponentBase
             if (!_hookPoints.TryGetValue(name, out var hp))
             {
                 removals.ForEach(r => r.Dispose());
-                throw new IclException($"Unknown hook '{name}'. Hook names are TransformerLens's, e.g. {HookName.ResidPre(0)}, {HookName.Z(0)}, {HookName.Pattern(0)} (layers 0..{Config.NLayers - 1}).");
+                throw new IclException($"Unknown hook '{name}'. Hook names are TransformerLens's, " +
+                    $"e.g. {HookName.ResidPre(0)}, {HookName.Z(0)}, {HookName.Pattern(0)} (layers 0..{Config.NLayers - 1}).");
             }
             removals.Add(hp.Add(fn));
         }
@@ -204,7 +209,8 @@ public sealed partial class HookedTransformer : ComponentBase
     {
         if (tokens.dim() != 2) throw new IclException($"Tokens must be a [batch, pos] tensor; got {tokens.dim()} dimensions.");
         if (tokens.shape[1] > Config.NCtx)
-            throw new IclException($"The input is {tokens.shape[1]} tokens long, longer than {Config.Name}'s context of {Config.NCtx} tokens{(Config.ContextLimit is { } why ? $" ({why})" : "")}. Shorten the text (fewer demonstrations or shorter reviews).");
+            throw new IclException($"The input is {tokens.shape[1]} tokens long, longer than {Config.Name}'s context of {Config.NCtx} tokens" +
+                $"{(Config.ContextLimit is { } why ? $" ({why})" : "")}. Shorten the text (fewer demonstrations or shorter reviews).");
         tokens = tokens.to(int64).to(Device);
         if (tokens.numel() > 0)
         {

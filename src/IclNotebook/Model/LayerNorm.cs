@@ -31,7 +31,8 @@ public sealed class LayerNorm : ComponentBase
     public override Tensor forward(Tensor x)
     {
         x = x - x.mean([-1], keepdim: true);                                     // [batch, pos, d_model]
-        var scale = hook_scale.call(x.mul(x).mean([-1], keepdim: true).Plus(_eps).sqrt()); // [batch, pos, 1]; x*x, not square(): TorchSharp's square() passes a temporary Scalar a finalizer can free mid-call
+        // x*x, not square(): TorchSharp's square() passes a temporary Scalar a finalizer can free mid-call
+        var scale = hook_scale.call(x.mul(x).mean([-1], keepdim: true).Plus(_eps).sqrt()); // [batch, pos, 1]
         x = x / scale;
         return hook_normalized.call(w is null ? x : (x * w).Plus(b!));              // [batch, pos, d_model]
     }

@@ -1,6 +1,9 @@
 namespace IclNotebook.Model;
 
-/// <summary>The normalisation a family uses (TL's <c>normalization_type</c>; processed weights fold it into the next weights, giving LNPre / RMSPre).</summary>
+/// <summary>
+/// The normalisation a family uses (TL's <c>normalization_type</c>; processed weights fold it into the next weights,
+/// giving LNPre / RMSPre).
+/// </summary>
 public enum NormalizationType
 {
     /// <summary>LayerNorm: centre, divide by the RMS, scale and shift (GPT-2, GPT-NeoX).</summary>

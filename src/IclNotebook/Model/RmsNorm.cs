@@ -27,7 +27,8 @@ public sealed class RmsNorm : ComponentBase
     /// <param name="x">[batch, pos, d_model]</param>
     public override Tensor forward(Tensor x)
     {
-        var scale = hook_scale.call(x.mul(x).mean([-1], keepdim: true).Plus(_eps).sqrt()); // [batch, pos, 1]; x*x, not square(): TorchSharp's square() passes a temporary Scalar a finalizer can free mid-call
+        // x*x, not square(): TorchSharp's square() passes a temporary Scalar a finalizer can free mid-call
+        var scale = hook_scale.call(x.mul(x).mean([-1], keepdim: true).Plus(_eps).sqrt()); // [batch, pos, 1]
         var normalized = hook_normalized.call(x / scale);                                   // [batch, pos, d_model]
         return w is null ? normalized : normalized * w;
     }

@@ -30,7 +30,10 @@ internal sealed class Rotary : IDisposable
         _cos = angles.cos().DetachFromDisposeScope();
     }
 
-    /// <summary>Rotates <paramref name="x"/> [batch, seg, head, d_head] whose tokens sit at <paramref name="positions"/> (int64 [batch, seg]).</summary>
+    /// <summary>
+    /// Rotates <paramref name="x"/> [batch, seg, head, d_head] whose tokens sit at <paramref name="positions"/>
+    /// (int64 [batch, seg]).
+    /// </summary>
     public Tensor Apply(Tensor x, Tensor positions)
     {
         var rot = x[.., .., .., ..(int)_dim];                                          // [batch, seg, head, rotary_dim]

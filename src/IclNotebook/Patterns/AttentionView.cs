@@ -44,8 +44,12 @@ public sealed class AttentionView
         ? new AttentionView(Layer, Tokens, Pattern, Title) { Head = head }
         : throw new IclException($"Head {head} is outside 0..{Heads - 1}.");
 
-    /// <summary>The view of layer <paramref name="layer"/> for prompt <paramref name="prompt"/> of a cache that holds its <c>hook_pattern</c>, over that prompt's real tokens <paramref name="ids"/> (padding left out).</summary>
-    public static AttentionView FromCache(HookedTransformer model, ActivationCache cache, int layer, int prompt, IReadOnlyList<int> ids, string? title = null)
+    /// <summary>
+    /// The view of layer <paramref name="layer"/> for prompt <paramref name="prompt"/> of a cache that holds its
+    /// <c>hook_pattern</c>, over that prompt's real tokens <paramref name="ids"/> (padding left out).
+    /// </summary>
+    public static AttentionView FromCache(HookedTransformer model, ActivationCache cache, int layer, int prompt, IReadOnlyList<int> ids,
+            string? title = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(cache);
@@ -56,8 +60,12 @@ public sealed class AttentionView
         var p = cache[HookName.Pattern(layer)][prompt, .., ..n, ..n].to(ScalarType.Float32).cpu().contiguous(); // [head, dest, src]
         var flat = p.data<float>().ToArray();
         int heads = (int)p.shape[0];
-        var pattern = Enumerable.Range(0, heads).Select(h => Enumerable.Range(0, n).Select(i => flat.AsSpan((h * n + i) * n, n).ToArray()).ToArray()).ToArray();
-        var tokens = model.HasTokenizer ? ids.Select(model.Tokenizer.Decode).ToArray() : ids.Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var pattern = Enumerable.Range(0, heads)
+            .Select(h => Enumerable.Range(0, n).Select(i => flat.AsSpan((h * n + i) * n, n).ToArray()).ToArray())
+            .ToArray();
+        var tokens = model.HasTokenizer
+            ? ids.Select(model.Tokenizer.Decode).ToArray()
+            : ids.Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
         return new AttentionView(layer, tokens, pattern, title ?? $"{model.Config.Name}, layer {layer}");
     }
 
@@ -85,11 +93,14 @@ public sealed class AttentionView
         int n = Tokens.Count;
         var labels = Tokens.Select((t, i) => $"{i}: {t.Replace("\n", "↵", StringComparison.Ordinal)}").ToArray();
         var z = Pattern[head].Select((row, i) => row.Select((v, j) => j <= i ? (double?)v : null).ToArray()).ToArray();
-        var hover = Pattern[head].Select((row, i) => row.Select((v, j) => string.Create(CultureInfo.InvariantCulture, $"from {labels[i]}<br>to {labels[j]}<br>weight {v:F4}")).ToArray()).ToArray();
+        var hover = Pattern[head].Select((row, i) => row.Select((v, j) =>
+            string.Create(CultureInfo.InvariantCulture, $"from {labels[i]}<br>to {labels[j]}<br>weight {v:F4}")).ToArray()).ToArray();
         var panel = new HeatmapPanel($"L{Layer}H{head}", "Source token", "Destination token",
-            labels.Select(l => System.Net.WebUtility.HtmlEncode(l)).ToArray(), labels.Select(l => System.Net.WebUtility.HtmlEncode(l)).ToArray(), z, hover);
+            labels.Select(l => System.Net.WebUtility.HtmlEncode(l)).ToArray(),
+            labels.Select(l => System.Net.WebUtility.HtmlEncode(l)).ToArray(), z, hover);
         int size = Math.Clamp(220 + 9 * n, 500, 1400);
-        return PanelFigure.Build([panel], options?.Title ?? $"Attention pattern L{Layer}H{head} — {Title}", (options ?? new PlotOptions()) with { ColourRange = 1.0 }, size, size, "weight");
+        string title = options?.Title ?? $"Attention pattern L{Layer}H{head} — {Title}";
+        return PanelFigure.Build([panel], title, (options ?? new PlotOptions()) with { ColourRange = 1.0 }, size, size, "weight");
     }
 
     public override string ToString() => $"AttentionView layer {Layer}, {Heads} heads over {Tokens.Count} tokens ({Title})";

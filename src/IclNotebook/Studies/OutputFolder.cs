@@ -49,7 +49,8 @@ public static class OutputFolder
     /// The folder every analysis after the heatmap writes: results.json, its figures (.html, and .png
     /// with Chromium) and report.html, all or nothing.
     /// </summary>
-    public static void WriteResults(string folder, bool force, string json, IReadOnlyList<(string Name, PlotlyFigure Figure)> figures, string html, Action<string>? warnings) =>
+    public static void WriteResults(string folder, bool force, string json, IReadOnlyList<(string Name, PlotlyFigure Figure)> figures,
+            string html, Action<string>? warnings) =>
         Write(folder, force, temp =>
         {
             File.WriteAllText(Path.Combine(temp, "results.json"), json);
@@ -65,7 +66,9 @@ public static class OutputFolder
     {
         ArgumentNullException.ThrowIfNull(figures);
         bool png = PngExport.FindChromium() is not null;
-        if (!png) warnings?.Invoke("PNG figures skipped: Chromium is not installed (Debian: apt-get install chromium, or set ICL_CHROMIUM); the .html figures are complete.");
+        if (!png)
+            warnings?.Invoke("PNG figures skipped: Chromium is not installed (Debian: apt-get install chromium, or set ICL_CHROMIUM); " +
+                "the .html figures are complete.");
         foreach (var (name, figure) in figures)
         {
             ChartExport.SaveHtml(figure, Path.Combine(folder, $"{name}.html"));

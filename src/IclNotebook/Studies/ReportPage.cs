@@ -70,7 +70,8 @@ public sealed class ReportPage
     {
         ArgumentNullException.ThrowIfNull(figure);
         _body.Append($"<div id=\"figure-{_figures}\" style=\"width:{figure.Width}px;height:{figure.Height}px;max-width:100%\"></div>")
-            .Append($"<script>Plotly.newPlot(\"figure-{_figures}\", ...(f => [f.data, f.layout])({figure.ToJson()}), {{ responsive: true }});</script>");
+            .Append($"<script>Plotly.newPlot(\"figure-{_figures}\", ...(f => [f.data, f.layout])({figure.ToJson()}), " +
+                $"{{ responsive: true }});</script>");
         _figures++;
         return this;
     }

@@ -33,7 +33,8 @@ public sealed class StudyInput : IDisposable
     public string Revision { get; }
 
     /// <summary>The prompts, or a clear error for an analysis that needs a task.</summary>
-    public IclPromptSet RequirePrompts(string analysis) => Prompts ?? throw new IclException($"{analysis} needs a task: pass --task FILE (tasks ship in data/tasks/).");
+    public IclPromptSet RequirePrompts(string analysis) =>
+        Prompts ?? throw new IclException($"{analysis} needs a task: pass --task FILE (tasks ship in data/tasks/).");
 
     public static async Task<StudyInput> LoadAsync(StudyOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
     {
@@ -50,7 +51,8 @@ public sealed class StudyInput : IDisposable
             prompts = task.BuildPrompts(tokenizer, options.ReplayFor(task));
         }
         progress?.Report(WorkProgress.Stage("load model"));
-        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(options.Model, options.Processing, device, options.Hub, progress, tokenizer, ct).ConfigureAwait(false);
+        var (model, _, revision) = await ModelSource.LoadWithSourceAsync(options.Model, options.Processing, device, options.Hub, progress,
+            tokenizer, ct).ConfigureAwait(false);
         if (ct.IsCancellationRequested)
         {
             model.Dispose();

@@ -16,7 +16,10 @@ public sealed record StudyOptions
     /// <summary>Short model name, Hugging Face repository id or folder. Default "gpt2".</summary>
     public string Model { get; init; } = "gpt2";
 
-    /// <summary>Hub settings: the revision (branch, tag or commit, e.g. Pythia's step3000), token, cache. Default: the HF_* environment variables, revision main.</summary>
+    /// <summary>
+    /// Hub settings: the revision (branch, tag or commit, e.g. Pythia's step3000), token, cache. Default: the HF_*
+    /// environment variables, revision main.
+    /// </summary>
     public HubOptions Hub { get; init; } = HubOptions.FromEnvironment();
 
     /// <summary>Task file; null for studies that need none (the head detector). Default null.</summary>
@@ -28,7 +31,10 @@ public sealed record StudyOptions
     /// </summary>
     public bool ColabExact { get; init; }
 
-    /// <summary>Where the metric reads; null means <see cref="MetricRead.LastToken"/>, or the Colab's <see cref="MetricRead.LastColumn"/> with <see cref="ColabExact"/>.</summary>
+    /// <summary>
+    /// Where the metric reads; null means <see cref="MetricRead.LastToken"/>, or the Colab's
+    /// <see cref="MetricRead.LastColumn"/> with <see cref="ColabExact"/>.
+    /// </summary>
     public MetricRead? Read { get; init; }
 
     /// <summary>

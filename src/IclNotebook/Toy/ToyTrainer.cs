@@ -31,7 +31,8 @@ public static class ToyTrainer
     /// a point every <see cref="ToyTrainingOptions.EvalEvery"/> steps and at the end (held-out
     /// accuracy on seeds the training never draws). Cancelling stops between steps.
     /// </summary>
-    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000", Justification = "The model is returned in the run, or disposed in the catch with the local copy.")]
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000",
+        Justification = "The model is returned in the run, or disposed in the catch with the local copy.")]
     public static ToyTrainingRun Train(ToyTrainingOptions options, IProgress<WorkProgress>? progress = null,
         IProgress<ToyTrainingPoint>? curve = null, CancellationToken ct = default)
     {
