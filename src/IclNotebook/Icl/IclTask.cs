@@ -41,6 +41,7 @@ public sealed record IclTask(
     public static IclTask Load(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
+        path = TaskFiles.Resolve(path);
         if (!File.Exists(path))
             throw new IclException($"Task file {Path.GetFullPath(path)} does not exist ('{path}' as given); " +
                 "pass the path of a task file (--task FILE; tasks ship in data/tasks/).");
