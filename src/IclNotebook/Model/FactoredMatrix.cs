@@ -18,7 +18,8 @@ public sealed class FactoredMatrix : IDisposable
         ArgumentNullException.ThrowIfNull(a);
         ArgumentNullException.ThrowIfNull(b);
         if (a.dim() < 2 || b.dim() < 2 || a.shape[^1] != b.shape[^2])
-            throw new IclException($"A factored matrix needs A [..., m, k] and B [..., k, n]; got A [{string.Join(", ", a.shape)}] and B [{string.Join(", ", b.shape)}].");
+            throw new IclException("A factored matrix needs A [..., m, k] and B [..., k, n]; " +
+                $"got A [{string.Join(", ", a.shape)}] and B [{string.Join(", ", b.shape)}].");
         A = a;
         B = b;
     }

@@ -46,7 +46,9 @@ public sealed partial class HookedTransformer
         named_parameters().FirstOrDefault(p => p.name == name).parameter
             ?? throw new IclException($"{Config.Name} has no weight '{name}'.");
 
-    /// <summary>One layer's weight without a copy, e.g. <c>BlockWeight(3, "attn.W_O")</c> [n_heads, d_head, d_model] (do not write into it).</summary>
+    /// <summary>
+    /// One layer's weight without a copy, e.g. <c>BlockWeight(3, "attn.W_O")</c> [n_heads, d_head, d_model] (do not write into it).
+    /// </summary>
     internal Tensor BlockWeight(int layer, string name) => Parameter($"blocks.{layer}.{name}").detach();
 
     /// <summary>blocks.{l}.<paramref name="name"/> of every layer, stacked along a new leading layer axis.</summary>

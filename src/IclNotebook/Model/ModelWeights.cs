@@ -23,7 +23,9 @@ public sealed class ModelWeights : IDisposable
     /// <summary>Key weights [n_layers, n_heads, d_model, d_head]; with grouped-query attention each head's copy of its group's (TL's W_K).</summary>
     public Tensor W_K => Get("W_K", ungrouped: true);
 
-    /// <summary>Value weights [n_layers, n_heads, d_model, d_head]; with grouped-query attention each head's copy of its group's (TL's W_V).</summary>
+    /// <summary>
+    /// Value weights [n_layers, n_heads, d_model, d_head]; with grouped-query attention each head's copy of its group's (TL's W_V).
+    /// </summary>
     public Tensor W_V => Get("W_V", ungrouped: true);
 
     /// <summary>Output weights [n_layers, n_heads, d_head, d_model].</summary>
@@ -58,10 +60,16 @@ public sealed class ModelWeights : IDisposable
     /// <summary>MLP output bias [n_layers, d_model].</summary>
     public Tensor b_out => Get("mlp.b_out");
 
-    /// <summary>The QK circuit per head, <c>W_Q @ W_K^T</c> [n_layers, n_heads, d_model, d_model], factored (TL's <c>model.QK</c>); a new object the caller owns.</summary>
+    /// <summary>
+    /// The QK circuit per head, <c>W_Q @ W_K^T</c> [n_layers, n_heads, d_model, d_model], factored (TL's <c>model.QK</c>);
+    /// a new object the caller owns.
+    /// </summary>
     public FactoredMatrix QK() => new(W_Q.clone(), W_K.transpose(-2, -1).contiguous());
 
-    /// <summary>The OV circuit per head, <c>W_V @ W_O</c> [n_layers, n_heads, d_model, d_model], factored (TL's <c>model.OV</c>); a new object the caller owns.</summary>
+    /// <summary>
+    /// The OV circuit per head, <c>W_V @ W_O</c> [n_layers, n_heads, d_model, d_model], factored (TL's <c>model.OV</c>);
+    /// a new object the caller owns.
+    /// </summary>
     public FactoredMatrix OV() => new(W_V.clone(), W_O.clone());
 
     private Tensor Get(string name, bool ungrouped = false)

@@ -46,7 +46,9 @@ public static class AttributionPatching
         // The pass every set shares, in forward-pass equivalents: the clean and corrupted caching forwards, the corrupted
         // forward with grad, and its backward (about two forwards): 4.
         double passSeconds = clock.Elapsed.TotalSeconds / sets.Count;
-        double passFlop = 4 * (FlopCount.Blocks(cfg, (double)setup.Clean.Count * setup.NPos, setup.NPos / 2.0, cfg.NLayers) + FlopCount.Unembed(cfg, setup.Clean.Count)) / sets.Count;
+        double blocksFlop = FlopCount.Blocks(cfg, (double)setup.Clean.Count * setup.NPos, setup.NPos / 2.0, cfg.NLayers);
+        double unembedFlop = FlopCount.Unembed(cfg, setup.Clean.Count);
+        double passFlop = 4 * (blocksFlop + unembedFlop) / sets.Count;
         try
         {
             var results = new List<PatchResult>();
@@ -73,7 +75,8 @@ public static class AttributionPatching
         ArgumentNullException.ThrowIfNull(approximate);
         ArgumentNullException.ThrowIfNull(exact);
         if (!approximate.Shape.SequenceEqual(exact.Shape))
-            throw new IclException($"Cannot compare {approximate.Target} [{string.Join(", ", approximate.Shape)}] with {exact.Target} [{string.Join(", ", exact.Shape)}].");
+            throw new IclException($"Cannot compare {approximate.Target} [{string.Join(", ", approximate.Shape)}] " +
+                $"with {exact.Target} [{string.Join(", ", exact.Shape)}].");
         var a = approximate.Values;
         var e = exact.Values;
         double ma = a.Average(), me = e.Average(), cov = 0, va = 0, ve = 0, max = 0;
@@ -100,15 +103,18 @@ public static class AttributionPatching
         {
             (HookName.Embed, (act, _) => act.detach().requires_grad_(true)),
         };
-        functions.AddRange(hooks.Select(h => (h, (HookFunction)((act, hp) => { act.retain_grad(); kept[hp.Name] = act.DetachFromDisposeScope(); return null; }))));
+        HookFunction keepForGrad = (act, hp) => { act.retain_grad(); kept[hp.Name] = act.DetachFromDisposeScope(); return null; };
+        functions.AddRange(hooks.Select(h => (h, keepForGrad)));
         using (model.Hooks(functions.ToArray()))
         {
-            var readLogits = model.Forward(setup.CorruptedTokens, new ForwardOptions { UnembedPositions = setup.Metric.PositionsTensor(model.ModelDevice) });
+            var readOptions = new ForwardOptions { UnembedPositions = setup.Metric.PositionsTensor(model.ModelDevice) };
+            var readLogits = model.Forward(setup.CorruptedTokens, readOptions);
             setup.Metric.PerPromptAtRead(readLogits).mean().backward();
         }
         try
         {
-            return kept.ToDictionary(kv => kv.Key, kv => (kv.Value.grad ?? zeros_like(kv.Value)).detach().DetachFromDisposeScope());
+            return kept.ToDictionary(kv => kv.Key,
+                kv => (kv.Value.grad ?? zeros_like(kv.Value)).detach().DetachFromDisposeScope());
         }
         finally
         {

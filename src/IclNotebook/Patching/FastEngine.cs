@@ -37,7 +37,9 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         var cfg = setup.Model.Config;
         // The patched hook, and the corrupted run's residual stream, keys (as attention used them) and values the patches start from.
         var caches = setup.CachesFor(target);
-        caches.Ensure(Enumerable.Range(0, cfg.NLayers).SelectMany(l => new[] { target.HookName(l), HookName.ResidPre(l), UsedKeys(cfg, l), HookName.V(l) }));
+        var neededHooks = Enumerable.Range(0, cfg.NLayers)
+            .SelectMany(l => new[] { target.HookName(l), HookName.ResidPre(l), UsedKeys(cfg, l), HookName.V(l) });
+        caches.Ensure(neededHooks);
         int sharedPrefix = SegmentLayout.SharedPrefix(setup.Clean, setup.Corrupted);
         var (variants, unchanged) = Plan(caches, target, shape);
         var work = new List<PatchWork>();
@@ -159,7 +161,8 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         }
 
         var clean = caches.Clean[hook];
-        var cleanSegment = target.Layout == ActivationLayout.Pattern ? layout.GatherPattern(clean) : layout.Gather(clean); // [rows, ...] in segment layout
+        // [rows, ...] in segment layout
+        var cleanSegment = target.Layout == ActivationLayout.Pattern ? layout.GatherPattern(clean) : layout.Gather(clean);
         var flatPositions = new Dictionary<int, TensorIndex>();
         TensorIndex Position(int p) => flatPositions.TryGetValue(p, out var t) ? t : flatPositions[p] = TensorIndex.Tensor(layout.FlatPositions(p));
         Tensor? Patch(Tensor act, HookPoint _)
@@ -184,8 +187,12 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
                 readIndex[v * batch + b] = read[b] >= t0 ? layout.Locate(b, read[b]).Flat : 0;
         Tensor logits;
         using (model.Hooks((hook, Patch)))
-            logits = SegmentForward.Run(model, resid, layer, Past, tensor(readIndex, [nVariants * rowsPerVariant, perRow]), layout.Blocked(model.ModelDevice),
-                model.Config.IsRotary ? layout.Positions(model.ModelDevice).repeat(nVariants, 1) : null); // [rows, perRow, d_vocab]
+        {
+            var readPositions = tensor(readIndex, [nVariants * rowsPerVariant, perRow]);
+            var blocked = layout.Blocked(model.ModelDevice);
+            var positions = model.Config.IsRotary ? layout.Positions(model.ModelDevice).repeat(nVariants, 1) : null;
+            logits = SegmentForward.Run(model, resid, layer, Past, readPositions, blocked, positions); // [rows, perRow, d_vocab]
+        }
         var perPrompt = setup.Metric.PerRowAtRead(logits.reshape(nVariants * batch, -1), nVariants).cpu().data<double>().ToArray();
 
         var result = new double[nVariants];

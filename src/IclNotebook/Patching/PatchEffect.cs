@@ -4,7 +4,8 @@ namespace IclNotebook.Patching;
 /// One patched component and its effect: where (one label per axis, e.g. "Layer 9, Head 6", and its
 /// index along each of <paramref name="Axes"/>), normalised and as the metric's value (in <paramref name="Unit"/>).
 /// </summary>
-public sealed record PatchEffect(string Target, string Where, IReadOnlyList<PatchAxis> Axes, IReadOnlyList<int> Index, double Normalised, double Value, string Unit)
+public sealed record PatchEffect(string Target, string Where, IReadOnlyList<PatchAxis> Axes, IReadOnlyList<int> Index,
+        double Normalised, double Value, string Unit)
 {
     /// <summary>The index along <paramref name="axis"/>, or null when the result has no such axis.</summary>
     public int? At(PatchAxis axis)

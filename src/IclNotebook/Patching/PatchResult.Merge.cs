@@ -27,18 +27,26 @@ public sealed partial record PatchResult
                 !s.Shape.SequenceEqual(first.Shape) ? $"grid shape [{string.Join(", ", s.Shape)}] vs [{string.Join(", ", first.Shape)}]" :
                 s.Settings != first.Settings ? $"settings {s.Settings} vs {first.Settings}" :
                 s.ShardCount != first.ShardCount ? $"shard count {s.ShardCount} vs {first.ShardCount}" :
-                !s.Axes.SequenceEqual(first.Axes) || !s.Labels.Zip(first.Labels).All(l => l.First.SequenceEqual(l.Second)) ? "axis labels (other prompts)" :
-                Math.Abs(s.CleanBaseline - first.CleanBaseline) > BaselineTolerance || Math.Abs(s.CorruptedBaseline - first.CorruptedBaseline) > BaselineTolerance
-                    ? $"baselines {s.CleanBaseline:R}/{s.CorruptedBaseline:R} vs {first.CleanBaseline:R}/{first.CorruptedBaseline:R} nats (clean/corrupted)" : null;
+                !s.Axes.SequenceEqual(first.Axes)
+                    || !s.Labels.Zip(first.Labels).All(l => l.First.SequenceEqual(l.Second)) ? "axis labels (other prompts)" :
+                Math.Abs(s.CleanBaseline - first.CleanBaseline) > BaselineTolerance
+                    || Math.Abs(s.CorruptedBaseline - first.CorruptedBaseline) > BaselineTolerance
+                    ? $"baselines {s.CleanBaseline:R}/{s.CorruptedBaseline:R} vs " +
+                        $"{first.CleanBaseline:R}/{first.CorruptedBaseline:R} nats (clean/corrupted)" : null;
             if (differs is not null)
                 throw new IclException($"{Name(i)} and {Name(0)} are not shards of one grid: {differs}.");
         }
-        var byIndex = shards.Select((s, i) => (s.ShardIndex, i)).GroupBy(x => x.ShardIndex).ToDictionary(g => g.Key, g => g.Select(x => x.i).ToList());
+        var shardGroups = shards.Select((s, i) => (s.ShardIndex, i)).GroupBy(x => x.ShardIndex);
+        var byIndex = shardGroups.ToDictionary(g => g.Key, g => g.Select(x => x.i).ToList());
         foreach (var (k, where) in byIndex.OrderBy(kv => kv.Key))
-            if (where.Count > 1) throw new IclException($"Shard {k}/{first.ShardCount} is given {where.Count} times ({string.Join(", ", where.Select(Name))}); keep one.");
+            if (where.Count > 1)
+                throw new IclException($"Shard {k}/{first.ShardCount} is given {where.Count} times " +
+                    $"({string.Join(", ", where.Select(Name))}); keep one.");
         var missing = Enumerable.Range(0, first.ShardCount).Where(k => !byIndex.ContainsKey(k)).ToList();
         if (missing.Count > 0)
-            throw new IclException($"{first.Target}: shard{(missing.Count > 1 ? "s" : "")} {string.Join(", ", missing.Select(k => $"{k}/{first.ShardCount}"))} {(missing.Count > 1 ? "are" : "is")} missing; run {(missing.Count > 1 ? "them" : "it")} (--shard {missing[0]}/{first.ShardCount}) and merge again.");
+            throw new IclException($"{first.Target}: shard{(missing.Count > 1 ? "s" : "")} " +
+                $"{string.Join(", ", missing.Select(k => $"{k}/{first.ShardCount}"))} {(missing.Count > 1 ? "are" : "is")} missing; " +
+                $"run {(missing.Count > 1 ? "them" : "it")} (--shard {missing[0]}/{first.ShardCount}) and merge again.");
 
         long size = first.Shape.Aggregate(1L, (a, b) => a * b);
         var values = new double[size];
@@ -53,14 +61,16 @@ public sealed partial record PatchResult
                 int flat = s.Indices[j];
                 if (flat < 0 || flat >= size) throw new IclException($"{Name(i)}: index {flat} lies outside the {size}-cell grid of {s.Target}.");
                 if (owner[flat] >= 0)
-                    throw new IclException($"{s.Target}: index {flat} is in both {Name(owner[flat])} and {Name(i)}: the shards cut the grid differently (another build of icl or other prompts); rerun them with one build.");
+                    throw new IclException($"{s.Target}: index {flat} is in both {Name(owner[flat])} and {Name(i)}: " +
+                        "the shards cut the grid differently (another build of icl or other prompts); rerun them with one build.");
                 owner[flat] = i;
                 values[flat] = s.Values[j];
             }
         }
         var uncovered = Enumerable.Range(0, (int)size).Where(f => owner[f] < 0).ToList();
         if (uncovered.Count > 0)
-            throw new IclException($"{first.Target}: {uncovered.Count} of {size} indices are in no shard (first: {uncovered[0]}): the shards cut the grid differently (another build of icl or other prompts); rerun them with one build.");
+            throw new IclException($"{first.Target}: {uncovered.Count} of {size} indices are in no shard (first: {uncovered[0]}): " +
+                "the shards cut the grid differently (another build of icl or other prompts); rerun them with one build.");
         return new PatchResult
         {
             Target = first.Target,

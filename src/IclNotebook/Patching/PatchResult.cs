@@ -57,11 +57,13 @@ public sealed partial record PatchResult
     public int Flat(IReadOnlyList<int> index)
     {
         ArgumentNullException.ThrowIfNull(index);
-        if (index.Count != Shape.Count) throw new IclException($"{Target}: index has {index.Count} axes, the result has {Shape.Count} ({string.Join(", ", Axes)}).");
+        if (index.Count != Shape.Count)
+            throw new IclException($"{Target}: index has {index.Count} axes, the result has {Shape.Count} ({string.Join(", ", Axes)}).");
         long flat = 0;
         for (int i = 0; i < index.Count; i++)
         {
-            if (index[i] < 0 || index[i] >= Shape[i]) throw new IclException($"{Target}: index {index[i]} is outside axis {Axes[i]} (0..{Shape[i] - 1}).");
+            if (index[i] < 0 || index[i] >= Shape[i])
+                throw new IclException($"{Target}: index {index[i]} is outside axis {Axes[i]} (0..{Shape[i] - 1}).");
             flat = flat * Shape[i] + index[i];
         }
         return (int)flat;

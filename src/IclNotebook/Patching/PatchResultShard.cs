@@ -52,9 +52,11 @@ public sealed record PatchResultShard
         if (shard is null) throw new IclException($"{source}: empty patch result shard.");
         long size = shard.Shape.Aggregate(1L, (a, b) => a * b);
         if (shard.Values.Count != shard.Indices.Count)
-            throw new IclException($"{source}: {shard.Target} holds {shard.Indices.Count} indices but {shard.Values.Count} values; the file is damaged, rerun shard {shard.ShardIndex}/{shard.ShardCount}.");
+            throw new IclException($"{source}: {shard.Target} holds {shard.Indices.Count} indices but {shard.Values.Count} values; " +
+                $"the file is damaged, rerun shard {shard.ShardIndex}/{shard.ShardCount}.");
         if (shard.Indices.Any(i => i < 0 || i >= size))
-            throw new IclException($"{source}: {shard.Target} names an index outside its {size}-cell grid; the file is damaged, rerun shard {shard.ShardIndex}/{shard.ShardCount}.");
+            throw new IclException($"{source}: {shard.Target} names an index outside its {size}-cell grid; " +
+                $"the file is damaged, rerun shard {shard.ShardIndex}/{shard.ShardCount}.");
         return shard;
     }
 }

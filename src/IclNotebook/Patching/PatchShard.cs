@@ -38,8 +38,11 @@ public sealed record PatchShard
     {
         ArgumentNullException.ThrowIfNull(text);
         var parts = text.Split('/');
-        if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int k) || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n))
-            throw new IclException($"'{text}' is not a shard: write K/N, shard K (0 to N-1) of N, e.g. 0/4, or 'auto' to take it from the scheduler.");
+        if (parts.Length != 2
+            || !int.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out int k)
+            || !int.TryParse(parts[1], NumberStyles.None, CultureInfo.InvariantCulture, out int n))
+            throw new IclException($"'{text}' is not a shard: write K/N, shard K (0 to N-1) of N, e.g. 0/4, " +
+                "or 'auto' to take it from the scheduler.");
         return new PatchShard(k, n);
     }
 
@@ -67,7 +70,8 @@ public sealed record PatchShard
             {
                 int min = Int("SLURM_ARRAY_TASK_MIN"), max = Int("SLURM_ARRAY_TASK_MAX");
                 if (Get("SLURM_ARRAY_TASK_STEP") is { } step && step != "1")
-                    throw new IclException($"The Slurm array steps by {step}; --shard auto needs a contiguous array such as --array=0-{max - min}, or --shard-count.");
+                    throw new IclException($"The Slurm array steps by {step}; " +
+                        $"--shard auto needs a contiguous array such as --array=0-{max - min}, or --shard-count.");
                 if (id < min || id > max) throw new IclException($"SLURM_ARRAY_TASK_ID {id} lies outside the array {min}-{max}.");
                 return (new PatchShard(id - min, max - min + 1), $"Slurm array task {id} of {min}-{max} (SLURM_ARRAY_TASK_ID, _MIN, _MAX)");
             }
@@ -76,16 +80,19 @@ public sealed record PatchShard
                 var shard = new PatchShard(id, Int("SLURM_ARRAY_TASK_COUNT"));
                 return (shard, $"Slurm array task {id} of {shard.Count} (SLURM_ARRAY_TASK_ID, SLURM_ARRAY_TASK_COUNT)");
             }
-            throw new IclException("SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_MIN/MAX nor SLURM_ARRAY_TASK_COUNT is; run the job as an array (sbatch --array=0-N) or pass --shard-count.");
+            throw new IclException("SLURM_ARRAY_TASK_ID is set but neither SLURM_ARRAY_TASK_MIN/MAX nor SLURM_ARRAY_TASK_COUNT is; " +
+                "run the job as an array (sbatch --array=0-N) or pass --shard-count.");
         }
         if (Get("JOB_COMPLETION_INDEX") is not null)
         {
             if (count is not { } n)
-                throw new IclException("JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but the shard count is not: pass --shard-count with the Job's completions.");
+                throw new IclException("JOB_COMPLETION_INDEX is set (a Kubernetes Indexed Job) but the shard count is not: " +
+                    "pass --shard-count with the Job's completions.");
             int index = Int("JOB_COMPLETION_INDEX");
             return (new PatchShard(index, n), $"Kubernetes Indexed Job completion {index} of {n} (JOB_COMPLETION_INDEX, --shard-count)");
         }
-        throw new IclException("--shard auto found no scheduler: neither SLURM_ARRAY_TASK_ID (a Slurm job array) nor JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; pass --shard K/N instead.");
+        throw new IclException("--shard auto found no scheduler: neither SLURM_ARRAY_TASK_ID (a Slurm job array) " +
+            "nor JOB_COMPLETION_INDEX (a Kubernetes Indexed Job) is set; pass --shard K/N instead.");
     }
 
     /// <summary>

@@ -29,7 +29,9 @@ public sealed record PatchTarget(string Name, string Activation, ActivationLayou
         ArgumentNullException.ThrowIfNull(model);
         var hook = HookName(0);
         if (!model.HookPoints.ContainsKey(hook))
-            throw new IclException($"Patch target '{Name}' patches {hook}, which {model.Config.Name} ({model.Config.ModelType}{(model.Config.ParallelAttnMlp ? ", attention and MLP in parallel" : "")}) does not have; choose another target.");
+            throw new IclException($"Patch target '{Name}' patches {hook}, which {model.Config.Name} " +
+                $"({model.Config.ModelType}{(model.Config.ParallelAttnMlp ? ", attention and MLP in parallel" : "")}) " +
+                "does not have; choose another target.");
     }
 
     /// <summary>This target's hook in every layer of <paramref name="config"/>.</summary>

@@ -25,14 +25,17 @@ public static class PatchTargets
     public static readonly PatchTarget HeadKByPos = new("attn_head_k_by_pos", "k", HeadVector, [Layer, Pos, Head], "Key");
     public static readonly PatchTarget HeadVByPos = new("attn_head_v_by_pos", "v", HeadVector, [Layer, Pos, Head], "Value");
     public static readonly PatchTarget HeadPatternByPos = new("attn_head_pattern_by_pos", "pattern", Pattern, [Layer, Head, DestPos], "Pattern");
-    public static readonly PatchTarget HeadPatternDestSrcPos = new("attn_head_pattern_dest_src_pos", "pattern", Pattern, [Layer, Head, DestPos, SrcPos], "Pattern");
+    public static readonly PatchTarget HeadPatternDestSrcPos =
+        new("attn_head_pattern_dest_src_pos", "pattern", Pattern, [Layer, Head, DestPos, SrcPos], "Pattern");
 
     /// <summary>Pattern by destination with TL's <c>by_pos_every</c> axis order [layer, pos, head].</summary>
     private static readonly PatchTarget PatternByPosAsPosHead = HeadPatternByPos with { Axes = [Layer, DestPos, Head] };
 
     public static readonly PatchTargetSet BlockEvery = new("block_every", [ResidPre, AttnOut, MlpOut]);
-    public static readonly PatchTargetSet AttnHeadAllPosEvery = new("attn_head_all_pos_every", [HeadOutAllPos, HeadQAllPos, HeadKAllPos, HeadVAllPos, HeadPatternAllPos]);
-    public static readonly PatchTargetSet AttnHeadByPosEvery = new("attn_head_by_pos_every", [HeadOutByPos, HeadQByPos, HeadKByPos, HeadVByPos, PatternByPosAsPosHead]);
+    public static readonly PatchTargetSet AttnHeadAllPosEvery =
+        new("attn_head_all_pos_every", [HeadOutAllPos, HeadQAllPos, HeadKAllPos, HeadVAllPos, HeadPatternAllPos]);
+    public static readonly PatchTargetSet AttnHeadByPosEvery =
+        new("attn_head_by_pos_every", [HeadOutByPos, HeadQByPos, HeadKByPos, HeadVByPos, PatternByPosAsPosHead]);
 
     /// <summary>Every single target by name.</summary>
     public static IReadOnlyList<PatchTarget> All { get; } =
@@ -47,7 +50,8 @@ public static class PatchTargets
         var single = All.FirstOrDefault(t => t.Name == name);
         if (single is not null) return PatchTargetSet.Of(single);
         return Sets.FirstOrDefault(s => s.Name == name)
-            ?? throw new IclException($"Unknown patch target '{name}'. Targets: {string.Join(", ", All.Select(t => t.Name).Concat(Sets.Select(s => s.Name)))}.");
+            ?? throw new IclException($"Unknown patch target '{name}'. " +
+                $"Targets: {string.Join(", ", All.Select(t => t.Name).Concat(Sets.Select(s => s.Name)))}.");
     }
 }
 

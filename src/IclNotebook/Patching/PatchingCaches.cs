@@ -19,7 +19,9 @@ public sealed class PatchingCaches : IDisposable
     /// <param name="cleanTokens">Clean tokens [batch, pos] (not owned).</param>
     /// <param name="corruptedTokens">Corrupted tokens [batch, pos] (not owned).</param>
     /// <param name="metric">The metric, whose read positions are the only ones a caching run unembeds.</param>
-    /// <param name="ungrouped">Run with grouped-query attention ungrouped (per-head k/v hooks; <see cref="HookedTransformer.UngroupGroupedQueryAttention"/>).</param>
+    /// <param name="ungrouped">
+    /// Run with grouped-query attention ungrouped (per-head k/v hooks; <see cref="HookedTransformer.UngroupGroupedQueryAttention"/>).
+    /// </param>
     public PatchingCaches(HookedTransformer model, Tensor cleanTokens, Tensor corruptedTokens, Metrics.AnswerMetric metric, bool ungrouped = false)
     {
         _model = model;

@@ -35,7 +35,8 @@ public abstract class PatchingEngine
     /// stacked set are one grid): every part is planned, the units laid end to end and cut into
     /// shards of even estimated cost (<see cref="PatchShard.Split"/>), and only this shard's units run.
     /// </summary>
-    public PatchResultShard RunShard(PatchingSetup setup, PatchTargetSet set, PatchShard shard, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    public PatchResultShard RunShard(PatchingSetup setup, PatchTargetSet set, PatchShard shard, IProgress<WorkProgress>? progress = null,
+            CancellationToken ct = default)
     {
         try
         {
@@ -50,7 +51,8 @@ public abstract class PatchingEngine
         }
     }
 
-    private PatchResultShard RunShardInScope(PatchingSetup setup, PatchTargetSet set, PatchShard shard, IProgress<WorkProgress>? progress, CancellationToken ct)
+    private PatchResultShard RunShardInScope(PatchingSetup setup, PatchTargetSet set, PatchShard shard, IProgress<WorkProgress>? progress,
+            CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(set);
@@ -85,7 +87,9 @@ public abstract class PatchingEngine
             void Take(PatchWork work)
             {
                 var values = work.Compute();
-                if (values.Length != work.Flats.Length) throw new InvalidOperationException($"{Name} engine: a unit of {target.Name} returned {values.Length} values for {work.Flats.Length} indices.");
+                if (values.Length != work.Flats.Length)
+                    throw new InvalidOperationException($"{Name} engine: a unit of {target.Name} returned {values.Length} values " +
+                        $"for {work.Flats.Length} indices.");
                 for (int i = 0; i < values.Length; i++) held.Add(((int)(group.Key * partSize + work.Flats[i]), values[i]));
                 forwards += work.Forwards;
                 flop += work.Flop;
@@ -113,7 +117,8 @@ public abstract class PatchingEngine
     }
 
     /// <summary>A result from per-index values (parts stacked along a leading PatchType axis when more than one).</summary>
-    internal static PatchResult Assemble(PatchingSetup setup, PatchTargetSet set, string engine, IReadOnlyList<double> values, long forwards, double flop, double seconds)
+    internal static PatchResult Assemble(PatchingSetup setup, PatchTargetSet set, string engine, IReadOnlyList<double> values, long forwards,
+            double flop, double seconds)
     {
         var first = set.Parts[0];
         var shape = first.Shape(setup.Model.Config, setup.NPos).ToList();
@@ -145,8 +150,10 @@ public abstract class PatchingEngine
 
     private static IReadOnlyList<string> Labels(PatchingSetup setup, PatchAxis axis) => axis switch
     {
-        PatchAxis.Layer => Enumerable.Range(0, setup.Model.Config.NLayers).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
-        PatchAxis.Head => Enumerable.Range(0, setup.Model.Config.NHeads).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+        PatchAxis.Layer => Enumerable.Range(0, setup.Model.Config.NLayers)
+            .Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+        PatchAxis.Head => Enumerable.Range(0, setup.Model.Config.NHeads)
+            .Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
         _ => setup.PositionLabels,
     };
 

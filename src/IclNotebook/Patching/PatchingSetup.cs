@@ -47,7 +47,8 @@ public sealed class PatchingSetup : IDisposable
     /// the prompts) and runs both batches for the baselines. <paramref name="replay"/> only records
     /// how the corrupted prompts were built (null: given as tokens).
     /// </summary>
-    public static PatchingSetup Create(HookedTransformer model, TokenBatch clean, TokenBatch corrupted, AnswerMetric metric, CorruptionReplay? replay = null)
+    public static PatchingSetup Create(HookedTransformer model, TokenBatch clean, TokenBatch corrupted, AnswerMetric metric,
+            CorruptionReplay? replay = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(clean);
@@ -57,7 +58,8 @@ public sealed class PatchingSetup : IDisposable
             throw new IclException($"Patching needs as many corrupted prompts as clean ones: {clean.Count} clean, {corrupted.Count} corrupted.");
         for (int i = 0; i < clean.Count; i++)
             if (clean.Ids[i].Length != corrupted.Ids[i].Length)
-                throw new IclException($"Prompt {i}: the clean prompt is {clean.Ids[i].Length} tokens and the corrupted one {corrupted.Ids[i].Length}; activation patching needs the same length so positions line up.");
+                throw new IclException($"Prompt {i}: the clean prompt is {clean.Ids[i].Length} tokens " +
+                    $"and the corrupted one {corrupted.Ids[i].Length}; activation patching needs the same length so positions line up.");
         if (metric.AnswerIds.Count != clean.Count || metric.ReadPositions.Count != clean.Count)
             throw new IclException($"The metric has {metric.AnswerIds.Count} answers for {clean.Count} prompts.");
         if (metric.ReadPositions.Any(p => p < 0 || p >= clean.MaxLength))
@@ -70,8 +72,10 @@ public sealed class PatchingSetup : IDisposable
             var cleanPerPrompt = PerPrompt(model, metric, cleanTokens);
             var corruptedPerPrompt = PerPrompt(model, metric, corruptedTokens);
             var tokenizer = clean.Tokenizer ?? (model.HasTokenizer ? model.Tokenizer : null);
-            var labels = clean.Padded()[0].Select((id, p) => $"{p}: {(tokenizer is null ? $"[{id}]" : Display(tokenizer.Decode((int)id)))}").ToArray();
-            return new PatchingSetup(model, clean, corrupted, metric, replay, cleanTokens, corruptedTokens, cleanPerPrompt, corruptedPerPrompt, labels);
+            var firstPrompt = clean.Padded()[0];
+            var labels = firstPrompt.Select((id, p) => $"{p}: {(tokenizer is null ? $"[{id}]" : Display(tokenizer.Decode((int)id)))}").ToArray();
+            return new PatchingSetup(model, clean, corrupted, metric, replay,
+                cleanTokens, corruptedTokens, cleanPerPrompt, corruptedPerPrompt, labels);
         }
         catch
         {

@@ -22,7 +22,9 @@ public sealed class ReferenceEngine : PatchingEngine
         ArgumentNullException.ThrowIfNull(target);
         setup.CachesFor(target).Ensure(target.HookNames(setup.Model.Config));
         var cfg = setup.Model.Config;
-        double perForward = FlopCount.Blocks(cfg, (double)setup.Clean.Count * setup.NPos, setup.NPos / 2.0, cfg.NLayers) + FlopCount.Unembed(cfg, setup.Clean.Count);
+        double blocksFlop = FlopCount.Blocks(cfg, (double)setup.Clean.Count * setup.NPos, setup.NPos / 2.0, cfg.NLayers);
+        double unembedFlop = FlopCount.Unembed(cfg, setup.Clean.Count);
+        double perForward = blocksFlop + unembedFlop;
         return Indices(target.Shape(cfg, setup.NPos))
             .Select((index, flat) => new PatchWork([flat], perForward, 1, () => [Evaluate(setup, target, index)]))
             .ToList();
@@ -41,7 +43,8 @@ public sealed class ReferenceEngine : PatchingEngine
         using var scope = NewDisposeScope();
         using var mode = setup.ModeFor(target);
         using var hooks = setup.Model.Hooks((hook, (act, _) => target.Patch(act, clean, index)));
-        var readLogits = setup.Model.Run(setup.CorruptedTokens, new ForwardOptions { UnembedPositions = setup.Metric.PositionsTensor(setup.Model.ModelDevice) });
+        var readOptions = new ForwardOptions { UnembedPositions = setup.Metric.PositionsTensor(setup.Model.ModelDevice) };
+        var readLogits = setup.Model.Run(setup.CorruptedTokens, readOptions);
         return setup.Metric.EvaluateAtRead(readLogits);
     }
 }

@@ -38,7 +38,9 @@ internal sealed class SegmentLayout
 
     public bool Packed => SharedEnd > T0;
 
-    /// <summary>Packed when the prompts share tokens beyond <paramref name="t0"/> and <paramref name="allowPacking"/>; else one row per prompt.</summary>
+    /// <summary>
+    /// Packed when the prompts share tokens beyond <paramref name="t0"/> and <paramref name="allowPacking"/>; else one row per prompt.
+    /// </summary>
     public static SegmentLayout Create(int t0, int nPos, int prompts, int sharedPrefix, bool allowPacking)
     {
         if (Packs(t0, prompts, sharedPrefix, allowPacking))
@@ -138,8 +140,9 @@ internal sealed class SegmentLayout
             var bq = tensor(Prompt[r].Select(x => (long)x).ToArray(), device: pattern.device).view(-1, 1);
             var pq = tensor(Pos[r].Select(x => (long)x).ToArray(), device: pattern.device).view(-1, 1);
             var pk = tensor(keys, device: pattern.device).view(1, -1);
-            var byQuery = pattern.permute(0, 2, 3, 1)[TensorIndex.Tensor(bq), TensorIndex.Tensor(pq), TensorIndex.Tensor(pk)]; // [Length, T0+Length, head]
-            rows.Add(byQuery.permute(2, 0, 1));                                                                                  // [head, Length, T0+Length]
+            var headLast = pattern.permute(0, 2, 3, 1);                                                  // [prompt, q, k, head]
+            var byQuery = headLast[TensorIndex.Tensor(bq), TensorIndex.Tensor(pq), TensorIndex.Tensor(pk)]; // [Length, T0+Length, head]
+            rows.Add(byQuery.permute(2, 0, 1));                                                          // [head, Length, T0+Length]
         }
         var stacked = stack(rows);
         var blocked = Blocked(pattern.device);
