@@ -7,7 +7,7 @@ namespace IclNotebook.Loading;
 /// <summary>
 /// Writes a GPT-2 <see cref="HookedTransformer"/> with raw weights as an ordinary Hugging Face
 /// checkpoint: <c>config.json</c> and <c>model.safetensors</c> in the hub's <c>gpt2</c> layout, which
-/// <see cref="ModelSource.Load"/>, <c>icl analyze --model FOLDER</c> and Hugging Face's
+/// <see cref="ModelSource.LoadAsync"/>, <c>icl analyze --model FOLDER</c> and Hugging Face's
 /// GPT2LMHeadModel all read. F32 by default; F16 halves the file.
 /// </summary>
 public static class Gpt2CheckpointWriter

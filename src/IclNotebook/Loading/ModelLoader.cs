@@ -21,7 +21,7 @@ public static class ModelLoader
     /// <param name="device">Device for the weights; CPU by default.</param>
     /// <param name="name">Name recorded in the config; the folder name by default.</param>
     /// <param name="tokenizer">
-    /// The model's tokenizer if already read (<see cref="ModelSource.LoadTokenizer"/>); read from the folder otherwise.
+    /// The model's tokenizer if already read (<see cref="ModelSource.LoadTokenizerAsync"/>); read from the folder otherwise.
     /// </param>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000",
         Justification = "The model is returned to the caller, or disposed in the catch when loading fails.")]

@@ -27,7 +27,7 @@ public static class ModelSource
 
     /// <summary>As <see cref="LoadAsync"/>, also returning the folder the weights came from and its
     /// revision (the Hugging Face commit for cached models, else "local folder PATH"). A
-    /// <paramref name="tokenizer"/> already read with <see cref="LoadTokenizer"/> becomes the model's, so it is read once.</summary>
+    /// <paramref name="tokenizer"/> already read with <see cref="LoadTokenizerAsync"/> becomes the model's, so it is read once.</summary>
     public static async Task<(HookedTransformer Model, string Folder, string Revision)> LoadWithSourceAsync(string nameOrPath,
         WeightProcessing processing = WeightProcessing.Default, Device? device = null, HubOptions? hub = null,
         IProgress<WorkProgress>? progress = null, ModelTokenizer? tokenizer = null, CancellationToken ct = default)
@@ -73,9 +73,6 @@ public static class ModelSource
         return Families.ModelFamilies.ReadConfig(configPath, modelName).Config;
     }
 
-    /// <summary>Synchronous <see cref="LoadTokenizerAsync"/> for notebooks and scripts.</summary>
-    public static ModelTokenizer LoadTokenizer(string nameOrPath) => LoadTokenizerAsync(nameOrPath).GetAwaiter().GetResult();
-
     /// <summary>"cpu" or "cuda" as a device; a clear error when CUDA is asked for but unavailable.</summary>
     public static Device ParseDevice(string name) => name switch
     {
@@ -85,8 +82,4 @@ public static class ModelSource
             "Reference TorchSharp-cuda-linux/-windows instead of TorchSharp-cpu, or use cpu (--device cpu, ICL_DEVICE=cpu)."),
         _ => throw new IclException($"The device must be 'cpu' or 'cuda' (--device, ICL_DEVICE), got '{name}'."),
     };
-
-    /// <summary>Synchronous form for notebooks and scripts.</summary>
-    public static HookedTransformer Load(string nameOrPath, WeightProcessing processing = WeightProcessing.Default, Device? device = null) =>
-        LoadAsync(nameOrPath, processing, device).GetAwaiter().GetResult();
 }

@@ -45,10 +45,10 @@ public class InformationFlowTests
     }
 
     [Fact]
-    public void Label_positions_work_with_a_sentencepiece_tokenizer()
+    public async Task Label_positions_work_with_a_sentencepiece_tokenizer()
     {
         var task = IclTask.Load(Path.Combine(AppContext.BaseDirectory, "data", "tasks", "sentiment.json"));
-        var tokenizer = IclNotebook.Loading.ModelSource.LoadTokenizer(Path.Combine(Fixtures.Root, "models", "tiny-llama-a"));
+        var tokenizer = await IclNotebook.Loading.ModelSource.LoadTokenizerAsync(Path.Combine(Fixtures.Root, "models", "tiny-llama-a"));
         var prompts = task.BuildPrompts(tokenizer);
         var positions = LabelPositions.Find(task, tokenizer, prompts.CleanPrompts[1], prompts.CleanTokens.Ids[1]);
         var words = positions.Select(p => tokenizer.Decode(prompts.CleanTokens.Ids[1][p]).Trim()).ToArray();

@@ -28,10 +28,10 @@ public sealed class FamilyLoaderTests : IDisposable
     }
 
     [Fact]
-    public void Rope_scaling_is_refused_before_any_weight_is_read()
+    public async Task Rope_scaling_is_refused_before_any_weight_is_read()
     {
         var folder = Folder("scaled", "tiny-llama-a", "tiny-llama-a", c => c.Replace("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}", StringComparison.Ordinal));
-        var e = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer(folder));
+        var e = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(folder));
         Assert.Contains("rope_scaling ({\"rope_type\": \"llama3\", \"factor\": 8.0}) is not supported yet", e.Message, StringComparison.Ordinal);
     }
 

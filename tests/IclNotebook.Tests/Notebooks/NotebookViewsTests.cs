@@ -27,7 +27,7 @@ public class NotebookViewsTests
     [Fact]
     public void Activation_caches_show_hook_names_axes_and_shapes()
     {
-        var model = ModelSource.Load(Fixtures.TinyModel);
+        var model = ModelLoader.LoadFolder(Fixtures.TinyModel);
         var tokens = new Gpt2Tokenizer().ToTokens(["Review: great. Sentiment:"]);
         var (logits, cache) = model.RunWithCache(tokens.ToTensor());
         using (logits)

@@ -23,27 +23,27 @@ public class ModelTokenizerTests
 
     /// <summary>icl analyze reads the tokenizer before the weights; the model then takes that same tokenizer instead of reading tokenizer.json again.</summary>
     [Fact]
-    public void A_tokenizer_read_before_the_weights_becomes_the_models_own()
+    public async Task A_tokenizer_read_before_the_weights_becomes_the_models_own()
     {
         var folder = IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-qwen2-a");
-        var tokenizer = ModelSource.LoadTokenizer(folder);
+        var tokenizer = await ModelSource.LoadTokenizerAsync(folder);
         using var model = ModelLoader.LoadFolder(folder, tokenizer: tokenizer);
         Assert.Same(tokenizer, model.Tokenizer);
     }
 
     [Fact]
-    public void The_tokenizer_of_a_model_comes_without_its_weights_and_bad_models_fail_there()
+    public async Task The_tokenizer_of_a_model_comes_without_its_weights_and_bad_models_fail_there()
     {
-        Assert.IsType<Gpt2Tokenizer>(ModelSource.LoadTokenizer(Fixtures.TinyModel));
-        Assert.IsType<Gpt2Tokenizer>(ModelSource.LoadTokenizer("gpt2")); // a known name: nothing is downloaded for it
-        var unknown = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer("gpt5"));
+        Assert.IsType<Gpt2Tokenizer>(await ModelSource.LoadTokenizerAsync(Fixtures.TinyModel));
+        Assert.IsType<Gpt2Tokenizer>(await ModelSource.LoadTokenizerAsync("gpt2")); // a known name: nothing is downloaded for it
+        var unknown = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync("gpt5"));
         Assert.Contains("Unknown model 'gpt5'", unknown.Message, StringComparison.Ordinal);
         var folder = Directory.CreateTempSubdirectory("icl-tok-").FullName;
         try
         {
             File.WriteAllText(Path.Combine(folder, "config.json"), "{\"model_type\": \"mamba\", \"architectures\": [\"MambaForCausalLM\"]}");
             File.WriteAllBytes(Path.Combine(folder, "model.safetensors"), [1]); // never read: the config is refused first
-            var unsupported = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer(folder));
+            var unsupported = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(folder));
             Assert.Contains("unsupported architecture (model_type 'mamba'). Supported model types: gpt2, gpt_neox, llama, mistral, qwen2", unsupported.Message, StringComparison.Ordinal);
         }
         finally
@@ -51,13 +51,13 @@ public class ModelTokenizerTests
             Directory.Delete(folder, recursive: true);
         }
         // Other families bring their tokenizer.json; a folder without one says what to add, before any weight is read.
-        Assert.IsType<IclNotebook.Tokenization.HuggingFace.HfTokenizer>(ModelSource.LoadTokenizer(IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a")));
+        Assert.IsType<IclNotebook.Tokenization.HuggingFace.HfTokenizer>(await ModelSource.LoadTokenizerAsync(IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a")));
         var bare = Directory.CreateTempSubdirectory("icl-tok-").FullName;
         try
         {
             File.Copy(Path.Combine(IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a"), "config.json"), Path.Combine(bare, "config.json"));
             File.WriteAllBytes(Path.Combine(bare, "model.safetensors"), [1]); // never read
-            var e = Assert.Throws<IclException>(() => ModelSource.LoadTokenizer(bare));
+            var e = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(bare));
             Assert.Contains("this gpt_neox model has no tokenizer.json", e.Message, StringComparison.Ordinal);
         }
         finally

@@ -18,7 +18,7 @@ public sealed class ShippedToyModelTests(Xunit.Abstractions.ITestOutputHelper ou
 {
     private static string Folder => Path.Combine(AppContext.BaseDirectory, "data", "models", "toy-icl-2l");
 
-    private readonly HookedTransformer _model = ModelSource.Load(Folder);
+    private readonly HookedTransformer _model = ModelLoader.LoadFolder(Folder);
     private readonly IclTask _task = IclTask.Load(Path.Combine(AppContext.BaseDirectory, "data", "tasks", "associative-recall.json"));
 
     public void Dispose() => _model.Dispose();

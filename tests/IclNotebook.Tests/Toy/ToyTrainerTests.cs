@@ -74,7 +74,7 @@ public class ToyTrainerTests
         {
             var record = ToyModelFolder.Write(run, folder, force: false, "icl train-toy --steps 20", threads: 2);
             Assert.Equal(["README.md", "config.json", "model.safetensors", "training.json"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-            using var model = ModelSource.Load(folder);
+            using var model = ModelLoader.LoadFolder(folder);
             var again = RecallAccuracy.Measure(model, Small.Task, ToyModelFolder.ShippedSequences);
             Assert.Equal(again, record.Shipped);
             Assert.Equal(Enumerable.Range(Small.MinDemos, Small.MaxDemos - Small.MinDemos + 1), record.ShippedByDemos.Keys);

@@ -191,7 +191,7 @@ public sealed class HubModelTests : HubTestContext
 
         Assert.IsType<IclNotebook.Tokenization.HuggingFace.HfTokenizer>(tokenizer);
         Assert.DoesNotContain("model.safetensors", RequestedFiles());
-        var fixture = ModelSource.LoadTokenizer(FamilyFixture.Folder("tiny-neox-a"));
+        var fixture = await ModelSource.LoadTokenizerAsync(FamilyFixture.Folder("tiny-neox-a"));
         Assert.Equal(fixture.ToTokens(["Review: a joy -> positive"]).Ids, tokenizer.ToTokens(["Review: a joy -> positive"]).Ids);
     }
 
