@@ -81,7 +81,7 @@ public static class FunctionVectorAnalysis
             Settings = new PatchSettings(cfg.Name, model.Processing.ToString(), EngineName,
                 "P(answer) at each prompt's last real token, softmax over the full vocabulary; " +
                 "the head's hook_z at the last token set to its mean over the clean prompts",
-                "probability", "last-token", options.ShuffleSeed is null ? "task" : "shuffle"),
+                "probability", "last-token", OptionNames.Name(prompts.Replay)),   // which corruption: FunctionVectorResult.Corruption
             Seconds = gridSeconds,                                                  // the corrupted run with cache and every patched row
             ForwardPasses = prompts.Count,
         };
