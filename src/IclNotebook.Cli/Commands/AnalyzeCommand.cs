@@ -70,7 +70,7 @@ internal static class AnalyzeCommand
                 return await study.RunAsync(parse, (o, progress) => PatchingStudy.RunAsync(o, patching, progress, ct),
                     (result, folder, force, warnings) =>
                     {
-                        Note(options.ColabNote(result.Prompts));
+                        Note(options.ColabNote(result.Prompts.CorruptionKind));
                         PatchingStudyOutput.Write(result, folder, force, IclCommandLine.Version, warnings);
                     }, options, ct: ct).ConfigureAwait(false);
 
@@ -81,7 +81,7 @@ internal static class AnalyzeCommand
                 (o, progress) => PatchingStudy.RunShardAsync(o, patching, part, partSource!, IclCommandLine.Version, progress, ct),
                 (piece, folder, force, _) =>
                 {
-                    Note(options.ColabNote(piece.Prompts.ToPromptSet()));
+                    Note(options.ColabNote(piece.Prompts.CorruptionKind));
                     piece.Save(folder, force);
                     string seconds = piece.Seconds.ToString("F1", CultureInfo.InvariantCulture);
                     string gflop = piece.Results.Sum(r => r.Gflop).ToString("F1", CultureInfo.InvariantCulture);

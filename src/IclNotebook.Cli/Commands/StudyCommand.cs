@@ -80,7 +80,7 @@ internal sealed class StudyCommand
         {
             Model = parse.GetValue(_model)!,
             Hub = CliOptions.Hub(parse, _revision),
-            TaskPath = parse.GetValue(_task) is { } given ? TaskFiles.Resolve(given) : _needsTask ? TaskFiles.Default("sentiment") : null,
+            TaskPath = parse.GetValue(_task) ?? (_needsTask ? TaskFiles.Default("sentiment") : null),
             Processing = OptionNames.Parse<WeightProcessing>(parse.GetValue(_processing)!),
             Device = parse.GetValue(_device)!,
         };

@@ -1,7 +1,5 @@
 using IclNotebook.Hooks;
 using IclNotebook.Model;
-using IclNotebook.Runtime;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace IclNotebook.Lens;

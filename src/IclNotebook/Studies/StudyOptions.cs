@@ -22,8 +22,12 @@ public sealed record StudyOptions
     /// </summary>
     public HubOptions Hub { get; init; } = HubOptions.FromEnvironment();
 
-    /// <summary>Task file; null for studies that need none (the head detector). Default null.</summary>
-    public string? TaskPath { get; init; }
+    /// <summary>
+    /// Task file; null for studies that need none (the head detector). Default null. A relative <c>data/...</c>
+    /// path is the repository's file wherever the study runs (<see cref="TaskFiles.Resolve"/>), so what is read,
+    /// hashed and recorded is the same file.
+    /// </summary>
+    public string? TaskPath { get; init => field = value is null ? null : TaskFiles.Resolve(value); }
 
     /// <summary>
     /// The original Colab's two quirks where not set otherwise: the metric reads the padded batch's
@@ -61,14 +65,13 @@ public sealed record StudyOptions
     }
 
     /// <summary>
-    /// What a user of <see cref="ColabExact"/> should know about a run whose prompts were built with
-    /// <paramref name="prompts"/>'s corruption: the sequential replay exists for label maps only. Null otherwise.
+    /// What a user of <see cref="ColabExact"/> should know about a task whose corruption is of kind
+    /// <paramref name="corruptionKind"/>: the sequential replay exists for label maps only. Null otherwise.
     /// </summary>
-    public string? ColabNote(IclPromptSet prompts)
+    public string? ColabNote(string corruptionKind)
     {
-        ArgumentNullException.ThrowIfNull(prompts);
-        if (!ColabExact || Replay is not null || prompts.Replay != CorruptionReplay.Simultaneous) return null;
+        if (!ColabExact || Replay is not null || corruptionKind == LabelMapCorruption.KindName) return null;
         return $"--colab-exact replays a corruption sequentially only for kind '{LabelMapCorruption.KindName}'; this task's corruption is "
-            + $"'{prompts.CorruptionKind}', so its labels are used as written (metric read: {OptionNames.Name(EffectiveRead)}).";
+            + $"'{corruptionKind}', so its labels are used as written (metric read: {OptionNames.Name(EffectiveRead)}).";
     }
 }

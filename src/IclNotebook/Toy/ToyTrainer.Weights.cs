@@ -1,9 +1,4 @@
-using System.Diagnostics;
-using IclNotebook.Icl;
 using IclNotebook.Model;
-using IclNotebook.Progress;
-using IclNotebook.Tokenization;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -3,7 +3,6 @@ using IclNotebook.Icl;
 using IclNotebook.Model;
 using IclNotebook.Progress;
 using IclNotebook.Tokenization;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

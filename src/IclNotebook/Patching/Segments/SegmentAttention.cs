@@ -37,8 +37,6 @@ internal static class SegmentAttention
         }
         k = attn.PerQueryHead(k, 2);                                      // [batch, (t0 +) seg, head, d_head]
         v = attn.PerQueryHead(v, 2);
-        var hidden = mask.Hidden(t0, seg, queriesAt, x.device);           // [seg, t0 + seg] or [batch, 1, n, t0 + seg]
-
         if (attn.Fusable && !mask.HidesWholeRow)                          // a hidden row would be NaN where TL has zeros
         {
             if (shared)
@@ -46,14 +44,15 @@ internal static class SegmentAttention
                 k = cat([attn.PerQueryHead(past!.Value.K, 2).expand(batch, -1, -1, -1), k], 1); // [batch, t0 + seg, head, d_head]
                 v = cat([attn.PerQueryHead(past!.Value.V, 2).expand(batch, -1, -1, -1), v], 1);
             }
-            bool causal = mask.Blocked is null && queriesAt is null && t0 == 0;
-            using var attend = causal ? null : hidden.logical_not();     // true = may attend
+            bool causal = mask.Blocked is null && queriesAt is null && t0 == 0; // the kernel's own causal mask: none built
+            using var attend = causal ? null : mask.Hidden(t0, seg, queriesAt, x.device).logical_not(); // true = may attend
             return attn.OutputFrom(Attention.Fused(q, k, v, attend));
         }
 
         var scores = attn.Scale(shared                                    // [batch, head, seg or n, t0 + seg]
             ? SharedPrefixScores(attn, q, k, past!.Value.K)
             : q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)));
+        var hidden = mask.Hidden(t0, seg, queriesAt, x.device);           // [seg, t0 + seg] or [batch, 1, n, t0 + seg]
         scores.masked_fill_(hidden, HeldScalars.Of(double.NegativeInfinity));
         var pattern = attn.Pattern(scores, mask.HidesWholeRow);
         var z = shared ? SharedPrefixValues(attn, pattern, v, past!.Value.V) : Attention.Mix(pattern, v); // [batch, seg or n, head, d_head]
