@@ -3,11 +3,7 @@ namespace IclNotebook.Tests;
 /// <summary>A fresh folder under the system's temporary folder, deleted with everything in it on dispose.</summary>
 internal sealed class TempFolder : IDisposable
 {
-    public TempFolder(string prefix = "icl-test")
-    {
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Path);
-    }
+    public TempFolder(string prefix = "icl-test") => Path = Directory.CreateTempSubdirectory(prefix + "-").FullName;
 
     /// <summary>The folder's full path.</summary>
     public string Path { get; }

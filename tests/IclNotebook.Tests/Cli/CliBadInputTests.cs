@@ -54,7 +54,7 @@ public sealed class CliBadInputTests : IDisposable
     [Fact]
     public void The_main_job_with_no_network_says_how_to_run_the_shipped_toy_model()
     {
-        // The README's first command where the hub cannot be reached: an endpoint nothing listens on, one attempt.
+        // The README's first command where the hub cannot be reached: an endpoint nothing listens on (every retry refused at once).
         var outcome = IclProcess.Run(["analyze", "--out", Path.Combine(_dir, "run")], new Dictionary<string, string>
         {
             ["HF_ENDPOINT"] = "http://127.0.0.1:9",
