@@ -11,7 +11,7 @@ public class Gpt2CheckpointWriterTests
     public void A_written_float32_checkpoint_reads_back_bit_for_bit_and_runs_the_same()
     {
         using var model = TiedRandomGpt2(3);
-        using var folder = new TempFolder();
+        using var folder = new TempFolder("icl-gpt2-writer");
         Gpt2CheckpointWriter.WriteFiles(model, folder.Path);
 
         using var raw = ModelLoader.LoadFolder(folder.Path, WeightProcessing.Raw);
@@ -32,8 +32,8 @@ public class Gpt2CheckpointWriterTests
     public void A_float16_checkpoint_is_half_the_size_and_within_half_precision()
     {
         using var model = TiedRandomGpt2(4);
-        using var f32 = new TempFolder();
-        using var f16 = new TempFolder();
+        using var f32 = new TempFolder("icl-gpt2-writer");
+        using var f16 = new TempFolder("icl-gpt2-writer");
         Gpt2CheckpointWriter.WriteFiles(model, f32.Path);
         Gpt2CheckpointWriter.WriteFiles(model, f16.Path, SafetensorsDType.F16);
         long big = new FileInfo(Path.Combine(f32.Path, ModelLoader.WeightsFile)).Length, small = new FileInfo(Path.Combine(f16.Path, ModelLoader.WeightsFile)).Length;
@@ -52,7 +52,7 @@ public class Gpt2CheckpointWriterTests
     [Fact]
     public void Processed_or_untied_models_are_refused_with_the_reason()
     {
-        using var folder = new TempFolder();
+        using var folder = new TempFolder("icl-gpt2-writer");
         using var processed = ModelLoader.LoadFolder(Fixtures.TinyModel);
         Assert.Contains("WeightProcessing.Raw", Assert.Throws<IclException>(() => Gpt2CheckpointWriter.WriteFiles(processed, folder.Path)).Message, StringComparison.Ordinal);
         using var untied = RandomModels.Create(5, 1, 2);                        // W_U drawn apart from W_E
@@ -69,12 +69,5 @@ public class Gpt2CheckpointWriterTests
         p["unembed.W_U"].copy_(p["embed.W_E"].t());
         p["unembed.b_U"].zero_();
         return model;
-    }
-
-    private sealed class TempFolder : IDisposable
-    {
-        public string Path { get; } = Directory.CreateTempSubdirectory("icl-gpt2-writer-").FullName;
-
-        public void Dispose() => Directory.Delete(Path, recursive: true);
     }
 }
