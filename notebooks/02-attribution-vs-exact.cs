@@ -64,7 +64,7 @@ display(ComparisonPlot.Scatter(attribution[1], exactHeads));
 foreach (var (approximate, exact) in new[] { (attribution[0], exactResid), (attribution[1], exactHeads) })
 {
     var (pearson, maxError) = AttributionPatching.Compare(approximate, exact);
-    Console.WriteLine($"{exact.Target,-24} Pearson {pearson:F3}, largest error {maxError:F3} {exact.Settings.Unit}; exact: {exact.Seconds:F1} s for {exact.ForwardPasses} forward passes, attribution: {approximate.Seconds:F2} s");
+    Console.WriteLine($"{exact.Target,-24} Pearson {pearson:F3}, largest error {maxError:F3} {exact.Settings.UnitName}; exact: {exact.Seconds:F1} s for {exact.ForwardPasses} forward passes, attribution: {approximate.Seconds:F2} s");
 }
 
 // ## Reading the comparison

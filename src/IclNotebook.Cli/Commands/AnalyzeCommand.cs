@@ -22,8 +22,8 @@ internal static class AnalyzeCommand
             HelpName = "LIST",
         }.Check(list => { foreach (var t in Split(list)) PatchTargets.Find(t); });
         targets.CompletionSources.Add(TargetCompletions);
-        var engine = CliOptions.Choice("--engine", "engine", "fast (exact) or reference (TransformerLens's algorithm, slow)", "fast",
-            ["fast", "reference"]);
+        var engine = CliOptions.Choice("--engine", "engine", "fast (exact) or reference (TransformerLens's algorithm, slow)",
+            OptionNames.Name(PatchEngineKind.Fast), [OptionNames.Name(PatchEngineKind.Fast), OptionNames.Name(PatchEngineKind.Reference)]);
         var attribution = new Option<bool>("--attribution") { Description = "also compute attribution patching (a gradient approximation)" };
         var colabExact = new Option<bool>("--colab-exact")
         {
@@ -62,7 +62,7 @@ internal static class AnalyzeCommand
             var patching = new PatchingOptions
             {
                 Targets = Split(parse.GetValue(targets)!),
-                Engine = parse.GetValue(engine)!,
+                Engine = OptionNames.Parse<PatchEngineKind>(parse.GetValue(engine)!),
                 Attribution = parse.GetValue(attribution),
             };
             var (part, partSource) = Shard(parse.GetValue(shard), parse.GetValue(shardCount) is > 0 and var c ? c : null);

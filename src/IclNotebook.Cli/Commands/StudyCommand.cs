@@ -82,7 +82,7 @@ internal sealed class StudyCommand
             Hub = CliOptions.Hub(parse, _revision),
             TaskPath = parse.GetValue(_task) ?? (_needsTask ? TaskFiles.Default("sentiment") : null),
             Processing = OptionNames.Parse<WeightProcessing>(parse.GetValue(_processing)!),
-            Device = parse.GetValue(_device)!,
+            Device = ModelSource.ParseDevice(parse.GetValue(_device)!),
         };
     }
 

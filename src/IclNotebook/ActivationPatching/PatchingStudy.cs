@@ -27,7 +27,7 @@ public static class PatchingStudy
         using var setup = PatchingSetup.Create(input.Model, prompts, study.EffectiveRead);
         var results = sets.Select(set => engine.Run(setup, set, progress, ct)).ToList();
         var attribution = patching.Attribution ? AttributionPatching.Run(setup, sets) : [];
-        return new PatchingStudyResult(study, patching, input.Model.Config.Name, input.Revision, input.Model.Processing.ToString(), prompts,
+        return new PatchingStudyResult(study, patching, input.Model.Config.Name, input.Revision, prompts,
             setup.Metric.ReadPositions, setup.CleanPerPrompt, setup.CorruptedPerPrompt, results, attribution, clock.Elapsed.TotalSeconds);
     }
 
@@ -53,9 +53,9 @@ public static class PatchingStudy
         var results = sets.Select(set => engine.RunShard(setup, set, shard, progress, ct)).ToList();
         var attribution = patching.Attribution && shard.Index == 0 ? AttributionPatching.Run(setup, sets) : [];
         var model = input.Model;
-        var run = new PatchingStudyRun(toolVersion, study.Model, model.Config.Name, input.Revision, model.Processing.ToString(), prompts.TaskName,
-            Path.GetFullPath(taskPath), PatchingStudyRun.Sha256Of(taskPath), sets.Select(s => s.Name).ToArray(), engine.Name,
-            patching.Attribution, OptionNames.Name(study.EffectiveRead), OptionNames.Name(prompts.Replay), setup.Metric.Description, shard.Count);
+        var run = new PatchingStudyRun(toolVersion, study.Model, model.Config.Name, input.Revision, model.Processing, prompts.TaskName,
+            Path.GetFullPath(taskPath), PatchingStudyRun.Sha256Of(taskPath), sets.Select(s => s.Name).ToArray(), engine.Kind,
+            patching.Attribution, study.EffectiveRead, prompts.Replay, setup.Metric.Description, shard.Count);
         return new PatchingStudyShard
         {
             Run = run,
@@ -63,7 +63,7 @@ public static class PatchingStudy
             ShardSource = shardSource,
             Host = Environment.MachineName,
             StartedUtc = started,
-            Prompts = StoredPrompts.From(prompts),
+            Prompts = prompts,
             ReadPositions = setup.Metric.ReadPositions,
             CleanPerPrompt = setup.CleanPerPrompt,
             CorruptedPerPrompt = setup.CorruptedPerPrompt,
@@ -86,9 +86,9 @@ public static class PatchingStudy
         var sets = patching.Targets.Select(PatchTargets.Find).ToList();
         PatchingEngine engine = patching.Engine switch
         {
-            "fast" => new FastEngine(sharded ? new FastEngineOptions { BatchMemoryMb = FastEngineOptions.MaxDefaultBatchMemoryMb } : null),
-            "reference" => new ReferenceEngine(),
-            _ => throw new IclException($"Unknown engine '{patching.Engine}'. Engines: fast, reference."),
+            PatchEngineKind.Fast => new FastEngine(sharded ? new FastEngineOptions { BatchMemoryMb = FastEngineOptions.MaxDefaultBatchMemoryMb } : null),
+            PatchEngineKind.Reference => new ReferenceEngine(),
+            _ => throw new IclException($"Engine {OptionNames.Name(patching.Engine)} does not run a patching grid. Engines: fast, reference."),
         };
         return (engine, sets);
     }

@@ -92,13 +92,13 @@ public static class PatchingStudyMerge
         {
             Model = run.Model,
             TaskPath = run.TaskFile,
-            Read = OptionNames.Parse<MetricRead>(run.Read),
-            Replay = OptionNames.Parse<CorruptionReplay>(run.Replay),
-            Processing = run.Processing == "Raw" ? WeightProcessing.Raw : WeightProcessing.Default,
+            Read = run.Read,
+            Replay = run.Replay,
+            Processing = run.Processing,
         };
         var patching = new PatchingOptions { Targets = run.Targets, Engine = run.Engine, Attribution = run.Attribution };
         var seconds = ordered.Select(x => x.Shard.Seconds).ToList();
-        return new PatchingStudyResult(study, patching, run.ModelName, run.Revision, run.Processing, first.Prompts.ToPromptSet(), first.ReadPositions,
+        return new PatchingStudyResult(study, patching, run.ModelName, run.Revision, first.Prompts, first.ReadPositions,
             first.CleanPerPrompt, first.CorruptedPerPrompt, results, zero.Attribution, seconds.Max())
         {
             Shards = new ShardTimings(count, seconds, ordered.Select(x => x.Shard.Host).ToList()),

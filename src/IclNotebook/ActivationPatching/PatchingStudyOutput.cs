@@ -1,4 +1,6 @@
 using System.Globalization;
+using IclNotebook.Metrics;
+using IclNotebook.Model;
 using IclNotebook.Patching;
 using IclNotebook.Plots;
 using IclNotebook.Studies;
@@ -32,16 +34,16 @@ public static class PatchingStudyOutput
     {
         ArgumentNullException.ThrowIfNull(r);
         var p = r.Prompts;
-        string unit = r.Results.Concat(r.Attribution).FirstOrDefault()?.Settings.Unit ?? "nats";
+        string unit = r.Results.Concat(r.Attribution).FirstOrDefault()?.Settings.UnitName ?? OptionNames.Name(MetricUnit.Nats);
         var page = new ReportPage($"In-context learning: activation patching — {p.TaskName} on {r.ModelName}");
-        string weights = r.Processing == "Raw" ? "raw checkpoint weights" : "weights processed like TransformerLens's from_pretrained";
+        string weights = r.Study.Processing == WeightProcessing.Raw ? "raw checkpoint weights" : "weights processed like TransformerLens's from_pretrained";
         page.Heading("Settings").Settings(
         [
             ("model", $"{r.ModelName} ({weights})"),
             ("task", $"{p.TaskName} ({p.Count} prompts, {p.CleanTokens.MaxLength} tokens padded)"),
             ("corruption", $"{p.CorruptionKind}, replayed {OptionNames.Name(p.Replay)}"),
             ("metric", r.Results.Count > 0 ? r.Results[0].Settings.Metric : ""),
-            ("engine", r.Results.Count > 0 ? r.Results[0].Settings.Engine : ""),
+            ("engine", r.Results.Count > 0 ? r.Results[0].Settings.EngineLabel : ""),
             ("wall time", WallTime(r)),
         ]);
 
@@ -54,8 +56,7 @@ public static class PatchingStudyOutput
 
         foreach (var result in r.Results.Concat(r.Attribution))
         {
-            bool approximate = result.Settings.Engine == AttributionPatching.EngineName;
-            page.Heading(approximate ? $"{result.Target} — attribution (approximate)" : result.Target).Figure(PatchPlots.Plot(result));
+            page.Heading(!result.Settings.IsExact ? $"{result.Target} — attribution (approximate)" : result.Target).Figure(PatchPlots.Plot(result));
         }
 
         var top = r.Results.SelectMany(res => res.Largest(topK)).OrderByDescending(e => Math.Abs(e.Normalised)).Take(topK)

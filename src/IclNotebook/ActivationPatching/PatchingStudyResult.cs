@@ -10,7 +10,6 @@ public sealed record PatchingStudyResult(
     PatchingOptions Patching,
     string ModelName,
     string ModelRevision,
-    string Processing,
     IclPromptSet Prompts,
     IReadOnlyList<int> ReadPositions,
     IReadOnlyList<double> CleanPerPrompt,

@@ -1,3 +1,9 @@
+using System.Text.Json.Serialization;
+using IclNotebook.Icl;
+using IclNotebook.Metrics;
+using IclNotebook.Model;
+using IclNotebook.Patching;
+
 namespace IclNotebook.ActivationPatching;
 
 /// <summary>
@@ -12,15 +18,15 @@ public sealed record PatchingStudyRun(
     string Model,
     string ModelName,
     string Revision,
-    string Processing,
+    [property: JsonConverter(typeof(OptionNameJson<WeightProcessing>))] WeightProcessing Processing,
     string TaskName,
     string TaskFile,
     string TaskSha256,
     IReadOnlyList<string> Targets,
-    string Engine,
+    [property: JsonConverter(typeof(OptionNameJson<PatchEngineKind>))] PatchEngineKind Engine,
     bool Attribution,
-    string Read,
-    string Replay,
+    [property: JsonConverter(typeof(OptionNameJson<MetricRead>))] MetricRead Read,
+    [property: JsonConverter(typeof(OptionNameJson<CorruptionReplay>))] CorruptionReplay Replay,
     string Metric,
     int ShardCount)
 {
@@ -34,15 +40,15 @@ public sealed record PatchingStudyRun(
             yield return ("model", Model, other.Model);
             yield return ("model name", ModelName, other.ModelName);
             yield return ("model revision", Revision, other.Revision);
-            yield return ("processing", Processing, other.Processing);
+            yield return ("processing", OptionNames.Name(Processing), OptionNames.Name(other.Processing));
             yield return ("task", TaskName, other.TaskName);
             yield return ("task file", TaskFile, other.TaskFile);
             yield return ("task SHA-256", TaskSha256, other.TaskSha256);
             yield return ("targets", string.Join(",", Targets), string.Join(",", other.Targets));
-            yield return ("engine", Engine, other.Engine);
+            yield return ("engine", OptionNames.Name(Engine), OptionNames.Name(other.Engine));
             yield return ("attribution", Attribution.ToString(), other.Attribution.ToString());
-            yield return ("read", Read, other.Read);
-            yield return ("replay", Replay, other.Replay);
+            yield return ("read", OptionNames.Name(Read), OptionNames.Name(other.Read));
+            yield return ("replay", OptionNames.Name(Replay), OptionNames.Name(other.Replay));
             yield return ("metric", Metric, other.Metric);
             yield return ("shard count", ShardCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 other.ShardCount.ToString(System.Globalization.CultureInfo.InvariantCulture));

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using IclNotebook.Icl;
 using IclNotebook.Patching;
 
 using IclNotebook.Studies;
@@ -16,7 +17,7 @@ public sealed record PatchingStudyShard
 {
     public const string FileName = "shard.json";
     public const string Kind = "icl-analysis-shard";
-    public const int SchemaVersion = 1;
+    public const int SchemaVersion = 2;
 
     public required PatchingStudyRun Run { get; init; }
     public required int ShardIndex { get; init; }
@@ -28,7 +29,7 @@ public sealed record PatchingStudyShard
     public required string Host { get; init; }
     public required DateTime StartedUtc { get; init; }
 
-    public required StoredPrompts Prompts { get; init; }
+    public required IclPromptSet Prompts { get; init; }
     public required IReadOnlyList<int> ReadPositions { get; init; }
     public required IReadOnlyList<double> CleanPerPrompt { get; init; }
     public required IReadOnlyList<double> CorruptedPerPrompt { get; init; }
@@ -77,7 +78,7 @@ public sealed record PatchingStudyShard
             var results = root.GetProperty("shard").GetProperty("results").EnumerateArray().Select(e => PatchResultShard.FromJson(e, path)).ToList();
             if (results.Count != shard.Run.Targets.Count)
                 throw new IclException($"{path}: {results.Count} results for {shard.Run.Targets.Count} targets; the file is damaged, {fix}.");
-            int n = shard.Prompts.CleanIds.Count;
+            int n = shard.Prompts.Count;
             if (shard.ReadPositions.Count != n || shard.CleanPerPrompt.Count != n || shard.CorruptedPerPrompt.Count != n)
                 throw new IclException($"{path}: per-prompt data for " +
                     $"{shard.ReadPositions.Count}/{shard.CleanPerPrompt.Count}/{shard.CorruptedPerPrompt.Count} of {n} prompts; " +

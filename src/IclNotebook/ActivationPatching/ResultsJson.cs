@@ -17,11 +17,14 @@ namespace IclNotebook.ActivationPatching;
 /// replay}, seconds, forwardPasses, gflop); <c>seconds</c>: wall time of the analysis (merged from
 /// shards: the longest shard's); <c>shards</c>: null, or {count, seconds, hosts} per shard when
 /// <c>icl merge</c> joined the analysis from shards (its results' seconds then add the shards' compute).
-/// Version 1 had a boolean <c>colabExact</c> instead of <c>read</c> and <c>replay</c>.
+/// Every setting that is a choice is written by its command-line name (<c>default</c>, <c>fast</c>, <c>attribution</c>,
+/// <c>nats</c>, <c>last-token</c>, <c>simultaneous</c>; <c>given</c> where the caller passed positions or tokens).
+/// Version 1 had a boolean <c>colabExact</c> instead of <c>read</c> and <c>replay</c>; version 2 wrote the processing as
+/// <c>Default</c>/<c>Raw</c> and attribution's engine as <c>attribution (approximate)</c>.
 /// </summary>
 public static class ResultsJson
 {
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     public static string Serialize(PatchingStudyResult r, string toolVersion)
     {
@@ -31,7 +34,7 @@ public static class ResultsJson
         {
             schemaVersion = SchemaVersion,
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = r.ModelName, revision = r.ModelRevision, processing = r.Processing },
+            model = new { name = r.ModelName, revision = r.ModelRevision, processing = OptionNames.Name(r.Study.Processing) },
             task = new { name = p.TaskName, file = Path.GetFullPath(r.Study.TaskPath!), corruption = p.CorruptionKind },
             read = OptionNames.Name(r.Study.EffectiveRead),
             replay = OptionNames.Name(p.Replay),

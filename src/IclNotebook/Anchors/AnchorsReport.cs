@@ -1,3 +1,4 @@
+using IclNotebook.Model;
 using System.Globalization;
 using IclNotebook.Studies;
 using IclNotebook.Plots;
@@ -19,7 +20,7 @@ public static class AnchorsReport
         {
             kind = "icl-anchors",
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = run.ModelName, revision = run.Revision, processing = r.Processing },
+            model = new { name = run.ModelName, revision = run.Revision, processing = OptionNames.Name(r.Processing) },
             task = new { name = run.TaskName, file = run.TaskPath },
             definition = r.Definition,
             labelPositions = r.LabelPositions,
@@ -39,7 +40,7 @@ public static class AnchorsReport
         ArgumentNullException.ThrowIfNull(run);
         var r = run.Result;
         string title = $"Information flow through the label words — {run.TaskName} on {run.ModelName}" +
-            $"<br><sup>mean saliency |Σ_h A ⊙ ∂L/∂A| per edge type, mean over prompts ({r.Processing} weights)</sup>";
+            $"<br><sup>mean saliency |Σ_h A ⊙ ∂L/∂A| per edge type, mean over prompts ({OptionNames.Name(r.Processing)} weights)</sup>";
         return r.Plot(title);
     }
 
@@ -50,7 +51,7 @@ public static class AnchorsReport
         return new ReportPage($"Label words as anchors — {run.TaskName} on {run.ModelName}")
             .Heading("Settings")
             .Settings([("model", $"{run.ModelName} ({run.Revision})"),
-                ("processing", r.Processing == "Raw" ? "Raw (the checkpoint's own weights, as the paper)" : r.Processing),
+                ("processing", r.Processing == WeightProcessing.Raw ? "raw (the checkpoint's own weights, as the paper)" : OptionNames.Name(r.Processing)),
                 ("task", run.TaskName), ("label words", string.Join(", ", r.LabelPositions.Zip(r.LabelTokens, (p, t) => $"{p}: '{t}'"))),
                 ("wall time", $"{run.Seconds:F1} s")])
             .Paragraph(r.Definition)

@@ -1,3 +1,4 @@
+using IclNotebook.Model;
 namespace IclNotebook.Anchors;
 
 /// <summary>
@@ -25,8 +26,8 @@ public sealed record AnchorsResult
     /// <summary>Each prompt's cross-entropy of the answer, nats.</summary>
     public required IReadOnlyList<double> Loss { get; init; }
 
-    /// <summary>The weight processing the saliency was computed with ("Raw" = the checkpoint's own weights, as the paper).</summary>
-    public required string Processing { get; init; }
+    /// <summary>The weight processing the saliency was computed with (Raw = the checkpoint's own weights, as the paper).</summary>
+    public required WeightProcessing Processing { get; init; }
 
     public required string Definition { get; init; }
 
@@ -35,7 +36,7 @@ public sealed record AnchorsResult
     {
         var layers = Enumerable.Range(0, Flows.Count).Select(l => l.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
         string heading = title ?? $"Information flow through the label words<br><sup>mean saliency |Σ_h A ⊙ ∂L/∂A| per edge type, " +
-            $"mean over prompts ({Processing} weights)</sup>";
+            $"mean over prompts ({OptionNames.Name(Processing)} weights)</sup>";
         return Plots.LinePlots.Lines(heading, "Layer", "mean saliency", layers,
             [("S_wp: text → label words", Flows.Select(f => f.TextToLabel).ToArray()),
              ("S_pq: label words → prediction", Flows.Select(f => f.LabelToTarget).ToArray()),

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using IclNotebook.Icl;
+using IclNotebook.Metrics;
 using IclNotebook.Model;
 using IclNotebook.Patching;
 using IclNotebook.Progress;
@@ -14,8 +15,6 @@ namespace IclNotebook.FunctionVectors;
 /// </summary>
 public static class FunctionVectorAnalysis
 {
-    public const string EngineName = "function-vector";
-
     /// <summary>
     /// The protocol: (1) clean prompts = the task's demos + each query; corrupted = the task's own
     /// corrupted prompts, or the demos' labels shuffled with <see cref="FunctionVectorOptions.ShuffleSeed"/>;
@@ -78,10 +77,10 @@ public static class FunctionVectorAnalysis
             Values = patched,
             CleanBaseline = clean,
             CorruptedBaseline = corrupted,
-            Settings = new PatchSettings(cfg.Name, model.Processing.ToString(), EngineName,
+            Settings = new PatchSettings(cfg.Name, model.Processing, PatchEngineKind.FunctionVector,
                 "P(answer) at each prompt's last real token, softmax over the full vocabulary; " +
                 "the head's hook_z at the last token set to its mean over the clean prompts",
-                "probability", "last-token", OptionNames.Name(prompts.Replay)),   // which corruption: FunctionVectorResult.Corruption
+                MetricUnit.Probability, MetricRead.LastToken, prompts.Replay),   // which corruption: FunctionVectorResult.Corruption
             Seconds = gridSeconds,                                                  // the corrupted run with cache and every patched row
             ForwardPasses = prompts.Count,
         };

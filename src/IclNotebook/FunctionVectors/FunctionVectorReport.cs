@@ -20,7 +20,7 @@ public static class FunctionVectorReport
         {
             kind = "icl-fv",
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = run.ModelName, revision = run.Revision, processing = run.Processing },
+            model = new { name = run.ModelName, revision = run.Revision, processing = OptionNames.Name(run.Processing) },
             task = new { name = run.TaskName, file = run.TaskPath },
             protocol = new
             {
@@ -66,7 +66,7 @@ public static class FunctionVectorReport
         var best = r.Best;
         return new ReportPage($"Function vectors — {run.TaskName} on {run.ModelName}")
             .Heading("Settings")
-            .Settings([("model", $"{run.ModelName} ({run.Revision})"), ("processing", run.Processing), ("task", run.TaskName),
+            .Settings([("model", $"{run.ModelName} ({run.Revision})"), ("processing", OptionNames.Name(run.Processing)), ("task", run.TaskName),
                 ("corrupted prompts", r.Corruption), ("heads in the vector", r.TopHeads.Count.ToString(CultureInfo.InvariantCulture)),
                 ("P(answer) clean / corrupted", $"{r.CleanProbability:F4} / {r.CorruptedProbability:F4}"),
                 ("wall time", $"{run.Seconds:F1} s")])

@@ -1,3 +1,4 @@
+using IclNotebook.Model;
 using System.Diagnostics;
 using IclNotebook.Studies;
 using IclNotebook.Progress;
@@ -5,7 +6,7 @@ using IclNotebook.Progress;
 namespace IclNotebook.FunctionVectors;
 
 /// <summary>What <c>icl fv</c> found, with the run it belongs to.</summary>
-public sealed record FunctionVectorRun(string ModelName, string Revision, string Processing, string TaskName, string TaskPath,
+public sealed record FunctionVectorRun(string ModelName, string Revision, WeightProcessing Processing, string TaskName, string TaskPath,
     FunctionVectorResult Result, double Seconds);
 
 /// <summary>Runs <c>icl fv</c>: loads the model and task, then <see cref="FunctionVectorAnalysis.Run"/>.</summary>
@@ -26,7 +27,7 @@ public static class FunctionVectorStudy
         input.RequirePrompts("icl fv");
         ct.ThrowIfCancellationRequested();
         var result = FunctionVectorAnalysis.Run(input.Model, input.Task!, options, progress);
-        return new FunctionVectorRun(input.Model.Config.Name, input.Revision, input.Model.Processing.ToString(), input.Task!.Name,
+        return new FunctionVectorRun(input.Model.Config.Name, input.Revision, input.Model.Processing, input.Task!.Name,
             Path.GetFullPath(study.TaskPath!), result, clock.Elapsed.TotalSeconds);
     }
 }

@@ -17,7 +17,7 @@ public static class HeadsReport
         {
             kind = "icl-heads",
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = r.ModelName, revision = r.Revision, processing = r.Processing },
+            model = new { name = r.ModelName, revision = r.Revision, processing = OptionNames.Name(r.Processing) },
             sequence = r.Sequence,
             tokens = r.Tokens,
             strTokens = r.StrTokens,
@@ -42,7 +42,7 @@ public static class HeadsReport
             .Heading("Settings")
             .Settings([
                 ("model", $"{r.ModelName} ({r.Revision})"),
-                ("processing", r.Processing),
+                ("processing", OptionNames.Name(r.Processing)),
                 ("sequence", $"{r.Sequence}, {r.Tokens.Count} tokens"),
                 ("wall time", $"{r.Seconds:F1} s")])
             .Figure(Figure(r))

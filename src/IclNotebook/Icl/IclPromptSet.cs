@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using IclNotebook.Tokenization;
 
 namespace IclNotebook.Icl;
@@ -6,7 +7,8 @@ namespace IclNotebook.Icl;
 /// Clean and corrupted prompts of a task, one pair per query, ready for activation patching:
 /// both token batches are tokenized by the model's tokenizer, with BOS as its family prepends it, and right-padded with its pad id (TransformerLens's
 /// <c>to_tokens</c>), and each clean prompt has the same token length as its corrupted twin.
-/// Built by <see cref="IclTask.BuildPrompts"/>.
+/// Built by <see cref="IclTask.BuildPrompts"/>; a shard file stores it as JSON (texts, labels, answers, token ids, pad ids),
+/// so merging shards needs neither the task file nor the tokenizer.
 /// </summary>
 /// <param name="TaskName">The task's name.</param>
 /// <param name="CorruptionKind">The task's corruption kind (<c>label-map</c>, <c>explicit</c>, <c>shuffle</c>).</param>
@@ -23,7 +25,7 @@ namespace IclNotebook.Icl;
 public sealed record IclPromptSet(
     string TaskName,
     string CorruptionKind,
-    CorruptionReplay Replay,
+    [property: JsonConverter(typeof(OptionNameJson<CorruptionReplay>))] CorruptionReplay Replay,
     IReadOnlyList<string> CleanPrompts,
     IReadOnlyList<string> CorruptedPrompts,
     IReadOnlyList<string> CleanDemoLabels,
@@ -35,5 +37,6 @@ public sealed record IclPromptSet(
     TokenBatch CorruptedTokens)
 {
     /// <summary>Number of prompt pairs (queries).</summary>
+    [JsonIgnore]
     public int Count => CleanPrompts.Count;
 }

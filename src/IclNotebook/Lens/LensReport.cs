@@ -18,7 +18,7 @@ public static class LensReport
         {
             kind = "icl-lens",
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = r.ModelName, revision = r.Revision, processing = r.Processing },
+            model = new { name = r.ModelName, revision = r.Revision, processing = OptionNames.Name(r.Processing) },
             task = new { name = r.TaskName, file = r.TaskPath },
             definitions = new { logitLens = r.LensDefinition, attribution = r.AttributionDefinition, exact = r.Exact },
             prompts = r.Prompts.Select(p => new
@@ -76,7 +76,7 @@ public static class LensReport
         ArgumentNullException.ThrowIfNull(r);
         var page = new ReportPage($"Logit lens and direct logit attribution — {r.TaskName} on {r.ModelName}")
             .Heading("Settings")
-            .Settings([("model", $"{r.ModelName} ({r.Revision})"), ("processing", r.Processing),
+            .Settings([("model", $"{r.ModelName} ({r.Revision})"), ("processing", OptionNames.Name(r.Processing)),
                 ("task", $"{r.TaskName} ({r.Prompts.Count} prompts)"),
                 ("read", "each prompt's last real token"), ("wall time", $"{r.Seconds:F1} s")]);
         var figures = Figures(r);

@@ -21,7 +21,7 @@ public sealed record AnswerMetric(IReadOnlyList<int> ReadPositions, IReadOnlyLis
     public MetricRead? Read { get; init; }
 
     /// <summary>The metric's unit: "nats" for the log-prob, "logits" for a logit difference.</summary>
-    public string Unit => WrongAnswerIds is null ? "nats" : "logits";
+    public MetricUnit Unit => WrongAnswerIds is null ? MetricUnit.Nats : MetricUnit.Logits;
 
     /// <summary>What the metric measures and where it reads, for results and reports.</summary>
     public string Description =>

@@ -18,7 +18,7 @@ internal static class PatchResultView
         sb.Append($"<p><b>{TokenHtml.E(r.Target)}</b>: {Facts(r)}</p>");
         sb.Append(figure(PatchPlots.Plot(r)));
         sb.Append($"<details><summary>Largest {Top} effects</summary><table class=\"icl-table\">" +
-                  $"<tr><th>component</th><th class=\"icl-num\">normalised</th><th class=\"icl-num\">{r.Settings.Unit}</th></tr>");
+                  $"<tr><th>component</th><th class=\"icl-num\">normalised</th><th class=\"icl-num\">{r.Settings.UnitName}</th></tr>");
         foreach (var e in r.Largest(Top))
             sb.Append($"<tr><td>{TokenHtml.E(e.Where)}</td><td class=\"icl-num\">{TokenHtml.N(e.Normalised)}</td>" +
                       $"<td class=\"icl-num\">{TokenHtml.N(e.Value)}</td></tr>");
@@ -27,7 +27,7 @@ internal static class PatchResultView
 
     public static string Text(PatchResult r)
     {
-        var sb = new StringBuilder($"{r.Target}: {Facts(r)}\n  largest effects (normalised, {r.Settings.Unit}):\n");
+        var sb = new StringBuilder($"{r.Target}: {Facts(r)}\n  largest effects (normalised, {r.Settings.UnitName}):\n");
         foreach (var e in r.Largest(Top))
             sb.Append(CultureInfo.InvariantCulture, $"    {e.Where,-40} {TokenHtml.N(e.Normalised),8} {TokenHtml.N(e.Value),9}\n");
         return sb.ToString();
@@ -35,7 +35,7 @@ internal static class PatchResultView
 
     private static string Facts(PatchResult r) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"[{string.Join(", ", r.Axes)}] = [{string.Join(", ", r.Shape)}], {r.Settings.Engine} engine, {r.Settings.Model}, " +
+            $"[{string.Join(", ", r.Axes)}] = [{string.Join(", ", r.Shape)}], {r.Settings.EngineLabel} engine, {r.Settings.Model}, " +
             $"{r.Seconds:F1} s, {r.ForwardPasses} forward passes; " +
-            $"baselines clean {r.CleanBaseline:F4}, corrupted {r.CorruptedBaseline:F4} {r.Settings.Unit}.");
+            $"baselines clean {r.CleanBaseline:F4}, corrupted {r.CorruptedBaseline:F4} {r.Settings.UnitName}.");
 }

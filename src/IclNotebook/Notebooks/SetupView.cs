@@ -28,7 +28,7 @@ internal static class SetupView
     public static string Text(PatchingSetup s)
     {
         var sb = new StringBuilder($"Baselines of {s.Metric.Description}{Replay(s)}: clean {TokenHtml.N(s.CleanBaseline)}, " +
-                                   $"corrupted {TokenHtml.N(s.CorruptedBaseline)} {s.Metric.Unit}\n");
+                                   $"corrupted {TokenHtml.N(s.CorruptedBaseline)} {OptionNames.Name(s.Metric.Unit)}\n");
         sb.Append("  #  answer  read at         clean        corrupted\n");
         foreach (var r in Rows(s))
             sb.Append(System.Globalization.CultureInfo.InvariantCulture,
@@ -43,7 +43,7 @@ internal static class SetupView
     private static string Probability(PatchingSetup s, double value) =>
         s.Metric.WrongAnswerIds is null
             ? $" nats (P = {Math.Exp(value).ToString(Math.Exp(value) >= 1e-3 ? "P1" : "0.0E+0", System.Globalization.CultureInfo.InvariantCulture)})"
-            : $" {s.Metric.Unit}";
+            : $" {OptionNames.Name(s.Metric.Unit)}";
 
     private static IEnumerable<(int I, int Answer, int Read, double Clean, double Corrupted)> Rows(PatchingSetup s) =>
         Enumerable.Range(0, s.CleanPerPrompt.Count)

@@ -15,13 +15,11 @@ namespace IclNotebook.Patching;
 /// </summary>
 public static class AttributionPatching
 {
-    public const string EngineName = "attribution (approximate)";
-
     /// <summary>
     /// Approximate results for each set, from one gradient pass shared by all of them. Each
-    /// result's <see cref="PatchResult.Seconds"/> and <see cref="PatchResult.Gflop"/> are its own
+    /// result's <see cref="PatchGrid.Seconds"/> and <see cref="PatchGrid.Gflop"/> are its own
     /// estimation plus an equal share of that pass, so summed over the results they give the whole
-    /// run; <see cref="PatchResult.ForwardPasses"/> is the shared pass's 2 forwards (clean cache,
+    /// run; <see cref="PatchGrid.ForwardPasses"/> is the shared pass's 2 forwards (clean cache,
     /// corrupted with gradients), the same for every result.
     /// </summary>
     public static IReadOnlyList<PatchResult> Run(PatchingSetup setup, IReadOnlyList<PatchTargetSet> sets)
@@ -59,7 +57,7 @@ public static class AttributionPatching
                 foreach (var part in set.Parts)
                     for (int layer = 0; layer < cfg.NLayers; layer++)
                         values.AddRange(Estimate(setup, caches, part, layer, grads[part.HookName(layer)]));
-                results.Add(PatchingEngine.Assemble(setup, set, EngineName, values, forwards: 2, passFlop, passSeconds + own.Elapsed.TotalSeconds));
+                results.Add(PatchingEngine.Assemble(setup, set, PatchEngineKind.Attribution, values, forwards: 2, passFlop, passSeconds + own.Elapsed.TotalSeconds));
             }
             return results;
         }

@@ -21,7 +21,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
 {
     private readonly FastEngineOptions _options = options ?? new FastEngineOptions();
 
-    public override string Name => "fast";
+    public override PatchEngineKind Kind => PatchEngineKind.Fast;
 
     private sealed record Variant(int Flat, int[] Index, int Start);
 

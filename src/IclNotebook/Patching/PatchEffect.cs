@@ -40,7 +40,7 @@ public static class PatchEffects
             {
                 var index = Unflatten(result, i);
                 var where = string.Join(", ", index.Select((v, d) => $"{result.Axes[d]} {result.Labels[d][v]}"));
-                return new PatchEffect(result.Target, where, result.Axes, index, normalised[i], result.Values[i], result.Settings.Unit);
+                return new PatchEffect(result.Target, where, result.Axes, index, normalised[i], result.Values[i], result.Settings.UnitName);
             })
             .ToList();
     }

@@ -22,17 +22,8 @@ public sealed partial record PatchResult
         for (int i = 1; i < shards.Count; i++)
         {
             var s = shards[i];
-            string? differs =
-                s.Target != first.Target ? $"target {s.Target} vs {first.Target}" :
-                !s.Shape.SequenceEqual(first.Shape) ? $"grid shape [{string.Join(", ", s.Shape)}] vs [{string.Join(", ", first.Shape)}]" :
-                s.Settings != first.Settings ? $"settings {s.Settings} vs {first.Settings}" :
-                s.ShardCount != first.ShardCount ? $"shard count {s.ShardCount} vs {first.ShardCount}" :
-                !s.Axes.SequenceEqual(first.Axes)
-                    || !s.Labels.Zip(first.Labels).All(l => l.First.SequenceEqual(l.Second)) ? "axis labels (other prompts)" :
-                Math.Abs(s.CleanBaseline - first.CleanBaseline) > BaselineTolerance
-                    || Math.Abs(s.CorruptedBaseline - first.CorruptedBaseline) > BaselineTolerance
-                    ? $"baselines {s.CleanBaseline:R}/{s.CorruptedBaseline:R} vs " +
-                        $"{first.CleanBaseline:R}/{first.CorruptedBaseline:R} nats (clean/corrupted)" : null;
+            string? differs = s.DifferenceFrom(first, BaselineTolerance)
+                ?? (s.ShardCount != first.ShardCount ? $"shard count {s.ShardCount} vs {first.ShardCount}" : null);
             if (differs is not null)
                 throw new IclException($"{Name(i)} and {Name(0)} are not shards of one grid: {differs}.");
         }
@@ -48,7 +39,7 @@ public sealed partial record PatchResult
                 $"{string.Join(", ", missing.Select(k => $"{k}/{first.ShardCount}"))} {(missing.Count > 1 ? "are" : "is")} missing; " +
                 $"run {(missing.Count > 1 ? "them" : "it")} (--shard {missing[0]}/{first.ShardCount}) and merge again.");
 
-        long size = first.Shape.Aggregate(1L, (a, b) => a * b);
+        long size = first.Size;
         var values = new double[size];
         var owner = new int[size];
         Array.Fill(owner, -1);
@@ -71,16 +62,8 @@ public sealed partial record PatchResult
         if (uncovered.Count > 0)
             throw new IclException($"{first.Target}: {uncovered.Count} of {size} indices are in no shard (first: {uncovered[0]}): " +
                 "the shards cut the grid differently (another build of icl or other prompts); rerun them with one build.");
-        return new PatchResult
+        return new PatchResult(first, values)
         {
-            Target = first.Target,
-            Axes = first.Axes,
-            Shape = first.Shape,
-            Labels = first.Labels,
-            Values = values,
-            CleanBaseline = first.CleanBaseline,
-            CorruptedBaseline = first.CorruptedBaseline,
-            Settings = first.Settings,
             Seconds = shards.Sum(s => s.Seconds),
             ForwardPasses = shards.Sum(s => s.ForwardPasses),
             Gflop = shards.Sum(s => s.Gflop),

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -5,16 +6,12 @@ namespace IclNotebook.Patching;
 
 /// <summary>
 /// The part of a target's grid one shard computed (<see cref="PatchingEngine.RunShard"/>): the
-/// flat indices it holds with their values, plus everything the whole result carries (axes,
-/// labels, baselines, settings) and the shard's own timings. <see cref="PatchResult.Merge"/> puts
+/// flat indices it holds with their values, plus the whole <see cref="PatchGrid"/> (axes, labels,
+/// baselines, settings) and the shard's own timings. <see cref="PatchResult.Merge"/> puts
 /// the shards of a grid back together.
 /// </summary>
-public sealed record PatchResultShard
+public sealed record PatchResultShard : PatchGrid
 {
-    public required string Target { get; init; }
-    public required IReadOnlyList<PatchAxis> Axes { get; init; }
-    public required IReadOnlyList<long> Shape { get; init; }
-    public required IReadOnlyList<IReadOnlyList<string>> Labels { get; init; }
 
     /// <summary>Which shard this is: 0-based index and count.</summary>
     public required int ShardIndex { get; init; }
@@ -26,14 +23,18 @@ public sealed record PatchResultShard
     /// <summary>The metric for each of <see cref="Indices"/>.</summary>
     public required IReadOnlyList<double> Values { get; init; }
 
-    public required double CleanBaseline { get; init; }
-    public required double CorruptedBaseline { get; init; }
-    public required PatchSettings Settings { get; init; }
+    public PatchResultShard() { }
 
-    /// <summary>Wall time of this shard's patching.</summary>
-    public double Seconds { get; init; }
-    public long ForwardPasses { get; init; }
-    public double Gflop { get; init; }
+    /// <summary>Shard <paramref name="shard"/>'s cells of <paramref name="grid"/>; timings to set with an initializer.</summary>
+    [SetsRequiredMembers]
+    public PatchResultShard(PatchGrid grid, PatchShard shard, IReadOnlyList<int> indices, IReadOnlyList<double> values)
+        : base(grid ?? throw new ArgumentNullException(nameof(grid)))
+    {
+        ShardIndex = shard.Index;
+        ShardCount = shard.Count;
+        Indices = indices;
+        Values = values;
+    }
 
     [JsonIgnore]
     public PatchShard Shard => new(ShardIndex, ShardCount);
@@ -50,7 +51,7 @@ public sealed record PatchResultShard
         try { shard = json.Deserialize<PatchResultShard>(Json); }
         catch (JsonException e) { throw new IclException($"{source}: not a patch result shard ({e.Message}).", e); }
         if (shard is null) throw new IclException($"{source}: empty patch result shard.");
-        long size = shard.Shape.Aggregate(1L, (a, b) => a * b);
+        long size = shard.Size;
         if (shard.Values.Count != shard.Indices.Count)
             throw new IclException($"{source}: {shard.Target} holds {shard.Indices.Count} indices but {shard.Values.Count} values; " +
                 $"the file is damaged, rerun shard {shard.ShardIndex}/{shard.ShardCount}.");

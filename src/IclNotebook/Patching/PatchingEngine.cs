@@ -14,8 +14,8 @@ namespace IclNotebook.Patching;
 /// </summary>
 public abstract class PatchingEngine
 {
-    /// <summary>Engine name recorded in results ("reference", "fast").</summary>
-    public abstract string Name { get; }
+    /// <summary>Which engine this is (recorded in results).</summary>
+    public abstract PatchEngineKind Kind { get; }
 
     /// <summary>
     /// The units that together compute every index of <paramref name="target"/>'s grid exactly
@@ -88,7 +88,7 @@ public abstract class PatchingEngine
             {
                 var values = work.Compute();
                 if (values.Length != work.Flats.Length)
-                    throw new InvalidOperationException($"{Name} engine: a unit of {target.Name} returned {values.Length} values " +
+                    throw new InvalidOperationException($"{Kind} engine: a unit of {target.Name} returned {values.Length} values " +
                         $"for {work.Flats.Length} indices.");
                 for (int i = 0; i < values.Length; i++) held.Add(((int)(group.Key * partSize + work.Flats[i]), values[i]));
                 forwards += work.Forwards;
@@ -96,20 +96,9 @@ public abstract class PatchingEngine
             }
         }
         held.Sort((a, b) => a.Flat.CompareTo(b.Flat));
-        var whole = Assemble(setup, set, Name, [], 0, 0, 0);
-        return new PatchResultShard
+        var whole = Assemble(setup, set, Kind, [], 0, 0, 0);
+        return new PatchResultShard(whole, shard, held.Select(h => h.Flat).ToArray(), held.Select(h => h.Value).ToArray())
         {
-            Target = whole.Target,
-            Axes = whole.Axes,
-            Shape = whole.Shape,
-            Labels = whole.Labels,
-            ShardIndex = shard.Index,
-            ShardCount = shard.Count,
-            Indices = held.Select(h => h.Flat).ToArray(),
-            Values = held.Select(h => h.Value).ToArray(),
-            CleanBaseline = whole.CleanBaseline,
-            CorruptedBaseline = whole.CorruptedBaseline,
-            Settings = whole.Settings,
             Seconds = clock.Elapsed.TotalSeconds,
             ForwardPasses = forwards,
             Gflop = flop / 1e9,
@@ -117,7 +106,7 @@ public abstract class PatchingEngine
     }
 
     /// <summary>A result from per-index values (parts stacked along a leading PatchType axis when more than one).</summary>
-    internal static PatchResult Assemble(PatchingSetup setup, PatchTargetSet set, string engine, IReadOnlyList<double> values, long forwards,
+    internal static PatchResult Assemble(PatchingSetup setup, PatchTargetSet set, PatchEngineKind engine, IReadOnlyList<double> values, long forwards,
             double flop, double seconds)
     {
         var first = set.Parts[0];
@@ -140,8 +129,8 @@ public abstract class PatchingEngine
             Values = values,
             CleanBaseline = setup.CleanBaseline,
             CorruptedBaseline = setup.CorruptedBaseline,
-            Settings = new PatchSettings(m.Name, setup.Model.Processing.ToString(), engine, setup.Metric.Description, setup.Metric.Unit,
-                setup.Metric.Read is { } read ? OptionNames.Name(read) : "given", setup.Replay is { } replay ? OptionNames.Name(replay) : "given"),
+            Settings = new PatchSettings(m.Name, setup.Model.Processing, engine, setup.Metric.Description, setup.Metric.Unit,
+                setup.Metric.Read, setup.Replay),
             Seconds = seconds,
             ForwardPasses = forwards,
             Gflop = flop / 1e9,

@@ -13,7 +13,7 @@ namespace IclNotebook.Patching;
 /// </summary>
 public sealed class ReferenceEngine : PatchingEngine
 {
-    public override string Name => "reference";
+    public override PatchEngineKind Kind => PatchEngineKind.Reference;
 
     /// <summary>One unit per index, each one full forward of the corrupted batch.</summary>
     internal override IReadOnlyList<PatchWork> Plan(PatchingSetup setup, PatchTarget target)

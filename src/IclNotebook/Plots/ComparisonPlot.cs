@@ -25,7 +25,7 @@ public static class ComparisonPlot
         double lo = points.Count == 0 ? -1 : Math.Min(-1, points.Min(i => Math.Min(a[i], e[i])));
         double hi = points.Count == 0 ? 1 : Math.Max(1, points.Max(i => Math.Max(a[i], e[i])));
         var title = string.Create(CultureInfo.InvariantCulture,
-            $"Attribution vs exact patching ({exact.Target})<br><sup>Pearson {pearson:F3}, largest error {maxError:F3} {exact.Settings.Unit}, " +
+            $"Attribution vs exact patching ({exact.Target})<br><sup>Pearson {pearson:F3}, largest error {maxError:F3} {exact.Settings.UnitName}, " +
             $"{points.Count} components; normalised, 0 = corrupted, 1 = clean</sup>");
         var data = new JsonArray
         {

@@ -80,7 +80,7 @@ internal sealed class ResultView
         }
         int flat = Flat(at);
         lines.Add($"Normalised {Exact(_normalised[flat])}");
-        lines.Add($"Value {Exact(Result.Values[flat])} {Result.Settings.Unit}");
+        lines.Add($"Value {Exact(Result.Values[flat])} {Result.Settings.UnitName}");
         return string.Join("<br>", lines);
     }
 

@@ -39,7 +39,7 @@ public sealed class StudyInput : IDisposable
     public static async Task<StudyInput> LoadAsync(StudyOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var device = ModelSource.ParseDevice(options.Device);
+        var device = options.Device ?? TorchSharp.torch.CPU;
         IclTask? task = null;
         IclPromptSet? prompts = null;
         Tokenization.ModelTokenizer? tokenizer = null;

@@ -48,8 +48,11 @@ public sealed record StudyOptions
     /// </summary>
     public CorruptionReplay? Replay { get; init; }
 
-    /// <summary>"cpu" (default) or "cuda" (needs TorchSharp's CUDA package and a GPU).</summary>
-    public string Device { get; init; } = "cpu";
+    /// <summary>
+    /// Where the model runs; null is the CPU. <see cref="Loading.ModelSource.ParseDevice"/> reads <c>"cpu"</c> or <c>"cuda"</c>
+    /// (CUDA needs TorchSharp's CUDA package and a GPU).
+    /// </summary>
+    public TorchSharp.torch.Device? Device { get; init; }
 
     /// <summary>Weight processing. Default: TransformerLens's defaults.</summary>
     public WeightProcessing Processing { get; init; } = WeightProcessing.Default;

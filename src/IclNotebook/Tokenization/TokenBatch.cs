@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using static TorchSharp.torch;
 
 namespace IclNotebook.Tokenization;
@@ -11,17 +12,22 @@ namespace IclNotebook.Tokenization;
 public sealed record TokenBatch(IReadOnlyList<int[]> Ids, int PadId)
 {
     /// <summary>The tokenizer that made the batch (views decode with it); null for ids given directly.</summary>
+    [JsonIgnore]
     public ModelTokenizer? Tokenizer { get; init; }
 
     /// <summary>Each prompt's real length in tokens.</summary>
+    [JsonIgnore]
     public IReadOnlyList<int> Lengths => Ids.Select(i => i.Length).ToArray();
 
     /// <summary>Padded length (the longest prompt).</summary>
+    [JsonIgnore]
     public int MaxLength => Ids.Count == 0 ? 0 : Ids.Max(i => i.Length);
 
+    [JsonIgnore]
     public int Count => Ids.Count;
 
     /// <summary>Position of each prompt's last real token (length - 1).</summary>
+    [JsonIgnore]
     public IReadOnlyList<int> LastPositions => Ids.Select(i => i.Length - 1).ToArray();
 
     /// <summary>The padded batch as rows of ids.</summary>

@@ -37,10 +37,10 @@ public sealed class AnalyzeCommandTests : IDisposable
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
         var root = doc.RootElement;
-        Assert.Equal(2, root.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(3, root.GetProperty("schemaVersion").GetInt32());
         Assert.Equal("tiny-gpt2-a", root.GetProperty("model").GetProperty("name").GetString());
         Assert.StartsWith("local folder ", root.GetProperty("model").GetProperty("revision").GetString(), StringComparison.Ordinal);
-        Assert.Equal("Default", root.GetProperty("model").GetProperty("processing").GetString());
+        Assert.Equal("default", root.GetProperty("model").GetProperty("processing").GetString());
         Assert.Equal("last-column", root.GetProperty("read").GetString());
         Assert.Equal("sequential", root.GetProperty("replay").GetString());
         Assert.Equal("label-map", root.GetProperty("task").GetProperty("corruption").GetString());

@@ -114,7 +114,7 @@ public sealed class StudyCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(outDir, "anchors_flows.html")));
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
         var root = doc.RootElement;
-        Assert.Equal("Raw", root.GetProperty("model").GetProperty("processing").GetString());
+        Assert.Equal("raw", root.GetProperty("model").GetProperty("processing").GetString());
         Assert.Equal(6, root.GetProperty("labelPositions").GetArrayLength());
         Assert.Equal(" positive", root.GetProperty("labelTokens")[0].GetString());
         Assert.Equal(2, root.GetProperty("flows").GetArrayLength());

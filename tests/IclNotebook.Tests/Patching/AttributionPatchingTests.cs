@@ -20,7 +20,8 @@ public class AttributionPatchingTests(PatchingFixture fixture, Xunit.Abstraction
         Assert.Equal(exact.Labels, approx[0].Labels);
         Assert.Equal([5L, 2, 4], approx[1].Shape);
         Assert.Equal([5L, 2, 139, 4], approx[2].Shape);
-        Assert.All(approx, r => Assert.Contains("approximate", r.Settings.Engine, StringComparison.Ordinal));
+        Assert.All(approx, r => Assert.Equal("attribution (approximate)", r.Settings.EngineLabel));
+        Assert.All(approx, r => Assert.False(r.Settings.IsExact));
         // One gradient pass serves every set: each result carries an equal share of its FLOPs, so they sum to the pass, not three times it.
         var cfg = setup.Model.Config;
         double pass = 4 * (IclNotebook.Model.FlopCount.Blocks(cfg, 4.0 * 139, 139 / 2.0, cfg.NLayers) + IclNotebook.Model.FlopCount.Unembed(cfg, 4)) / 1e9;

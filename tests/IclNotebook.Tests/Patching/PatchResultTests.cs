@@ -15,10 +15,13 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
         Assert.Equal([PatchAxis.PatchType, PatchAxis.Layer, PatchAxis.Head], result.Axes);
         Assert.Contains("\"axes\":[\"PatchType\",\"Layer\",\"Head\"]", result.ToJson(), StringComparison.Ordinal);   // names, not numbers
         Assert.Equal(["Output", "Query", "Key", "Value", "Pattern"], result.Labels[0]);
-        Assert.Equal("fast", result.Settings.Engine);
-        Assert.Equal("last-column", result.Settings.Read);
-        Assert.Equal("given", result.Settings.Replay);
-        Assert.Equal("nats", result.Settings.Unit);
+        Assert.Equal(PatchEngineKind.Fast, result.Settings.Engine);
+        Assert.Equal(MetricRead.LastColumn, result.Settings.Read);
+        Assert.Null(result.Settings.Replay);                                          // the corrupted tokens were given
+        Assert.Equal(MetricUnit.Nats, result.Settings.Unit);
+        // On disk the settings read as the command line names them.
+        Assert.Contains("\"engine\":\"fast\"", result.ToJson(), StringComparison.Ordinal);
+        Assert.Contains("\"unit\":\"nats\",\"read\":\"last-column\",\"replay\":\"given\"", result.ToJson(), StringComparison.Ordinal);
         Assert.Equal("tiny-gpt2-a", result.Settings.Model);
         Assert.InRange(result.Seconds, 1e-6, wall);                                // the patching's own time, within the call's
 
@@ -102,7 +105,7 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
         var reference = new ReferenceEngine().Run(setup, PatchTargets.AttnHeadAllPosEvery);
         Assert.Contains("logit(answer) - logit(wrong answer)", fast.Settings.Metric, StringComparison.Ordinal);
         // Its values are logit differences, and every place that shows them says so, never "nats".
-        Assert.Equal("logits", fast.Settings.Unit);
+        Assert.Equal(MetricUnit.Logits, fast.Settings.Unit);
         Assert.Equal("logits", fast.Largest(1)[0].Unit);
         var text = IclNotebook.Notebooks.NotebookViews.Text(fast);
         Assert.Contains("largest effects (normalised, logits)", text, StringComparison.Ordinal);

@@ -1,3 +1,6 @@
+using IclNotebook.Icl;
+using IclNotebook.Metrics;
+using IclNotebook.Model;
 using IclNotebook.Patching;
 
 namespace IclNotebook.Tests.Plots;
@@ -22,7 +25,8 @@ internal static class PlotFixtures
             Values = Enumerable.Range(0, total).Select(i => Nats(normalisedAt(i))).ToArray(),
             CleanBaseline = Clean,
             CorruptedBaseline = Corrupted,
-            Settings = new PatchSettings("gpt2", "processed", "fast", "mean log P(answer) at each prompt's last real token", "nats", "last-token", "simultaneous"),
+            Settings = new PatchSettings("gpt2", WeightProcessing.Default, PatchEngineKind.Fast,
+                "mean log P(answer) at each prompt's last real token", MetricUnit.Nats, MetricRead.LastToken, CorruptionReplay.Simultaneous),
         };
     }
 
