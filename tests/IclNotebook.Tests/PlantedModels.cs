@@ -38,32 +38,36 @@ internal static class PlantedModels
 
         for (int t = 0; t < Vocab; t++)
         {
-            w["embed.W_E"][t * DModel + t] = 1f;
-            w["unembed.W_U"][t * Vocab + t] = 1f;                                 // token block -> its logit
+            w[StateDictKey.WE][t * DModel + t] = 1f;
+            w[StateDictKey.WU][t * Vocab + t] = 1f;                               // token block -> its logit
         }
-        for (int p = 0; p < Context; p++) w["pos_embed.W_pos"][p * DModel + Pos + p] = 1f;
+        for (int p = 0; p < Context; p++) w[StateDictKey.WPos][p * DModel + Pos + p] = 1f;
 
         // L0H0: previous token. q_i = e_i, k_j = e_{j+1}: i attends to j = i - 1. OV: token t -> previous-token block.
         for (int p = 0; p < Context; p++)
         {
-            In("blocks.0.attn.W_Q", 0, Pos + p, p, 1f);
-            if (p + 1 < Context) In("blocks.0.attn.W_K", 0, Pos + p, p + 1, 1f);
+            In(StateDictKey.WQ(0), 0, Pos + p, p, 1f);
+            if (p + 1 < Context) In(StateDictKey.WK(0), 0, Pos + p, p + 1, 1f);
         }
         for (int t = 0; t < Vocab; t++)
         {
-            In("blocks.0.attn.W_V", 0, t, t, 1f);
-            Out("blocks.0.attn.W_O", 0, t, Prev + t, 1f);
+            In(StateDictKey.WV(0), 0, t, t, 1f);
+            Out(StateDictKey.WO(0), 0, t, Prev + t, 1f);
         }
         // L0H1: duplicate token. q_i = e_tok(i) - e_pos(i), k_j = e_tok(j) + e_pos(j): earlier copies score, itself does not.
-        for (int t = 0; t < Vocab; t++) { In("blocks.0.attn.W_Q", 1, t, t, 1.5f); In("blocks.0.attn.W_K", 1, t, t, 1.5f); }
-        for (int p = 0; p < Context; p++) { In("blocks.0.attn.W_Q", 1, Pos + p, Vocab + p, -1.5f); In("blocks.0.attn.W_K", 1, Pos + p, Vocab + p, 1.5f); }
+        for (int t = 0; t < Vocab; t++) { In(StateDictKey.WQ(0), 1, t, t, 1.5f); In(StateDictKey.WK(0), 1, t, t, 1.5f); }
+        for (int p = 0; p < Context; p++)
+        {
+            In(StateDictKey.WQ(0), 1, Pos + p, Vocab + p, -1.5f);
+            In(StateDictKey.WK(0), 1, Pos + p, Vocab + p, 1.5f);
+        }
         // L1H0: induction. q_i = e_tok(i), k_j = previous-token block of j. OV: token -> token block (its logit).
         for (int t = 0; t < Vocab; t++)
         {
-            In("blocks.1.attn.W_Q", 0, t, t, 4f);
-            In("blocks.1.attn.W_K", 0, Prev + t, t, 2f);
-            In("blocks.1.attn.W_V", 0, t, t, 1f);
-            Out("blocks.1.attn.W_O", 0, t, t, 6f);                                // the copied token outweighs the current one
+            In(StateDictKey.WQ(1), 0, t, t, 4f);
+            In(StateDictKey.WK(1), 0, Prev + t, t, 2f);
+            In(StateDictKey.WV(1), 0, t, t, 1f);
+            Out(StateDictKey.WO(1), 0, t, t, 6f);                                 // the copied token outweighs the current one
         }
         using var scope = NewDisposeScope();
         model.LoadStateDict(w.ToDictionary(kv => kv.Key, kv => tensor(kv.Value, model.ExpectedWeights[kv.Key])), "planted");

@@ -32,35 +32,34 @@ public static class WeightProcessor
     private static void FoldLayerNorm(Dictionary<string, Tensor> sd, ModelConfig cfg)
     {
         bool layerNorm = cfg.Normalization == NormalizationType.LN;
-        string g = cfg.KvPrefix;
         for (int l = 0; l < cfg.NLayers; l++)
         {
             using var layerScope = NewDisposeScope();
-            string b = $"blocks.{l}.";
-            using Tensor ln1W = Take(sd, b + "ln1.w");                                       // taken out of the state dict: ours to free
-            using Tensor? ln1B = layerNorm ? Take(sd, b + "ln1.b") : null;
-            foreach (var (weight, bias) in new[] { ("attn.W_Q", "attn.b_Q"), ($"attn.{g}W_K", $"attn.{g}b_K"), ($"attn.{g}W_V", $"attn.{g}b_V") })
+            using Tensor ln1W = Take(sd, StateDictKey.Ln1W(l));                              // taken out of the state dict: ours to free
+            using Tensor? ln1B = layerNorm ? Take(sd, StateDictKey.Ln1B(l)) : null;
+            foreach (var (weight, bias) in StateDictKey.Qkv(l, cfg))
             {
-                var w = sd[b + weight];                                                      // [heads, d_model, d_head]
-                if (ln1B is not null) Set(sd, b + bias, sd[b + bias].Plus((w * ln1B.view(1, -1, 1)).sum(-2)));
+                var w = sd[weight];                                                          // [heads, d_model, d_head]
+                if (ln1B is not null) Set(sd, bias, sd[bias].Plus((w * ln1B.view(1, -1, 1)).sum(-2)));
                 w = w * ln1W.view(1, -1, 1);
-                Set(sd, b + weight, layerNorm ? w - w.mean([1], keepdim: true) : w);
+                Set(sd, weight, layerNorm ? w - w.mean([1], keepdim: true) : w);
             }
-            using Tensor ln2W = Take(sd, b + "ln2.w");
-            using Tensor? ln2B = layerNorm ? Take(sd, b + "ln2.b") : null;
-            var wIn = sd[b + "mlp.W_in"];                                                    // [d_model, d_mlp]
-            if (ln2B is not null) Set(sd, b + "mlp.b_in", sd[b + "mlp.b_in"].Plus((wIn * ln2B.view(-1, 1)).sum(-2)));
+            using Tensor ln2W = Take(sd, StateDictKey.Ln2W(l));
+            using Tensor? ln2B = layerNorm ? Take(sd, StateDictKey.Ln2B(l)) : null;
+            string wInKey = StateDictKey.WIn(l), bInKey = StateDictKey.BIn(l), wGateKey = StateDictKey.WGate(l);
+            var wIn = sd[wInKey];                                                            // [d_model, d_mlp]
+            if (ln2B is not null) Set(sd, bInKey, sd[bInKey].Plus((wIn * ln2B.view(-1, 1)).sum(-2)));
             wIn = wIn * ln2W.view(-1, 1);
-            Set(sd, b + "mlp.W_in", layerNorm ? wIn - wIn.mean([0], keepdim: true) : wIn);
-            if (cfg.GatedMlp) Set(sd, b + "mlp.W_gate", sd[b + "mlp.W_gate"] * ln2W.view(-1, 1)); // never centred, as in TL
+            Set(sd, wInKey, layerNorm ? wIn - wIn.mean([0], keepdim: true) : wIn);
+            if (cfg.GatedMlp) Set(sd, wGateKey, sd[wGateKey] * ln2W.view(-1, 1));            // never centred, as in TL
         }
         using var finalScope = NewDisposeScope();
-        using Tensor lnfW = Take(sd, "ln_final.w");
-        using Tensor? lnfB = layerNorm ? Take(sd, "ln_final.b") : null;
-        var wU = sd["unembed.W_U"];                                                          // [d_model, d_vocab]
-        if (lnfB is not null && !cfg.FinalRms) Set(sd, "unembed.b_U", sd["unembed.b_U"].Plus((wU * lnfB.view(-1, 1)).sum(-2)));
+        using Tensor lnfW = Take(sd, StateDictKey.LnFinalW);
+        using Tensor? lnfB = layerNorm ? Take(sd, StateDictKey.LnFinalB) : null;
+        var wU = sd[StateDictKey.WU];                                                        // [d_model, d_vocab]
+        if (lnfB is not null && !cfg.FinalRms) Set(sd, StateDictKey.BU, sd[StateDictKey.BU].Plus((wU * lnfB.view(-1, 1)).sum(-2)));
         wU = wU * lnfW.view(-1, 1);
-        Set(sd, "unembed.W_U", layerNorm ? wU - wU.mean([0], keepdim: true) : wU);
+        Set(sd, StateDictKey.WU, layerNorm ? wU - wU.mean([0], keepdim: true) : wU);
     }
 
     /// <summary>
@@ -71,20 +70,20 @@ public static class WeightProcessor
     {
         if (cfg.Normalization != NormalizationType.LN || cfg.FinalRms) return;
         using (NewDisposeScope())
-            Set(sd, "embed.W_E", sd["embed.W_E"] - sd["embed.W_E"].mean([-1], keepdim: true));
+            Set(sd, StateDictKey.WE, sd[StateDictKey.WE] - sd[StateDictKey.WE].mean([-1], keepdim: true));
         if (!cfg.IsRotary)
         {
             using (NewDisposeScope())
-                Set(sd, "pos_embed.W_pos", sd["pos_embed.W_pos"] - sd["pos_embed.W_pos"].mean([-1], keepdim: true));
+                Set(sd, StateDictKey.WPos, sd[StateDictKey.WPos] - sd[StateDictKey.WPos].mean([-1], keepdim: true));
         }
         for (int l = 0; l < cfg.NLayers; l++)
         {
             using var layerScope = NewDisposeScope();
-            string b = $"blocks.{l}.";
-            Set(sd, b + "attn.W_O", sd[b + "attn.W_O"] - sd[b + "attn.W_O"].mean([-1], keepdim: true));
-            Set(sd, b + "attn.b_O", sd[b + "attn.b_O"] - sd[b + "attn.b_O"].mean());
-            Set(sd, b + "mlp.W_out", sd[b + "mlp.W_out"] - sd[b + "mlp.W_out"].mean([-1], keepdim: true));
-            Set(sd, b + "mlp.b_out", sd[b + "mlp.b_out"] - sd[b + "mlp.b_out"].mean());
+            string wO = StateDictKey.WO(l), bO = StateDictKey.BO(l), wOut = StateDictKey.WOut(l), bOut = StateDictKey.BOut(l);
+            Set(sd, wO, sd[wO] - sd[wO].mean([-1], keepdim: true));
+            Set(sd, bO, sd[bO] - sd[bO].mean());
+            Set(sd, wOut, sd[wOut] - sd[wOut].mean([-1], keepdim: true));
+            Set(sd, bOut, sd[bOut] - sd[bOut].mean());
         }
     }
 
@@ -92,23 +91,22 @@ public static class WeightProcessor
     private static void CenterUnembed(Dictionary<string, Tensor> sd)
     {
         using var scope = NewDisposeScope();
-        Set(sd, "unembed.W_U", sd["unembed.W_U"] - sd["unembed.W_U"].mean([-1], keepdim: true));
-        Set(sd, "unembed.b_U", sd["unembed.b_U"] - sd["unembed.b_U"].mean());
+        Set(sd, StateDictKey.WU, sd[StateDictKey.WU] - sd[StateDictKey.WU].mean([-1], keepdim: true));
+        Set(sd, StateDictKey.BU, sd[StateDictKey.BU] - sd[StateDictKey.BU].mean());
     }
 
     /// <summary>b_O += sum over heads of b_V @ W_O; b_V = 0 (patterns sum to 1). A grouped b_V serves each of its group's heads.</summary>
     private static void FoldValueBiases(Dictionary<string, Tensor> sd, ModelConfig cfg)
     {
-        string key = $"attn.{cfg.KvPrefix}b_V";
         for (int l = 0; l < cfg.NLayers; l++)
         {
             using var layerScope = NewDisposeScope();
-            string b = $"blocks.{l}.";
-            var stored = sd[b + key];                                                        // [kv_head, d_head]
+            string bVKey = StateDictKey.BV(l, cfg), bOKey = StateDictKey.BO(l);
+            var stored = sd[bVKey];                                                          // [kv_head, d_head]
             var bV = cfg.GroupSize > 1 ? stored.repeat_interleave(cfg.GroupSize, 0) : stored; // [head, d_head]
-            var wO = sd[b + "attn.W_O"];                                                    // [head, d_head, d_model]
-            Set(sd, b + "attn.b_O", sd[b + "attn.b_O"].Plus((bV.unsqueeze(-1) * wO).sum([0, 1])));
-            Set(sd, b + key, zeros_like(stored));
+            var wO = sd[StateDictKey.WO(l)];                                                 // [head, d_head, d_model]
+            Set(sd, bOKey, sd[bOKey].Plus((bV.unsqueeze(-1) * wO).sum([0, 1])));
+            Set(sd, bVKey, zeros_like(stored));
         }
     }
 

@@ -13,18 +13,18 @@ namespace IclNotebook.Model;
 public sealed partial class HookedTransformer
 {
     /// <summary>Token embedding [d_vocab, d_model].</summary>
-    public Tensor W_E => Parameter("embed.W_E").detach();
+    public Tensor W_E => Parameter(StateDictKey.WE).detach();
 
     /// <summary>Positional embedding [n_ctx, d_model] (models with learned positions; rotary models have none).</summary>
     public Tensor W_pos => Config.IsRotary
         ? throw new IclException($"{Config.Name} uses rotary embeddings: it has no W_pos (positions rotate queries and keys).")
-        : Parameter("pos_embed.W_pos").detach();
+        : Parameter(StateDictKey.WPos).detach();
 
     /// <summary>Unembedding [d_model, d_vocab].</summary>
-    public Tensor W_U => Parameter("unembed.W_U").detach();
+    public Tensor W_U => Parameter(StateDictKey.WU).detach();
 
     /// <summary>Unembedding bias [d_vocab].</summary>
-    public Tensor b_U => Parameter("unembed.b_U").detach();
+    public Tensor b_U => Parameter(StateDictKey.BU).detach();
 
     /// <summary>
     /// The per-layer weights in TransformerLens's stacked shapes (W_Q, W_K, ..., W_out, and the QK and OV
@@ -34,12 +34,15 @@ public sealed partial class HookedTransformer
     /// </summary>
     public ModelWeights Weights() => new(this);
 
-    /// <summary>A key/value weight per query head: TL's grouped <c>_W_K</c> repeated over each group (axis 1 after the layer axis).</summary>
-    internal Tensor Ungrouped(string name)
+    /// <summary>
+    /// A key/value weight per query head: the weight <paramref name="key"/> names in each layer (e.g. <c>l =&gt; StateDictKey.WK(l, Config)</c>,
+    /// TL's grouped <c>_W_K</c> with grouping), stacked, and repeated over each group (axis 1 after the layer axis).
+    /// </summary>
+    internal Tensor Ungrouped(Func<int, string> key)
     {
-        if (!Config.Grouped) return Stacked("attn." + name);
+        if (!Config.Grouped) return Stacked(key);
         using var scope = NewDisposeScope();
-        return Stacked("attn._" + name).repeat_interleave(Config.GroupSize, 1).MoveToOuterDisposeScope();
+        return Stacked(key).repeat_interleave(Config.GroupSize, 1).MoveToOuterDisposeScope();
     }
 
     private TorchSharp.Modules.Parameter Parameter(string name) =>
@@ -47,15 +50,15 @@ public sealed partial class HookedTransformer
             ?? throw new IclException($"{Config.Name} has no weight '{name}'.");
 
     /// <summary>
-    /// One layer's weight without a copy, e.g. <c>BlockWeight(3, "attn.W_O")</c> [n_heads, d_head, d_model] (do not write into it).
+    /// One layer's weight without a copy, e.g. <c>BlockWeight(StateDictKey.WO(3))</c> [n_heads, d_head, d_model] (do not write into it).
     /// </summary>
-    internal Tensor BlockWeight(int layer, string name) => Parameter($"blocks.{layer}.{name}").detach();
+    internal Tensor BlockWeight(string key) => Parameter(key).detach();
 
-    /// <summary>blocks.{l}.<paramref name="name"/> of every layer, stacked along a new leading layer axis.</summary>
-    internal Tensor Stacked(string name)
+    /// <summary>The weight <paramref name="key"/> names in each layer (e.g. <c>StateDictKey.WQ</c>), stacked along a new leading axis.</summary>
+    internal Tensor Stacked(Func<int, string> key)
     {
         using var noGrad = no_grad();
-        var layers = Enumerable.Range(0, Config.NLayers).Select(l => Parameter($"blocks.{l}.{name}")).ToArray();
+        var layers = Enumerable.Range(0, Config.NLayers).Select(l => Parameter(key(l))).ToArray();
         return stack(layers).detach();
     }
 }

@@ -18,47 +18,47 @@ public sealed class ModelWeights : IDisposable
     internal ModelWeights(HookedTransformer model) => _model = model;
 
     /// <summary>Query weights [n_layers, n_heads, d_model, d_head].</summary>
-    public Tensor W_Q => Get("attn.W_Q");
+    public Tensor W_Q => Get(StateDictKey.WQ);
 
     /// <summary>Key weights [n_layers, n_heads, d_model, d_head]; with grouped-query attention each head's copy of its group's (TL's W_K).</summary>
-    public Tensor W_K => Get("W_K", ungrouped: true);
+    public Tensor W_K => Get(l => StateDictKey.WK(l, _model.Config), ungrouped: true);
 
     /// <summary>
     /// Value weights [n_layers, n_heads, d_model, d_head]; with grouped-query attention each head's copy of its group's (TL's W_V).
     /// </summary>
-    public Tensor W_V => Get("W_V", ungrouped: true);
+    public Tensor W_V => Get(l => StateDictKey.WV(l, _model.Config), ungrouped: true);
 
     /// <summary>Output weights [n_layers, n_heads, d_head, d_model].</summary>
-    public Tensor W_O => Get("attn.W_O");
+    public Tensor W_O => Get(StateDictKey.WO);
 
     /// <summary>Query biases [n_layers, n_heads, d_head].</summary>
-    public Tensor b_Q => Get("attn.b_Q");
+    public Tensor b_Q => Get(StateDictKey.BQ);
 
     /// <summary>Key biases [n_layers, n_heads, d_head] (ungrouped like <see cref="W_K"/>).</summary>
-    public Tensor b_K => Get("b_K", ungrouped: true);
+    public Tensor b_K => Get(l => StateDictKey.BK(l, _model.Config), ungrouped: true);
 
     /// <summary>Value biases [n_layers, n_heads, d_head] (ungrouped like <see cref="W_V"/>).</summary>
-    public Tensor b_V => Get("b_V", ungrouped: true);
+    public Tensor b_V => Get(l => StateDictKey.BV(l, _model.Config), ungrouped: true);
 
     /// <summary>Attention output bias [n_layers, d_model].</summary>
-    public Tensor b_O => Get("attn.b_O");
+    public Tensor b_O => Get(StateDictKey.BO);
 
     /// <summary>MLP gate weights [n_layers, d_model, d_mlp] (gated MLPs only).</summary>
     public Tensor W_gate => _model.Config.GatedMlp
-        ? Get("mlp.W_gate")
+        ? Get(StateDictKey.WGate)
         : throw new IclException($"{_model.Config.Name}'s MLP is not gated: it has no W_gate.");
 
     /// <summary>MLP input weights [n_layers, d_model, d_mlp].</summary>
-    public Tensor W_in => Get("mlp.W_in");
+    public Tensor W_in => Get(StateDictKey.WIn);
 
     /// <summary>MLP input bias [n_layers, d_mlp].</summary>
-    public Tensor b_in => Get("mlp.b_in");
+    public Tensor b_in => Get(StateDictKey.BIn);
 
     /// <summary>MLP output weights [n_layers, d_mlp, d_model].</summary>
-    public Tensor W_out => Get("mlp.W_out");
+    public Tensor W_out => Get(StateDictKey.WOut);
 
     /// <summary>MLP output bias [n_layers, d_model].</summary>
-    public Tensor b_out => Get("mlp.b_out");
+    public Tensor b_out => Get(StateDictKey.BOut);
 
     /// <summary>
     /// The QK circuit per head, <c>W_Q @ W_K^T</c> [n_layers, n_heads, d_model, d_model], factored (TL's <c>model.QK</c>);
@@ -72,11 +72,13 @@ public sealed class ModelWeights : IDisposable
     /// </summary>
     public FactoredMatrix OV() => new(W_V.clone(), W_O.clone());
 
-    private Tensor Get(string name, bool ungrouped = false)
+    /// <summary>The weight <paramref name="key"/> names in each layer, stacked once and held under its layer-0 key.</summary>
+    private Tensor Get(Func<int, string> key, bool ungrouped = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        string name = key(0);
         if (_stacked.TryGetValue(name, out var held)) return held;
-        var stacked = (ungrouped ? _model.Ungrouped(name) : _model.Stacked(name)).DetachFromDisposeScope();
+        var stacked = (ungrouped ? _model.Ungrouped(key) : _model.Stacked(key)).DetachFromDisposeScope();
         _stacked[name] = stacked;
         return stacked;
     }

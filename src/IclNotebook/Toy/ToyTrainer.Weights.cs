@@ -20,7 +20,7 @@ public static partial class ToyTrainer
             if (name.StartsWith("unembed.", StringComparison.Ordinal)) continue;   // tied to W_E below
             if (name.EndsWith(".w", StringComparison.Ordinal)) p.fill_(1.0);           // norm weights
             else if (IsBias(name)) p.zero_();
-            else if (name == "pos_embed.W_pos") p.copy_(Sinusoids(p.shape[0], p.shape[1]).mul_(InitialStd(name, options)));
+            else if (name == StateDictKey.WPos) p.copy_(Sinusoids(p.shape[0], p.shape[1]).mul_(InitialStd(name, options)));
             else
             {
                 double std = InitialStd(name, options);
@@ -39,7 +39,7 @@ public static partial class ToyTrainer
         foreach (var (name, p) in local.named_parameters())
         {
             if (name.StartsWith("unembed.", StringComparison.Ordinal)) continue;
-            if (name == "embed.W_E") { using var picked = source[name].index_select(0, rows); p.copy_(picked); }
+            if (name == StateDictKey.WE) { using var picked = source[name].index_select(0, rows); p.copy_(picked); }
             else p.copy_(source[name]);
         }
         TieUnembedding(local);
@@ -53,7 +53,7 @@ public static partial class ToyTrainer
         foreach (var (name, p) in local.named_parameters())
         {
             if (name.StartsWith("unembed.", StringComparison.Ordinal)) continue;
-            if (name == "embed.W_E") target[name].index_copy_(0, rows, p);
+            if (name == StateDictKey.WE) target[name].index_copy_(0, rows, p);
             else target[name].copy_(p);
         }
         TieUnembedding(full);
@@ -114,14 +114,14 @@ public static partial class ToyTrainer
     private static bool Decays(string name) => !IsBias(name) && !name.EndsWith(".w", StringComparison.Ordinal);
 
     private static TorchSharp.Modules.Parameter Embedding(HookedTransformer model) =>
-        model.named_parameters().First(p => p.name == "embed.W_E").parameter;
+        model.named_parameters().First(p => p.name == StateDictKey.WE).parameter;
 
     /// <summary>Copies W_E^T into the model's unembedding (b_U stays zero), so the model's own forward is the trained, tied model.</summary>
     private static void TieUnembedding(HookedTransformer model)
     {
         using var noGrad = no_grad();
         var parameters = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
-        parameters["unembed.W_U"].copy_(parameters["embed.W_E"].t());
-        parameters["unembed.b_U"].zero_();
+        parameters[StateDictKey.WU].copy_(parameters[StateDictKey.WE].t());
+        parameters[StateDictKey.BU].zero_();
     }
 }

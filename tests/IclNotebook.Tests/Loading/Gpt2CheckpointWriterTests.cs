@@ -66,8 +66,8 @@ public class Gpt2CheckpointWriterTests
         var model = RandomModels.Create(seed, 2, 2);
         using var noGrad = no_grad();
         var p = model.named_parameters().ToDictionary(x => x.name, x => x.parameter);
-        p["unembed.W_U"].copy_(p["embed.W_E"].t());
-        p["unembed.b_U"].zero_();
+        p[StateDictKey.WU].copy_(p[StateDictKey.WE].t());
+        p[StateDictKey.BU].zero_();
         return model;
     }
 }

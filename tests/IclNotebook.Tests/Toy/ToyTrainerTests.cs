@@ -1,4 +1,5 @@
 using IclNotebook.Loading;
+using IclNotebook.Model;
 using IclNotebook.Tokenization;
 using IclNotebook.Toy;
 
@@ -59,7 +60,7 @@ public class ToyTrainerTests
         // b_K's gradient is zero in exact arithmetic (q . b_K is the same for every key of a query,
         // and softmax ignores a constant), so it is left out; b_U stays zero (GPT-2 has none) and W_U follows W_E.
         var still = after.Model.named_parameters()
-            .Where(p => !p.name.EndsWith("attn.b_K", StringComparison.Ordinal) && p.name != "unembed.b_U")
+            .Where(p => !p.name.EndsWith("attn.b_K", StringComparison.Ordinal) && p.name != StateDictKey.BU)
             .Select(p => (p.name, Moved: p.parameter.sub(start[p.name]).abs().max().item<float>()))
             .Where(x => x.Moved < 1e-4f).Select(x => $"{x.name} ({x.Moved})").ToList();
         Assert.True(still.Count == 0, "not trained: " + string.Join(", ", still));

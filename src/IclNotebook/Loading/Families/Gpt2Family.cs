@@ -45,39 +45,39 @@ public sealed class Gpt2Family : ModelFamily
         var t = new CheckpointTensors(hf, source, "GPT-2");
         var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
-            ["embed.W_E"] = t.Get("wte.weight", cfg.DVocab, d),
-            ["pos_embed.W_pos"] = t.Get("wpe.weight", cfg.NCtx, d),
+            [StateDictKey.WE] = t.Get("wte.weight", cfg.DVocab, d),
+            [StateDictKey.WPos] = t.Get("wpe.weight", cfg.NCtx, d),
         };
         for (int l = 0; l < cfg.NLayers; l++)
         {
-            string p = $"h.{l}.", b = $"blocks.{l}.";
-            tl[b + "ln1.w"] = t.Get(p + "ln_1.weight", d);
-            tl[b + "ln1.b"] = t.Get(p + "ln_1.bias", d);
+            string p = $"h.{l}.";
+            tl[StateDictKey.Ln1W(l)] = t.Get(p + "ln_1.weight", d);
+            tl[StateDictKey.Ln1B(l)] = t.Get(p + "ln_1.bias", d);
             var qkv = t.Get(p + "attn.c_attn.weight", d, 3 * d).split(d, 1);       // 3 x [d_model, d_model]
             var qkvBias = t.Get(p + "attn.c_attn.bias", 3 * d).view(3, h, dh);      // [3, head, d_head]
-            string[] names = ["Q", "K", "V"];
+            var keys = StateDictKey.Qkv(l);
             for (int i = 0; i < 3; i++)
             {
-                tl[b + "attn.W_" + names[i]] = qkv[i].reshape(d, h, dh).permute(1, 0, 2).contiguous(); // [head, d_model, d_head]
-                tl[b + "attn.b_" + names[i]] = qkvBias[i].contiguous();             // [head, d_head]
+                tl[keys[i].Weight] = qkv[i].reshape(d, h, dh).permute(1, 0, 2).contiguous(); // [head, d_model, d_head]
+                tl[keys[i].Bias] = qkvBias[i].contiguous();                               // [head, d_head]
             }
-            tl[b + "attn.W_O"] = t.Get(p + "attn.c_proj.weight", d, d).reshape(h, dh, d); // [head, d_head, d_model]
-            tl[b + "attn.b_O"] = t.Get(p + "attn.c_proj.bias", d);
-            tl[b + "ln2.w"] = t.Get(p + "ln_2.weight", d);
-            tl[b + "ln2.b"] = t.Get(p + "ln_2.bias", d);
-            tl[b + "mlp.W_in"] = t.Get(p + "mlp.c_fc.weight", d, m);
-            tl[b + "mlp.b_in"] = t.Get(p + "mlp.c_fc.bias", m);
-            tl[b + "mlp.W_out"] = t.Get(p + "mlp.c_proj.weight", m, d);
-            tl[b + "mlp.b_out"] = t.Get(p + "mlp.c_proj.bias", d);
+            tl[StateDictKey.WO(l)] = t.Get(p + "attn.c_proj.weight", d, d).reshape(h, dh, d); // [head, d_head, d_model]
+            tl[StateDictKey.BO(l)] = t.Get(p + "attn.c_proj.bias", d);
+            tl[StateDictKey.Ln2W(l)] = t.Get(p + "ln_2.weight", d);
+            tl[StateDictKey.Ln2B(l)] = t.Get(p + "ln_2.bias", d);
+            tl[StateDictKey.WIn(l)] = t.Get(p + "mlp.c_fc.weight", d, m);
+            tl[StateDictKey.BIn(l)] = t.Get(p + "mlp.c_fc.bias", m);
+            tl[StateDictKey.WOut(l)] = t.Get(p + "mlp.c_proj.weight", m, d);
+            tl[StateDictKey.BOut(l)] = t.Get(p + "mlp.c_proj.bias", d);
         }
-        tl["ln_final.w"] = t.Get("ln_f.weight", d);
-        tl["ln_final.b"] = t.Get("ln_f.bias", d);
+        tl[StateDictKey.LnFinalW] = t.Get("ln_f.weight", d);
+        tl[StateDictKey.LnFinalB] = t.Get("ln_f.bias", d);
         // GPT-2 ties the unembedding to the token embedding; a stored lm_head must equal it.
-        var wte = tl["embed.W_E"];
+        var wte = tl[StateDictKey.WE];
         if (t.Optional("lm_head.weight", cfg.DVocab, d) is { } head && !head.allclose(wte, rtol: 0, atol: 0))
             throw new IclException($"{source}: lm_head.weight differs from wte.weight; only GPT-2 with tied embeddings is supported.");
-        tl["unembed.W_U"] = wte.t().contiguous();                                  // [d_model, d_vocab]
-        tl["unembed.b_U"] = zeros(cfg.DVocab, dtype: wte.dtype, device: wte.device);
+        tl[StateDictKey.WU] = wte.t().contiguous();                                  // [d_model, d_vocab]
+        tl[StateDictKey.BU] = zeros(cfg.DVocab, dtype: wte.dtype, device: wte.device);
         t.CheckAllUsed();
         return tl;
     }
@@ -97,35 +97,35 @@ public sealed class Gpt2Family : ModelFamily
         Tensor Get(string key) => tl.TryGetValue(key, out var t) ? t
             : throw new IclException($"Writing a GPT-2 checkpoint needs the raw TransformerLens weight '{key}' " +
                 "(processed weights fold LayerNorm and cannot be written as GPT-2); load the model with WeightProcessing.Raw.");
-        var wte = Get("embed.W_E");
-        if (Get("unembed.W_U").ne(wte.t()).any().item<bool>() || Get("unembed.b_U").count_nonzero().item<long>() != 0)
+        var wte = Get(StateDictKey.WE);
+        if (Get(StateDictKey.WU).ne(wte.t()).any().item<bool>() || Get(StateDictKey.BU).count_nonzero().item<long>() != 0)
             throw new IclException("Writing a GPT-2 checkpoint: unembed.W_U must be embed.W_E transposed and unembed.b_U zero " +
                 "(GPT-2 ties its unembedding to the token embedding).");
         var hf = new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
             ["wte.weight"] = wte.contiguous(),
-            ["wpe.weight"] = Get("pos_embed.W_pos").contiguous(),
+            ["wpe.weight"] = Get(StateDictKey.WPos).contiguous(),
         };
         for (int l = 0; l < cfg.NLayers; l++)
         {
-            string p = $"h.{l}.", b = $"blocks.{l}.";
-            hf[p + "ln_1.weight"] = Get(b + "ln1.w");
-            hf[p + "ln_1.bias"] = Get(b + "ln1.b");
-            string[] names = ["Q", "K", "V"];
+            string p = $"h.{l}.";
+            hf[p + "ln_1.weight"] = Get(StateDictKey.Ln1W(l));
+            hf[p + "ln_1.bias"] = Get(StateDictKey.Ln1B(l));
+            var keys = StateDictKey.Qkv(l);
             // [head, d_model, d_head] -> [d_model, head * d_head], the three side by side: [d_model, 3 * d_model]
-            hf[p + "attn.c_attn.weight"] = cat(names.Select(n => Get(b + "attn.W_" + n).permute(1, 0, 2).reshape(d, d)).ToArray(), 1).contiguous();
-            hf[p + "attn.c_attn.bias"] = cat(names.Select(n => Get(b + "attn.b_" + n).reshape(d)).ToArray(), 0).contiguous();
-            hf[p + "attn.c_proj.weight"] = Get(b + "attn.W_O").reshape(d, d).contiguous(); // [head, d_head, d_model] -> [d_model, d_model]
-            hf[p + "attn.c_proj.bias"] = Get(b + "attn.b_O");
-            hf[p + "ln_2.weight"] = Get(b + "ln2.w");
-            hf[p + "ln_2.bias"] = Get(b + "ln2.b");
-            hf[p + "mlp.c_fc.weight"] = Get(b + "mlp.W_in");
-            hf[p + "mlp.c_fc.bias"] = Get(b + "mlp.b_in");
-            hf[p + "mlp.c_proj.weight"] = Get(b + "mlp.W_out");
-            hf[p + "mlp.c_proj.bias"] = Get(b + "mlp.b_out");
+            hf[p + "attn.c_attn.weight"] = cat(keys.Select(k => Get(k.Weight).permute(1, 0, 2).reshape(d, d)).ToArray(), 1).contiguous();
+            hf[p + "attn.c_attn.bias"] = cat(keys.Select(k => Get(k.Bias).reshape(d)).ToArray(), 0).contiguous();
+            hf[p + "attn.c_proj.weight"] = Get(StateDictKey.WO(l)).reshape(d, d).contiguous(); // [head, d_head, d_model] -> [d_model, d_model]
+            hf[p + "attn.c_proj.bias"] = Get(StateDictKey.BO(l));
+            hf[p + "ln_2.weight"] = Get(StateDictKey.Ln2W(l));
+            hf[p + "ln_2.bias"] = Get(StateDictKey.Ln2B(l));
+            hf[p + "mlp.c_fc.weight"] = Get(StateDictKey.WIn(l));
+            hf[p + "mlp.c_fc.bias"] = Get(StateDictKey.BIn(l));
+            hf[p + "mlp.c_proj.weight"] = Get(StateDictKey.WOut(l));
+            hf[p + "mlp.c_proj.bias"] = Get(StateDictKey.BOut(l));
         }
-        hf["ln_f.weight"] = Get("ln_final.w");
-        hf["ln_f.bias"] = Get("ln_final.b");
+        hf["ln_f.weight"] = Get(StateDictKey.LnFinalW);
+        hf["ln_f.bias"] = Get(StateDictKey.LnFinalB);
         return hf;
     }
 

@@ -60,37 +60,39 @@ public sealed class LlamaFamily : ModelFamily
     {
         ArgumentNullException.ThrowIfNull(cfg);
         int d = cfg.DModel, h = cfg.NHeads, kv = cfg.NKv, dh = cfg.DHead, m = cfg.DMlp;
-        string g = cfg.KvPrefix;
         var t = new CheckpointTensors(hf, source, cfg.ModelType);
         var embed = t.Get("embed_tokens.weight", cfg.DVocab, d);
         Tensor Zeros(params long[] shape) => zeros(shape, dtype: embed.dtype, device: embed.device);
-        var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal) { ["embed.W_E"] = embed };
+        var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [StateDictKey.WE] = embed };
         for (int l = 0; l < cfg.NLayers; l++)
         {
-            string p = $"layers.{l}.", b = $"blocks.{l}.";
-            tl[b + "ln1.w"] = t.Get(p + "input_layernorm.weight", d);
-            foreach (var (x, heads, key) in new[] { ("Q", h, "attn.W_Q"), ("K", kv, $"attn.{g}W_K"), ("V", kv, $"attn.{g}W_V") })
+            string p = $"layers.{l}.";
+            tl[StateDictKey.Ln1W(l)] = t.Get(p + "input_layernorm.weight", d);
+            var keys = StateDictKey.Qkv(l, cfg);                                                  // grouped: TL's _W_K, _W_V
+            for (int i = 0; i < 3; i++)
             {
-                string proj = $"{p}self_attn.{char.ToLowerInvariant(x[0])}_proj.";
-                tl[b + key] = t.Get(proj + "weight", heads * dh, d).view(heads, dh, d).permute(0, 2, 1).contiguous(); // [heads, d_model, d_head]
+                int heads = i == 0 ? h : kv;
+                string proj = $"{p}self_attn.{"qkv"[i]}_proj.";
+                // [heads, d_model, d_head]
+                tl[keys[i].Weight] = t.Get(proj + "weight", heads * dh, d).view(heads, dh, d).permute(0, 2, 1).contiguous();
                 var bias = t.Optional(proj + "bias", heads * dh);
-                tl[b + key.Replace("W_", "b_", StringComparison.Ordinal)] = bias is null ? Zeros(heads, dh) : bias.view(heads, dh).contiguous();
+                tl[keys[i].Bias] = bias is null ? Zeros(heads, dh) : bias.view(heads, dh).contiguous();
             }
             // [head, d_head, d_model]
-            tl[b + "attn.W_O"] = t.Get(p + "self_attn.o_proj.weight", d, h * dh).view(d, h, dh).permute(1, 2, 0).contiguous();
-            tl[b + "attn.b_O"] = t.Optional(p + "self_attn.o_proj.bias", d) ?? Zeros(d);
-            tl[b + "ln2.w"] = t.Get(p + "post_attention_layernorm.weight", d);
-            tl[b + "mlp.W_in"] = t.Get(p + "mlp.up_proj.weight", m, d).t().contiguous();     // [d_model, d_mlp]
-            tl[b + "mlp.W_gate"] = t.Get(p + "mlp.gate_proj.weight", m, d).t().contiguous(); // [d_model, d_mlp]
-            tl[b + "mlp.W_out"] = t.Get(p + "mlp.down_proj.weight", d, m).t().contiguous();  // [d_mlp, d_model]
-            tl[b + "mlp.b_in"] = Zeros(m);
-            tl[b + "mlp.b_out"] = Zeros(d);
+            tl[StateDictKey.WO(l)] = t.Get(p + "self_attn.o_proj.weight", d, h * dh).view(d, h, dh).permute(1, 2, 0).contiguous();
+            tl[StateDictKey.BO(l)] = t.Optional(p + "self_attn.o_proj.bias", d) ?? Zeros(d);
+            tl[StateDictKey.Ln2W(l)] = t.Get(p + "post_attention_layernorm.weight", d);
+            tl[StateDictKey.WIn(l)] = t.Get(p + "mlp.up_proj.weight", m, d).t().contiguous();     // [d_model, d_mlp]
+            tl[StateDictKey.WGate(l)] = t.Get(p + "mlp.gate_proj.weight", m, d).t().contiguous(); // [d_model, d_mlp]
+            tl[StateDictKey.WOut(l)] = t.Get(p + "mlp.down_proj.weight", d, m).t().contiguous();  // [d_mlp, d_model]
+            tl[StateDictKey.BIn(l)] = Zeros(m);
+            tl[StateDictKey.BOut(l)] = Zeros(d);
         }
-        tl["ln_final.w"] = t.Get("norm.weight", d);
+        tl[StateDictKey.LnFinalW] = t.Get("norm.weight", d);
         // Tied embeddings store no lm_head: the unembedding is the embedding's transpose.
         var head = t.Optional("lm_head.weight", cfg.DVocab, d) ?? embed;
-        tl["unembed.W_U"] = head.t().contiguous();                                             // [d_model, d_vocab]
-        tl["unembed.b_U"] = Zeros(cfg.DVocab);
+        tl[StateDictKey.WU] = head.t().contiguous();                                             // [d_model, d_vocab]
+        tl[StateDictKey.BU] = Zeros(cfg.DVocab);
         t.CheckAllUsed();
         return tl;
     }
