@@ -7,22 +7,22 @@ namespace IclNotebook.Tests.Cli;
 [Trait(Lane.Name, Lane.Full)]
 public sealed class AnalyzeCommandTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("icl-analyze-").FullName;
+    private readonly TempFolder _dir = new("icl-analyze");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private static string Task => Path.Combine(AppContext.BaseDirectory, "data", "tasks", "sentiment.json");
 
     [Fact]
     public void Colab_exact_analysis_writes_every_file_and_matches_the_TransformerLens_goldens()
     {
-        var outDir = Path.Combine(_dir, "run");
+        var outDir = _dir["run"];
         var outcome = IclProcess.Run(["analyze", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--colab-exact", "--attribution", "--quiet"]);
         Assert.True(outcome.ExitCode == 0, outcome.StdErr);
         Assert.Equal(Path.GetFullPath(outDir), outcome.StdOut.Trim());
         foreach (var file in new[] { "results.json", "report.html", "resid_pre.html", "attn_head_all_pos_every.html", "attribution_resid_pre.html" })
             Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} missing");
-        Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
+        Assert.DoesNotContain(Directory.GetDirectories(_dir.Path), d => Path.GetFileName(d).StartsWith('.'));
         // PNGs are required where Chromium is installed (.ci/run installs it and sets ICL_REQUIRE_PNG=1).
         if (IclNotebook.Plots.PngExport.FindChromium() is not null || Environment.GetEnvironmentVariable("ICL_REQUIRE_PNG") == "1")
             foreach (var png in new[] { "resid_pre.png", "attn_head_all_pos_every.png", "attribution_resid_pre.png" })
@@ -60,7 +60,7 @@ public sealed class AnalyzeCommandTests : IDisposable
     [InlineData("--colab-exact", null)]
     public void The_colab_read_on_an_explicit_corruption_reproduces_the_TransformerLens_goldens(string option, string? value)
     {
-        var outDir = Path.Combine(_dir, "explicit");
+        var outDir = _dir["explicit"];
         var task = Path.Combine(AppContext.BaseDirectory, "fixtures", "tasks", "sentiment-explicit.json");
         var args = new List<string> { "analyze", "--model", Fixtures.TinyModel, "--task", task, "--out", outDir, "--quiet", option };
         if (value is not null) args.Add(value);
@@ -90,7 +90,7 @@ public sealed class AnalyzeCommandTests : IDisposable
     [InlineData("tiny-qwen2-a")]
     public void Analyze_runs_every_family_and_matches_TransformerLens(string model)
     {
-        var outDir = Path.Combine(_dir, model);
+        var outDir = _dir[model];
         var outcome = IclProcess.Run(["analyze", "--model", Families.FamilyFixture.Folder(model), "--task", Task, "--out", outDir, "--quiet"]);
         Assert.True(outcome.ExitCode == 0, outcome.StdErr);
         foreach (var file in new[] { "results.json", "report.html", "resid_pre.html", "attn_head_all_pos_every.html" })
@@ -104,8 +104,7 @@ public sealed class AnalyzeCommandTests : IDisposable
         {
             var normalised = root.GetProperty("results")[i].GetProperty("normalisedValues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
             var (_, expected) = PatchingFixture.Golden(golden, "patching_normalised", target);
-            Assert.Equal(expected.Length, normalised.Length);
-            for (int k = 0; k < expected.Length; k++) Assert.True(Math.Abs(expected[k] - normalised[k]) <= 1e-4, $"{model} {target}[{k}]: {normalised[k]} vs TL {expected[k]}");
+            TensorAssert.Close(expected, normalised, 1e-4, $"{model} {target}: TL's and the run's normalised values");
         }
     }
 
@@ -121,8 +120,8 @@ public sealed class AnalyzeCommandTests : IDisposable
         var step = hub.AddBranch("step3000");
         foreach (var file in new[] { "config.json", "tokenizer.json", "tokenizer_config.json", "model.safetensors" })
             hub.AddFile("EleutherAI/pythia-fixture", file, File.ReadAllBytes(Path.Combine(Families.FamilyFixture.Folder("tiny-neox-a"), file)), file.EndsWith(".safetensors", StringComparison.Ordinal), "step3000");
-        var cache = Path.Combine(_dir, "hub-cache");
-        var outDir = Path.Combine(_dir, "hub-run");
+        var cache = _dir["hub-cache"];
+        var outDir = _dir["hub-run"];
         var env = new Dictionary<string, string> { ["HF_ENDPOINT"] = hub.Endpoint, ["HF_HUB_CACHE"] = cache };
 
         var outcome = IclProcess.Run(["analyze", "--model", "EleutherAI/pythia-fixture", "--revision", "step3000", "--targets", "resid_pre", "--task", Task, "--out", outDir, "--quiet"], env);
@@ -137,7 +136,7 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.Equal(golden.GetProperty("metric").GetProperty("clean_baseline").GetDouble(), root.GetProperty("baselines").GetProperty("clean").GetDouble(), 1e-4);
         var normalised = root.GetProperty("results")[0].GetProperty("normalisedValues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
         var (_, expected) = PatchingFixture.Golden(golden, "patching_normalised", "resid_pre");
-        for (int k = 0; k < expected.Length; k++) Assert.True(Math.Abs(expected[k] - normalised[k]) <= 1e-4, $"resid_pre[{k}]: {normalised[k]} vs TL {expected[k]}");
+        TensorAssert.Close(expected, normalised, 1e-4, "resid_pre: TL's and the run's normalised values");
     }
 
     /// <summary>Baselines and both targets of the seed analysis equal TransformerLens's goldens (processed weights) to 1e-4.</summary>
@@ -154,15 +153,14 @@ public sealed class AnalyzeCommandTests : IDisposable
             var normalised = results[i].GetProperty("normalisedValues").EnumerateArray().Select(e => e.GetDouble()).ToArray();
             var (shape, expected) = PatchingFixture.Golden("processed", "patching_normalised", target);
             Assert.Equal(shape, r.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()));
-            Assert.Equal(expected.Length, normalised.Length);
-            for (int k = 0; k < expected.Length; k++) Assert.True(Math.Abs(expected[k] - normalised[k]) <= 1e-4, $"{target}[{k}]: {normalised[k]} vs TL {expected[k]}");
+            TensorAssert.Close(expected, normalised, 1e-4, $"{target}: TL's and the run's normalised values");
         }
     }
 
     [Fact]
     public void Ctrl_c_stops_promptly_and_leaves_no_output_folder()
     {
-        var outDir = Path.Combine(_dir, "interrupted");
+        var outDir = _dir["interrupted"];
         // The reference engine on every by-position head target: far longer than the interrupt delay.
         var (outcome, afterInterrupt) = IclProcess.RunAndInterrupt(
             ["analyze", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--engine", "reference", "--targets", "attn_head_by_pos_every", "--quiet"],
@@ -171,14 +169,14 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.Contains("icl: cancelled.", outcome.StdErr, StringComparison.Ordinal);
         Assert.True(afterInterrupt < TimeSpan.FromSeconds(10), $"took {afterInterrupt} to stop");
         Assert.False(Directory.Exists(outDir));
-        Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
+        Assert.DoesNotContain(Directory.GetDirectories(_dir.Path), d => Path.GetFileName(d).StartsWith('.'));
     }
 
     /// <summary>Holds on both builds: where CUDA is available the run uses it, elsewhere it is refused before any work.</summary>
     [Fact]
     public void Cuda_is_used_where_available_and_refused_before_any_work_elsewhere()
     {
-        var outDir = Path.Combine(_dir, "cuda");
+        var outDir = _dir["cuda"];
         var outcome = IclProcess.Run(["analyze", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--targets", "resid_pre", "--device", "cuda", "--quiet"]);
         IclNotebook.Runtime.TorchRuntime.EnsureLoaded();
         if (TorchSharp.torch.cuda.is_available())
@@ -199,9 +197,9 @@ public sealed class AnalyzeCommandTests : IDisposable
     [Fact]
     public void A_bad_label_is_reported_before_the_model_is_looked_up()
     {
-        var outDir = Path.Combine(_dir, "early");
+        var outDir = _dir["early"];
         var task = EditedTask("early-label", t => ReplaceFirstQueryLabel(t, "overwhelmingly positive"));
-        var env = new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = Path.Combine(_dir, "empty-cache") };
+        var env = new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = _dir["empty-cache"] };
         var outcome = IclProcess.Run(["analyze", "--model", "gpt2", "--task", task, "--out", outDir, "--quiet"], env);
         Assert.Equal(1, outcome.ExitCode);
         Assert.Contains("must be one token", Assert.Single(outcome.ErrLines), StringComparison.Ordinal);
@@ -227,7 +225,7 @@ public sealed class AnalyzeCommandTests : IDisposable
     /// <summary>The sentiment task with one edit, written to a temp file.</summary>
     private string EditedTask(string name, Func<string, string> edit)
     {
-        var path = Path.Combine(_dir, name + ".json");
+        var path = _dir[name + ".json"];
         File.WriteAllText(path, edit(File.ReadAllText(Task)));
         return path;
     }
@@ -236,12 +234,12 @@ public sealed class AnalyzeCommandTests : IDisposable
     [MemberData(nameof(BadCases))]
     public void Bad_input_gives_one_line_and_leaves_no_output_folder(string name)
     {
-        var outDir = Path.Combine(_dir, name);
+        var outDir = _dir[name];
         if (name == "out-exists") Directory.CreateDirectory(outDir);
         string[] extra = name switch
         {
             "unknown-target" => ["--targets", "resid_pre,head_soup"],
-            "missing-task" => ["--task", Path.Combine(_dir, "nope.json")],
+            "missing-task" => ["--task", _dir["nope.json"]],
             "unknown-engine" => ["--engine", "turbo"],
             "invalid-json" => ["--task", EditedTask("invalid", t => t.Replace("\"demos\"", "\"demos\" oops", StringComparison.Ordinal))],
             // " overwhelmingly positive" is several tokens: the answer check names it.
@@ -263,7 +261,7 @@ public sealed class AnalyzeCommandTests : IDisposable
             _ => "of openai-community/gpt2 (revision main) is not in the cache",
         };
         string model = name switch { "unknown-model" => "gpt5", "offline" => "gpt2", _ => Fixtures.TinyModel };
-        var env = name == "offline" ? new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = Path.Combine(_dir, "empty-cache") } : null;
+        var env = name == "offline" ? new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = _dir["empty-cache"] } : null;
         var args = new List<string> { "analyze", "--model", model, "--out", outDir, "--quiet" };
         if (!extra.Contains("--task")) args.AddRange(["--task", Task]);
         args.AddRange(extra);
@@ -272,7 +270,7 @@ public sealed class AnalyzeCommandTests : IDisposable
         var line = Assert.Single(outcome.ErrLines);
         Assert.Contains(expected, line, StringComparison.Ordinal);
         Assert.Equal(name == "out-exists", Directory.Exists(outDir));
-        Assert.DoesNotContain(Directory.GetDirectories(_dir), d => Path.GetFileName(d).StartsWith('.'));
+        Assert.DoesNotContain(Directory.GetDirectories(_dir.Path), d => Path.GetFileName(d).StartsWith('.'));
     }
 
     private static string ReplaceFirstQueryLabel(string json, string label)

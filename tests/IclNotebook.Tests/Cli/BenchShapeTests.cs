@@ -13,21 +13,16 @@ public sealed class BenchShapeTests
     public void Each_shape_is_its_real_models(string name, string modelType, long parameters, int layers, int heads, int kvHeads)
     {
         var shape = BenchShape.Find(name);
-        var path = Path.Combine(Directory.CreateTempSubdirectory("icl-shape-").FullName, "config.json");
-        try
-        {
-            File.WriteAllText(path, shape.ConfigJson);
-            var (cfg, _) = ModelFamilies.ReadConfig(path, name);
-            Assert.Equal(modelType, cfg.ModelType);
-            Assert.Equal((layers, heads, kvHeads), (cfg.NLayers, cfg.NHeads, cfg.NKv));
-            Assert.Equal(parameters, shape.Tensors.Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)));
-            if (shape.TokenizerFolder is { } folder)
-                Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, folder, "tokenizer.json")), $"{folder}/tokenizer.json is not copied beside icl");
-        }
-        finally
-        {
-            Directory.Delete(Path.GetDirectoryName(path)!, recursive: true);
-        }
+        using var temp = new TempFolder("icl-shape");
+        var path = temp["config.json"];
+        File.WriteAllText(path, shape.ConfigJson);
+        var (cfg, _) = ModelFamilies.ReadConfig(path, name);
+        Assert.Equal(modelType, cfg.ModelType);
+        Assert.Equal((layers, heads, kvHeads), (cfg.NLayers, cfg.NHeads, cfg.NKv));
+        Assert.Equal(parameters, shape.Tensors.Sum(t => t.Shape.Aggregate(1L, (a, b) => a * b)));
+        if (shape.TokenizerFolder is { } folder)
+            Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, folder, "tokenizer.json")),
+                $"{folder}/tokenizer.json is not copied beside icl");
     }
 
     [Fact]

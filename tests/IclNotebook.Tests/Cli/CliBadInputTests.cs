@@ -9,13 +9,13 @@ namespace IclNotebook.Tests.Cli;
 [Trait(Lane.Name, Lane.Full)]
 public sealed class CliBadInputTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("icl-cli-").FullName;
+    private readonly TempFolder _dir = new("icl-cli");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private string Folder(string name, string? config, byte[]? weights)
     {
-        var path = Path.Combine(_dir, name);
+        var path = _dir[name];
         Directory.CreateDirectory(path);
         if (config is not null) File.WriteAllText(Path.Combine(path, "config.json"), config);
         if (weights is not null) File.WriteAllBytes(Path.Combine(path, "model.safetensors"), weights);
@@ -37,7 +37,8 @@ public sealed class CliBadInputTests : IDisposable
             "no-weights" => (Logits(Folder("b", TinyConfig, null)), null, "model.safetensors"),
             "unsupported-arch" => (Logits(Folder("c", TinyConfig.Replace("\"gpt2\"", "\"mamba\"", StringComparison.Ordinal), [1])), null, "unsupported architecture (model_type 'mamba'). Supported model types: gpt2, gpt_neox, llama, mistral, qwen2"),
             "malformed-safetensors" => (Logits(Folder("d", TinyConfig, [8, 0, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'x'])), null, "model.safetensors"),
-            "offline-no-cache" => (Logits("gpt2"), new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = Path.Combine(_dir, "empty-cache") }, "not in the cache"),
+            "offline-no-cache" => (Logits("gpt2"),
+                new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = _dir["empty-cache"] }, "not in the cache"),
             "too-long" => (Logits(Fixtures.TinyModel, string.Concat(Enumerable.Repeat(" word", 300))), null, "longer than tiny-gpt2-a's context of 256 tokens"),
             "unknown-option" => (["logits", "--model", Fixtures.TinyModel, "--text", "x", "--tpo", "3"], null, "Unknown command, option or argument '--tpo'. Run 'icl logits --help'."),
             "missing-text" => (["logits", "--model", Fixtures.TinyModel], null, "Option '--text' is required. Run 'icl logits --help'."),
@@ -55,14 +56,14 @@ public sealed class CliBadInputTests : IDisposable
     public void The_main_job_with_no_network_says_how_to_run_the_shipped_toy_model()
     {
         // The README's first command where the hub cannot be reached: an endpoint nothing listens on (every retry refused at once).
-        var outcome = IclProcess.Run(["analyze", "--out", Path.Combine(_dir, "run")], new Dictionary<string, string>
+        var outcome = IclProcess.Run(["analyze", "--out", _dir["run"]], new Dictionary<string, string>
         {
             ["HF_ENDPOINT"] = "http://127.0.0.1:9",
-            ["HF_HUB_CACHE"] = Path.Combine(_dir, "empty-cache"),
+            ["HF_HUB_CACHE"] = _dir["empty-cache"],
         });
         Assert.Equal(1, outcome.ExitCode);
         Assert.Contains("try the toy model shipped with the kit: --model toy-icl-2l --task data/tasks/associative-recall.json", outcome.StdErr, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_dir, "run")));
+        Assert.False(Directory.Exists(_dir["run"]));
     }
 
     [Fact]

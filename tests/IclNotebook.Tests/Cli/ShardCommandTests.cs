@@ -21,32 +21,41 @@ public sealed class ShardCommandTests(ShardCommandTests.Runs runs) : IClassFixtu
     /// <summary>The unsharded run and three shards of it, made once for the class.</summary>
     public sealed class Runs : IDisposable
     {
-        public string Dir { get; } = Directory.CreateTempSubdirectory("icl-shards-").FullName;
-        public string Whole => Path.Combine(Dir, "whole");
+        private readonly TempFolder _folder = new("icl-shards");
+        public string Dir => _folder.Path;
+        public string Whole => _folder["whole"];
         public string Shard(int k) => Path.Combine(Dir, "shards", $"shard-{k}");
 
         public Runs()
         {
-            var whole = Analyze(Whole, null);
-            Assert.True(whole.ExitCode == 0, whole.StdErr);
-            for (int k = 0; k < 3; k++)
+            try
             {
-                var part = Analyze(Shard(k), $"{k}/3");
-                Assert.True(part.ExitCode == 0, part.StdErr);
+                var whole = Analyze(Whole, null);
+                Assert.True(whole.ExitCode == 0, whole.StdErr);
+                for (int k = 0; k < 3; k++)
+                {
+                    var part = Analyze(Shard(k), $"{k}/3");
+                    Assert.True(part.ExitCode == 0, part.StdErr);
+                }
+            }
+            catch
+            {
+                _folder.Dispose();                                                  // xunit disposes no fixture whose constructor failed
+                throw;
             }
         }
 
-        public void Dispose() => Directory.Delete(Dir, recursive: true);
+        public void Dispose() => _folder.Dispose();
     }
 
-    private readonly string _dir = Directory.CreateTempSubdirectory("icl-merge-").FullName;
+    private readonly TempFolder _dir = new("icl-merge");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>Copies shard folders into a fresh folder of this test's and returns their paths.</summary>
     private string[] Copy(params int[] shards) => shards.Select((k, i) =>
     {
-        var to = Path.Combine(_dir, "in", $"copy-{i}-of-shard-{k}");
+        var to = Path.Combine(_dir.Path, "in", $"copy-{i}-of-shard-{k}");
         Directory.CreateDirectory(to);
         File.Copy(Path.Combine(runs.Shard(k), "shard.json"), Path.Combine(to, "shard.json"));
         return to;
@@ -57,7 +66,7 @@ public sealed class ShardCommandTests(ShardCommandTests.Runs runs) : IClassFixtu
     [Fact]
     public void Merged_shards_write_the_unsharded_runs_folder()
     {
-        var outDir = Path.Combine(_dir, "merged");
+        var outDir = _dir["merged"];
         var merge = IclProcess.Run(["merge", Path.Combine(runs.Dir, "shards"), "--out", outDir]);
         Assert.True(merge.ExitCode == 0, merge.StdErr);
         Assert.Equal(Path.GetFullPath(outDir), merge.StdOut.Trim());
@@ -88,7 +97,7 @@ public sealed class ShardCommandTests(ShardCommandTests.Runs runs) : IClassFixtu
     [Fact]
     public void A_missing_shard_is_named_and_nothing_is_written()
     {
-        var outDir = Path.Combine(_dir, "merged");
+        var outDir = _dir["merged"];
         var merge = IclProcess.Run(["merge", .. Copy(0, 2), "--out", outDir]);
         Assert.Equal(1, merge.ExitCode);
         Assert.Equal("icl: Shard 1/3 of 3 is missing; run icl analyze --shard 1/3 (same settings) and merge again.", Assert.Single(merge.ErrLines));
@@ -98,7 +107,7 @@ public sealed class ShardCommandTests(ShardCommandTests.Runs runs) : IClassFixtu
     [Fact]
     public void A_duplicated_shard_is_named_with_both_folders()
     {
-        var outDir = Path.Combine(_dir, "merged");
+        var outDir = _dir["merged"];
         var copies = Copy(0, 1, 1, 2);
         var merge = IclProcess.Run(["merge", .. copies, "--out", outDir]);
         Assert.Equal(1, merge.ExitCode);
@@ -114,18 +123,18 @@ public sealed class ShardCommandTests(ShardCommandTests.Runs runs) : IClassFixtu
     [InlineData("model", "model ")]
     public void Shards_of_another_run_are_refused_naming_what_differs(string what, string field)
     {
-        var foreign = Path.Combine(_dir, "foreign");
+        var foreign = _dir["foreign"];
         var model = what == "model" ? Path.Combine(Fixtures.Root, "models", "tiny-neox-a") : Fixtures.TinyModel;
         var task = TaskFile("sentiment");
         if (what == "task")
         {
             // The same task with other bytes (indented otherwise): another file is another run, even if its prompts agree.
-            task = Path.Combine(_dir, "sentiment.json");
+            task = _dir["sentiment.json"];
             File.WriteAllText(task, File.ReadAllText(TaskFile("sentiment")).Replace("\n", "\n ", StringComparison.Ordinal));
         }
         var outcome = IclProcess.Run(["analyze", "--model", model, "--task", task, "--targets", Targets, "--out", foreign, "--quiet", "--shard", "1/3"]);
         Assert.True(outcome.ExitCode == 0, outcome.StdErr);
-        var outDir = Path.Combine(_dir, "merged");
+        var outDir = _dir["merged"];
         var copies = Copy(0, 2);
         var merge = IclProcess.Run(["merge", copies[0], foreign, copies[1], "--out", outDir]);
         Assert.Equal(1, merge.ExitCode);
@@ -150,7 +159,7 @@ public sealed class ShardCommandTests(ShardCommandTests.Runs runs) : IClassFixtu
             "values" => text.Replace("\"values\":[", "\"values\":[1.5,", StringComparison.Ordinal), // one value more than indices
             _ => "{\"kind\":\"something-else\"}",
         });
-        var outDir = Path.Combine(_dir, "merged");
+        var outDir = _dir["merged"];
         var merge = IclProcess.Run(["merge", .. copies, "--out", outDir]);
         Assert.Equal(1, merge.ExitCode);
         var line = Assert.Single(merge.ErrLines);
@@ -164,13 +173,13 @@ public sealed class ShardCommandTests(ShardCommandTests.Runs runs) : IClassFixtu
     {
         var copies = Copy(0, 2);
         // Shard 1 "was pre-empted": nothing of it exists. Rerun it alone, from a Slurm array task's variables.
-        var rerun = Path.Combine(_dir, "in", "rerun-1");
+        var rerun = Path.Combine(_dir.Path, "in", "rerun-1");
         var slurm = new Dictionary<string, string> { ["SLURM_ARRAY_TASK_ID"] = "11", ["SLURM_ARRAY_TASK_MIN"] = "10", ["SLURM_ARRAY_TASK_MAX"] = "12" };
         var outcome = Analyze(rerun, "auto", env: slurm);
         Assert.True(outcome.ExitCode == 0, outcome.StdErr);
         Assert.Contains("shard 1/3 (Slurm array task 11 of 10-12", outcome.StdErr, StringComparison.Ordinal);
-        var merged = Path.Combine(_dir, "merged");
-        var merge = IclProcess.Run(["merge", Path.Combine(_dir, "in"), "--out", merged]);
+        var merged = _dir["merged"];
+        var merge = IclProcess.Run(["merge", _dir["in"], "--out", merged]);
         Assert.True(merge.ExitCode == 0, merge.StdErr);
         AssertSameValues(runs.Whole, merged);
 
@@ -179,12 +188,12 @@ public sealed class ShardCommandTests(ShardCommandTests.Runs runs) : IClassFixtu
         var again = Analyze(copies[1], "auto", env: k8s, more: ["--shard-count", "3", "--force"]);
         Assert.True(again.ExitCode == 0, again.StdErr);
         Assert.Contains("shard 2/3 (Kubernetes Indexed Job completion 2 of 3", again.StdErr, StringComparison.Ordinal);
-        var merged2 = Path.Combine(_dir, "merged-2");
-        Assert.Equal(0, IclProcess.Run(["merge", Path.Combine(_dir, "in"), "--out", merged2]).ExitCode);
+        var merged2 = _dir["merged-2"];
+        Assert.Equal(0, IclProcess.Run(["merge", _dir["in"], "--out", merged2]).ExitCode);
         AssertSameValues(runs.Whole, merged2);
-        var noCount = Analyze(Path.Combine(_dir, "never"), "auto", env: k8s);
+        var noCount = Analyze(_dir["never"], "auto", env: k8s);
         Assert.Equal(1, noCount.ExitCode);
         Assert.Contains("--shard-count", Assert.Single(noCount.ErrLines), StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
+        Assert.False(Directory.Exists(_dir["never"]));
     }
 }

@@ -6,16 +6,16 @@ namespace IclNotebook.Tests.Cli;
 [Trait(Lane.Name, Lane.Full)]
 public sealed class StudyCommandTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("icl-study-").FullName;
+    private readonly TempFolder _dir = new("icl-study");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private static string Task => Path.Combine(AppContext.BaseDirectory, "data", "tasks", "sentiment.json");
 
     [Fact]
     public void Lens_writes_TL_labelled_stacks_whose_sums_are_the_TransformerLens_logits()
     {
-        var outDir = Path.Combine(_dir, "lens");
+        var outDir = _dir["lens"];
         var outcome = IclProcess.Run(["lens", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--quiet"]);
         Assert.True(outcome.ExitCode == 0, outcome.StdErr);
         Assert.Equal(Path.GetFullPath(outDir), outcome.StdOut.Trim());
@@ -50,7 +50,7 @@ public sealed class StudyCommandTests : IDisposable
     {
         var golden = Fixtures.Json(Fixtures.AnalysisGolden).GetProperty("processed").GetProperty("head_detector");
         var tokens = string.Join(",", golden.GetProperty("tokens").EnumerateArray().Select(e => e.GetInt32()));
-        var outDir = Path.Combine(_dir, "heads");
+        var outDir = _dir["heads"];
         var outcome = IclProcess.Run(["heads", "--model", Fixtures.TinyModel, "--tokens", tokens, "--exclude-bos", "--error-measure", "abs", "--out", outDir, "--quiet"]);
         Assert.True(outcome.ExitCode == 0, outcome.StdErr);
         Assert.True(File.Exists(Path.Combine(outDir, "head_scores.html")));
@@ -69,7 +69,7 @@ public sealed class StudyCommandTests : IDisposable
     [Fact]
     public void Heads_by_default_scores_the_repeated_random_sequence_with_the_induction_benchmark()
     {
-        var outDir = Path.Combine(_dir, "heads-default");
+        var outDir = _dir["heads-default"];
         var outcome = IclProcess.Run(["heads", "--model", Fixtures.TinyModel, "--length", "20", "--out", outDir, "--quiet"]);
         Assert.True(outcome.ExitCode == 0, outcome.StdErr);
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
@@ -85,7 +85,7 @@ public sealed class StudyCommandTests : IDisposable
     [Fact]
     public void Fv_writes_the_grid_the_vector_and_the_zero_shot_test()
     {
-        var outDir = Path.Combine(_dir, "fv");
+        var outDir = _dir["fv"];
         var outcome = IclProcess.Run(["fv", "--model", Fixtures.TinyModel, "--task", Task, "--top-heads", "3", "--shuffle-seed", "7", "--out", outDir, "--quiet"]);
         Assert.True(outcome.ExitCode == 0, outcome.StdErr);
         foreach (var file in new[] { "results.json", "report.html", "fv_aie.html", "fv_zero_shot.html" })
@@ -108,7 +108,7 @@ public sealed class StudyCommandTests : IDisposable
     [Fact]
     public void Anchors_runs_on_the_checkpoints_own_weights_and_writes_the_flows()
     {
-        var outDir = Path.Combine(_dir, "anchors");
+        var outDir = _dir["anchors"];
         var outcome = IclProcess.Run(["anchors", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--quiet"]);
         Assert.True(outcome.ExitCode == 0, outcome.StdErr);
         Assert.True(File.Exists(Path.Combine(outDir, "anchors_flows.html")));
@@ -134,7 +134,7 @@ public sealed class StudyCommandTests : IDisposable
     [InlineData("heads", "--length", "0", "positive integer")]
     public void Bad_input_gives_one_line_and_leaves_no_output_folder(string command, string option, string value, string expected)
     {
-        var outDir = Path.Combine(_dir, "bad");
+        var outDir = _dir["bad"];
         var outcome = IclProcess.Run([command, "--model", Fixtures.TinyModel, option, value, "--out", outDir]);
         Assert.Equal(1, outcome.ExitCode);
         Assert.Single(outcome.ErrLines);

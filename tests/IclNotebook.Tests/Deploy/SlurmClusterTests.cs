@@ -13,9 +13,9 @@ namespace IclNotebook.Tests.Deploy;
 public sealed class SlurmClusterTests : IDisposable
 {
     private const string Targets = "resid_pre,attn_head_all_pos_every,attn_head_out_by_pos";
-    private readonly string _dir = Directory.CreateTempSubdirectory("icl-slurm-").FullName;
+    private readonly TempFolder _dir = new("icl-slurm");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private static string Script(string name) => Path.Combine(AppContext.BaseDirectory, "deploy", "slurm", name);
 
@@ -23,7 +23,7 @@ public sealed class SlurmClusterTests : IDisposable
 
     private (int ExitCode, string Out) Run(string program, params string[] args)
     {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir };
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = _dir.Path };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["ICL"] = $"dotnet {Path.Combine(AppContext.BaseDirectory, "icl.dll")}";
         using var p = Process.Start(psi)!;
@@ -36,14 +36,14 @@ public sealed class SlurmClusterTests : IDisposable
     [SlurmFact]
     public void An_array_of_shards_and_the_dependent_merge_give_the_unsharded_result()
     {
-        var whole = Path.Combine(_dir, "whole");
+        var whole = _dir["whole"];
         // The shards get one CPU each, so analyze.sbatch gives them --threads 1; the unsharded run gets the same, since
         // torch's fused attention sums in a thread-count-dependent order (up to ~7e-7 nats apart at 1 vs 2 threads)
         // and the merge must equal it bit for bit.
         var unsharded = IclProcess.Run(["analyze", "--model", Fixtures.TinyModel, "--task", TaskFile, "--targets", Targets, "--out", whole, "--threads", "1", "--quiet"]);
         Assert.True(unsharded.ExitCode == 0, unsharded.StdErr);
 
-        var run = Path.Combine(_dir, "run");
+        var run = _dir["run"];
         // The README's two commands (resources sized for a small test node).
         var array = Run("sbatch", "--parsable", "--array=0-2", "--cpus-per-task=1", "--mem=1G", Script("analyze.sbatch"), run,
             "--model", Fixtures.TinyModel, "--task", TaskFile, "--targets", Targets);
@@ -61,10 +61,10 @@ public sealed class SlurmClusterTests : IDisposable
         Assert.True(File.Exists(Path.Combine(merged, "results.json")), $"no merged results; the jobs' logs:\n{Logs()}");
         for (int k = 0; k < 3; k++)
         {
-            var log = File.ReadAllText(Path.Combine(_dir, $"icl-analyze-{array.Out}_{k}.log"));
+            var log = File.ReadAllText(_dir[$"icl-analyze-{array.Out}_{k}.log"]);
             Assert.Contains($"shard {k}/3 (Slurm array task {k} of 0-2", log, StringComparison.Ordinal);
         }
-        Assert.Contains("merged 3 shards", File.ReadAllText(Path.Combine(_dir, $"icl-merge-{merge.Out}.log")), StringComparison.Ordinal);
+        Assert.Contains("merged 3 shards", File.ReadAllText(_dir[$"icl-merge-{merge.Out}.log"]), StringComparison.Ordinal);
 
         using var w = JsonDocument.Parse(File.ReadAllText(Path.Combine(whole, "results.json")));
         using var m = JsonDocument.Parse(File.ReadAllText(Path.Combine(merged, "results.json")));
@@ -75,5 +75,6 @@ public sealed class SlurmClusterTests : IDisposable
         Assert.Equal(w.RootElement.GetProperty("baselines").GetRawText(), m.RootElement.GetProperty("baselines").GetRawText());
     }
 
-    private string Logs() => string.Join("\n", Directory.GetFiles(_dir, "*.log").Select(f => $"--- {Path.GetFileName(f)}\n{File.ReadAllText(f)}"));
+    private string Logs() =>
+        string.Join("\n", Directory.GetFiles(_dir.Path, "*.log").Select(f => $"--- {Path.GetFileName(f)}\n{File.ReadAllText(f)}"));
 }

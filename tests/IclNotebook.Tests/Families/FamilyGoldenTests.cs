@@ -46,11 +46,10 @@ public class FamilyGoldenTests(FamilyFixture fixture, ITestOutputHelper output) 
             var lse = Fixtures.Doubles(expected.GetProperty("logsumexp"));
             for (int b = 0; b < labels.Length; b++)
             {
-                for (int j = 0; j < ids.Count; j++)
-                {
-                    Assert.Equal(labels[b][j], read[b, ids[j]].item<float>(), 1e-4);
-                    Assert.Equal(labelLogSoftmax[b][j], logSoftmax[b, ids[j]].item<float>(), 1e-4);
-                }
+                string where = $"{model} {processing} {which} prompt {b}";
+                TensorAssert.Close(labels[b], ids.Select(id => read[b, id].item<float>()).ToArray(), 1e-4, $"{where}: label logits");
+                TensorAssert.Close(labelLogSoftmax[b], ids.Select(id => logSoftmax[b, id].item<float>()).ToArray(), 1e-4,
+                    $"{where}: label log-probs");
                 Assert.Equal(argmax[b], read[b].argmax().item<long>());
                 Assert.Equal(max[b], read[b].max().item<float>(), 1e-4);
                 Assert.Equal(lse[b], read[b].logsumexp(0).item<float>(), 1e-4);

@@ -5,13 +5,13 @@ namespace IclNotebook.Tests.Families;
 /// <summary>Loading refuses what does not fit: a checkpoint of another family than its config.json, an unsupported setting.</summary>
 public sealed class FamilyLoaderTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("icl-family-").FullName;
+    private readonly TempFolder _dir = new("icl-family");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private string Folder(string name, string configFrom, string weightsFrom, Func<string, string>? editConfig = null)
     {
-        var folder = Path.Combine(_dir, name);
+        var folder = _dir[name];
         Directory.CreateDirectory(folder);
         var config = File.ReadAllText(Path.Combine(FamilyFixture.Folder(configFrom), "config.json"));
         File.WriteAllText(Path.Combine(folder, "config.json"), editConfig?.Invoke(config) ?? config);

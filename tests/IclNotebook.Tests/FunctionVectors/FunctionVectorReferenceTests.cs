@@ -61,12 +61,12 @@ public class FunctionVectorReferenceTests(ModelFixture gpt2, FamilyFixture famil
             for (int b = 0; b < corrupted.Count; b++)
             {
                 Assert.Equal(ReferenceIndirectEffects.Probability(model, corrupted.Ids[b], answers[b]), unpatched[b], Tol);
-                for (int l = 0; l < model.Config.NLayers; l++)
-                    for (int h = 0; h < heads; h++)
-                    {
-                        double want = ReferenceIndirectEffects.Probability(model, corrupted.Ids[b], answers[b], l, h, referenceMeans[l, h]);
-                        Assert.True(Math.Abs(want - perPrompt[b][l * heads + h]) <= Tol, $"{name} prompt {b} L{l}H{h}: reference {want:R}, batched {perPrompt[b][l * heads + h]:R}");
-                    }
+                var ids = corrupted.Ids[b];
+                var want = Enumerable.Range(0, model.Config.NLayers * heads).Select(i => (Layer: i / heads, Head: i % heads))
+                    .Select(x => ReferenceIndirectEffects.Probability(model, ids, answers[b], x.Layer, x.Head, referenceMeans[x.Layer, x.Head]))
+                    .ToArray();
+                TensorAssert.Close(tensor(want, [model.Config.NLayers, heads]), tensor(perPrompt[b], [model.Config.NLayers, heads]), Tol,
+                    $"{name} prompt {b}: reference and batched probabilities by [layer, head]");
             }
             Assert.Equal(perPrompt.Average(r => r[1]), patched[1], 1e-12);
         }

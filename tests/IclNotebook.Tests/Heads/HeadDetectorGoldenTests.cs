@@ -1,5 +1,6 @@
 using IclNotebook.Heads;
 using IclNotebook.Tests.Model;
+using static TorchSharp.torch;
 
 namespace IclNotebook.Tests.Heads;
 
@@ -31,11 +32,10 @@ public class HeadDetectorGoldenTests(ModelFixture fixture) : IClassFixture<Model
         var scores = HeadDetector.DetectHead(fixture.Get(ModelFixture.Parse(processing)), tokens, HeadPatternNames.Parse(pattern), options);
 
         Assert.Equal(pattern, scores.Name);
-        for (int l = 0; l < scores.Layers; l++)
-            for (int h = 0; h < scores.Heads; h++)
-            {
-                double expected = want[l][h].GetDouble();
-                Assert.True(Math.Abs(expected - scores[l, h]) <= Tol, $"L{l}H{h}: TransformerLens {expected:R}, ours {scores[l, h]:R}");
-            }
+        var expected = Enumerable.Range(0, scores.Layers)
+            .SelectMany(l => Enumerable.Range(0, scores.Heads).Select(h => want[l][h].GetDouble())).ToArray();
+        using var theirs = tensor(expected, [scores.Layers, scores.Heads]);
+        using var ours = tensor(scores.Values.SelectMany(row => row).ToArray(), [scores.Layers, scores.Heads]);
+        TensorAssert.Close(theirs, ours, Tol, "TransformerLens's and our scores by [layer, head]");
     }
 }

@@ -51,9 +51,7 @@ public class ResidualGoldenTests(ModelFixture fixture) : IClassFixture<ModelFixt
 
     private static void AssertClose(JsonElement expected, double[][] actual, string what)
     {
-        var want = Fixtures.Doubles(expected);
-        Assert.Equal(want.Length, actual.Length);
-        for (int c = 0; c < want.Length; c++)
-            Assert.True(Math.Abs(want[c] - actual[c][0]) <= Tol, $"{what}, component {c}: TransformerLens {want[c]:R}, ours {actual[c][0]:R}");
+        TensorAssert.Close(Fixtures.Doubles(expected), actual.Select(c => c[0]).ToArray(), Tol,
+            $"{what}: TransformerLens's and our attributions by component");
     }
 }

@@ -42,11 +42,7 @@ public class Gpt2CheckpointWriterTests
         using var back = ModelLoader.LoadFolder(f16.Path, WeightProcessing.Raw);
         var original = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, p) in back.named_parameters())
-        {
-            var o = original[name];
-            float worst = p.sub(o).abs().sub(o.abs().mul(1f / 1024)).max().item<float>();
-            Assert.True(worst <= 1e-7f, $"{name}: beyond half precision by {worst}");
-        }
+            TensorAssert.Close(original[name], p, 1e-7, $"{name} before and after half precision", relative: 1.0 / 1024);
     }
 
     [Fact]

@@ -7,14 +7,14 @@ namespace IclNotebook.Tests.Loading;
 /// <summary>Checkpoint variants the loader must accept or refuse, built from the fixture model.</summary>
 public sealed class ModelLoaderTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("icl-loader-").FullName;
+    private readonly TempFolder _dir = new("icl-loader");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>The fixture's tensors, renamed/filtered/extended, written as a new model folder.</summary>
     private string Variant(string name, Func<string, string?> rename, params (string Name, long[] Shape)[] extra)
     {
-        var folder = Path.Combine(_dir, name);
+        var folder = _dir[name];
         Directory.CreateDirectory(folder);
         File.Copy(Path.Combine(Fixtures.TinyModel, "config.json"), Path.Combine(folder, "config.json"));
         using var source = SafetensorsFile.Open(Path.Combine(Fixtures.TinyModel, "model.safetensors"));

@@ -6,17 +6,13 @@ namespace IclNotebook.Tests.Loading;
 /// <summary>Hand-built safetensors bytes and a scratch folder that cleans up after itself.</summary>
 internal sealed class SafetensorsTestFiles : IDisposable
 {
-    public SafetensorsTestFiles()
-    {
-        Folder = Path.Combine(Path.GetTempPath(), "icl-safetensors-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(Folder);
-    }
+    private readonly TempFolder _temp = new("icl-safetensors");
 
-    public string Folder { get; }
+    public string Folder => _temp.Path;
 
     public string Save(string fileName, byte[] bytes)
     {
-        var path = Path.Combine(Folder, fileName);
+        var path = _temp[fileName];
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -64,7 +60,7 @@ internal sealed class SafetensorsTestFiles : IDisposable
     {
         try
         {
-            Directory.Delete(Folder, recursive: true);
+            _temp.Dispose();
         }
         catch (IOException)
         {

@@ -8,14 +8,14 @@ namespace IclNotebook.Tests.Loading;
 /// <summary>Sharded checkpoints (model.safetensors.index.json + shards), built from the fixture model.</summary>
 public sealed class ShardedCheckpointTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("icl-shards-").FullName;
+    private readonly TempFolder _dir = new("icl-shards");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>The fixture split into two shards (tensors alternating between them) with an index, as the hub ships large models.</summary>
     private string Sharded(string name, Action<Dictionary<string, string>>? editMap = null)
     {
-        var folder = Path.Combine(_dir, name);
+        var folder = _dir[name];
         Directory.CreateDirectory(folder);
         File.Copy(Path.Combine(Fixtures.TinyModel, "config.json"), Path.Combine(folder, "config.json"));
         using var source = SafetensorsFile.Open(Path.Combine(Fixtures.TinyModel, "model.safetensors"));

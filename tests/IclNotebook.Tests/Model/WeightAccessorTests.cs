@@ -45,11 +45,11 @@ public class WeightAccessorTests(ModelFixture fixture) : IClassFixture<ModelFixt
         using var scope = NewDisposeScope();
         using var w = model.Weights();
         // Centre unembed: every d_model row of W_U has mean zero over the vocabulary; value biases folded into b_O.
-        Assert.True(model.W_U.mean([1]).abs().max().item<float>() < 1e-5);
-        Assert.Equal(0f, w.b_V.abs().max().item<float>());
+        TensorAssert.Zero(model.W_U.mean([1]), 1e-5, "W_U's means over the vocabulary");
+        TensorAssert.Zero(w.b_V, 0, "b_V");
         // Centre writing weights: what a head or an MLP writes has mean zero over d_model.
-        Assert.True(w.W_O.mean([-1]).abs().max().item<float>() < 1e-5);
-        Assert.True(w.W_out.mean([-1]).abs().max().item<float>() < 1e-5);
+        TensorAssert.Zero(w.W_O.mean([-1]), 1e-5, "W_O's means over d_model");
+        TensorAssert.Zero(w.W_out.mean([-1]), 1e-5, "W_out's means over d_model");
     }
 
     [Fact]

@@ -21,10 +21,9 @@ public class NotebookFigureRenderTests
                    "<script>window.define = function () { window.amdCaptured = true; }; window.define.amd = true;</script>" +
                    "<div style=\"height:400px\">" + NotebookFigureHtml.Render(resid, withBundle: true) + "</div>" +
                    "<div style=\"height:400px\">" + NotebookFigureHtml.Render(heads, withBundle: false) + "</div></body></html>";
-        var dir = Directory.CreateTempSubdirectory("icl-nbfig-");
-        try
+        using (var dir = new TempFolder("icl-nbfig"))
         {
-            var png = Path.Combine(dir.FullName, "page.png");
+            var png = dir["page.png"];
             PngExport.Screenshot(page, png, 900, 800);
             var pixels = PngPixels.Read(png);
             static bool Blue(int r, int g, int b) => b > 90 && b - r > 60;
@@ -33,10 +32,6 @@ public class NotebookFigureRenderTests
             Assert.True(pixels.CountRows(0, 400, Blue) > 2_000 && pixels.CountRows(0, 400, Red) > 2_000,
                 $"first figure: {pixels.CountRows(0, 400, Blue)} blue, {pixels.CountRows(0, 400, Red)} red pixels");
             Assert.True(pixels.CountRows(400, 800, Blue) > 2_000, $"second figure: {pixels.CountRows(400, 800, Blue)} blue pixels");
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
         }
     }
 }

@@ -27,10 +27,9 @@ public partial class NotebookRunTests
         var z = doc.RootElement.GetProperty("data")[0].GetProperty("z");
         var expected = golden.GetProperty("patching_normalised").GetProperty("resid_pre").GetProperty("values");
         Assert.Equal(expected.GetArrayLength(), z.GetArrayLength());
+        static double[] Row(System.Text.Json.JsonElement row) => row.EnumerateArray().Select(e => e.GetDouble()).ToArray();
         for (int layer = 0; layer < z.GetArrayLength(); layer++)
-            for (int pos = 0; pos < z[layer].GetArrayLength(); pos++)
-                Assert.True(Math.Abs(expected[layer][pos].GetDouble() - z[layer][pos].GetDouble()) <= 1e-4,
-                    $"resid_pre [{layer}, {pos}]: notebook {z[layer][pos].GetDouble()}, TransformerLens {expected[layer][pos].GetDouble()}");
+            TensorAssert.Close(Row(expected[layer]), Row(z[layer]), 1e-4, $"resid_pre layer {layer}: TransformerLens's and the notebook's values");
     }
 
     /// <summary>

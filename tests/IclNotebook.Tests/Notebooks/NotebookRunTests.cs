@@ -162,21 +162,16 @@ public partial class NotebookRunTests
         var names = Repo.NotebookNames;
         foreach (var name in names)
         {
-            var output = Directory.CreateTempSubdirectory($"icl-twin-{name}-").FullName;
-            try
+            using (var output = new TempFolder($"icl-twin-{name}"))
             {
                 var run = Repo.Dotnet(["run", $"notebooks/{name}.cs"], Repo.Root,
-                    FixtureModels(("ICL_OUTPUT", output)));
+                    FixtureModels(("ICL_OUTPUT", output.Path)));
                 Assert.True(run.ExitCode == 0, $"{name}.cs: exit {run.ExitCode}\n{run.StdOut}\n{run.StdErr}");
-                var files = Directory.GetFiles(output, "*.html");
+                var files = Directory.GetFiles(output.Path, "*.html");
                 Assert.True(files.Length >= Expected[name].Figures, $"{name}.cs wrote {files.Length} figures:\n{run.StdOut}");
                 Assert.All(files, f => Assert.Contains("Plotly.newPlot(", File.ReadAllText(f), StringComparison.Ordinal));
                 Assert.Contains("[figure]", run.StdOut, StringComparison.Ordinal);
                 if (Expected[name].Html.Contains("Baselines of")) Assert.Contains("Baselines of", run.StdOut, StringComparison.Ordinal); // the setup's text view
-            }
-            finally
-            {
-                Directory.Delete(output, recursive: true);
             }
         }
     }
@@ -184,9 +179,9 @@ public partial class NotebookRunTests
     [Fact]
     public void A_missing_model_reads_as_one_line_in_the_model_cell()
     {
-        var missing = Path.Combine(Path.GetTempPath(), $"icl-no-model-{Guid.NewGuid():N}");
-        var (_, notebook) = Execute("01-icl-walkthrough", Path.Combine(Path.GetTempPath(), $"icl-missing-model-{Guid.NewGuid():N}.ipynb"),
-            new Dictionary<string, string> { ["ICL_MODEL"] = missing });
+        using var temp = new TempFolder("icl-missing-model");
+        var missing = temp["no-model"];                                             // never made
+        var (_, notebook) = Execute("01-icl-walkthrough", temp["executed.ipynb"], new Dictionary<string, string> { ["ICL_MODEL"] = missing });
         var first = notebook.Cells.First(c => c.Errors.Any());
         Assert.Contains("LoadModelAsync", first.Source, StringComparison.Ordinal);
         AssertOneReadableLine(first, $"Model folder {missing} does not exist");
@@ -195,20 +190,14 @@ public partial class NotebookRunTests
     [Fact]
     public void A_broken_task_file_reads_as_one_line_in_the_task_cell()
     {
-        var task = Path.Combine(Path.GetTempPath(), $"icl-bad-task-{Guid.NewGuid():N}.json");
+        using var temp = new TempFolder("icl-bad-task");
+        var task = temp["bad-task.json"];
         File.WriteAllText(task, File.ReadAllText(Path.Combine(Repo.Root, "data", "tasks", "sentiment.json")).Replace("\"demos\"", "\"demoz\"", StringComparison.Ordinal));
-        try
-        {
-            var (_, notebook) = Execute("01-icl-walkthrough", Path.Combine(Path.GetTempPath(), $"icl-bad-task-{Guid.NewGuid():N}.ipynb"),
-                new Dictionary<string, string> { ["ICL_MODEL"] = Fixtures.TinyModel, ["ICL_TASK"] = task });
-            var first = notebook.Cells.First(c => c.Errors.Any());
-            Assert.Contains("LoadTask", first.Source, StringComparison.Ordinal);
-            AssertOneReadableLine(first, Path.GetFileName(task));
-        }
-        finally
-        {
-            File.Delete(task);
-        }
+        var (_, notebook) = Execute("01-icl-walkthrough", temp["executed.ipynb"],
+            new Dictionary<string, string> { ["ICL_MODEL"] = Fixtures.TinyModel, ["ICL_TASK"] = task });
+        var first = notebook.Cells.First(c => c.Errors.Any());
+        Assert.Contains("LoadTask", first.Source, StringComparison.Ordinal);
+        AssertOneReadableLine(first, Path.GetFileName(task));
     }
 
     private static void AssertOneReadableLine(ExecutedNotebook.Cell cell, string mustMention)

@@ -54,7 +54,8 @@ public class TwinGeneratorTests
 
     private static string Generate(params (string Type, string Source)[] cells)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"icl-twin-{Guid.NewGuid():N}.ipynb");
+        using var temp = new TempFolder("icl-twin");
+        var path = temp["notebook.ipynb"];
         var json = new System.Text.Json.Nodes.JsonObject
         {
             ["cells"] = new System.Text.Json.Nodes.JsonArray(cells.Select(c => (System.Text.Json.Nodes.JsonNode)new System.Text.Json.Nodes.JsonObject
@@ -64,13 +65,6 @@ public class TwinGeneratorTests
             }).ToArray()),
         };
         File.WriteAllText(path, json.ToJsonString());
-        try
-        {
-            return TwinGenerator.Generate(path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        return TwinGenerator.Generate(path);
     }
 }

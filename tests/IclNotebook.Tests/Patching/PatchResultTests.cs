@@ -25,9 +25,9 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
         Assert.Equal("tiny-gpt2-a", result.Settings.Model);
         Assert.InRange(result.Seconds, 1e-6, wall);                                // the patching's own time, within the call's
 
-        var path = Path.Combine(Path.GetTempPath(), $"icl-result-{Guid.NewGuid():N}.json");
-        try
+        using (var temp = new TempFolder("icl-result"))
         {
+            var path = temp["result.json"];
             result.Save(path);
             var loaded = PatchResult.Load(path);
             Assert.Equal(result.Values, loaded.Values);
@@ -36,10 +36,6 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
             Assert.Equal(result.Settings, loaded.Settings);
             Assert.Equal(result.Normalised, loaded.Normalised);
             Assert.Equal(result[1, 0, 2], loaded[1, 0, 2]);
-        }
-        finally
-        {
-            File.Delete(path);
         }
         var bad = Assert.Throws<IclException>(() => PatchResult.FromJson("{\"result\": 3}", "broken.json"));
         Assert.Contains("broken.json", bad.Message, StringComparison.Ordinal);
@@ -92,7 +88,8 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
         Assert.Equal(exact.CleanPerPrompt[0], corrected.CleanPerPrompt[0], 1e-6);
         for (int b = 1; b < 4; b++) Assert.NotEqual(exact.CleanPerPrompt[b], corrected.CleanPerPrompt[b], 3);
         var golden = Fixtures.Json(Fixtures.Golden("processed")).GetProperty("final_logits").GetProperty("clean_expected_log_softmax_true_last");
-        for (int b = 0; b < 4; b++) Assert.Equal(golden[b].GetDouble(), corrected.CleanPerPrompt[b], 1e-4);
+        TensorAssert.Close(golden.EnumerateArray().Select(e => e.GetDouble()).ToArray(), corrected.CleanPerPrompt, 1e-4,
+            "TL's and the corrected clean metric by prompt");
     }
 
     [Fact]
@@ -115,7 +112,7 @@ public class PatchResultTests(PatchingFixture fixture) : IClassFixture<PatchingF
         var hover = IclNotebook.Plots.PatchPlots.Plot(fast).ToJson();
         Assert.Contains(" logits", hover, StringComparison.Ordinal);
         Assert.DoesNotContain(" nats", hover, StringComparison.Ordinal);
-        for (int i = 0; i < fast.Values.Count; i++) Assert.Equal(reference.Values[i], fast.Values[i], 1e-5);
+        TensorAssert.Close(reference.Values, fast.Values, 1e-5, "reference and fast logit differences");
     }
 
     private sealed class SyncProgress(Action<IclNotebook.Progress.WorkProgress> report) : IProgress<IclNotebook.Progress.WorkProgress>

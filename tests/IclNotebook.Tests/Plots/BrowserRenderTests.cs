@@ -14,10 +14,9 @@ public class BrowserRenderTests
     public void Exported_heatmap_renders_offline_in_chromium_with_its_colours()
     {
         Assert.True(PngExport.FindChromium() is not null, "ICL_REQUIRE_PNG=1 but Chromium was not found (install chromium or set ICL_CHROMIUM)");
-        var dir = Directory.CreateTempSubdirectory("icl-render-");
-        try
+        using (var dir = new TempFolder("icl-render"))
         {
-            var png = Path.Combine(dir.FullName, "resid.png");
+            var png = dir["resid.png"];
             PatchPlots.Heatmap(PlotFixtures.Resid()).SavePng(png);
             var pixels = PngPixels.Read(png);
             // The fixture holds cells at -1 or below (dark red, clipped) and at +1 or above (dark blue).
@@ -26,10 +25,6 @@ public class BrowserRenderTests
             Assert.True(darkBlue > 2_000, $"dark blue (normalised >= 1) pixels: {darkBlue}");
             int white = pixels.Count(255, 255, 255, 0);
             Assert.True(white < pixels.Width * pixels.Height * 0.9, $"{white} of {pixels.Width * pixels.Height} pixels are white");
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
         }
     }
 }

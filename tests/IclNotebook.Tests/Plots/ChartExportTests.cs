@@ -8,12 +8,11 @@ public class ChartExportTests
     [Fact]
     public void Saved_html_is_self_contained_and_no_temp_file_is_left()
     {
-        var dir = Directory.CreateTempSubdirectory("icl-plots-");
-        try
+        using (var dir = new TempFolder("icl-plots"))
         {
-            var path = Path.Combine(dir.FullName, "resid.html");
+            var path = dir["resid.html"];
             ChartExport.SaveHtml(PatchPlots.Heatmap(PlotFixtures.Resid()), path);
-            Assert.Equal(["resid.html"], dir.GetFiles().Select(f => f.Name));
+            Assert.Equal(["resid.html"], Directory.GetFiles(dir.Path).Select(Path.GetFileName));
 
             var html = File.ReadAllText(path);
             Assert.Contains("plotly.js v2.", html, StringComparison.Ordinal); // the library's banner: inline, not linked
@@ -25,11 +24,7 @@ public class ChartExportTests
             Assert.Contains("Normalised 0.25", html, StringComparison.Ordinal);
 
             ChartExport.SaveHtml(PatchPlots.HeadGrid(PlotFixtures.Heads()), path); // overwrite in place
-            Assert.Single(dir.GetFiles());
-        }
-        finally
-        {
-            dir.Delete(recursive: true);
+            Assert.Single(Directory.GetFiles(dir.Path));
         }
     }
 

@@ -38,31 +38,21 @@ public class ModelTokenizerTests
         Assert.IsType<Gpt2Tokenizer>(await ModelSource.LoadTokenizerAsync("gpt2")); // a known name: nothing is downloaded for it
         var unknown = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync("gpt5"));
         Assert.Contains("Unknown model 'gpt5'", unknown.Message, StringComparison.Ordinal);
-        var folder = Directory.CreateTempSubdirectory("icl-tok-").FullName;
-        try
+        using (var folder = new TempFolder("icl-tok"))
         {
-            File.WriteAllText(Path.Combine(folder, "config.json"), "{\"model_type\": \"mamba\", \"architectures\": [\"MambaForCausalLM\"]}");
-            File.WriteAllBytes(Path.Combine(folder, "model.safetensors"), [1]); // never read: the config is refused first
-            var unsupported = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(folder));
+            File.WriteAllText(folder["config.json"], "{\"model_type\": \"mamba\", \"architectures\": [\"MambaForCausalLM\"]}");
+            File.WriteAllBytes(folder["model.safetensors"], [1]); // never read: the config is refused first
+            var unsupported = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(folder.Path));
             Assert.Contains("unsupported architecture (model_type 'mamba'). Supported model types: gpt2, gpt_neox, llama, mistral, qwen2", unsupported.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(folder, recursive: true);
         }
         // Other families bring their tokenizer.json; a folder without one says what to add, before any weight is read.
         Assert.IsType<IclNotebook.Tokenization.HuggingFace.HfTokenizer>(await ModelSource.LoadTokenizerAsync(IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a")));
-        var bare = Directory.CreateTempSubdirectory("icl-tok-").FullName;
-        try
+        using (var bare = new TempFolder("icl-tok"))
         {
-            File.Copy(Path.Combine(IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a"), "config.json"), Path.Combine(bare, "config.json"));
-            File.WriteAllBytes(Path.Combine(bare, "model.safetensors"), [1]); // never read
-            var e = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(bare));
+            File.Copy(Path.Combine(IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a"), "config.json"), bare["config.json"]);
+            File.WriteAllBytes(bare["model.safetensors"], [1]); // never read
+            var e = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(bare.Path));
             Assert.Contains("this gpt_neox model has no tokenizer.json", e.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            Directory.Delete(bare, recursive: true);
         }
     }
 }

@@ -61,7 +61,7 @@ public class ToyTrainerTests
         // and softmax ignores a constant), so it is left out; b_U stays zero (GPT-2 has none) and W_U follows W_E.
         var still = after.Model.named_parameters()
             .Where(p => !p.name.EndsWith("attn.b_K", StringComparison.Ordinal) && p.name != StateDictKey.BU)
-            .Select(p => (p.name, Moved: p.parameter.sub(start[p.name]).abs().max().item<float>()))
+            .Select(p => (p.name, Moved: TensorAssert.MaxAbsDiff(start[p.name], p.parameter)))
             .Where(x => x.Moved < 1e-4f).Select(x => $"{x.name} ({x.Moved})").ToList();
         Assert.True(still.Count == 0, "not trained: " + string.Join(", ", still));
     }
@@ -70,23 +70,19 @@ public class ToyTrainerTests
     public void The_written_folder_is_a_gpt2_checkpoint_whose_record_measures_its_own_weights()
     {
         using var run = ToyTrainer.Train(Small with { Steps = 20 });
-        var folder = Path.Combine(Path.GetTempPath(), $"icl-toy-{Guid.NewGuid():N}");
-        try
-        {
-            var record = ToyModelFolder.Write(run, folder, force: false, "icl train-toy --steps 20", threads: 2);
-            Assert.Equal(["README.md", "config.json", "model.safetensors", "training.json"], Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
-            using var model = ModelLoader.LoadFolder(folder);
-            var again = RecallAccuracy.Measure(model, Small.Task, ToyModelFolder.ShippedSequences);
-            Assert.Equal(again, record.Shipped);
-            Assert.Equal(Enumerable.Range(Small.MinDemos, Small.MaxDemos - Small.MinDemos + 1), record.ShippedByDemos.Keys);
-            Assert.Contains("icl train-toy --steps 20", File.ReadAllText(Path.Combine(folder, "README.md")), StringComparison.Ordinal);
-            Assert.Contains("\"Shipped\"", File.ReadAllText(Path.Combine(folder, "training.json")), StringComparison.Ordinal);
-            Assert.Contains("already exists", Assert.Throws<IclException>(() => ToyModelFolder.Write(run, folder, false, "again", 2)).Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
-        }
+        using var temp = new TempFolder("icl-toy");
+        var folder = temp["toy"];                                                   // not there yet: Write makes it
+        var record = ToyModelFolder.Write(run, folder, force: false, "icl train-toy --steps 20", threads: 2);
+        Assert.Equal(["README.md", "config.json", "model.safetensors", "training.json"],
+            Directory.GetFiles(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        using var model = ModelLoader.LoadFolder(folder);
+        var again = RecallAccuracy.Measure(model, Small.Task, ToyModelFolder.ShippedSequences);
+        Assert.Equal(again, record.Shipped);
+        Assert.Equal(Enumerable.Range(Small.MinDemos, Small.MaxDemos - Small.MinDemos + 1), record.ShippedByDemos.Keys);
+        Assert.Contains("icl train-toy --steps 20", File.ReadAllText(Path.Combine(folder, "README.md")), StringComparison.Ordinal);
+        Assert.Contains("\"Shipped\"", File.ReadAllText(Path.Combine(folder, "training.json")), StringComparison.Ordinal);
+        var refused = Assert.Throws<IclException>(() => ToyModelFolder.Write(run, folder, false, "again", 2));
+        Assert.Contains("already exists", refused.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -63,14 +63,13 @@ public sealed class HubModelTests : HubTestContext
     [Fact]
     public async Task A_sharded_repository_downloads_the_index_and_every_shard_and_asks_for_the_missing_single_file_once()
     {
-        var shards = Directory.CreateTempSubdirectory("icl-hub-shards-").FullName;
-        try
+        using (var shards = new TempFolder("icl-hub-shards"))
         {
-            var map = WriteShards(FamilyFixture.Folder("tiny-llama-a"), shards);
+            var map = WriteShards(FamilyFixture.Folder("tiny-llama-a"), shards.Path);
             Serve(Llama, "tiny-llama-a", skip: "model.safetensors");
-            Hub.AddFile(Llama, Checkpoint.IndexFile, File.ReadAllBytes(Path.Combine(shards, Checkpoint.IndexFile)), lfs: false);
+            Hub.AddFile(Llama, Checkpoint.IndexFile, File.ReadAllBytes(shards[Checkpoint.IndexFile]), lfs: false);
             foreach (var shard in map.Values.Distinct())
-                Hub.AddFile(Llama, shard, File.ReadAllBytes(Path.Combine(shards, shard)), lfs: true);
+                Hub.AddFile(Llama, shard, File.ReadAllBytes(shards[shard]), lfs: true);
 
             var folder = await ModelLocator.ResolveAsync(Llama, Options);
 
@@ -90,32 +89,23 @@ public sealed class HubModelTests : HubTestContext
             Assert.Equal(folder, await ModelLocator.ResolveAsync(Llama, Options with { Offline = true }));
             Assert.Equal(requests, RequestCount);
         }
-        finally
-        {
-            Directory.Delete(shards, recursive: true);
-        }
     }
 
     [Fact]
     public async Task An_index_naming_a_shard_the_repository_lacks_names_that_shard()
     {
-        var shards = Directory.CreateTempSubdirectory("icl-hub-shards-").FullName;
-        try
+        using (var shards = new TempFolder("icl-hub-shards"))
         {
-            var map = WriteShards(FamilyFixture.Folder("tiny-llama-a"), shards);
+            var map = WriteShards(FamilyFixture.Folder("tiny-llama-a"), shards.Path);
             Serve(Llama, "tiny-llama-a", skip: "model.safetensors");
-            Hub.AddFile(Llama, Checkpoint.IndexFile, File.ReadAllBytes(Path.Combine(shards, Checkpoint.IndexFile)), lfs: false);
-            Hub.AddFile(Llama, "model-00001-of-00002.safetensors", File.ReadAllBytes(Path.Combine(shards, "model-00001-of-00002.safetensors")), lfs: true);
+            Hub.AddFile(Llama, Checkpoint.IndexFile, File.ReadAllBytes(shards[Checkpoint.IndexFile]), lfs: false);
+            Hub.AddFile(Llama, "model-00001-of-00002.safetensors", File.ReadAllBytes(shards["model-00001-of-00002.safetensors"]), lfs: true);
 
             var e = await Assert.ThrowsAsync<IclException>(() => ModelLocator.ResolveAsync(Llama, Options));
 
             Assert.Contains("404", e.Message, StringComparison.Ordinal);
             Assert.Contains("file 'model-00002-of-00002.safetensors' of repo 'TinyLlama/tiny-sharded'", e.Message, StringComparison.Ordinal);
             AssertOneLine(e);
-        }
-        finally
-        {
-            Directory.Delete(shards, recursive: true);
         }
     }
 

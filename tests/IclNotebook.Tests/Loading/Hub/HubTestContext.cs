@@ -13,7 +13,10 @@ public abstract class HubTestContext : IDisposable
 
     internal LoopbackHub Hub { get; } = new();
 
-    internal string CacheDir { get; } = Path.Combine(Path.GetTempPath(), "icl-hub-test-" + Guid.NewGuid().ToString("N"));
+    private readonly TempFolder _temp = new("icl-hub-test");
+
+    /// <summary>The hub cache: a folder not yet made, in a temporary folder deleted on dispose.</summary>
+    internal string CacheDir => _temp["hub"];
 
     internal HubOptions Options { get; }
 
@@ -81,7 +84,7 @@ public abstract class HubTestContext : IDisposable
     public void Dispose()
     {
         Hub.Dispose();
-        if (Directory.Exists(CacheDir)) Directory.Delete(CacheDir, recursive: true);
+        _temp.Dispose();
         GC.SuppressFinalize(this);
     }
 }
