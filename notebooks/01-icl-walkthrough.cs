@@ -113,23 +113,20 @@ display(prompts);
 var setup = PatchingSetup.Create(model, prompts);
 display(setup);
 
-// Patching copies activations from the clean run. Every activation has a TransformerLens hook name; running
-// the clean prompts with a cache shows them all, with their shapes (GPT-2 small: 17 hooks in each of its 12 blocks, plus 4 outside them, 208 in all):
+// Patching copies activations from the clean run. Every activation has a TransformerLens hook name (GPT-2 small:
+// 17 hooks in each of its 12 blocks, plus 4 outside them, 208 in all). A cache of all of them holds every
+// activation of every prompt, and a notebook keeps whatever its variables hold until the kernel stops; so, like
+// TransformerLens's `run_with_cache(names_filter=...)`, `RunWithCache` takes which hooks to keep. Here: the 4
+// outside the blocks and block 0's 17, with their shapes and sizes (every other block has the same 17, and would
+// add as much again):
 
-var (logits, cache) = model.RunWithCache(setup.CleanTokens);
+var (logits, cache) = model.RunWithCache(setup.CleanTokens, name => !name.StartsWith("blocks.") || name.StartsWith("blocks.0."));
 display(cache);
 
 // Any activation is one index away. The attention pattern of layer 0 holds, for each prompt and head, how
 // much each destination position attends to each source position: `[batch, head, dest_pos, src_pos]`.
 
 display(cache[HookName.Pattern(0)]);
-
-// The cache holds every one of those activations, and a notebook keeps whatever its variables hold until the kernel stops. Nothing below needs it (the patching engine caches only what it reuses), so it is released here:
-
-long cacheBytes = cache.Values.Sum(t => t.numel() * t.ElementSize);
-cache.Dispose();
-logits.Dispose();
-Console.WriteLine($"released the cache: {cacheBytes / 1e6:F0} MB");
 
 // ## 5. Residual-stream patching
 //

@@ -79,16 +79,12 @@ foreach (var (field, value) in rows)
 
 // ## 3. What can be patched differs
 //
-// Activation patching replaces one hooked activation, so the hooks a model has are the targets it offers. Run one
-// short text through each with a cache and compare the hook names of block 0:
+// Activation patching replaces one hooked activation, so the hooks a model has are the targets it offers. Every
+// model lists its hook points by name (TransformerLens's `model.hook_dict`); compare those of block 0:
 
-static SortedSet<string> Block0Hooks(HookedTransformer model)
-{
-    using var tokens = model.Tokenizer.ToTokens(["Review: a joy from start to finish. Sentiment: positive"]).ToTensor();
-    var (logits, cache) = model.RunWithCache(tokens);
-    using (logits) using (cache)
-        return new SortedSet<string>(cache.Names.Where(n => n.StartsWith("blocks.0.", StringComparison.Ordinal)).Select(n => n["blocks.0.".Length..]), StringComparer.Ordinal);
-}
+static SortedSet<string> Block0Hooks(HookedTransformer model) => new(
+    model.HookPoints.Keys.Where(n => n.StartsWith("blocks.0.", StringComparison.Ordinal)).Select(n => n["blocks.0.".Length..]),
+    StringComparer.Ordinal);
 var gpt2Hooks = Block0Hooks(gpt2);
 var pythiaHooks = Block0Hooks(pythia);
 Console.WriteLine($"block 0 hooks in both:       {gpt2Hooks.Intersect(pythiaHooks).Count()}");

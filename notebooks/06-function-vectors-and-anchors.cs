@@ -36,7 +36,12 @@ void display(object value) => twinRun.Display(value);
 
 // ## 1. Set-up
 
-var model = await Notebook.LoadModelAsync();
+// Both papers ran on the checkpoint's own weights, and so does this notebook: the model is loaded **raw**, without
+// TransformerLens's weight processing. The label-word saliency needs that (folding the value biases into the output
+// bias changes ∂L/∂A, section 3); the function vectors' indirect effects are the same either way (the value bias
+// moves with the head's mean output), and the vector keeps each top head's value bias, as the paper's code does.
+
+var model = await Notebook.LoadModelAsync(processing: WeightProcessing.Raw);
 var task = Notebook.LoadTask();
 
 // ## 2. Function vectors
@@ -91,11 +96,9 @@ Console.WriteLine($"{shuffled.Corruption}: {both.Count} of the top {fv.TopHeads.
 // The paper's finding on GPT-2 XL and GPT-J: S_wp dominates in shallow layers, S_pq in deep ones.
 //
 // The saliency is **not** invariant under TransformerLens's weight processing (folding the value biases into the
-// output bias changes ∂L/∂A), so it is computed on the checkpoint's own weights, as the paper did:
+// output bias changes ∂L/∂A), which is why the model above was loaded with the checkpoint's own weights, as the paper did:
 
-var raw = await Notebook.LoadModelAsync(processing: WeightProcessing.Raw);
-var rawPrompts = task.BuildPrompts(raw.Tokenizer);
-var anchors = AnchorsAnalysis.Run(raw, task, rawPrompts);
+var anchors = AnchorsAnalysis.Run(model, task, task.BuildPrompts(model.Tokenizer));
 display(anchors.Plot());
 Console.WriteLine($"label words at positions {string.Join(", ", anchors.LabelPositions.Zip(anchors.LabelTokens, (p, t) => $"{p} '{t}'"))}");
 Console.WriteLine(anchors.Crossover is { } crossover
