@@ -74,10 +74,12 @@ public static class PatchingStudy
     }
 
     /// <summary>
-    /// The engine and target sets, checked before any work (unknown names fail here). A shard's fast
-    /// engine takes the fixed budget cap rather than its machine's memory: every shard, wherever it runs,
+    /// A shard's fast engine takes the fixed budget cap rather than its machine's memory: every shard, wherever it runs,
     /// must cut the grid into the same batched forwards.
     /// </summary>
+    private static readonly FastEngineOptions ShardBudget = new() { BatchMemoryMb = FastEngineOptions.MaxDefaultBatchMemoryMb };
+
+    /// <summary>The engine and target sets, checked before any work (unknown names fail here).</summary>
     private static (PatchingEngine Engine, List<PatchTargetSet> Sets) Plan(StudyOptions study, PatchingOptions patching, bool sharded)
     {
         ArgumentNullException.ThrowIfNull(study);
@@ -86,7 +88,7 @@ public static class PatchingStudy
         var sets = patching.Targets.Select(PatchTargets.Find).ToList();
         PatchingEngine engine = patching.Engine switch
         {
-            PatchEngineKind.Fast => new FastEngine(sharded ? new FastEngineOptions { BatchMemoryMb = FastEngineOptions.MaxDefaultBatchMemoryMb } : null),
+            PatchEngineKind.Fast => new FastEngine(sharded ? ShardBudget : null),
             PatchEngineKind.Reference => new ReferenceEngine(),
             _ => throw new IclException($"Engine {OptionNames.Name(patching.Engine)} does not run a patching grid. Engines: fast, reference."),
         };

@@ -36,7 +36,8 @@ public static class PatchingStudyOutput
         var p = r.Prompts;
         string unit = r.Results.Concat(r.Attribution).FirstOrDefault()?.Settings.UnitName ?? OptionNames.Name(MetricUnit.Nats);
         var page = new ReportPage($"In-context learning: activation patching — {p.TaskName} on {r.ModelName}");
-        string weights = r.Study.Processing == WeightProcessing.Raw ? "raw checkpoint weights" : "weights processed like TransformerLens's from_pretrained";
+        string weights = r.Study.Processing == WeightProcessing.Raw
+            ? "raw checkpoint weights" : "weights processed like TransformerLens's from_pretrained";
         page.Heading("Settings").Settings(
         [
             ("model", $"{r.ModelName} ({weights})"),

@@ -51,7 +51,8 @@ public static class AnchorsReport
         return new ReportPage($"Label words as anchors — {run.TaskName} on {run.ModelName}")
             .Heading("Settings")
             .Settings([("model", $"{run.ModelName} ({run.Revision})"),
-                ("processing", r.Processing == WeightProcessing.Raw ? "raw (the checkpoint's own weights, as the paper)" : OptionNames.Name(r.Processing)),
+                ("processing", r.Processing == WeightProcessing.Raw
+                    ? "raw (the checkpoint's own weights, as the paper)" : OptionNames.Name(r.Processing)),
                 ("task", run.TaskName), ("label words", string.Join(", ", r.LabelPositions.Zip(r.LabelTokens, (p, t) => $"{p}: '{t}'"))),
                 ("wall time", $"{run.Seconds:F1} s")])
             .Paragraph(r.Definition)

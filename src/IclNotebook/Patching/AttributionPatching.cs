@@ -57,7 +57,8 @@ public static class AttributionPatching
                 foreach (var part in set.Parts)
                     for (int layer = 0; layer < cfg.NLayers; layer++)
                         values.AddRange(Estimate(setup, caches, part, layer, grads[part.HookName(layer)]));
-                results.Add(PatchingEngine.Assemble(setup, set, PatchEngineKind.Attribution, values, forwards: 2, passFlop, passSeconds + own.Elapsed.TotalSeconds));
+                double seconds = passSeconds + own.Elapsed.TotalSeconds;
+                results.Add(PatchingEngine.Assemble(setup, set, PatchEngineKind.Attribution, values, forwards: 2, passFlop, seconds));
             }
             return results;
         }

@@ -16,7 +16,9 @@ public sealed partial record PatchResult : PatchGrid
 
     public PatchResult() { }
 
-    /// <summary>The values of <paramref name="grid"/>'s every cell; its timings are the grid's, to set anew with <c>with</c> or an initializer.</summary>
+    /// <summary>
+    /// The values of <paramref name="grid"/>'s every cell; its timings are the grid's, to set anew with <c>with</c> or an initializer.
+    /// </summary>
     [SetsRequiredMembers]
     public PatchResult(PatchGrid grid, IReadOnlyList<double> values) : base(grid ?? throw new ArgumentNullException(nameof(grid))) =>
         Values = values;

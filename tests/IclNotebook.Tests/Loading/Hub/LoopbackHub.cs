@@ -6,27 +6,6 @@ using System.Text;
 
 namespace IclNotebook.Tests.Loading.Hub;
 
-/// <summary>What to do to one request instead of answering it normally.</summary>
-public enum FaultKind
-{
-    /// <summary>Announce the full Content-Length, send <c>Bytes</c> bytes, then close the connection.</summary>
-    Truncate,
-    /// <summary>Send <c>Bytes</c> bytes, flush, then abort the connection (a reset mid-file).</summary>
-    Reset,
-    /// <summary>A well-formed but short answer: Content-Length and body are only <c>Bytes</c> bytes.</summary>
-    ShortBody,
-    /// <summary>HTTP 500.</summary>
-    ServerError,
-    /// <summary>Serve other bytes of the same length (a sha256 mismatch).</summary>
-    WrongBytes,
-    /// <summary>HTTP 401.</summary>
-    Unauthorized,
-    /// <summary>HTTP 404.</summary>
-    NotFound,
-}
-
-internal sealed record Fault(FaultKind Kind, int Bytes = 0);
-
 internal sealed record HubRequest(string Method, string Path, string Host, string? Range, string? Authorization);
 
 /// <summary>
@@ -35,7 +14,7 @@ internal sealed record HubRequest(string Method, string Path, string Host, strin
 /// files via a 302 to <c>/cdn/{sha256}</c>, branches with their own commits, 404s with the hub's
 /// <c>X-Error-Code</c> (RepoNotFound, RevisionNotFound, EntryNotFound), and injects queued faults per request.
 /// </summary>
-internal sealed class LoopbackHub : IDisposable
+internal sealed partial class LoopbackHub : IDisposable
 {
     private sealed record HubFile(byte[] Content, bool Lfs, string ETag);
 
@@ -229,41 +208,6 @@ internal sealed class LoopbackHub : IDisposable
     }
 
     /// <summary>Applies a fault; false when the fault only changes the bytes served.</summary>
-    private static bool Fail(HttpListenerContext context, Fault fault, HubFile file)
-    {
-        var response = context.Response;
-        switch (fault.Kind)
-        {
-            case FaultKind.ServerError: Status(response, 500); return true;
-            case FaultKind.Unauthorized: Status(response, 401); return true;
-            case FaultKind.NotFound: Status(response, 404); return true;
-            case FaultKind.Truncate:
-                response.ContentLength64 = file.Content.Length;
-                response.OutputStream.Write(file.Content, 0, fault.Bytes);
-                response.Abort();
-                return true;
-            case FaultKind.Reset:
-                response.ContentLength64 = file.Content.Length;
-                response.OutputStream.Write(file.Content, 0, fault.Bytes);
-                response.OutputStream.Flush();
-                response.Abort();
-                return true;
-            case FaultKind.ShortBody:
-                response.ContentLength64 = fault.Bytes;
-                response.OutputStream.Write(file.Content, 0, fault.Bytes);
-                response.Close();
-                return true;
-            default: return false;
-        }
-    }
-
-    private static void Status(HttpListenerResponse response, int code)
-    {
-        response.StatusCode = code;
-        response.ContentLength64 = 0;
-        response.Close();
-    }
-
     private static (string Repo, string Revision, string File)? ParseResolve(string path)
     {
         // /{org}/{name}/resolve/{revision}/{file...} or /{name}/resolve/... (legacy ids)
