@@ -77,7 +77,7 @@ public static class AnalysesBench
         BenchReport.Line($"reference AIE grid (estimated from {heads * prompts.Count} forwards)",
             $"{BenchReport.F(estimate, "F0")} s ({BenchReport.F(perForward * 1000, "F0")} ms per prompt x head)");
         BenchReport.Line("speed-up of the AIE grid", $"{BenchReport.F(estimate / result.Grid.Seconds)}x");
-        BenchReport.Line("max |batched - reference| mean P(answer), sampled heads", $"{worst:E1}");
+        BenchReport.Line("max |batched - reference| mean P(answer), sampled heads", BenchReport.F(worst, "E1"));
     }
 
     private static void Anchors(HookedTransformer model, IclTask task, IclPromptSet prompts, int samples)
@@ -120,6 +120,6 @@ public static class AnalysesBench
         BenchReport.Line($"reference saliency (estimated from {n} passes)",
             $"{BenchReport.F(estimate, "F1")} s ({BenchReport.F(perPass * 1000, "F0")} ms per prompt x layer)");
         BenchReport.Line("speed-up of the saliency", $"{BenchReport.F(estimate / batched)}x");
-        BenchReport.Line("max |batched - reference| flow, sampled layers", $"{worst:E1}");
+        BenchReport.Line("max |batched - reference| flow, sampled layers", BenchReport.F(worst, "E1"));
     }
 }

@@ -25,7 +25,7 @@ public static class ModelBench
                 loadMs = BenchReport.MedianMs(Math.Min(runs, 3), () => { model?.Dispose(); model = ModelLoader.LoadFolder(folder); });
                 loadPeak = rss.PeakMb;
             }
-            BenchReport.Line($"load {bytes / 1e6:F0} MB safetensors (TL processing)",
+            BenchReport.Line($"load {BenchReport.F(bytes / 1e6, "F0")} MB safetensors (TL processing)",
                 $"{BenchReport.F(loadMs, "F0")} ms ({BenchReport.F(bytes / 1e6 / (loadMs / 1000), "F0")} MB/s)");
             BenchReport.Line("peak RSS while loading", $"{BenchReport.F(loadPeak, "F0")} MB");
             using var m = model!;

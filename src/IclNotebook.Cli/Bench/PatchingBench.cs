@@ -54,14 +54,15 @@ public static class PatchingBench
                 referenceSeconds += estimate;
                 worstDiff = Math.Max(worstDiff, diff);
                 BenchReport.Line($"reference {set.Name} (estimated from {samples} per part)",
-                    $"{BenchReport.F(estimate, "F0")} s; max |fast - reference| on the sample {diff:E1} nats");
+                    $"{BenchReport.F(estimate, "F0")} s; max |fast - reference| on the sample {BenchReport.F(diff, "E1")} nats");
             }
             var approx = AttributionPatching.Run(setup, targets);
             BenchReport.Line("attribution patching, both targets (approximate)", $"{BenchReport.F(approx.Sum(a => a.Seconds), "F1")} s");
             for (int i = 0; i < approx.Count; i++)
             {
                 var (pearson, maxError) = AttributionPatching.Compare(approx[i], exact[i]);
-                BenchReport.Line($"  vs exact {exact[i].Target}", $"Pearson {BenchReport.F(pearson, "F3")}, max |error| {maxError:E2} nats");
+                string error = BenchReport.F(maxError, "E2");
+                BenchReport.Line($"  vs exact {exact[i].Target}", $"Pearson {BenchReport.F(pearson, "F3")}, max |error| {error} nats");
             }
             BenchReport.Line("full analysis, fast engine (incl. caches)",
                 $"{BenchReport.F(fastSeconds, "F1")} s ({BenchReport.F(fastGflop / (fastSeconds - setupSeconds))} GFLOP/s)");

@@ -67,7 +67,7 @@ public static class PatchingLadderBench
                         $"{BenchReport.F(rate, "F0")} GFLOP/s ({BenchReport.F(rate / mm * 100, "F0")} % of the matmul)");
                     BenchReport.Line($"  reference {set.Name} (est. from {samples} per part)",
                         $"{BenchReport.F(reference, "F0")} s ({BenchReport.F(reference / result.Seconds, "F1")}x the fast engine); " +
-                        $"max |fast - reference| {diff:E1} nats");
+                        $"max |fast - reference| {BenchReport.F(diff, "E1")} nats");
                 }
                 if (sets.Length > 1)
                     BenchReport.Line($"  all targets ({string.Join(" + ", sets.Select(t => t.Name))})", $"{BenchReport.F(seconds, "F1")} s");

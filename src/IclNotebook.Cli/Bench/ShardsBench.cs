@@ -61,7 +61,7 @@ public static class ShardsBench
                 double worst = Enumerable.Range(0, merged.Values.Count).Max(i => Math.Abs(merged.Values[i] - whole[t].Values[i]));
                 string comparison = differ == 0
                     ? $"all {merged.Values.Count} values bitwise equal"
-                    : $"{differ} of {merged.Values.Count} values differ, by at most {worst:E1} nats";
+                    : $"{differ} of {merged.Values.Count} values differ, by at most {BenchReport.F(worst, "E1")} nats";
                 BenchReport.Line($"merged vs unsplit, {sets[t].Name}", comparison);
             }
             BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using IclNotebook.Icl;
 using IclNotebook.Metrics;
@@ -67,8 +68,8 @@ public static class PatchingStudyMerge
             for (int p = 0; p < first.CleanPerPrompt.Count; p++)
                 if (Math.Abs(shards[i].CleanPerPrompt[p] - first.CleanPerPrompt[p]) > PatchResult.BaselineTolerance
                     || Math.Abs(shards[i].CorruptedPerPrompt[p] - first.CorruptedPerPrompt[p]) > PatchResult.BaselineTolerance)
-                    throw new IclException($"{sources[i]} and {sources[0]} disagree on prompt {p}'s baseline " +
-                        $"by more than {PatchResult.BaselineTolerance} nats; they ran different weights or builds: rerun them with one.");
+                    throw new IclException(string.Create(CultureInfo.InvariantCulture, $"{sources[i]} and {sources[0]} disagree on prompt {p}'s " +
+                        $"baseline by more than {PatchResult.BaselineTolerance} nats; they ran different weights or builds: rerun them with one."));
         }
         int count = first.Run.ShardCount;
         foreach (var group in shards.Select((s, i) => (s.ShardIndex, i)).GroupBy(x => x.ShardIndex).OrderBy(g => g.Key))

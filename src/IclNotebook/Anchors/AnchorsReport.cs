@@ -54,7 +54,7 @@ public static class AnchorsReport
                 ("processing", r.Processing == WeightProcessing.Raw
                     ? "raw (the checkpoint's own weights, as the paper)" : OptionNames.Name(r.Processing)),
                 ("task", run.TaskName), ("label words", string.Join(", ", r.LabelPositions.Zip(r.LabelTokens, (p, t) => $"{p}: '{t}'"))),
-                ("wall time", $"{run.Seconds:F1} s")])
+                ("wall time", run.Seconds.ToString("F1", CultureInfo.InvariantCulture) + " s")])
             .Paragraph(r.Definition)
             .Figure(Figure(run))
             .Paragraph(r.Crossover is { } c

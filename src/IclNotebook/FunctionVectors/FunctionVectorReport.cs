@@ -64,18 +64,21 @@ public static class FunctionVectorReport
         var r = run.Result;
         var figures = Figures(run);
         var best = r.Best;
+        string probabilities = string.Create(CultureInfo.InvariantCulture, $"{r.CleanProbability:F4} / {r.CorruptedProbability:F4}");
+        string bestLayer = string.Create(CultureInfo.InvariantCulture,
+            $"Best layer {best.Layer}: accuracy {best.AccuracyWithout:P0} → {best.AccuracyWith:P0}, " +
+            $"mean P(answer) {best.ProbabilityWithout:F4} → {best.ProbabilityWith:F4} (vector norm {r.Vector.Norm:F3}).");
         return new ReportPage($"Function vectors — {run.TaskName} on {run.ModelName}")
             .Heading("Settings")
             .Settings([("model", $"{run.ModelName} ({run.Revision})"), ("processing", OptionNames.Name(run.Processing)), ("task", run.TaskName),
                 ("corrupted prompts", r.Corruption), ("heads in the vector", r.TopHeads.Count.ToString(CultureInfo.InvariantCulture)),
-                ("P(answer) clean / corrupted", $"{r.CleanProbability:F4} / {r.CorruptedProbability:F4}"),
-                ("wall time", $"{run.Seconds:F1} s")])
+                ("P(answer) clean / corrupted", probabilities),
+                ("wall time", run.Seconds.ToString("F1", CultureInfo.InvariantCulture) + " s")])
             .Paragraph(r.Definition)
             .Heading("Average indirect effect").Figure(figures[0].Figure)
             .Table(["head", "AIE (ΔP)"], r.TopHeads.Select(t => (IReadOnlyList<object>)[$"L{t.Layer}H{t.Head}", t.Aie]))
             .Heading("Zero-shot test").Figure(figures[1].Figure)
-            .Paragraph($"Best layer {best.Layer}: accuracy {best.AccuracyWithout:P0} → {best.AccuracyWith:P0}, " +
-                $"mean P(answer) {best.ProbabilityWithout:F4} → {best.ProbabilityWith:F4} (vector norm {r.Vector.Norm:F3}).")
+            .Paragraph(bestLayer)
             .Table(["layer", "accuracy without", "accuracy with", "P without", "P with"],
                 r.ZeroShot.Select(z => (IReadOnlyList<object>)[z.Layer, z.AccuracyWithout, z.AccuracyWith, z.ProbabilityWithout, z.ProbabilityWith]))
             .Render();

@@ -113,8 +113,9 @@ public static class HeadDetector
         for (int i = 0; i < n; i++)
             for (int j = i + 1; j < n; j++)
                 if (p[i, j] != 0)
-                    throw new IclException($"The detection pattern '{name}' has {p[i, j]} at (dest {i}, src {j}), above the diagonal; " +
-                        "a causal head cannot attend forward, so the pattern must be lower triangular.");
+                    throw new IclException(string.Create(CultureInfo.InvariantCulture,
+                        $"The detection pattern '{name}' has {p[i, j]} at (dest {i}, src {j}), above the diagonal; " +
+                        $"a causal head cannot attend forward, so the pattern must be lower triangular."));
         if (options.ErrorMeasure == ErrorMeasure.Mul && p.Cast<double>().Any(v => v != 0 && v != 1))
             throw new IclException($"The detection pattern '{name}' has values other than 0 and 1, " +
                 "which the mul measure does not score meaningfully (TL warns); use ErrorMeasure.Abs.");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 
 namespace IclNotebook.Heads;
@@ -54,7 +55,7 @@ public sealed record HeadScores
 
     public override string ToString()
     {
-        var top = Top(3).Select(t => $"L{t.Layer}H{t.Head} {t.Score:F3}");
+        var top = Top(3).Select(t => string.Create(CultureInfo.InvariantCulture, $"L{t.Layer}H{t.Head} {t.Score:F3}"));
         return $"{Name} [{Layers} layers x {Heads} heads]{(Options.Length > 0 ? $" ({Options})" : "")}: top {string.Join(", ", top)}";
     }
 }

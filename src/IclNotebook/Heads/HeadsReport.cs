@@ -1,3 +1,4 @@
+using System.Globalization;
 using IclNotebook.Studies;
 using IclNotebook.Plots;
 
@@ -44,11 +45,11 @@ public static class HeadsReport
                 ("model", $"{r.ModelName} ({r.Revision})"),
                 ("processing", OptionNames.Name(r.Processing)),
                 ("sequence", $"{r.Sequence}, {r.Tokens.Count} tokens"),
-                ("wall time", $"{r.Seconds:F1} s")])
+                ("wall time", r.Seconds.ToString("F1", CultureInfo.InvariantCulture) + " s")])
             .Figure(Figure(r))
             .Heading("Top heads per score");
         page.Table(["score", "definition", "top heads"], r.Scores.Select(s => (IReadOnlyList<object>)[s.Name, s.Definition,
-            string.Join(", ", s.Top(5).Select(t => $"L{t.Layer}H{t.Head} {t.Score:F3}"))]));
+            string.Join(", ", s.Top(5).Select(t => string.Create(CultureInfo.InvariantCulture, $"L{t.Layer}H{t.Head} {t.Score:F3}")))]));
         return page.Render();
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using IclNotebook.Studies;
 using IclNotebook.Plots;
 
@@ -78,7 +79,7 @@ public static class LensReport
             .Heading("Settings")
             .Settings([("model", $"{r.ModelName} ({r.Revision})"), ("processing", OptionNames.Name(r.Processing)),
                 ("task", $"{r.TaskName} ({r.Prompts.Count} prompts)"),
-                ("read", "each prompt's last real token"), ("wall time", $"{r.Seconds:F1} s")]);
+                ("read", "each prompt's last real token"), ("wall time", r.Seconds.ToString("F1", CultureInfo.InvariantCulture) + " s")]);
         var figures = Figures(r);
         // The first residual-stream point where the answer is the top token, or "never".
         static string FirstTop(LensPrompt p)

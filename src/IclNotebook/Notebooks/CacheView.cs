@@ -10,11 +10,11 @@ internal static class CacheView
     public static string Html(ActivationCache cache)
     {
         var sb = new StringBuilder(TokenHtml.Style);
-        sb.Append($"<p>ActivationCache: {cache.Count} activations, {Megabytes(cache):F1} MB. " +
+        sb.Append(CultureInfo.InvariantCulture, $"<p>ActivationCache: {cache.Count} activations, {Megabytes(cache):F1} MB. " +
                   $"Index it with a hook name, e.g. <code>cache[\"blocks.0.attn.hook_pattern\"]</code>.</p>");
         sb.Append("<table class=\"icl-table\"><tr><th>hook</th><th>axes</th><th>shape</th><th>dtype</th><th class=\"icl-num\">MB</th></tr>");
         foreach (var (name, axes, shape, dtype, mb) in Rows(cache))
-            sb.Append($"<tr><td><code>{TokenHtml.E(name)}</code></td><td>{axes}</td><td>{shape}</td><td>{dtype}</td>" +
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td><code>{TokenHtml.E(name)}</code></td><td>{axes}</td><td>{shape}</td><td>{dtype}</td>" +
                       $"<td class=\"icl-num\">{mb:F2}</td></tr>");
         return sb.Append("</table>").ToString();
     }
@@ -23,7 +23,8 @@ internal static class CacheView
     {
         var rows = Rows(cache).ToList();
         int width = rows.Count == 0 ? 4 : rows.Max(r => r.Name.Length);
-        var sb = new StringBuilder($"ActivationCache: {cache.Count} activations, {Megabytes(cache):F1} MB\n");
+        var sb = new StringBuilder(string.Create(CultureInfo.InvariantCulture,
+            $"ActivationCache: {cache.Count} activations, {Megabytes(cache):F1} MB\n"));
         foreach (var (name, axes, shape, dtype, _) in rows)
             sb.Append(CultureInfo.InvariantCulture, $"  {name.PadRight(width)}  {shape,-20} {axes} {dtype}\n");
         return sb.ToString();

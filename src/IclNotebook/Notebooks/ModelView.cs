@@ -10,9 +10,9 @@ internal static class ModelView
     public static string Html(HookedTransformer m)
     {
         var sb = new StringBuilder(TokenHtml.Style);
-        sb.Append($"<p>HookedTransformer <b>{TokenHtml.E(m.Config.Name)}</b>: {m.HookPoints.Count} hook points, " +
+        sb.Append(CultureInfo.InvariantCulture, $"<p>HookedTransformer <b>{TokenHtml.E(m.Config.Name)}</b>: {m.HookPoints.Count} hook points, " +
                   $"e.g. <code>{Hooks.HookName.Pattern(0)}</code>.</p><table class=\"icl-table\">");
-        foreach (var (key, value) in Rows(m)) sb.Append($"<tr><th>{key}</th><td>{TokenHtml.E(value)}</td></tr>");
+        foreach (var (key, value) in Rows(m)) sb.Append(CultureInfo.InvariantCulture, $"<tr><th>{key}</th><td>{TokenHtml.E(value)}</td></tr>");
         return sb.Append("</table>").ToString();
     }
 

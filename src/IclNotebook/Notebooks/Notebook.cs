@@ -1,3 +1,4 @@
+using System.Globalization;
 using IclNotebook.Progress;
 using IclNotebook.Icl;
 using IclNotebook.Loading;
@@ -72,8 +73,9 @@ public static class Notebook
         var at = revision == "main" || Directory.Exists(name) ? commit : $"revision {revision}, {commit}";
         var c = model.Config;
         string weights = processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights";
-        (output ?? Console.Out).WriteLine($"Loaded {c.Name}: {c.NLayers} layers x {c.NHeads} heads, d_model {c.DModel}, vocabulary {c.DVocab}, " +
-                          $"{weights}, on {model.ModelDevice.type.ToString().ToLowerInvariant()} ({at}; {clock.Elapsed.TotalSeconds:F1} s).");
+        (output ?? Console.Out).WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Loaded {c.Name}: {c.NLayers} layers x {c.NHeads} heads, d_model {c.DModel}, vocabulary {c.DVocab}, " +
+            $"{weights}, on {model.ModelDevice.type.ToString().ToLowerInvariant()} ({at}; {clock.Elapsed.TotalSeconds:F1} s)."));
         return model;
     }
 

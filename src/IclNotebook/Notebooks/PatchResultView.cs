@@ -15,12 +15,12 @@ internal static class PatchResultView
     public static string Html(PatchResult r, Func<PlotlyFigure, string> figure)
     {
         var sb = new StringBuilder(TokenHtml.Style);
-        sb.Append($"<p><b>{TokenHtml.E(r.Target)}</b>: {Facts(r)}</p>");
+        sb.Append(CultureInfo.InvariantCulture, $"<p><b>{TokenHtml.E(r.Target)}</b>: {Facts(r)}</p>");
         sb.Append(figure(PatchPlots.Plot(r)));
-        sb.Append($"<details><summary>Largest {Top} effects</summary><table class=\"icl-table\">" +
+        sb.Append(CultureInfo.InvariantCulture, $"<details><summary>Largest {Top} effects</summary><table class=\"icl-table\">" +
                   $"<tr><th>component</th><th class=\"icl-num\">normalised</th><th class=\"icl-num\">{r.Settings.UnitName}</th></tr>");
         foreach (var e in r.Largest(Top))
-            sb.Append($"<tr><td>{TokenHtml.E(e.Where)}</td><td class=\"icl-num\">{TokenHtml.N(e.Normalised)}</td>" +
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{TokenHtml.E(e.Where)}</td><td class=\"icl-num\">{TokenHtml.N(e.Normalised)}</td>" +
                       $"<td class=\"icl-num\">{TokenHtml.N(e.Value)}</td></tr>");
         return sb.Append("</table></details>").ToString();
     }

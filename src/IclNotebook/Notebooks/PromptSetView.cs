@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using IclNotebook.Icl;
 using IclNotebook.Tokenization;
@@ -23,18 +24,18 @@ internal static class PromptSetView
             var clean = p.CleanTokens.Ids[i];
             var corrupted = p.CorruptedTokens.Ids[i];
             var diff = Differences(clean, corrupted);
-            sb.Append($"<tr><td rowspan=\"2\">{i}</td>" +
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td rowspan=\"2\">{i}</td>" +
                       $"<td rowspan=\"2\">{TokenHtml.E(p.AnswerLabels[i])} <small>(id {p.AnswerTokenIds[i]})</small></td>" +
                       $"<td rowspan=\"2\" class=\"icl-num\">{clean.Length}</td>");
             string cleanTail = TokenHtml.E(Tail(p.CleanPrompts[i]));
             var cleanStrings = TokenBatchView.Strings(p.CleanTokens, clean);
             string cleanHtml = TokenHtml.Render(cleanStrings, clean, null, clean.Length - 1);
-            sb.Append($"<td><details><summary>clean: …{cleanTail}</summary>{cleanHtml}</details></td></tr>");
+            sb.Append(CultureInfo.InvariantCulture, $"<td><details><summary>clean: …{cleanTail}</summary>{cleanHtml}</details></td></tr>");
             string corruptedTail = TokenHtml.E(Tail(p.CorruptedPrompts[i]));
             var corruptedStrings = TokenBatchView.Strings(p.CorruptedTokens, corrupted);
             string corruptedHtml = TokenHtml.Render(corruptedStrings, corrupted, diff, corrupted.Length - 1);
-            sb.Append($"<tr><td><details><summary>corrupted ({diff.Count} tokens differ): …{corruptedTail}</summary>" +
-                      $"{corruptedHtml}</details></td></tr>");
+            string corruptedSummary = string.Create(CultureInfo.InvariantCulture, $"corrupted ({diff.Count} tokens differ): …{corruptedTail}");
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td><details><summary>{corruptedSummary}</summary>{corruptedHtml}</details></td></tr>");
         }
         return sb.Append("</table>").ToString();
     }
@@ -46,7 +47,7 @@ internal static class PromptSetView
         for (int i = 0; i < p.Count; i++)
         {
             var diff = Differences(p.CleanTokens.Ids[i], p.CorruptedTokens.Ids[i]);
-            sb.Append($"\n[{i}] answer \"{p.AnswerLabels[i]}\" (id {p.AnswerTokenIds[i]}), " +
+            sb.Append(CultureInfo.InvariantCulture, $"\n[{i}] answer \"{p.AnswerLabels[i]}\" (id {p.AnswerTokenIds[i]}), " +
                       $"{p.CleanTokens.Ids[i].Length} tokens, {diff.Count} differ after corruption\n");
             sb.Append("  clean:     ").Append(Indent(p.CleanPrompts[i])).Append('\n');
             sb.Append("  corrupted: ").Append(Indent(p.CorruptedPrompts[i])).Append('\n');

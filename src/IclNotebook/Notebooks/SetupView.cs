@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using IclNotebook.Patching;
 
@@ -19,7 +20,7 @@ internal static class SetupView
         sb.Append("<table class=\"icl-table\"><tr><th>#</th><th>answer id</th><th>read at</th>" +
                   "<th class=\"icl-num\">clean</th><th class=\"icl-num\">corrupted</th><th class=\"icl-num\">drop</th></tr>");
         foreach (var r in Rows(s))
-            sb.Append($"<tr><td>{r.I}</td><td>{r.Answer}</td><td>{r.Read}</td>" +
+            sb.Append(CultureInfo.InvariantCulture, $"<tr><td>{r.I}</td><td>{r.Answer}</td><td>{r.Read}</td>" +
                       $"<td class=\"icl-num\">{TokenHtml.N(r.Clean)}</td><td class=\"icl-num\">{TokenHtml.N(r.Corrupted)}</td>" +
                       $"<td class=\"icl-num\">{TokenHtml.N(r.Clean - r.Corrupted)}</td></tr>");
         return sb.Append("</table>").ToString();
@@ -31,7 +32,7 @@ internal static class SetupView
                                    $"corrupted {TokenHtml.N(s.CorruptedBaseline)} {OptionNames.Name(s.Metric.Unit)}\n");
         sb.Append("  #  answer  read at         clean        corrupted\n");
         foreach (var r in Rows(s))
-            sb.Append(System.Globalization.CultureInfo.InvariantCulture,
+            sb.Append(CultureInfo.InvariantCulture,
                 $"  {r.I,-2} {r.Answer,7} {r.Read,8} {TokenHtml.N(r.Clean),13} {TokenHtml.N(r.Corrupted),16}\n");
         return sb.ToString();
     }
@@ -42,7 +43,7 @@ internal static class SetupView
 
     private static string Probability(PatchingSetup s, double value) =>
         s.Metric.WrongAnswerIds is null
-            ? $" nats (P = {Math.Exp(value).ToString(Math.Exp(value) >= 1e-3 ? "P1" : "0.0E+0", System.Globalization.CultureInfo.InvariantCulture)})"
+            ? $" nats (P = {Math.Exp(value).ToString(Math.Exp(value) >= 1e-3 ? "P1" : "0.0E+0", CultureInfo.InvariantCulture)})"
             : $" {OptionNames.Name(s.Metric.Unit)}";
 
     private static IEnumerable<(int I, int Answer, int Read, double Clean, double Corrupted)> Rows(PatchingSetup s) =>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using IclNotebook.Tokenization;
 
@@ -9,9 +10,13 @@ internal static class TokenBatchView
     public static string Html(TokenBatch batch)
     {
         var sb = new StringBuilder(TokenHtml.Style);
-        sb.Append($"<p>{batch.Count} sequences, lengths {string.Join(", ", batch.Lengths)} (padded with id {batch.PadId}).</p>");
+        string lengths = string.Join(", ", batch.Lengths);
+        sb.Append(CultureInfo.InvariantCulture, $"<p>{batch.Count} sequences, lengths {lengths} (padded with id {batch.PadId}).</p>");
         for (int i = 0; i < batch.Count; i++)
-            sb.Append($"<div><b>[{i}]</b> {TokenHtml.Render(Strings(batch, batch.Ids[i]), batch.Ids[i])}</div>");
+        {
+            string tokens = TokenHtml.Render(Strings(batch, batch.Ids[i]), batch.Ids[i]);
+            sb.Append(CultureInfo.InvariantCulture, $"<div><b>[{i}]</b> {tokens}</div>");
+        }
         return sb.ToString();
     }
 
@@ -19,7 +24,8 @@ internal static class TokenBatchView
     {
         var sb = new StringBuilder($"{batch.Count} sequences, lengths {string.Join(", ", batch.Lengths)}\n");
         for (int i = 0; i < batch.Count; i++)
-            sb.Append($"[{i}] ").Append(string.Join("|", Strings(batch, batch.Ids[i]).Select(TokenHtml.Visible))).Append('\n');
+            sb.Append('[').Append(i.ToString(CultureInfo.InvariantCulture)).Append("] ")
+              .Append(string.Join("|", Strings(batch, batch.Ids[i]).Select(TokenHtml.Visible))).Append('\n');
         return sb.ToString();
     }
 

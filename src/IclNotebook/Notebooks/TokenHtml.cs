@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Text;
 
@@ -32,7 +33,8 @@ internal static class TokenHtml
         for (int i = 0; i < tokens.Count; i++)
         {
             var cls = "icl-tok" + (diff?.Contains(i) == true ? " icl-diff" : "") + (i == read ? " icl-read" : "");
-            sb.Append($"<span class=\"{cls}\" style=\"background:{Backgrounds[i % Backgrounds.Length]}\" title=\"position {i}, id {ids[i]}\">")
+            string background = Backgrounds[i % Backgrounds.Length];
+            sb.Append(CultureInfo.InvariantCulture, $"<span class=\"{cls}\" style=\"background:{background}\" title=\"position {i}, id {ids[i]}\">")
               .Append(WebUtility.HtmlEncode(Visible(tokens[i])))
               .Append("</span>");
         }
@@ -42,6 +44,6 @@ internal static class TokenHtml
     public static string E(string s) => WebUtility.HtmlEncode(s);
 
     public static string N(double v) => double.IsFinite(v)
-        ? v.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)
-        : v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        ? v.ToString("0.0000", CultureInfo.InvariantCulture)
+        : v.ToString(CultureInfo.InvariantCulture);
 }

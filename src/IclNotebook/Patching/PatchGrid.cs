@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 
 namespace IclNotebook.Patching;
@@ -66,8 +67,9 @@ public abstract record PatchGrid
             return "axis labels (other prompts)";
         if (Math.Abs(CleanBaseline - other.CleanBaseline) > baselineTolerance
             || Math.Abs(CorruptedBaseline - other.CorruptedBaseline) > baselineTolerance)
-            return $"baselines {CleanBaseline:R}/{CorruptedBaseline:R} vs {other.CleanBaseline:R}/{other.CorruptedBaseline:R} " +
-                $"{Settings.UnitName} (clean/corrupted)";
+            return string.Create(CultureInfo.InvariantCulture,
+                $"baselines {CleanBaseline:R}/{CorruptedBaseline:R} vs {other.CleanBaseline:R}/{other.CorruptedBaseline:R} " +
+                $"{Settings.UnitName} (clean/corrupted)");
         return null;
     }
 }

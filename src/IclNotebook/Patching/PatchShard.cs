@@ -114,7 +114,8 @@ public sealed record PatchShard
         var prefix = new double[costs.Count + 1];
         for (int i = 0; i < costs.Count; i++)
         {
-            if (!(costs[i] >= 0) || double.IsInfinity(costs[i])) throw new ArgumentException($"Work unit {i} has cost {costs[i]}.", nameof(costs));
+            if (!(costs[i] >= 0) || double.IsInfinity(costs[i]))
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"Work unit {i} has cost {costs[i]}."), nameof(costs));
             prefix[i + 1] = prefix[i] + costs[i];
         }
         var cuts = new int[count + 1];

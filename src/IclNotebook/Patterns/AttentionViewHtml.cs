@@ -22,12 +22,19 @@ internal static class AttentionViewHtml
           .Append(".icl-attn .tok{display:inline-block;font-family:monospace;font-size:12px;padding:0 2px;margin:1px;" +
                 "border:1px solid #ddd;border-radius:3px;white-space:pre;cursor:default}")
           .Append(".icl-attn .tok.sel{outline:2px solid #b2182b}.icl-attn .info{color:#444;min-height:1.3em}</style>");
-        sb.Append($"<div id=\"{id}\" class=\"icl-attn\"><div><b>{WebUtility.HtmlEncode(view.Title)}</b> — head: ");
-        for (int h = 0; h < view.Heads; h++) sb.Append($"<button data-head=\"{h}\"{(h == view.Head ? " class=\"on\"" : "")}>{h}</button>");
+        sb.Append(CultureInfo.InvariantCulture, $"<div id=\"{id}\" class=\"icl-attn\"><div><b>{WebUtility.HtmlEncode(view.Title)}</b> — head: ");
+        for (int h = 0; h < view.Heads; h++)
+        {
+            string on = h == view.Head ? " class=\"on\"" : "";
+            sb.Append(CultureInfo.InvariantCulture, $"<button data-head=\"{h}\"{on}>{h}</button>");
+        }
         sb.Append(" · hover shows: <button data-mode=\"dest\" class=\"on\">where a token attends</button>" +
             "<button data-mode=\"src\">who attends to a token</button></div><div class=\"toks\">");
         for (int i = 0; i < n; i++)
-            sb.Append($"<span class=\"tok\" data-pos=\"{i}\" title=\"position {i}\">{WebUtility.HtmlEncode(Visible(view.Tokens[i]))}</span>");
+        {
+            string token = WebUtility.HtmlEncode(Visible(view.Tokens[i]));
+            sb.Append(CultureInfo.InvariantCulture, $"<span class=\"tok\" data-pos=\"{i}\" title=\"position {i}\">{token}</span>");
+        }
         sb.Append("</div><div class=\"info\">Hover a token (click to pin it).</div></div>");
         sb.Append("<script type=\"text/javascript\">(function(){var root=document.getElementById(\"").Append(id).Append("\");");
         sb.Append("var n=").Append(n.ToString(CultureInfo.InvariantCulture)).Append(";var w=[");

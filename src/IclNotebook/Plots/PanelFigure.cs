@@ -77,7 +77,8 @@ internal static class PanelFigure
     {
         double range = options.ColourRange > 0 && double.IsFinite(options.ColourRange)
             ? options.ColourRange
-            : throw new IclException($"PlotOptions.ColourRange must be a positive number (got {options.ColourRange}); the default is 1.");
+            : throw new IclException(string.Create(CultureInfo.InvariantCulture,
+                $"PlotOptions.ColourRange must be a positive number (got {options.ColourRange}); the default is 1."));
         return new JsonObject
         {
             ["type"] = "heatmap",

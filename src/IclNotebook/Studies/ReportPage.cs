@@ -19,18 +19,18 @@ public sealed class ReportPage
     public ReportPage(string title)
     {
         _title = title;
-        _body.Append($"<h1>{E(title)}</h1>");
+        _body.Append(CultureInfo.InvariantCulture, $"<h1>{E(title)}</h1>");
     }
 
     public ReportPage Heading(string text)
     {
-        _body.Append($"<h2>{E(text)}</h2>");
+        _body.Append(CultureInfo.InvariantCulture, $"<h2>{E(text)}</h2>");
         return this;
     }
 
     public ReportPage Paragraph(string text)
     {
-        _body.Append($"<p>{E(text)}</p>");
+        _body.Append(CultureInfo.InvariantCulture, $"<p>{E(text)}</p>");
         return this;
     }
 
@@ -45,7 +45,7 @@ public sealed class ReportPage
     public ReportPage Settings(IEnumerable<(string Key, string Value)> rows)
     {
         _body.Append("<table>");
-        foreach (var (k, v) in rows) _body.Append($"<tr><th>{E(k)}</th><td>{E(v)}</td></tr>");
+        foreach (var (k, v) in rows) _body.Append(CultureInfo.InvariantCulture, $"<tr><th>{E(k)}</th><td>{E(v)}</td></tr>");
         _body.Append("</table>");
         return this;
     }
@@ -54,12 +54,12 @@ public sealed class ReportPage
     public ReportPage Table(IReadOnlyList<string> header, IEnumerable<IReadOnlyList<object>> rows)
     {
         _body.Append("<table><tr>");
-        foreach (var h in header) _body.Append($"<th>{E(h)}</th>");
+        foreach (var h in header) _body.Append(CultureInfo.InvariantCulture, $"<th>{E(h)}</th>");
         _body.Append("</tr>");
         foreach (var row in rows)
         {
             _body.Append("<tr>");
-            foreach (var cell in row) _body.Append($"<td>{E(Cell(cell))}</td>");
+            foreach (var cell in row) _body.Append(CultureInfo.InvariantCulture, $"<td>{E(Cell(cell))}</td>");
             _body.Append("</tr>");
         }
         _body.Append("</table>");
@@ -69,8 +69,9 @@ public sealed class ReportPage
     public ReportPage Figure(PlotlyFigure figure)
     {
         ArgumentNullException.ThrowIfNull(figure);
-        _body.Append($"<div id=\"figure-{_figures}\" style=\"width:{figure.Width}px;height:{figure.Height}px;max-width:100%\"></div>")
-            .Append($"<script>Plotly.newPlot(\"figure-{_figures}\", ...(f => [f.data, f.layout])({figure.ToJson()}), " +
+        string size = string.Create(CultureInfo.InvariantCulture, $"width:{figure.Width}px;height:{figure.Height}px;max-width:100%");
+        _body.Append(CultureInfo.InvariantCulture, $"<div id=\"figure-{_figures}\" style=\"{size}\"></div>")
+            .Append(CultureInfo.InvariantCulture, $"<script>Plotly.newPlot(\"figure-{_figures}\", ...(f => [f.data, f.layout])({figure.ToJson()}), " +
                 $"{{ responsive: true }});</script>");
         _figures++;
         return this;
@@ -79,7 +80,7 @@ public sealed class ReportPage
     public string Render()
     {
         var html = new StringBuilder();
-        html.Append($"<!DOCTYPE html><html><head><meta charset=\"UTF-8\"><title>{E(_title)}</title><style>")
+        html.Append(CultureInfo.InvariantCulture, $"<!DOCTYPE html><html><head><meta charset=\"UTF-8\"><title>{E(_title)}</title><style>")
             .Append("body{font-family:sans-serif;max-width:1500px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:1em 0}")
             .Append("td,th{border:1px solid #ccc;padding:4px 8px;text-align:left}code{background:#f4f4f4}</style>")
             .Append("<script>").Append(PlotlyJs.AsGlobal).Append("</script></head><body>")

@@ -1,3 +1,4 @@
+using System.Globalization;
 using IclNotebook.Icl;
 
 namespace IclNotebook.Toy;
@@ -58,7 +59,8 @@ public sealed record AssociativeRecall
             (order[i], order[j]) = (order[j], order[i]);
         }
         if (Repeats is < 0 or >= 1 || double.IsNaN(Repeats))
-            throw new IclException($"Associative recall's repeat chance must be in [0, 1); got {Repeats}.");
+            throw new IclException(
+                string.Create(CultureInfo.InvariantCulture, $"Associative recall's repeat chance must be in [0, 1); got {Repeats}."));
         var demos = new IclExample[Demos];
         for (int d = 0, fresh = 0; d < Demos; d++)
             demos[d] = Repeats > 0 && d > 0 && rng.NextInt(1 << 20) < Repeats * (1 << 20)

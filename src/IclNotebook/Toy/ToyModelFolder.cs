@@ -97,7 +97,7 @@ public static class ToyModelFolder
         s.AppendLine(ci, $"- accuracy {100 * a.Accuracy:F1}% (chance {100.0 / o.Task.Labels.Count:F0}%), mean loss {a.Loss:F3} nats");
         s.AppendLine(ci, $"- demonstrations' labels swapped (each label to the next): answers the swapped label {100 * a.CorruptedFollows:F1}%, " +
             $"the clean answer {100 * a.CorruptedAccuracy:F1}%");
-        string byDemos = string.Join(", ", record.ShippedByDemos.Select(kv => $"{kv.Key}: {100 * kv.Value:F1}%"));
+        string byDemos = string.Join(", ", record.ShippedByDemos.Select(kv => string.Create(ci, $"{kv.Key}: {100 * kv.Value:F1}%")));
         s.AppendLine(ci, $"- accuracy by number of demonstrations: {byDemos}");
         s.AppendLine();
         s.AppendLine("Training curve (held-out accuracy while training, float32 weights):");

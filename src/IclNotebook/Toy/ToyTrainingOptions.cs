@@ -1,3 +1,4 @@
+using System.Globalization;
 namespace IclNotebook.Toy;
 
 /// <summary>
@@ -114,8 +115,9 @@ public sealed record ToyTrainingOptions
         Need(DMlp >= 1, $"--d-mlp must be at least 1; got {DMlp}.");
         Need(Steps >= 1, $"--steps must be at least 1; got {Steps}.");
         Need(BatchSize >= 1, $"--batch must be at least 1; got {BatchSize}.");
-        Need(LearningRate > 0 && double.IsFinite(LearningRate), $"--lr must be a positive number; got {LearningRate}.");
-        Need(WeightDecay >= 0, $"--weight-decay must be at least 0; got {WeightDecay}.");
+        Need(LearningRate > 0 && double.IsFinite(LearningRate),
+            string.Create(CultureInfo.InvariantCulture, $"--lr must be a positive number; got {LearningRate}."));
+        Need(WeightDecay >= 0, string.Create(CultureInfo.InvariantCulture, $"--weight-decay must be at least 0; got {WeightDecay}."));
         Need(WarmupSteps >= 0, $"--warmup must be at least 0; got {WarmupSteps}.");
         Need(MinDemos >= 1 && MinDemos <= MaxDemos, $"--min-demos ({MinDemos}) must be between 1 and --max-demos ({MaxDemos}).");
         Need(MaxDemos <= Task.Inputs.Count,
@@ -127,9 +129,10 @@ public sealed record ToyTrainingOptions
             $"longer than --context {Context}; raise --context or lower --max-demos or --blank-lines.");
         var missing = Task.Labels.Where(l => !TrainingLabels.Contains(l)).ToList();
         Need(missing.Count == 0, $"The training labels must include the task's labels; missing: {string.Join(", ", missing)}.");
-        Need(AdvanceAt is >= 0 and < 1, $"--advance-at must be in [0, 1); got {AdvanceAt}.");
-        Need(Repeats is >= 0 and < 1, $"--repeats must be in [0, 1); got {Repeats}.");
-        Need(StopAt is >= 0 and <= 1, $"--stop-at must be in [0, 1] (0: never stop early); got {StopAt}.");
+        Need(AdvanceAt is >= 0 and < 1, string.Create(CultureInfo.InvariantCulture, $"--advance-at must be in [0, 1); got {AdvanceAt}."));
+        Need(Repeats is >= 0 and < 1, string.Create(CultureInfo.InvariantCulture, $"--repeats must be in [0, 1); got {Repeats}."));
+        Need(StopAt is >= 0 and <= 1,
+            string.Create(CultureInfo.InvariantCulture, $"--stop-at must be in [0, 1] (0: never stop early); got {StopAt}."));
         Need(EvalEvery >= 1, $"--eval-every must be at least 1; got {EvalEvery}.");
         Need(HeldOut >= 1, $"--held-out must be at least 1; got {HeldOut}.");
         return this;

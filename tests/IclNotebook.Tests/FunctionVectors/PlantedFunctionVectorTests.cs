@@ -1,3 +1,4 @@
+using System.Globalization;
 using IclNotebook.FunctionVectors;
 using IclNotebook.Tokenization;
 using static TorchSharp.torch;
@@ -47,7 +48,8 @@ public sealed class PlantedFunctionVectorTests : IDisposable
         int best = Array.IndexOf(aie, aie.Max());
         Assert.Equal(4, best);                                                            // L1H0 (layer 1 * 4 heads + head 0)
         Assert.True(aie[best] > 0.5, $"L1H0's AIE is {aie[best]:F3}");
-        Assert.True(aie.Where((_, i) => i != best).All(v => Math.Abs(v) < 0.1 * aie[best]), $"other heads: {string.Join(", ", aie.Select(v => v.ToString("F3")))}");
+        string others = string.Join(", ", aie.Select(v => v.ToString("F3", CultureInfo.InvariantCulture)));
+        Assert.True(aie.Where((_, i) => i != best).All(v => Math.Abs(v) < 0.1 * aie[best]), $"other heads: {others}");
         Assert.True(FunctionVectorAnalysis.Probability(_model, clean, answers) > 0.5, "the planted model should answer A on the clean prompts");
     }
 }

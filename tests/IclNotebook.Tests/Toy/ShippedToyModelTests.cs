@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using IclNotebook.Heads;
 using IclNotebook.Icl;
@@ -119,7 +120,7 @@ public sealed class ShippedToyModelTests(Xunit.Abstractions.ITestOutputHelper ou
         output.WriteLine($"input swap: {Grid(byInput)}");
         int previous = PreviousTokenHead();
         var (toAsked, toSelf) = Attention();
-        output.WriteLine($"attention query -> asked label, layer 1: {string.Join(" ", toAsked.Select(v => v.ToString("F2")))}; label -> itself, layer 0: {string.Join(" ", toSelf.Select(v => v.ToString("F2")))}");
+        output.WriteLine($"attention query -> asked label, layer 1: {Join(toAsked, "F2")}; label -> itself, layer 0: {Join(toSelf, "F2")}");
 
         // Label swap (measured Output: L0H2 0.67, L1H0 0.66, L0H3 0.40, L1H3 0.38, the rest <= 0.16). The previous-token
         // head moves inputs, which this corruption keeps: 0.00. What matters is the labels' value path: the layer-0 heads that
@@ -197,7 +198,10 @@ public sealed class ShippedToyModelTests(Xunit.Abstractions.ITestOutputHelper ou
         Assert.True(heads > 0.9, $"head grid Pearson {heads:F3}");
     }
 
-    private static string Scores(HeadScores scores) => string.Join(" | ", scores.Values.Select(r => string.Join(" ", r.Select(v => v.ToString("F3")))));
+    private static string Scores(HeadScores scores) => string.Join(" | ", scores.Values.Select(r => Join(r, "F3")));
+
+    private static string Join(IEnumerable<double> values, string format) =>
+        string.Join(" ", values.Select(v => v.ToString(format, CultureInfo.InvariantCulture)));
 
     private static IEnumerable<(int Layer, int Head, double Value)> Panel(PatchResult grid, int panel)
     {
@@ -209,5 +213,5 @@ public sealed class ShippedToyModelTests(Xunit.Abstractions.ITestOutputHelper ou
     private static double Cell(PatchResult grid, int panel, int layer, int head) => grid.Normalised[grid.Flat([panel, layer, head])];
 
     private static string Grid(PatchResult grid) => string.Join(" | ", Enumerable.Range(0, (int)grid.Shape[0])
-        .Select(p => string.Join(" ", Panel(grid, p).Select(c => c.Value.ToString("F2")))));
+        .Select(p => Join(Panel(grid, p).Select(c => c.Value), "F2")));
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 
@@ -90,7 +91,7 @@ internal sealed class HubTransport(HttpClient http, HubOptions options)
         }
         catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
-            throw new TransientHubException($"no data for {options.Timeout.TotalSeconds:0.#} s", e);
+            throw new TransientHubException(string.Create(CultureInfo.InvariantCulture, $"no data for {options.Timeout.TotalSeconds:0.#} s"), e);
         }
     }
 
@@ -114,7 +115,8 @@ internal sealed class HubTransport(HttpClient http, HubOptions options)
         }
         catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
         {
-            throw new TransientHubException($"no response within {options.Timeout.TotalSeconds:0.#} s", e);
+            string message = string.Create(CultureInfo.InvariantCulture, $"no response within {options.Timeout.TotalSeconds:0.#} s");
+            throw new TransientHubException(message, e);
         }
         catch (HttpRequestException e)
         {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using IclNotebook.Loading.Hub;
 
 namespace IclNotebook.Tests.Loading.Hub;
@@ -59,7 +60,7 @@ public sealed class HubClientTests : HubTestContext
         Assert.Equal(Weights, File.ReadAllBytes(path));
         var ranged = Assert.Single(Hub.Requests, r => r.Range is not null && r.Path.StartsWith("/cdn/", StringComparison.Ordinal));
         Assert.StartsWith("bytes=", ranged.Range, StringComparison.Ordinal);
-        Assert.True(long.Parse(ranged.Range![6..^1]) > 0, ranged.Range);
+        Assert.True(long.Parse(ranged.Range![6..^1], CultureInfo.InvariantCulture) > 0, ranged.Range);
         AssertCacheHasNoCorruptFile();
     }
 

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -162,7 +163,7 @@ internal sealed partial class LoopbackHub : IDisposable
             // As the hub: the resolve URL redirects to the CDN; the metadata is on the redirect.
             response.Headers["ETag"] = "\"" + GitBlobSha1(file.Content) + "\"";
             response.Headers["X-Linked-Etag"] = "\"" + file.ETag + "\"";
-            response.Headers["X-Linked-Size"] = file.Content.Length.ToString();
+            response.Headers["X-Linked-Size"] = file.Content.Length.ToString(CultureInfo.InvariantCulture);
             response.Redirect($"http://{CdnHost}:{Port}/cdn/{file.ETag}");
             response.StatusCode = 302;
             response.ContentLength64 = 0;
@@ -187,7 +188,7 @@ internal sealed partial class LoopbackHub : IDisposable
         long from = 0;
         if (context.Request.Headers["Range"] is { } range && range.StartsWith("bytes=", StringComparison.Ordinal) && range.EndsWith('-'))
         {
-            from = long.Parse(range[6..^1]);
+            from = long.Parse(range[6..^1], CultureInfo.InvariantCulture);
             response.StatusCode = 206;
             response.Headers["Content-Range"] = $"bytes {from}-{content.Length - 1}/{content.Length}";
         }
