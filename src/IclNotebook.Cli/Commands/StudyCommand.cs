@@ -105,7 +105,9 @@ internal sealed class StudyCommand
         var result = await TerminalProgress.RunAsync(quiet, progress => work(options, progress)).ConfigureAwait(false);
         ct.ThrowIfCancellationRequested();
         write(result, folder, force, quiet ? null : w => Console.Error.WriteLine($"icl: warning: {w}"));
-        Console.WriteLine(Path.GetFullPath(folder));
+        string full = Path.GetFullPath(folder);
+        if (!quiet) Console.Error.WriteLine($"icl: done; open {Path.Combine(full, "report.html")} (results.json beside it)");
+        Console.WriteLine(full);                                 // stdout: the folder alone, for scripts
         return 0;
     }
 

@@ -124,7 +124,7 @@ public static class PatchPlots
             }
             : target.Axes.Contains(PatchAxis.Head) ? $"Head {target.Title.ToLowerInvariant()}" : StripQualifier(target.Title);
         var s = result.Settings;
-        var run = System.Net.WebUtility.HtmlEncode($"{s.Model}, {s.Engine} engine, {s.Metric}");
+        var run = System.Net.WebUtility.HtmlEncode($"{s.Model}, {s.EngineLabel} engine, {s.Metric}");
         return $"{what} patching ({result.Target})<br><sup>{run}; 0 = corrupted, 1 = clean</sup>";
     }
 

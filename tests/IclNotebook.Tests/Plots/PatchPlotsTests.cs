@@ -32,7 +32,9 @@ public class PatchPlotsTests
         Assert.Equal("Position", layout.GetProperty("xaxis").GetProperty("title").GetProperty("text").GetString());
         Assert.Equal("Layer", layout.GetProperty("yaxis").GetProperty("title").GetProperty("text").GetString());
         Assert.Equal("reversed", layout.GetProperty("yaxis").GetProperty("autorange").GetString());
-        Assert.StartsWith("Residual stream patching (resid_pre)", layout.GetProperty("title").GetProperty("text").GetString(), StringComparison.Ordinal);
+        string title = layout.GetProperty("title").GetProperty("text").GetString()!;
+        Assert.StartsWith("Residual stream patching (resid_pre)", title, StringComparison.Ordinal);
+        Assert.Contains("gpt2, fast engine, mean log P(answer)", title, StringComparison.Ordinal);   // settings by their names
 
         var x = trace.GetProperty("x").EnumerateArray().Select(e => e.GetString()!).ToArray();
         Assert.Equal(["0: &lt;|endoftext|&gt;", "1: Review", "2: :", "3: positive"], x);
