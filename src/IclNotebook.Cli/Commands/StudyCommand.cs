@@ -27,6 +27,10 @@ internal sealed class StudyCommand
     };
     private readonly Option<string> _processing;
     private readonly Option<string> _device;
+    private readonly Option<string> _dtype = CliOptions.Choice("--dtype", "dtype",
+        "the weights' dtype: float32 (the TransformerLens goldens' precision), or bfloat16 (faster where the CPU has bfloat16 " +
+        "kernels, half the memory; norms, softmax, residual sums and logits stay float32); float16 needs a GPU",
+        OptionNames.Name(ModelDType.Float32), OptionNames.All<ModelDType>());
     private readonly Option<int> _threads = CliOptions.PositiveInt("--threads", "torch threads (default: libtorch's choice, all cores)", null);
     private readonly Option<bool> _force = new("--force") { Description = "replace an existing output folder" };
     private readonly Option<bool> _quiet = new("--quiet") { Description = "no progress output" };
@@ -63,7 +67,7 @@ internal sealed class StudyCommand
     {
         var command = new Command(_name, description)
         {
-            _model, _revision, _task, _out, _processing, _device, _threads, _force, _quiet,
+            _model, _revision, _task, _out, _processing, _dtype, _device, _threads, _force, _quiet,
         };
         foreach (var option in extra) command.Options.Add(option);
         return command;
@@ -83,6 +87,7 @@ internal sealed class StudyCommand
             TaskPath = parse.GetValue(_task) ?? (_needsTask ? TaskFiles.Default("sentiment") : null),
             Processing = OptionNames.Parse<WeightProcessing>(parse.GetValue(_processing)!),
             Device = ModelSource.ParseDevice(parse.GetValue(_device)!),
+            DType = OptionNames.Parse<ModelDType>(parse.GetValue(_dtype)!),
         };
     }
 

@@ -34,7 +34,8 @@ public static class ResultsJson
         {
             schemaVersion = SchemaVersion,
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = r.ModelName, revision = r.ModelRevision, processing = OptionNames.Name(r.Study.Processing) },
+            model = new { name = r.ModelName, revision = r.ModelRevision, processing = OptionNames.Name(r.Study.Processing),
+                dtype = OptionNames.Name(r.Study.DType) },
             task = new { name = p.TaskName, file = Path.GetFullPath(r.Study.TaskPath!), corruption = p.CorruptionKind },
             read = OptionNames.Name(r.Study.EffectiveRead),
             replay = OptionNames.Name(p.Replay),

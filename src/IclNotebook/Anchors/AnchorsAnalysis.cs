@@ -46,6 +46,7 @@ public static class AnchorsAnalysis
             TargetPositions = tokens.LastPositions,
             Loss = loss,
             Processing = model.Processing,
+            DType = model.Config.DType,
             Definition = "Label words as anchors (Wang et al. 2023): saliency I_l = |Σ_h A_{h,l} ⊙ ∂L/∂A_{h,l}| per layer, " +
                 "L = −log softmax(logits at the last real token)[answer] over the full vocabulary; " +
                 "over the strictly lower triangle j < i of positions 0..q (q = the last real token): " +

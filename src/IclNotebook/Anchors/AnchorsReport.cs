@@ -20,7 +20,8 @@ public static class AnchorsReport
         {
             kind = "icl-anchors",
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = run.ModelName, revision = run.Revision, processing = OptionNames.Name(r.Processing) },
+            model = new { name = run.ModelName, revision = run.Revision, processing = OptionNames.Name(r.Processing),
+                dtype = OptionNames.Name(r.DType) },
             task = new { name = run.TaskName, file = run.TaskPath },
             definition = r.Definition,
             labelPositions = r.LabelPositions,

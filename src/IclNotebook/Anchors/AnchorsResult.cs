@@ -29,6 +29,9 @@ public sealed record AnchorsResult
     /// <summary>The weight processing the saliency was computed with (Raw = the checkpoint's own weights, as the paper).</summary>
     public required WeightProcessing Processing { get; init; }
 
+    /// <summary>The model's dtype.</summary>
+    public required ModelDType DType { get; init; }
+
     public required string Definition { get; init; }
 
     /// <summary>The three flows over layers, one line each.</summary>

@@ -77,7 +77,7 @@ public static class FunctionVectorAnalysis
             Values = patched,
             CleanBaseline = clean,
             CorruptedBaseline = corrupted,
-            Settings = new PatchSettings(cfg.Name, model.Processing, PatchEngineKind.FunctionVector,
+            Settings = new PatchSettings(cfg.Name, model.Processing, cfg.DType, PatchEngineKind.FunctionVector,
                 "P(answer) at each prompt's last real token, softmax over the full vocabulary; " +
                 "the head's hook_z at the last token set to its mean over the clean prompts",
                 MetricUnit.Probability, MetricRead.LastToken, prompts.Replay),   // which corruption: FunctionVectorResult.Corruption

@@ -20,7 +20,8 @@ public static class FunctionVectorReport
         {
             kind = "icl-fv",
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = run.ModelName, revision = run.Revision, processing = OptionNames.Name(run.Processing) },
+            model = new { name = run.ModelName, revision = run.Revision, processing = OptionNames.Name(run.Processing),
+                dtype = OptionNames.Name(run.DType) },
             task = new { name = run.TaskName, file = run.TaskPath },
             protocol = new
             {

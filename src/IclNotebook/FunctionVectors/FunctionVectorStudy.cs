@@ -6,8 +6,8 @@ using IclNotebook.Progress;
 namespace IclNotebook.FunctionVectors;
 
 /// <summary>What <c>icl fv</c> found, with the run it belongs to.</summary>
-public sealed record FunctionVectorRun(string ModelName, string Revision, WeightProcessing Processing, string TaskName, string TaskPath,
-    FunctionVectorResult Result, double Seconds);
+public sealed record FunctionVectorRun(string ModelName, string Revision, WeightProcessing Processing, ModelDType DType, string TaskName,
+    string TaskPath, FunctionVectorResult Result, double Seconds);
 
 /// <summary>Runs <c>icl fv</c>: loads the model and task, then <see cref="FunctionVectorAnalysis.Run"/>.</summary>
 public static class FunctionVectorStudy
@@ -27,7 +27,7 @@ public static class FunctionVectorStudy
         input.RequirePrompts("icl fv");
         ct.ThrowIfCancellationRequested();
         var result = FunctionVectorAnalysis.Run(input.Model, input.Task!, options, progress);
-        return new FunctionVectorRun(input.Model.Config.Name, input.Revision, input.Model.Processing, input.Task!.Name,
+        return new FunctionVectorRun(input.Model.Config.Name, input.Revision, input.Model.Processing, input.Model.Config.DType, input.Task!.Name,
             Path.GetFullPath(study.TaskPath!), result, clock.Elapsed.TotalSeconds);
     }
 }

@@ -18,7 +18,8 @@ public static class HeadsReport
         {
             kind = "icl-heads",
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = r.ModelName, revision = r.Revision, processing = OptionNames.Name(r.Processing) },
+            model = new { name = r.ModelName, revision = r.Revision, processing = OptionNames.Name(r.Processing),
+                dtype = OptionNames.Name(r.DType) },
             sequence = r.Sequence,
             tokens = r.Tokens,
             strTokens = r.StrTokens,

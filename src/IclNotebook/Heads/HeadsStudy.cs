@@ -28,8 +28,8 @@ public sealed record HeadsOptions
 }
 
 /// <summary>The result of <c>icl heads</c>.</summary>
-public sealed record HeadsResult(string ModelName, string Revision, WeightProcessing Processing, string Sequence, IReadOnlyList<int> Tokens,
-    IReadOnlyList<string> StrTokens, IReadOnlyList<HeadScores> Scores, double Seconds);
+public sealed record HeadsResult(string ModelName, string Revision, WeightProcessing Processing, ModelDType DType, string Sequence,
+    IReadOnlyList<int> Tokens, IReadOnlyList<string> StrTokens, IReadOnlyList<HeadScores> Scores, double Seconds);
 
 /// <summary>Runs <c>icl heads</c>.</summary>
 public static class HeadsStudy
@@ -70,7 +70,7 @@ public static class HeadsStudy
         var str = model.HasTokenizer
             ? tokens.Select(t => model.Tokenizer.Decode(t)).ToArray()
             : tokens.Select(t => t.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        return new HeadsResult(model.Config.Name, input.Revision, model.Processing, sequence, tokens.ToArray(), str, scores,
+        return new HeadsResult(model.Config.Name, input.Revision, model.Processing, model.Config.DType, sequence, tokens.ToArray(), str, scores,
             clock.Elapsed.TotalSeconds);
     }
 }

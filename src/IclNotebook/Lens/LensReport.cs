@@ -19,7 +19,8 @@ public static class LensReport
         {
             kind = "icl-lens",
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = r.ModelName, revision = r.Revision, processing = OptionNames.Name(r.Processing) },
+            model = new { name = r.ModelName, revision = r.Revision, processing = OptionNames.Name(r.Processing),
+                dtype = OptionNames.Name(r.DType) },
             task = new { name = r.TaskName, file = r.TaskPath },
             definitions = new { logitLens = r.LensDefinition, attribution = r.AttributionDefinition, exact = r.Exact },
             prompts = r.Prompts.Select(p => new

@@ -39,6 +39,7 @@ public sealed record LensResult(
     string ModelName,
     string Revision,
     WeightProcessing Processing,
+    ModelDType DType,
     string TaskName,
     string TaskPath,
     int Layers,
@@ -127,7 +128,7 @@ public static class LensStudy
             Take(0, b), Take(1, b), Take(2, b),
             lens.LogProbs.Select(r => r[b]).ToArray(), lens.Ranks.Select(r => r[b]).ToArray(), lens.TopTokens.Select(r => tok.Decode(r[b])).ToArray(),
             dla.Bias[b], dla.Logits[b])).ToList();
-        var result = new LensResult(model.Config.Name, input.Revision, model.Processing, prompts.TaskName,
+        var result = new LensResult(model.Config.Name, input.Revision, model.Processing, model.Config.DType, prompts.TaskName,
             Path.GetFullPath(options.TaskPath!), model.Config.NLayers, model.Config.NHeads, rows, lens.Definition, dla.Definition, dla.Exact,
             clock.Elapsed.TotalSeconds);
         var (topLayer, topHead) = result.TopHead;

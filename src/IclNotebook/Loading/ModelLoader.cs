@@ -23,12 +23,17 @@ public static class ModelLoader
     /// <param name="tokenizer">
     /// The model's tokenizer if already read (<see cref="ModelSource.LoadTokenizerAsync"/>); read from the folder otherwise.
     /// </param>
+    /// <param name="dtype">
+    /// The weights' dtype (TL's <c>dtype</c>): float32 by default, whatever the checkpoint's; half precision is refused
+    /// where the device's kernels for it are slow (<see cref="Runtime.DTypeSpeed"/>).
+    /// </param>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000",
         Justification = "The model is returned to the caller, or disposed in the catch when loading fails.")]
     public static HookedTransformer LoadFolder(string folder, WeightProcessing processing = WeightProcessing.Default, Device? device = null,
-        string? name = null, Tokenization.ModelTokenizer? tokenizer = null)
+        string? name = null, Tokenization.ModelTokenizer? tokenizer = null, ModelDType dtype = ModelDType.Float32)
     {
         Runtime.TorchRuntime.EnsureLoaded();
+        Runtime.DTypeSpeed.Check(dtype, device ?? CPU);
         if (!Directory.Exists(folder)) throw new IclException($"Model folder '{folder}' does not exist.");
         string configPath = Path.Combine(folder, ConfigFile);
         if (!File.Exists(configPath))
@@ -39,7 +44,8 @@ public static class ModelLoader
                 "only safetensors checkpoints are supported (pytorch_model.bin is not), convert it or download the safetensors file.");
 
         string modelName = name ?? Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)));
-        var (cfg, family) = Families.ModelFamilies.ReadConfig(configPath, modelName);
+        var (read, family) = Families.ModelFamilies.ReadConfig(configPath, modelName);
+        var cfg = read with { DType = dtype };
         var modelTokenizer = tokenizer ?? TokenizerFor(cfg, folder);
         Dictionary<string, Tensor> weights;
         string source;

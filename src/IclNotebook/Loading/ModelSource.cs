@@ -20,20 +20,25 @@ public static class ModelSource
     /// <param name="device">CPU by default.</param>
     /// <param name="hub">Hub settings (revision, token, cache, offline); from the HF_* environment variables by default.</param>
     /// <param name="progress">Download progress, if a download happens.</param>
+    /// <param name="dtype">The weights' dtype; float32 by default (<see cref="ModelLoader.LoadFolder"/>).</param>
     /// <param name="ct">Cancels a download.</param>
     public static async Task<HookedTransformer> LoadAsync(string nameOrPath, WeightProcessing processing = WeightProcessing.Default,
-        Device? device = null, HubOptions? hub = null, IProgress<WorkProgress>? progress = null, CancellationToken ct = default) =>
-        (await LoadWithSourceAsync(nameOrPath, processing, device, hub, progress, ct: ct).ConfigureAwait(false)).Model;
+        Device? device = null, HubOptions? hub = null, IProgress<WorkProgress>? progress = null, ModelDType dtype = ModelDType.Float32,
+        CancellationToken ct = default) =>
+        (await LoadWithSourceAsync(nameOrPath, processing, device, hub, progress, dtype: dtype, ct: ct).ConfigureAwait(false)).Model;
 
     /// <summary>As <see cref="LoadAsync"/>, also returning the folder the weights came from and its
     /// revision (the Hugging Face commit for cached models, else "local folder PATH"). A
     /// <paramref name="tokenizer"/> already read with <see cref="LoadTokenizerAsync"/> becomes the model's, so it is read once.</summary>
     public static async Task<(HookedTransformer Model, string Folder, string Revision)> LoadWithSourceAsync(string nameOrPath,
         WeightProcessing processing = WeightProcessing.Default, Device? device = null, HubOptions? hub = null,
-        IProgress<WorkProgress>? progress = null, ModelTokenizer? tokenizer = null, CancellationToken ct = default)
+        IProgress<WorkProgress>? progress = null, ModelTokenizer? tokenizer = null, ModelDType dtype = ModelDType.Float32,
+        CancellationToken ct = default)
     {
+        Runtime.DTypeSpeed.Check(dtype, device ?? CPU);                       // before any download
         var folder = await ModelLocator.ResolveAsync(nameOrPath, hub ?? HubOptions.FromEnvironment(), progress, ct).ConfigureAwait(false);
-        var model = ModelLoader.LoadFolder(folder, processing, device, name: Directory.Exists(nameOrPath) ? null : nameOrPath, tokenizer);
+        var model = ModelLoader.LoadFolder(folder, processing, device, name: Directory.Exists(nameOrPath) ? null : nameOrPath, tokenizer,
+            dtype);
         var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder));
         var revision = Path.GetFileName(Path.GetDirectoryName(full)) == "snapshots" ? Path.GetFileName(full) : $"local folder {full}";
         return (model, folder, revision);

@@ -26,7 +26,7 @@ public sealed class Attention : ComponentBase
     /// <param name="cfg">The architecture.</param>
     /// <param name="device">Where the weights live.</param>
     /// <param name="rotary">The model's rotary tables (shared by every layer; owned by the model), or null without rotary embeddings.</param>
-    internal Attention(ModelConfig cfg, Device device, Rotary? rotary) : base(nameof(Attention), device)
+    internal Attention(ModelConfig cfg, Device device, Rotary? rotary) : base(nameof(Attention), device, cfg.DType)
     {
         int h = cfg.NHeads, kv = cfg.NKv, d = cfg.DModel, dh = cfg.DHead;
         string g = cfg.KvPrefix;
@@ -91,7 +91,11 @@ public sealed class Attention : ComponentBase
     /// <param name="qPositions">their positions, int64 [batch, q] (rotary models only)</param>
     /// <param name="x">normalised residual stream [batch, pos, d_model]</param>
     /// <param name="positions">its positions, int64 [batch, pos] (rotary models only)</param>
-    /// <returns>q [batch, q, head, d_head]; k and v [batch, pos, kv_head, d_head] (head when <see cref="Ungrouped"/>)</returns>
+    /// <returns>
+    /// q [batch, q, head, d_head]; k and v [batch, pos, kv_head, d_head] (head when <see cref="Ungrouped"/>); float32 in every
+    /// model (the hooks see the model's dtype): the scores and the mixing are small products, and bfloat16 scores would
+    /// move the pattern by percents (<see cref="Precision"/>)
+    /// </returns>
     internal (Tensor Q, Tensor K, Tensor V) Project(Tensor xq, Tensor? qPositions, Tensor x, Tensor? positions)
     {
         var q = hook_q.call(einsum("bpd,hde->bphe", xq, W_Q).Plus(b_Q));
@@ -99,9 +103,13 @@ public sealed class Attention : ComponentBase
         Tensor Heads(Tensor w) => ungroup ? w.repeat_interleave(_group, 0) : w; // ungrouped: one copy per query head
         var k = hook_k.call(einsum("bpd,hde->bphe", x, Heads(W_K)).Plus(Heads(b_K)));
         var v = hook_v.call(einsum("bpd,hde->bphe", x, Heads(W_V)).Plus(Heads(b_V)));
-        if (_rotary is null) return (q, k, v);
-        return (hook_rot_q!.call(_rotary.Apply(q, qPositions!)), hook_rot_k!.call(_rotary.Apply(k, positions!)), v);
+        if (_rotary is not null)
+            (q, k) = (hook_rot_q!.call(_rotary.Apply(q, qPositions!)), hook_rot_k!.call(_rotary.Apply(k, positions!)));
+        return (Core(q), Core(k), Core(v));
     }
+
+    /// <summary>Queries, keys or values (or cached ones) in the dtype attention's core runs in: float32.</summary>
+    internal static Tensor Core(Tensor x) => Precision.To(x, ScalarType.Float32);
 
     /// <summary>Whether this model rotates queries and keys (they then need their positions).</summary>
     internal bool IsRotary => _rotary is not null;
@@ -140,14 +148,14 @@ public sealed class Attention : ComponentBase
     /// </summary>
     internal Tensor Pattern(Tensor scores, bool mayHideWholeRow)
     {
-        var pattern = hook_attn_scores.call(scores).softmax(-1);
+        var pattern = Precision.To(hook_attn_scores.call(scores), ScalarType.Float32).softmax(-1); // softmax in float32
         if (mayHideWholeRow || hook_attn_scores.HasHooks)
             pattern = where(pattern.isnan(), zeros_like(pattern), pattern);
         return hook_pattern.call(pattern);
     }
 
     /// <summary>The values mixed by the pattern: [batch, head, q, k] x [batch, k, head, d_head] -> z [batch, q, head, d_head].</summary>
-    internal static Tensor Mix(Tensor pattern, Tensor v) => pattern.matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3);
+    internal static Tensor Mix(Tensor pattern, Tensor v) => Precision.To(pattern, v.dtype).matmul(v.permute(0, 2, 1, 3)).permute(0, 2, 1, 3);
 
     /// <summary>
     /// z [batch, pos, head, d_head] through hook_z, then the heads' outputs mixed back into the residual stream
@@ -155,10 +163,11 @@ public sealed class Attention : ComponentBase
     /// </summary>
     internal Tensor OutputFrom(Tensor z)
     {
-        z = hook_z.call(z);
+        z = Precision.To(hook_z.call(z), W_O.dtype);                      // hook_z in float32, the output product in the model's dtype
         long heads = z.shape[2], dHead = z.shape[3];
         var wO = W_O.reshape(heads * dHead, -1);                          // [head*d_head, d_model]
-        return z.reshape(z.shape[0], z.shape[1], heads * dHead).matmul(wO).Plus(b_O); // [batch, pos, d_model]
+        var mixed = Precision.ToResidual(z.reshape(z.shape[0], z.shape[1], heads * dHead).matmul(wO)); // summed in float32
+        return mixed.Plus(b_O);                                           // [batch, pos, d_model]
     }
 
     /// <summary>Grouped keys or values repeated for each query head of their group along <paramref name="dim"/> (unless ungrouped already).</summary>

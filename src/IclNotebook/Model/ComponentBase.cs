@@ -13,14 +13,21 @@ namespace IclNotebook.Model;
 /// </summary>
 public abstract class ComponentBase : nn.Module<Tensor, Tensor>
 {
-    protected ComponentBase(string name, Device device) : base(name) { Device = device; }
+    protected ComponentBase(string name, Device device, ModelDType dtype = ModelDType.Float32) : base(name)
+    {
+        Device = device;
+        DType = dtype.ToScalarType();
+    }
 
     protected Device Device { get; }
+
+    /// <summary>The dtype of the component's weights and of its matrix products.</summary>
+    protected ScalarType DType { get; }
 
     protected Tensor Weight(string name, params long[] shape)
     {
         // Weights belong to the model, never to a caller's dispose scope.
-        var p = new TorchSharp.Modules.Parameter(zeros(shape, device: Device), requires_grad: false);
+        var p = new TorchSharp.Modules.Parameter(zeros(shape, dtype: DType, device: Device), requires_grad: false);
         p.DetachFromDisposeScope();
         register_parameter(name, p);
         return p;

@@ -10,14 +10,14 @@ public sealed class Embed : ComponentBase
 {
     private readonly Tensor W_E;
 
-    public Embed(ModelConfig cfg, Device device) : base(nameof(Embed), device)
+    public Embed(ModelConfig cfg, Device device) : base(nameof(Embed), device, cfg.DType)
     {
         W_E = Weight("W_E", cfg.DVocab, cfg.DModel);
     }
 
     /// <param name="tokens">[batch, pos] int64</param>
     /// <returns>[batch, pos, d_model]</returns>
-    public override Tensor forward(Tensor tokens) => W_E[tokens];
+    public override Tensor forward(Tensor tokens) => Precision.ToResidual(W_E[tokens]);
 }
 
 /// <summary>Learned positional embedding <c>W_pos [n_ctx, d_model]</c>.</summary>
@@ -25,7 +25,7 @@ public sealed class PosEmbed : ComponentBase
 {
     private readonly Tensor W_pos;
 
-    public PosEmbed(ModelConfig cfg, Device device) : base(nameof(PosEmbed), device)
+    public PosEmbed(ModelConfig cfg, Device device) : base(nameof(PosEmbed), device, cfg.DType)
     {
         W_pos = Weight("W_pos", cfg.NCtx, cfg.DModel);
     }
@@ -35,11 +35,14 @@ public sealed class PosEmbed : ComponentBase
     public override Tensor forward(Tensor tokens)
     {
         long batch = tokens.shape[0], pos = tokens.shape[1];
-        return W_pos[..(int)pos].unsqueeze(0).expand(batch, pos, -1);
+        return Precision.ToResidual(W_pos[..(int)pos]).unsqueeze(0).expand(batch, pos, -1);
     }
 }
 
-/// <summary>Unembedding <c>W_U [d_model, d_vocab]</c>, <c>b_U [d_vocab]</c>.</summary>
+/// <summary>
+/// Unembedding <c>W_U [d_model, d_vocab]</c>, <c>b_U [d_vocab]</c>, float32 in every model (<see cref="Precision"/>): logits
+/// of tens of nats in bfloat16 would be rounded to a quarter nat or more.
+/// </summary>
 public sealed class Unembed : ComponentBase
 {
     private readonly Tensor W_U, b_U;

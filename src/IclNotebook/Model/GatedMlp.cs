@@ -16,7 +16,7 @@ public sealed class GatedMlp : ComponentBase
     private readonly HookPoint hook_pre, hook_pre_linear, hook_post;
     private readonly Func<Tensor, Tensor> _act;
 
-    public GatedMlp(ModelConfig cfg, Device device) : base(nameof(GatedMlp), device)
+    public GatedMlp(ModelConfig cfg, Device device) : base(nameof(GatedMlp), device, cfg.DType)
     {
         W_in = Weight("W_in", cfg.DModel, cfg.DMlp);
         W_gate = Weight("W_gate", cfg.DModel, cfg.DMlp);
@@ -36,6 +36,6 @@ public sealed class GatedMlp : ComponentBase
         var pre = hook_pre.call(x.matmul(W_gate));                 // [batch, pos, d_mlp]
         var preLinear = hook_pre_linear.call(x.matmul(W_in));      // [batch, pos, d_mlp]
         var post = hook_post.call((_act(pre) * preLinear).Plus(b_in)); // [batch, pos, d_mlp]
-        return post.matmul(W_out).Plus(b_out);                     // [batch, pos, d_model]
+        return Precision.ToResidual(post.matmul(W_out)).Plus(b_out); // [batch, pos, d_model], summed in float32
     }
 }

@@ -47,7 +47,7 @@ public sealed partial class HookedTransformer : ComponentBase
         _rotary = config.IsRotary ? new Rotary(config, Device) : null;
         var transformerBlocks = Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, folded, Device, _rotary)).ToArray();
         blocks = Child("blocks", nn.ModuleList(transformerBlocks));
-        ln_final = Child("ln_final", Norms.Create(config, folded, Device));
+        ln_final = Child("ln_final", Norms.Create(config, folded, Device, ScalarType.Float32));
         unembed = Child("unembed", new Unembed(config, Device));
 
         _hookPoints = new Dictionary<string, HookPoint>(StringComparer.Ordinal);

@@ -13,10 +13,12 @@ public sealed class LayerNorm : ComponentBase
 {
     private readonly Tensor? w, b;
     private readonly double _eps;
+    private readonly ScalarType _output;
     private readonly HookPoint hook_scale, hook_normalized;
 
-    public LayerNorm(ModelConfig cfg, bool folded, Device device) : base(nameof(LayerNorm), device)
+    public LayerNorm(ModelConfig cfg, bool folded, Device device, ScalarType output = ScalarType.Float32) : base(nameof(LayerNorm), device)
     {
+        _output = output;
         _eps = cfg.Eps;
         if (!folded)
         {
@@ -30,10 +32,11 @@ public sealed class LayerNorm : ComponentBase
     /// <param name="x">[batch, pos, d_model]</param>
     public override Tensor forward(Tensor x)
     {
+        x = Precision.ToResidual(x);
         x = x - x.mean([-1], keepdim: true);                                     // [batch, pos, d_model]
         // x*x, not square(): TorchSharp's square() passes a temporary Scalar a finalizer can free mid-call
         var scale = hook_scale.call(x.mul(x).mean([-1], keepdim: true).Plus(_eps).sqrt()); // [batch, pos, 1]
         x = x / scale;
-        return hook_normalized.call(w is null ? x : (x * w).Plus(b!));              // [batch, pos, d_model]
+        return Precision.To(hook_normalized.call(w is null ? x : (x * w).Plus(b!)), _output); // [batch, pos, d_model]
     }
 }

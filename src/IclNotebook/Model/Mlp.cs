@@ -13,7 +13,7 @@ public sealed class Mlp : ComponentBase
     private readonly HookPoint hook_pre, hook_post;
     private readonly Func<Tensor, Tensor> _act;
 
-    public Mlp(ModelConfig cfg, Device device) : base(nameof(Mlp), device)
+    public Mlp(ModelConfig cfg, Device device) : base(nameof(Mlp), device, cfg.DType)
     {
         W_in = Weight("W_in", cfg.DModel, cfg.DMlp);
         b_in = Weight("b_in", cfg.DMlp);
@@ -39,7 +39,7 @@ public sealed class Mlp : ComponentBase
     {
         var pre = hook_pre.call(x.matmul(W_in).Plus(b_in));  // [batch, pos, d_mlp]
         var post = hook_post.call(_act(pre));         // [batch, pos, d_mlp]
-        return post.matmul(W_out).Plus(b_out);               // [batch, pos, d_model]
+        return Precision.ToResidual(post.matmul(W_out)).Plus(b_out); // [batch, pos, d_model], summed in float32
     }
 
     /// <summary>

@@ -40,6 +40,12 @@ public enum PositionalEmbeddingType
 public sealed record ModelConfig(
     string Name, int NLayers, int DModel, int NHeads, int DHead, int DMlp, int DVocab, int NCtx, double Eps)
 {
+    /// <summary>
+    /// The dtype of the weights and the matrix products (TL's <c>cfg.dtype</c>). Default float32, the precision the
+    /// TransformerLens goldens are checked at; <see cref="Precision"/> says what stays float32 in a half-precision model.
+    /// </summary>
+    public ModelDType DType { get; init; } = ModelDType.Float32;
+
     /// <summary>The Hugging Face <c>model_type</c> it was read from. Default "gpt2".</summary>
     public string ModelType { get; init; } = "gpt2";
 

@@ -40,6 +40,7 @@ internal sealed class Rotary : IDisposable
         var pass = x[.., .., .., (int)_dim..];
         var sin = _sin.index_select(0, positions.flatten()).view(positions.shape[0], positions.shape[1], 1, _dim); // [batch, seg, 1, rotary_dim]
         var cos = _cos.index_select(0, positions.flatten()).view(positions.shape[0], positions.shape[1], 1, _dim);
+        (sin, cos) = (Precision.To(sin, x.dtype), Precision.To(cos, x.dtype));         // tables in float32, applied in x's dtype (as HF)
         var rotated = (rot * cos).Plus(RotateEveryTwo(rot) * sin); // a held alpha: see HeldScalars
         return cat([rotated, pass], -1);                                               // [batch, seg, head, d_head]
     }

@@ -18,10 +18,10 @@ public sealed class TransformerBlock : ComponentBase
     private readonly HookPoint hook_resid_pre, hook_attn_out, hook_mlp_out, hook_resid_post;
     private readonly HookPoint? hook_resid_mid;
 
-    internal TransformerBlock(ModelConfig cfg, bool foldedNorms, Device device, Rotary? rotary) : base(nameof(TransformerBlock), device)
+    internal TransformerBlock(ModelConfig cfg, bool foldedNorms, Device device, Rotary? rotary) : base(nameof(TransformerBlock), device, cfg.DType)
     {
-        ln1 = Child("ln1", Norms.Create(cfg, foldedNorms, device));
-        ln2 = Child("ln2", Norms.Create(cfg, foldedNorms, device));
+        ln1 = Child("ln1", Norms.Create(cfg, foldedNorms, device, DType));
+        ln2 = Child("ln2", Norms.Create(cfg, foldedNorms, device, DType));
         attn = Child("attn", new Attention(cfg, device, rotary));
         mlp = Child<nn.Module<Tensor, Tensor>>("mlp", cfg.GatedMlp ? new GatedMlp(cfg, device) : new Mlp(cfg, device));
         hook_attn_out = Hook("hook_attn_out");

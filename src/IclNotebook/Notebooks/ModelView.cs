@@ -32,6 +32,7 @@ internal static class ModelView
         yield return ("context", c.NCtx.ToString(CultureInfo.InvariantCulture));
         yield return ("parameters", (parameters / 1e6).ToString("F1", CultureInfo.InvariantCulture) + " M");
         yield return ("weights", m.Processing == WeightProcessing.Default ? "processed like TransformerLens's from_pretrained" : "raw checkpoint");
+        yield return ("dtype", OptionNames.Name(c.DType) + (c.DType.IsHalf() ? " (norms, softmax, residual sums and logits in float32)" : ""));
         yield return ("tokenizer", m.HasTokenizer ? m.Tokenizer.Description : "none (token ids only)");
         yield return ("device", m.ModelDevice.ToString());
     }

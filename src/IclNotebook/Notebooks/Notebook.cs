@@ -37,6 +37,9 @@ public static class Notebook
     /// <summary>Environment variable that selects the device.</summary>
     public const string DeviceVariable = "ICL_DEVICE";
 
+    /// <summary>Environment variable that selects the model's dtype (<c>float32</c> by default, <c>bfloat16</c>).</summary>
+    public const string DTypeVariable = "ICL_DTYPE";
+
     /// <summary>The settings the variables give now.</summary>
     public static NotebookSettings Settings => NotebookSettings.FromEnvironment(Environment.GetEnvironmentVariable);
 
@@ -59,20 +62,23 @@ public static class Notebook
     /// <param name="nameOrPath">A short name, repository id or folder; default <see cref="ModelName"/>.</param>
     /// <param name="processing">TransformerLens's processing (default) or raw weights.</param>
     /// <param name="revision">The hub revision (branch, tag or commit, e.g. Pythia's <c>step3000</c>); default <c>main</c>.</param>
-    /// <param name="settings">Model and device when not given; default <see cref="Settings"/>.</param>
+    /// <param name="settings">Model, device and dtype when not given; default <see cref="Settings"/>.</param>
+    /// <param name="dtype">The weights' dtype; default the settings' (<c>ICL_DTYPE</c>, else float32).</param>
     /// <param name="output">Where the line goes; default standard output (the notebook's cell output).</param>
     public static async Task<HookedTransformer> LoadModelAsync(string? nameOrPath = null, WeightProcessing processing = WeightProcessing.Default,
-        string revision = "main", NotebookSettings? settings = null, TextWriter? output = null)
+        string revision = "main", NotebookSettings? settings = null, TextWriter? output = null, ModelDType? dtype = null)
     {
         settings ??= Settings;
         var name = nameOrPath ?? settings.Model;
         var device = settings.Device is { } d ? ModelSource.ParseDevice(d) : null;
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var hub = HubOptions.FromEnvironment() with { Revision = revision };
-        var (model, _, commit) = await ModelSource.LoadWithSourceAsync(name, processing, device, hub, Progress()).ConfigureAwait(false);
+        var (model, _, commit) = await ModelSource.LoadWithSourceAsync(name, processing, device, hub, Progress(),
+            dtype: dtype ?? settings.DType).ConfigureAwait(false);
         var at = revision == "main" || Directory.Exists(name) ? commit : $"revision {revision}, {commit}";
         var c = model.Config;
-        string weights = processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights";
+        string weights = (processing == WeightProcessing.Default ? "TransformerLens weight processing" : "raw weights") +
+            (c.DType.IsHalf() ? $" in {OptionNames.Name(c.DType)}" : "");
         (output ?? Console.Out).WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Loaded {c.Name}: {c.NLayers} layers x {c.NHeads} heads, d_model {c.DModel}, vocabulary {c.DVocab}, " +
             $"{weights}, on {model.ModelDevice.type.ToString().ToLowerInvariant()} ({at}; {clock.Elapsed.TotalSeconds:F1} s)."));

@@ -1,3 +1,4 @@
+using IclNotebook.Model;
 using IclNotebook.Icl;
 
 namespace IclNotebook.Notebooks;
@@ -13,6 +14,9 @@ namespace IclNotebook.Notebooks;
 /// <param name="Device"><c>ICL_DEVICE</c>, or null for the library's default (cpu).</param>
 public sealed record NotebookSettings(string Model, string Pythia, string PythiaRevision, string TaskPath, string? Device)
 {
+    /// <summary><c>ICL_DTYPE</c> (<c>float32</c>, <c>bfloat16</c>, <c>float16</c>), default float32.</summary>
+    public ModelDType DType { get; init; } = ModelDType.Float32;
+
     /// <summary>The settings <paramref name="variable"/> (an environment lookup) gives.</summary>
     public static NotebookSettings FromEnvironment(Func<string, string?> variable)
     {
@@ -23,6 +27,9 @@ public sealed record NotebookSettings(string Model, string Pythia, string Pythia
             Get(Notebook.PythiaVariable) ?? "pythia-160m",
             Get(Notebook.PythiaRevisionVariable) ?? "main",
             Get(Notebook.TaskVariable) ?? TaskFiles.Default("sentiment"),
-            Get(Notebook.DeviceVariable));
+            Get(Notebook.DeviceVariable))
+        {
+            DType = Get(Notebook.DTypeVariable) is { } dtype ? OptionNames.Parse<ModelDType>(dtype) : ModelDType.Float32,
+        };
     }
 }

@@ -35,7 +35,8 @@ internal static class PatchResultView
 
     private static string Facts(PatchResult r) =>
         string.Create(CultureInfo.InvariantCulture,
-            $"[{string.Join(", ", r.Axes)}] = [{string.Join(", ", r.Shape)}], {r.Settings.EngineLabel} engine, {r.Settings.Model}, " +
+            $"[{string.Join(", ", r.Axes)}] = [{string.Join(", ", r.Shape)}], {r.Settings.EngineLabel} engine, {r.Settings.Model} " +
+            $"({OptionNames.Name(r.Settings.DType)}), " +
             $"{r.Seconds:F1} s, {r.ForwardPasses} forward passes; " +
             $"baselines clean {r.CleanBaseline:F4}, corrupted {r.CorruptedBaseline:F4} {r.Settings.UnitName}.");
 }

@@ -8,6 +8,7 @@ namespace IclNotebook.Patching;
 /// <summary>Run settings recorded with every result (in JSON by their command-line names).</summary>
 /// <param name="Model">Model name.</param>
 /// <param name="Processing">Weight processing.</param>
+/// <param name="DType">The model's dtype (what stays float32 inside a half-precision model: <c>Model.Precision</c>).</param>
 /// <param name="Engine">What computed the values.</param>
 /// <param name="Metric">What the metric measures and where it reads.</param>
 /// <param name="Unit">The values' unit.</param>
@@ -16,6 +17,8 @@ namespace IclNotebook.Patching;
 public sealed record PatchSettings(
     string Model,
     [property: JsonConverter(typeof(OptionNameJson<WeightProcessing>))] WeightProcessing Processing,
+    [property: JsonConverter(typeof(OptionNameJson<ModelDType>))]
+    [property: JsonPropertyName("dtype")] ModelDType DType,
     [property: JsonConverter(typeof(OptionNameJson<PatchEngineKind>))] PatchEngineKind Engine,
     string Metric,
     [property: JsonConverter(typeof(OptionNameJson<MetricUnit>))] MetricUnit Unit,

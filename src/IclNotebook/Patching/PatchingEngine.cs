@@ -129,7 +129,7 @@ public abstract class PatchingEngine
             Values = values,
             CleanBaseline = setup.CleanBaseline,
             CorruptedBaseline = setup.CorruptedBaseline,
-            Settings = new PatchSettings(m.Name, setup.Model.Processing, engine, setup.Metric.Description, setup.Metric.Unit,
+            Settings = new PatchSettings(m.Name, setup.Model.Processing, m.DType, engine, setup.Metric.Description, setup.Metric.Unit,
                 setup.Metric.Read, setup.Replay),
             Seconds = seconds,
             ForwardPasses = forwards,

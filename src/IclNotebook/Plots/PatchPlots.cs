@@ -1,3 +1,4 @@
+using IclNotebook.Model;
 using IclNotebook.Patching;
 
 namespace IclNotebook.Plots;
@@ -124,7 +125,8 @@ public static class PatchPlots
             }
             : target.Axes.Contains(PatchAxis.Head) ? $"Head {target.Title.ToLowerInvariant()}" : StripQualifier(target.Title);
         var s = result.Settings;
-        var run = System.Net.WebUtility.HtmlEncode($"{s.Model}, {s.EngineLabel} engine, {s.Metric}");
+        string dtype = s.DType.IsHalf() ? $", {OptionNames.Name(s.DType)}" : "";         // a half-precision grid says so
+        var run = System.Net.WebUtility.HtmlEncode($"{s.Model}{dtype}, {s.EngineLabel} engine, {s.Metric}");
         return $"{what} patching ({result.Target})<br><sup>{run}; 0 = corrupted, 1 = clean</sup>";
     }
 

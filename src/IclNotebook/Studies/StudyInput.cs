@@ -40,6 +40,7 @@ public sealed class StudyInput : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         var device = options.Device ?? TorchSharp.torch.CPU;
+        Runtime.DTypeSpeed.Check(options.DType, device);                  // before the task, the tokenizer and any download
         IclTask? task = null;
         IclPromptSet? prompts = null;
         Tokenization.ModelTokenizer? tokenizer = null;
@@ -52,7 +53,7 @@ public sealed class StudyInput : IDisposable
         }
         progress?.Report(WorkProgress.Stage("load model"));
         var (model, _, revision) = await ModelSource.LoadWithSourceAsync(options.Model, options.Processing, device, options.Hub, progress,
-            tokenizer, ct).ConfigureAwait(false);
+            tokenizer, options.DType, ct).ConfigureAwait(false);
         if (ct.IsCancellationRequested)
         {
             model.Dispose();

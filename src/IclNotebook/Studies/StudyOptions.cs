@@ -54,6 +54,9 @@ public sealed record StudyOptions
     /// </summary>
     public TorchSharp.torch.Device? Device { get; init; }
 
+    /// <summary>The weights' dtype (TL's <c>dtype</c>). Default float32; <see cref="Model.Precision"/> says what stays float32.</summary>
+    public ModelDType DType { get; init; } = ModelDType.Float32;
+
     /// <summary>Weight processing. Default: TransformerLens's defaults.</summary>
     public WeightProcessing Processing { get; init; } = WeightProcessing.Default;
 

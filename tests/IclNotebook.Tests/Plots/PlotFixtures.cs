@@ -25,7 +25,7 @@ internal static class PlotFixtures
             Values = Enumerable.Range(0, total).Select(i => Nats(normalisedAt(i))).ToArray(),
             CleanBaseline = Clean,
             CorruptedBaseline = Corrupted,
-            Settings = new PatchSettings("gpt2", WeightProcessing.Default, PatchEngineKind.Fast,
+            Settings = new PatchSettings("gpt2", WeightProcessing.Default, ModelDType.Float32, PatchEngineKind.Fast,
                 "mean log P(answer) at each prompt's last real token", MetricUnit.Nats, MetricRead.LastToken, CorruptionReplay.Simultaneous),
         };
     }

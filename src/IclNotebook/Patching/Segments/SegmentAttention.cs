@@ -29,6 +29,7 @@ internal static class SegmentAttention
         var (q, k, v) = queriesAt is null                                 // q [batch, seg or n, head, d_head]; k, v [batch, seg, kv_head, d_head]
             ? attn.Project(x, positions, x, positions)
             : attn.Project(Rows(x, queriesAt), positions?.gather(1, queriesAt), x, positions);
+        if (past is var (cachedK, cachedV)) past = (Attention.Core(cachedK), Attention.Core(cachedV)); // the clean run's, through their hooks
         bool shared = past is var (sharedK, _) && sharedK.shape[0] == 1 && batch > 1;
         if (past is var (pastK, pastV) && !shared)
         {
@@ -91,6 +92,7 @@ internal static class SegmentAttention
     private static Tensor SharedPrefixValues(Attention attn, Tensor pattern, Tensor v, Tensor pastV)
     {
         long batch = pattern.shape[0], heads = pattern.shape[1], seg = pattern.shape[2], t0 = pastV.shape[1];
+        pattern = Precision.To(pattern, v.dtype);                         // softmax in float32, mixing in the values' dtype
         var pv = attn.PerQueryHead(pastV[0], 1);                          // [t0, head, d_head]
         var prefix = pattern[.., .., .., ..(int)t0].permute(1, 0, 2, 3).reshape(heads, batch * seg, t0)
             .matmul(pv.permute(1, 0, 2))                                  // [head, batch*seg, d_head]

@@ -1,0 +1,60 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using IclNotebook.Model;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Runtime;
+
+/// <summary>
+/// Whether a device multiplies matrices fast in a half-precision dtype, measured: a CPU without bfloat16 or float16
+/// kernels runs them tens of times slower than float32 (float16 here: 2 GFLOP/s against float32's 132), so a model in
+/// such a dtype is refused with the measured numbers rather than left silently slow. One measurement per device and
+/// dtype per process (a few tens of milliseconds); CUDA devices are taken as fast for both half types.
+/// </summary>
+public static class DTypeSpeed
+{
+    /// <summary>A half dtype is refused below this share of float32's speed.</summary>
+    public const double MinimumShareOfFloat32 = 0.5;
+
+    private static readonly ConcurrentDictionary<(string Device, ModelDType DType), (double Half, double Float32)> Measured = new();
+
+    /// <summary>
+    /// Throws an <see cref="IclException"/> naming the measured speeds when <paramref name="dtype"/> is slow on <paramref name="device"/>.
+    /// </summary>
+    public static void Check(ModelDType dtype, Device device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        if (!dtype.IsHalf() || device.type == TorchSharp.DeviceType.CUDA) return;
+        TorchRuntime.EnsureLoaded();
+        var (half, single) = Measured.GetOrAdd((device.ToString(), dtype),
+            key => (Gflops(key.DType.ToScalarType(), device), Gflops(ScalarType.Float32, device)));
+        if (half >= MinimumShareOfFloat32 * single) return;
+        string name = OptionNames.Name(dtype);
+        string instead = dtype == ModelDType.Float16 ? ", or bfloat16 on a CPU with AVX512-BF16 or AMX." : ".";
+        throw new IclException(string.Create(CultureInfo.InvariantCulture,
+            $"--dtype {name}: this {device.type} multiplies {name} matrices at {half:F1} GFLOP/s against float32's {single:F1} " +
+            $"(measured now, {Threads()} threads): it has no fast {name} kernels. Use float32{instead}"));
+    }
+
+    /// <summary>The speed of one 384³ matrix product in <paramref name="dtype"/>, the best of three after a warm-up.</summary>
+    public static double Gflops(ScalarType dtype, Device device)
+    {
+        const int n = 384;
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var a = randn([n, n], device: device).to(dtype);
+        var b = randn([n, n], device: device).to(dtype);
+        a.matmul(b);
+        double best = double.MaxValue;
+        for (int i = 0; i < 3; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            a.matmul(b).Dispose();
+            best = Math.Min(best, clock.Elapsed.TotalSeconds);
+        }
+        return 2.0 * n * n * n / best / 1e9;
+    }
+
+    private static int Threads() => get_num_threads();
+}
