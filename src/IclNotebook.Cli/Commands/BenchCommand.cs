@@ -1,6 +1,7 @@
 using System.CommandLine;
 using IclNotebook.Cli.Bench;
 using IclNotebook.Icl;
+using IclNotebook.Model;
 using IclNotebook.Patching;
 
 namespace IclNotebook.Cli.Commands;
@@ -19,10 +20,17 @@ internal static class BenchCommand
                           "shards: the same analysis unsplit and as --shards shards one after another (each with its own setup), " +
                           "the longest shard vs the unsplit run, the balance, merged == unsplit. " +
                           "fv: the function-vector protocol (AIE grid of every head) against one forward per prompt and head. " +
-                          "anchors: the label-word saliency against one forward + backward per prompt and layer",
+                          "anchors: the label-word saliency against one forward + backward per prompt and layer. " +
+                          "dtype: the seed analysis in each of --dtypes side by side, with each dtype's plain matmul speed",
             DefaultValueFactory = _ => "model",
         };
-        which.AcceptOnlyFromAmong("model", "patching", "shards", "fv", "anchors");
+        which.AcceptOnlyFromAmong("model", "patching", "shards", "fv", "anchors", "dtype");
+        var dtypes = new Option<string>("--dtypes")
+        {
+            Description = "for 'dtype': the dtypes compared, comma-separated (float32, bfloat16, float16)",
+            DefaultValueFactory = _ => "float32,bfloat16",
+            HelpName = "LIST",
+        }.Check(list => DTypes(list));
         var runs = CliOptions.PositiveInt("--runs", "timed runs per figure of 'model' (medians are reported)", 5);
         var samples = CliOptions.PositiveInt("--samples",
             "reference-engine indices timed per target of 'patching'; reference forwards of 'fv' and passes of 'anchors'", 40);
@@ -51,7 +59,7 @@ internal static class BenchCommand
             "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
         var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).")
         {
-            which, runs, samples, task, shards, demos, targets, batchMb, shape,
+            which, runs, samples, task, shards, demos, targets, batchMb, shape, dtypes,
         };
         command.SetAction(parse =>
         {
@@ -66,12 +74,16 @@ internal static class BenchCommand
                     break;
                 case "patching": PatchingBench.Run(taskPath, parse.GetValue(samples), chosen); break;
                 case "shards": ShardsBench.Run(taskPath, parse.GetValue(shards), chosen); break;
+                case "dtype": DTypeBench.Run(taskPath, chosen, DTypes(parse.GetValue(dtypes))); break;
                 default: AnalysesBench.Run(parse.GetValue(which)!, taskPath, parse.GetValue(samples), chosen); break;
             }
             return 0;
         });
         return command;
     }
+
+    private static ModelDType[] DTypes(string? list) =>
+        (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(OptionNames.Parse<ModelDType>).ToArray();
 
     private static string[]? Targets(string? list) => list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
