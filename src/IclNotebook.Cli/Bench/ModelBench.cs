@@ -11,10 +11,10 @@ namespace IclNotebook.Cli.Bench;
 /// </summary>
 public static class ModelBench
 {
-    public static void Run(int runs, BenchShape shape)
+    public static void Run(int runs, BenchShape shape, ModelDType dtype = ModelDType.Float32)
     {
-        Console.WriteLine($"icl bench model: {shape.Name} (seeded random weights), torch threads {get_num_threads()}, " +
-            $"{runs} timed runs each, medians");
+        Console.WriteLine($"icl bench model: {shape.Name} (seeded random weights) in {OptionNames.Name(dtype)}, " +
+            $"torch threads {get_num_threads()}, {runs} timed runs each, medians");
         RandomCheckpoint.InTemporaryFolder(shape, "model", (folder, bytes) =>
         {
             HookedTransformer? model = null;
@@ -22,7 +22,7 @@ public static class ModelBench
             double loadMs, loadPeak;
             using (var rss = new RssSampler())
             {
-                loadMs = BenchReport.MedianMs(Math.Min(runs, 3), () => { model?.Dispose(); model = ModelLoader.LoadFolder(folder); });
+                loadMs = BenchReport.MedianMs(Math.Min(runs, 3), () => { model?.Dispose(); model = ModelLoader.LoadFolder(folder, dtype: dtype); });
                 loadPeak = rss.PeakMb;
             }
             BenchReport.Line($"load {BenchReport.F(bytes / 1e6, "F0")} MB safetensors (TL processing)",
@@ -56,10 +56,10 @@ public static class ModelBench
                 $"{BenchReport.F(BenchReport.GflopPerSecond(blockFlop + unembedLast, lastMs))} GFLOP/s");
 
             const int n = 2048;
-            using var a = randn(n, n);
-            using var b = randn(n, n);
+            using var a = randn(n, n).to(dtype.ToScalarType());
+            using var b = randn(n, n).to(dtype.ToScalarType());
             double mmMs = BenchReport.MedianMs(runs, () => { using var c = a.matmul(b); });
-            BenchReport.Line($"plain matmul {n}x{n}x{n} (same run)",
+            BenchReport.Line($"plain matmul {n}x{n}x{n}, {OptionNames.Name(dtype)} (same run)",
                 $"{BenchReport.F(mmMs, "F0")} ms, {BenchReport.F(BenchReport.GflopPerSecond(2.0 * n * n * n, mmMs))} GFLOP/s");
             double forwardRate = BenchReport.GflopPerSecond(blockFlop + unembedAll, fullMs);
             double matmulRate = BenchReport.GflopPerSecond(2.0 * n * n * n, mmMs);

@@ -27,7 +27,7 @@ internal static class BenchCommand
         which.AcceptOnlyFromAmong("model", "patching", "shards", "fv", "anchors", "dtype");
         var dtypes = new Option<string>("--dtypes")
         {
-            Description = "for 'dtype': the dtypes compared, comma-separated (float32, bfloat16, float16)",
+            Description = "for 'dtype' and 'model': the dtypes measured, comma-separated (float32, bfloat16, float16)",
             DefaultValueFactory = _ => "float32,bfloat16",
             HelpName = "LIST",
         }.Check(list => DTypes(list));
@@ -67,7 +67,9 @@ internal static class BenchCommand
             string taskPath = parse.GetValue(task) ?? TaskFiles.Default("sentiment");
             switch (parse.GetValue(which))
             {
-                case "model": ModelBench.Run(parse.GetValue(runs), chosen); break;
+                case "model":
+                    foreach (var dtype in DTypes(parse.GetValue(dtypes))) ModelBench.Run(parse.GetValue(runs), chosen, dtype);
+                    break;
                 case "patching" when parse.GetValue(demos) is { } ladder:
                     PatchingLadderBench.Run(taskPath, DemoCounts(ladder), parse.GetValue(samples), chosen, Targets(parse.GetValue(targets)),
                         parse.GetValue(batchMb) is > 0 and var mb ? new FastEngineOptions { BatchMemoryMb = mb } : null);

@@ -125,6 +125,17 @@ public sealed class StudyCommandTests : IDisposable
         Assert.Equal(0.0, root.GetProperty("flows")[1].GetProperty("S_wp").GetDouble());
     }
 
+    /// <summary>--dtype reaches the model, and the results say which dtype they were computed in.</summary>
+    [Fact]
+    public void Heads_in_bfloat16_records_its_dtype()
+    {
+        var outDir = _dir["heads-bf16"];
+        var outcome = IclProcess.Run(["heads", "--model", Fixtures.TinyModel, "--dtype", "bfloat16", "--out", outDir, "--quiet"]);
+        Assert.True(outcome.ExitCode == 0, outcome.StdErr);
+        using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
+        Assert.Equal("bfloat16", doc.RootElement.GetProperty("model").GetProperty("dtype").GetString());
+    }
+
     [Theory]
     [InlineData("fv", "--layer", "5", "outside 0..1")]
     [InlineData("fv", "--top-heads", "0", "positive integer")]
@@ -132,6 +143,8 @@ public sealed class StudyCommandTests : IDisposable
     [InlineData("lens", "--task", "missing.json", "does not exist")]
     [InlineData("heads", "--tokens", "1,x", "'x' is not one")]
     [InlineData("heads", "--length", "0", "positive integer")]
+    [InlineData("heads", "--dtype", "float8", "Unknown dtype")]
+    [InlineData("lens", "--dtype", "float16", "--dtype float16: this CPU multiplies float16 matrices at")]   // no fast CPU kernel
     public void Bad_input_gives_one_line_and_leaves_no_output_folder(string command, string option, string value, string expected)
     {
         var outDir = _dir["bad"];
