@@ -47,25 +47,35 @@ public static class ModelLoader
         var (read, family) = Families.ModelFamilies.ReadConfig(configPath, modelName);
         var cfg = read with { DType = dtype };
         var modelTokenizer = tokenizer ?? TokenizerFor(cfg, folder);
-        Dictionary<string, Tensor> weights;
-        string source;
-        using (NewDisposeScope()) // frees the checkpoint and intermediate tensors
-        {
-            (var hf, source) = ReadCheckpoint(folder, family);
-            var tl = family.ToTransformerLens(hf, cfg, source);
-            // Free checkpoint handles tl does not hold itself (views in tl keep their storage alive).
-            foreach (var t in hf.Values.Where(h => !tl.Values.Any(v => ReferenceEquals(v, h)))) t.Dispose();
-            weights = WeightProcessor.Apply(tl, cfg, processing);
-            foreach (var w in weights.Values) w.DetachFromDisposeScope();
-        }
-        // The model's own weights are allocated only now, once the checkpoint and its conversion are
-        // freed (and outside the scope, which would dispose the model's buffers): the peak is about
-        // twice the weights in float32 rather than four times.
+        // The model's own storage first, in its dtype; then one part of the checkpoint at a time (the tensors outside the
+        // blocks, then each block) is read, converted to TL's layout, processed, copied in and freed: the peak is about
+        // the model plus its largest part, not the checkpoint twice over.
         HookedTransformer? model = null;
         try
         {
             model = new HookedTransformer(cfg, processing, device, modelTokenizer);
-            model.LoadStateDict(weights, source);
+            using var checkpoint = Checkpoint.Open(folder);
+            var reader = new CheckpointReader(checkpoint, family);
+            var tensors = new Families.CheckpointTensors(reader, reader.Source, family.DisplayName(cfg));
+            var loaded = new HashSet<string>(StringComparer.Ordinal);
+            using (NewDisposeScope())
+            {
+                var globals = family.Globals(tensors, cfg, reader.Source);
+                WeightProcessor.ApplyGlobals(globals, cfg, processing);
+                model.LoadWeights(globals, reader.Source, loaded);
+            }
+            for (int l = 0; l < cfg.NLayers; l++)
+            {
+                using var layerScope = NewDisposeScope();
+                var layer = family.Layer(tensors, cfg, l);
+                WeightProcessor.ApplyLayer(layer, cfg, processing, l);
+                model.LoadWeights(layer, reader.Source, loaded);
+            }
+            tensors.CheckAllUsed();
+            var missing = model.ExpectedWeights.Keys.Where(k => !loaded.Contains(k)).ToList();
+            if (missing.Count > 0)
+                throw new IclException($"{reader.Source}: weights missing for {string.Join(", ", missing.Take(5))}" +
+                    $"{(missing.Count > 5 ? $" and {missing.Count - 5} more" : "")}.");
         }
         catch
         {
@@ -74,7 +84,6 @@ public static class ModelLoader
         }
         finally
         {
-            foreach (var w in weights.Values) w.Dispose();
             GC.Collect(); // finalizes tensor handles that escaped disposal before trimming
             Runtime.NativeHeap.Trim();
         }
@@ -90,30 +99,4 @@ public static class ModelLoader
         Tokenization.ModelTokenizer.Bundled(cfg.ModelType)
         ?? (File.Exists(Path.Combine(folder, "tokenizer.json")) ? Tokenization.HuggingFace.HfTokenizer.Load(folder, cfg.DefaultPrependBos)
         : null);
-
-    /// <summary>
-    /// Every tensor of the checkpoint as float32 on the CPU, by normalised key (buffers skipped), and the checkpoint's
-    /// description for messages.
-    /// </summary>
-    private static (Dictionary<string, Tensor> Tensors, string Source) ReadCheckpoint(string folder, Families.ModelFamily family)
-    {
-        using var checkpoint = Checkpoint.Open(folder);
-        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var (name, file) in checkpoint.Tensors)
-        {
-            if (family.IsIgnoredBuffer(name)) continue;
-            string key = family.NormalizeKey(name);
-            if (result.ContainsKey(key))
-                throw new IclException($"{checkpoint.Description}: tensor '{key}' is stored twice (with and without its model-class prefix).");
-            var entry = file.Entry(name);
-            if (!entry.DType.IsReadable())
-                throw new IclException($"{file.Path}: tensor '{name}' is stored as {entry.DType.HeaderName()} " +
-                    $"and is no {family.ModelTypes[0]} weight or buffer; " +
-                    $"this checkpoint does not look like the model_type its config.json names ({string.Join("/", family.ModelTypes)}).");
-            var t = empty(entry.Shape.ToArray(), dtype: float32);
-            file.ReadFloat32(name, MemoryMarshal.Cast<byte, float>(t.bytes)); // straight into the tensor's memory
-            result[key] = t;
-        }
-        return (result, checkpoint.Description);
-    }
 }

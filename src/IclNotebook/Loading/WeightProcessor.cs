@@ -12,15 +12,28 @@ namespace IclNotebook.Loading;
 /// </summary>
 public static class WeightProcessor
 {
-    public static Dictionary<string, Tensor> Apply(Dictionary<string, Tensor> sd, ModelConfig cfg, WeightProcessing processing)
+    /// <summary>
+    /// Processes the tensors outside the blocks (<see cref="Families.ModelFamily"/>'s globals): the final norm folded into
+    /// the unembedding, the embeddings centred, the unembedding centred. Each tensor takes the same steps in the same
+    /// order as in TL's whole-state-dict pass, so a model processed part by part equals one processed at once.
+    /// </summary>
+    public static void ApplyGlobals(Dictionary<string, Tensor> sd, ModelConfig cfg, WeightProcessing processing)
     {
-        if (processing == WeightProcessing.Raw) return sd;
+        if (processing == WeightProcessing.Raw) return;
         using var noGrad = no_grad();
-        FoldLayerNorm(sd, cfg);
-        CenterWritingWeights(sd, cfg);
+        FoldLayerNorm(sd, cfg, [], globals: true);
+        CenterWritingWeights(sd, cfg, [], globals: true);
         CenterUnembed(sd);
-        FoldValueBiases(sd, cfg);
-        return sd;
+    }
+
+    /// <summary>Processes block <paramref name="layer"/>'s tensors: its norms folded, its writing weights centred, its value bias folded.</summary>
+    public static void ApplyLayer(Dictionary<string, Tensor> sd, ModelConfig cfg, WeightProcessing processing, int layer)
+    {
+        if (processing == WeightProcessing.Raw) return;
+        using var noGrad = no_grad();
+        FoldLayerNorm(sd, cfg, [layer], globals: false);
+        CenterWritingWeights(sd, cfg, [layer], globals: false);
+        FoldValueBiases(sd, cfg, [layer]);
     }
 
     /// <summary>
@@ -29,11 +42,12 @@ public static class WeightProcessor
     /// centred over d_model (LayerNormPre's output is orthogonal to the all-ones vector). RMSNorm: w
     /// only (no bias to fold, nothing to centre). Grouped k/v weights are TL's <c>_W_K</c>, <c>_W_V</c>.
     /// </summary>
-    private static void FoldLayerNorm(Dictionary<string, Tensor> sd, ModelConfig cfg)
+    private static void FoldLayerNorm(Dictionary<string, Tensor> sd, ModelConfig cfg, int[] layers, bool globals)
     {
         bool layerNorm = cfg.Normalization == NormalizationType.LN;
-        for (int l = 0; l < cfg.NLayers; l++)
+        for (int i = 0; i < layers.Length; i++)
         {
+            int l = layers[i];
             using var layerScope = NewDisposeScope();
             using Tensor ln1W = Take(sd, StateDictKey.Ln1W(l));                              // taken out of the state dict: ours to free
             using Tensor? ln1B = layerNorm ? Take(sd, StateDictKey.Ln1B(l)) : null;
@@ -53,6 +67,7 @@ public static class WeightProcessor
             Set(sd, wInKey, layerNorm ? wIn - wIn.mean([0], keepdim: true) : wIn);
             if (cfg.GatedMlp) Set(sd, wGateKey, sd[wGateKey] * ln2W.view(-1, 1));            // never centred, as in TL
         }
+        if (!globals) return;
         using var finalScope = NewDisposeScope();
         using Tensor lnfW = Take(sd, StateDictKey.LnFinalW);
         using Tensor? lnfB = layerNorm ? Take(sd, StateDictKey.LnFinalB) : null;
@@ -66,18 +81,22 @@ public static class WeightProcessor
     /// Weights writing to the residual stream lose their mean over d_model (TL's
     /// <c>center_writing_weights</c>: LayerNorm models only, the learned positions only where there are any).
     /// </summary>
-    private static void CenterWritingWeights(Dictionary<string, Tensor> sd, ModelConfig cfg)
+    private static void CenterWritingWeights(Dictionary<string, Tensor> sd, ModelConfig cfg, int[] layers, bool globals)
     {
         if (cfg.Normalization != NormalizationType.LN || cfg.FinalRms) return;
-        using (NewDisposeScope())
-            Set(sd, StateDictKey.WE, sd[StateDictKey.WE] - sd[StateDictKey.WE].mean([-1], keepdim: true));
-        if (!cfg.IsRotary)
+        if (globals)
         {
             using (NewDisposeScope())
-                Set(sd, StateDictKey.WPos, sd[StateDictKey.WPos] - sd[StateDictKey.WPos].mean([-1], keepdim: true));
+                Set(sd, StateDictKey.WE, sd[StateDictKey.WE] - sd[StateDictKey.WE].mean([-1], keepdim: true));
+            if (!cfg.IsRotary)
+            {
+                using (NewDisposeScope())
+                    Set(sd, StateDictKey.WPos, sd[StateDictKey.WPos] - sd[StateDictKey.WPos].mean([-1], keepdim: true));
+            }
         }
-        for (int l = 0; l < cfg.NLayers; l++)
+        for (int i = 0; i < layers.Length; i++)
         {
+            int l = layers[i];
             using var layerScope = NewDisposeScope();
             string wO = StateDictKey.WO(l), bO = StateDictKey.BO(l), wOut = StateDictKey.WOut(l), bOut = StateDictKey.BOut(l);
             Set(sd, wO, sd[wO] - sd[wO].mean([-1], keepdim: true));
@@ -96,10 +115,11 @@ public static class WeightProcessor
     }
 
     /// <summary>b_O += sum over heads of b_V @ W_O; b_V = 0 (patterns sum to 1). A grouped b_V serves each of its group's heads.</summary>
-    private static void FoldValueBiases(Dictionary<string, Tensor> sd, ModelConfig cfg)
+    private static void FoldValueBiases(Dictionary<string, Tensor> sd, ModelConfig cfg, int[] layers)
     {
-        for (int l = 0; l < cfg.NLayers; l++)
+        for (int i = 0; i < layers.Length; i++)
         {
+            int l = layers[i];
             using var layerScope = NewDisposeScope();
             string bVKey = StateDictKey.BV(l, cfg), bOKey = StateDictKey.BO(l);
             var stored = sd[bVKey];                                                          // [kv_head, d_head]

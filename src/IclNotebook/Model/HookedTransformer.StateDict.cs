@@ -16,21 +16,32 @@ public sealed partial class HookedTransformer
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> weights, string source)
     {
         ArgumentNullException.ThrowIfNull(weights);
-        var expected = named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        var expected = ExpectedWeights;
         var missing = expected.Keys.Where(k => !weights.ContainsKey(k)).ToList();
         if (missing.Count > 0)
             throw new IclException($"{source}: weights missing for {string.Join(", ", missing.Take(5))}" +
                 $"{(missing.Count > 5 ? $" and {missing.Count - 5} more" : "")}.");
-        var extra = weights.Keys.Where(k => !expected.ContainsKey(k)).ToList();
+        LoadWeights(weights, source, new HashSet<string>(StringComparer.Ordinal));
+    }
+
+    /// <summary>
+    /// Copies part of a TL state dict (a block's weights, say) into the model's own storage, converting to its dtype;
+    /// each key must be one the model expects, with its exact shape, and not loaded before (recorded in <paramref name="loaded"/>).
+    /// </summary>
+    internal void LoadWeights(IReadOnlyDictionary<string, Tensor> part, string source, HashSet<string> loaded)
+    {
+        var parameters = named_parameters().ToDictionary(p => p.name, p => p.parameter, StringComparer.Ordinal);
+        var extra = part.Keys.Where(k => !parameters.ContainsKey(k)).ToList();
         if (extra.Count > 0)
             throw new IclException($"{source}: unexpected weights {string.Join(", ", extra.Take(5))} (processing {Processing}).");
         using var noGrad = no_grad();
-        foreach (var (name, parameter) in expected)
+        foreach (var (name, w) in part)
         {
-            var w = weights[name];
+            var parameter = parameters[name];
             if (!w.shape.SequenceEqual(parameter.shape))
                 throw new IclException($"{source}: weight '{name}' has shape [{string.Join(", ", w.shape)}], " +
                     $"expected [{string.Join(", ", parameter.shape)}] for this config.");
+            if (!loaded.Add(name)) throw new InvalidOperationException($"{source}: weight '{name}' given twice.");
             parameter.copy_(w);
         }
     }

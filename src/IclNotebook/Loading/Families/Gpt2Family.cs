@@ -38,52 +38,58 @@ public sealed class Gpt2Family : ModelFamily
     public override string NormalizeKey(string key) =>
         key.StartsWith("transformer.", StringComparison.Ordinal) ? key["transformer.".Length..] : key;
 
-    public override Dictionary<string, Tensor> ToTransformerLens(IReadOnlyDictionary<string, Tensor> hf, ModelConfig cfg, string source)
+    internal override string DisplayName(ModelConfig cfg) => "GPT-2";
+
+    internal override Dictionary<string, Tensor> Globals(CheckpointTensors t, ModelConfig cfg, string source)
     {
+        ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
-        int d = cfg.DModel, h = cfg.NHeads, dh = cfg.DHead, m = cfg.DMlp;
-        var t = new CheckpointTensors(hf, source, "GPT-2");
-        var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal)
-        {
-            [StateDictKey.WE] = t.Get("wte.weight", cfg.DVocab, d),
-            [StateDictKey.WPos] = t.Get("wpe.weight", cfg.NCtx, d),
-        };
-        for (int l = 0; l < cfg.NLayers; l++)
-        {
-            string p = $"h.{l}.";
-            tl[StateDictKey.Ln1W(l)] = t.Get(p + "ln_1.weight", d);
-            tl[StateDictKey.Ln1B(l)] = t.Get(p + "ln_1.bias", d);
-            var qkv = t.Get(p + "attn.c_attn.weight", d, 3 * d).split(d, 1);       // 3 x [d_model, d_model]
-            var qkvBias = t.Get(p + "attn.c_attn.bias", 3 * d).view(3, h, dh);      // [3, head, d_head]
-            var keys = StateDictKey.Qkv(l);
-            for (int i = 0; i < 3; i++)
-            {
-                tl[keys[i].Weight] = qkv[i].reshape(d, h, dh).permute(1, 0, 2).contiguous(); // [head, d_model, d_head]
-                tl[keys[i].Bias] = qkvBias[i].contiguous();                               // [head, d_head]
-            }
-            tl[StateDictKey.WO(l)] = t.Get(p + "attn.c_proj.weight", d, d).reshape(h, dh, d); // [head, d_head, d_model]
-            tl[StateDictKey.BO(l)] = t.Get(p + "attn.c_proj.bias", d);
-            tl[StateDictKey.Ln2W(l)] = t.Get(p + "ln_2.weight", d);
-            tl[StateDictKey.Ln2B(l)] = t.Get(p + "ln_2.bias", d);
-            tl[StateDictKey.WIn(l)] = t.Get(p + "mlp.c_fc.weight", d, m);
-            tl[StateDictKey.BIn(l)] = t.Get(p + "mlp.c_fc.bias", m);
-            tl[StateDictKey.WOut(l)] = t.Get(p + "mlp.c_proj.weight", m, d);
-            tl[StateDictKey.BOut(l)] = t.Get(p + "mlp.c_proj.bias", d);
-        }
-        tl[StateDictKey.LnFinalW] = t.Get("ln_f.weight", d);
-        tl[StateDictKey.LnFinalB] = t.Get("ln_f.bias", d);
+        int d = cfg.DModel;
+        var wte = t.Get("wte.weight", cfg.DVocab, d);
         // GPT-2 ties the unembedding to the token embedding; a stored lm_head must equal it.
-        var wte = tl[StateDictKey.WE];
         if (t.Optional("lm_head.weight", cfg.DVocab, d) is { } head && !head.allclose(wte, rtol: 0, atol: 0))
             throw new IclException($"{source}: lm_head.weight differs from wte.weight; only GPT-2 with tied embeddings is supported.");
-        tl[StateDictKey.WU] = wte.t().contiguous();                                  // [d_model, d_vocab]
-        tl[StateDictKey.BU] = zeros(cfg.DVocab, dtype: wte.dtype, device: wte.device);
-        t.CheckAllUsed();
+        return new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        {
+            [StateDictKey.WE] = wte,
+            [StateDictKey.WPos] = t.Get("wpe.weight", cfg.NCtx, d),
+            [StateDictKey.LnFinalW] = t.Get("ln_f.weight", d),
+            [StateDictKey.LnFinalB] = t.Get("ln_f.bias", d),
+            [StateDictKey.WU] = wte.t().contiguous(),                                    // [d_model, d_vocab]
+            [StateDictKey.BU] = zeros(cfg.DVocab, dtype: wte.dtype, device: wte.device),
+        };
+    }
+
+    internal override Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int l)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(cfg);
+        int d = cfg.DModel, h = cfg.NHeads, dh = cfg.DHead, m = cfg.DMlp;
+        var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        string p = $"h.{l}.";
+        tl[StateDictKey.Ln1W(l)] = t.Get(p + "ln_1.weight", d);
+        tl[StateDictKey.Ln1B(l)] = t.Get(p + "ln_1.bias", d);
+        var qkv = t.Get(p + "attn.c_attn.weight", d, 3 * d).split(d, 1);           // 3 x [d_model, d_model]
+        var qkvBias = t.Get(p + "attn.c_attn.bias", 3 * d).view(3, h, dh);          // [3, head, d_head]
+        var keys = StateDictKey.Qkv(l);
+        for (int i = 0; i < 3; i++)
+        {
+            tl[keys[i].Weight] = qkv[i].reshape(d, h, dh).permute(1, 0, 2).contiguous(); // [head, d_model, d_head]
+            tl[keys[i].Bias] = qkvBias[i].contiguous();                                   // [head, d_head]
+        }
+        tl[StateDictKey.WO(l)] = t.Get(p + "attn.c_proj.weight", d, d).reshape(h, dh, d); // [head, d_head, d_model]
+        tl[StateDictKey.BO(l)] = t.Get(p + "attn.c_proj.bias", d);
+        tl[StateDictKey.Ln2W(l)] = t.Get(p + "ln_2.weight", d);
+        tl[StateDictKey.Ln2B(l)] = t.Get(p + "ln_2.bias", d);
+        tl[StateDictKey.WIn(l)] = t.Get(p + "mlp.c_fc.weight", d, m);
+        tl[StateDictKey.BIn(l)] = t.Get(p + "mlp.c_fc.bias", m);
+        tl[StateDictKey.WOut(l)] = t.Get(p + "mlp.c_proj.weight", m, d);
+        tl[StateDictKey.BOut(l)] = t.Get(p + "mlp.c_proj.bias", d);
         return tl;
     }
 
     /// <summary>
-    /// The inverse of <see cref="ToTransformerLens"/> for raw (unprocessed) weights: TL-layout
+    /// The inverse of <see cref="Layer"/> and <see cref="Globals"/> for raw (unprocessed) weights: TL-layout
     /// tensors to the state dict the hub's <c>gpt2</c> stores (Conv1D layout, keys without the
     /// <c>transformer.</c> prefix, no <c>lm_head</c>: the unembedding is the embedding's transpose).
     /// Throws when <c>unembed.W_U</c> is not exactly <c>embed.W_E</c> transposed or <c>b_U</c> is

@@ -56,44 +56,51 @@ public sealed class LlamaFamily : ModelFamily
     public override string NormalizeKey(string key) =>
         key.StartsWith("model.", StringComparison.Ordinal) ? key["model.".Length..] : key;
 
-    public override Dictionary<string, Tensor> ToTransformerLens(IReadOnlyDictionary<string, Tensor> hf, ModelConfig cfg, string source)
+    internal override Dictionary<string, Tensor> Globals(CheckpointTensors t, ModelConfig cfg, string source)
     {
+        ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
-        int d = cfg.DModel, h = cfg.NHeads, kv = cfg.NKv, dh = cfg.DHead, m = cfg.DMlp;
-        var t = new CheckpointTensors(hf, source, cfg.ModelType);
+        int d = cfg.DModel;
         var embed = t.Get("embed_tokens.weight", cfg.DVocab, d);
-        Tensor Zeros(params long[] shape) => zeros(shape, dtype: embed.dtype, device: embed.device);
-        var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [StateDictKey.WE] = embed };
-        for (int l = 0; l < cfg.NLayers; l++)
-        {
-            string p = $"layers.{l}.";
-            tl[StateDictKey.Ln1W(l)] = t.Get(p + "input_layernorm.weight", d);
-            var keys = StateDictKey.Qkv(l, cfg);                                                  // grouped: TL's _W_K, _W_V
-            for (int i = 0; i < 3; i++)
-            {
-                int heads = i == 0 ? h : kv;
-                string proj = $"{p}self_attn.{"qkv"[i]}_proj.";
-                // [heads, d_model, d_head]
-                tl[keys[i].Weight] = t.Get(proj + "weight", heads * dh, d).view(heads, dh, d).permute(0, 2, 1).contiguous();
-                var bias = t.Optional(proj + "bias", heads * dh);
-                tl[keys[i].Bias] = bias is null ? Zeros(heads, dh) : bias.view(heads, dh).contiguous();
-            }
-            // [head, d_head, d_model]
-            tl[StateDictKey.WO(l)] = t.Get(p + "self_attn.o_proj.weight", d, h * dh).view(d, h, dh).permute(1, 2, 0).contiguous();
-            tl[StateDictKey.BO(l)] = t.Optional(p + "self_attn.o_proj.bias", d) ?? Zeros(d);
-            tl[StateDictKey.Ln2W(l)] = t.Get(p + "post_attention_layernorm.weight", d);
-            tl[StateDictKey.WIn(l)] = t.Get(p + "mlp.up_proj.weight", m, d).t().contiguous();     // [d_model, d_mlp]
-            tl[StateDictKey.WGate(l)] = t.Get(p + "mlp.gate_proj.weight", m, d).t().contiguous(); // [d_model, d_mlp]
-            tl[StateDictKey.WOut(l)] = t.Get(p + "mlp.down_proj.weight", d, m).t().contiguous();  // [d_mlp, d_model]
-            tl[StateDictKey.BIn(l)] = Zeros(m);
-            tl[StateDictKey.BOut(l)] = Zeros(d);
-        }
-        tl[StateDictKey.LnFinalW] = t.Get("norm.weight", d);
         // Tied embeddings store no lm_head: the unembedding is the embedding's transpose.
         var head = t.Optional("lm_head.weight", cfg.DVocab, d) ?? embed;
-        tl[StateDictKey.WU] = head.t().contiguous();                                             // [d_model, d_vocab]
-        tl[StateDictKey.BU] = Zeros(cfg.DVocab);
-        t.CheckAllUsed();
+        return new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        {
+            [StateDictKey.WE] = embed,
+            [StateDictKey.LnFinalW] = t.Get("norm.weight", d),
+            [StateDictKey.WU] = head.t().contiguous(),                                    // [d_model, d_vocab]
+            [StateDictKey.BU] = zeros(cfg.DVocab, dtype: embed.dtype, device: embed.device),
+        };
+    }
+
+    internal override Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int l)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(cfg);
+        int d = cfg.DModel, h = cfg.NHeads, kv = cfg.NKv, dh = cfg.DHead, m = cfg.DMlp;
+        Tensor Zeros(params long[] shape) => zeros(shape, dtype: ScalarType.Float32);
+        var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        string p = $"layers.{l}.";
+        tl[StateDictKey.Ln1W(l)] = t.Get(p + "input_layernorm.weight", d);
+        var keys = StateDictKey.Qkv(l, cfg);                                                  // grouped: TL's _W_K, _W_V
+        for (int i = 0; i < 3; i++)
+        {
+            int heads = i == 0 ? h : kv;
+            string proj = $"{p}self_attn.{"qkv"[i]}_proj.";
+            // [heads, d_model, d_head]
+            tl[keys[i].Weight] = t.Get(proj + "weight", heads * dh, d).view(heads, dh, d).permute(0, 2, 1).contiguous();
+            var bias = t.Optional(proj + "bias", heads * dh);
+            tl[keys[i].Bias] = bias is null ? Zeros(heads, dh) : bias.view(heads, dh).contiguous();
+        }
+        // [head, d_head, d_model]
+        tl[StateDictKey.WO(l)] = t.Get(p + "self_attn.o_proj.weight", d, h * dh).view(d, h, dh).permute(1, 2, 0).contiguous();
+        tl[StateDictKey.BO(l)] = t.Optional(p + "self_attn.o_proj.bias", d) ?? Zeros(d);
+        tl[StateDictKey.Ln2W(l)] = t.Get(p + "post_attention_layernorm.weight", d);
+        tl[StateDictKey.WIn(l)] = t.Get(p + "mlp.up_proj.weight", m, d).t().contiguous();     // [d_model, d_mlp]
+        tl[StateDictKey.WGate(l)] = t.Get(p + "mlp.gate_proj.weight", m, d).t().contiguous(); // [d_model, d_mlp]
+        tl[StateDictKey.WOut(l)] = t.Get(p + "mlp.down_proj.weight", d, m).t().contiguous();  // [d_mlp, d_model]
+        tl[StateDictKey.BIn(l)] = Zeros(m);
+        tl[StateDictKey.BOut(l)] = Zeros(d);
         return tl;
     }
 }

@@ -24,8 +24,17 @@ public abstract class ModelFamily
     /// <summary>The checkpoint key without the prefix its model class adds (<c>transformer.</c>, <c>model.</c>, <c>gpt_neox.</c>).</summary>
     public abstract string NormalizeKey(string key);
 
-    /// <summary>TL's state dict from the checkpoint's tensors (by normalised key, buffers skipped), every shape checked.</summary>
-    public abstract Dictionary<string, Tensor> ToTransformerLens(IReadOnlyDictionary<string, Tensor> hf, ModelConfig cfg, string source);
+    /// <summary>
+    /// TL's tensors outside the blocks (embeddings, final norm, unembedding) from the checkpoint's (by normalised key,
+    /// buffers skipped), every shape checked; <paramref name="source"/> names the checkpoint in errors.
+    /// </summary>
+    internal abstract Dictionary<string, Tensor> Globals(CheckpointTensors t, ModelConfig cfg, string source);
+
+    /// <summary>TL's tensors of block <paramref name="layer"/>, every shape checked (a model loads one block at a time).</summary>
+    internal abstract Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int layer);
+
+    /// <summary>The name errors give the family ("GPT-2", "GPT-NeoX", the model_type otherwise).</summary>
+    internal virtual string DisplayName(ModelConfig cfg) => cfg.ModelType;
 
     private protected static string? Str(JsonElement root, string key) =>
         root.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

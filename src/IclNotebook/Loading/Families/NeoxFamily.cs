@@ -39,41 +39,50 @@ public sealed class NeoxFamily : ModelFamily
     public override string NormalizeKey(string key) =>
         key.StartsWith("gpt_neox.", StringComparison.Ordinal) ? key["gpt_neox.".Length..] : key;
 
-    public override Dictionary<string, Tensor> ToTransformerLens(IReadOnlyDictionary<string, Tensor> hf, ModelConfig cfg, string source)
+    internal override string DisplayName(ModelConfig cfg) => "GPT-NeoX";
+
+    internal override Dictionary<string, Tensor> Globals(CheckpointTensors t, ModelConfig cfg, string source)
     {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(cfg);
+        int d = cfg.DModel;
+        var unembed = t.Get("embed_out.weight", cfg.DVocab, d);
+        return new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        {
+            [StateDictKey.WE] = t.Get("embed_in.weight", cfg.DVocab, d),
+            [StateDictKey.LnFinalW] = t.Get("final_layer_norm.weight", d),
+            [StateDictKey.LnFinalB] = t.Get("final_layer_norm.bias", d),
+            [StateDictKey.WU] = unembed.t().contiguous(),                                 // [d_model, d_vocab]
+            [StateDictKey.BU] = zeros(cfg.DVocab, dtype: unembed.dtype, device: unembed.device),
+        };
+    }
+
+    internal override Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int l)
+    {
+        ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
         int d = cfg.DModel, h = cfg.NHeads, dh = cfg.DHead, m = cfg.DMlp;
-        var t = new CheckpointTensors(hf, source, "GPT-NeoX");
-        var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [StateDictKey.WE] = t.Get("embed_in.weight", cfg.DVocab, d) };
-        for (int l = 0; l < cfg.NLayers; l++)
+        var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        string p = $"layers.{l}.";
+        tl[StateDictKey.Ln1W(l)] = t.Get(p + "input_layernorm.weight", d);
+        tl[StateDictKey.Ln1B(l)] = t.Get(p + "input_layernorm.bias", d);
+        var qkv = t.Get(p + "attention.query_key_value.weight", 3 * d, d).view(h, 3, dh, d);  // rows (head, q/k/v, d_head)
+        var qkvBias = t.Get(p + "attention.query_key_value.bias", 3 * d).view(h, 3, dh);
+        var keys = StateDictKey.Qkv(l);
+        for (int i = 0; i < 3; i++)
         {
-            string p = $"layers.{l}.";
-            tl[StateDictKey.Ln1W(l)] = t.Get(p + "input_layernorm.weight", d);
-            tl[StateDictKey.Ln1B(l)] = t.Get(p + "input_layernorm.bias", d);
-            var qkv = t.Get(p + "attention.query_key_value.weight", 3 * d, d).view(h, 3, dh, d);  // rows (head, q/k/v, d_head)
-            var qkvBias = t.Get(p + "attention.query_key_value.bias", 3 * d).view(h, 3, dh);
-            var keys = StateDictKey.Qkv(l);
-            for (int i = 0; i < 3; i++)
-            {
-                tl[keys[i].Weight] = qkv[.., i].transpose(1, 2).contiguous();                      // [head, d_model, d_head]
-                tl[keys[i].Bias] = qkvBias[.., i].contiguous();                                     // [head, d_head]
-            }
-            // [head, d_head, d_model]
-            tl[StateDictKey.WO(l)] = t.Get(p + "attention.dense.weight", d, d).view(d, h, dh).permute(1, 2, 0).contiguous();
-            tl[StateDictKey.BO(l)] = t.Get(p + "attention.dense.bias", d);
-            tl[StateDictKey.Ln2W(l)] = t.Get(p + "post_attention_layernorm.weight", d);
-            tl[StateDictKey.Ln2B(l)] = t.Get(p + "post_attention_layernorm.bias", d);
-            tl[StateDictKey.WIn(l)] = t.Get(p + "mlp.dense_h_to_4h.weight", m, d).t().contiguous();   // [d_model, d_mlp]
-            tl[StateDictKey.BIn(l)] = t.Get(p + "mlp.dense_h_to_4h.bias", m);
-            tl[StateDictKey.WOut(l)] = t.Get(p + "mlp.dense_4h_to_h.weight", d, m).t().contiguous();  // [d_mlp, d_model]
-            tl[StateDictKey.BOut(l)] = t.Get(p + "mlp.dense_4h_to_h.bias", d);
+            tl[keys[i].Weight] = qkv[.., i].transpose(1, 2).contiguous();                      // [head, d_model, d_head]
+            tl[keys[i].Bias] = qkvBias[.., i].contiguous();                                     // [head, d_head]
         }
-        tl[StateDictKey.LnFinalW] = t.Get("final_layer_norm.weight", d);
-        tl[StateDictKey.LnFinalB] = t.Get("final_layer_norm.bias", d);
-        var unembed = t.Get("embed_out.weight", cfg.DVocab, d);
-        tl[StateDictKey.WU] = unembed.t().contiguous();                                             // [d_model, d_vocab]
-        tl[StateDictKey.BU] = zeros(cfg.DVocab, dtype: unembed.dtype, device: unembed.device);
-        t.CheckAllUsed();
+        // [head, d_head, d_model]
+        tl[StateDictKey.WO(l)] = t.Get(p + "attention.dense.weight", d, d).view(d, h, dh).permute(1, 2, 0).contiguous();
+        tl[StateDictKey.BO(l)] = t.Get(p + "attention.dense.bias", d);
+        tl[StateDictKey.Ln2W(l)] = t.Get(p + "post_attention_layernorm.weight", d);
+        tl[StateDictKey.Ln2B(l)] = t.Get(p + "post_attention_layernorm.bias", d);
+        tl[StateDictKey.WIn(l)] = t.Get(p + "mlp.dense_h_to_4h.weight", m, d).t().contiguous();   // [d_model, d_mlp]
+        tl[StateDictKey.BIn(l)] = t.Get(p + "mlp.dense_h_to_4h.bias", m);
+        tl[StateDictKey.WOut(l)] = t.Get(p + "mlp.dense_4h_to_h.weight", d, m).t().contiguous();  // [d_mlp, d_model]
+        tl[StateDictKey.BOut(l)] = t.Get(p + "mlp.dense_4h_to_h.bias", d);
         return tl;
     }
 }
