@@ -85,7 +85,8 @@ internal static class BenchCommand
     }
 
     private static ModelDType[] DTypes(string? list) =>
-        (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(OptionNames.Parse<ModelDType>).ToArray();
+        (list ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(OptionNames.Parse<ModelDType>).ToArray();
 
     private static string[]? Targets(string? list) => list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
