@@ -47,9 +47,9 @@ public static class ModelLoader
         var (read, family) = Families.ModelFamilies.ReadConfig(configPath, modelName);
         var cfg = read with { DType = dtype };
         var modelTokenizer = tokenizer ?? TokenizerFor(cfg, folder);
-        // The model's own storage first, in its dtype; then one part of the checkpoint at a time (the tensors outside the
-        // blocks, then each block) is read, converted to TL's layout, processed, copied in and freed: the peak is about
-        // the model plus its largest part, not the checkpoint twice over.
+        // The model's own storage first, in its dtype; then one part of the checkpoint at a time (the embeddings, each
+        // block, the final norm and unembedding) is read, converted to TL's layout, processed, copied in and freed: the
+        // peak is about the model plus its largest part, not the checkpoint twice over.
         HookedTransformer? model = null;
         try
         {
@@ -60,9 +60,9 @@ public static class ModelLoader
             var loaded = new HashSet<string>(StringComparer.Ordinal);
             using (NewDisposeScope())
             {
-                var globals = family.Globals(tensors, cfg, reader.Source);
-                WeightProcessor.ApplyGlobals(globals, cfg, processing);
-                model.LoadWeights(globals, reader.Source, loaded);
+                var embeddings = family.Embeddings(tensors, cfg);
+                WeightProcessor.ApplyEmbeddings(embeddings, cfg, processing);
+                model.LoadWeights(embeddings, reader.Source, loaded);
             }
             for (int l = 0; l < cfg.NLayers; l++)
             {
@@ -70,6 +70,12 @@ public static class ModelLoader
                 var layer = family.Layer(tensors, cfg, l);
                 WeightProcessor.ApplyLayer(layer, cfg, processing, l);
                 model.LoadWeights(layer, reader.Source, loaded);
+            }
+            using (NewDisposeScope())
+            {
+                var unembedding = family.Unembedding(tensors, cfg, reader.Source);
+                WeightProcessor.ApplyUnembedding(unembedding, cfg, processing);
+                model.LoadWeights(unembedding, reader.Source, loaded);
             }
             tensors.CheckAllUsed();
             var missing = model.ExpectedWeights.Keys.Where(k => !loaded.Contains(k)).ToList();

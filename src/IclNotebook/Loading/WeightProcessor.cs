@@ -13,16 +13,26 @@ namespace IclNotebook.Loading;
 public static class WeightProcessor
 {
     /// <summary>
-    /// Processes the tensors outside the blocks (<see cref="Families.ModelFamily"/>'s globals): the final norm folded into
-    /// the unembedding, the embeddings centred, the unembedding centred. Each tensor takes the same steps in the same
-    /// order as in TL's whole-state-dict pass, so a model processed part by part equals one processed at once.
+    /// Processes the embeddings (<see cref="Families.ModelFamily"/>'s first part): centred over d_model in LayerNorm models.
+    /// Each tensor takes the same steps in the same order as in TL's whole-state-dict pass, so a model processed part by
+    /// part equals one processed at once.
     /// </summary>
-    public static void ApplyGlobals(Dictionary<string, Tensor> sd, ModelConfig cfg, WeightProcessing processing)
+    public static void ApplyEmbeddings(Dictionary<string, Tensor> sd, ModelConfig cfg, WeightProcessing processing)
     {
         if (processing == WeightProcessing.Raw) return;
         using var noGrad = no_grad();
-        FoldLayerNorm(sd, cfg, [], globals: true);
-        CenterWritingWeights(sd, cfg, [], globals: true);
+        CenterWritingWeights(sd, cfg, [], embeddings: true);
+    }
+
+    /// <summary>
+    /// Processes the final norm and unembedding (the last part): the norm folded into <c>W_U</c>, <c>W_U</c> and <c>b_U</c>
+    /// centred. <c>W_U</c> is changed in place (the part owns it: no copy of a vocabulary-sized matrix).
+    /// </summary>
+    public static void ApplyUnembedding(Dictionary<string, Tensor> sd, ModelConfig cfg, WeightProcessing processing)
+    {
+        if (processing == WeightProcessing.Raw) return;
+        using var noGrad = no_grad();
+        FoldFinalNorm(sd, cfg);
         CenterUnembed(sd);
     }
 
@@ -31,8 +41,8 @@ public static class WeightProcessor
     {
         if (processing == WeightProcessing.Raw) return;
         using var noGrad = no_grad();
-        FoldLayerNorm(sd, cfg, [layer], globals: false);
-        CenterWritingWeights(sd, cfg, [layer], globals: false);
+        FoldLayerNorm(sd, cfg, [layer]);
+        CenterWritingWeights(sd, cfg, [layer], embeddings: false);
         FoldValueBiases(sd, cfg, [layer]);
     }
 
@@ -42,7 +52,7 @@ public static class WeightProcessor
     /// centred over d_model (LayerNormPre's output is orthogonal to the all-ones vector). RMSNorm: w
     /// only (no bias to fold, nothing to centre). Grouped k/v weights are TL's <c>_W_K</c>, <c>_W_V</c>.
     /// </summary>
-    private static void FoldLayerNorm(Dictionary<string, Tensor> sd, ModelConfig cfg, int[] layers, bool globals)
+    private static void FoldLayerNorm(Dictionary<string, Tensor> sd, ModelConfig cfg, int[] layers)
     {
         bool layerNorm = cfg.Normalization == NormalizationType.LN;
         for (int i = 0; i < layers.Length; i++)
@@ -67,24 +77,29 @@ public static class WeightProcessor
             Set(sd, wInKey, layerNorm ? wIn - wIn.mean([0], keepdim: true) : wIn);
             if (cfg.GatedMlp) Set(sd, wGateKey, sd[wGateKey] * ln2W.view(-1, 1));            // never centred, as in TL
         }
-        if (!globals) return;
+    }
+
+    /// <summary>The final norm folded into the unembedding (the last step of TL's <c>fold_layer_norm</c>), <c>W_U</c> in place.</summary>
+    private static void FoldFinalNorm(Dictionary<string, Tensor> sd, ModelConfig cfg)
+    {
+        bool layerNorm = cfg.Normalization == NormalizationType.LN;
         using var finalScope = NewDisposeScope();
         using Tensor lnfW = Take(sd, StateDictKey.LnFinalW);
         using Tensor? lnfB = layerNorm ? Take(sd, StateDictKey.LnFinalB) : null;
         var wU = sd[StateDictKey.WU];                                                        // [d_model, d_vocab]
         if (lnfB is not null && !cfg.FinalRms) Set(sd, StateDictKey.BU, sd[StateDictKey.BU].Plus((wU * lnfB.view(-1, 1)).sum(-2)));
-        wU = wU * lnfW.view(-1, 1);
-        Set(sd, StateDictKey.WU, layerNorm ? wU - wU.mean([0], keepdim: true) : wU);
+        wU.mul_(lnfW.view(-1, 1));
+        if (layerNorm) wU.sub_(wU.mean([0], keepdim: true));
     }
 
     /// <summary>
     /// Weights writing to the residual stream lose their mean over d_model (TL's
     /// <c>center_writing_weights</c>: LayerNorm models only, the learned positions only where there are any).
     /// </summary>
-    private static void CenterWritingWeights(Dictionary<string, Tensor> sd, ModelConfig cfg, int[] layers, bool globals)
+    private static void CenterWritingWeights(Dictionary<string, Tensor> sd, ModelConfig cfg, int[] layers, bool embeddings)
     {
         if (cfg.Normalization != NormalizationType.LN || cfg.FinalRms) return;
-        if (globals)
+        if (embeddings)
         {
             using (NewDisposeScope())
                 Set(sd, StateDictKey.WE, sd[StateDictKey.WE] - sd[StateDictKey.WE].mean([-1], keepdim: true));
@@ -106,11 +121,12 @@ public static class WeightProcessor
         }
     }
 
-    /// <summary>Softmax is translation invariant: centring the unembed changes logits, not log-probs.</summary>
+    /// <summary>Softmax is translation invariant: centring the unembed changes logits, not log-probs. <c>W_U</c> in place.</summary>
     private static void CenterUnembed(Dictionary<string, Tensor> sd)
     {
         using var scope = NewDisposeScope();
-        Set(sd, StateDictKey.WU, sd[StateDictKey.WU] - sd[StateDictKey.WU].mean([-1], keepdim: true));
+        var wU = sd[StateDictKey.WU];
+        wU.sub_(wU.mean([-1], keepdim: true));
         Set(sd, StateDictKey.BU, sd[StateDictKey.BU] - sd[StateDictKey.BU].mean());
     }
 

@@ -40,22 +40,31 @@ public sealed class Gpt2Family : ModelFamily
 
     internal override string DisplayName(ModelConfig cfg) => "GPT-2";
 
-    internal override Dictionary<string, Tensor> Globals(CheckpointTensors t, ModelConfig cfg, string source)
+    internal override Dictionary<string, Tensor> Embeddings(CheckpointTensors t, ModelConfig cfg)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(cfg);
+        return new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        {
+            [StateDictKey.WE] = t.Get("wte.weight", cfg.DVocab, cfg.DModel),
+            [StateDictKey.WPos] = t.Get("wpe.weight", cfg.NCtx, cfg.DModel),
+        };
+    }
+
+    internal override Dictionary<string, Tensor> Unembedding(CheckpointTensors t, ModelConfig cfg, string source)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
         int d = cfg.DModel;
-        var wte = t.Get("wte.weight", cfg.DVocab, d);
+        var wte = t.Get("wte.weight", cfg.DVocab, d);                                // read again: this part's own
         // GPT-2 ties the unembedding to the token embedding; a stored lm_head must equal it.
         if (t.Optional("lm_head.weight", cfg.DVocab, d) is { } head && !head.allclose(wte, rtol: 0, atol: 0))
             throw new IclException($"{source}: lm_head.weight differs from wte.weight; only GPT-2 with tied embeddings is supported.");
         return new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
-            [StateDictKey.WE] = wte,
-            [StateDictKey.WPos] = t.Get("wpe.weight", cfg.NCtx, d),
             [StateDictKey.LnFinalW] = t.Get("ln_f.weight", d),
             [StateDictKey.LnFinalB] = t.Get("ln_f.bias", d),
-            [StateDictKey.WU] = wte.t().contiguous(),                                    // [d_model, d_vocab]
+            [StateDictKey.WU] = wte.t(),                                                 // [d_model, d_vocab]
             [StateDictKey.BU] = zeros(cfg.DVocab, dtype: wte.dtype, device: wte.device),
         };
     }
@@ -89,7 +98,7 @@ public sealed class Gpt2Family : ModelFamily
     }
 
     /// <summary>
-    /// The inverse of <see cref="Layer"/> and <see cref="Globals"/> for raw (unprocessed) weights: TL-layout
+    /// The inverse of <see cref="Embeddings"/>, <see cref="Layer"/> and <see cref="Unembedding"/> for raw (unprocessed) weights: TL-layout
     /// tensors to the state dict the hub's <c>gpt2</c> stores (Conv1D layout, keys without the
     /// <c>transformer.</c> prefix, no <c>lm_head</c>: the unembedding is the embedding's transpose).
     /// Throws when <c>unembed.W_U</c> is not exactly <c>embed.W_E</c> transposed or <c>b_U</c> is

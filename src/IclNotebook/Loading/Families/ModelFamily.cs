@@ -25,10 +25,17 @@ public abstract class ModelFamily
     public abstract string NormalizeKey(string key);
 
     /// <summary>
-    /// TL's tensors outside the blocks (embeddings, final norm, unembedding) from the checkpoint's (by normalised key,
-    /// buffers skipped), every shape checked; <paramref name="source"/> names the checkpoint in errors.
+    /// TL's embeddings (<c>W_E</c>, and <c>W_pos</c> where the model learns positions) from the checkpoint's tensors (by
+    /// normalised key, buffers skipped), every shape checked. A model loads part by part: embeddings, each block, unembedding.
     /// </summary>
-    internal abstract Dictionary<string, Tensor> Globals(CheckpointTensors t, ModelConfig cfg, string source);
+    internal abstract Dictionary<string, Tensor> Embeddings(CheckpointTensors t, ModelConfig cfg);
+
+    /// <summary>
+    /// TL's final norm and unembedding (<c>W_U</c>, <c>b_U</c>); <c>W_U</c> may be a view of a tensor read for this part
+    /// alone (a tied model reads its embedding again), which processing may change in place. <paramref name="source"/>
+    /// names the checkpoint in errors.
+    /// </summary>
+    internal abstract Dictionary<string, Tensor> Unembedding(CheckpointTensors t, ModelConfig cfg, string source);
 
     /// <summary>TL's tensors of block <paramref name="layer"/>, every shape checked (a model loads one block at a time).</summary>
     internal abstract Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int layer);

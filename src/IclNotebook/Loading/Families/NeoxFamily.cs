@@ -41,7 +41,14 @@ public sealed class NeoxFamily : ModelFamily
 
     internal override string DisplayName(ModelConfig cfg) => "GPT-NeoX";
 
-    internal override Dictionary<string, Tensor> Globals(CheckpointTensors t, ModelConfig cfg, string source)
+    internal override Dictionary<string, Tensor> Embeddings(CheckpointTensors t, ModelConfig cfg)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(cfg);
+        return new Dictionary<string, Tensor>(StringComparer.Ordinal) { [StateDictKey.WE] = t.Get("embed_in.weight", cfg.DVocab, cfg.DModel) };
+    }
+
+    internal override Dictionary<string, Tensor> Unembedding(CheckpointTensors t, ModelConfig cfg, string source)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
@@ -49,10 +56,9 @@ public sealed class NeoxFamily : ModelFamily
         var unembed = t.Get("embed_out.weight", cfg.DVocab, d);
         return new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
-            [StateDictKey.WE] = t.Get("embed_in.weight", cfg.DVocab, d),
             [StateDictKey.LnFinalW] = t.Get("final_layer_norm.weight", d),
             [StateDictKey.LnFinalB] = t.Get("final_layer_norm.bias", d),
-            [StateDictKey.WU] = unembed.t().contiguous(),                                 // [d_model, d_vocab]
+            [StateDictKey.WU] = unembed.t(),                                              // [d_model, d_vocab]
             [StateDictKey.BU] = zeros(cfg.DVocab, dtype: unembed.dtype, device: unembed.device),
         };
     }
