@@ -48,6 +48,18 @@ internal sealed class CheckpointReader : IReadOnlyDictionary<string, Tensor>
         return true;
     }
 
+    /// <summary>
+    /// The 2-D tensor stored under <paramref name="key"/>, to be read a block of rows at a time; null when there is none.
+    /// Its shape is the file header's (nothing is read here).
+    /// </summary>
+    public CheckpointMatrix? Matrix(string key)
+    {
+        if (!_entries.TryGetValue(key, out var where)) return null;
+        var shape = where.File.Entry(where.Name).Shape;
+        return shape.Count == 2 ? new CheckpointMatrix(where.File, where.Name, key, shape[0], shape[1])
+            : throw new IclException($"{where.File.Path}: tensor '{where.Name}' has shape [{string.Join(", ", shape)}], not a matrix.");
+    }
+
     public IEnumerable<string> Keys => _entries.Keys;
     public IEnumerable<Tensor> Values => Keys.Select(k => this[k]);
     public int Count => _entries.Count;

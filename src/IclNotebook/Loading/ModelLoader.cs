@@ -56,27 +56,21 @@ public static class ModelLoader
             model = new HookedTransformer(cfg, processing, device, modelTokenizer);
             using var checkpoint = Checkpoint.Open(folder);
             var reader = new CheckpointReader(checkpoint, family);
-            var tensors = new Families.CheckpointTensors(reader, reader.Source, family.DisplayName(cfg));
+            var tensors = new Families.CheckpointTensors(reader, family.DisplayName(cfg));
             var loaded = new HashSet<string>(StringComparer.Ordinal);
             using (NewDisposeScope())
-            {
-                var embeddings = family.Embeddings(tensors, cfg);
-                WeightProcessor.ApplyEmbeddings(embeddings, cfg, processing);
-                model.LoadWeights(embeddings, reader.Source, loaded);
-            }
+                VocabularyLoader.LoadEmbeddings(model, family.Embeddings(tensors, cfg), processing, reader.Source, loaded);
             for (int l = 0; l < cfg.NLayers; l++)
             {
                 using var layerScope = NewDisposeScope();
                 var layer = family.Layer(tensors, cfg, l);
                 WeightProcessor.ApplyLayer(layer, cfg, processing, l);
                 model.LoadWeights(layer, reader.Source, loaded);
+                layerScope.Dispose();
+                Runtime.NativeHeap.Trim();                                                   // the part's freed memory back to the OS
             }
             using (NewDisposeScope())
-            {
-                var unembedding = family.Unembedding(tensors, cfg, reader.Source);
-                WeightProcessor.ApplyUnembedding(unembedding, cfg, processing);
-                model.LoadWeights(unembedding, reader.Source, loaded);
-            }
+                VocabularyLoader.LoadUnembedding(model, family.Unembedding(tensors, cfg, reader.Source), processing, reader.Source, loaded);
             tensors.CheckAllUsed();
             var missing = model.ExpectedWeights.Keys.Where(k => !loaded.Contains(k)).ToList();
             if (missing.Count > 0)

@@ -99,7 +99,7 @@ public sealed class SafetensorsFile : IDisposable
                 "read it in a different way");
         }
         var result = new float[entry.ElementCount];
-        Copy(entry, result);
+        Copy(entry, result, 0);
         return result;
     }
 
@@ -115,7 +115,22 @@ public sealed class SafetensorsFile : IDisposable
             throw new IclException($"{Path}: tensor '{name}' {entry.ShapeText} has {entry.ElementCount} elements " +
                 $"but the destination holds {destination.Length}; pass a span of exactly that length");
         }
-        Copy(entry, destination);
+        Copy(entry, destination, 0);
+    }
+
+    /// <summary>
+    /// Reads <paramref name="destination"/>'s length of elements of tensor <paramref name="name"/> as float32, starting at
+    /// element <paramref name="firstElement"/> (row-major): a block of a matrix's rows without reading the rest.
+    /// </summary>
+    public void ReadFloat32(string name, Span<float> destination, long firstElement)
+    {
+        var entry = Entry(name);
+        if (firstElement < 0 || firstElement + destination.Length > entry.ElementCount)
+        {
+            throw new IclException($"{Path}: tensor '{name}' {entry.ShapeText} has {entry.ElementCount} elements; " +
+                $"elements {firstElement} to {firstElement + destination.Length} are out of range");
+        }
+        Copy(entry, destination, firstElement);
     }
 
     /// <summary>The validated entry for <paramref name="name"/>; unknown names list a few known ones.</summary>
@@ -131,12 +146,12 @@ public sealed class SafetensorsFile : IDisposable
         throw new IclException($"{Path}: no tensor named '{SafetensorsHeader.Show(name)}'; {list}. Check the name against Tensors.Keys");
     }
 
-    private void Copy(SafetensorsEntry entry, Span<float> destination)
+    private void Copy(SafetensorsEntry entry, Span<float> destination, long firstElement)
     {
         if (!entry.DType.IsReadable())
             throw new IclException($"{Path}: tensor '{SafetensorsHeader.Show(entry.Name)}' is stored as {entry.DType.HeaderName()}; " +
                 $"only {SafetensorsDTypes.Readable} tensors are read as weights (is it a buffer the loader should skip?)");
-        long offset = _dataStart + entry.Begin;
+        long offset = _dataStart + entry.Begin + firstElement * (entry.DType == SafetensorsDType.F32 ? 4 : 2);
         if (entry.DType == SafetensorsDType.F32)
         {
             for (int done = 0; done < destination.Length; done += ReadChunk)

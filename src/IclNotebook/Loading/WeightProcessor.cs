@@ -13,7 +13,7 @@ namespace IclNotebook.Loading;
 public static class WeightProcessor
 {
     /// <summary>
-    /// Processes the embeddings (<see cref="Families.ModelFamily"/>'s first part): centred over d_model in LayerNorm models.
+    /// Processes the embedding part's tensors other than <c>W_E</c> (<c>W_pos</c>: centred over d_model in LayerNorm models).
     /// Each tensor takes the same steps in the same order as in TL's whole-state-dict pass, so a model processed part by
     /// part equals one processed at once.
     /// </summary>
@@ -25,15 +25,45 @@ public static class WeightProcessor
     }
 
     /// <summary>
-    /// Processes the final norm and unembedding (the last part): the norm folded into <c>W_U</c>, <c>W_U</c> and <c>b_U</c>
-    /// centred. <c>W_U</c> is changed in place (the part owns it: no copy of a vocabulary-sized matrix).
+    /// A block of <c>W_E</c>'s rows as TL processes them (<c>center_writing_weights</c>: centred over d_model in LayerNorm
+    /// models), in place.
     /// </summary>
-    public static void ApplyUnembedding(Dictionary<string, Tensor> sd, ModelConfig cfg, WeightProcessing processing)
+    internal static void ProcessEmbeddingRows(Tensor rows, ModelConfig cfg, WeightProcessing processing)
     {
-        if (processing == WeightProcessing.Raw) return;
+        if (processing == WeightProcessing.Raw || cfg.Normalization != NormalizationType.LN || cfg.FinalRms) return;
         using var noGrad = no_grad();
-        FoldFinalNorm(sd, cfg);
-        CenterUnembed(sd);
+        using var scope = NewDisposeScope();
+        rows.sub_(rows.mean([-1], keepdim: true));
+    }
+
+    /// <summary>
+    /// The final norm's weight and bias (no bias for RMSNorm), taken out of the unembedding part to be folded into
+    /// <c>W_U</c> block by block; null for raw weights, which keep their final norm.
+    /// </summary>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Reliability", "CA2000",
+        Justification = "Returned inside FinalNorm, which the caller disposes.")]
+    internal static FinalNorm? TakeFinalNorm(Dictionary<string, Tensor> sd, ModelConfig cfg, WeightProcessing processing)
+    {
+        if (processing == WeightProcessing.Raw) return null;
+        bool layerNorm = cfg.Normalization == NormalizationType.LN;
+        return new FinalNorm(Take(sd, StateDictKey.LnFinalW), layerNorm ? Take(sd, StateDictKey.LnFinalB) : null);
+    }
+
+    /// <summary>
+    /// TL's <c>W_U</c> columns [d_model, n] for a block of the vocabulary, from the stored head's rows [n, d_model], with the
+    /// final norm folded in (the last step of TL's <c>fold_layer_norm</c>): <paramref name="bU"/> (that block of <c>b_U</c>,
+    /// changed in place; null when only the columns are wanted) gains the bias's image, then the columns are scaled by the
+    /// weight and, in LayerNorm models, centred over d_model. Centring over the vocabulary (TL's <c>center_unembed</c>)
+    /// needs every block: the caller subtracts the mean of these columns.
+    /// </summary>
+    internal static Tensor UnembeddingColumns(Tensor headRows, Tensor? bU, FinalNorm? norm, ModelConfig cfg)
+    {
+        var wU = headRows.t();                                                               // [d_model, n]
+        if (norm is null) return wU;
+        using var noGrad = no_grad();
+        if (bU is not null && norm.B is not null && !cfg.FinalRms) bU.add_((wU * norm.B.view(-1, 1)).sum(-2));
+        wU = wU * norm.W.view(-1, 1);
+        return cfg.Normalization == NormalizationType.LN ? wU - wU.mean([0], keepdim: true) : wU;
     }
 
     /// <summary>Processes block <paramref name="layer"/>'s tensors: its norms folded, its writing weights centred, its value bias folded.</summary>
@@ -79,19 +109,6 @@ public static class WeightProcessor
         }
     }
 
-    /// <summary>The final norm folded into the unembedding (the last step of TL's <c>fold_layer_norm</c>), <c>W_U</c> in place.</summary>
-    private static void FoldFinalNorm(Dictionary<string, Tensor> sd, ModelConfig cfg)
-    {
-        bool layerNorm = cfg.Normalization == NormalizationType.LN;
-        using var finalScope = NewDisposeScope();
-        using Tensor lnfW = Take(sd, StateDictKey.LnFinalW);
-        using Tensor? lnfB = layerNorm ? Take(sd, StateDictKey.LnFinalB) : null;
-        var wU = sd[StateDictKey.WU];                                                        // [d_model, d_vocab]
-        if (lnfB is not null && !cfg.FinalRms) Set(sd, StateDictKey.BU, sd[StateDictKey.BU].Plus((wU * lnfB.view(-1, 1)).sum(-2)));
-        wU.mul_(lnfW.view(-1, 1));
-        if (layerNorm) wU.sub_(wU.mean([0], keepdim: true));
-    }
-
     /// <summary>
     /// Weights writing to the residual stream lose their mean over d_model (TL's
     /// <c>center_writing_weights</c>: LayerNorm models only, the learned positions only where there are any).
@@ -101,8 +118,6 @@ public static class WeightProcessor
         if (cfg.Normalization != NormalizationType.LN || cfg.FinalRms) return;
         if (embeddings)
         {
-            using (NewDisposeScope())
-                Set(sd, StateDictKey.WE, sd[StateDictKey.WE] - sd[StateDictKey.WE].mean([-1], keepdim: true));
             if (!cfg.IsRotary)
             {
                 using (NewDisposeScope())
@@ -119,15 +134,6 @@ public static class WeightProcessor
             Set(sd, wOut, sd[wOut] - sd[wOut].mean([-1], keepdim: true));
             Set(sd, bOut, sd[bOut] - sd[bOut].mean());
         }
-    }
-
-    /// <summary>Softmax is translation invariant: centring the unembed changes logits, not log-probs. <c>W_U</c> in place.</summary>
-    private static void CenterUnembed(Dictionary<string, Tensor> sd)
-    {
-        using var scope = NewDisposeScope();
-        var wU = sd[StateDictKey.WU];
-        wU.sub_(wU.mean([-1], keepdim: true));
-        Set(sd, StateDictKey.BU, sd[StateDictKey.BU] - sd[StateDictKey.BU].mean());
     }
 
     /// <summary>b_O += sum over heads of b_V @ W_O; b_V = 0 (patterns sum to 1). A grouped b_V serves each of its group's heads.</summary>
@@ -155,6 +161,16 @@ public static class WeightProcessor
         var old = sd[key];
         sd[key] = value.MoveToOuterDisposeScope();
         old.Dispose();
+    }
+
+    /// <summary>The final norm's weight and bias (null for RMSNorm) as taken out of a state dict; the taker disposes them.</summary>
+    internal sealed record FinalNorm(Tensor W, Tensor? B) : IDisposable
+    {
+        public void Dispose()
+        {
+            W.Dispose();
+            B?.Dispose();
+        }
     }
 
     private static Tensor Take(Dictionary<string, Tensor> sd, string key)

@@ -24,10 +24,13 @@ public abstract class ComponentBase : nn.Module<Tensor, Tensor>
     /// <summary>The dtype of the component's weights and of its matrix products.</summary>
     protected ScalarType DType { get; }
 
-    protected Tensor Weight(string name, params long[] shape)
+    protected Tensor Weight(string name, params long[] shape) => Weight(name, DType, shape);
+
+    /// <summary>A weight in <paramref name="dtype"/> whatever the component's (a float32 bias in a half-precision model).</summary>
+    protected Tensor Weight(string name, ScalarType dtype, params long[] shape)
     {
         // Weights belong to the model, never to a caller's dispose scope.
-        var p = new TorchSharp.Modules.Parameter(zeros(shape, dtype: DType, device: Device), requires_grad: false);
+        var p = new TorchSharp.Modules.Parameter(zeros(shape, dtype: dtype, device: Device), requires_grad: false);
         p.DetachFromDisposeScope();
         register_parameter(name, p);
         return p;

@@ -45,4 +45,16 @@ public sealed partial class HookedTransformer
             parameter.copy_(w);
         }
     }
+
+    /// <summary>
+    /// The model's own storage for weight <paramref name="key"/>, for a loader that fills it a block at a time (recorded in
+    /// <paramref name="loaded"/>, like a weight <see cref="LoadWeights"/> copied in).
+    /// </summary>
+    internal Tensor WeightToFill(string key, HashSet<string> loaded)
+    {
+        var parameter = named_parameters().FirstOrDefault(p => p.name == key).parameter
+            ?? throw new InvalidOperationException($"The model has no weight '{key}'.");
+        if (!loaded.Add(key)) throw new InvalidOperationException($"Weight '{key}' given twice.");
+        return parameter;
+    }
 }

@@ -53,6 +53,28 @@ public class SafetensorsConversionTests
         Assert.Equal(Enumerable.Range(0, 5000).Select(i => (float)(i % 256)), values);
     }
 
+    [Theory]
+    [InlineData("BF16", 2)]
+    [InlineData("F32", 4)]
+    public void A_block_of_elements_reads_as_that_slice_of_the_whole(string dtype, int width)
+    {
+        using var files = new SafetensorsTestFiles();
+        // A [1000, 5] matrix whose element i is i % 256 (exact in BF16); rows 300..499 read alone.
+        var values = Enumerable.Range(0, 5000).Select(i => (float)(i % 256)).ToArray();
+        var data = width == 4 ? values.SelectMany(BitConverter.GetBytes).ToArray()
+            : SafetensorsTestFiles.Halves(values.Select(v => (ushort)(BitConverter.SingleToInt32Bits(v) >> 16)).ToArray());
+        var path = files.Save("block.safetensors", SafetensorsTestFiles.Build(
+            $$$"""{"m":{"dtype":"{{{dtype}}}","shape":[1000,5],"data_offsets":[0,{{{5000 * width}}}]}}""", data));
+
+        using var file = SafetensorsFile.Open(path);
+        var block = new float[1000];
+        file.ReadFloat32("m", block, firstElement: 1500);
+
+        Assert.Equal(values[1500..2500], block);
+        var outside = Assert.Throws<IclException>(() => file.ReadFloat32("m", block, firstElement: 4500));
+        Assert.Contains("elements 4500 to 5500 are out of range", outside.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Small_mixed_file_reads_all_dtypes_and_checks_destination_length()
     {

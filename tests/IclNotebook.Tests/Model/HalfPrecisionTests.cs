@@ -91,7 +91,8 @@ public class HalfPrecisionTests
     [Fact]
     public void Slow_half_precision_is_refused_with_the_measured_reason()
     {
-        double share = IclNotebook.Runtime.DTypeSpeed.Gflops(ScalarType.Float16, CPU) / IclNotebook.Runtime.DTypeSpeed.Gflops(ScalarType.Float32, CPU);
+        double share = IclNotebook.Runtime.DTypeSpeed.Gflops(ScalarType.Float16, CPU)
+            / IclNotebook.Runtime.DTypeSpeed.Gflops(ScalarType.Float32, CPU);
         if (share >= IclNotebook.Runtime.DTypeSpeed.MinimumShareOfFloat32)
         {
             using var loaded = ModelLoader.LoadFolder(Fixtures.TinyModel, dtype: ModelDType.Float16);
@@ -113,5 +114,25 @@ public class HalfPrecisionTests
         Assert.Equal(ScalarType.BFloat16, h.W_in.dtype);
         TensorAssert.Close(f.W_in.to(ScalarType.BFloat16).to(ScalarType.Float32), h.W_in.to(ScalarType.Float32), 0, "W_in");
         TensorAssert.Close(f.W_O.to(ScalarType.BFloat16).to(ScalarType.Float32), h.W_O.to(ScalarType.Float32), 0, "W_O");
+    }
+
+    /// <summary>
+    /// <c>W_U</c> is stored in the model's dtype and widened a block of the vocabulary at a time: the logits are exactly the
+    /// float32 product of the rounded weights (tiny-qwen2-a: 151,936 x 32, two blocks, tied and loaded block by block too).
+    /// </summary>
+    [Fact]
+    public void Half_precision_logits_are_the_float32_product_of_the_rounded_unembedding()
+    {
+        using var model = ModelLoader.LoadFolder(Families.FamilyFixture.Folder("tiny-qwen2-a"), dtype: ModelDType.Bfloat16);
+        using var tokens = tensor(new long[] { 1, 5, 9, 13, 151_000 }).unsqueeze(0);
+        var (logits, cache) = model.RunWithCache(tokens);
+        using (logits)
+        using (cache)
+        {
+            Assert.Equal(ScalarType.BFloat16, model.W_U.dtype);
+            Assert.Equal(ScalarType.Float32, model.b_U.dtype);
+            using var expected = cache[HookName.FinalNormalized].matmul(model.W_U.to(ScalarType.Float32)) + model.b_U;
+            TensorAssert.Close(expected, logits, 1e-5, "logits vs ln_final output x W_U (widened) + b_U");
+        }
     }
 }

@@ -40,33 +40,29 @@ public sealed class Gpt2Family : ModelFamily
 
     internal override string DisplayName(ModelConfig cfg) => "GPT-2";
 
-    internal override Dictionary<string, Tensor> Embeddings(CheckpointTensors t, ModelConfig cfg)
+    internal override EmbeddingPart Embeddings(CheckpointTensors t, ModelConfig cfg)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
-        return new Dictionary<string, Tensor>(StringComparer.Ordinal)
-        {
-            [StateDictKey.WE] = t.Get("wte.weight", cfg.DVocab, cfg.DModel),
-            [StateDictKey.WPos] = t.Get("wpe.weight", cfg.NCtx, cfg.DModel),
-        };
+        var positions = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [StateDictKey.WPos] = t.Get("wpe.weight", cfg.NCtx, cfg.DModel) };
+        return new EmbeddingPart(t.GetMatrix("wte.weight", cfg.DVocab, cfg.DModel), positions);
     }
 
-    internal override Dictionary<string, Tensor> Unembedding(CheckpointTensors t, ModelConfig cfg, string source)
+    internal override UnembeddingPart Unembedding(CheckpointTensors t, ModelConfig cfg, string source)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
         int d = cfg.DModel;
-        var wte = t.Get("wte.weight", cfg.DVocab, d);                                // read again: this part's own
+        var wte = t.GetMatrix("wte.weight", cfg.DVocab, d);
         // GPT-2 ties the unembedding to the token embedding; a stored lm_head must equal it.
-        if (t.Optional("lm_head.weight", cfg.DVocab, d) is { } head && !head.allclose(wte, rtol: 0, atol: 0))
+        if (t.OptionalMatrix("lm_head.weight", cfg.DVocab, d) is { } head && !head.SameValuesAs(wte))
             throw new IclException($"{source}: lm_head.weight differs from wte.weight; only GPT-2 with tied embeddings is supported.");
-        return new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        return new UnembeddingPart(wte, new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
             [StateDictKey.LnFinalW] = t.Get("ln_f.weight", d),
             [StateDictKey.LnFinalB] = t.Get("ln_f.bias", d),
-            [StateDictKey.WU] = wte.t(),                                                 // [d_model, d_vocab]
-            [StateDictKey.BU] = zeros(cfg.DVocab, dtype: wte.dtype, device: wte.device),
-        };
+            [StateDictKey.BU] = zeros(cfg.DVocab),
+        });
     }
 
     internal override Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int l)

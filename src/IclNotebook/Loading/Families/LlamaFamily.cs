@@ -56,26 +56,25 @@ public sealed class LlamaFamily : ModelFamily
     public override string NormalizeKey(string key) =>
         key.StartsWith("model.", StringComparison.Ordinal) ? key["model.".Length..] : key;
 
-    internal override Dictionary<string, Tensor> Embeddings(CheckpointTensors t, ModelConfig cfg)
+    internal override EmbeddingPart Embeddings(CheckpointTensors t, ModelConfig cfg)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
-        return new Dictionary<string, Tensor>(StringComparer.Ordinal) { [StateDictKey.WE] = t.Get("embed_tokens.weight", cfg.DVocab, cfg.DModel) };
+        return new EmbeddingPart(t.GetMatrix("embed_tokens.weight", cfg.DVocab, cfg.DModel), []);
     }
 
-    internal override Dictionary<string, Tensor> Unembedding(CheckpointTensors t, ModelConfig cfg, string source)
+    internal override UnembeddingPart Unembedding(CheckpointTensors t, ModelConfig cfg, string source)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
         int d = cfg.DModel;
-        // Tied embeddings store no lm_head: the unembedding is the embedding's transpose (read again: this part's own).
-        var head = t.Optional("lm_head.weight", cfg.DVocab, d) ?? t.Get("embed_tokens.weight", cfg.DVocab, d);
-        return new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        // Tied embeddings store no lm_head: the unembedding is the embedding's transpose.
+        var head = t.OptionalMatrix("lm_head.weight", cfg.DVocab, d) ?? t.GetMatrix("embed_tokens.weight", cfg.DVocab, d);
+        return new UnembeddingPart(head, new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
             [StateDictKey.LnFinalW] = t.Get("norm.weight", d),
-            [StateDictKey.WU] = head.t(),                                                 // [d_model, d_vocab]
-            [StateDictKey.BU] = zeros(cfg.DVocab, dtype: head.dtype, device: head.device),
-        };
+            [StateDictKey.BU] = zeros(cfg.DVocab),
+        });
     }
 
     internal override Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int l)

@@ -25,17 +25,16 @@ public abstract class ModelFamily
     public abstract string NormalizeKey(string key);
 
     /// <summary>
-    /// TL's embeddings (<c>W_E</c>, and <c>W_pos</c> where the model learns positions) from the checkpoint's tensors (by
-    /// normalised key, buffers skipped), every shape checked. A model loads part by part: embeddings, each block, unembedding.
+    /// The first part of a model (it loads part by part: embeddings, each block, unembedding): the token embedding and
+    /// TL's other embedding tensors, from the checkpoint's tensors by normalised key (buffers skipped), every shape checked.
     /// </summary>
-    internal abstract Dictionary<string, Tensor> Embeddings(CheckpointTensors t, ModelConfig cfg);
+    internal abstract EmbeddingPart Embeddings(CheckpointTensors t, ModelConfig cfg);
 
     /// <summary>
-    /// TL's final norm and unembedding (<c>W_U</c>, <c>b_U</c>); <c>W_U</c> may be a view of a tensor read for this part
-    /// alone (a tied model reads its embedding again), which processing may change in place. <paramref name="source"/>
-    /// names the checkpoint in errors.
+    /// The last part: the unembedding as stored, TL's final norm and <c>b_U</c>. <paramref name="source"/> names the
+    /// checkpoint in errors.
     /// </summary>
-    internal abstract Dictionary<string, Tensor> Unembedding(CheckpointTensors t, ModelConfig cfg, string source);
+    internal abstract UnembeddingPart Unembedding(CheckpointTensors t, ModelConfig cfg, string source);
 
     /// <summary>TL's tensors of block <paramref name="layer"/>, every shape checked (a model loads one block at a time).</summary>
     internal abstract Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int layer);

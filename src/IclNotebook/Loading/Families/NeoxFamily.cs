@@ -41,26 +41,24 @@ public sealed class NeoxFamily : ModelFamily
 
     internal override string DisplayName(ModelConfig cfg) => "GPT-NeoX";
 
-    internal override Dictionary<string, Tensor> Embeddings(CheckpointTensors t, ModelConfig cfg)
+    internal override EmbeddingPart Embeddings(CheckpointTensors t, ModelConfig cfg)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
-        return new Dictionary<string, Tensor>(StringComparer.Ordinal) { [StateDictKey.WE] = t.Get("embed_in.weight", cfg.DVocab, cfg.DModel) };
+        return new EmbeddingPart(t.GetMatrix("embed_in.weight", cfg.DVocab, cfg.DModel), []);
     }
 
-    internal override Dictionary<string, Tensor> Unembedding(CheckpointTensors t, ModelConfig cfg, string source)
+    internal override UnembeddingPart Unembedding(CheckpointTensors t, ModelConfig cfg, string source)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
         int d = cfg.DModel;
-        var unembed = t.Get("embed_out.weight", cfg.DVocab, d);
-        return new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        return new UnembeddingPart(t.GetMatrix("embed_out.weight", cfg.DVocab, d), new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
             [StateDictKey.LnFinalW] = t.Get("final_layer_norm.weight", d),
             [StateDictKey.LnFinalB] = t.Get("final_layer_norm.bias", d),
-            [StateDictKey.WU] = unembed.t(),                                              // [d_model, d_vocab]
-            [StateDictKey.BU] = zeros(cfg.DVocab, dtype: unembed.dtype, device: unembed.device),
-        };
+            [StateDictKey.BU] = zeros(cfg.DVocab),
+        });
     }
 
     internal override Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int l)

@@ -1,0 +1,76 @@
+using IclNotebook.Model;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace IclNotebook.Loading;
+
+/// <summary>
+/// Loads a model's first and last parts, whose vocabulary-sized matrices are read, processed and copied into the model's
+/// own storage a block of rows at a time (<see cref="CheckpointMatrix"/>): loading never holds a float32 copy of the
+/// embedding or the unembedding, whatever the vocabulary.
+/// </summary>
+internal static class VocabularyLoader
+{
+    /// <summary><c>W_E</c> block by block (each centred over d_model in LayerNorm models), then the part's other tensors.</summary>
+    public static void LoadEmbeddings(HookedTransformer model, Families.EmbeddingPart part, WeightProcessing processing,
+        string source, HashSet<string> loaded)
+    {
+        var cfg = model.Config;
+        using var noGrad = no_grad();
+        var wE = model.WeightToFill(StateDictKey.WE, loaded);                               // [d_vocab, d_model]
+        foreach (var (start, count) in part.TokenEmbedding.Blocks())
+        {
+            using var scope = NewDisposeScope();
+            var rows = part.TokenEmbedding.Read(start, count);
+            WeightProcessor.ProcessEmbeddingRows(rows, cfg, processing);
+            wE.narrow(0, start, count).copy_(rows);
+            scope.Dispose();
+            Runtime.NativeHeap.Trim();                                                       // the block's memory back to the OS
+        }
+        using var othersScope = NewDisposeScope();
+        WeightProcessor.ApplyEmbeddings(part.Others, cfg, processing);
+        model.LoadWeights(part.Others, source, loaded);
+    }
+
+    /// <summary>
+    /// <c>W_U</c> block by block, each the stored head's rows transposed with the final norm folded in and, where TL centres
+    /// the unembedding, less the mean over the vocabulary (found in a first pass over the blocks: the arithmetic of TL's
+    /// whole-matrix <c>center_unembed</c>, the mean summed in float64); then <c>b_U</c> (centred) and what else the part holds.
+    /// </summary>
+    public static void LoadUnembedding(HookedTransformer model, Families.UnembeddingPart part, WeightProcessing processing,
+        string source, HashSet<string> loaded)
+    {
+        var cfg = model.Config;
+        using var noGrad = no_grad();
+        using var scope = NewDisposeScope();
+        using var norm = WeightProcessor.TakeFinalNorm(part.Others, cfg, processing);
+        var head = part.Head;
+        var bU = part.Others[StateDictKey.BU];                                               // [d_vocab], float32
+        var vocabMean = processing == WeightProcessing.Raw ? null : MeanColumn(head, norm, cfg);
+        var wU = model.WeightToFill(StateDictKey.WU, loaded);                               // [d_model, d_vocab]
+        foreach (var (start, count) in head.Blocks())
+        {
+            using var blockScope = NewDisposeScope();
+            var columns = WeightProcessor.UnembeddingColumns(head.Read(start, count), bU.narrow(0, start, count), norm, cfg);
+            wU.narrow(1, start, count).copy_(vocabMean is null ? columns : columns - vocabMean);
+            blockScope.Dispose();
+            Runtime.NativeHeap.Trim();
+        }
+        if (processing != WeightProcessing.Raw) bU.sub_(bU.mean());                          // TL's center_unembed, b_U's half
+        model.LoadWeights(part.Others, source, loaded);
+    }
+
+    /// <summary>The mean over the vocabulary of TL's folded <c>W_U</c> columns, [d_model, 1] float32.</summary>
+    private static Tensor MeanColumn(CheckpointMatrix head, WeightProcessor.FinalNorm? norm, ModelConfig cfg)
+    {
+        var sum = zeros([cfg.DModel, 1], dtype: ScalarType.Float64);
+        foreach (var (start, count) in head.Blocks())
+        {
+            using var blockScope = NewDisposeScope();
+            sum.add_(WeightProcessor.UnembeddingColumns(head.Read(start, count), null, norm, cfg).sum([1], keepdim: true, type: ScalarType.Float64));
+            blockScope.Dispose();
+            Runtime.NativeHeap.Trim();
+        }
+        return sum.div_(head.Rows).to(ScalarType.Float32);
+    }
+}
