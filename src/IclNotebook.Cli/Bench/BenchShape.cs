@@ -11,7 +11,13 @@ namespace IclNotebook.Cli.Bench;
 public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(string Name, long[] Shape)> Tensors, string? TokenizerFolder,
     string TokenizerNote)
 {
-    public static IReadOnlyList<BenchShape> All { get; } = [Gpt2Small(), Pythia160m(), Qwen25_05b()];
+    public static IReadOnlyList<BenchShape> All { get; } = [Gpt2Small(), Pythia160m(), Qwen25_05b(), TinyLlama11b(), Llama2_7b()];
+
+    /// <summary>How the random checkpoint stores its weights: float32 unless the shape says otherwise (the large ones: BF16).</summary>
+    public Loading.SafetensorsDType StoredAs { get; init; } = Loading.SafetensorsDType.F32;
+
+    /// <summary>The hub's shard size for this model, in MB; 0 for a single file.</summary>
+    public int ShardMb { get; init; }
 
     public static IReadOnlyList<string> Names => [.. All.Select(s => s.Name)];
 
@@ -97,6 +103,46 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
             Json($$""","bos_token_id":151643,"eos_token_id":151643}""");
         return new("qwen2.5-0.5b", config, tensors, "bench-tokenizers/qwen2",
             "Qwen2.5's own (the tiny-qwen2-a fixture ships Qwen's real tokenizer.json)");
+    }
+
+    /// <summary>TinyLlama/TinyLlama-1.1B: Llama, 22 layers, d_model 2,048, 32 query and 4 key/value heads, SwiGLU 5,632.</summary>
+    private static BenchShape TinyLlama11b() =>
+        Llama("tinyllama-1.1b", d: 2048, m: 5632, layers: 22, heads: 32, kvHeads: 4, ctx: 2048, rmsEps: "1e-05") with
+        {
+            StoredAs = Loading.SafetensorsDType.BF16,
+        };
+
+    /// <summary>
+    /// meta-llama/Llama-2-7b-hf: 32 layers, d_model 4,096, 32 heads, SwiGLU 11,008, untied 32,000-token vocabulary; two
+    /// shards of at most 10 GB as the hub's (random weights in BF16: 13.5 GB on disk).
+    /// </summary>
+    private static BenchShape Llama2_7b() =>
+        Llama("llama-2-7b", d: 4096, m: 11008, layers: 32, heads: 32, kvHeads: 32, ctx: 4096, rmsEps: "1e-05") with
+        {
+            StoredAs = Loading.SafetensorsDType.BF16,
+            ShardMb = 10_000,
+        };
+
+    /// <summary>A Llama-2-style checkpoint (no biases, untied head, Llama's 32,000-token vocabulary and tokenizer).</summary>
+    private static BenchShape Llama(string name, int d, int m, int layers, int heads, int kvHeads, int ctx, string rmsEps)
+    {
+        const int vocab = 32000;
+        int qWidth = d, kvWidth = kvHeads * (d / heads);
+        var tensors = new List<(string, long[])> { ("model.embed_tokens.weight", [vocab, d]) };
+        for (int l = 0; l < layers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            tensors.AddRange([(p + "input_layernorm.weight", [d]), (p + "post_attention_layernorm.weight", [d]),
+                (p + "self_attn.q_proj.weight", [qWidth, d]), (p + "self_attn.k_proj.weight", [kvWidth, d]),
+                (p + "self_attn.v_proj.weight", [kvWidth, d]), (p + "self_attn.o_proj.weight", [d, qWidth]),
+                (p + "mlp.gate_proj.weight", [m, d]), (p + "mlp.up_proj.weight", [m, d]), (p + "mlp.down_proj.weight", [d, m])]);
+        }
+        tensors.AddRange([("model.norm.weight", [d]), ("lm_head.weight", [vocab, d])]);
+        var config = Json($$"""{"model_type":"llama","architectures":["LlamaForCausalLM"],"hidden_size":{{d}},"num_attention_heads":{{heads}}""") +
+            Json($$""","num_key_value_heads":{{kvHeads}},"intermediate_size":{{m}},"num_hidden_layers":{{layers}}""") +
+            Json($$""","max_position_embeddings":{{ctx}},"rms_norm_eps":{{rmsEps}},"vocab_size":{{vocab}},"hidden_act":"silu""") +
+            Json($$""","rope_theta":10000.0,"tie_word_embeddings":false,"bos_token_id":1,"eos_token_id":2}""");
+        return new(name, config, tensors, "bench-tokenizers/llama", "Llama's 32,000-token tokenizer.json (the tiny-llama-a fixture's)");
     }
 
     private static string Json(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

@@ -5,8 +5,8 @@ namespace IclNotebook.Cli.Bench;
 
 /// <summary>
 /// A checkpoint folder of a <see cref="BenchShape"/> with seeded random weights, in the exact
-/// on-disk format of its Hugging Face repository (config.json, model.safetensors, and the shape's
-/// tokenizer files when it has some), for benchmarks.
+/// on-disk format of its Hugging Face repository (config.json, model.safetensors or shards and their index, in the
+/// shape's stored dtype, and the shape's tokenizer files when it has some), for benchmarks.
 /// </summary>
 public static class RandomCheckpoint
 {
@@ -30,7 +30,7 @@ public static class RandomCheckpoint
         }
     }
 
-    /// <summary>Writes the folder; returns the weights file's size in bytes.</summary>
+    /// <summary>Writes the folder (one weights file, or shards and their index); returns the weights' size in bytes.</summary>
     public static long Write(string folder, BenchShape shape, int seed)
     {
         Directory.CreateDirectory(folder);
@@ -55,8 +55,10 @@ public static class RandomCheckpoint
             var t = BenchShape.IsNormWeight(s.Name) ? 1 + 0.1 * randn(s.Shape) : 0.02 * randn(s.Shape);
             return t.data<float>().ToArray();
         }))).ToList();
+        var metadata = new Dictionary<string, string> { ["format"] = "pt" };
+        if (shape.ShardMb > 0) return ShardedCheckpointWriter.Write(folder, tensors, shape.ShardMb * 1_000_000L, shape.StoredAs, metadata);
         var weights = Path.Combine(folder, ModelLoader.WeightsFile);
-        SafetensorsWriter.Write(weights, tensors, new Dictionary<string, string> { ["format"] = "pt" });
+        SafetensorsWriter.Write(weights, tensors, metadata, shape.StoredAs);
         return new FileInfo(weights).Length;
     }
 }

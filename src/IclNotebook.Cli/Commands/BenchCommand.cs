@@ -57,13 +57,17 @@ internal static class BenchCommand
         }.Check(list => { foreach (var t in Targets(list)!) PatchTargets.Find(t); });
         var shape = CliOptions.Choice("--shape", "shape",
             "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
+        var shardMb = CliOptions.PositiveInt("--shard-mb",
+            "write the random checkpoint in shards of at most this many MB with an index, as the hub ships large models " +
+            "(default: the shape's own, a single file for the small ones)", null);
         var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).")
         {
-            which, runs, samples, task, shards, demos, targets, batchMb, shape, dtypes,
+            which, runs, samples, task, shards, demos, targets, batchMb, shape, shardMb, dtypes,
         };
         command.SetAction(parse =>
         {
             var chosen = BenchShape.Find(parse.GetValue(shape)!);
+            if (parse.GetValue(shardMb) is > 0 and var shardLimit) chosen = chosen with { ShardMb = shardLimit };
             string taskPath = parse.GetValue(task) ?? TaskFiles.Default("sentiment");
             switch (parse.GetValue(which))
             {

@@ -66,8 +66,6 @@ public static class ModelLoader
                 var layer = family.Layer(tensors, cfg, l);
                 WeightProcessor.ApplyLayer(layer, cfg, processing, l);
                 model.LoadWeights(layer, reader.Source, loaded);
-                layerScope.Dispose();
-                Runtime.NativeHeap.Trim();                                                   // the part's freed memory back to the OS
             }
             using (NewDisposeScope())
                 VocabularyLoader.LoadUnembedding(model, family.Unembedding(tensors, cfg, reader.Source), processing, reader.Source, loaded);

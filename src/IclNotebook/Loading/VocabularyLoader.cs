@@ -24,8 +24,6 @@ internal static class VocabularyLoader
             var rows = part.TokenEmbedding.Read(start, count);
             WeightProcessor.ProcessEmbeddingRows(rows, cfg, processing);
             wE.narrow(0, start, count).copy_(rows);
-            scope.Dispose();
-            Runtime.NativeHeap.Trim();                                                       // the block's memory back to the OS
         }
         using var othersScope = NewDisposeScope();
         WeightProcessor.ApplyEmbeddings(part.Others, cfg, processing);
@@ -53,8 +51,6 @@ internal static class VocabularyLoader
             using var blockScope = NewDisposeScope();
             var columns = WeightProcessor.UnembeddingColumns(head.Read(start, count), bU.narrow(0, start, count), norm, cfg);
             wU.narrow(1, start, count).copy_(vocabMean is null ? columns : columns - vocabMean);
-            blockScope.Dispose();
-            Runtime.NativeHeap.Trim();
         }
         if (processing != WeightProcessing.Raw) bU.sub_(bU.mean());                          // TL's center_unembed, b_U's half
         model.LoadWeights(part.Others, source, loaded);
@@ -67,9 +63,8 @@ internal static class VocabularyLoader
         foreach (var (start, count) in head.Blocks())
         {
             using var blockScope = NewDisposeScope();
-            sum.add_(WeightProcessor.UnembeddingColumns(head.Read(start, count), null, norm, cfg).sum([1], keepdim: true, type: ScalarType.Float64));
-            blockScope.Dispose();
-            Runtime.NativeHeap.Trim();
+            var columns = WeightProcessor.UnembeddingColumns(head.Read(start, count), null, norm, cfg);
+            sum.add_(columns.sum([1], keepdim: true, type: ScalarType.Float64));
         }
         return sum.div_(head.Rows).to(ScalarType.Float32);
     }

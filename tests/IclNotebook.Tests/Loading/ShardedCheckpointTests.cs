@@ -49,6 +49,27 @@ public sealed class ShardedCheckpointTests : IDisposable
         Assert.Equal(Path.GetFullPath(folder), IclNotebook.Loading.Hub.ModelLocator.Check(folder).Folder); // a folder check accepts the sharded form
     }
 
+    /// <summary>The kit's own sharded writer: the hub's file names, an index with the total size, a model equal to the single file's.</summary>
+    [Fact]
+    public void The_sharded_writer_writes_what_the_loader_reads_in_bf16_shards()
+    {
+        var folder = _dir["written"];
+        File.Copy(Path.Combine(Fixtures.TinyModel, "config.json"), Path.Combine(Directory.CreateDirectory(folder).FullName, "config.json"));
+        using var source = SafetensorsFile.Open(Path.Combine(Fixtures.TinyModel, "model.safetensors"));
+        var tensors = source.Tensors.Keys.Select(n => (n, source.Entry(n).Shape.ToArray(),
+            (Func<ReadOnlyMemory<float>>)(() => source.ReadFloat32(n)))).ToList();
+        long total = ShardedCheckpointWriter.Write(folder, tensors, maxShardBytes: 100_000, SafetensorsDType.BF16);
+
+        var shards = Checkpoint.ShardFiles(Path.Combine(folder, Checkpoint.IndexFile));
+        Assert.True(shards.Count >= 3, $"{shards.Count} shards");
+        Assert.Equal(shards.Select((_, i) => $"model-{i + 1:D5}-of-{shards.Count:D5}.safetensors"), shards);
+        Assert.Equal(source.Tensors.Values.Sum(e => e.ElementCount * 2), total);
+        using var fromShards = ModelLoader.LoadFolder(folder, WeightProcessing.Raw);
+        using var single = ModelLoader.LoadFolder(Fixtures.TinyModel, WeightProcessing.Raw);
+        using var expected = single.W_E.to(ScalarType.BFloat16).to(ScalarType.Float32);
+        TensorAssert.Close(expected, fromShards.W_E, 0, "W_E written in BF16 shards and read back");
+    }
+
     [Fact]
     public void A_missing_shard_is_named_with_a_tensor_it_holds()
     {
