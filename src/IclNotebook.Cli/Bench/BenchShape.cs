@@ -140,8 +140,8 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
         tensors.AddRange([("model.norm.weight", [d]), ("lm_head.weight", [vocab, d])]);
         var config = Json($$"""{"model_type":"llama","architectures":["LlamaForCausalLM"],"hidden_size":{{d}},"num_attention_heads":{{heads}}""") +
             Json($$""","num_key_value_heads":{{kvHeads}},"intermediate_size":{{m}},"num_hidden_layers":{{layers}}""") +
-            Json($$""","max_position_embeddings":{{ctx}},"rms_norm_eps":{{rmsEps}},"vocab_size":{{vocab}},"hidden_act":"silu""") +
-            Json($$""","rope_theta":10000.0,"tie_word_embeddings":false,"bos_token_id":1,"eos_token_id":2}""");
+            Json($$""","max_position_embeddings":{{ctx}},"rms_norm_eps":{{rmsEps}},"vocab_size":{{vocab}},"hidden_act":"silu",""") +
+            Json($$""" "rope_theta":10000.0,"tie_word_embeddings":false,"bos_token_id":1,"eos_token_id":2}""");
         return new(name, config, tensors, "bench-tokenizers/llama", "Llama's 32,000-token tokenizer.json (the tiny-llama-a fixture's)");
     }
 

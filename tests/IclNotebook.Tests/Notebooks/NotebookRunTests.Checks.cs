@@ -33,6 +33,21 @@ public partial class NotebookRunTests
     }
 
     /// <summary>
+    /// Section 10: the toy model's five panels in bfloat16, next to float32, say so and agree where there is a signal (the
+    /// same ten largest effects, within 0.02 normalised; HalfPrecisionTests measured 0.0042).
+    /// </summary>
+    private static void AssertHalfPrecisionSectionAgrees(ExecutedNotebook notebook)
+    {
+        var text = string.Concat(notebook.Cells.Select(c => c.StdOut));
+        var gap = Regex.Match(text, @"computed in bfloat16; largest \|bfloat16 - float32\| over the five panels: ([\d.]+)");
+        Assert.True(gap.Success, "section 10 does not say the grid was computed in bfloat16");
+        double largest = double.Parse(gap.Groups[1].Value, CultureInfo.InvariantCulture);
+        Assert.True(largest < 0.02, $"bfloat16 vs float32 on the toy model: {largest} apart, normalised");
+        Assert.Contains("are the same in both dtypes: True", text, StringComparison.Ordinal);
+        Assert.Contains("toy-icl-2l, bfloat16, fast engine", notebook.AllHtml, StringComparison.Ordinal);   // the half-precision figure's title
+    }
+
+    /// <summary>
     /// The walkthrough's section on the shipped toy model shows its known mechanism, read from the
     /// heatmaps' own data: residual patching of the first query lights its demonstration's label in
     /// both layers and, after layer 1's attention, the query; the label-swap head grid shows nothing

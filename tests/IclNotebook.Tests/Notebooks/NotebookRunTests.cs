@@ -121,6 +121,7 @@ public partial class NotebookRunTests
             case "01-icl-walkthrough":
                 AssertColabExactCellShowsTransformerLensNumbers(notebook);
                 AssertToySectionShowsTheMechanism(notebook);
+                AssertHalfPrecisionSectionAgrees(notebook);
                 break;
             case "04-pythia-vs-gpt2":
                 AssertPythiaDifferencesAreShown(notebook);
