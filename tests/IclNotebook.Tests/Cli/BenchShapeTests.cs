@@ -10,6 +10,8 @@ public sealed class BenchShapeTests
     [InlineData("gpt2-small", "gpt2", 124_439_808L, 12, 12, 12)]        // GPT-2 small
     [InlineData("pythia-160m", "gpt_neox", 162_322_944L, 12, 12, 12)]   // the Pythia paper's table, embeddings included
     [InlineData("qwen2.5-0.5b", "qwen2", 494_032_768L, 24, 14, 2)]      // Qwen2.5-0.5B's model card: 0.49B
+    [InlineData("tinyllama-1.1b", "llama", 1_100_048_384L, 22, 32, 4)]  // TinyLlama-1.1B
+    [InlineData("llama-2-7b", "llama", 6_738_415_616L, 32, 32, 32)]      // Llama-2-7b-hf
     public void Each_shape_is_its_real_models(string name, string modelType, long parameters, int layers, int heads, int kvHeads)
     {
         var shape = BenchShape.Find(name);
@@ -27,5 +29,5 @@ public sealed class BenchShapeTests
 
     [Fact]
     public void An_unknown_shape_lists_the_shapes() =>
-        Assert.Equal("Unknown shape 'llama-70b'. Shapes: gpt2-small, pythia-160m, qwen2.5-0.5b.", Assert.Throws<IclException>(() => BenchShape.Find("llama-70b")).Message);
+        Assert.Equal("Unknown shape 'llama-70b'. Shapes: gpt2-small, pythia-160m, qwen2.5-0.5b, tinyllama-1.1b, llama-2-7b.", Assert.Throws<IclException>(() => BenchShape.Find("llama-70b")).Message);
 }
