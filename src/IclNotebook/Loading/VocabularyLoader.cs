@@ -31,9 +31,10 @@ internal static class VocabularyLoader
     }
 
     /// <summary>
-    /// <c>W_U</c> block by block, each the stored head's rows transposed with the final norm folded in and, where TL centres
-    /// the unembedding, less the mean over the vocabulary (found in a first pass over the blocks: the arithmetic of TL's
-    /// whole-matrix <c>center_unembed</c>, the mean summed in float64); then <c>b_U</c> (centred) and what else the part holds.
+    /// <c>W_U</c> block by block, each the stored head's rows transposed with the final norm folded in; where TL centres the
+    /// unembedding (<c>center_unembed</c>), the columns' mean over the vocabulary, summed in float64 as the blocks go by, is
+    /// then subtracted in place a block at a time (a float32 model gets TL's arithmetic; a half-precision one rounds its
+    /// columns before and after, a last-bit difference). Then <c>b_U</c> (centred) and what else the part holds.
     /// </summary>
     public static void LoadUnembedding(HookedTransformer model, Families.UnembeddingPart part, WeightProcessing processing,
         string source, HashSet<string> loaded)
@@ -44,28 +45,22 @@ internal static class VocabularyLoader
         using var norm = WeightProcessor.TakeFinalNorm(part.Others, cfg, processing);
         var head = part.Head;
         var bU = part.Others[StateDictKey.BU];                                               // [d_vocab], float32
-        var vocabMean = processing == WeightProcessing.Raw ? null : MeanColumn(head, norm, cfg);
         var wU = model.WeightToFill(StateDictKey.WU, loaded);                               // [d_model, d_vocab]
-        foreach (var (start, count) in head.Blocks())
-        {
-            using var blockScope = NewDisposeScope();
-            var columns = WeightProcessor.UnembeddingColumns(head.Read(start, count), bU.narrow(0, start, count), norm, cfg);
-            wU.narrow(1, start, count).copy_(vocabMean is null ? columns : columns - vocabMean);
-        }
-        if (processing != WeightProcessing.Raw) bU.sub_(bU.mean());                          // TL's center_unembed, b_U's half
-        model.LoadWeights(part.Others, source, loaded);
-    }
-
-    /// <summary>The mean over the vocabulary of TL's folded <c>W_U</c> columns, [d_model, 1] float32.</summary>
-    private static Tensor MeanColumn(CheckpointMatrix head, WeightProcessor.FinalNorm? norm, ModelConfig cfg)
-    {
+        bool centre = processing != WeightProcessing.Raw;
         var sum = zeros([cfg.DModel, 1], dtype: ScalarType.Float64);
         foreach (var (start, count) in head.Blocks())
         {
             using var blockScope = NewDisposeScope();
-            var columns = WeightProcessor.UnembeddingColumns(head.Read(start, count), null, norm, cfg);
-            sum.add_(columns.sum([1], keepdim: true, type: ScalarType.Float64));
+            var columns = WeightProcessor.UnembeddingColumns(head.Read(start, count), bU.narrow(0, start, count), norm, cfg);
+            if (centre) sum.add_(columns.sum([1], keepdim: true, type: ScalarType.Float64));
+            wU.narrow(1, start, count).copy_(columns);
         }
-        return sum.div_(head.Rows).to(ScalarType.Float32);
+        if (centre)
+        {
+            var mean = sum.div_(head.Rows).to(ScalarType.Float32);                          // [d_model, 1]
+            foreach (var (start, count) in head.Blocks()) wU.narrow(1, start, count).sub_(mean);
+            bU.sub_(bU.mean());
+        }
+        model.LoadWeights(part.Others, source, loaded);
     }
 }

@@ -52,16 +52,16 @@ public static class WeightProcessor
     /// <summary>
     /// TL's <c>W_U</c> columns [d_model, n] for a block of the vocabulary, from the stored head's rows [n, d_model], with the
     /// final norm folded in (the last step of TL's <c>fold_layer_norm</c>): <paramref name="bU"/> (that block of <c>b_U</c>,
-    /// changed in place; null when only the columns are wanted) gains the bias's image, then the columns are scaled by the
-    /// weight and, in LayerNorm models, centred over d_model. Centring over the vocabulary (TL's <c>center_unembed</c>)
+    /// changed in place) gains the bias's image, then the columns are scaled by the weight and, in LayerNorm models,
+    /// centred over d_model. Centring over the vocabulary (TL's <c>center_unembed</c>)
     /// needs every block: the caller subtracts the mean of these columns.
     /// </summary>
-    internal static Tensor UnembeddingColumns(Tensor headRows, Tensor? bU, FinalNorm? norm, ModelConfig cfg)
+    internal static Tensor UnembeddingColumns(Tensor headRows, Tensor bU, FinalNorm? norm, ModelConfig cfg)
     {
         var wU = headRows.t();                                                               // [d_model, n]
         if (norm is null) return wU;
         using var noGrad = no_grad();
-        if (bU is not null && norm.B is not null && !cfg.FinalRms) bU.add_((wU * norm.B.view(-1, 1)).sum(-2));
+        if (norm.B is not null && !cfg.FinalRms) bU.add_((wU * norm.B.view(-1, 1)).sum(-2));
         wU = wU * norm.W.view(-1, 1);
         return cfg.Normalization == NormalizationType.LN ? wU - wU.mean([0], keepdim: true) : wU;
     }

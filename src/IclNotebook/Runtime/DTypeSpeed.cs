@@ -17,7 +17,8 @@ public static class DTypeSpeed
     /// <summary>A half dtype is refused below this share of float32's speed.</summary>
     public const double MinimumShareOfFloat32 = 0.5;
 
-    private static readonly ConcurrentDictionary<(string Device, ModelDType DType), (double Half, double Float32)> Measured = new();
+    // The (device, dtype) pairs measured fast: a slow verdict is never kept (see Measure).
+    private static readonly ConcurrentDictionary<(string Device, ModelDType DType), bool> Fast = new();
 
     /// <summary>
     /// Throws an <see cref="IclException"/> naming the measured speeds when <paramref name="dtype"/> is slow on <paramref name="device"/>.
@@ -28,11 +29,11 @@ public static class DTypeSpeed
         if (!dtype.IsHalf() || device.type == TorchSharp.DeviceType.CUDA) return;
         TorchRuntime.EnsureLoaded();
         var key = (device.ToString(), dtype);
-        if (Measured.ContainsKey(key)) return;                                               // only fast verdicts are kept
+        if (Fast.ContainsKey(key)) return;
         var (half, single) = Measure(dtype.ToScalarType(), device);
         if (half >= MinimumShareOfFloat32 * single)
         {
-            Measured[key] = (half, single);
+            Fast[key] = true;
             return;
         }
         string name = OptionNames.Name(dtype);

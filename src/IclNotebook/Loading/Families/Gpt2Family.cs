@@ -57,12 +57,7 @@ public sealed class Gpt2Family : ModelFamily
         // GPT-2 ties the unembedding to the token embedding; a stored lm_head must equal it.
         if (t.OptionalMatrix("lm_head.weight", cfg.DVocab, d) is { } head && !head.SameValuesAs(wte))
             throw new IclException($"{source}: lm_head.weight differs from wte.weight; only GPT-2 with tied embeddings is supported.");
-        return new UnembeddingPart(wte, new Dictionary<string, Tensor>(StringComparer.Ordinal)
-        {
-            [StateDictKey.LnFinalW] = t.Get("ln_f.weight", d),
-            [StateDictKey.LnFinalB] = t.Get("ln_f.bias", d),
-            [StateDictKey.BU] = zeros(cfg.DVocab),
-        });
+        return UnembeddingPart.Of(wte, t.Get("ln_f.weight", d), t.Get("ln_f.bias", d));
     }
 
     internal override Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int l)

@@ -70,11 +70,7 @@ public sealed class LlamaFamily : ModelFamily
         int d = cfg.DModel;
         // Tied embeddings store no lm_head: the unembedding is the embedding's transpose.
         var head = t.OptionalMatrix("lm_head.weight", cfg.DVocab, d) ?? t.GetMatrix("embed_tokens.weight", cfg.DVocab, d);
-        return new UnembeddingPart(head, new Dictionary<string, Tensor>(StringComparer.Ordinal)
-        {
-            [StateDictKey.LnFinalW] = t.Get("norm.weight", d),
-            [StateDictKey.BU] = zeros(cfg.DVocab),
-        });
+        return UnembeddingPart.Of(head, t.Get("norm.weight", d));
     }
 
     internal override Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int l)

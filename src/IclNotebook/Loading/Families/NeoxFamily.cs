@@ -53,12 +53,8 @@ public sealed class NeoxFamily : ModelFamily
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
         int d = cfg.DModel;
-        return new UnembeddingPart(t.GetMatrix("embed_out.weight", cfg.DVocab, d), new Dictionary<string, Tensor>(StringComparer.Ordinal)
-        {
-            [StateDictKey.LnFinalW] = t.Get("final_layer_norm.weight", d),
-            [StateDictKey.LnFinalB] = t.Get("final_layer_norm.bias", d),
-            [StateDictKey.BU] = zeros(cfg.DVocab),
-        });
+        return UnembeddingPart.Of(t.GetMatrix("embed_out.weight", cfg.DVocab, d), t.Get("final_layer_norm.weight", d),
+            t.Get("final_layer_norm.bias", d));
     }
 
     internal override Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int l)

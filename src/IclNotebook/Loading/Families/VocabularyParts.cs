@@ -12,4 +12,18 @@ internal sealed record EmbeddingPart(CheckpointMatrix TokenEmbedding, Dictionary
 /// A model's last part as its family gives it: the unembedding as stored (<c>[d_vocab, d_model]</c>: the <c>lm_head</c>,
 /// or the token embedding where they are tied; unread), and TL's final norm and <c>b_U</c> (zero unless the head has a bias).
 /// </summary>
-internal sealed record UnembeddingPart(CheckpointMatrix Head, Dictionary<string, Tensor> Others);
+internal sealed record UnembeddingPart(CheckpointMatrix Head, Dictionary<string, Tensor> Others)
+{
+    /// <summary>The part of a head without a bias (<c>b_U</c> zero) and a final norm with (LayerNorm) or without (RMSNorm) a bias.</summary>
+    public static UnembeddingPart Of(CheckpointMatrix head, Tensor normWeight, Tensor? normBias = null)
+    {
+        ArgumentNullException.ThrowIfNull(head);
+        var others = new Dictionary<string, Tensor>(StringComparer.Ordinal)
+        {
+            [Model.StateDictKey.LnFinalW] = normWeight,
+            [Model.StateDictKey.BU] = zeros(head.Rows),
+        };
+        if (normBias is not null) others[Model.StateDictKey.LnFinalB] = normBias;
+        return new UnembeddingPart(head, others);
+    }
+}
