@@ -82,7 +82,7 @@ public static partial class ResidualAnalysis
             throw new IclException($"LogitAttrs: token {tokens.First(t => t < 0 || t >= model.Config.DVocab)} is outside " +
                 $"{model.Config.Name}'s vocabulary 0..{model.Config.DVocab - 1}.");
         var ids = tensor(tokens.Select(t => (long)t).ToArray(), device: model.ModelDevice);
-        return Model.Precision.ToResidual(model.W_U.index_select(1, ids).t());         // [batch, d_model]
+        return model.UnembeddingColumns(ids).t();                                            // [batch, d_model] float32
     }
 
     internal static Tensor ApplyLn(ActivationCache cache, ModelConfig cfg, Tensor components, int layer, bool mlpInput, PosSlice pos)

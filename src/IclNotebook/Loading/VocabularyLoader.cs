@@ -35,6 +35,8 @@ internal static class VocabularyLoader
     /// unembedding (<c>center_unembed</c>), the columns' mean over the vocabulary, summed in float64 as the blocks go by, is
     /// then subtracted in place a block at a time (a float32 model gets TL's arithmetic; a half-precision one rounds its
     /// columns before and after, a last-bit difference). Then <c>b_U</c> (centred) and what else the part holds.
+    /// A model that shares its embedding (<see cref="ModelConfig.SharesEmbedding"/>) stores no <c>W_U</c>: it keeps the
+    /// final norm's weight and the mean, taken from its own <c>W_E</c>, and makes the columns when it unembeds.
     /// </summary>
     public static void LoadUnembedding(HookedTransformer model, Families.UnembeddingPart part, WeightProcessing processing,
         string source, HashSet<string> loaded)
@@ -45,22 +47,39 @@ internal static class VocabularyLoader
         using var norm = WeightProcessor.TakeFinalNorm(part.Others, cfg, processing);
         var head = part.Head;
         var bU = part.Others[StateDictKey.BU];                                               // [d_vocab], float32
-        var wU = model.WeightToFill(StateDictKey.WU, loaded);                               // [d_model, d_vocab]
         bool centre = processing != WeightProcessing.Raw;
         var sum = zeros([cfg.DModel, 1], dtype: ScalarType.Float64);
-        foreach (var (start, count) in head.Blocks())
+        if (cfg.SharesEmbedding)
         {
-            using var blockScope = NewDisposeScope();
-            var columns = WeightProcessor.UnembeddingColumns(head.Read(start, count), bU.narrow(0, start, count), norm, cfg);
-            if (centre) sum.add_(columns.sum([1], keepdim: true, type: ScalarType.Float64));
-            wU.narrow(1, start, count).copy_(columns);
+            if (norm is not null)                                                            // folded: TL's W_U is centred
+            {
+                var wE = model.W_E;                                                          // [d_vocab, d_model], loaded
+                foreach (var (start, count) in head.Blocks())
+                {
+                    using var blockScope = NewDisposeScope();
+                    var columns = WeightProcessor.UnembeddingColumns(wE.narrow(0, start, count), bU.narrow(0, start, count), norm, cfg);
+                    sum.add_(columns.sum([1], keepdim: true, type: ScalarType.Float64));
+                }
+                model.FoldSharedUnembedding(norm.W, sum.div_(head.Rows).to(ScalarType.Float32));
+            }
         }
-        if (centre)
+        else
         {
-            var mean = sum.div_(head.Rows).to(ScalarType.Float32);                          // [d_model, 1]
-            foreach (var (start, count) in head.Blocks()) wU.narrow(1, start, count).sub_(mean);
-            bU.sub_(bU.mean());
+            var wU = model.WeightToFill(StateDictKey.WU, loaded);                           // [d_model, d_vocab]
+            foreach (var (start, count) in head.Blocks())
+            {
+                using var blockScope = NewDisposeScope();
+                var columns = WeightProcessor.UnembeddingColumns(head.Read(start, count), bU.narrow(0, start, count), norm, cfg);
+                if (centre) sum.add_(columns.sum([1], keepdim: true, type: ScalarType.Float64));
+                wU.narrow(1, start, count).copy_(columns);
+            }
+            if (centre)
+            {
+                var mean = sum.div_(head.Rows).to(ScalarType.Float32);                      // [d_model, 1]
+                foreach (var (start, count) in head.Blocks()) wU.narrow(1, start, count).sub_(mean);
+            }
         }
+        if (centre) bU.sub_(bU.mean());
         model.LoadWeights(part.Others, source, loaded);
     }
 }

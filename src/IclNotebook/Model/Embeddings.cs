@@ -18,6 +18,9 @@ public sealed class Embed : ComponentBase
     /// <param name="tokens">[batch, pos] int64</param>
     /// <returns>[batch, pos, d_model]</returns>
     public override Tensor forward(Tensor tokens) => Precision.ToResidual(W_E[tokens]);
+
+    /// <summary>The model's own <c>W_E</c>, for an unembedding that shares it.</summary>
+    internal Tensor TokenEmbedding => W_E;
 }
 
 /// <summary>Learned positional embedding <c>W_pos [n_ctx, d_model]</c>.</summary>
@@ -44,33 +47,93 @@ public sealed class PosEmbed : ComponentBase
 /// Llama 3's vocabulary), <c>b_U [d_vocab]</c> float32. The logits are float32 products whatever the dtype
 /// (<see cref="Precision"/>): logits of tens of nats in bfloat16 would be rounded to a quarter nat or more, so a
 /// half-precision <c>W_U</c> is widened a block of the vocabulary at a time, never as a whole.
+/// Where the model shares the embedding (<see cref="ModelConfig.SharesEmbedding"/>) there is no <c>W_U</c> of its own:
+/// each block of TL's <c>W_U</c> is made from <c>W_E</c>'s rows as TL makes it, transposed, times the folded final norm's
+/// weight, minus the columns' mean over the vocabulary (<see cref="Fold"/>), the same float32 values as a stored one.
 /// </summary>
 public sealed class Unembed : ComponentBase
 {
     // Vocabulary columns widened at a time: 4M elements (16 MB of float32).
     private const long BlockElements = 1 << 22;
 
-    private readonly Tensor W_U, b_U;
+    private readonly Tensor? W_U, W_E;
+    private readonly Tensor b_U;
+    // Shared and folded: the final norm's weight and the vocabulary mean, [d_model, 1] float32 each.
+    private readonly Tensor? _scale, _centre;
 
-    public Unembed(ModelConfig cfg, Device device) : base(nameof(Unembed), device, cfg.DType)
+    /// <param name="cfg">The architecture.</param>
+    /// <param name="device">Where the weights live.</param>
+    /// <param name="embedding">The token embedding <c>W_E</c> when the model shares it (<see cref="ModelConfig.SharesEmbedding"/>).</param>
+    /// <param name="folded">Whether the final norm is folded into the unembedding (TL's default processing).</param>
+    public Unembed(ModelConfig cfg, Device device, Tensor? embedding = null, bool folded = false)
+        : base(nameof(Unembed), device, cfg.DType)
     {
-        W_U = Weight("W_U", cfg.DModel, cfg.DVocab);
+        if (embedding is null) W_U = Weight("W_U", cfg.DModel, cfg.DVocab);
+        else
+        {
+            W_E = embedding;
+            if (folded)
+            {
+                _scale = Buffer("scale", ones(cfg.DModel, 1, device: device));
+                _centre = Buffer("centre", zeros(cfg.DModel, 1, device: device));
+            }
+        }
         b_U = Weight("b_U", ScalarType.Float32, cfg.DVocab);
     }
+
+    private long DVocab => W_U?.shape[1] ?? W_E!.shape[0];
+
+    /// <summary>
+    /// A shared, folded unembedding's final-norm weight and vocabulary mean (<paramref name="scale"/>, <paramref name="centre"/>:
+    /// [d_model] each), set by the loader.
+    /// </summary>
+    internal void Fold(Tensor scale, Tensor centre)
+    {
+        if (_scale is null || _centre is null) throw new InvalidOperationException("Only a shared, folded unembedding is folded.");
+        using var noGrad = no_grad();
+        _scale.copy_(scale.view(-1, 1));
+        _centre.copy_(centre.view(-1, 1));
+    }
+
+    /// <summary>TL's <c>W_U[:, start:start+count]</c>, float32 [d_model, count] (a view of the stored <c>W_U</c> in float32 models).</summary>
+    internal Tensor Columns(long start, long count)
+    {
+        if (W_U is not null) return Precision.ToResidual(W_U.narrow(1, start, count));
+        var columns = Precision.ToResidual(W_E!.narrow(0, start, count).t());
+        return _scale is null ? columns : (columns * _scale).sub_(_centre!);
+    }
+
+    /// <summary>TL's <c>W_U[:, ids]</c>, float32 [d_model, ids].</summary>
+    internal Tensor Columns(Tensor ids)
+    {
+        if (W_U is not null) return Precision.ToResidual(W_U.index_select(1, ids));
+        var columns = Precision.ToResidual(W_E!.index_select(0, ids).t());
+        return _scale is null ? columns : (columns * _scale).sub_(_centre!);
+    }
+
+    /// <summary>TL's whole <c>W_U</c> in the model's dtype: the stored one, or (sharing the embedding) a copy made for the caller.</summary>
+    internal Tensor Whole() => W_U ?? Columns(0, DVocab).to(DType);
 
     /// <param name="x">[..., d_model] float32</param>
     /// <returns>[..., d_vocab] float32</returns>
     public override Tensor forward(Tensor x)
     {
-        if (W_U.dtype == x.dtype) return x.matmul(W_U).Plus(b_U);
-        long vocab = W_U.shape[1], perBlock = Math.Max(1, BlockElements / W_U.shape[0]);
+        if (W_U is not null && W_U.dtype == x.dtype) return x.matmul(W_U).Plus(b_U);
+        long vocab = DVocab, perBlock = Math.Max(1, BlockElements / x.shape[^1]);
         var logits = empty([.. x.shape[..^1], vocab], dtype: x.dtype, device: x.device);
         for (long start = 0; start < vocab; start += perBlock)
         {
             using var scope = NewDisposeScope();
             long count = Math.Min(perBlock, vocab - start);
-            logits.narrow(-1, start, count).copy_(x.matmul(W_U.narrow(1, start, count).to(x.dtype)));
+            logits.narrow(-1, start, count).copy_(x.matmul(Columns(start, count)));
         }
         return logits.add_(b_U);
+    }
+
+    private Tensor Buffer(string name, Tensor value)
+    {
+        value.DetachFromDisposeScope();
+        register_buffer(name, value, persistent: false);
+        return value;
     }
 }

@@ -20,8 +20,23 @@ public sealed partial class HookedTransformer
         ? throw new IclException($"{Config.Name} uses rotary embeddings: it has no W_pos (positions rotate queries and keys).")
         : Parameter(StateDictKey.WPos).detach();
 
-    /// <summary>Unembedding [d_model, d_vocab].</summary>
-    public Tensor W_U => Parameter(StateDictKey.WU).detach();
+    /// <summary>
+    /// Unembedding [d_model, d_vocab]: a view of the stored one, or, in a model that shares its embedding
+    /// (<see cref="ModelConfig.SharesEmbedding"/>), a copy in the model's dtype made on each call (take the columns you
+    /// need with <see cref="UnembeddingColumns"/> instead).
+    /// </summary>
+    public Tensor W_U => unembed.Whole().detach();
+
+    /// <summary>TL's <c>W_U[:, ids]</c> as float32 [d_model, ids.Length], from the stored or the shared unembedding.</summary>
+    public Tensor UnembeddingColumns(Tensor ids)
+    {
+        ArgumentNullException.ThrowIfNull(ids);
+        using var noGrad = no_grad();
+        return unembed.Columns(ids).detach();
+    }
+
+    /// <summary>The shared unembedding's folded final norm: its weight and vocabulary mean, [d_model] each (the loader's).</summary>
+    internal void FoldSharedUnembedding(Tensor scale, Tensor centre) => unembed.Fold(scale, centre);
 
     /// <summary>Unembedding bias [d_vocab].</summary>
     public Tensor b_U => Parameter(StateDictKey.BU).detach();

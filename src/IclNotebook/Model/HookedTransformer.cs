@@ -48,7 +48,7 @@ public sealed partial class HookedTransformer : ComponentBase
         var transformerBlocks = Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, folded, Device, _rotary)).ToArray();
         blocks = Child("blocks", nn.ModuleList(transformerBlocks));
         ln_final = Child("ln_final", Norms.Create(config, folded, Device, ScalarType.Float32));
-        unembed = Child("unembed", new Unembed(config, Device));
+        unembed = Child("unembed", new Unembed(config, Device, config.SharesEmbedding ? embed.TokenEmbedding : null, folded));
 
         _hookPoints = new Dictionary<string, HookPoint>(StringComparer.Ordinal);
         foreach (var (name, module) in named_modules())

@@ -82,6 +82,19 @@ public sealed record ModelConfig(
     /// <summary>TL's <c>to_tokens</c> prepends BOS by default for this family. Default true.</summary>
     public bool DefaultPrependBos { get; init; } = true;
 
+    /// <summary>
+    /// The checkpoint ties its unembedding to the token embedding (Hugging Face's <c>tie_word_embeddings</c>). Default false.
+    /// </summary>
+    public bool TiedEmbeddings { get; init; }
+
+    /// <summary>
+    /// The unembedding is computed from the token embedding's storage instead of a <c>W_U</c> of its own: tied RMSNorm
+    /// models, where TL's <c>W_U</c> is <c>W_E^T</c> scaled by the folded final norm and centred over the vocabulary, a
+    /// vector each (a 150k-256k vocabulary is a quarter of a small model). LayerNorm models keep their own <c>W_U</c>: TL
+    /// centres <c>W_E</c> over d_model, which the unembedding does not follow.
+    /// </summary>
+    public bool SharesEmbedding => TiedEmbeddings && Normalization == NormalizationType.RMS;
+
     /// <summary>Why <see cref="NCtx"/> is below the model's own context, for the error a longer prompt gets; null when it is not.</summary>
     public string? ContextLimit { get; init; }
 

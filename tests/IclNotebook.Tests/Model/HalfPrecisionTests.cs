@@ -117,22 +117,32 @@ public class HalfPrecisionTests
     }
 
     /// <summary>
-    /// <c>W_U</c> is stored in the model's dtype and widened a block of the vocabulary at a time: the logits are exactly the
-    /// float32 product of the rounded weights (tiny-qwen2-a: 151,936 x 32, two blocks, tied and loaded block by block too).
+    /// tiny-qwen2-a ties its unembedding (151,936 x 32): the model stores <c>W_E</c> once, in bfloat16, and unembeds a block of
+    /// the vocabulary at a time with TL's <c>W_U</c> made from it in float32: the rounded <c>W_E</c> transposed, times the final
+    /// norm's weight, centred over the vocabulary. The logits are exactly that float32 product.
     /// </summary>
     [Fact]
-    public void Half_precision_logits_are_the_float32_product_of_the_rounded_unembedding()
+    public void Half_precision_logits_are_the_float32_product_of_the_rounded_shared_embedding()
     {
-        using var model = ModelLoader.LoadFolder(Families.FamilyFixture.Folder("tiny-qwen2-a"), dtype: ModelDType.Bfloat16);
+        string folder = Families.FamilyFixture.Folder("tiny-qwen2-a");
+        using var raw = ModelLoader.LoadFolder(folder, WeightProcessing.Raw);
+        using var model = ModelLoader.LoadFolder(folder, dtype: ModelDType.Bfloat16);
         using var tokens = tensor(new long[] { 1, 5, 9, 13, 151_000 }).unsqueeze(0);
         var (logits, cache) = model.RunWithCache(tokens);
         using (logits)
         using (cache)
         {
-            Assert.Equal(ScalarType.BFloat16, model.W_U.dtype);
+            Assert.True(model.Config.SharesEmbedding);
+            Assert.DoesNotContain(StateDictKey.WU, model.ExpectedWeights.Keys);
+            Assert.Equal(ScalarType.BFloat16, model.W_E.dtype);
             Assert.Equal(ScalarType.Float32, model.b_U.dtype);
-            using var expected = cache[HookName.FinalNormalized].matmul(model.W_U.to(ScalarType.Float32)) + model.b_U;
-            TensorAssert.Close(expected, logits, 1e-5, "logits vs ln_final output x W_U (widened) + b_U");
+            using var scale = raw.state_dict()[StateDictKey.LnFinalW].view(-1, 1);
+            using var columns = model.W_E.to(ScalarType.Float32).t() * scale;                    // [d_model, d_vocab]
+            using var wU = columns - columns.to(ScalarType.Float64).mean([1], keepdim: true).to(ScalarType.Float32);
+            using var expected = cache[HookName.FinalNormalized].matmul(wU) + model.b_U;
+            TensorAssert.Close(expected, logits, 1e-5, "logits vs ln_final output x W_U (from the rounded W_E) + b_U");
+            using var ids = tensor(new long[] { 151_000, 7 });
+            TensorAssert.Close(wU.index_select(1, ids), model.UnembeddingColumns(ids), 0, "UnembeddingColumns");
         }
     }
 }

@@ -8,7 +8,7 @@ namespace IclNotebook.Loading.Families;
 /// Llama, Mistral and Qwen2 (<c>model_type</c> llama, mistral, qwen2): full rotary, RMSNorm,
 /// SwiGLU, grouped-query attention, separate <c>q/k/v/o_proj</c> and <c>gate/up/down_proj</c>.
 /// Qwen2 adds q/k/v biases, always uses TL's grouped attention and prepends no BOS; tied
-/// embeddings (no <c>lm_head.weight</c>) unembed with <c>W_E^T</c>. TL's
+/// embeddings (<c>tie_word_embeddings</c>, or no <c>lm_head.weight</c>) unembed with <c>W_E^T</c>. TL's
 /// <c>convert_llama_weights</c> / <c>convert_qwen2_weights</c>.
 /// </summary>
 public sealed class LlamaFamily : ModelFamily
@@ -45,6 +45,7 @@ public sealed class LlamaFamily : ModelFamily
             ActFn = Str(root, "hidden_act") ?? "silu",
             NKeyValueHeads = qwen || kv != heads ? kv : null,
             DefaultPrependBos = !qwen,
+            TiedEmbeddings = Bool(root, "tie_word_embeddings") == true,
             ContextLimit = window is { } limit && limit < nCtx
                 ? $"sliding-window attention (window {limit} tokens) is not implemented, so prompts are limited to the window"
                 : null,
@@ -68,8 +69,10 @@ public sealed class LlamaFamily : ModelFamily
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(cfg);
         int d = cfg.DModel;
-        // Tied embeddings store no lm_head: the unembedding is the embedding's transpose.
-        var head = t.OptionalMatrix("lm_head.weight", cfg.DVocab, d) ?? t.GetMatrix("embed_tokens.weight", cfg.DVocab, d);
+        // Tied embeddings: the unembedding is the embedding's transpose (Hugging Face ties them even where a checkpoint also
+        // stores an lm_head); an untied checkpoint without an lm_head falls back to the embedding too.
+        var lmHead = t.OptionalMatrix("lm_head.weight", cfg.DVocab, d);
+        var head = cfg.TiedEmbeddings || lmHead is null ? t.GetMatrix("embed_tokens.weight", cfg.DVocab, d) : lmHead;
         return UnembeddingPart.Of(head, t.Get("norm.weight", d));
     }
 
