@@ -61,6 +61,9 @@ public sealed record ModelConfig(
     /// <summary>Rotary base (TL's <c>rotary_base</c>). Default 10000.</summary>
     public double RotaryBase { get; init; } = 10000;
 
+    /// <summary>How the rotary frequencies are scaled (Llama 3's NTK-by-parts, linear); null for none.</summary>
+    public RopeScaling? RopeScaling { get; init; }
+
     /// <summary>GPT-J-style rotation of adjacent pairs instead of GPT-NeoX-style halves. Default false.</summary>
     public bool RotaryAdjacentPairs { get; init; }
 

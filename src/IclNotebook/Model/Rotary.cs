@@ -7,7 +7,8 @@ namespace IclNotebook.Model;
 /// Rotary position embeddings as TransformerLens computes them (<c>calculate_sin_cos_rotary</c>,
 /// <c>apply_rotary</c>): the first <c>rotary_dim</c> dimensions of each query and key head are
 /// rotated by angle <c>pos / base^(i / (rotary_dim/2))</c>, GPT-NeoX style (the two halves pair
-/// up) unless adjacent pairs are asked for; the other dimensions pass through. The tables are
+/// up) unless adjacent pairs are asked for; the other dimensions pass through. A scaled rope (Llama 3's, linear) divides
+/// by the scaled frequencies instead (<see cref="RopeScaling"/>). The tables are
 /// float32 for every position of the context, on the model's device.
 /// </summary>
 internal sealed class Rotary : IDisposable
@@ -23,11 +24,24 @@ internal sealed class Rotary : IDisposable
         using var scope = NewDisposeScope();
         var pos = arange(cfg.NCtx, dtype: float32, device: device);                                   // [n_ctx]
         var dim = arange(_dim / 2, dtype: float32, device: device);                                   // [rotary_dim / 2]
-        var freq = pow(tensor((float)cfg.RotaryBase, device: device), dim / (_dim / 2.0f));          // [rotary_dim / 2]
+        var freq = cfg.RopeScaling is { } scaling ? ScaledWavelengths(cfg.RotaryBase, _dim, scaling).to(device)
+            : pow(tensor((float)cfg.RotaryBase, device: device), dim / (_dim / 2.0f));               // [rotary_dim / 2]
         freq = _adjacent ? freq.repeat_interleave(2L) : cat([freq, freq]);                            // [rotary_dim]
         var angles = pos.unsqueeze(1) / freq.unsqueeze(0);                                            // [n_ctx, rotary_dim]
         _sin = angles.sin().DetachFromDisposeScope();
         _cos = angles.cos().DetachFromDisposeScope();
+    }
+
+    /// <summary>
+    /// 1 / the scaled inverse frequencies [rotary_dim / 2], float32 on the CPU: the inverse frequencies as Hugging Face and TL
+    /// compute them for a scaled rope (<c>1 / base^(2i / rotary_dim)</c>), through <paramref name="scaling"/>.
+    /// </summary>
+    private static Tensor ScaledWavelengths(double rotaryBase, int dim, RopeScaling scaling)
+    {
+        using var scope = NewDisposeScope();
+        using var plain = (1.0f / pow(tensor((float)rotaryBase), arange(0, dim, 2, dtype: int64).to(float32) / (float)dim)).cpu();
+        var scaled = tensor(scaling.InverseFrequencies(plain.data<float>().ToArray()));
+        return (1.0f / scaled).MoveToOuterDisposeScope();
     }
 
     /// <summary>

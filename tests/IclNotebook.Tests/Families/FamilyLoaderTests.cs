@@ -27,12 +27,17 @@ public sealed class FamilyLoaderTests : IDisposable
         Assert.Contains("tensor 'gpt_neox.layers.0.attention.bias' is stored as BOOL and is no llama weight or buffer; this checkpoint does not look like the model_type its config.json names", e.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Rope_scaling_is_refused_before_any_weight_is_read()
+    [Theory]
+    [InlineData("\"rope_scaling\": {\"rope_type\": \"yarn\", \"factor\": 4.0}",
+        "rope_scaling type 'yarn' is not supported; supported: llama3, linear, default (or none)")]
+    [InlineData("\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}",
+        "rope_scaling ({\"rope_type\": \"llama3\", \"factor\": 8.0}) has no 'low_freq_factor'")]
+    [InlineData("\"rope_scaling\": {\"type\": \"linear\", \"factor\": -2}", "rope_scaling.factor must be a positive number, not -2")]
+    public async Task Unsupported_or_incomplete_rope_scaling_is_refused_before_any_weight_is_read(string scaling, string expected)
     {
-        var folder = Folder("scaled", "tiny-llama-a", "tiny-llama-a", c => c.Replace("\"rope_scaling\": null", "\"rope_scaling\": {\"rope_type\": \"llama3\", \"factor\": 8.0}", StringComparison.Ordinal));
+        var folder = Folder("scaled", "tiny-llama-a", "tiny-llama-a", c => c.Replace("\"rope_scaling\": null", scaling, StringComparison.Ordinal));
         var e = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(folder));
-        Assert.Contains("rope_scaling ({\"rope_type\": \"llama3\", \"factor\": 8.0}) is not supported yet", e.Message, StringComparison.Ordinal);
+        Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

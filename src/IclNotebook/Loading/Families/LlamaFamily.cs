@@ -23,9 +23,7 @@ public sealed class LlamaFamily : ModelFamily
         int kv = OptionalInt(root, "num_key_value_heads", path) ?? heads;
         int dHead = OptionalInt(root, "head_dim", path) ?? d / heads;
         if (heads % kv != 0) throw new IclException($"{path}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv}.");
-        if (root.TryGetProperty("rope_scaling", out var scaling) && scaling.ValueKind != JsonValueKind.Null)
-            throw new IclException($"{path}: rope_scaling ({scaling.GetRawText()}) is not supported yet; " +
-                "only plain rotary embeddings (rope_scaling null) load.");
+        var (theta, scaling) = RopeConfig.Read(root, path);
         int nCtx = Int(root, "max_position_embeddings", path);
         // Sliding-window attention (Mistral, some Qwen2) is not implemented: prompts may not be longer than the window.
         bool windowed = qwen
@@ -40,7 +38,8 @@ public sealed class LlamaFamily : ModelFamily
             FinalRms = true,
             Positional = PositionalEmbeddingType.Rotary,
             RotaryDim = dHead,
-            RotaryBase = Number(root, "rope_theta") ?? 10000,
+            RotaryBase = theta ?? 10000,
+            RopeScaling = scaling,
             GatedMlp = true,
             ActFn = Str(root, "hidden_act") ?? "silu",
             NKeyValueHeads = qwen || kv != heads ? kv : null,

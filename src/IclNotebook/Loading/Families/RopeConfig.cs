@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Text.Json;
+using IclNotebook.Model;
+
+namespace IclNotebook.Loading.Families;
+
+/// <summary>
+/// A rotary model's base and scaling as config.json gives them: <c>rope_theta</c> and <c>rope_scaling</c> (transformers up
+/// to 4.x), or one <c>rope_parameters</c> object holding both (transformers 5). Types other than none, <c>default</c>,
+/// <c>llama3</c> and <c>linear</c> are refused naming the type and what is supported.
+/// </summary>
+internal static class RopeConfig
+{
+    /// <returns>the base (null when the config gives none) and the scaling (null for none)</returns>
+    public static (double? Theta, RopeScaling? Scaling) Read(JsonElement root, string path)
+    {
+        bool parameters = root.TryGetProperty("rope_parameters", out var rope) && rope.ValueKind == JsonValueKind.Object;
+        double? theta = parameters && rope.TryGetProperty("rope_theta", out var t) ? Number(t, path, "rope_parameters.rope_theta")
+            : root.TryGetProperty("rope_theta", out var top) && top.ValueKind == JsonValueKind.Number ? top.GetDouble() : null;
+        string field = parameters ? "rope_parameters" : "rope_scaling";
+        if (!parameters && !(root.TryGetProperty("rope_scaling", out rope) && rope.ValueKind == JsonValueKind.Object))
+            return (theta, null);
+        string? type = Text(rope, "rope_type") ?? Text(rope, "type");
+        if (type is null && parameters && rope.EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object))
+            throw new IclException($"{path}: rope_parameters per layer type ({rope.GetRawText()}) are not supported for this model_type.");
+        return type switch
+        {
+            null or "default" => (theta, null),
+            "linear" => (theta, new RopeScaling(RopeScalingType.Linear, Required(rope, "factor", path, field))),
+            "llama3" => (theta, new RopeScaling(RopeScalingType.Llama3, Required(rope, "factor", path, field),
+                Required(rope, "low_freq_factor", path, field), Required(rope, "high_freq_factor", path, field),
+                (int)Required(rope, "original_max_position_embeddings", path, field))),
+            _ => throw new IclException($"{path}: {field} type '{type}' is not supported; supported: llama3, linear, default " +
+                "(or none). Its frequencies would differ from the model's, so it is not loaded approximately."),
+        };
+    }
+
+    private static string? Text(JsonElement o, string key) =>
+        o.TryGetProperty(key, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+
+    private static double Required(JsonElement o, string key, string path, string field) =>
+        o.TryGetProperty(key, out var v) ? Number(v, path, $"{field}.{key}")
+            : throw new IclException($"{path}: {field} ({o.GetRawText()}) has no '{key}'.");
+
+    private static double Number(JsonElement v, string path, string what) =>
+        v.ValueKind == JsonValueKind.Number && v.GetDouble() is var x && double.IsFinite(x) && x > 0 ? x
+            : throw new IclException(string.Create(CultureInfo.InvariantCulture,
+                $"{path}: {what} must be a positive number, not {v.GetRawText()}."));
+}
