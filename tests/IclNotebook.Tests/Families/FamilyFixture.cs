@@ -9,7 +9,7 @@ namespace IclNotebook.Tests.Families;
 
 /// <summary>
 /// The family fixtures (tests/fixtures/models/tiny-{neox,llama,qwen2}-a, in their Hugging Face
-/// formats) loaded both ways, with their TransformerLens goldens and the prompts' token ids as TL's
+/// formats; tiny-llama3-a is tiny-llama-a's files under a config with Llama 3's scaled rope) loaded both ways, with their TransformerLens goldens and the prompts' token ids as TL's
 /// to_tokens made them; shared by the family tests.
 /// </summary>
 public sealed class FamilyFixture : IDisposable
@@ -19,6 +19,7 @@ public sealed class FamilyFixture : IDisposable
         { "tiny-neox-a", "processed" }, { "tiny-neox-a", "raw" },
         { "tiny-llama-a", "processed" }, { "tiny-llama-a", "raw" },
         { "tiny-qwen2-a", "processed" }, { "tiny-qwen2-a", "raw" },
+        { "tiny-llama3-a", "processed" }, { "tiny-llama3-a", "raw" },   // TL 2.18's llama3 rope (tools/tl-goldens/llama3_rope.py)
     };
 
     private readonly Dictionary<(string, string), HookedTransformer> _models = new();
