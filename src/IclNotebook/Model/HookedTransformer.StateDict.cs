@@ -11,11 +11,16 @@ public sealed partial class HookedTransformer
 
     /// <summary>
     /// Copies a TransformerLens-layout state dict into the model. Strict: every expected key must
-    /// be present with its exact shape, and no other key may appear.
+    /// be present with its exact shape, and no other key may appear. Not for a model that shares its embedding
+    /// (<see cref="ModelConfig.SharesEmbedding"/>): its unembedding is made by the loader.
     /// </summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> weights, string source)
     {
         ArgumentNullException.ThrowIfNull(weights);
+        if (Config.SharesEmbedding)
+            throw new IclException($"{source}: {Config.Name} shares its token embedding with the unembedding (a tied RMSNorm model, " +
+                "ModelConfig.TiedEmbeddings), which a TransformerLens state dict with its own W_U cannot fill: load the checkpoint " +
+                "folder with ModelLoader, or build the config with TiedEmbeddings = false to hold W_U as TL does.");
         var expected = ExpectedWeights;
         var missing = expected.Keys.Where(k => !weights.ContainsKey(k)).ToList();
         if (missing.Count > 0)

@@ -145,4 +145,18 @@ public class HalfPrecisionTests
             TensorAssert.Close(wU.index_select(1, ids), model.UnembeddingColumns(ids), 0, "UnembeddingColumns");
         }
     }
+
+    /// <summary>A TL state dict holds its own W_U, which a model sharing its embedding has no place for: refused with the way out.</summary>
+    [Fact]
+    public void A_state_dict_is_refused_by_a_model_that_shares_its_embedding()
+    {
+        using var loaded = ModelLoader.LoadFolder(Families.FamilyFixture.Folder("tiny-qwen2-a"), WeightProcessing.Raw);
+        using var untied = new HookedTransformer(loaded.Config with { TiedEmbeddings = false }, WeightProcessing.Raw);
+        var weights = untied.state_dict();
+        untied.LoadStateDict(weights, "untied");                                          // TL's layout loads where W_U is held
+        using var tied = new HookedTransformer(loaded.Config, WeightProcessing.Raw);
+        var e = Assert.Throws<IclException>(() => tied.LoadStateDict(weights, "tl.pt"));
+        Assert.Contains("shares its token embedding with the unembedding", e.Message, StringComparison.Ordinal);
+        Assert.Contains("TiedEmbeddings = false", e.Message, StringComparison.Ordinal);
+    }
 }
