@@ -48,38 +48,38 @@ internal static class VocabularyLoader
         var head = part.Head;
         var bU = part.Others[StateDictKey.BU];                                               // [d_vocab], float32
         bool centre = processing != WeightProcessing.Raw;
-        var sum = zeros([cfg.DModel, 1], dtype: ScalarType.Float64);
         if (cfg.SharesEmbedding)
         {
-            if (norm is not null)                                                            // folded: TL's W_U is centred
-            {
-                var wE = model.W_E;                                                          // [d_vocab, d_model], loaded
-                foreach (var (start, count) in head.Blocks())
-                {
-                    using var blockScope = NewDisposeScope();
-                    var columns = WeightProcessor.UnembeddingColumns(wE.narrow(0, start, count), bU.narrow(0, start, count), norm, cfg);
-                    sum.add_(columns.sum([1], keepdim: true, type: ScalarType.Float64));
-                }
-                model.FoldSharedUnembedding(norm.W, sum.div_(head.Rows).to(ScalarType.Float32));
-            }
+            // Nothing to store: a folded model keeps the final norm's weight and the columns' mean, from its own W_E.
+            var wE = model.W_E;                                                              // [d_vocab, d_model], loaded
+            if (norm is not null)
+                model.FoldSharedUnembedding(norm.W, VocabularyMean(head, (start, count) =>
+                    WeightProcessor.UnembeddingColumns(wE.narrow(0, start, count), bU.narrow(0, start, count), norm, cfg)));
         }
         else
         {
             var wU = model.WeightToFill(StateDictKey.WU, loaded);                           // [d_model, d_vocab]
-            foreach (var (start, count) in head.Blocks())
+            var mean = VocabularyMean(head, (start, count) =>                                // one pass: filled as summed
             {
-                using var blockScope = NewDisposeScope();
                 var columns = WeightProcessor.UnembeddingColumns(head.Read(start, count), bU.narrow(0, start, count), norm, cfg);
-                if (centre) sum.add_(columns.sum([1], keepdim: true, type: ScalarType.Float64));
                 wU.narrow(1, start, count).copy_(columns);
-            }
-            if (centre)
-            {
-                var mean = sum.div_(head.Rows).to(ScalarType.Float32);                      // [d_model, 1]
-                foreach (var (start, count) in head.Blocks()) wU.narrow(1, start, count).sub_(mean);
-            }
+                return columns;
+            });
+            if (centre) foreach (var (start, count) in head.Blocks()) wU.narrow(1, start, count).sub_(mean);
         }
         if (centre) bU.sub_(bU.mean());
         model.LoadWeights(part.Others, source, loaded);
+    }
+
+    /// <summary>The mean over the vocabulary of the columns <paramref name="block"/> gives, summed in float64: [d_model, 1].</summary>
+    private static Tensor VocabularyMean(CheckpointMatrix head, Func<long, long, Tensor> block)
+    {
+        var sum = zeros([head.Columns, 1], dtype: ScalarType.Float64);
+        foreach (var (start, count) in head.Blocks())
+        {
+            using var blockScope = NewDisposeScope();
+            sum.add_(block(start, count).sum([1], keepdim: true, type: ScalarType.Float64));
+        }
+        return sum.div_(head.Rows).to(ScalarType.Float32);
     }
 }

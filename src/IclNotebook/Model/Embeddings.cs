@@ -96,18 +96,17 @@ public sealed class Unembed : ComponentBase
     }
 
     /// <summary>TL's <c>W_U[:, start:start+count]</c>, float32 [d_model, count] (a view of the stored <c>W_U</c> in float32 models).</summary>
-    internal Tensor Columns(long start, long count)
-    {
-        if (W_U is not null) return Precision.ToResidual(W_U.narrow(1, start, count));
-        var columns = Precision.ToResidual(W_E!.narrow(0, start, count).t());
-        return _scale is null ? columns : (columns * _scale).sub_(_centre!);
-    }
+    internal Tensor Columns(long start, long count) =>
+        W_U is not null ? Precision.ToResidual(W_U.narrow(1, start, count)) : FromEmbedding(W_E!.narrow(0, start, count));
 
     /// <summary>TL's <c>W_U[:, ids]</c>, float32 [d_model, ids].</summary>
-    internal Tensor Columns(Tensor ids)
+    internal Tensor Columns(Tensor ids) =>
+        W_U is not null ? Precision.ToResidual(W_U.index_select(1, ids)) : FromEmbedding(W_E!.index_select(0, ids));
+
+    /// <summary>TL's <c>W_U</c> columns for some of <c>W_E</c>'s rows [n, d_model]: transposed, scaled and centred where folded.</summary>
+    private Tensor FromEmbedding(Tensor rows)
     {
-        if (W_U is not null) return Precision.ToResidual(W_U.index_select(1, ids));
-        var columns = Precision.ToResidual(W_E!.index_select(0, ids).t());
+        var columns = Precision.ToResidual(rows.t());                                  // [d_model, n] float32
         return _scale is null ? columns : (columns * _scale).sub_(_centre!);
     }
 

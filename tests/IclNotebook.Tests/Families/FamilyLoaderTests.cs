@@ -41,6 +41,14 @@ public sealed class FamilyLoaderTests : IDisposable
     }
 
     [Fact]
+    public async Task A_rope_theta_that_is_no_positive_number_is_refused()
+    {
+        var folder = Folder("theta", "tiny-llama-a", "tiny-llama-a", c => c.Replace("\"rope_theta\": 10000.0", "\"rope_theta\": -1", StringComparison.Ordinal));
+        var e = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(folder));
+        Assert.Contains("rope_theta must be a positive number, not -1", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_mistral_prompt_longer_than_the_sliding_window_is_refused_with_the_reason()
     {
         var folder = Folder("mistral", "tiny-llama-a", "tiny-llama-a",

@@ -16,7 +16,7 @@ internal static class RopeConfig
     {
         bool parameters = root.TryGetProperty("rope_parameters", out var rope) && rope.ValueKind == JsonValueKind.Object;
         double? theta = parameters && rope.TryGetProperty("rope_theta", out var t) ? Number(t, path, "rope_parameters.rope_theta")
-            : root.TryGetProperty("rope_theta", out var top) && top.ValueKind == JsonValueKind.Number ? top.GetDouble() : null;
+            : root.TryGetProperty("rope_theta", out var top) && top.ValueKind != JsonValueKind.Null ? Number(top, path, "rope_theta") : null;
         string field = parameters ? "rope_parameters" : "rope_scaling";
         if (!parameters && !(root.TryGetProperty("rope_scaling", out rope) && rope.ValueKind == JsonValueKind.Object))
             return (theta, null);
