@@ -19,6 +19,13 @@ internal static class RandomModels
                 ModelType = "llama", Normalization = NormalizationType.RMS, FinalRms = true, Positional = PositionalEmbeddingType.Rotary,
                 RotaryDim = 8, RotaryBase = 1000, GatedMlp = true, ActFn = "silu", NKeyValueHeads = heads / 2,
             },
+            // Llama's shape with Qwen3's per-head query and key norms and an explicit head_dim (12, where d_model / heads is 8).
+            "qwen3" => gpt2 with
+            {
+                ModelType = "qwen3", DHead = 12, Normalization = NormalizationType.RMS, FinalRms = true,
+                Positional = PositionalEmbeddingType.Rotary, RotaryDim = 12, RotaryBase = 1000, GatedMlp = true, ActFn = "silu",
+                NKeyValueHeads = heads / 2, QkNorm = true, DefaultPrependBos = false,
+            },
             _ => gpt2,
         };
         var model = new HookedTransformer(cfg, WeightProcessing.Raw);

@@ -12,7 +12,9 @@ namespace IclNotebook.Model;
 /// are TL's: q/z <c>[batch, pos, head, d_head]</c>, k/v <c>[batch, pos, kv_head, d_head]</c>,
 /// rotary models' <c>hook_rot_q</c>/<c>hook_rot_k</c> after the rotation, scores/pattern
 /// <c>[batch, head, q, k]</c>. Grouped keys and values are shared by their group's query heads
-/// after the rotation, as in TL.
+/// after the rotation, as in TL. With per-head query and key norms (<see cref="ModelConfig.QkNorm"/>: Qwen3, Gemma 3) the
+/// children <c>q_norm</c>/<c>k_norm</c> normalise each head after hook_q/hook_k and before the rotation, their hooks seeing
+/// TL's flattened [batch*pos*head, d_head].
 /// </summary>
 public sealed class Attention : ComponentBase
 {
@@ -20,6 +22,7 @@ public sealed class Attention : ComponentBase
     private readonly HookPoint hook_q, hook_k, hook_v, hook_attn_scores, hook_pattern, hook_z;
     private readonly HookPoint? hook_rot_q, hook_rot_k;
     private readonly Rotary? _rotary;
+    private readonly RmsNorm? q_norm, k_norm;
     private readonly double _attnScale;
     private readonly int _group, _dHead;
 
@@ -44,6 +47,11 @@ public sealed class Attention : ComponentBase
         hook_z = Hook("hook_z");
         hook_attn_scores = Hook("hook_attn_scores");
         hook_pattern = Hook("hook_pattern");
+        if (cfg.QkNorm)
+        {
+            q_norm = Child("q_norm", new RmsNorm(cfg, folded: false, device, DType, length: dh)); // never folded, as in TL
+            k_norm = Child("k_norm", new RmsNorm(cfg, folded: false, device, DType, length: dh));
+        }
         if (rotary is not null)
         {
             hook_rot_k = Hook("hook_rot_k");
@@ -82,8 +90,8 @@ public sealed class Attention : ComponentBase
     }
 
     /// <summary>
-    /// Queries, keys and values through their hooks in TransformerLens's order (hook_q, hook_k, hook_v, then for
-    /// rotary models hook_rot_q, hook_rot_k after the rotation). Queries come from <paramref name="xq"/> and keys
+    /// Queries, keys and values through their hooks in TransformerLens's order (hook_q, hook_k, hook_v, then the query and
+    /// key norms where the model has them, then for rotary models hook_rot_q, hook_rot_k after the rotation). Queries come from <paramref name="xq"/> and keys
     /// and values from <paramref name="x"/>: the same tensor in a forward; the fast engine's last block asks for
     /// queries at a few positions only.
     /// </summary>
@@ -103,10 +111,14 @@ public sealed class Attention : ComponentBase
         Tensor Heads(Tensor w) => ungroup ? w.repeat_interleave(_group, 0) : w; // ungrouped: one copy per query head
         var k = hook_k.call(einsum("bpd,hde->bphe", x, Heads(W_K)).Plus(Heads(b_K)));
         var v = hook_v.call(einsum("bpd,hde->bphe", x, Heads(W_V)).Plus(Heads(b_V)));
+        if (q_norm is not null) (q, k) = (PerHead(q_norm, q), PerHead(k_norm!, k));
         if (_rotary is not null)
             (q, k) = (hook_rot_q!.call(_rotary.Apply(q, qPositions!)), hook_rot_k!.call(_rotary.Apply(k, positions!)));
         return (Core(q), Core(k), Core(v));
     }
+
+    /// <summary>TL's <c>_apply_qk_norm</c>: <paramref name="norm"/> over each head of [batch, pos, head, d_head], run on [batch*pos*head, d_head].</summary>
+    private static Tensor PerHead(RmsNorm norm, Tensor x) => norm.call(x.reshape(-1, x.shape[3])).view(x.shape);
 
     /// <summary>Queries, keys or values (or cached ones) in the dtype attention's core runs in: float32.</summary>
     internal static Tensor Core(Tensor x) => Precision.To(x, ScalarType.Float32);
@@ -173,6 +185,7 @@ public sealed class Attention : ComponentBase
     /// <summary>Grouped keys or values repeated for each query head of their group along <paramref name="dim"/> (unless ungrouped already).</summary>
     internal Tensor PerQueryHead(Tensor kv, long dim) => _group > 1 && !Ungrouped ? kv.repeat_interleave(_group, dim) : kv;
 
-    /// <summary>The hooks on keys and values (hook_k, hook_v, hook_rot_k): they see every position of a segment.</summary>
-    internal IEnumerable<HookPoint> KeyValueHooks => hook_rot_k is null ? [hook_k, hook_v] : [hook_k, hook_v, hook_rot_k];
+    /// <summary>The hooks on keys and values (hook_k, hook_v, k_norm's, hook_rot_k): they see every position of a segment.</summary>
+    internal IEnumerable<HookPoint> KeyValueHooks =>
+        [hook_k, hook_v, .. k_norm?.modules().OfType<HookPoint>() ?? [], .. hook_rot_k is null ? [] : new[] { hook_rot_k }];
 }

@@ -64,6 +64,13 @@ public sealed record ModelConfig(
     /// <summary>How the rotary frequencies are scaled (Llama 3's NTK-by-parts, linear); null for none.</summary>
     public RopeScaling? RopeScaling { get; init; }
 
+    /// <summary>
+    /// Each query and key head is RMS-normalised over d_head after its projection and before the rotation (TL's
+    /// <c>use_qk_norm</c>: Qwen3, Gemma 3, OLMo-2's per-head variant), with weights <c>attn.q_norm.w</c>, <c>attn.k_norm.w</c>
+    /// [d_head] that weight processing never folds. Default false.
+    /// </summary>
+    public bool QkNorm { get; init; }
+
     /// <summary>GPT-J-style rotation of adjacent pairs instead of GPT-NeoX-style halves. Default false.</summary>
     public bool RotaryAdjacentPairs { get; init; }
 

@@ -90,6 +90,12 @@ public static class StateDictKey
     public static (string Weight, string Bias)[] Qkv(int layer, ModelConfig cfg) =>
         [(WQ(layer), BQ(layer)), (WK(layer, cfg), BK(layer, cfg)), (WV(layer, cfg), BV(layer, cfg))];
 
+    /// <summary><c>blocks.{layer}.attn.q_norm.w</c>, the per-head query norm's weight [d_head] (<see cref="ModelConfig.QkNorm"/>).</summary>
+    public static string QNormW(int layer) => Block(layer, "attn.q_norm.w");
+
+    /// <summary><c>blocks.{layer}.attn.k_norm.w</c>, the per-head key norm's weight [d_head] (<see cref="ModelConfig.QkNorm"/>).</summary>
+    public static string KNormW(int layer) => Block(layer, "attn.k_norm.w");
+
     /// <summary><c>blocks.{layer}.attn.W_O</c>, the output weight [n_heads, d_head, d_model].</summary>
     public static string WO(int layer) => Block(layer, "attn.W_O");
 

@@ -9,8 +9,9 @@ namespace IclNotebook.Tests.Families;
 
 /// <summary>
 /// The family fixtures (tests/fixtures/models/tiny-{neox,llama,qwen2}-a, in their Hugging Face
-/// formats; tiny-llama3-a is tiny-llama-a's files under a config with Llama 3's scaled rope) loaded both ways, with their TransformerLens goldens and the prompts' token ids as TL's
-/// to_tokens made them; shared by the family tests.
+/// formats; tiny-llama3-a is tiny-llama-a's files under a config with Llama 3's scaled rope; tiny-qwen3-a is written at
+/// test time, <see cref="SeededCheckpoints"/>) loaded both ways, with their TransformerLens goldens and the prompts' token
+/// ids as TL's to_tokens made them; shared by the family tests.
 /// </summary>
 public sealed class FamilyFixture : IDisposable
 {
@@ -20,12 +21,33 @@ public sealed class FamilyFixture : IDisposable
         { "tiny-llama-a", "processed" }, { "tiny-llama-a", "raw" },
         { "tiny-qwen2-a", "processed" }, { "tiny-qwen2-a", "raw" },
         { "tiny-llama3-a", "processed" }, { "tiny-llama3-a", "raw" },   // TL 2.18's llama3 rope (tools/tl-goldens/llama3_rope.py)
+        { "tiny-qwen3-a", "processed" }, { "tiny-qwen3-a", "raw" },     // q/k norms, explicit head_dim (tools/tl-goldens/qwen3_qk_norm.py)
     };
 
     private readonly Dictionary<(string, string), HookedTransformer> _models = new();
     private readonly Dictionary<(string, string), PatchingSetup> _setups = new();
 
-    public static string Folder(string model) => Path.Combine(Fixtures.Root, "models", model);
+    private static readonly Dictionary<string, string> Written = new(StringComparer.Ordinal);
+
+    /// <summary>The fixture's folder: committed, or (<see cref="SeededCheckpoints"/>) written once per test run into a temporary folder.</summary>
+    public static string Folder(string model)
+    {
+        if (!SeededCheckpoints.Has(model)) return Path.Combine(Fixtures.Root, "models", model);
+        lock (Written)
+        {
+            if (Written.TryGetValue(model, out var folder)) return folder;
+            var root = Path.Combine(Path.GetTempPath(), $"icl-tests-{Environment.ProcessId}");
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => { if (Directory.Exists(root)) Directory.Delete(root, recursive: true); };
+            folder = Path.Combine(root, model);
+            var meta = Golden(model, "raw").GetProperty("meta");                 // the seed and digest the goldens were made with
+            string digest = SeededCheckpoints.WriteTinyQwen3A(folder, meta.GetProperty("checkpoint_seed").GetUInt64());
+            string expected = meta.GetProperty("checkpoint_sha256").GetString()!;
+            if (digest != expected)
+                throw new InvalidOperationException($"{model}: the checkpoint written here (sha256 {digest}) is not the one its goldens were " +
+                    $"made from ({expected}); the recipe in SeededCheckpoints and its Python twin in tools/tl-goldens differ.");
+            return Written[model] = folder;
+        }
+    }
 
     public static JsonElement Golden(string model, string processing) =>
         Fixtures.Json(Path.Combine(Fixtures.Root, "goldens", "families", $"{model}-{processing}.json"));

@@ -61,4 +61,14 @@ public sealed class FamilyLoaderTests : IDisposable
         var e = Assert.Throws<IclException>(() => model.Run(tooLong));
         Assert.Contains("The input is 17 tokens long, longer than mistral's context of 16 tokens (sliding-window attention (window 16 tokens) is not implemented, so prompts are limited to the window)", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_qwen3_config_without_head_dim_takes_hugging_faces_default_of_128()
+    {
+        var folder = Folder("qwen3", "tiny-qwen3-a", "tiny-qwen3-a", c => c.Replace(",\"head_dim\":16", "", StringComparison.Ordinal));
+        Assert.DoesNotContain("head_dim", File.ReadAllText(Path.Combine(folder, "config.json")), StringComparison.Ordinal);
+        // Qwen3Config's head_dim defaults to 128 (not hidden_size / heads = 8): the 16-wide heads of these weights no longer fit.
+        var e = Assert.Throws<IclException>(() => ModelLoader.LoadFolder(folder));
+        Assert.Contains("tensor 'layers.0.self_attn.q_proj.weight' has shape [64, 32], but config.json implies [512, 32]", e.Message, StringComparison.Ordinal);
+    }
 }

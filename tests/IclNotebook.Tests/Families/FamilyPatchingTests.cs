@@ -23,11 +23,18 @@ public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFi
                 data.Add(model, engine, "processed", "attn_head_out_by_pos"); // z per query head: no grouping involved
             }
         // All five head panels; on the grouped-query models key and value patches change one query head's copy (TL's ungrouped semantics).
-        foreach (var model in new[] { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a" })
+        foreach (var model in new[] { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a", "tiny-llama3-a", "tiny-qwen3-a" })
             foreach (var engine in new[] { "reference", "fast" })
             {
                 data.Add(model, engine, "processed", "attn_head_all_pos_every");
                 data.Add(model, engine, "raw", "attn_head_all_pos_every");
+            }
+        // The goldens made by TL 2.18 (tools/tl-goldens) hold resid_pre and the head panels only.
+        foreach (var model in new[] { "tiny-llama3-a", "tiny-qwen3-a" })
+            foreach (var engine in new[] { "reference", "fast" })
+            {
+                data.Add(model, engine, "processed", "resid_pre");
+                data.Add(model, engine, "raw", "resid_pre");
             }
         return data;
     }
@@ -46,12 +53,13 @@ public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFi
     /// <summary>
     /// Attribution patching on every family: its grids have the exact results' shapes, and where its
     /// residual estimate misses the exact value most it still equals the directional derivative
-    /// measured by finite differences (the gradient runs through rotary, GQA, RMSNorm, parallel blocks).
+    /// measured by finite differences (the gradient runs through rotary, GQA, RMSNorm, q/k norms, parallel blocks).
     /// </summary>
     [Theory]
     [InlineData("tiny-neox-a")]
     [InlineData("tiny-llama-a")]
     [InlineData("tiny-qwen2-a")]
+    [InlineData("tiny-qwen3-a")]
     public void Attribution_patching_is_the_first_order_term_on_every_family(string model)
     {
         const double eps = 1e-2;
@@ -78,6 +86,7 @@ public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFi
     [Theory]
     [InlineData("tiny-llama-a")]
     [InlineData("tiny-qwen2-a")]
+    [InlineData("tiny-qwen3-a")]
     public void Ungrouping_gives_every_head_its_own_key_and_value_and_changes_no_number(string model)
     {
         var setup = fixture.Setup(model, "processed");

@@ -84,13 +84,16 @@ public class FastEnginePropertyTests
     public static TheoryData<string, string> FamilyTargets()
     {
         var data = new TheoryData<string, string>();
-        foreach (var family in new[] { "neox", "llama" })
+        foreach (var family in new[] { "neox", "llama", "qwen3" })
             foreach (var t in PatchTargets.All.Select(t => t.Name).Concat(["attn_head_by_pos_every"]))
                 data.Add(family, t);
         return data;
     }
 
-    /// <summary>The same on GPT-NeoX- and Llama-shaped random models: rotated keys reused and packed tokens rotated by their own positions, grouped-query attention ungrouped for key and value patches.</summary>
+    /// <summary>
+    /// The same on GPT-NeoX-, Llama- and Qwen3-shaped random models: rotated (and, in Qwen3, normalised) keys reused and packed
+    /// tokens rotated by their own positions, grouped-query attention ungrouped for key and value patches.
+    /// </summary>
     [Theory]
     [MemberData(nameof(FamilyTargets))]
     public void Fast_equals_reference_on_rotary_grouped_and_parallel_models(string family, string target)

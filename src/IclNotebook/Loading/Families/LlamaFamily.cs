@@ -5,28 +5,29 @@ using static TorchSharp.torch;
 namespace IclNotebook.Loading.Families;
 
 /// <summary>
-/// Llama, Mistral and Qwen2 (<c>model_type</c> llama, mistral, qwen2): full rotary, RMSNorm,
+/// Llama, Mistral, Qwen2 and Qwen3 (<c>model_type</c> llama, mistral, qwen2, qwen3): full rotary, RMSNorm,
 /// SwiGLU, grouped-query attention, separate <c>q/k/v/o_proj</c> and <c>gate/up/down_proj</c>.
-/// Qwen2 adds q/k/v biases, always uses TL's grouped attention and prepends no BOS; tied
-/// embeddings (<c>tie_word_embeddings</c>, or no <c>lm_head.weight</c>) unembed with <c>W_E^T</c>. TL's
-/// <c>convert_llama_weights</c> / <c>convert_qwen2_weights</c>.
+/// Qwen2 adds q/k/v biases, always uses TL's grouped attention and prepends no BOS; Qwen3 prepends none either, normalises
+/// each query and key head (<c>self_attn.q_norm/k_norm</c>) and has an explicit <c>head_dim</c> (Hugging Face's default
+/// 128 where the config omits it); tied embeddings (<c>tie_word_embeddings</c>, or no <c>lm_head.weight</c>) unembed with
+/// <c>W_E^T</c>. TL's <c>convert_llama_weights</c> / <c>convert_qwen2_weights</c> / <c>convert_qwen3_weights</c>.
 /// </summary>
 public sealed class LlamaFamily : ModelFamily
 {
-    public override IReadOnlyList<string> ModelTypes { get; } = ["llama", "mistral", "qwen2"];
+    public override IReadOnlyList<string> ModelTypes { get; } = ["llama", "mistral", "qwen2", "qwen3"];
 
     public override ModelConfig ReadConfig(JsonElement root, string path, string name)
     {
         string type = Str(root, "model_type")!;
-        bool qwen = type == "qwen2";
+        bool qwen2 = type == "qwen2", qwen3 = type == "qwen3";
         int d = Int(root, "hidden_size", path), heads = Int(root, "num_attention_heads", path);
         int kv = OptionalInt(root, "num_key_value_heads", path) ?? heads;
-        int dHead = OptionalInt(root, "head_dim", path) ?? d / heads;
+        int dHead = OptionalInt(root, "head_dim", path) ?? (qwen3 ? 128 : d / heads);
         if (heads % kv != 0) throw new IclException($"{path}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv}.");
         var (theta, scaling) = RopeConfig.Read(root, path);
         int nCtx = Int(root, "max_position_embeddings", path);
         // Sliding-window attention (Mistral, some Qwen2) is not implemented: prompts may not be longer than the window.
-        bool windowed = qwen
+        bool windowed = qwen2 || qwen3
             ? Bool(root, "use_sliding_window") == true
             : root.TryGetProperty("sliding_window", out var w) && w.ValueKind == JsonValueKind.Number;
         int? window = windowed ? OptionalInt(root, "sliding_window", path) : null;
@@ -42,8 +43,9 @@ public sealed class LlamaFamily : ModelFamily
             RopeScaling = scaling,
             GatedMlp = true,
             ActFn = Str(root, "hidden_act") ?? "silu",
-            NKeyValueHeads = qwen || kv != heads ? kv : null,
-            DefaultPrependBos = !qwen,
+            NKeyValueHeads = qwen2 || kv != heads ? kv : null,
+            QkNorm = qwen3,
+            DefaultPrependBos = !(qwen2 || qwen3),
             TiedEmbeddings = Bool(root, "tie_word_embeddings") == true,
             ContextLimit = window is { } limit && limit < nCtx
                 ? $"sliding-window attention (window {limit} tokens) is not implemented, so prompts are limited to the window"
@@ -97,6 +99,11 @@ public sealed class LlamaFamily : ModelFamily
         // [head, d_head, d_model]
         tl[StateDictKey.WO(l)] = t.Get(p + "self_attn.o_proj.weight", d, h * dh).view(d, h, dh).permute(1, 2, 0).contiguous();
         tl[StateDictKey.BO(l)] = t.Optional(p + "self_attn.o_proj.bias", d) ?? Zeros(d);
+        if (cfg.QkNorm)
+        {
+            tl[StateDictKey.QNormW(l)] = t.Get(p + "self_attn.q_norm.weight", dh);
+            tl[StateDictKey.KNormW(l)] = t.Get(p + "self_attn.k_norm.weight", dh);
+        }
         tl[StateDictKey.Ln2W(l)] = t.Get(p + "post_attention_layernorm.weight", d);
         tl[StateDictKey.WIn(l)] = t.Get(p + "mlp.up_proj.weight", m, d).t().contiguous();     // [d_model, d_mlp]
         tl[StateDictKey.WGate(l)] = t.Get(p + "mlp.gate_proj.weight", m, d).t().contiguous(); // [d_model, d_mlp]

@@ -17,6 +17,7 @@ public class FusedAttentionTests
     [InlineData("gpt2")]
     [InlineData("neox")]
     [InlineData("llama")]
+    [InlineData("qwen3")]
     public void A_whole_prompt_gives_the_same_logits_fused_and_explicit(string family)
     {
         using var model = RandomModels.Create(7, layers: 2, heads: 4, family);
@@ -38,6 +39,7 @@ public class FusedAttentionTests
     [InlineData("neox", true, true, false)]
     [InlineData("llama", false, true, true)]
     [InlineData("llama", true, false, false)]
+    [InlineData("qwen3", true, true, false)]
     public void A_segment_gives_the_same_logits_fused_and_explicit(string family, bool sharedPrefix, bool packedMask, bool hiddenRow)
     {
         using var scope = NewDisposeScope();

@@ -1,0 +1,124 @@
+"""The family-golden schema (../shared/fixtures/README.md), written from TransformerLens v2.18.0 through the harness:
+every cached hook's statistics (infinities and NaN as strings), the logits at each prompt's last real token, the
+baselines, and TL's resid_pre and attn_head_all_pos_every patching. Shared by the scripts beside it, which say which checkpoint and which prompts.
+"""
+import json, os, sys
+
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(REPO, "..", "shared", "tl-harness"))
+import torch  # noqa: E402
+import tlshim  # noqa: E402  (before anything that imports transformer_lens)
+
+torch.set_num_threads(2)
+FIXTURES = os.path.join(REPO, "tests", "fixtures")
+
+
+def source_golden(model):
+    """Another fixture's raw golden (its prompts' tokens and answers are reused by a fixture with the same tokenizer)."""
+    return json.load(open(os.path.join(FIXTURES, "goldens", "families", f"{model}-raw.json")))
+
+
+def number(v):
+    """A float as JSON allows it: infinities (masked attention scores) and NaN as the strings the tests read."""
+    v = float(v)
+    return v if v == v and abs(v) != float("inf") else ("NaN" if v != v else ("Infinity" if v > 0 else "-Infinity"))
+
+
+def stats(a, generator):
+    x = a.detach().to(torch.float64)
+    finite = torch.isfinite(x)
+    xf = x[finite]
+    prefix = [0, min(5, x.shape[1] - 1)]
+    samples = []
+    for _ in range(9):
+        index = [int(torch.randint(0, n, (1,), generator=generator)) for n in x.shape]
+        samples.append({"index": index, "value": number(x[tuple(index)])})
+    return {"shape": list(x.shape), "dtype": str(a.dtype).replace("torch.", ""), "sum": float(xf.sum()),
+            "sumsq": float((xf ** 2).sum()), "mean_abs": float(xf.abs().mean()), "n_nonfinite": int((~finite).sum()),
+            "slice_first8": {"index_prefix": prefix, "values": [number(v) for v in x[prefix[0], prefix[1]].flatten()[:8]],
+                             "note": "a[0, index_prefix[1]].flatten()[:8] (C order)"},
+            "samples": samples}
+
+
+def read(model, tokens, lengths, answers):
+    logits = model(tokens)
+    rows = logits[torch.arange(len(lengths)), torch.tensor(lengths) - 1]              # [batch, d_vocab]
+    log_softmax = rows.log_softmax(-1)
+    return {"positions": [n - 1 for n in lengths],
+            "label_logits": [[float(rows[b, a]) for a in answers] for b in range(len(lengths))],
+            "label_log_softmax": [[float(log_softmax[b, a]) for a in answers] for b in range(len(lengths))],
+            "argmax": [int(r.argmax()) for r in rows], "max_logit": [float(r.max()) for r in rows],
+            "logsumexp": [float(r.logsumexp(0)) for r in rows]}, [float(log_softmax[b, answers[b]]) for b in range(len(lengths))]
+
+
+def patching(model, clean, corrupted, lengths, answers, clean_baseline, corrupted_baseline):
+    """TL's own get_act_patch_resid_pre and get_act_patch_attn_head_all_pos_every with the goldens' metric (the mean over
+    prompts of the answer's log-prob at its last real token), unnormalised and normalised ((m - corrupted) / (clean -
+    corrupted)). As for the committed family goldens, the unembedding is replaced by the identity while patching and the
+    metric applies W_U, b_U at the read positions (the same arithmetic; no [batch, pos, vocab] logits per patch), and
+    grouped-query models run ungrouped (each query head's own copy of its group's key and value) with n_key_value_heads
+    hidden from TL's index ranges, so the key and value panels have a cell per query head."""
+    from transformer_lens import patching as tl_patching
+    rows, ids = torch.arange(len(lengths)), torch.tensor(answers)
+    last = torch.tensor(lengths) - 1
+    w_u, b_u = model.unembed.W_U, model.unembed.b_U
+
+    def metric(resid):                                                                  # [batch, pos, d_model] after ln_final
+        logits = resid[rows, last] @ w_u + b_u
+        return logits.log_softmax(-1)[rows, ids].mean()
+
+    unembed, kv, ungrouped = model.unembed, model.cfg.n_key_value_heads, model.cfg.ungroup_grouped_query_attention
+    model.unembed = torch.nn.Identity()
+    model.cfg.ungroup_grouped_query_attention = kv is not None
+    try:
+        _, cache = model.run_with_cache(clean)
+        model.cfg.n_key_value_heads = None
+        grids = {"resid_pre": tl_patching.get_act_patch_resid_pre(model, corrupted, cache, metric),
+                 "attn_head_all_pos_every": tl_patching.get_act_patch_attn_head_all_pos_every(model, corrupted, cache, metric)}
+    finally:
+        model.unembed, model.cfg.n_key_value_heads, model.cfg.ungroup_grouped_query_attention = unembed, kv, ungrouped
+    gap = clean_baseline - corrupted_baseline
+    unnormalised = {k: {"shape": list(v.shape), "values": v.tolist()} for k, v in grids.items()}
+    normalised = {k: {"shape": list(v.shape), "values": ((v - corrupted_baseline) / gap).tolist()} for k, v in grids.items()}
+    notes = {"gqa": "head patching ran with cfg.ungroup_grouped_query_attention=True: hook_k/hook_v [batch, pos, n_heads, "
+                    "d_head], each query head's copy of its group's key/value"} if kv is not None else {}
+    return unnormalised, normalised, notes
+
+
+def write(model_name, folder, family, source, semantics, note, extra_meta=None):
+    """Loads `folder` both ways through TL and writes tests/fixtures/goldens/families/{model_name}-{processing}.json."""
+    tokens = source["tokens"]
+    lengths, answers = tokens["lengths"], source["answer_token_ids"]
+    clean, corrupted = torch.tensor(tokens["clean"]), torch.tensor(tokens["corrupted"])
+    for processing in ("processed", "raw"):
+        model = tlshim.load_tl(folder, processing=processing, semantics=semantics)
+        generator = torch.Generator().manual_seed(20261206)
+        with torch.no_grad():
+            _, cache = model.run_with_cache(clean)
+            names = list(cache.keys())
+            golden_cache = {n: stats(cache[n], generator) for n in names}
+            clean_read, clean_correct = read(model, clean, lengths, answers)
+            corrupted_read, corrupted_correct = read(model, corrupted, lengths, answers)
+        cb, xb = sum(clean_correct) / len(lengths), sum(corrupted_correct) / len(lengths)
+        with torch.no_grad():
+            unnormalised, normalised, notes = patching(model, clean, corrupted, lengths, answers, cb, xb)
+        golden = {
+            "meta": dict({"model": model_name, "family": family, "processing": processing, "semantics": semantics,
+                          "tlshim_info": {k: v for k, v in model.tlshim_info.items() if k in ("route", "hf_corrections", "processing")},
+                          "cfg": {k: (v if isinstance(v, (int, float, str, bool, type(None), list)) else str(v))
+                                  for k, v in model.cfg.to_dict().items()},
+                          "versions": {"transformer_lens_tag": "v2.18.0", "torch": torch.__version__},
+                          "dtype": "float32 (checkpoint BF16, upcast exactly)",
+                          "metric": "log_softmax(logits[i, length_i - 1])[answer_i]",
+                          "note": note}, **(extra_meta or {})),
+            "tokens": tokens, "answer_token_ids": answers,
+            "final_logits": {"clean_true_last": clean_read, "corrupted_true_last": corrupted_read},
+            "cache_hook_names_in_order": names, "cache": golden_cache,
+            "metric": {"clean_baseline": cb, "corrupted_baseline": xb, "clean_minus_corrupted": cb - xb,
+                       "clean_correct_per_prompt": clean_correct, "corrupted_correct_per_prompt": corrupted_correct},
+            "patching_unnormalised": unnormalised, "patching_normalised": normalised, "patching_notes": notes,
+        }
+        out = os.path.join(FIXTURES, "goldens", "families", f"{model_name}-{processing}.json")
+        with open(out, "w") as f:
+            json.dump(golden, f, allow_nan=False)
+        print(out, len(names), "hooks; baselines", round(cb, 4), round(xb, 4), model.tlshim_info.get("hf_corrections"))
