@@ -19,7 +19,12 @@ internal static class RandomModels
                 ModelType = "llama", Normalization = NormalizationType.RMS, FinalRms = true, Positional = PositionalEmbeddingType.Rotary,
                 RotaryDim = 8, RotaryBase = 1000, GatedMlp = true, ActFn = "silu", NKeyValueHeads = heads / 2,
             },
-            // Llama's shape with Qwen3's per-head query and key norms and an explicit head_dim (12, where d_model / heads is 8).
+            // GPT-J: one LayerNorm for parallel attention and MLP (TL's ln2 is a copy), rotary on half of each head by adjacent pairs.
+            "gptj" => gpt2 with
+            {
+                ModelType = "gptj", Positional = PositionalEmbeddingType.Rotary, RotaryDim = 4, RotaryAdjacentPairs = true, ParallelAttnMlp = true,
+            },
+                        // Llama's shape with Qwen3's per-head query and key norms and an explicit head_dim (12, where d_model / heads is 8).
             "qwen3" => gpt2 with
             {
                 ModelType = "qwen3", DHead = 12, Normalization = NormalizationType.RMS, FinalRms = true,

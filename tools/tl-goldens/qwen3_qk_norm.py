@@ -13,35 +13,12 @@ TL 2.18 loads a local Qwen3 checkpoint by its own route ("local", no corrections
 
     TL_HOME=... /usr/bin/python3 tools/tl-goldens/qwen3_qk_norm.py      (set up TL_HOME as ../shared/tl-harness/README.md says)
 """
-import argparse, hashlib, json, os, shutil, tempfile
+import argparse, json, os, shutil, tempfile
 
 import family_golden
 import torch
+from seeded import SplitMix64, digest
 from st_io import read_safetensors, write_safetensors
-
-MASK = (1 << 64) - 1
-
-
-class SplitMix64:
-    """src/IclNotebook/Icl/SplitMix64.cs, bit for bit (NextInt rejects the top remainder, as there)."""
-
-    def __init__(self, seed):
-        self.state = seed & MASK
-
-    def next(self):
-        self.state = (self.state + 0x9E3779B97F4A7C15) & MASK
-        z = self.state
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-        return z ^ (z >> 31)
-
-    def next_int(self, n):
-        limit = MASK - (MASK % n)
-        while True:
-            x = self.next()
-            if x < limit:
-                return x % n
-
 
 def write_checkpoint(folder, seed):
     source = os.path.join(family_golden.FIXTURES, "models", "tiny-qwen2-a")
@@ -65,12 +42,7 @@ def write_checkpoint(folder, seed):
     values = [8 + (random.next_int(33) - 16) / 8 for _ in range(d)]
     tensors["model.norm.weight"] = torch.tensor(values, dtype=torch.float32).to(torch.bfloat16)
     write_safetensors(tensors, os.path.join(folder, "model.safetensors"), {"format": "pt"})
-    sha = hashlib.sha256()
-    for name in sorted(tensors):
-        sha.update(name.encode("utf-8"))
-        sha.update(tensors[name].to(torch.float32).contiguous().numpy().astype("<f4").tobytes())
-    return sha.hexdigest()
-
+    return digest(tensors)
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

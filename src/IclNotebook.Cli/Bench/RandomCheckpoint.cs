@@ -1,3 +1,4 @@
+using System.IO.Compression;
 using IclNotebook.Loading;
 using static TorchSharp.torch;
 
@@ -41,8 +42,15 @@ public static class RandomCheckpoint
             foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
             {
                 var path = Path.Combine(source, file);
+                if (File.Exists(path + ".gz"))                                   // a large tokenizer.json is kept gzipped
+                {
+                    using var packed = new GZipStream(File.OpenRead(path + ".gz"), CompressionMode.Decompress);
+                    using var unpacked = File.Create(Path.Combine(folder, file));
+                    packed.CopyTo(unpacked);
+                    continue;
+                }
                 if (!File.Exists(path))
-                    throw new IclException($"{path} is missing: the build copies the bench tokenizers from tests/fixtures/models beside icl; " +
+                    throw new IclException($"{path} is missing: the build copies the bench tokenizers from tests/fixtures beside icl; " +
                         "rebuild from the repository.");
                 File.Copy(path, Path.Combine(folder, file), overwrite: true);
             }

@@ -67,7 +67,7 @@ internal sealed class Rotary : IDisposable
             int n = _dim / 2;
             return cat([-x[.., .., .., n..], x[.., .., .., ..n]], -1);
         }
-        var pairs = x.unflatten(-1, [_dim / 2, 2]);                                  // [..., rotary_dim/2, 2]
+        var pairs = x.unflatten(x.dim() - 1, [_dim / 2, 2]);                         // [..., rotary_dim/2, 2] (TorchSharp takes no -1 here)
         return stack([-pairs[.., .., .., .., 1], pairs[.., .., .., .., 0]], -1).flatten(-2);
     }
 

@@ -22,6 +22,7 @@ public sealed class FamilyFixture : IDisposable
         { "tiny-qwen2-a", "processed" }, { "tiny-qwen2-a", "raw" },
         { "tiny-llama3-a", "processed" }, { "tiny-llama3-a", "raw" },   // TL 2.18's llama3 rope (tools/tl-goldens/llama3_rope.py)
         { "tiny-qwen3-a", "processed" }, { "tiny-qwen3-a", "raw" },     // q/k norms, explicit head_dim (tools/tl-goldens/qwen3_qk_norm.py)
+        { "tiny-gptj-a", "processed" }, { "tiny-gptj-a", "raw" },       // one LayerNorm for both branches, adjacent pairs (gptj.py)
     };
 
     private readonly Dictionary<(string, string), HookedTransformer> _models = new();
@@ -40,7 +41,7 @@ public sealed class FamilyFixture : IDisposable
             AppDomain.CurrentDomain.ProcessExit += (_, _) => { if (Directory.Exists(root)) Directory.Delete(root, recursive: true); };
             folder = Path.Combine(root, model);
             var meta = Golden(model, "raw").GetProperty("meta");                 // the seed and digest the goldens were made with
-            string digest = SeededCheckpoints.WriteTinyQwen3A(folder, meta.GetProperty("checkpoint_seed").GetUInt64());
+            string digest = SeededCheckpoints.Write(model, folder, meta.GetProperty("checkpoint_seed").GetUInt64());
             string expected = meta.GetProperty("checkpoint_sha256").GetString()!;
             if (digest != expected)
                 throw new InvalidOperationException($"{model}: the checkpoint written here (sha256 {digest}) is not the one its goldens were " +

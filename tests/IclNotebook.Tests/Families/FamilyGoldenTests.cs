@@ -6,10 +6,10 @@ using static TorchSharp.torch;
 namespace IclNotebook.Tests.Families;
 
 /// <summary>
-/// GPT-NeoX, Llama and Qwen2 checkpoints, each converted from its own Hugging Face format, against
-/// TransformerLens v2.12.0 on the same weights, both processings: every cached hook (names, order,
-/// shapes, values), the logits at each prompt's last real token, the baselines, and the patching
-/// results (reference and fast engines).
+/// GPT-NeoX, Llama, Qwen2 (TransformerLens v2.12.0's goldens), Llama 3 and Qwen3 (v2.18.0's, tools/tl-goldens) checkpoints,
+/// each converted from its own Hugging Face format, against TransformerLens on the same weights, both processings: every
+/// cached hook (names, order, shapes, values), the logits at each prompt's last real token and the baselines (the patching
+/// results: <see cref="FamilyPatchingTests"/>).
 /// </summary>
 public class FamilyGoldenTests(FamilyFixture fixture, ITestOutputHelper output) : IClassFixture<FamilyFixture>
 {

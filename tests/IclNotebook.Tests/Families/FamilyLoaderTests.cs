@@ -71,4 +71,13 @@ public sealed class FamilyLoaderTests : IDisposable
         var e = Assert.Throws<IclException>(() => ModelLoader.LoadFolder(folder));
         Assert.Contains("tensor 'layers.0.self_attn.q_proj.weight' has shape [64, 32], but config.json implies [512, 32]", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_gptj_config_whose_rotary_dim_is_null_is_refused_with_the_fix()
+    {
+        var folder = Folder("gptj", "tiny-gptj-a", "tiny-gptj-a", c => c.Replace("\"rotary_dim\": 8,", "\"rotary_dim\": null,", StringComparison.Ordinal));
+        var e = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(folder));
+        Assert.Contains("rotary_dim is null; GPT-J rotates the first rotary_dim dimensions of each head (Hugging Face's default is 64): " +
+            "set it to a number", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -84,14 +84,14 @@ public class FastEnginePropertyTests
     public static TheoryData<string, string> FamilyTargets()
     {
         var data = new TheoryData<string, string>();
-        foreach (var family in new[] { "neox", "llama", "qwen3" })
+        foreach (var family in new[] { "neox", "llama", "qwen3", "gptj" })
             foreach (var t in PatchTargets.All.Select(t => t.Name).Concat(["attn_head_by_pos_every"]))
                 data.Add(family, t);
         return data;
     }
 
     /// <summary>
-    /// The same on GPT-NeoX-, Llama- and Qwen3-shaped random models: rotated (and, in Qwen3, normalised) keys reused and packed
+    /// The same on GPT-NeoX-, Llama-, Qwen3- and GPT-J-shaped random models: rotated (and, in Qwen3, normalised) keys reused and packed
     /// tokens rotated by their own positions, grouped-query attention ungrouped for key and value patches.
     /// </summary>
     [Theory]
@@ -102,12 +102,12 @@ public class FastEnginePropertyTests
         for (int seed = 1; seed <= 2; seed++)
         {
             using var model = RandomModel(seed, layers: 2, heads: 4, family);
-            if (family == "neox" && set.Parts.Any(p => p.Activation == "resid_mid"))
+            if (family is "neox" or "gptj" && set.Parts.Any(p => p.Activation == "resid_mid"))
             {
                 // A parallel block has no resid_mid: refused up front, naming the hook and why.
                 using var s = RandomSetup(model, seed, colabExact: false);
                 var e = Assert.Throws<IclException>(() => new FastEngine().Run(s, set));
-                Assert.Contains("patches blocks.0.hook_resid_mid, which random-neox-", e.Message, StringComparison.Ordinal);
+                Assert.Contains($"patches blocks.0.hook_resid_mid, which random-{family}-", e.Message, StringComparison.Ordinal);
                 Assert.Contains("attention and MLP in parallel", e.Message, StringComparison.Ordinal);
                 return;
             }

@@ -18,6 +18,7 @@ public class FusedAttentionTests
     [InlineData("neox")]
     [InlineData("llama")]
     [InlineData("qwen3")]
+    [InlineData("gptj")]
     public void A_whole_prompt_gives_the_same_logits_fused_and_explicit(string family)
     {
         using var model = RandomModels.Create(7, layers: 2, heads: 4, family);
