@@ -15,12 +15,11 @@ TL 2.18 loads a local GPT-J checkpoint by its own route ("local", no corrections
 
     TL_HOME=... /usr/bin/python3 tools/tl-goldens/gptj.py [--seed N]     (set up TL_HOME as ../shared/tl-harness/README.md says)
 """
-import argparse, json, os, shutil, tempfile
+import argparse, tempfile
 
 import family_golden
 import torch
-from seeded import SplitMix64, digest
-from st_io import write_safetensors
+from seeded import draw
 
 CONFIG = {"architectures": ["GPTJForCausalLM"], "model_type": "gptj", "n_embd": 64, "n_head": 4, "n_layer": 2,
           "n_positions": 2048, "rotary_dim": 8, "n_inner": None, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-05,
@@ -40,30 +39,8 @@ def shapes():
     return out
 
 
-def offset_and_scale(name):
-    if "ln_" in name and name.endswith(".weight"):
-        return 1.0, 1 / 256
-    if name in ("transformer.wte.weight", "lm_head.weight"):
-        return 0.0, 1 / 64
-    if name.endswith(("attn.q_proj.weight", "attn.k_proj.weight")):
-        return 0.0, 1 / 128
-    return (0.0, 1 / 1024) if name.endswith(".bias") else (0.0, 1 / 512)
-
-
 def write_checkpoint(folder, seed):
-    json.dump(CONFIG, open(os.path.join(folder, "config.json"), "w"))
-    for f in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(os.path.join(family_golden.FIXTURES, "models", "tiny-neox-a", f), folder)
-    random, tensors = SplitMix64(seed), {}
-    for name, shape in sorted(shapes().items()):
-        offset, scale = offset_and_scale(name)
-        n = 1
-        for s in shape:
-            n *= s
-        k = torch.from_numpy(random.next_ints(255, n) - 127).to(torch.float32)
-        tensors[name] = (offset + k * scale).view(*shape).to(torch.float16)
-    write_safetensors(tensors, os.path.join(folder, "model.safetensors"), {"format": "pt"})
-    return digest(tensors)
+    return draw(folder, CONFIG, "tiny-neox-a", shapes(), seed, torch.float16)
 
 
 if __name__ == "__main__":

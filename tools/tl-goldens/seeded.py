@@ -50,3 +50,36 @@ def digest(tensors):
         sha.update(name.encode("utf-8"))
         sha.update(tensors[name].to(torch.float32).contiguous().numpy().astype("<f4").tobytes())
     return sha.hexdigest()
+
+
+def offset_and_scale(name):
+    """tests/.../SeededCheckpoints.cs's OffsetAndScale: norms' weights 1 + k/256, embedding and head k/64, queries' and keys'
+    projections k/128 (Phi-3's fused qkv_proj, values included, k/256), other weights k/512, biases k/1024."""
+    if name.endswith(".weight") and ("ln_" in name or "norm" in name):
+        return 1.0, 1 / 256
+    if name in ("transformer.wte.weight", "model.embed_tokens.weight", "lm_head.weight"):
+        return 0.0, 1 / 64
+    if name.endswith(("attn.q_proj.weight", "attn.k_proj.weight")):
+        return 0.0, 1 / 128
+    if name.endswith("attn.qkv_proj.weight"):
+        return 0.0, 1 / 256
+    return (0.0, 1 / 1024) if name.endswith(".bias") else (0.0, 1 / 512)
+
+
+def draw(folder, config, tokenizer_from, shapes, seed, dtype):
+    """SeededCheckpoints.Draw: config.json, a committed fixture's tokenizer files, and a checkpoint whose every tensor is drawn
+    from SplitMix64(seed) in name order (offset + k * scale, k uniform in [-127, 127]); returns the digest."""
+    import json, os, shutil
+    from st_io import write_safetensors
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures")
+    json.dump(config, open(os.path.join(folder, "config.json"), "w"))
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(fixtures, "models", tokenizer_from, f), folder)
+    random, tensors = SplitMix64(seed), {}
+    for name, shape in sorted(shapes.items()):
+        offset, scale = offset_and_scale(name)
+        n = int(np.prod(shape))
+        k = torch.from_numpy(random.next_ints(255, n) - 127).to(torch.float32)
+        tensors[name] = (offset + k * scale).view(*shape).to(dtype)
+    write_safetensors(tensors, os.path.join(folder, "model.safetensors"), {"format": "pt"})
+    return digest(tensors)

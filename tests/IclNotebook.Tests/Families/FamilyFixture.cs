@@ -23,6 +23,7 @@ public sealed class FamilyFixture : IDisposable
         { "tiny-llama3-a", "processed" }, { "tiny-llama3-a", "raw" },   // TL 2.18's llama3 rope (tools/tl-goldens/llama3_rope.py)
         { "tiny-qwen3-a", "processed" }, { "tiny-qwen3-a", "raw" },     // q/k norms, explicit head_dim (tools/tl-goldens/qwen3_qk_norm.py)
         { "tiny-gptj-a", "processed" }, { "tiny-gptj-a", "raw" },       // one LayerNorm for both branches, adjacent pairs (gptj.py)
+        { "tiny-phi3-a", "processed" }, { "tiny-phi3-a", "raw" },       // fused qkv and gate_up projections (phi3.py)
     };
 
     private readonly Dictionary<(string, string), HookedTransformer> _models = new();

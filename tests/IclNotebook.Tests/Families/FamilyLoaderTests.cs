@@ -80,4 +80,14 @@ public sealed class FamilyLoaderTests : IDisposable
         Assert.Contains("rotary_dim is null; GPT-J rotates the first rotary_dim dimensions of each head (Hugging Face's default is 64): " +
             "set it to a number", e.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task Phi3_long_context_scaling_is_refused_with_the_reason_and_what_loads()
+    {
+        var folder = Folder("phi3", "tiny-phi3-a", "tiny-phi3-a", c => c.Replace("\"rope_scaling\": null",
+            "\"rope_scaling\": {\"type\": \"longrope\", \"short_factor\": [1.0], \"long_factor\": [4.0]}", StringComparison.Ordinal));
+        var e = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(folder));
+        Assert.Contains("rope_scaling type 'longrope' is not supported: it is Phi-3's long-context scaling", e.Message, StringComparison.Ordinal);
+        Assert.Contains("Phi-3's 4k-context models (rope_scaling null) load", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -11,49 +11,37 @@ namespace IclNotebook.Tests.Families;
 /// Family fixtures written at test time instead of committed: a checkpoint with a 152k vocabulary is ~10 MB, so a new
 /// family borrows a committed fixture's embedding, norms, MLPs and tokenizer and draws the rest from a seed. The same
 /// recipe, in the same order, is in the Python script that makes the TransformerLens goldens
-/// (tools/tl-goldens/qwen3_qk_norm.py, gptj.py); both hash what they wrote (<see cref="Digest"/>), and the golden records its hash,
+/// (tools/tl-goldens/qwen3_qk_norm.py, gptj.py, phi3.py); both hash what they wrote (<see cref="Digest"/>), and the golden records its hash,
 /// so a test never compares against goldens of other weights.
 /// </summary>
 internal static class SeededCheckpoints
 {
     /// <summary>The fixtures written here, by name.</summary>
-    public static bool Has(string model) => model is "tiny-qwen3-a" or "tiny-gptj-a";
+    public static bool Has(string model) => model is "tiny-qwen3-a" or "tiny-gptj-a" or "tiny-phi3-a";
 
     /// <summary>Writes fixture <paramref name="model"/> from <paramref name="seed"/> into <paramref name="folder"/>; returns its digest.</summary>
     public static string Write(string model, string folder, ulong seed) => model switch
     {
         "tiny-qwen3-a" => WriteTinyQwen3A(folder, seed),
         "tiny-gptj-a" => WriteTinyGptjA(folder, seed),
+        "tiny-phi3-a" => WriteTinyPhi3A(folder, seed),
         _ => throw new ArgumentException($"{model} is not a seeded fixture", nameof(model)),
     };
 
     /// <summary>
     /// tiny-gptj-a: a GPT-J checkpoint in Hugging Face's layout (F16, as GPT-J-6B's float16 revision): 2 layers, d_model 64,
     /// 4 heads of 16 with rotary on the first 8 dimensions (a quarter, as GPT-J-6B's 64 of 256), d_mlp 256, GPT-J's padded
-    /// 50,400-token vocabulary, biased untied lm_head, tiny-neox-a's GPT-2 tokenizer. Every tensor is drawn from
-    /// SplitMix64(<paramref name="seed"/>) in name order, value = offset + k * scale with k uniform in [-127, 127]: norms' weights
-    /// 1 + k/256, embedding and head k/64 (peaked logits), queries' and keys' projections k/128 (sharp attention, which lets
-    /// the labels move the answer), other weights k/512, biases k/1024; all exact in float16.
+    /// 50,400-token vocabulary, biased untied lm_head, tiny-neox-a's GPT-2 tokenizer; every tensor drawn (<see cref="Draw"/>).
     /// </summary>
     public static string WriteTinyGptjA(string folder, ulong seed)
     {
-        const int d = 64, layers = 2, mlp = 256, vocab = 50400;
-        Directory.CreateDirectory(folder);
-        File.WriteAllText(Path.Combine(folder, ModelLoader.ConfigFile), """
-            {"architectures": ["GPTJForCausalLM"], "model_type": "gptj", "n_embd": 64, "n_head": 4, "n_layer": 2, "n_positions": 2048,
-             "rotary_dim": 8, "n_inner": null, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-05, "vocab_size": 50400,
-             "tie_word_embeddings": false, "bos_token_id": 50256, "eos_token_id": 50256, "attn_pdrop": 0.0, "embd_pdrop": 0.0,
-             "resid_pdrop": 0.0, "initializer_range": 0.02, "use_cache": true, "torch_dtype": "float16"}
-            """);
-        var source = Path.Combine(Fixtures.Root, "models", "tiny-neox-a");
-        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
-            File.Copy(Path.Combine(source, file), Path.Combine(folder, file), overwrite: true);
+        const int d = 64, mlp = 256, vocab = 50400;
         var shapes = new List<(string Name, long[] Shape)>
         {
             ("transformer.wte.weight", [vocab, d]), ("transformer.ln_f.weight", [d]), ("transformer.ln_f.bias", [d]),
             ("lm_head.weight", [vocab, d]), ("lm_head.bias", [vocab]),
         };
-        for (int l = 0; l < layers; l++)
+        for (int l = 0; l < 2; l++)
         {
             string p = $"transformer.h.{l}.";
             shapes.AddRange([(p + "ln_1.weight", [d]), (p + "ln_1.bias", [d]), (p + "attn.q_proj.weight", [d, d]),
@@ -61,26 +49,82 @@ internal static class SeededCheckpoints
                 (p + "mlp.fc_in.weight", [mlp, d]), (p + "mlp.fc_in.bias", [mlp]), (p + "mlp.fc_out.weight", [d, mlp]),
                 (p + "mlp.fc_out.bias", [d])]);
         }
+        return Draw(folder, """
+            {"architectures": ["GPTJForCausalLM"], "model_type": "gptj", "n_embd": 64, "n_head": 4, "n_layer": 2, "n_positions": 2048,
+             "rotary_dim": 8, "n_inner": null, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-05, "vocab_size": 50400,
+             "tie_word_embeddings": false, "bos_token_id": 50256, "eos_token_id": 50256, "attn_pdrop": 0.0, "embd_pdrop": 0.0,
+             "resid_pdrop": 0.0, "initializer_range": 0.02, "use_cache": true, "torch_dtype": "float16"}
+            """, "tiny-neox-a", shapes, seed, SafetensorsDType.F16);
+    }
+
+    /// <summary>
+    /// tiny-phi3-a: a Phi-3 checkpoint in Hugging Face's layout (BF16): 2 layers, d_model 64, 4 query and 2 key/value heads
+    /// (Phi-3-medium groups them too), fused <c>qkv_proj</c> and <c>gate_up_proj</c>, d_mlp 128, Phi-3's 32,064-token
+    /// vocabulary, untied head, sliding_window 2047 as Phi-3-mini-4k's config; tiny-llama-a's tokenizer (Phi-3's is Llama 2's
+    /// plus 64 added tokens); every tensor drawn (<see cref="Draw"/>).
+    /// </summary>
+    public static string WriteTinyPhi3A(string folder, ulong seed)
+    {
+        const int d = 64, heads = 4, kv = 2, dHead = 16, mlp = 128, vocab = 32064;
+        var shapes = new List<(string Name, long[] Shape)>
+        {
+            ("model.embed_tokens.weight", [vocab, d]), ("model.norm.weight", [d]), ("lm_head.weight", [vocab, d]),
+        };
+        for (int l = 0; l < 2; l++)
+        {
+            string p = $"model.layers.{l}.";
+            shapes.AddRange([(p + "input_layernorm.weight", [d]), (p + "post_attention_layernorm.weight", [d]),
+                (p + "self_attn.qkv_proj.weight", [(heads + 2 * kv) * dHead, d]), (p + "self_attn.o_proj.weight", [d, heads * dHead]),
+                (p + "mlp.gate_up_proj.weight", [2 * mlp, d]), (p + "mlp.down_proj.weight", [d, mlp])]);
+        }
+        return Draw(folder, """
+            {"architectures": ["Phi3ForCausalLM"], "model_type": "phi3", "hidden_size": 64, "intermediate_size": 128,
+             "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "hidden_act": "silu",
+             "max_position_embeddings": 4096, "original_max_position_embeddings": 4096, "rms_norm_eps": 1e-05, "rope_theta": 10000.0,
+             "rope_scaling": null, "sliding_window": 2047, "attention_bias": false, "attention_dropout": 0.0, "embd_pdrop": 0.0,
+             "resid_pdrop": 0.0, "initializer_range": 0.02, "vocab_size": 32064, "tie_word_embeddings": false, "bos_token_id": 1,
+             "eos_token_id": 32000, "pad_token_id": 32000, "use_cache": true, "torch_dtype": "bfloat16"}
+            """, "tiny-llama-a", shapes, seed, SafetensorsDType.BF16);
+    }
+
+    /// <summary>
+    /// Writes config.json, a committed fixture's tokenizer files and a checkpoint whose every tensor is drawn from
+    /// SplitMix64(<paramref name="seed"/>) in name order, value = offset + k * scale with k uniform in [-127, 127]: norms'
+    /// weights 1 + k/256, embedding and head k/64 (peaked logits), queries' and keys' projections k/128 (sharp attention, so
+    /// the demonstrations' labels move the answer; Phi-3's fused qkv_proj, values included, k/256), other weights k/512,
+    /// biases k/1024; all exact in float16 and bfloat16. Returns the digest.
+    /// </summary>
+    private static string Draw(string folder, string config, string tokenizerFrom, List<(string Name, long[] Shape)> shapes, ulong seed,
+        SafetensorsDType dtype)
+    {
+        Directory.CreateDirectory(folder);
+        File.WriteAllText(Path.Combine(folder, ModelLoader.ConfigFile), config);
+        foreach (var file in new[] { "tokenizer.json", "tokenizer_config.json" })
+            File.Copy(Path.Combine(Fixtures.Root, "models", tokenizerFrom, file), Path.Combine(folder, file), overwrite: true);
         var random = new SplitMix64(seed);
         var tensors = shapes.OrderBy(t => t.Name, StringComparer.Ordinal).Select(t =>
         {
-            var (offset, scale) = t.Name switch
-            {
-                _ when t.Name.Contains("ln_", StringComparison.Ordinal) && t.Name.EndsWith(".weight", StringComparison.Ordinal) => (1f, 1 / 256f),
-                "transformer.wte.weight" or "lm_head.weight" => (0f, 1 / 64f),
-                _ when t.Name.EndsWith("attn.q_proj.weight", StringComparison.Ordinal)
-                    || t.Name.EndsWith("attn.k_proj.weight", StringComparison.Ordinal) => (0f, 1 / 128f),
-                _ when t.Name.EndsWith(".bias", StringComparison.Ordinal) => (0f, 1 / 1024f),
-                _ => (0f, 1 / 512f),
-            };
+            var (offset, scale) = OffsetAndScale(t.Name);
             var values = new float[t.Shape.Aggregate(1L, (a, b) => a * b)];
             for (long i = 0; i < values.Length; i++) values[i] = offset + (random.NextInt(255) - 127) * scale;
             return (t.Name, t.Shape, (ReadOnlyMemory<float>)values);
         }).ToList();
         var weights = Path.Combine(folder, ModelLoader.WeightsFile);
-        SafetensorsWriter.Write(weights, tensors, new Dictionary<string, string> { ["format"] = "pt" }, SafetensorsDType.F16);
+        SafetensorsWriter.Write(weights, tensors, new Dictionary<string, string> { ["format"] = "pt" }, dtype);
         return Digest(weights);
     }
+
+    private static (float Offset, float Scale) OffsetAndScale(string name) => name switch
+    {
+        _ when name.EndsWith(".weight", StringComparison.Ordinal) && (name.Contains("ln_", StringComparison.Ordinal)
+            || name.Contains("norm", StringComparison.Ordinal)) => (1f, 1 / 256f),
+        "transformer.wte.weight" or "model.embed_tokens.weight" or "lm_head.weight" => (0f, 1 / 64f),
+        _ when name.EndsWith("attn.q_proj.weight", StringComparison.Ordinal) || name.EndsWith("attn.k_proj.weight", StringComparison.Ordinal)
+            => (0f, 1 / 128f),
+        _ when name.EndsWith("attn.qkv_proj.weight", StringComparison.Ordinal) => (0f, 1 / 256f),
+        _ when name.EndsWith(".bias", StringComparison.Ordinal) => (0f, 1 / 1024f),
+        _ => (0f, 1 / 512f),
+    };
 
     /// <summary>
     /// tiny-qwen3-a: tiny-qwen2-a's embedding, block norms, MLPs and tokenizer under a Qwen3 config with head_dim 16 (where

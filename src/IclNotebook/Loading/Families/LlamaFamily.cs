@@ -5,16 +5,18 @@ using static TorchSharp.torch;
 namespace IclNotebook.Loading.Families;
 
 /// <summary>
-/// Llama, Mistral, Qwen2 and Qwen3 (<c>model_type</c> llama, mistral, qwen2, qwen3): full rotary, RMSNorm,
+/// Llama, Mistral, Qwen2, Qwen3 and Phi-3 (<c>model_type</c> llama, mistral, qwen2, qwen3, phi3): rotary, RMSNorm,
 /// SwiGLU, grouped-query attention, separate <c>q/k/v/o_proj</c> and <c>gate/up/down_proj</c>.
 /// Qwen2 adds q/k/v biases, always uses TL's grouped attention and prepends no BOS; Qwen3 prepends none either, normalises
 /// each query and key head (<c>self_attn.q_norm/k_norm</c>) and has an explicit <c>head_dim</c> (Hugging Face's default
 /// 128 where the config omits it); tied embeddings (<c>tie_word_embeddings</c>, or no <c>lm_head.weight</c>) unembed with
-/// <c>W_E^T</c>. TL's <c>convert_llama_weights</c> / <c>convert_qwen2_weights</c> / <c>convert_qwen3_weights</c>.
+/// <c>W_E^T</c>. Phi-3 stores q/k/v as one <c>qkv_proj</c> and gate/up as one <c>gate_up_proj</c> (split here, as TL does) and
+/// may rotate part of each head (<c>partial_rotary_factor</c>, which TL 2.18 ignores: Hugging Face's reading is followed).
+/// TL's <c>convert_llama_weights</c> / <c>convert_qwen2_weights</c> / <c>convert_qwen3_weights</c> / <c>convert_phi3_weights</c>.
 /// </summary>
 public sealed class LlamaFamily : ModelFamily
 {
-    public override IReadOnlyList<string> ModelTypes { get; } = ["llama", "mistral", "qwen2", "qwen3"];
+    public override IReadOnlyList<string> ModelTypes { get; } = ["llama", "mistral", "qwen2", "qwen3", "phi3"];
 
     public override ModelConfig ReadConfig(JsonElement root, string path, string name)
     {
@@ -25,6 +27,7 @@ public sealed class LlamaFamily : ModelFamily
         int dHead = OptionalInt(root, "head_dim", path) ?? (qwen3 ? 128 : d / heads);
         if (heads % kv != 0) throw new IclException($"{path}: num_attention_heads {heads} is not a multiple of num_key_value_heads {kv}.");
         var (theta, scaling) = RopeConfig.Read(root, path);
+        double partial = type == "phi3" ? Number(root, "partial_rotary_factor") ?? 1.0 : 1.0;
         int nCtx = Int(root, "max_position_embeddings", path);
         // Sliding-window attention (Mistral, some Qwen2) is not implemented: prompts may not be longer than the window.
         bool windowed = qwen2 || qwen3
@@ -38,7 +41,7 @@ public sealed class LlamaFamily : ModelFamily
             Normalization = NormalizationType.RMS,
             FinalRms = true,
             Positional = PositionalEmbeddingType.Rotary,
-            RotaryDim = dHead,
+            RotaryDim = (int)(dHead * partial),                                              // Python's int(), as HF
             RotaryBase = theta ?? 10000,
             RopeScaling = scaling,
             GatedMlp = true,
@@ -86,14 +89,16 @@ public sealed class LlamaFamily : ModelFamily
         var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         string p = $"layers.{l}.";
         tl[StateDictKey.Ln1W(l)] = t.Get(p + "input_layernorm.weight", d);
+        bool fused = cfg.ModelType == "phi3";
+        var qkv = fused ? t.Get(p + "self_attn.qkv_proj.weight", (h + 2 * kv) * dh, d).split([h * dh, kv * dh, kv * dh]) : null;
         var keys = StateDictKey.Qkv(l, cfg);                                                  // grouped: TL's _W_K, _W_V
         for (int i = 0; i < 3; i++)
         {
             int heads = i == 0 ? h : kv;
             string proj = $"{p}self_attn.{"qkv"[i]}_proj.";
-            // [heads, d_model, d_head]
-            tl[keys[i].Weight] = t.Get(proj + "weight", heads * dh, d).view(heads, dh, d).permute(0, 2, 1).contiguous();
-            var bias = t.Optional(proj + "bias", heads * dh);
+            var weight = qkv?[i] ?? t.Get(proj + "weight", heads * dh, d);                     // [heads * d_head, d_model]
+            tl[keys[i].Weight] = weight.view(heads, dh, d).permute(0, 2, 1).contiguous();      // [heads, d_model, d_head]
+            var bias = fused ? null : t.Optional(proj + "bias", heads * dh);
             tl[keys[i].Bias] = bias is null ? Zeros(heads, dh) : bias.view(heads, dh).contiguous();
         }
         // [head, d_head, d_model]
@@ -105,8 +110,9 @@ public sealed class LlamaFamily : ModelFamily
             tl[StateDictKey.KNormW(l)] = t.Get(p + "self_attn.k_norm.weight", dh);
         }
         tl[StateDictKey.Ln2W(l)] = t.Get(p + "post_attention_layernorm.weight", d);
-        tl[StateDictKey.WIn(l)] = t.Get(p + "mlp.up_proj.weight", m, d).t().contiguous();     // [d_model, d_mlp]
-        tl[StateDictKey.WGate(l)] = t.Get(p + "mlp.gate_proj.weight", m, d).t().contiguous(); // [d_model, d_mlp]
+        var gateUp = fused ? t.Get(p + "mlp.gate_up_proj.weight", 2 * m, d).split([m, m]) : null; // gate rows first, then up
+        tl[StateDictKey.WIn(l)] = (gateUp?[1] ?? t.Get(p + "mlp.up_proj.weight", m, d)).t().contiguous();     // [d_model, d_mlp]
+        tl[StateDictKey.WGate(l)] = (gateUp?[0] ?? t.Get(p + "mlp.gate_proj.weight", m, d)).t().contiguous(); // [d_model, d_mlp]
         tl[StateDictKey.WOut(l)] = t.Get(p + "mlp.down_proj.weight", d, m).t().contiguous();  // [d_mlp, d_model]
         tl[StateDictKey.BIn(l)] = Zeros(m);
         tl[StateDictKey.BOut(l)] = Zeros(d);

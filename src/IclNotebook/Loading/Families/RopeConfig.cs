@@ -30,6 +30,9 @@ internal static class RopeConfig
             "llama3" => (theta, new RopeScaling(RopeScalingType.Llama3, Required(rope, "factor", path, field),
                 Required(rope, "low_freq_factor", path, field), Required(rope, "high_freq_factor", path, field),
                 (int)Required(rope, "original_max_position_embeddings", path, field))),
+            "longrope" or "su" => throw new IclException($"{path}: {field} type '{type}' is not supported: it is Phi-3's long-context " +
+                "scaling (per-frequency short and long factors that switch at original_max_position_embeddings, and a larger attention " +
+                "scale), which is not implemented. Phi-3's 4k-context models (rope_scaling null) load; supported: llama3, linear, default."),
             _ => throw new IclException($"{path}: {field} type '{type}' is not supported; supported: llama3, linear, default " +
                 "(or none). Its frequencies would differ from the model's, so it is not loaded approximately."),
         };
