@@ -8,28 +8,25 @@ namespace IclNotebook.Model;
 /// <c>apply_rotary</c>): the first <c>rotary_dim</c> dimensions of each query and key head are
 /// rotated by angle <c>pos / base^(i / (rotary_dim/2))</c>, GPT-NeoX style (the two halves pair
 /// up) unless adjacent pairs are asked for; the other dimensions pass through. A scaled rope (Llama 3's, linear) divides
-/// by the scaled frequencies instead (<see cref="RopeScaling"/>). The tables are
-/// float32 for every position of the context, on the model's device.
+/// by the scaled frequencies instead (<see cref="RopeScaling"/>). The angles are computed in float32 for the positions a
+/// call rotates (TL's table <c>pos / freq</c>, element for element), not kept for the whole context: a table would be
+/// 67 MB for Llama 3's 131k positions.
 /// </summary>
 internal sealed class Rotary : IDisposable
 {
     private readonly int _dim;
     private readonly bool _adjacent;
-    private readonly Tensor _sin, _cos; // [n_ctx, rotary_dim]
+    private readonly Tensor _freq; // [rotary_dim], float32: the wavelength each rotated dimension turns by
 
     public Rotary(ModelConfig cfg, Device device)
     {
         _dim = cfg.RotaryDim;
         _adjacent = cfg.RotaryAdjacentPairs;
         using var scope = NewDisposeScope();
-        var pos = arange(cfg.NCtx, dtype: float32, device: device);                                   // [n_ctx]
         var dim = arange(_dim / 2, dtype: float32, device: device);                                   // [rotary_dim / 2]
         var freq = cfg.RopeScaling is { } scaling ? ScaledWavelengths(cfg.RotaryBase, _dim, scaling).to(device)
             : pow(tensor((float)cfg.RotaryBase, device: device), dim / (_dim / 2.0f));               // [rotary_dim / 2]
-        freq = _adjacent ? freq.repeat_interleave(2L) : cat([freq, freq]);                            // [rotary_dim]
-        var angles = pos.unsqueeze(1) / freq.unsqueeze(0);                                            // [n_ctx, rotary_dim]
-        _sin = angles.sin().DetachFromDisposeScope();
-        _cos = angles.cos().DetachFromDisposeScope();
+        _freq = (_adjacent ? freq.repeat_interleave(2L) : cat([freq, freq])).DetachFromDisposeScope(); // [rotary_dim]
     }
 
     /// <summary>
@@ -52,9 +49,10 @@ internal sealed class Rotary : IDisposable
     {
         var rot = x[.., .., .., ..(int)_dim];                                          // [batch, seg, head, rotary_dim]
         var pass = x[.., .., .., (int)_dim..];
-        var sin = _sin.index_select(0, positions.flatten()).view(positions.shape[0], positions.shape[1], 1, _dim); // [batch, seg, 1, rotary_dim]
-        var cos = _cos.index_select(0, positions.flatten()).view(positions.shape[0], positions.shape[1], 1, _dim);
-        (sin, cos) = (Precision.To(sin, x.dtype), Precision.To(cos, x.dtype));         // tables in float32, applied in x's dtype (as HF)
+        var angles = positions.to(float32).unsqueeze(-1) / _freq;                     // [batch, seg, rotary_dim], float32
+        var sin = angles.sin().unsqueeze(2);                                           // [batch, seg, 1, rotary_dim]
+        var cos = angles.cos().unsqueeze(2);
+        (sin, cos) = (Precision.To(sin, x.dtype), Precision.To(cos, x.dtype));         // computed in float32, applied in x's dtype (as HF)
         var rotated = (rot * cos).Plus(RotateEveryTwo(rot) * sin); // a held alpha: see HeldScalars
         return cat([rotated, pass], -1);                                               // [batch, seg, head, d_head]
     }
@@ -71,9 +69,5 @@ internal sealed class Rotary : IDisposable
         return stack([-pairs[.., .., .., .., 1], pairs[.., .., .., .., 0]], -1).flatten(-2);
     }
 
-    public void Dispose()
-    {
-        _sin.Dispose();
-        _cos.Dispose();
-    }
+    public void Dispose() => _freq.Dispose();
 }

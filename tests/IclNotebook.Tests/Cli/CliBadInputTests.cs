@@ -35,7 +35,7 @@ public sealed class CliBadInputTests : IDisposable
             "unknown-model" => (Logits("gpt3"), null, "Unknown model 'gpt3'. Short names: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m"),
             "no-config" => (Logits(Folder("a", null, [1])), null, "config.json"),
             "no-weights" => (Logits(Folder("b", TinyConfig, null)), null, "model.safetensors"),
-            "unsupported-arch" => (Logits(Folder("c", TinyConfig.Replace("\"gpt2\"", "\"mamba\"", StringComparison.Ordinal), [1])), null, "unsupported architecture (model_type 'mamba'). Supported model types: gpt2, gpt_neox, llama, mistral, qwen2"),
+            "unsupported-arch" => (Logits(Folder("c", TinyConfig.Replace("\"gpt2\"", "\"mamba\"", StringComparison.Ordinal), [1])), null, "unsupported architecture (model_type 'mamba'). Supported model types: gpt2, gpt_neox, gptj, llama, mistral, qwen2, qwen3, phi3"),
             "malformed-safetensors" => (Logits(Folder("d", TinyConfig, [8, 0, 0, 0, 0, 0, 0, 0, (byte)'{', (byte)'x'])), null, "model.safetensors"),
             "offline-no-cache" => (Logits("gpt2"),
                 new Dictionary<string, string> { ["HF_HUB_OFFLINE"] = "1", ["HF_HUB_CACHE"] = _dir["empty-cache"] }, "not in the cache"),

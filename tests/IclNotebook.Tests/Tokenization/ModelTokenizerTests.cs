@@ -43,7 +43,7 @@ public class ModelTokenizerTests
             File.WriteAllText(folder["config.json"], "{\"model_type\": \"mamba\", \"architectures\": [\"MambaForCausalLM\"]}");
             File.WriteAllBytes(folder["model.safetensors"], [1]); // never read: the config is refused first
             var unsupported = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(folder.Path));
-            Assert.Contains("unsupported architecture (model_type 'mamba'). Supported model types: gpt2, gpt_neox, llama, mistral, qwen2", unsupported.Message, StringComparison.Ordinal);
+            Assert.Contains("unsupported architecture (model_type 'mamba'). Supported model types: gpt2, gpt_neox, gptj, llama, mistral, qwen2, qwen3, phi3", unsupported.Message, StringComparison.Ordinal);
         }
         // Other families bring their tokenizer.json; a folder without one says what to add, before any weight is read.
         Assert.IsType<IclNotebook.Tokenization.HuggingFace.HfTokenizer>(await ModelSource.LoadTokenizerAsync(IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a")));
