@@ -122,3 +122,17 @@ def write(model_name, folder, family, source, semantics, note, extra_meta=None):
         with open(out, "w") as f:
             json.dump(golden, f, allow_nan=False)
         print(out, len(names), "hooks; baselines", round(cb, 4), round(xb, 4), model.tlshim_info.get("hf_corrections"))
+
+
+def main(doc, model_name, family, write_checkpoint, source_model, semantics, default_seed):
+    """A seeded fixture's goldens script: --seed N (default `default_seed`); writes the checkpoint into a temporary folder
+    with `write_checkpoint(folder, seed)` (which returns its digest) and the goldens with the seed and digest in meta."""
+    import argparse, tempfile
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("--seed", type=int, default=default_seed, help=f"SplitMix64 seed of the drawn weights (default {default_seed})")
+    seed = parser.parse_args().seed
+    with tempfile.TemporaryDirectory() as folder:
+        digest = write_checkpoint(folder, seed)
+        print("checkpoint sha256", digest)
+        write(model_name, folder, family, source_golden(source_model), semantics, f"tools/tl-goldens/{os.path.basename(sys.argv[0])}",
+              {"checkpoint_seed": seed, "checkpoint_sha256": digest})

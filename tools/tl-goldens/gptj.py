@@ -15,7 +15,7 @@ TL 2.18 loads a local GPT-J checkpoint by its own route ("local", no corrections
 
     TL_HOME=... /usr/bin/python3 tools/tl-goldens/gptj.py [--seed N]     (set up TL_HOME as ../shared/tl-harness/README.md says)
 """
-import argparse, tempfile
+
 
 import family_golden
 import torch
@@ -44,11 +44,4 @@ def write_checkpoint(folder, seed):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seed", type=int, default=2, help="SplitMix64 seed of the weights (default 2)")
-    seed = parser.parse_args().seed
-    with tempfile.TemporaryDirectory() as folder:
-        digest_ = write_checkpoint(folder, seed)
-        print("checkpoint sha256", digest_)
-        family_golden.write("tiny-gptj-a", folder, "gptj", family_golden.source_golden("tiny-neox-a"), "tl",
-                            "tools/tl-goldens/gptj.py", {"checkpoint_seed": seed, "checkpoint_sha256": digest_})
+    family_golden.main(__doc__, "tiny-gptj-a", "gptj", write_checkpoint, "tiny-neox-a", "tl", default_seed=2)

@@ -11,7 +11,7 @@ TL 2.18 loads a local Phi-3 checkpoint by its own route ("local", no corrections
 
     TL_HOME=... /usr/bin/python3 tools/tl-goldens/phi3.py [--seed N]     (set up TL_HOME as ../shared/tl-harness/README.md says)
 """
-import argparse, tempfile
+
 
 import family_golden
 import torch
@@ -41,11 +41,4 @@ def write_checkpoint(folder, seed):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seed", type=int, default=5, help="SplitMix64 seed of the weights (default 5)")
-    seed = parser.parse_args().seed
-    with tempfile.TemporaryDirectory() as folder:
-        digest_ = write_checkpoint(folder, seed)
-        print("checkpoint sha256", digest_)
-        family_golden.write("tiny-phi3-a", folder, "phi3", family_golden.source_golden("tiny-llama-a"), "tl",
-                            "tools/tl-goldens/phi3.py", {"checkpoint_seed": seed, "checkpoint_sha256": digest_})
+    family_golden.main(__doc__, "tiny-phi3-a", "phi3", write_checkpoint, "tiny-llama-a", "tl", default_seed=5)

@@ -13,7 +13,7 @@ TL 2.18 loads a local Qwen3 checkpoint by its own route ("local", no corrections
 
     TL_HOME=... /usr/bin/python3 tools/tl-goldens/qwen3_qk_norm.py      (set up TL_HOME as ../shared/tl-harness/README.md says)
 """
-import argparse, json, os, shutil, tempfile
+import json, os, shutil
 
 import family_golden
 import torch
@@ -45,11 +45,4 @@ def write_checkpoint(folder, seed):
     return digest(tensors)
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seed", type=int, default=5, help="SplitMix64 seed of the drawn weights (default 5)")
-    seed = parser.parse_args().seed
-    with tempfile.TemporaryDirectory() as folder:
-        digest = write_checkpoint(folder, seed)
-        print("checkpoint sha256", digest)
-        family_golden.write("tiny-qwen3-a", folder, "qwen3", family_golden.source_golden("tiny-qwen2-a"), "tl",
-                            "tools/tl-goldens/qwen3_qk_norm.py", {"checkpoint_seed": seed, "checkpoint_sha256": digest})
+    family_golden.main(__doc__, "tiny-qwen3-a", "qwen3", write_checkpoint, "tiny-qwen2-a", "tl", default_seed=5)

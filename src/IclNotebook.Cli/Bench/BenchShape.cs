@@ -85,18 +85,7 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
     private static BenchShape Qwen25_05b()
     {
         const int d = 896, m = 4864, layers = 24, heads = 14, kvHeads = 2, dHead = 64, vocab = 151936, ctx = 32768;
-        var tensors = new List<(string, long[])> { ("model.embed_tokens.weight", [vocab, d]) };
-        for (int l = 0; l < layers; l++)
-        {
-            string p = $"model.layers.{l}.";
-            tensors.AddRange([(p + "input_layernorm.weight", [d]), (p + "post_attention_layernorm.weight", [d]),
-                (p + "self_attn.q_proj.weight", [heads * dHead, d]), (p + "self_attn.q_proj.bias", [heads * dHead]),
-                (p + "self_attn.k_proj.weight", [kvHeads * dHead, d]), (p + "self_attn.k_proj.bias", [kvHeads * dHead]),
-                (p + "self_attn.v_proj.weight", [kvHeads * dHead, d]), (p + "self_attn.v_proj.bias", [kvHeads * dHead]),
-                (p + "self_attn.o_proj.weight", [d, heads * dHead]),
-                (p + "mlp.gate_proj.weight", [m, d]), (p + "mlp.up_proj.weight", [m, d]), (p + "mlp.down_proj.weight", [d, m])]);
-        }
-        tensors.Add(("model.norm.weight", [d]));
+        var tensors = LlamaLayout(vocab, d, m, layers, heads, kvHeads, dHead, qkvBias: true);
         var config = Json($$"""{"model_type":"qwen2","architectures":["Qwen2ForCausalLM"],"hidden_size":{{d}},"num_attention_heads":{{heads}}""") +
             Json($$""","num_key_value_heads":{{kvHeads}},"intermediate_size":{{m}},"num_hidden_layers":{{layers}}""") +
             Json($$""","max_position_embeddings":{{ctx}},"rms_norm_eps":1e-06,"vocab_size":{{vocab}},"hidden_act":"silu","rope_theta":1000000.0""") +
@@ -113,17 +102,7 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
     private static BenchShape Qwen3_06b()
     {
         const int d = 1024, m = 3072, layers = 28, heads = 16, kvHeads = 8, dHead = 128, vocab = 151936, ctx = 40960;
-        var tensors = new List<(string, long[])> { ("model.embed_tokens.weight", [vocab, d]) };
-        for (int l = 0; l < layers; l++)
-        {
-            string p = $"model.layers.{l}.";
-            tensors.AddRange([(p + "input_layernorm.weight", [d]), (p + "post_attention_layernorm.weight", [d]),
-                (p + "self_attn.q_proj.weight", [heads * dHead, d]), (p + "self_attn.k_proj.weight", [kvHeads * dHead, d]),
-                (p + "self_attn.v_proj.weight", [kvHeads * dHead, d]), (p + "self_attn.o_proj.weight", [d, heads * dHead]),
-                (p + "self_attn.q_norm.weight", [dHead]), (p + "self_attn.k_norm.weight", [dHead]),
-                (p + "mlp.gate_proj.weight", [m, d]), (p + "mlp.up_proj.weight", [m, d]), (p + "mlp.down_proj.weight", [d, m])]);
-        }
-        tensors.Add(("model.norm.weight", [d]));
+        var tensors = LlamaLayout(vocab, d, m, layers, heads, kvHeads, dHead, qkNorm: true);
         var config = Json($$"""{"model_type":"qwen3","architectures":["Qwen3ForCausalLM"],"hidden_size":{{d}},"num_attention_heads":{{heads}}""") +
             Json($$""","num_key_value_heads":{{kvHeads}},"head_dim":{{dHead}},"intermediate_size":{{m}},"num_hidden_layers":{{layers}}""") +
             Json($$""","max_position_embeddings":{{ctx}},"rms_norm_eps":1e-06,"vocab_size":{{vocab}},"hidden_act":"silu","rope_theta":1000000""") +
@@ -143,16 +122,7 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
     private static BenchShape Llama32_1b()
     {
         const int d = 2048, m = 8192, layers = 16, heads = 32, kvHeads = 8, dHead = 64, vocab = 128256, ctx = 131072;
-        var tensors = new List<(string, long[])> { ("model.embed_tokens.weight", [vocab, d]) };
-        for (int l = 0; l < layers; l++)
-        {
-            string p = $"model.layers.{l}.";
-            tensors.AddRange([(p + "input_layernorm.weight", [d]), (p + "post_attention_layernorm.weight", [d]),
-                (p + "self_attn.q_proj.weight", [heads * dHead, d]), (p + "self_attn.k_proj.weight", [kvHeads * dHead, d]),
-                (p + "self_attn.v_proj.weight", [kvHeads * dHead, d]), (p + "self_attn.o_proj.weight", [d, heads * dHead]),
-                (p + "mlp.gate_proj.weight", [m, d]), (p + "mlp.up_proj.weight", [m, d]), (p + "mlp.down_proj.weight", [d, m])]);
-        }
-        tensors.Add(("model.norm.weight", [d]));
+        var tensors = LlamaLayout(vocab, d, m, layers, heads, kvHeads, dHead);
         var config = Json($$"""{"model_type":"llama","architectures":["LlamaForCausalLM"],"hidden_size":{{d}},"num_attention_heads":{{heads}}""") +
             Json($$""","num_key_value_heads":{{kvHeads}},"head_dim":{{dHead}},"intermediate_size":{{m}},"num_hidden_layers":{{layers}}""") +
             Json($$""","max_position_embeddings":{{ctx}},"rms_norm_eps":1e-05,"vocab_size":{{vocab}},"hidden_act":"silu","rope_theta":500000.0""") +
@@ -187,22 +157,39 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
     private static BenchShape Llama(string name, int d, int m, int layers, int heads, int kvHeads, int ctx, string rmsEps)
     {
         const int vocab = 32000;
-        int qWidth = d, kvWidth = kvHeads * (d / heads);
-        var tensors = new List<(string, long[])> { ("model.embed_tokens.weight", [vocab, d]) };
-        for (int l = 0; l < layers; l++)
-        {
-            string p = $"model.layers.{l}.";
-            tensors.AddRange([(p + "input_layernorm.weight", [d]), (p + "post_attention_layernorm.weight", [d]),
-                (p + "self_attn.q_proj.weight", [qWidth, d]), (p + "self_attn.k_proj.weight", [kvWidth, d]),
-                (p + "self_attn.v_proj.weight", [kvWidth, d]), (p + "self_attn.o_proj.weight", [d, qWidth]),
-                (p + "mlp.gate_proj.weight", [m, d]), (p + "mlp.up_proj.weight", [m, d]), (p + "mlp.down_proj.weight", [d, m])]);
-        }
-        tensors.AddRange([("model.norm.weight", [d]), ("lm_head.weight", [vocab, d])]);
+        var tensors = LlamaLayout(vocab, d, m, layers, heads, kvHeads, d / heads, untiedHead: true);
         var config = Json($$"""{"model_type":"llama","architectures":["LlamaForCausalLM"],"hidden_size":{{d}},"num_attention_heads":{{heads}}""") +
             Json($$""","num_key_value_heads":{{kvHeads}},"intermediate_size":{{m}},"num_hidden_layers":{{layers}}""") +
             Json($$""","max_position_embeddings":{{ctx}},"rms_norm_eps":{{rmsEps}},"vocab_size":{{vocab}},"hidden_act":"silu",""") +
             Json($$""" "rope_theta":10000.0,"tie_word_embeddings":false,"bos_token_id":1,"eos_token_id":2}""");
         return new(name, config, tensors, "bench-tokenizers/llama", "Llama's 32,000-token tokenizer.json (the tiny-llama-a fixture's)");
+    }
+
+    /// <summary>
+    /// The tensors of a Llama-layout checkpoint (Llama, Qwen2, Qwen3): the embedding; per layer the two norms, q/k/v (with
+    /// biases where <paramref name="qkvBias"/>), o, the per-head q/k norms where <paramref name="qkNorm"/>, gate/up/down; the
+    /// final norm, and an <c>lm_head</c> where <paramref name="untiedHead"/>.
+    /// </summary>
+    private static List<(string Name, long[] Shape)> LlamaLayout(int vocab, int d, int m, int layers, int heads, int kvHeads, int dHead,
+        bool qkvBias = false, bool qkNorm = false, bool untiedHead = false)
+    {
+        var tensors = new List<(string, long[])> { ("model.embed_tokens.weight", [vocab, d]) };
+        for (int l = 0; l < layers; l++)
+        {
+            string p = $"model.layers.{l}.";
+            tensors.AddRange([(p + "input_layernorm.weight", [d]), (p + "post_attention_layernorm.weight", [d])]);
+            foreach (var (proj, rows) in new[] { ("q", heads * dHead), ("k", kvHeads * dHead), ("v", kvHeads * dHead) })
+            {
+                tensors.Add(($"{p}self_attn.{proj}_proj.weight", [rows, d]));
+                if (qkvBias) tensors.Add(($"{p}self_attn.{proj}_proj.bias", [rows]));
+            }
+            tensors.Add((p + "self_attn.o_proj.weight", [d, heads * dHead]));
+            if (qkNorm) tensors.AddRange([(p + "self_attn.q_norm.weight", [dHead]), (p + "self_attn.k_norm.weight", [dHead])]);
+            tensors.AddRange([(p + "mlp.gate_proj.weight", [m, d]), (p + "mlp.up_proj.weight", [m, d]), (p + "mlp.down_proj.weight", [d, m])]);
+        }
+        tensors.Add(("model.norm.weight", [d]));
+        if (untiedHead) tensors.Add(("lm_head.weight", [vocab, d]));
+        return tensors;
     }
 
     private static string Json(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);

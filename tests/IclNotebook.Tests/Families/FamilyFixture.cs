@@ -39,7 +39,8 @@ public sealed class FamilyFixture : IDisposable
         {
             if (Written.TryGetValue(model, out var folder)) return folder;
             var root = Path.Combine(Path.GetTempPath(), $"icl-tests-{Environment.ProcessId}");
-            AppDomain.CurrentDomain.ProcessExit += (_, _) => { if (Directory.Exists(root)) Directory.Delete(root, recursive: true); };
+            if (Written.Count == 0)                                                    // the first one written: delete them all at exit
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => { if (Directory.Exists(root)) Directory.Delete(root, recursive: true); };
             folder = Path.Combine(root, model);
             var meta = Golden(model, "raw").GetProperty("meta");                 // the seed and digest the goldens were made with
             string digest = SeededCheckpoints.Write(model, folder, meta.GetProperty("checkpoint_seed").GetUInt64());

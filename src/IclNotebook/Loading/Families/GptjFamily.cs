@@ -61,13 +61,7 @@ public sealed class GptjFamily : ModelFamily
         int d = cfg.DModel, vocab = cfg.DVocab;
         var lmHead = t.OptionalMatrix("lm_head.weight", vocab, d);                               // tied (not GPT-J's own): wte
         var head = cfg.TiedEmbeddings || lmHead is null ? t.GetMatrix("wte.weight", vocab, d) : lmHead;
-        var part = UnembeddingPart.Of(head, t.Get("ln_f.weight", d), t.Get("ln_f.bias", d));
-        if (t.Optional("lm_head.bias", vocab) is { } bias)                                         // GPT-J's head has a bias
-        {
-            part.Others[StateDictKey.BU].Dispose();
-            part.Others[StateDictKey.BU] = bias;
-        }
-        return part;
+        return UnembeddingPart.Of(head, t.Get("ln_f.weight", d), t.Get("ln_f.bias", d), t.Optional("lm_head.bias", vocab)); // GPT-J's head has a bias
     }
 
     internal override Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int l)

@@ -14,14 +14,17 @@ internal sealed record EmbeddingPart(CheckpointMatrix TokenEmbedding, Dictionary
 /// </summary>
 internal sealed record UnembeddingPart(CheckpointMatrix Head, Dictionary<string, Tensor> Others)
 {
-    /// <summary>The part of a head without a bias (<c>b_U</c> zero) and a final norm with (LayerNorm) or without (RMSNorm) a bias.</summary>
-    public static UnembeddingPart Of(CheckpointMatrix head, Tensor normWeight, Tensor? normBias = null)
+    /// <summary>
+    /// The part of a head with a bias (GPT-J's) or without (<c>b_U</c> zero), and a final norm with (LayerNorm) or without
+    /// (RMSNorm) a bias.
+    /// </summary>
+    public static UnembeddingPart Of(CheckpointMatrix head, Tensor normWeight, Tensor? normBias = null, Tensor? headBias = null)
     {
         ArgumentNullException.ThrowIfNull(head);
         var others = new Dictionary<string, Tensor>(StringComparer.Ordinal)
         {
             [Model.StateDictKey.LnFinalW] = normWeight,
-            [Model.StateDictKey.BU] = zeros(head.Rows),
+            [Model.StateDictKey.BU] = headBias ?? zeros(head.Rows),
         };
         if (normBias is not null) others[Model.StateDictKey.LnFinalB] = normBias;
         return new UnembeddingPart(head, others);
