@@ -57,19 +57,22 @@ def patching(model, clean, corrupted, lengths, answers, clean_baseline, corrupte
     corrupted)). As for the committed family goldens, the unembedding is replaced by the identity while patching and the
     metric applies W_U, b_U at the read positions (the same arithmetic; no [batch, pos, vocab] logits per patch), and
     grouped-query models run ungrouped (each query head's own copy of its group's key and value) with n_key_value_heads
-    hidden from TL's index ranges, so the key and value panels have a cell per query head."""
+    hidden from TL's index ranges, so the key and value panels have a cell per query head. A final logit soft-cap (Gemma 2),
+    which TL's forward applies after the (here identity) unembedding, is applied by the metric instead."""
     from transformer_lens import patching as tl_patching
     rows, ids = torch.arange(len(lengths)), torch.tensor(answers)
     last = torch.tensor(lengths) - 1
-    w_u, b_u = model.unembed.W_U, model.unembed.b_U
+    w_u, b_u, cap = model.unembed.W_U, model.unembed.b_U, model.cfg.output_logits_soft_cap
 
     def metric(resid):                                                                  # [batch, pos, d_model] after ln_final
         logits = resid[rows, last] @ w_u + b_u
+        logits = cap * torch.tanh(logits / cap) if cap > 0 else logits
         return logits.log_softmax(-1)[rows, ids].mean()
 
     unembed, kv, ungrouped = model.unembed, model.cfg.n_key_value_heads, model.cfg.ungroup_grouped_query_attention
     model.unembed = torch.nn.Identity()
     model.cfg.ungroup_grouped_query_attention = kv is not None
+    model.cfg.output_logits_soft_cap = -1.0
     try:
         _, cache = model.run_with_cache(clean)
         model.cfg.n_key_value_heads = None
@@ -77,6 +80,7 @@ def patching(model, clean, corrupted, lengths, answers, clean_baseline, corrupte
                  "attn_head_all_pos_every": tl_patching.get_act_patch_attn_head_all_pos_every(model, corrupted, cache, metric)}
     finally:
         model.unembed, model.cfg.n_key_value_heads, model.cfg.ungroup_grouped_query_attention = unembed, kv, ungrouped
+        model.cfg.output_logits_soft_cap = cap
     gap = clean_baseline - corrupted_baseline
     unnormalised = {k: {"shape": list(v.shape), "values": v.tolist()} for k, v in grids.items()}
     normalised = {k: {"shape": list(v.shape), "values": ((v - corrupted_baseline) / gap).tolist()} for k, v in grids.items()}

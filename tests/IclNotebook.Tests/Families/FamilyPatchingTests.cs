@@ -23,7 +23,8 @@ public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFi
         // block_every and attn_head_out_by_pos with the fast engine only: the reference engine's per-position loops take ~7 s
         // each here; it equals TL on attn_head_out_by_pos and on block_every's three parts on GPT-2 (EngineGoldenTests), and
         // the fast engine on random models of every family (FastEnginePropertyTests).
-        foreach (var model in new[] { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a" })
+        // (Not on Qwen2, the Llama layout plus biases: its 152k vocabulary made these two cases ~45 s of a CI run.)
+        foreach (var model in new[] { "tiny-neox-a", "tiny-llama-a" })
         {
             data.Add(model, "fast", "processed", "block_every");
             data.Add(model, "fast", "processed", "attn_head_out_by_pos");  // z per query head: no grouping involved

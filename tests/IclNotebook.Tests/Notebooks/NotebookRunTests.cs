@@ -103,6 +103,12 @@ public partial class NotebookRunTests
     /// <summary>The notebooks, one test case each.</summary>
     public static TheoryData<string> Notebooks() => new(Repo.NotebookNames);
 
+    /// <summary>
+    /// The notebooks run on the tiny GPT-2 fixture as well as on the toy model: the walkthrough, whose Colab-exact cell shows
+    /// TransformerLens's numbers on it. The others' checks are the toy run's (each run is 15-40 s of a CI run near its budget).
+    /// </summary>
+    public static TheoryData<string> TinyModelNotebooks() => new(["01-icl-walkthrough"]);
+
     [Fact]
     public void Every_notebook_has_its_expectations()
     {
@@ -110,25 +116,17 @@ public partial class NotebookRunTests
     }
 
     [Theory]
-    [MemberData(nameof(Notebooks))]
+    [MemberData(nameof(TinyModelNotebooks))]
     public void The_notebook_runs_headless_on_the_tiny_model_and_shows_its_charts(string name)
     {
         var runs = Path.Combine(Repo.Root, "runs", "notebooks");
         var (run, notebook) = Execute(name, Path.Combine(runs, name + ".ipynb"), FixtureModels());
         AssertRanAndShowed(name, run, notebook);
-        switch (name)
+        if (name == "01-icl-walkthrough")
         {
-            case "01-icl-walkthrough":
-                AssertColabExactCellShowsTransformerLensNumbers(notebook);
-                AssertToySectionShowsTheMechanism(notebook);
-                AssertHalfPrecisionSectionAgrees(notebook);
-                break;
-            case "04-pythia-vs-gpt2":
-                AssertPythiaDifferencesAreShown(notebook);
-                break;
-            case "05-after-the-heatmap":
-                AssertAttributionsAddUpToTheLogits(notebook);
-                break;
+            AssertColabExactCellShowsTransformerLensNumbers(notebook);
+            AssertToySectionShowsTheMechanism(notebook);
+            AssertHalfPrecisionSectionAgrees(notebook);
         }
         WriteTiming(runs, name, run);
     }

@@ -15,9 +15,12 @@ public class ShardMergeTests(PatchingFixture gpt2, FamilyFixture families) : ICl
     public static TheoryData<string, string, string> Cases()
     {
         var data = new TheoryData<string, string, string>();
+        // Sharding is the planner's, whatever the family: the families take two targets, GPT-2 a third whose plan has the most
+        // units (attn_head_out_by_pos: 23 s here, 20-105 s on a family fixture, the 152k-vocabulary Qwen2 the slowest).
         foreach (var model in new[] { "tiny-gpt2", "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a" })
-            foreach (var target in new[] { "resid_pre", "attn_head_all_pos_every", "attn_head_out_by_pos" })
+            foreach (var target in new[] { "resid_pre", "attn_head_all_pos_every" })
                 data.Add(model, "fast", target);
+        data.Add("tiny-gpt2", "fast", "attn_head_out_by_pos");
         foreach (var target in new[] { "resid_pre", "attn_head_all_pos_every" })
             data.Add("tiny-gpt2", "reference", target);
         return data;
