@@ -24,12 +24,29 @@ internal static class RandomModels
             {
                 ModelType = "gptj", Positional = PositionalEmbeddingType.Rotary, RotaryDim = 4, RotaryAdjacentPairs = true, ParallelAttnMlp = true,
             },
-                        // Llama's shape with Qwen3's per-head query and key norms and an explicit head_dim (12, where d_model / heads is 8).
+            // Llama's shape with Qwen3's per-head query and key norms and an explicit head_dim (12, where d_model / heads is 8).
             "qwen3" => gpt2 with
             {
                 ModelType = "qwen3", DHead = 12, Normalization = NormalizationType.RMS, FinalRms = true,
                 Positional = PositionalEmbeddingType.Rotary, RotaryDim = 12, RotaryBase = 1000, GatedMlp = true, ActFn = "silu",
                 NKeyValueHeads = heads / 2, QkNorm = true, DefaultPrependBos = false,
+            },
+            // Gemma 2: norms after attention and the MLP, the embedding scaled, scores scaled by sqrt(6) (not sqrt(d_head)) and
+            // soft-capped, logits soft-capped (caps small enough to bite at these weights), a 5-token window on layer 0; untied so
+            // the random state dict can hold its own W_U.
+            "gemma2" => gpt2 with
+            {
+                ModelType = "gemma2", Normalization = NormalizationType.RMS, FinalRms = true, PostNorms = true,
+                Positional = PositionalEmbeddingType.Rotary, RotaryDim = 8, GatedMlp = true, ActFn = "gelu_pytorch_tanh",
+                NKeyValueHeads = heads / 2, EmbeddingScale = Math.Sqrt(8 * heads), QueryPreAttnScalar = 6, AttnScoresSoftCap = 4,
+                OutputLogitsSoftCap = 6, SlidingWindow = 5, SlidingLayers = [.. Enumerable.Range(0, layers).Select(l => l % 2 == 0)],
+            },
+            // Llama with a 4-token window on every other layer and nothing else of Gemma's: the fused kernel's path with a window.
+            "windowed" => gpt2 with
+            {
+                ModelType = "llama", Normalization = NormalizationType.RMS, FinalRms = true, Positional = PositionalEmbeddingType.Rotary,
+                RotaryDim = 8, GatedMlp = true, ActFn = "silu", SlidingWindow = 4,
+                SlidingLayers = [.. Enumerable.Range(0, layers).Select(l => l % 2 == 0)],
             },
             _ => gpt2,
         };

@@ -7,8 +7,9 @@ norms per layer, tied embeddings, query_pre_attn_scalar 24 (so the scores' scale
 (attention 50, final logits 30; both bite at this fixture's scale) and a sliding window of 16 tokens on layer 0 (Hugging
 Face slides on even layers; prompts are ~145 tokens, so the window matters); tiny-llama-a's tokenizer and golden tokens
 (a Llama vocabulary of 32,000 keeps the file small; Gemma's own tokenizer is checked by the tokenizer tests). Every tensor is
-drawn from SplitMix64 (seeded.offset_and_scale: norms 1 + k/256, which Gemma's (1 + w) makes ~2; embedding k/64; q/k
-projections k/128; others k/512); the seed is an argument, recorded in the golden.
+drawn from SplitMix64 (seeded.offset_and_scale with Gemma's OVERRIDES below; q/k projections k/128, others k/512); the
+seed is an argument, recorded in the golden; the default, 8, is the first of 1-12 whose clean-corrupted gap is above 1 nat
+(2.5 nats; no seed had every prompt's clean answer likelier: seed 8 has three of four).
 TL 2.18 knows Gemma 2 only as the hard-coded gemma-2-2b config (the harness's "template" route, shapes from config.json);
 semantics="hf" sets what Hugging Face reads from config.json (layer 0 sliding, the window, the soft caps, the attention scale,
 eps, rope_theta), so TL's code computes the Hugging Face model here.
@@ -30,6 +31,12 @@ CONFIG = {"architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2", "hidde
           "pad_token_id": 0, "cache_implementation": "hybrid", "use_cache": True, "torch_dtype": "bfloat16"}
 
 
+# Gemma stores w for norms that scale by (1 + w): the blocks' norms scale by ~1; the embedding is k/512, so that scaled by
+# sqrt(d_model) = 8 its rows are ~1 in size, as Gemma's are, and attention's post-normed outputs are not drowned by it; the
+# final norm scales by ~7, so the tied unembedding's logits spread over several nats, as with the other fixtures' k/64 heads.
+OVERRIDES = {"layernorm.weight": (0.0, 1 / 256), "model.norm.weight": (6.0, 1 / 64), "embed_tokens.weight": (0.0, 1 / 512)}
+
+
 def shapes():
     d, heads, kv, d_head, mlp, vocab = 64, 4, 2, 32, 128, 32000
     out = {"model.embed_tokens.weight": [vocab, d], "model.norm.weight": [d]}
@@ -44,8 +51,8 @@ def shapes():
 
 
 def write_checkpoint(folder, seed):
-    return draw(folder, CONFIG, "tiny-llama-a", shapes(), seed, torch.bfloat16)
+    return draw(folder, CONFIG, "tiny-llama-a", shapes(), seed, torch.bfloat16, OVERRIDES)
 
 
 if __name__ == "__main__":
-    family_golden.main(__doc__, "tiny-gemma2-a", "gemma2", write_checkpoint, "tiny-llama-a", "hf", default_seed=1)
+    family_golden.main(__doc__, "tiny-gemma2-a", "gemma2", write_checkpoint, "tiny-llama-a", "hf", default_seed=8)

@@ -66,9 +66,10 @@ def offset_and_scale(name):
     return (0.0, 1 / 1024) if name.endswith(".bias") else (0.0, 1 / 512)
 
 
-def draw(folder, config, tokenizer_from, shapes, seed, dtype):
+def draw(folder, config, tokenizer_from, shapes, seed, dtype, overrides=None):
     """SeededCheckpoints.Draw: config.json, a committed fixture's tokenizer files, and a checkpoint whose every tensor is drawn
-    from SplitMix64(seed) in name order (offset + k * scale, k uniform in [-127, 127]); returns the digest."""
+    from SplitMix64(seed) in name order (offset + k * scale, k uniform in [-127, 127]); returns the digest. `overrides`
+    ({name suffix: (offset, scale)}, the first suffix a name ends with) replaces offset_and_scale for a family's own needs."""
     import json, os, shutil
     from st_io import write_safetensors
     fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "fixtures")
@@ -77,7 +78,7 @@ def draw(folder, config, tokenizer_from, shapes, seed, dtype):
         shutil.copy(os.path.join(fixtures, "models", tokenizer_from, f), folder)
     random, tensors = SplitMix64(seed), {}
     for name, shape in sorted(shapes.items()):
-        offset, scale = offset_and_scale(name)
+        offset, scale = next((v for k, v in (overrides or {}).items() if name.endswith(k)), None) or offset_and_scale(name)
         n = int(np.prod(shape))
         k = torch.from_numpy(random.next_ints(255, n) - 127).to(torch.float32)
         tensors[name] = (offset + k * scale).view(*shape).to(dtype)

@@ -116,13 +116,18 @@ public static partial class ResidualAnalysis
     /// TL's <c>stack_head_results</c>: each head's write into the residual stream,
     /// <c>z[..., h, :] @ W_O[h]</c> (TL's <c>hook_result</c>, computed from the cached <c>hook_z</c>),
     /// for every head of layers 0..layer-1 (default all), labelled <c>L{l}H{h}</c>;
-    /// <paramref name="inclRemainder"/> adds <c>remainder</c> = resid_post of layer-1 minus their sum.
+    /// <paramref name="inclRemainder"/> adds <c>remainder</c> = resid_post of layer-1 minus their sum. Refused for models that
+    /// normalise attention's output (<see cref="ModelConfig.PostNorms"/>), whose heads' writes are not additive.
     /// </summary>
     public static ResidualComponents StackHeadResults(this ActivationCache cache, HookedTransformer model, int layer = -1, bool inclRemainder = false,
         PosSlice? pos = null, bool applyLn = false)
     {
         Check(cache, model);
         var cfg = model.Config;
+        if (cfg.PostNorms)
+            throw new IclException($"stack_head_results: {cfg.Name} ({cfg.ModelType}) normalises attention's output (ln1_post) before it " +
+                "joins the residual stream, so its heads' z @ W_O do not add up to what the layer writes; there is no per-head " +
+                "decomposition of its residual stream. Use decompose_resid (attn_out per layer), or patch heads (hook_z) to measure them.");
         int upTo = Layer(layer, cfg, "stack_head_results");
         pos ??= PosSlice.All;
         using var scope = NewDisposeScope();

@@ -47,14 +47,16 @@ internal static class VocabularyLoader
         using var norm = WeightProcessor.TakeFinalNorm(part.Others, cfg, processing);
         var head = part.Head;
         var bU = part.Others[StateDictKey.BU];                                               // [d_vocab], float32
-        bool centre = processing != WeightProcessing.Raw;
+        bool centre = processing != WeightProcessing.Raw && cfg.OutputLogitsSoftCap is null; // soft-capped logits: TL does not centre
         if (cfg.SharesEmbedding)
         {
             // Nothing to store: a folded model keeps the final norm's weight and the columns' mean, from its own W_E.
-            var wE = model.W_E;                                                              // [d_vocab, d_model], loaded
+            var wE = model.StoredEmbedding;                                                  // [d_vocab, d_model], loaded
             if (norm is not null)
-                model.FoldSharedUnembedding(norm.W, VocabularyMean(head, (start, count) =>
-                    WeightProcessor.UnembeddingColumns(wE.narrow(0, start, count), bU.narrow(0, start, count), norm, cfg)));
+                model.FoldSharedUnembedding(norm.W, centre
+                    ? VocabularyMean(head, (start, count) =>
+                        WeightProcessor.UnembeddingColumns(wE.narrow(0, start, count), bU.narrow(0, start, count), norm, cfg))
+                    : zeros([cfg.DModel, 1]));
         }
         else
         {

@@ -14,7 +14,8 @@ namespace IclNotebook.Model;
 /// <c>[batch, head, q, k]</c>. Grouped keys and values are shared by their group's query heads
 /// after the rotation, as in TL. With per-head query and key norms (<see cref="ModelConfig.QkNorm"/>: Qwen3, Gemma 3) the
 /// children <c>q_norm</c>/<c>k_norm</c> normalise each head after hook_q/hook_k and before the rotation, their hooks seeing
-/// TL's flattened [batch*pos*head, d_head].
+/// TL's flattened [batch*pos*head, d_head]. A local layer (<see cref="ModelConfig.WindowOf"/>) hides keys a window or more
+/// back; Gemma 2 soft-caps the scaled scores (<see cref="ModelConfig.AttnScoresSoftCap"/>) before the mask and hook_attn_scores.
 /// </summary>
 public sealed class Attention : ComponentBase
 {
@@ -24,12 +25,14 @@ public sealed class Attention : ComponentBase
     private readonly Rotary? _rotary;
     private readonly RmsNorm? q_norm, k_norm;
     private readonly double _attnScale;
+    private readonly double? _softCap;
     private readonly int _group, _dHead;
 
     /// <param name="cfg">The architecture.</param>
     /// <param name="device">Where the weights live.</param>
     /// <param name="rotary">The model's rotary tables (shared by every layer; owned by the model), or null without rotary embeddings.</param>
-    internal Attention(ModelConfig cfg, Device device, Rotary? rotary) : base(nameof(Attention), device, cfg.DType)
+    /// <param name="layer">The block's index (it decides a local layer's window).</param>
+    internal Attention(ModelConfig cfg, Device device, Rotary? rotary, int layer) : base(nameof(Attention), device, cfg.DType)
     {
         int h = cfg.NHeads, kv = cfg.NKv, d = cfg.DModel, dh = cfg.DHead;
         string g = cfg.KvPrefix;
@@ -59,6 +62,8 @@ public sealed class Attention : ComponentBase
             _rotary = rotary;
         }
         _attnScale = cfg.AttnScale;
+        _softCap = cfg.AttnScoresSoftCap;
+        Window = cfg.WindowOf(layer);
         _group = cfg.GroupSize;
         _dHead = dh;
     }
@@ -80,11 +85,13 @@ public sealed class Attention : ComponentBase
         var (q, k, v) = Project(x, positions, x, positions);              // q [batch, pos, head, d_head], k/v [.., kv_head, ..]
         k = PerQueryHead(k, 2);                                           // [batch, pos, head, d_head]
         v = PerQueryHead(v, 2);
-        if (Fusable) return OutputFrom(Fused(q, k, v, attend: null));    // causal, never materialising the pattern
+        using var hidden = ones(pos, pos, dtype: ScalarType.Bool, device: x.device).triu(1); // key after query
+        if (Window is { } window) hidden.logical_or_(ones(pos, pos, dtype: ScalarType.Bool, device: x.device).tril(-window)); // or a window back
+        if (Fusable)                                                      // never materialising the pattern
+            return OutputFrom(Window is null ? Fused(q, k, v, attend: null) : Fused(q, k, v, hidden.logical_not()));
 
         var scores = Scale(q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1))); // [batch, head, pos, pos]
-        using var future = ones(pos, pos, dtype: ScalarType.Bool, device: x.device).triu(1); // key after query
-        scores.masked_fill_(future, HeldScalars.Of(double.NegativeInfinity));
+        scores.masked_fill_(hidden, HeldScalars.Of(double.NegativeInfinity));
         var pattern = Pattern(scores, mayHideWholeRow: false);            // [batch, head, pos, pos]
         return OutputFrom(Mix(pattern, v));
     }
@@ -131,7 +138,10 @@ public sealed class Attention : ComponentBase
     /// (no hook) and the scale is the kernel's 1/sqrt(d_head). Several times faster than
     /// matmul-softmax-matmul at long prompts, and the [batch, head, q, k] tensors never exist.
     /// </summary>
-    internal bool Fusable => !hook_attn_scores.HasHooks && !hook_pattern.HasHooks && _attnScale == Math.Sqrt(_dHead);
+    internal bool Fusable => !hook_attn_scores.HasHooks && !hook_pattern.HasHooks && _attnScale == Math.Sqrt(_dHead) && _softCap is null;
+
+    /// <summary>How far back this layer's queries see (a key this many positions back or more is hidden); null for every position.</summary>
+    internal int? Window { get; }
 
     /// <summary>softmax(q k^T / sqrt(d_head)) v by torch's fused kernel.</summary>
     /// <param name="q">[batch, q, head, d_head]</param>
@@ -150,8 +160,15 @@ public sealed class Attention : ComponentBase
         return z.permute(0, 2, 1, 3);
     }
 
-    /// <summary>q·k divided by the attention scale, in place (the scores are the block's largest tensor).</summary>
-    internal Tensor Scale(Tensor dots) => dots.div_(HeldScalars.Of(_attnScale));
+    /// <summary>
+    /// q·k divided by the attention scale in place (the scores are the block's largest tensor) and, where the model soft-caps
+    /// them, cap * tanh(scores / cap), as TL computes it (tanh's output is kept for the gradient: not overwritten).
+    /// </summary>
+    internal Tensor Scale(Tensor dots)
+    {
+        dots.div_(HeldScalars.Of(_attnScale));
+        return _softCap is { } cap ? dots.div_(HeldScalars.Of(cap)).tanh().mul(HeldScalars.Of(cap)) : dots;
+    }
 
     /// <summary>
     /// Masked scores [batch, head, q, k] through hook_attn_scores, softmax, through hook_pattern. TL zeroes the

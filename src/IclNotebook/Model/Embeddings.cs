@@ -5,19 +5,27 @@ using static TorchSharp.torch;
 
 namespace IclNotebook.Model;
 
-/// <summary>Token embedding <c>W_E [d_vocab, d_model]</c>.</summary>
+/// <summary>
+/// Token embedding <c>W_E [d_vocab, d_model]</c>, its rows multiplied at lookup by <see cref="ModelConfig.EmbeddingScale"/>
+/// where the model scales them (Gemma): the same float32 products as TL's pre-scaled <c>W_E</c>.
+/// </summary>
 public sealed class Embed : ComponentBase
 {
     private readonly Tensor W_E;
+    private readonly float? _scale;
 
     public Embed(ModelConfig cfg, Device device) : base(nameof(Embed), device, cfg.DType)
     {
         W_E = Weight("W_E", cfg.DVocab, cfg.DModel);
+        _scale = cfg.EmbeddingScale is { } scale ? (float)scale : null;                 // TL: torch.tensor(d_model ** 0.5, dtype=float32)
     }
 
     /// <param name="tokens">[batch, pos] int64</param>
     /// <returns>[batch, pos, d_model]</returns>
-    public override Tensor forward(Tensor tokens) => Precision.ToResidual(W_E[tokens]);
+    public override Tensor forward(Tensor tokens) => Scaled(Precision.ToResidual(W_E[tokens]));
+
+    /// <summary>float32 rows times the embedding scale (in place on a fresh tensor), or as they are.</summary>
+    internal Tensor Scaled(Tensor rows) => _scale is { } scale ? rows.mul_(HeldScalars.Of(scale)) : rows;
 
     /// <summary>The model's own <c>W_E</c>, for an unembedding that shares it.</summary>
     internal Tensor TokenEmbedding => W_E;
@@ -50,6 +58,8 @@ public sealed class PosEmbed : ComponentBase
 /// Where the model shares the embedding (<see cref="ModelConfig.SharesEmbedding"/>) there is no <c>W_U</c> of its own:
 /// each block of TL's <c>W_U</c> is made from <c>W_E</c>'s rows as TL makes it, transposed, times the folded final norm's
 /// weight, minus the columns' mean over the vocabulary (<see cref="Fold"/>), the same float32 values as a stored one.
+/// A model that soft-caps its logits (<see cref="ModelConfig.OutputLogitsSoftCap"/>: Gemma 2) gets cap * tanh(logits / cap)
+/// here, as TL applies it after its unembedding; the columns (<see cref="Columns(Tensor)"/>) are the linear map before it.
 /// </summary>
 public sealed class Unembed : ComponentBase
 {
@@ -60,6 +70,7 @@ public sealed class Unembed : ComponentBase
     private readonly Tensor b_U;
     // Shared and folded: the final norm's weight and the vocabulary mean, [d_model, 1] float32 each.
     private readonly Tensor? _scale, _centre;
+    private readonly double? _softCap;
 
     /// <param name="cfg">The architecture.</param>
     /// <param name="device">Where the weights live.</param>
@@ -79,6 +90,7 @@ public sealed class Unembed : ComponentBase
             }
         }
         b_U = Weight("b_U", ScalarType.Float32, cfg.DVocab);
+        _softCap = cfg.OutputLogitsSoftCap;
     }
 
     private long DVocab => W_U?.shape[1] ?? W_E!.shape[0];
@@ -115,7 +127,14 @@ public sealed class Unembed : ComponentBase
 
     /// <param name="x">[..., d_model] float32</param>
     /// <returns>[..., d_vocab] float32</returns>
-    public override Tensor forward(Tensor x)
+    public override Tensor forward(Tensor x) => SoftCapped(Linear(x));
+
+    /// <summary>cap * tanh(logits / cap) where the model soft-caps its logits (TL's arithmetic, step for step; tanh's output kept for the gradient).</summary>
+    private Tensor SoftCapped(Tensor logits) =>
+        _softCap is { } cap ? logits.div_(HeldScalars.Of(cap)).tanh().mul(HeldScalars.Of(cap)) : logits;
+
+    /// <summary>x W_U + b_U, [..., d_vocab] float32.</summary>
+    private Tensor Linear(Tensor x)
     {
         if (W_U is not null && W_U.dtype == x.dtype) return x.matmul(W_U).Plus(b_U);
         long vocab = DVocab, perBlock = Math.Max(1, BlockElements / x.shape[^1]);

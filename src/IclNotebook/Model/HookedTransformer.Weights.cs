@@ -12,8 +12,14 @@ namespace IclNotebook.Model;
 /// </summary>
 public sealed partial class HookedTransformer
 {
-    /// <summary>Token embedding [d_vocab, d_model].</summary>
-    public Tensor W_E => Parameter(StateDictKey.WE).detach();
+    /// <summary>
+    /// Token embedding [d_vocab, d_model], as TL's <c>W_E</c>: a view of the stored one, or where the model scales its embedding
+    /// at lookup (<see cref="ModelConfig.EmbeddingScale"/>: Gemma) a scaled float32 copy made on each call.
+    /// </summary>
+    public Tensor W_E => Config.EmbeddingScale is null ? StoredEmbedding : embed.Scaled(Precision.ToResidual(StoredEmbedding).clone());
+
+    /// <summary>The checkpoint's token embedding as stored (unscaled), which a tied unembedding reads.</summary>
+    internal Tensor StoredEmbedding => Parameter(StateDictKey.WE).detach();
 
     /// <summary>Positional embedding [n_ctx, d_model] (models with learned positions; rotary models have none).</summary>
     public Tensor W_pos => Config.IsRotary

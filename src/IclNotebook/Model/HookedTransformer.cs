@@ -45,7 +45,7 @@ public sealed partial class HookedTransformer : ComponentBase
         }
         // One rotary table for every layer: [n_ctx, rotary_dim] twice, 32 MB at a 32k context and d_head 128.
         _rotary = config.IsRotary ? new Rotary(config, Device) : null;
-        var transformerBlocks = Enumerable.Range(0, config.NLayers).Select(_ => new TransformerBlock(config, folded, Device, _rotary)).ToArray();
+        var transformerBlocks = Enumerable.Range(0, config.NLayers).Select(l => new TransformerBlock(config, folded, Device, _rotary, l)).ToArray();
         blocks = Child("blocks", nn.ModuleList(transformerBlocks));
         ln_final = Child("ln_final", Norms.Create(config, folded, Device, ScalarType.Float32));
         unembed = Child("unembed", new Unembed(config, Device, config.SharesEmbedding ? embed.TokenEmbedding : null, folded));

@@ -27,10 +27,10 @@ public sealed class Mlp : ComponentBase
     /// <summary>TL's act_fn by name; an unknown one names the supported ones.</summary>
     internal static Func<Tensor, Tensor> Activation(ModelConfig cfg) => cfg.ActFn switch
     {
-        "gelu_new" => GeluNew,
+        "gelu_new" or "gelu_pytorch_tanh" => GeluNew, // the same tanh approximation (TL's gelu_pytorch_tanh is torch's kernel)
         "gelu" => x => x.gelu(),      // exact (erf), TL's F.gelu
         "silu" => x => x.silu(),
-        _ => throw new IclException($"{cfg.Name}: activation '{cfg.ActFn}' is not supported; supported: gelu_new, gelu, silu."),
+        _ => throw new IclException($"{cfg.Name}: activation '{cfg.ActFn}' is not supported; supported: gelu_new, gelu_pytorch_tanh, gelu, silu."),
     };
 
     /// <param name="x">normalised residual stream [batch, pos, d_model]</param>

@@ -105,6 +105,42 @@ public sealed record ModelConfig(
     /// </summary>
     public bool SharesEmbedding => TiedEmbeddings && Normalization == NormalizationType.RMS;
 
+    /// <summary>
+    /// Each block normalises attention's and the MLP's outputs before they join the residual stream (TL's
+    /// <c>use_normalization_before_and_after</c>: Gemma 2 and 3): children <c>ln1_post</c>, <c>ln2_post</c> run before
+    /// <c>hook_attn_out</c> / <c>hook_mlp_out</c> and are never folded. Heads' outputs then no longer add up to attn_out.
+    /// Default false.
+    /// </summary>
+    public bool PostNorms { get; init; }
+
+    /// <summary>
+    /// The token embedding is multiplied by this at lookup, before <c>hook_embed</c> (Gemma: sqrt(d_model)); null for none.
+    /// TL stores the product in <c>W_E</c>; the kit keeps the checkpoint's rows, which a tied unembedding reads unscaled, and
+    /// <see cref="HookedTransformer.W_E"/> returns TL's scaled copy.
+    /// </summary>
+    public double? EmbeddingScale { get; init; }
+
+    /// <summary>Attention scores become cap * tanh(scores / cap) after scaling, before the mask (TL's <c>attn_scores_soft_cap</c>); null for none.</summary>
+    public double? AttnScoresSoftCap { get; init; }
+
+    /// <summary>Logits become cap * tanh(logits / cap) after the unembedding (TL's <c>output_logits_soft_cap</c>); null for none.</summary>
+    public double? OutputLogitsSoftCap { get; init; }
+
+    /// <summary>Scores are divided by sqrt of this instead of sqrt(d_head) (Hugging Face's <c>query_pre_attn_scalar</c>); null for d_head.</summary>
+    public double? QueryPreAttnScalar { get; init; }
+
+    /// <summary>
+    /// The local layers' window: a query sees keys less than this many positions back (TL's <c>window_size</c>; Hugging Face's
+    /// <c>sliding_window</c>) on the layers <see cref="SlidingLayers"/> marks; null for none.
+    /// </summary>
+    public int? SlidingWindow { get; init; }
+
+    /// <summary>Which layers attend within <see cref="SlidingWindow"/> (TL's <c>attn_types</c> "local"); null: none.</summary>
+    public IReadOnlyList<bool>? SlidingLayers { get; init; }
+
+    /// <summary>Layer <paramref name="layer"/>'s attention window, or null where it attends to every earlier position.</summary>
+    public int? WindowOf(int layer) => SlidingLayers is { } local && local[layer] ? SlidingWindow : null;
+
     /// <summary>Why <see cref="NCtx"/> is below the model's own context, for the error a longer prompt gets; null when it is not.</summary>
     public string? ContextLimit { get; init; }
 
@@ -119,8 +155,8 @@ public sealed record ModelConfig(
 
     public bool IsRotary => Positional == PositionalEmbeddingType.Rotary;
 
-    /// <summary>Attention scores are divided by this (TL's attn_scale = sqrt(d_head)).</summary>
-    public double AttnScale => Math.Sqrt(DHead);
+    /// <summary>Attention scores are divided by this (TL's attn_scale: sqrt(d_head), or sqrt(query_pre_attn_scalar)).</summary>
+    public double AttnScale => Math.Sqrt(QueryPreAttnScalar ?? DHead);
 
     /// <summary>The state-dict prefix of grouped k/v weights: "_" with grouped-query attention (TL's <c>_W_K</c>), else "".</summary>
     public string KvPrefix => Grouped ? "_" : "";

@@ -24,6 +24,7 @@ public sealed class FamilyFixture : IDisposable
         { "tiny-qwen3-a", "processed" }, { "tiny-qwen3-a", "raw" },     // q/k norms, explicit head_dim (tools/tl-goldens/qwen3_qk_norm.py)
         { "tiny-gptj-a", "processed" }, { "tiny-gptj-a", "raw" },       // one LayerNorm for both branches, adjacent pairs (gptj.py)
         { "tiny-phi3-a", "processed" }, { "tiny-phi3-a", "raw" },       // fused qkv and gate_up projections (phi3.py)
+        { "tiny-gemma2-a", "processed" }, { "tiny-gemma2-a", "raw" },   // post norms, soft caps, a sliding window (gemma2.py)
     };
 
     private readonly Dictionary<(string, string), HookedTransformer> _models = new();

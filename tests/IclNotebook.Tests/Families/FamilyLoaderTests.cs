@@ -1,4 +1,6 @@
 using IclNotebook.Loading;
+using IclNotebook.Loading.Families;
+using IclNotebook.Model;
 
 namespace IclNotebook.Tests.Families;
 
@@ -89,5 +91,36 @@ public sealed class FamilyLoaderTests : IDisposable
         var e = await Assert.ThrowsAsync<IclException>(() => ModelSource.LoadTokenizerAsync(folder));
         Assert.Contains("rope_scaling type 'longrope' is not supported: it is Phi-3's long-context scaling", e.Message, StringComparison.Ordinal);
         Assert.Contains("Phi-3's 4k-context models (rope_scaling null) load", e.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Gemma 2's config read as Hugging Face reads it: layer_types where given, else even layers slide; null caps mean none.</summary>
+    [Fact]
+    public void A_gemma2_config_gives_its_windows_by_layer_types_or_hugging_faces_default_and_its_caps()
+    {
+        var source = File.ReadAllText(Path.Combine(FamilyFixture.Folder("tiny-gemma2-a"), "config.json"));
+        ModelConfig Read(string name, Func<string, string> edit)
+        {
+            var path = Path.Combine(_dir[name], "config.json");
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, edit(source));
+            return ModelFamilies.ReadConfig(path, name).Config;
+        }
+        var byDefault = Read("default", c => c);
+        Assert.Equal((16, null, 30.0, 50.0, Math.Sqrt(24)), (byDefault.WindowOf(0), byDefault.WindowOf(1), byDefault.OutputLogitsSoftCap,
+            byDefault.AttnScoresSoftCap, byDefault.AttnScale));
+        Assert.Equal(8.0, byDefault.EmbeddingScale);
+        var listed = Read("listed", c => c.Replace("\"sliding_window\": 16,",
+            "\"sliding_window\": 16, \"layer_types\": [\"full_attention\", \"sliding_attention\"],", StringComparison.Ordinal));
+        Assert.Equal<int?>([null, 16], [listed.WindowOf(0), listed.WindowOf(1)]);
+        var uncapped = Read("uncapped", c => c.Replace("\"final_logit_softcapping\": 30.0", "\"final_logit_softcapping\": null", StringComparison.Ordinal));
+        Assert.Null(uncapped.OutputLogitsSoftCap);
+
+        var e = Assert.Throws<IclException>(() => Read("wrong", c => c.Replace("\"sliding_window\": 16,",
+            "\"sliding_window\": 16, \"layer_types\": [\"sliding_attention\"],", StringComparison.Ordinal)));
+        Assert.Contains("'layer_types' must list \"sliding_attention\" or \"full_attention\" for each of the 2 layers; got [\"sliding_attention\"]",
+            e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<IclException>(() => Read("negative", c => c.Replace("\"attn_logit_softcapping\": 50.0", "\"attn_logit_softcapping\": -1",
+            StringComparison.Ordinal)));
+        Assert.Contains("'attn_logit_softcapping' must be a positive number or null, not -1", e.Message, StringComparison.Ordinal);
     }
 }

@@ -30,14 +30,14 @@ public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFi
             data.Add(model, "fast", "processed", "attn_head_out_by_pos");  // z per query head: no grouping involved
         }
         // All five head panels; on the grouped-query models key and value patches change one query head's copy (TL's ungrouped semantics).
-        foreach (var model in new[] { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a", "tiny-llama3-a", "tiny-qwen3-a", "tiny-gptj-a", "tiny-phi3-a" })
+        foreach (var model in new[] { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a", "tiny-llama3-a", "tiny-qwen3-a", "tiny-gptj-a", "tiny-phi3-a", "tiny-gemma2-a" })
             foreach (var engine in new[] { "reference", "fast" })
             {
                 data.Add(model, engine, "processed", "attn_head_all_pos_every");
                 data.Add(model, engine, "raw", "attn_head_all_pos_every");
             }
         // The goldens made by TL 2.18 (tools/tl-goldens) hold resid_pre and the head panels only.
-        foreach (var model in new[] { "tiny-llama3-a", "tiny-qwen3-a", "tiny-gptj-a", "tiny-phi3-a" })
+        foreach (var model in new[] { "tiny-llama3-a", "tiny-qwen3-a", "tiny-gptj-a", "tiny-phi3-a", "tiny-gemma2-a" })
             foreach (var engine in new[] { "reference", "fast" })
             {
                 data.Add(model, engine, "processed", "resid_pre");
@@ -60,7 +60,8 @@ public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFi
     /// <summary>
     /// Attribution patching on every family: its grids have the exact results' shapes, and where its
     /// residual estimate misses the exact value most it still equals the directional derivative
-    /// measured by finite differences (the gradient runs through rotary, GQA, RMSNorm, q/k norms, parallel blocks).
+    /// measured by finite differences (the gradient runs through rotary, GQA, RMSNorm, q/k norms, parallel blocks, post norms and
+    /// soft caps).
     /// </summary>
     [Theory]
     [InlineData("tiny-neox-a")]
@@ -69,6 +70,7 @@ public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFi
     [InlineData("tiny-qwen3-a")]
     [InlineData("tiny-gptj-a")]
     [InlineData("tiny-phi3-a")]
+    [InlineData("tiny-gemma2-a")]
     public void Attribution_patching_is_the_first_order_term_on_every_family(string model)
     {
         const double eps = 1e-2;

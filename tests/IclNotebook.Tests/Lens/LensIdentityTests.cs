@@ -73,6 +73,16 @@ public class LensIdentityTests(ModelFixture gpt2, FamilyFixture families) : ICla
 
         using var final = cache.AccumulatedResid(model, pos: read);
         using var parts = cache.DecomposeResid(model, pos: read);
+        if (model.Config.PostNorms)
+        {
+            // Gemma 2 normalises attention's output: its heads do not add up to attn_out, so there is no per-head stack or DLA.
+            using var sum = parts.Components.sum([0L]);
+            TensorAssert.Close(final["final_post"], sum, 1e-4, "decompose_resid's sum and final_post");
+            var refused = Assert.Throws<IclException>(() => cache.StackHeadResults(model, pos: read));
+            Assert.Contains("normalises attention's output (ln1_post) before it joins the residual stream", refused.Message, StringComparison.Ordinal);
+            Assert.Throws<IclException>(() => DirectLogitAttribution.Run(model, cache, read, answers));
+            return;
+        }
         using var heads = cache.StackHeadResults(model, inclRemainder: true, pos: read);
         using var fromParts = parts.Components.sum([0L]);
         using var fromHeads = heads.Components.sum([0L]);

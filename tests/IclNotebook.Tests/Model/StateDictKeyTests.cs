@@ -27,6 +27,7 @@ public class StateDictKeyTests
     [InlineData("gpt2")]
     [InlineData("llama")]
     [InlineData("qwen3")]
+    [InlineData("gemma2")]
     public void Every_key_the_table_builds_is_a_weight_of_the_model(string family)
     {
         using var model = RandomModels.Create(1, 2, 4, family);
@@ -41,6 +42,7 @@ public class StateDictKeyTests
                 StateDictKey.BOut(l), StateDictKey.Ln1W(l), StateDictKey.Ln2W(l)]);
             if (cfg.GatedMlp) built.Add(StateDictKey.WGate(l));
             if (cfg.QkNorm) built.AddRange([StateDictKey.QNormW(l), StateDictKey.KNormW(l)]);
+            if (cfg.PostNorms) built.AddRange([StateDictKey.Ln1PostW(l), StateDictKey.Ln2PostW(l)]);
             if (cfg.Normalization == NormalizationType.LN) built.AddRange([StateDictKey.Ln1B(l), StateDictKey.Ln2B(l)]);
         }
         // And the table covers every weight the model has.

@@ -84,15 +84,16 @@ public class FastEnginePropertyTests
     public static TheoryData<string, string> FamilyTargets()
     {
         var data = new TheoryData<string, string>();
-        foreach (var family in new[] { "neox", "llama", "qwen3", "gptj" })
+        foreach (var family in new[] { "neox", "llama", "qwen3", "gptj", "gemma2" })
             foreach (var t in PatchTargets.All.Select(t => t.Name).Concat(["attn_head_by_pos_every"]))
                 data.Add(family, t);
         return data;
     }
 
     /// <summary>
-    /// The same on GPT-NeoX-, Llama-, Qwen3- and GPT-J-shaped random models: rotated (and, in Qwen3, normalised) keys reused and packed
-    /// tokens rotated by their own positions, grouped-query attention ungrouped for key and value patches.
+    /// The same on GPT-NeoX-, Llama-, Qwen3-, GPT-J- and Gemma-2-shaped random models: rotated (and, in Qwen3, normalised) keys reused
+    /// and packed tokens rotated by their own positions, grouped-query attention ungrouped for key and value patches, Gemma 2's window
+    /// by the tokens' true positions in packed rows.
     /// </summary>
     [Theory]
     [MemberData(nameof(FamilyTargets))]

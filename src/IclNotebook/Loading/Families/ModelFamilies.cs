@@ -6,7 +6,7 @@ namespace IclNotebook.Loading.Families;
 /// <summary>The supported Hugging Face model types and their adapters; reading a config.json picks the family.</summary>
 public static class ModelFamilies
 {
-    private static readonly ModelFamily[] All = [new Gpt2Family(), new NeoxFamily(), new GptjFamily(), new LlamaFamily()];
+    private static readonly ModelFamily[] All = [new Gpt2Family(), new NeoxFamily(), new GptjFamily(), new LlamaFamily(), new GemmaFamily()];
 
     /// <summary>Every supported <c>model_type</c>.</summary>
     public static IReadOnlyList<string> ModelTypes { get; } = All.SelectMany(f => f.ModelTypes).ToArray();

@@ -25,7 +25,8 @@ internal static class SegmentAttention
     public static Tensor Forward(Attention attn, Tensor x, (Tensor K, Tensor V)? past, SegmentMask mask, Tensor? positions, Tensor? queriesAt)
     {
         long batch = x.shape[0], seg = x.shape[1], t0 = past is var (pk, _) ? pk.shape[1] : 0;
-        if (attn.IsRotary) positions ??= arange(t0, t0 + seg, dtype: int64, device: x.device).unsqueeze(0).expand(batch, -1); // [batch, seg]
+        if (attn.IsRotary || attn.Window is not null)
+            positions ??= arange(t0, t0 + seg, dtype: int64, device: x.device).unsqueeze(0).expand(batch, -1); // [batch, seg]
         var (q, k, v) = queriesAt is null                                 // q [batch, seg or n, head, d_head]; k, v [batch, seg, kv_head, d_head]
             ? attn.Project(x, positions, x, positions)
             : attn.Project(Rows(x, queriesAt), positions?.gather(1, queriesAt), x, positions);
@@ -45,20 +46,24 @@ internal static class SegmentAttention
                 k = cat([attn.PerQueryHead(past!.Value.K, 2).expand(batch, -1, -1, -1), k], 1); // [batch, t0 + seg, head, d_head]
                 v = cat([attn.PerQueryHead(past!.Value.V, 2).expand(batch, -1, -1, -1), v], 1);
             }
-            bool causal = mask.Blocked is null && queriesAt is null && t0 == 0; // the kernel's own causal mask: none built
-            using var attend = causal ? null : mask.Hidden(t0, seg, queriesAt, x.device).logical_not(); // true = may attend
+            bool causal = mask.Blocked is null && queriesAt is null && t0 == 0 && attn.Window is null; // the kernel's own causal mask
+            using var attend = causal ? null : Hidden(attn, mask, t0, seg, queriesAt, x.device, positions).logical_not(); // true = may attend
             return attn.OutputFrom(Attention.Fused(q, k, v, attend));
         }
 
         var scores = attn.Scale(shared                                    // [batch, head, seg or n, t0 + seg]
             ? SharedPrefixScores(attn, q, k, past!.Value.K)
             : q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)));
-        var hidden = mask.Hidden(t0, seg, queriesAt, x.device);           // [seg, t0 + seg] or [batch, 1, n, t0 + seg]
+        var hidden = Hidden(attn, mask, t0, seg, queriesAt, x.device, positions); // [seg, t0 + seg] or [batch, 1, n, t0 + seg]
         scores.masked_fill_(hidden, HeldScalars.Of(double.NegativeInfinity));
         var pattern = attn.Pattern(scores, mask.HidesWholeRow);
         var z = shared ? SharedPrefixValues(attn, pattern, v, past!.Value.V) : Attention.Mix(pattern, v); // [batch, seg or n, head, d_head]
         return attn.OutputFrom(z);
     }
+
+    /// <summary>The keys hidden from each query: the mask's, and on a local layer those a window or more back.</summary>
+    private static Tensor Hidden(Attention attn, SegmentMask mask, long t0, long seg, Tensor? queriesAt, Device device, Tensor? positions) =>
+        attn.Window is { } window ? mask.Hidden(t0, seg, queriesAt, device, window, positions!) : mask.Hidden(t0, seg, queriesAt, device);
 
     /// <summary>Rows <paramref name="at"/> [batch, n] of <paramref name="x"/> [batch, seg, d] -> [batch, n, d].</summary>
     public static Tensor Rows(Tensor x, Tensor at) => x.gather(1, at.unsqueeze(-1).expand(-1, -1, x.shape[2]));

@@ -19,6 +19,7 @@ public class FusedAttentionTests
     [InlineData("llama")]
     [InlineData("qwen3")]
     [InlineData("gptj")]
+    [InlineData("windowed")]
     public void A_whole_prompt_gives_the_same_logits_fused_and_explicit(string family)
     {
         using var model = RandomModels.Create(7, layers: 2, heads: 4, family);
@@ -41,6 +42,8 @@ public class FusedAttentionTests
     [InlineData("llama", false, true, true)]
     [InlineData("llama", true, false, false)]
     [InlineData("qwen3", true, true, false)]
+    [InlineData("windowed", false, false, false)]
+    [InlineData("windowed", true, true, false)]
     public void A_segment_gives_the_same_logits_fused_and_explicit(string family, bool sharedPrefix, bool packedMask, bool hiddenRow)
     {
         using var scope = NewDisposeScope();
