@@ -34,7 +34,8 @@ CONFIG = {"architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2", "hidde
 # Gemma stores w for norms that scale by (1 + w): the blocks' norms scale by ~1; the embedding is k/512, so that scaled by
 # sqrt(d_model) = 8 its rows are ~1 in size, as Gemma's are, and attention's post-normed outputs are not drowned by it; the
 # final norm scales by ~7, so the tied unembedding's logits spread over several nats, as with the other fixtures' k/64 heads.
-OVERRIDES = {"layernorm.weight": (0.0, 1 / 256), "model.norm.weight": (6.0, 1 / 64), "embed_tokens.weight": (0.0, 1 / 512)}
+OVERRIDES = {"layernorm.weight": (0.0, 1 / 256), "q_norm.weight": (0.0, 1 / 32), "k_norm.weight": (0.0, 1 / 32),
+             "model.norm.weight": (6.0, 1 / 64), "embed_tokens.weight": (0.0, 1 / 512)}  # shared with gemma3.py (q/k norms)
 
 
 def shapes():

@@ -129,7 +129,10 @@ public sealed class Unembed : ComponentBase
     /// <returns>[..., d_vocab] float32</returns>
     public override Tensor forward(Tensor x) => SoftCapped(Linear(x));
 
-    /// <summary>cap * tanh(logits / cap) where the model soft-caps its logits (TL's arithmetic, step for step; tanh's output kept for the gradient).</summary>
+    /// <summary>
+    /// cap * tanh(logits / cap) where the model soft-caps its logits (TL's arithmetic, step for step; tanh's output kept for
+    /// the gradient).
+    /// </summary>
     private Tensor SoftCapped(Tensor logits) =>
         _softCap is { } cap ? logits.div_(HeldScalars.Of(cap)).tanh().mul(HeldScalars.Of(cap)) : logits;
 

@@ -22,7 +22,7 @@ public sealed partial class HookedTransformer : ComponentBase
     private readonly HookPoint hook_embed;
     private readonly HookPoint? hook_pos_embed;
     private readonly Dictionary<string, HookPoint> _hookPoints;
-    private readonly Rotary? _rotary;
+    private readonly Rotary? _rotary, _localRotary;
 
     /// <param name="config">The architecture.</param>
     /// <param name="processing">How the weights will be processed when loaded (decides which LayerNorm weights exist).</param>
@@ -45,7 +45,11 @@ public sealed partial class HookedTransformer : ComponentBase
         }
         // One rotary table for every layer: [n_ctx, rotary_dim] twice, 32 MB at a 32k context and d_head 128.
         _rotary = config.IsRotary ? new Rotary(config, Device) : null;
-        var transformerBlocks = Enumerable.Range(0, config.NLayers).Select(l => new TransformerBlock(config, folded, Device, _rotary, l)).ToArray();
+        // Gemma 3's local layers rotate by their own base, unscaled.
+        _localRotary = config.LocalRotaryBase is { } local ? new Rotary(config with { RotaryBase = local, RopeScaling = null }, Device) : null;
+        var transformerBlocks = Enumerable.Range(0, config.NLayers)
+            .Select(l => new TransformerBlock(config, folded, Device, config.WindowOf(l) is not null ? _localRotary ?? _rotary : _rotary, l))
+            .ToArray();
         blocks = Child("blocks", nn.ModuleList(transformerBlocks));
         ln_final = Child("ln_final", Norms.Create(config, folded, Device, ScalarType.Float32));
         unembed = Child("unembed", new Unembed(config, Device, config.SharesEmbedding ? embed.TokenEmbedding : null, folded));
@@ -223,7 +227,11 @@ public sealed partial class HookedTransformer : ComponentBase
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) _rotary?.Dispose();
+        if (disposing)
+        {
+            _rotary?.Dispose();
+            _localRotary?.Dispose();
+        }
         base.Dispose(disposing);
     }
 }

@@ -65,6 +65,12 @@ public sealed record ModelConfig(
     public RopeScaling? RopeScaling { get; init; }
 
     /// <summary>
+    /// The rotary base of the sliding-window layers, which rotate unscaled (Gemma 3's <c>rope_local_base_freq</c>, TL's
+    /// <c>rotary_base_local</c>); null where every layer rotates by <see cref="RotaryBase"/> and <see cref="RopeScaling"/>.
+    /// </summary>
+    public double? LocalRotaryBase { get; init; }
+
+    /// <summary>
     /// Each query and key head is RMS-normalised over d_head after its projection and before the rotation (TL's
     /// <c>use_qk_norm</c>: Qwen3, Gemma 3, OLMo-2's per-head variant), with weights <c>attn.q_norm.w</c>, <c>attn.k_norm.w</c>
     /// [d_head] that weight processing never folds. Default false.
@@ -120,7 +126,10 @@ public sealed record ModelConfig(
     /// </summary>
     public double? EmbeddingScale { get; init; }
 
-    /// <summary>Attention scores become cap * tanh(scores / cap) after scaling, before the mask (TL's <c>attn_scores_soft_cap</c>); null for none.</summary>
+    /// <summary>
+    /// Attention scores become cap * tanh(scores / cap) after scaling, before the mask (TL's <c>attn_scores_soft_cap</c>); null
+    /// for none.
+    /// </summary>
     public double? AttnScoresSoftCap { get; init; }
 
     /// <summary>Logits become cap * tanh(logits / cap) after the unembedding (TL's <c>output_logits_soft_cap</c>); null for none.</summary>

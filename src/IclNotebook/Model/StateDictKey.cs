@@ -47,10 +47,10 @@ public static class StateDictKey
     /// <summary><c>blocks.{layer}.ln2.b</c>, the LayerNorm before the MLP's bias [d_model].</summary>
     public static string Ln2B(int layer) => Block(layer, "ln2.b");
 
-    /// <summary><c>blocks.{layer}.ln1_post.w</c>, the norm after attention's weight [d_model] (<see cref="ModelConfig.PostNorms"/>; never folded).</summary>
+    /// <summary><c>blocks.{layer}.ln1_post.w</c>, the norm after attention's weight [d_model] (<see cref="ModelConfig.PostNorms"/>).</summary>
     public static string Ln1PostW(int layer) => Block(layer, "ln1_post.w");
 
-    /// <summary><c>blocks.{layer}.ln2_post.w</c>, the norm after the MLP's weight [d_model] (<see cref="ModelConfig.PostNorms"/>; never folded).</summary>
+    /// <summary><c>blocks.{layer}.ln2_post.w</c>, the norm after the MLP's weight [d_model] (<see cref="ModelConfig.PostNorms"/>).</summary>
     public static string Ln2PostW(int layer) => Block(layer, "ln2_post.w");
 
     /// <summary><c>blocks.{layer}.attn.W_Q</c>, the query weight [n_heads, d_model, d_head].</summary>

@@ -112,6 +112,11 @@ public sealed class FamilyLoaderTests : IDisposable
         var listed = Read("listed", c => c.Replace("\"sliding_window\": 16,",
             "\"sliding_window\": 16, \"layer_types\": [\"full_attention\", \"sliding_attention\"],", StringComparison.Ordinal));
         Assert.Equal<int?>([null, 16], [listed.WindowOf(0), listed.WindowOf(1)]);
+        // Gemma 3 without layer_types: Hugging Face's sliding_window_pattern (default 6), the sixth layer full.
+        var gemma3 = Read("gemma3", c => c.Replace("\"model_type\": \"gemma2\"", "\"model_type\": \"gemma3_text\"", StringComparison.Ordinal)
+            .Replace("\"num_hidden_layers\": 2", "\"num_hidden_layers\": 7", StringComparison.Ordinal));
+        Assert.Equal<int?>([16, 16, 16, 16, 16, null, 16], Enumerable.Range(0, 7).Select(gemma3.WindowOf));
+        Assert.Equal((true, 10_000.0, 10_000.0), (gemma3.QkNorm, gemma3.RotaryBase, gemma3.LocalRotaryBase)); // rope_theta as the config gives it
         var uncapped = Read("uncapped", c => c.Replace("\"final_logit_softcapping\": 30.0", "\"final_logit_softcapping\": null", StringComparison.Ordinal));
         Assert.Null(uncapped.OutputLogitsSoftCap);
 

@@ -11,13 +11,13 @@ namespace IclNotebook.Tests.Families;
 /// Family fixtures written at test time instead of committed: a checkpoint with a 152k vocabulary is ~10 MB, so a new
 /// family borrows a committed fixture's embedding, norms, MLPs and tokenizer and draws the rest from a seed. The same
 /// recipe, in the same order, is in the Python script that makes the TransformerLens goldens
-/// (tools/tl-goldens/qwen3_qk_norm.py, gptj.py, phi3.py); both hash what they wrote (<see cref="Digest"/>), and the golden records its hash,
+/// (tools/tl-goldens/qwen3_qk_norm.py, gptj.py, phi3.py, gemma2.py, gemma3.py); both hash what they wrote (<see cref="Digest"/>), and the golden records its hash,
 /// so a test never compares against goldens of other weights.
 /// </summary>
-internal static class SeededCheckpoints
+internal static partial class SeededCheckpoints
 {
     /// <summary>The fixtures written here, by name.</summary>
-    public static bool Has(string model) => model is "tiny-qwen3-a" or "tiny-gptj-a" or "tiny-phi3-a" or "tiny-gemma2-a";
+    public static bool Has(string model) => model is "tiny-qwen3-a" or "tiny-gptj-a" or "tiny-phi3-a" or "tiny-gemma2-a" or "tiny-gemma3-a";
 
     /// <summary>Writes fixture <paramref name="model"/> from <paramref name="seed"/> into <paramref name="folder"/>; returns its digest.</summary>
     public static string Write(string model, string folder, ulong seed) => model switch
@@ -26,6 +26,7 @@ internal static class SeededCheckpoints
         "tiny-gptj-a" => WriteTinyGptjA(folder, seed),
         "tiny-phi3-a" => WriteTinyPhi3A(folder, seed),
         "tiny-gemma2-a" => WriteTinyGemma2A(folder, seed),
+        "tiny-gemma3-a" => WriteTinyGemma3A(folder, seed),
         _ => throw new ArgumentException($"{model} is not a seeded fixture", nameof(model)),
     };
 
@@ -86,39 +87,6 @@ internal static class SeededCheckpoints
              "resid_pdrop": 0.0, "initializer_range": 0.02, "vocab_size": 32064, "tie_word_embeddings": false, "bos_token_id": 1,
              "eos_token_id": 32000, "pad_token_id": 32000, "use_cache": true, "torch_dtype": "bfloat16"}
             """, "tiny-llama-a", shapes, seed, SafetensorsDType.BF16);
-    }
-
-    /// <summary>
-    /// tiny-gemma2-a: a Gemma 2 checkpoint in Hugging Face's layout (BF16): 2 layers, d_model 64, 4 query and 2 key/value heads
-    /// of an explicit head_dim 32, query_pre_attn_scalar 24 (the scale is not sqrt(head_dim)), Gemma 2's soft caps (50, 30),
-    /// a 16-token sliding window on layer 0 (Hugging Face's even layers; the prompts are ~145 tokens), the four norms per
-    /// layer, tied embeddings; tiny-llama-a's tokenizer (a 32,000-token vocabulary keeps it small). Drawn as
-    /// tools/tl-goldens/gemma2.py draws it: the norms' stored w k/256 (Gemma scales by 1 + w), the embedding k/512 (times
-    /// sqrt(d_model) = 8 at lookup, rows of ~1 as Gemma's), the final norm 6 + k/64 (logits spread over several nats).
-    /// </summary>
-    public static string WriteTinyGemma2A(string folder, ulong seed)
-    {
-        const int d = 64, heads = 4, kv = 2, dHead = 32, mlp = 128, vocab = 32000;
-        var shapes = new List<(string Name, long[] Shape)> { ("model.embed_tokens.weight", [vocab, d]), ("model.norm.weight", [d]) };
-        for (int l = 0; l < 2; l++)
-        {
-            string p = $"model.layers.{l}.";
-            foreach (var norm in new[] { "input_layernorm", "post_attention_layernorm", "pre_feedforward_layernorm", "post_feedforward_layernorm" })
-                shapes.Add((p + norm + ".weight", [d]));
-            shapes.AddRange([(p + "self_attn.q_proj.weight", [heads * dHead, d]), (p + "self_attn.k_proj.weight", [kv * dHead, d]),
-                (p + "self_attn.v_proj.weight", [kv * dHead, d]), (p + "self_attn.o_proj.weight", [d, heads * dHead]),
-                (p + "mlp.gate_proj.weight", [mlp, d]), (p + "mlp.up_proj.weight", [mlp, d]), (p + "mlp.down_proj.weight", [d, mlp])]);
-        }
-        return Draw(folder, """
-            {"architectures": ["Gemma2ForCausalLM"], "model_type": "gemma2", "hidden_size": 64, "intermediate_size": 128,
-             "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 32,
-             "hidden_activation": "gelu_pytorch_tanh", "hidden_act": "gelu_pytorch_tanh", "max_position_embeddings": 8192,
-             "rms_norm_eps": 1e-06, "rope_theta": 10000.0, "query_pre_attn_scalar": 24, "sliding_window": 16,
-             "attn_logit_softcapping": 50.0, "final_logit_softcapping": 30.0, "attention_bias": false, "attention_dropout": 0.0,
-             "initializer_range": 0.02, "vocab_size": 32000, "tie_word_embeddings": true, "bos_token_id": 1, "eos_token_id": 2,
-             "pad_token_id": 0, "cache_implementation": "hybrid", "use_cache": true, "torch_dtype": "bfloat16"}
-            """, "tiny-llama-a", shapes, seed, SafetensorsDType.BF16,
-            [("layernorm.weight", (0f, 1 / 256f)), ("model.norm.weight", (6f, 1 / 64f)), ("embed_tokens.weight", (0f, 1 / 512f))]);
     }
 
     /// <summary>

@@ -20,16 +20,38 @@ internal static class RopeConfig
         string field = parameters ? "rope_parameters" : "rope_scaling";
         if (!parameters && !(root.TryGetProperty("rope_scaling", out rope) && rope.ValueKind == JsonValueKind.Object))
             return (theta, null);
-        string? type = Text(rope, "rope_type") ?? Text(rope, "type");
-        if (type is null && parameters && rope.EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object))
+        bool perLayerType = Text(rope, "rope_type") is null && Text(rope, "type") is null
+            && rope.EnumerateObject().Any(p => p.Value.ValueKind == JsonValueKind.Object);
+        if (parameters && perLayerType)
             throw new IclException($"{path}: rope_parameters per layer type ({rope.GetRawText()}) are not supported for this model_type.");
+        return (theta, Scaling(rope, path, field));
+    }
+
+    /// <summary>
+    /// transformers 5's <c>rope_parameters</c> for one layer type (Gemma 3: "full_attention", "sliding_attention"), or null
+    /// when the config has none such (it then says what transformers 4 did in <c>rope_theta</c>, <c>rope_scaling</c>, ...).
+    /// </summary>
+    public static (double? Theta, RopeScaling? Scaling)? ReadLayerType(JsonElement root, string path, string layerType)
+    {
+        if (!(root.TryGetProperty("rope_parameters", out var all) && all.ValueKind == JsonValueKind.Object
+            && all.TryGetProperty(layerType, out var rope) && rope.ValueKind == JsonValueKind.Object))
+            return null;
+        string field = $"rope_parameters.{layerType}";
+        double? theta = rope.TryGetProperty("rope_theta", out var t) ? Number(t, path, field + ".rope_theta") : null;
+        return (theta, Scaling(rope, path, field));
+    }
+
+    /// <summary>The scaling a rope_scaling / rope_parameters object describes (null for none or default).</summary>
+    private static RopeScaling? Scaling(JsonElement rope, string path, string field)
+    {
+        string? type = Text(rope, "rope_type") ?? Text(rope, "type");
         return type switch
         {
-            null or "default" => (theta, null),
-            "linear" => (theta, new RopeScaling(RopeScalingType.Linear, Required(rope, "factor", path, field))),
-            "llama3" => (theta, new RopeScaling(RopeScalingType.Llama3, Required(rope, "factor", path, field),
+            null or "default" => null,
+            "linear" => new RopeScaling(RopeScalingType.Linear, Required(rope, "factor", path, field)),
+            "llama3" => new RopeScaling(RopeScalingType.Llama3, Required(rope, "factor", path, field),
                 Required(rope, "low_freq_factor", path, field), Required(rope, "high_freq_factor", path, field),
-                (int)Required(rope, "original_max_position_embeddings", path, field))),
+                (int)Required(rope, "original_max_position_embeddings", path, field)),
             "longrope" or "su" => throw new IclException($"{path}: {field} type '{type}' is not supported: it is Phi-3's long-context " +
                 "scaling (per-frequency short and long factors that switch at original_max_position_embeddings, and a larger attention " +
                 "scale), which is not implemented. Phi-3's 4k-context models (rope_scaling null) load; supported: llama3, linear, default."),
