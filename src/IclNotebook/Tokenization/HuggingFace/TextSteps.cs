@@ -7,7 +7,7 @@ namespace IclNotebook.Tokenization.HuggingFace;
 /// <summary>
 /// The text steps of a tokenizer.json around its model, as Hugging Face's tokenizers library runs
 /// them: the normalizer (NFC, NFKC, Prepend, Replace, Lowercase, Sequence), the pre-tokenizer
-/// (ByteLevel with GPT-2's regex, Split by a regex with behavior Isolated, Sequence) and the decoder
+/// (ByteLevel with GPT-2's regex, Split by a regex with behavior Isolated or merged with the previous or next piece, Sequence) and the decoder
 /// (ByteLevel; Replace, ByteFallback, Fuse, Strip, Sequence). Anything else is refused by name, so
 /// a tokenizer is never silently approximated.
 /// </summary>
@@ -93,11 +93,16 @@ internal sealed class TextSteps
                 }
                 break;
             case "Split":
-                if (p.TryGetProperty("invert", out var inv) && inv.GetBoolean()
-                    || (p.TryGetProperty("behavior", out var b) ? b.GetString() : "") != "Isolated")
-                    throw Unsupported("pre-tokenizer Split (only behavior Isolated, invert false)", p);
+                string? behavior = p.TryGetProperty("behavior", out var b) ? b.GetString() : null;
+                if (p.TryGetProperty("invert", out var inv) && inv.GetBoolean() || behavior is not ("Isolated" or "MergedWithPrevious" or "MergedWithNext"))
+                    throw Unsupported("pre-tokenizer Split (behaviors Isolated, MergedWithPrevious, MergedWithNext; invert false)", p);
                 var regex = Pattern(p);
-                _splits.Add(t => Isolated(regex, t));
+                _splits.Add(behavior switch
+                {
+                    "Isolated" => t => Isolated(regex, t),
+                    "MergedWithPrevious" => t => Merged(regex, t, withPrevious: true),
+                    _ => t => Merged(regex, t, withPrevious: false),
+                });
                 break;
             default: throw Unsupported("pre-tokenizer", p);
         }
@@ -135,6 +140,23 @@ internal sealed class TextSteps
             if (m.Index > at) yield return text[at..m.Index];
             yield return m.Value;
             at = m.Index + m.Length;
+        }
+        if (at < text.Length) yield return text[at..];
+    }
+
+    /// <summary>
+    /// Hugging Face's Split behaviors MergedWithPrevious (each match ends the piece before it: "a-b--c" by "-" gives "a-", "b-",
+    /// "-", "c") and MergedWithNext (each match starts the piece after it: "a", "-b", "-", "-c").
+    /// </summary>
+    private static IEnumerable<string> Merged(Regex regex, string text, bool withPrevious)
+    {
+        int at = 0;
+        foreach (Match m in regex.Matches(text))
+        {
+            if (m.Length == 0) continue;
+            int cut = withPrevious ? m.Index + m.Length : m.Index;                    // where the piece ends
+            if (cut > at) yield return text[at..cut];
+            at = cut;
         }
         if (at < text.Length) yield return text[at..];
     }
