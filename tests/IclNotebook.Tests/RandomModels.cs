@@ -48,6 +48,13 @@ internal static class RandomModels
                 RotaryDim = 8, GatedMlp = true, ActFn = "silu", SlidingWindow = 4,
                 SlidingLayers = [.. Enumerable.Range(0, layers).Select(l => l % 2 == 0)],
             },
+            // OLMo-2: no norm before a sublayer, one after each, q/k norms over each token's whole projection.
+            "olmo2" => gpt2 with
+            {
+                ModelType = "olmo2", Normalization = NormalizationType.RMS, FinalRms = true, PreNorms = false, PostNorms = true,
+                Positional = PositionalEmbeddingType.Rotary, RotaryDim = 8, GatedMlp = true, ActFn = "silu", QkNorm = true,
+                QkNormOverHeads = true, DefaultPrependBos = false,
+            },
             _ => gpt2,
         };
         var model = new HookedTransformer(cfg, WeightProcessing.Raw);

@@ -84,6 +84,7 @@ public static class WeightProcessor
     /// </summary>
     private static void FoldLayerNorm(Dictionary<string, Tensor> sd, ModelConfig cfg, int[] layers)
     {
+        if (!cfg.PreNorms) return;                                                           // OLMo-2: no norm before a sublayer
         bool layerNorm = cfg.Normalization == NormalizationType.LN;
         for (int i = 0; i < layers.Length; i++)
         {

@@ -26,6 +26,7 @@ public sealed class Attention : ComponentBase
     private readonly RmsNorm? q_norm, k_norm;
     private readonly double _attnScale;
     private readonly double? _softCap;
+    private readonly bool _qkOverHeads;
     private readonly int _group, _dHead;
 
     /// <param name="cfg">The architecture.</param>
@@ -52,8 +53,9 @@ public sealed class Attention : ComponentBase
         hook_pattern = Hook("hook_pattern");
         if (cfg.QkNorm)
         {
-            q_norm = Child("q_norm", new RmsNorm(cfg, folded: false, device, DType, length: dh)); // never folded, as in TL
-            k_norm = Child("k_norm", new RmsNorm(cfg, folded: false, device, DType, length: dh));
+            _qkOverHeads = cfg.QkNormOverHeads;                                                  // OLMo-2: over the whole projection
+            q_norm = Child("q_norm", new RmsNorm(cfg, folded: false, device, DType, length: _qkOverHeads ? h * dh : dh)); // never folded, as in TL
+            k_norm = Child("k_norm", new RmsNorm(cfg, folded: false, device, DType, length: _qkOverHeads ? kv * dh : dh));
         }
         if (rotary is not null)
         {
@@ -118,7 +120,15 @@ public sealed class Attention : ComponentBase
         Tensor Heads(Tensor w) => ungroup ? w.repeat_interleave(_group, 0) : w; // ungrouped: one copy per query head
         var k = hook_k.call(einsum("bpd,hde->bphe", x, Heads(W_K)).Plus(Heads(b_K)));
         var v = hook_v.call(einsum("bpd,hde->bphe", x, Heads(W_V)).Plus(Heads(b_V)));
-        if (q_norm is not null) (q, k) = (PerHead(q_norm, q), PerHead(k_norm!, k));
+        if (q_norm is not null && _qkOverHeads)
+        {
+            if (ungroup)
+                throw new IclException("Ungrouping keys and values per query head (head patching's key and value panels) is not defined " +
+                    "for a model whose key norm runs over all key heads at once (OLMo-2 with grouped-query attention): a patched copy " +
+                    "of one head would change every head's normalisation. Patch the other panels, or resid_pre / the heads' outputs.");
+            (q, k) = (OverHeads(q_norm, q), OverHeads(k_norm!, k));
+        }
+        else if (q_norm is not null) (q, k) = (PerHead(q_norm, q), PerHead(k_norm!, k));
         if (_rotary is not null)
             (q, k) = (hook_rot_q!.call(_rotary.Apply(q, qPositions!)), hook_rot_k!.call(_rotary.Apply(k, positions!)));
         return (Core(q), Core(k), Core(v));
@@ -126,6 +136,9 @@ public sealed class Attention : ComponentBase
 
     /// <summary>TL's <c>_apply_qk_norm</c>: <paramref name="norm"/> over each head of [batch, pos, head, d_head], run on [batch*pos*head, d_head].</summary>
     private static Tensor PerHead(RmsNorm norm, Tensor x) => norm.call(x.reshape(-1, x.shape[3])).view(x.shape);
+
+    /// <summary>OLMo-2's norm over each token's whole projection: [batch, pos, head, d_head] run as [batch, pos, head*d_head].</summary>
+    private static Tensor OverHeads(RmsNorm norm, Tensor x) => norm.call(x.flatten(2)).view(x.shape);
 
     /// <summary>Queries, keys or values (or cached ones) in the dtype attention's core runs in: float32.</summary>
     internal static Tensor Core(Tensor x) => Precision.To(x, ScalarType.Float32);

@@ -77,6 +77,18 @@ public sealed record ModelConfig(
     /// </summary>
     public bool QkNorm { get; init; }
 
+    /// <summary>
+    /// The query and key norms run over each token's whole projection (<c>[n_heads * d_head]</c>, <c>[n_kv_heads * d_head]</c>)
+    /// instead of each head (OLMo-2's <c>q_norm</c>/<c>k_norm</c>); with <see cref="QkNorm"/>. Default false.
+    /// </summary>
+    public bool QkNormOverHeads { get; init; }
+
+    /// <summary>
+    /// Each block normalises attention's and the MLP's inputs (ln1, ln2). Default true; false in OLMo-2, which normalises only
+    /// their outputs (<see cref="PostNorms"/>): the blocks then read the residual stream as it is.
+    /// </summary>
+    public bool PreNorms { get; init; } = true;
+
     /// <summary>GPT-J-style rotation of adjacent pairs instead of GPT-NeoX-style halves. Default false.</summary>
     public bool RotaryAdjacentPairs { get; init; }
 

@@ -15,4 +15,14 @@ internal static class Norms
         NormalizationType.RMS => new RmsNorm(cfg, folded, device, output),
         _ => new LayerNorm(cfg, folded, device, output),
     };
+
+    /// <summary>A block's norm before attention or the MLP: <see cref="Create"/>, or where the model has none (OLMo-2) the stream as it is.</summary>
+    public static nn.Module<Tensor, Tensor> Before(ModelConfig cfg, bool folded, Device device, ScalarType output) =>
+        cfg.PreNorms ? Create(cfg, folded, device, output) : new NoNorm(output);
+
+    /// <summary>No normalisation: the residual stream handed on in the dtype the next products take. No weights, no hooks.</summary>
+    private sealed class NoNorm(ScalarType output) : nn.Module<Tensor, Tensor>(nameof(NoNorm))
+    {
+        public override Tensor forward(Tensor x) => Precision.To(x, output);
+    }
 }

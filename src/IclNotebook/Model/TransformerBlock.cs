@@ -23,9 +23,9 @@ public sealed class TransformerBlock : ComponentBase
     internal TransformerBlock(ModelConfig cfg, bool foldedNorms, Device device, Rotary? rotary, int layer)
         : base(nameof(TransformerBlock), device, cfg.DType)
     {
-        ln1 = Child("ln1", Norms.Create(cfg, foldedNorms, device, DType));
+        ln1 = Child("ln1", Norms.Before(cfg, foldedNorms, device, DType));
         if (cfg.PostNorms) ln1_post = Child("ln1_post", PostNorm(cfg, device));
-        ln2 = Child("ln2", Norms.Create(cfg, foldedNorms, device, DType));
+        ln2 = Child("ln2", Norms.Before(cfg, foldedNorms, device, DType));
         if (cfg.PostNorms) ln2_post = Child("ln2_post", PostNorm(cfg, device));
         attn = Child("attn", new Attention(cfg, device, rotary, layer));
         mlp = Child<nn.Module<Tensor, Tensor>>("mlp", cfg.GatedMlp ? new GatedMlp(cfg, device) : new Mlp(cfg, device));

@@ -26,6 +26,7 @@ public sealed class FamilyFixture : IDisposable
         { "tiny-phi3-a", "processed" }, { "tiny-phi3-a", "raw" },       // fused qkv and gate_up projections (phi3.py)
         { "tiny-gemma2-a", "processed" }, { "tiny-gemma2-a", "raw" },   // post norms, soft caps, a sliding window (gemma2.py)
         { "tiny-gemma3-a", "processed" }, { "tiny-gemma3-a", "raw" },   // q/k norms, local and global rope bases (gemma3.py)
+        { "tiny-olmo2-a", "processed" }, { "tiny-olmo2-a", "raw" },     // no TL: a float64 forward of HF's definition (olmo2.py)
     };
 
     private readonly Dictionary<(string, string), HookedTransformer> _models = new();

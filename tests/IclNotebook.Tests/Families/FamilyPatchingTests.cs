@@ -30,14 +30,14 @@ public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFi
             data.Add(model, "fast", "processed", "attn_head_out_by_pos");  // z per query head: no grouping involved
         }
         // All five head panels; on the grouped-query models key and value patches change one query head's copy (TL's ungrouped semantics).
-        foreach (var model in new[] { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a", "tiny-llama3-a", "tiny-qwen3-a", "tiny-gptj-a", "tiny-phi3-a", "tiny-gemma2-a", "tiny-gemma3-a" })
+        foreach (var model in new[] { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a", "tiny-llama3-a", "tiny-qwen3-a", "tiny-gptj-a", "tiny-phi3-a", "tiny-gemma2-a", "tiny-gemma3-a", "tiny-olmo2-a" })
             foreach (var engine in new[] { "reference", "fast" })
             {
                 data.Add(model, engine, "processed", "attn_head_all_pos_every");
                 data.Add(model, engine, "raw", "attn_head_all_pos_every");
             }
         // The goldens made by TL 2.18 (tools/tl-goldens) hold resid_pre and the head panels only.
-        foreach (var model in new[] { "tiny-llama3-a", "tiny-qwen3-a", "tiny-gptj-a", "tiny-phi3-a", "tiny-gemma2-a", "tiny-gemma3-a" })
+        foreach (var model in new[] { "tiny-llama3-a", "tiny-qwen3-a", "tiny-gptj-a", "tiny-phi3-a", "tiny-gemma2-a", "tiny-gemma3-a", "tiny-olmo2-a" })
             foreach (var engine in new[] { "reference", "fast" })
             {
                 data.Add(model, engine, "processed", "resid_pre");
@@ -72,6 +72,7 @@ public class FamilyPatchingTests(FamilyFixture fixture) : IClassFixture<FamilyFi
     [InlineData("tiny-phi3-a")]
     [InlineData("tiny-gemma2-a")]
     [InlineData("tiny-gemma3-a")]
+    [InlineData("tiny-olmo2-a")]
     public void Attribution_patching_is_the_first_order_term_on_every_family(string model)
     {
         // Central differences' error grows with the metric's curvature: at 1e-2 Gemma 3's widest logits (no soft cap) put the

@@ -2,7 +2,7 @@ using IclNotebook.Loading;
 
 namespace IclNotebook.Tests.Families;
 
-/// <summary>The Gemma fixtures, drawn as tools/tl-goldens/gemma2.py and gemma3.py draw them.</summary>
+/// <summary>The fixtures with norms after their sublayers, drawn as tools/tl-goldens/gemma2.py, gemma3.py and olmo2.py draw them.</summary>
 internal static partial class SeededCheckpoints
 {
     // Gemma stores w for norms that scale by (1 + w): the blocks' norms scale by ~1 (Gemma 3's q/k norms by 1 +- 0.5); the
@@ -45,6 +45,36 @@ internal static partial class SeededCheckpoints
          "vocab_size": 32000, "tie_word_embeddings": true, "bos_token_id": 1, "eos_token_id": 2, "pad_token_id": 0,
          "use_cache": true, "torch_dtype": "bfloat16"}
         """, "tiny-llama-a", GemmaShapes(qkNorm: true), seed, SafetensorsDType.BF16, GemmaValues);
+
+    /// <summary>
+    /// tiny-olmo2-a: an OLMo-2 checkpoint in Hugging Face's layout (BF16): 2 layers, d_model 64, 4 heads of 16 (no grouping, as
+    /// OLMo-2 1B-13B), norms after attention and the MLP only, q/k norms over each token's whole projection, d_mlp 128,
+    /// rope_theta 500000, untied head, tiny-llama-a's tokenizer; every tensor drawn by the default recipe (<see cref="Draw"/>).
+    /// </summary>
+    public static string WriteTinyOlmo2A(string folder, ulong seed)
+    {
+        const int d = 64, heads = 4, dHead = 16, mlp = 128, vocab = 32000;
+        var shapes = new List<(string Name, long[] Shape)>
+        {
+            ("model.embed_tokens.weight", [vocab, d]), ("model.norm.weight", [d]), ("lm_head.weight", [vocab, d]),
+        };
+        for (int l = 0; l < 2; l++)
+        {
+            string p = $"model.layers.{l}.";
+            shapes.AddRange([(p + "post_attention_layernorm.weight", [d]), (p + "post_feedforward_layernorm.weight", [d]),
+                (p + "self_attn.q_proj.weight", [heads * dHead, d]), (p + "self_attn.k_proj.weight", [heads * dHead, d]),
+                (p + "self_attn.v_proj.weight", [heads * dHead, d]), (p + "self_attn.o_proj.weight", [d, heads * dHead]),
+                (p + "self_attn.q_norm.weight", [heads * dHead]), (p + "self_attn.k_norm.weight", [heads * dHead]),
+                (p + "mlp.gate_proj.weight", [mlp, d]), (p + "mlp.up_proj.weight", [mlp, d]), (p + "mlp.down_proj.weight", [d, mlp])]);
+        }
+        return Draw(folder, """
+            {"architectures": ["Olmo2ForCausalLM"], "model_type": "olmo2", "hidden_size": 64, "intermediate_size": 128,
+             "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 4, "hidden_act": "silu",
+             "max_position_embeddings": 4096, "rms_norm_eps": 1e-06, "rope_theta": 500000.0, "rope_scaling": null,
+             "attention_bias": false, "attention_dropout": 0.0, "initializer_range": 0.02, "vocab_size": 32000,
+             "tie_word_embeddings": false, "pad_token_id": 0, "eos_token_id": 2, "use_cache": true, "torch_dtype": "bfloat16"}
+            """, "tiny-llama-a", shapes, seed, SafetensorsDType.BF16);
+    }
 
     private static List<(string Name, long[] Shape)> GemmaShapes(bool qkNorm)
     {

@@ -17,7 +17,8 @@ namespace IclNotebook.Tests.Families;
 internal static partial class SeededCheckpoints
 {
     /// <summary>The fixtures written here, by name.</summary>
-    public static bool Has(string model) => model is "tiny-qwen3-a" or "tiny-gptj-a" or "tiny-phi3-a" or "tiny-gemma2-a" or "tiny-gemma3-a";
+    public static bool Has(string model) => model is "tiny-qwen3-a" or "tiny-gptj-a" or "tiny-phi3-a" or "tiny-gemma2-a" or "tiny-gemma3-a"
+        or "tiny-olmo2-a";
 
     /// <summary>Writes fixture <paramref name="model"/> from <paramref name="seed"/> into <paramref name="folder"/>; returns its digest.</summary>
     public static string Write(string model, string folder, ulong seed) => model switch
@@ -27,6 +28,7 @@ internal static partial class SeededCheckpoints
         "tiny-phi3-a" => WriteTinyPhi3A(folder, seed),
         "tiny-gemma2-a" => WriteTinyGemma2A(folder, seed),
         "tiny-gemma3-a" => WriteTinyGemma3A(folder, seed),
+        "tiny-olmo2-a" => WriteTinyOlmo2A(folder, seed),
         _ => throw new ArgumentException($"{model} is not a seeded fixture", nameof(model)),
     };
 

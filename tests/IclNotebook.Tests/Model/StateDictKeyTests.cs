@@ -28,6 +28,7 @@ public class StateDictKeyTests
     [InlineData("llama")]
     [InlineData("qwen3")]
     [InlineData("gemma2")]
+    [InlineData("olmo2")]
     public void Every_key_the_table_builds_is_a_weight_of_the_model(string family)
     {
         using var model = RandomModels.Create(1, 2, 4, family);
@@ -39,7 +40,8 @@ public class StateDictKeyTests
         {
             built.AddRange(StateDictKey.Qkv(l, cfg).SelectMany(k => new[] { k.Weight, k.Bias }));
             built.AddRange([StateDictKey.WO(l), StateDictKey.BO(l), StateDictKey.WIn(l), StateDictKey.BIn(l), StateDictKey.WOut(l),
-                StateDictKey.BOut(l), StateDictKey.Ln1W(l), StateDictKey.Ln2W(l)]);
+                StateDictKey.BOut(l)]);
+            if (cfg.PreNorms) built.AddRange([StateDictKey.Ln1W(l), StateDictKey.Ln2W(l)]);
             if (cfg.GatedMlp) built.Add(StateDictKey.WGate(l));
             if (cfg.QkNorm) built.AddRange([StateDictKey.QNormW(l), StateDictKey.KNormW(l)]);
             if (cfg.PostNorms) built.AddRange([StateDictKey.Ln1PostW(l), StateDictKey.Ln2PostW(l)]);

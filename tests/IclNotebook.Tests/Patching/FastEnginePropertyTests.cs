@@ -84,7 +84,7 @@ public class FastEnginePropertyTests
     public static TheoryData<string, string> FamilyTargets()
     {
         var data = new TheoryData<string, string>();
-        foreach (var family in new[] { "neox", "llama", "qwen3", "gptj", "gemma2" })
+        foreach (var family in new[] { "neox", "llama", "qwen3", "gptj", "gemma2", "olmo2" })
             foreach (var t in PatchTargets.All.Select(t => t.Name).Concat(["attn_head_by_pos_every"]))
                 data.Add(family, t);
         return data;

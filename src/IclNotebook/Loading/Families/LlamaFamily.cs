@@ -12,16 +12,19 @@ namespace IclNotebook.Loading.Families;
 /// 128 where the config omits it); tied embeddings (<c>tie_word_embeddings</c>, or no <c>lm_head.weight</c>) unembed with
 /// <c>W_E^T</c>. Phi-3 stores q/k/v as one <c>qkv_proj</c> and gate/up as one <c>gate_up_proj</c> (split here, as TL does) and
 /// may rotate part of each head (<c>partial_rotary_factor</c>, which TL 2.18 ignores: Hugging Face's reading is followed).
+/// OLMo-2 (olmo2, which TL 2.18 does not have: Hugging Face's modelling code is followed) normalises no sublayer's input but
+/// each one's output (<c>post_attention_layernorm</c>, <c>post_feedforward_layernorm</c>: TL's <c>ln1_post</c>/<c>ln2_post</c>),
+/// and its queries and keys over each token's whole projection (<see cref="ModelConfig.QkNormOverHeads"/>); no BOS.
 /// TL's <c>convert_llama_weights</c> / <c>convert_qwen2_weights</c> / <c>convert_qwen3_weights</c> / <c>convert_phi3_weights</c>.
 /// </summary>
 public sealed class LlamaFamily : ModelFamily
 {
-    public override IReadOnlyList<string> ModelTypes { get; } = ["llama", "mistral", "qwen2", "qwen3", "phi3"];
+    public override IReadOnlyList<string> ModelTypes { get; } = ["llama", "mistral", "qwen2", "qwen3", "phi3", "olmo2"];
 
     public override ModelConfig ReadConfig(JsonElement root, string path, string name)
     {
         string type = Str(root, "model_type")!;
-        bool qwen2 = type == "qwen2", qwen3 = type == "qwen3";
+        bool qwen2 = type == "qwen2", qwen3 = type == "qwen3", olmo2 = type == "olmo2";
         int d = Int(root, "hidden_size", path), heads = Int(root, "num_attention_heads", path);
         int kv = OptionalInt(root, "num_key_value_heads", path) ?? heads;
         int dHead = OptionalInt(root, "head_dim", path) ?? (qwen3 ? 128 : d / heads);
@@ -47,8 +50,11 @@ public sealed class LlamaFamily : ModelFamily
             GatedMlp = true,
             ActFn = Str(root, "hidden_act") ?? "silu",
             NKeyValueHeads = qwen2 || kv != heads ? kv : null,
-            QkNorm = qwen3,
-            DefaultPrependBos = !(qwen2 || qwen3),
+            QkNorm = qwen3 || olmo2,
+            QkNormOverHeads = olmo2,
+            PreNorms = !olmo2,
+            PostNorms = olmo2,
+            DefaultPrependBos = !(qwen2 || qwen3 || olmo2),
             TiedEmbeddings = Bool(root, "tie_word_embeddings") == true,
             ContextLimit = window is { } limit && limit < nCtx
                 ? $"sliding-window attention (window {limit} tokens) is not implemented, so prompts are limited to the window"
@@ -88,7 +94,13 @@ public sealed class LlamaFamily : ModelFamily
         Tensor Zeros(params long[] shape) => zeros(shape, dtype: ScalarType.Float32);
         var tl = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         string p = $"layers.{l}.";
-        tl[StateDictKey.Ln1W(l)] = t.Get(p + "input_layernorm.weight", d);
+        bool olmo2 = cfg.ModelType == "olmo2";
+        if (olmo2)                                                                            // norms after attention and the MLP
+        {
+            tl[StateDictKey.Ln1PostW(l)] = t.Get(p + "post_attention_layernorm.weight", d);
+            tl[StateDictKey.Ln2PostW(l)] = t.Get(p + "post_feedforward_layernorm.weight", d);
+        }
+        else tl[StateDictKey.Ln1W(l)] = t.Get(p + "input_layernorm.weight", d);
         bool fused = cfg.ModelType == "phi3";
         var qkv = fused ? t.Get(p + "self_attn.qkv_proj.weight", (h + 2 * kv) * dh, d).split([h * dh, kv * dh, kv * dh]) : null;
         var keys = StateDictKey.Qkv(l, cfg);                                                  // grouped: TL's _W_K, _W_V
@@ -106,10 +118,10 @@ public sealed class LlamaFamily : ModelFamily
         tl[StateDictKey.BO(l)] = t.Optional(p + "self_attn.o_proj.bias", d) ?? Zeros(d);
         if (cfg.QkNorm)
         {
-            tl[StateDictKey.QNormW(l)] = t.Get(p + "self_attn.q_norm.weight", dh);
-            tl[StateDictKey.KNormW(l)] = t.Get(p + "self_attn.k_norm.weight", dh);
+            tl[StateDictKey.QNormW(l)] = t.Get(p + "self_attn.q_norm.weight", olmo2 ? h * dh : dh);
+            tl[StateDictKey.KNormW(l)] = t.Get(p + "self_attn.k_norm.weight", olmo2 ? kv * dh : dh);
         }
-        tl[StateDictKey.Ln2W(l)] = t.Get(p + "post_attention_layernorm.weight", d);
+        if (!olmo2) tl[StateDictKey.Ln2W(l)] = t.Get(p + "post_attention_layernorm.weight", d);
         var gateUp = fused ? t.Get(p + "mlp.gate_up_proj.weight", 2 * m, d).split([m, m]) : null; // gate rows first, then up
         tl[StateDictKey.WIn(l)] = (gateUp?[1] ?? t.Get(p + "mlp.up_proj.weight", m, d)).t().contiguous();     // [d_model, d_mlp]
         tl[StateDictKey.WGate(l)] = (gateUp?[0] ?? t.Get(p + "mlp.gate_proj.weight", m, d)).t().contiguous(); // [d_model, d_mlp]

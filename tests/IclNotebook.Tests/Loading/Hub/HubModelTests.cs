@@ -117,7 +117,7 @@ public sealed class HubModelTests : HubTestContext
 
         var e = await Assert.ThrowsAsync<IclException>(() => ModelLocator.ResolveAsync("google-bert/bert-base-uncased", Options));
 
-        Assert.Contains("unsupported architecture (model_type 'bert'). Supported model types: gpt2, gpt_neox, gptj, llama, mistral, qwen2, qwen3, phi3, gemma2, gemma3_text, gemma3.", e.Message, StringComparison.Ordinal);
+        Assert.Contains("unsupported architecture (model_type 'bert'). Supported model types: gpt2, gpt_neox, gptj, llama, mistral, qwen2, qwen3, phi3, olmo2, gemma2, gemma3_text, gemma3.", e.Message, StringComparison.Ordinal);
         Assert.Equal(["config.json"], RequestedFiles());
         Assert.False(Directory.Exists(Path.Combine(CacheDir, "models--google-bert--bert-base-uncased", "snapshots", Hub.Commit, "model.safetensors")));
     }

@@ -20,6 +20,7 @@ public class FusedAttentionTests
     [InlineData("qwen3")]
     [InlineData("gptj")]
     [InlineData("windowed")]
+    [InlineData("olmo2")]
     public void A_whole_prompt_gives_the_same_logits_fused_and_explicit(string family)
     {
         using var model = RandomModels.Create(7, layers: 2, heads: 4, family);
@@ -44,6 +45,7 @@ public class FusedAttentionTests
     [InlineData("qwen3", true, true, false)]
     [InlineData("windowed", false, false, false)]
     [InlineData("windowed", true, true, false)]
+    [InlineData("olmo2", true, true, false)]
     public void A_segment_gives_the_same_logits_fused_and_explicit(string family, bool sharedPrefix, bool packedMask, bool hiddenRow)
     {
         using var scope = NewDisposeScope();
