@@ -214,7 +214,7 @@ public sealed partial class HookedTransformer : ComponentBase
         if (tokens.dim() != 2) throw new IclException($"Tokens must be a [batch, pos] tensor; got {tokens.dim()} dimensions.");
         if (tokens.shape[1] > Config.NCtx)
             throw new IclException($"The input is {tokens.shape[1]} tokens long, longer than {Config.Name}'s context of {Config.NCtx} tokens" +
-                $"{(Config.ContextLimit is { } why ? $" ({why})" : "")}. Shorten the text (fewer demonstrations or shorter reviews).");
+                ". Shorten the text (fewer demonstrations or shorter reviews).");
         tokens = tokens.to(int64).to(Device);
         if (tokens.numel() > 0)
         {

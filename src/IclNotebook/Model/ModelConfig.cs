@@ -162,9 +162,6 @@ public sealed record ModelConfig(
     /// <summary>Layer <paramref name="layer"/>'s attention window, or null where it attends to every earlier position.</summary>
     public int? WindowOf(int layer) => SlidingLayers is { } local && local[layer] ? SlidingWindow : null;
 
-    /// <summary>Why <see cref="NCtx"/> is below the model's own context, for the error a longer prompt gets; null when it is not.</summary>
-    public string? ContextLimit { get; init; }
-
     /// <summary>Key/value heads: <see cref="NKeyValueHeads"/>, else <see cref="NHeads"/>.</summary>
     public int NKv => NKeyValueHeads ?? NHeads;
 

@@ -51,17 +51,20 @@ public sealed class FamilyLoaderTests : IDisposable
     }
 
     [Fact]
-    public void A_mistral_prompt_longer_than_the_sliding_window_is_refused_with_the_reason()
+    public void A_mistral_prompt_longer_than_the_sliding_window_attends_within_the_window()
     {
         var folder = Folder("mistral", "tiny-llama-a", "tiny-llama-a",
             c => c.Replace("\"model_type\": \"llama\"", "\"model_type\": \"mistral\", \"sliding_window\": 16", StringComparison.Ordinal));
-        using var model = ModelLoader.LoadFolder(folder);
-        Assert.Equal(("mistral", 16), (model.Config.ModelType, model.Config.NCtx));
-        using (var fits = TorchSharp.torch.ones([1, 16], TorchSharp.torch.int64))
-        using (model.Run(fits)) { }
-        using var tooLong = TorchSharp.torch.ones([1, 17], TorchSharp.torch.int64);
-        var e = Assert.Throws<IclException>(() => model.Run(tooLong));
-        Assert.Contains("The input is 17 tokens long, longer than mistral's context of 16 tokens (sliding-window attention (window 16 tokens) is not implemented, so prompts are limited to the window)", e.Message, StringComparison.Ordinal);
+        using var mistral = ModelLoader.LoadFolder(folder, WeightProcessing.Raw);
+        using var llama = ModelLoader.LoadFolder(FamilyFixture.Folder("tiny-llama-a"), WeightProcessing.Raw);  // the same weights, no window
+        Assert.Equal(("mistral", 16), (mistral.Config.ModelType, mistral.Config.WindowOf(1)));
+        Assert.True(mistral.Config.NCtx > 16);
+        using var tokens = TorchSharp.torch.arange(3, 43, dtype: TorchSharp.torch.int64).unsqueeze(0);          // 40 tokens
+        using var windowed = mistral.Run(tokens);
+        using var full = llama.Run(tokens);
+        // The first 16 positions see every earlier key either way; from the 17th on, the window hides the oldest.
+        TensorAssert.Close(full[0, ..16], windowed[0, ..16], 1e-5, "positions inside the window");
+        Assert.True((full[0, 16..] - windowed[0, 16..]).abs().max().item<float>() > 1e-3, "positions past the window differ");
     }
 
     [Fact]

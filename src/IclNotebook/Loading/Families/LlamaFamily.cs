@@ -32,13 +32,15 @@ public sealed class LlamaFamily : ModelFamily
         var (theta, scaling) = RopeConfig.Read(root, path);
         double partial = type == "phi3" ? Number(root, "partial_rotary_factor") ?? 1.0 : 1.0;
         int nCtx = Int(root, "max_position_embeddings", path);
-        // Sliding-window attention (Mistral, some Qwen2) is not implemented: prompts may not be longer than the window.
+        // Sliding-window attention as Hugging Face's configs ask for it: Mistral and Phi-3 on every layer; Qwen2/Qwen3 only with
+        // use_sliding_window, on the layers layer_types names, else from max_window_layers on.
         bool windowed = qwen2 || qwen3
             ? Bool(root, "use_sliding_window") == true
             : root.TryGetProperty("sliding_window", out var w) && w.ValueKind == JsonValueKind.Number;
         int? window = windowed ? OptionalInt(root, "sliding_window", path) : null;
-        return new ModelConfig(name, Int(root, "num_hidden_layers", path), d, heads, dHead, Int(root, "intermediate_size", path),
-            Int(root, "vocab_size", path), window is { } win ? Math.Min(win, nCtx) : nCtx, Number(root, "rms_norm_eps") ?? 1e-5)
+        int layers = Int(root, "num_hidden_layers", path);
+        return new ModelConfig(name, layers, d, heads, dHead, Int(root, "intermediate_size", path),
+            Int(root, "vocab_size", path), nCtx, Number(root, "rms_norm_eps") ?? 1e-5)
         {
             ModelType = type,
             Normalization = NormalizationType.RMS,
@@ -56,10 +58,24 @@ public sealed class LlamaFamily : ModelFamily
             PostNorms = olmo2,
             DefaultPrependBos = !(qwen2 || qwen3 || olmo2),
             TiedEmbeddings = Bool(root, "tie_word_embeddings") == true,
-            ContextLimit = window is { } limit && limit < nCtx
-                ? $"sliding-window attention (window {limit} tokens) is not implemented, so prompts are limited to the window"
-                : null,
+            SlidingWindow = window,
+            SlidingLayers = window is null ? null : SlidingLayers(root, layers, qwen2 || qwen3, path),
         };
+    }
+
+    /// <summary>Which layers slide: <c>layer_types</c> where given; else every layer, or for Qwen2/Qwen3 those from <c>max_window_layers</c> on.</summary>
+    private static bool[] SlidingLayers(JsonElement root, int layers, bool qwen, string path)
+    {
+        if (root.TryGetProperty("layer_types", out var types) && types.ValueKind == JsonValueKind.Array)
+        {
+            var kinds = types.EnumerateArray().Select(t => t.ValueKind == JsonValueKind.String ? t.GetString() : null).ToArray();
+            return kinds.Length == layers && kinds.All(k => k is "sliding_attention" or "full_attention")
+                ? kinds.Select(k => k == "sliding_attention").ToArray()
+                : throw new IclException($"{path}: 'layer_types' must list \"sliding_attention\" or \"full_attention\" for each of the {layers} " +
+                    $"layers; got {types.GetRawText()}.");
+        }
+        int first = qwen ? (int)(Number(root, "max_window_layers") ?? 28) : 0;                     // Qwen2Config's default 28
+        return Enumerable.Range(0, layers).Select(l => l >= first).ToArray();
     }
 
     public override bool IsIgnoredBuffer(string key) => key.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal);
