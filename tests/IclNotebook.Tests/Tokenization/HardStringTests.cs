@@ -12,7 +12,7 @@ namespace IclNotebook.Tests.Tokenization;
 /// </summary>
 public class HardStringTests
 {
-    public static TheoryData<string> Models => new() { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a", "llama3", "gemma3" };
+    public static TheoryData<string> Models => new() { "tiny-neox-a", "tiny-llama-a", "tiny-qwen2-a", "llama3", "gemma3", "cl100k" };
 
     /// <summary>A fixture model's folder, or a tokenizer-only fixture unpacked into <paramref name="temp"/>.</summary>
     private static string TokenizerFolder(string model, TempFolder temp)

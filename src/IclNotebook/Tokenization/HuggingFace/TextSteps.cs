@@ -94,10 +94,11 @@ internal sealed class TextSteps
                 break;
             case "Split":
                 string? behavior = p.TryGetProperty("behavior", out var b) ? b.GetString() : null;
-                if (p.TryGetProperty("invert", out var inv) && inv.GetBoolean() || behavior is not ("Isolated" or "MergedWithPrevious" or "MergedWithNext"))
-                    throw Unsupported("pre-tokenizer Split (behaviors Isolated, MergedWithPrevious, MergedWithNext; invert false)", p);
+                bool invert = p.TryGetProperty("invert", out var inv) && inv.GetBoolean();
+                if (invert ? behavior != "Removed" : behavior is not ("Isolated" or "MergedWithPrevious" or "MergedWithNext"))
+                    throw Unsupported("pre-tokenizer Split (behaviors Isolated, MergedWithPrevious, MergedWithNext; with invert, Removed)", p);
                 var regex = Pattern(p);
-                _splits.Add(behavior switch
+                _splits.Add(invert ? t => Matches(regex, t) : behavior switch
                 {
                     "Isolated" => t => Isolated(regex, t),
                     "MergedWithPrevious" => t => Merged(regex, t, withPrevious: true),
@@ -160,6 +161,10 @@ internal sealed class TextSteps
         }
         if (at < text.Length) yield return text[at..];
     }
+
+    /// <summary>Split with invert and behavior Removed (cl100k-style tokenizers): the pattern's matches are the pieces, the rest is dropped.</summary>
+    private static IEnumerable<string> Matches(Regex regex, string text) =>
+        regex.Matches(text).Where(m => m.Length > 0).Select(m => m.Value);
 
     /// <summary>A pattern given as {"String": s} (literal) or {"Regex": r}.</summary>
     private Regex Pattern(JsonElement step)
