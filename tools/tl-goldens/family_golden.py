@@ -18,6 +18,53 @@ def source_golden(model):
     return json.load(open(os.path.join(FIXTURES, "goldens", "families", f"{model}-raw.json")))
 
 
+def task_source(task_file, folder, prepend_bos):
+    """A source golden's "tokens" and "answer_token_ids" for a kit task file (data/tasks/*.json: demos, queries, templates, a
+    label-map corruption), tokenized by Hugging Face's reference implementation (tokenize_task.mjs) with the checkpoint's
+    tokenizer: clean and corrupted prompts (the demonstrations' labels mapped), BOS prepended where TL's model does, right
+    padding with the pad token (else eos), each answer the first token its answer template gets after the prompt."""
+    import subprocess, tempfile
+    task = json.load(open(task_file))
+    corruption = task.get("corruption", {})
+    if corruption.get("kind") != "label-map":
+        raise SystemExit(f"{task_file}: --task takes a label-map corruption; this one is {corruption.get('kind')!r}")
+    mapping = corruption["map"]
+
+    def prompt(query, relabel):
+        demos = [task["demoTemplate"].replace("{input}", d["input"]).replace("{label}", relabel(d["label"])) for d in task["demos"]]
+        return task["separator"].join(demos + [task["queryTemplate"].replace("{input}", query["input"])])
+
+    clean = [prompt(q, lambda l: l) for q in task["queries"]]
+    corrupted = [prompt(q, lambda l: mapping.get(l, l)) for q in task["queries"]]
+    answered = [c + task["answerTemplate"].replace("{label}", q["label"]) for c, q in zip(clean, task["queries"])]
+    config = json.load(open(os.path.join(folder, "tokenizer_config.json")))
+    specials = [t if isinstance(t, str) else (t or {}).get("content") for t in (config.get("bos_token"), config.get("pad_token"), config.get("eos_token"))]
+    with tempfile.TemporaryDirectory() as tmp:
+        request, reply = os.path.join(tmp, "in.json"), os.path.join(tmp, "out.json")
+        json.dump({"texts": clean + corrupted + answered, "specials": [s for s in specials if s]}, open(request, "w"))
+        subprocess.run(["node", os.path.join(os.path.dirname(os.path.abspath(__file__)), "tokenize_task.mjs"), folder, request, reply], check=True)
+        out = json.load(open(reply))
+    n = len(clean)
+    ids, found = out["ids"], out["specials"]
+    bos, pad = found.get(specials[0]), found.get(specials[1]) if specials[1] else None
+    pad = pad if pad is not None else found.get(specials[2])
+    if prepend_bos and bos is None:
+        raise SystemExit(f"{folder}: the model prepends BOS but its tokenizer_config.json names no bos_token the tokenizer has")
+    answers = []
+    for i in range(n):
+        if ids[2 * n + i][:len(ids[i])] != ids[i]:
+            raise SystemExit(f"{task_file}: query {i}'s prompt does not tokenize as a prefix of prompt + answer; its answer token is ambiguous")
+        answers.append(ids[2 * n + i][len(ids[i])])
+    rows = [([bos] if prepend_bos else []) + r for r in ids[:2 * n]]
+    lengths = [len(r) for r in rows[:n]]
+    if lengths != [len(r) for r in rows[n:]]:
+        raise SystemExit(f"{task_file}: clean and corrupted prompts tokenize to different lengths {lengths} vs {[len(r) for r in rows[n:]]}")
+    width = max(lengths)
+    padded = [r + [pad] * (width - len(r)) for r in rows]
+    return {"tokens": {"clean": padded[:n], "corrupted": padded[n:], "lengths": lengths, "task": os.path.basename(task_file)},
+            "answer_token_ids": answers}
+
+
 def number(v):
     """A float as JSON allows it: infinities (masked attention scores) and NaN as the strings the tests read."""
     v = float(v)
@@ -134,9 +181,16 @@ def main(doc, model_name, family, write_checkpoint, source_model, semantics, def
     import argparse, tempfile
     parser = argparse.ArgumentParser(description=doc.split("\n")[0])
     parser.add_argument("--seed", type=int, default=default_seed, help=f"SplitMix64 seed of the drawn weights (default {default_seed})")
-    seed = parser.parse_args().seed
+    parser.add_argument("--task", help="a kit task file (data/tasks/*.json) to make the prompts from, tokenized by Hugging Face's "
+                        f"implementation (default: {source_model}'s golden prompts)")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        digest = write_checkpoint(folder, seed)
+        digest = write_checkpoint(folder, args.seed)
         print("checkpoint sha256", digest)
-        write(model_name, folder, family, source_golden(source_model), semantics, f"tools/tl-goldens/{os.path.basename(sys.argv[0])}",
-              {"checkpoint_seed": seed, "checkpoint_sha256": digest})
+        if args.task:
+            bos = tlshim.load_tl(folder, processing="raw", semantics=semantics).cfg.default_prepend_bos
+            source = task_source(args.task, folder, bos)
+        else:
+            source = source_golden(source_model)
+        write(model_name, folder, family, source, semantics, f"tools/tl-goldens/{os.path.basename(sys.argv[0])}",
+              {"checkpoint_seed": args.seed, "checkpoint_sha256": digest})

@@ -14,7 +14,7 @@ TL 2.18 knows Gemma 2 only as the hard-coded gemma-2-2b config (the harness's "t
 semantics="hf" sets what Hugging Face reads from config.json (layer 0 sliding, the window, the soft caps, the attention scale,
 eps, rope_theta), so TL's code computes the Hugging Face model here.
 
-    TL_HOME=... /usr/bin/python3 tools/tl-goldens/gemma2.py [--seed N]     (set up TL_HOME as ../shared/tl-harness/README.md says)
+    TL_HOME=... /usr/bin/python3 tools/tl-goldens/gemma2.py [--seed N] [--task FILE]     (set up TL_HOME as ../shared/tl-harness/README.md says)
 """
 
 

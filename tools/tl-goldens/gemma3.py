@@ -12,7 +12,7 @@ TL 2.18 knows Gemma 3 only as hard-coded configs (the harness's "template" route
 semantics="hf" sets what Hugging Face reads from config.json (layer types, window, eps, attention scale, no caps, both rope
 bases), so TL's code computes the Hugging Face model here.
 
-    TL_HOME=... /usr/bin/python3 tools/tl-goldens/gemma3.py [--seed N]     (set up TL_HOME as ../shared/tl-harness/README.md says)
+    TL_HOME=... /usr/bin/python3 tools/tl-goldens/gemma3.py [--seed N] [--task FILE]     (set up TL_HOME as ../shared/tl-harness/README.md says)
 """
 
 

@@ -13,7 +13,7 @@ Both sides hash what they wrote; the golden records the hash and the tests check
 The prompts are tiny-neox-a's golden tokens (GPT-2's vocabulary, BOS 50256 prepended as TL does for GPT-J).
 TL 2.18 loads a local GPT-J checkpoint by its own route ("local", no corrections), so semantics="tl" runs here.
 
-    TL_HOME=... /usr/bin/python3 tools/tl-goldens/gptj.py [--seed N]     (set up TL_HOME as ../shared/tl-harness/README.md says)
+    TL_HOME=... /usr/bin/python3 tools/tl-goldens/gptj.py [--seed N] [--task FILE]     (set up TL_HOME as ../shared/tl-harness/README.md says)
 """
 
 

@@ -17,7 +17,7 @@ grouping, as OLMo-2 1B-13B), d_mlp 128, rope_theta 500000 (OLMo-2 1B's), untied 
 tiny-llama-a's tokenizer and golden tokens (OLMo-2's own 100k tokenizer is cl100k-style byte-level BPE, the kind the
 Llama 3 and Qwen2 tokenizer tests cover).
 
-    TL_HOME=... /usr/bin/python3 tools/tl-goldens/olmo2.py [--seed N]   (TL_HOME only for family_golden's shared helpers)
+    TL_HOME=... /usr/bin/python3 tools/tl-goldens/olmo2.py [--seed N] [--task FILE]   (TL_HOME only for family_golden's helpers)
 """
 import json, os, sys, tempfile
 
@@ -156,8 +156,7 @@ def patching(model, clean, corrupted, last, metric):
     return {"resid_pre": resid, "attn_head_all_pos_every": heads}
 
 
-def write(folder, seed, digest):
-    source = family_golden.source_golden("tiny-llama-a")
+def write(folder, seed, digest, source):
     tokens = source["tokens"]
     lengths, answers = tokens["lengths"], source["answer_token_ids"]
     clean, corrupted = torch.tensor(tokens["clean"]), torch.tensor(tokens["corrupted"])
@@ -197,9 +196,11 @@ def write(folder, seed, digest):
 if __name__ == "__main__":
     import argparse
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
-    seed = parser.parse_args().seed
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"SplitMix64 seed of the drawn weights (default {DEFAULT_SEED})")
+    parser.add_argument("--task", help="a kit task file (data/tasks/*.json) to make the prompts from (default: tiny-llama-a's golden prompts)")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        digest = write_checkpoint(folder, seed)
+        digest = write_checkpoint(folder, args.seed)
         print("checkpoint sha256", digest)
-        write(folder, seed, digest)
+        source = family_golden.task_source(args.task, folder, prepend_bos=False) if args.task else family_golden.source_golden("tiny-llama-a")
+        write(folder, args.seed, digest, source)

@@ -9,7 +9,7 @@ the default, 5, is the first of 1-12 whose clean-corrupted gap is above 1 nat wi
 2.2 nats).
 TL 2.18 loads a local Phi-3 checkpoint by its own route ("local", no corrections), so semantics="tl" runs here.
 
-    TL_HOME=... /usr/bin/python3 tools/tl-goldens/phi3.py [--seed N]     (set up TL_HOME as ../shared/tl-harness/README.md says)
+    TL_HOME=... /usr/bin/python3 tools/tl-goldens/phi3.py [--seed N] [--task FILE]     (set up TL_HOME as ../shared/tl-harness/README.md says)
 """
 
 
