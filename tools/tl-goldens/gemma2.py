@@ -38,7 +38,8 @@ OVERRIDES = {"layernorm.weight": (0.0, 1 / 256), "q_norm.weight": (0.0, 1 / 32),
              "model.norm.weight": (6.0, 1 / 64), "embed_tokens.weight": (0.0, 1 / 512)}  # shared with gemma3.py (q/k norms)
 
 
-def shapes():
+def shapes(qk_norm=False):
+    """The checkpoint's tensors; Gemma 3's (gemma3.py) add per-head q/k norms."""
     d, heads, kv, d_head, mlp, vocab = 64, 4, 2, 32, 128, 32000
     out = {"model.embed_tokens.weight": [vocab, d], "model.norm.weight": [d]}
     for layer in range(2):
@@ -48,6 +49,8 @@ def shapes():
         out.update({p + "self_attn.q_proj.weight": [heads * d_head, d], p + "self_attn.k_proj.weight": [kv * d_head, d],
                     p + "self_attn.v_proj.weight": [kv * d_head, d], p + "self_attn.o_proj.weight": [d, heads * d_head],
                     p + "mlp.gate_proj.weight": [mlp, d], p + "mlp.up_proj.weight": [mlp, d], p + "mlp.down_proj.weight": [d, mlp]})
+        if qk_norm:
+            out.update({p + "self_attn.q_norm.weight": [d_head], p + "self_attn.k_norm.weight": [d_head]})
     return out
 
 

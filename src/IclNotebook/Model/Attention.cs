@@ -87,10 +87,10 @@ public sealed class Attention : ComponentBase
         var (q, k, v) = Project(x, positions, x, positions);              // q [batch, pos, head, d_head], k/v [.., kv_head, ..]
         k = PerQueryHead(k, 2);                                           // [batch, pos, head, d_head]
         v = PerQueryHead(v, 2);
+        if (Fusable && Window is null) return OutputFrom(Fused(q, k, v, attend: null)); // the kernel's causal mask, no pattern kept
         using var hidden = ones(pos, pos, dtype: ScalarType.Bool, device: x.device).triu(1); // key after query
         if (Window is { } window) hidden.logical_or_(ones(pos, pos, dtype: ScalarType.Bool, device: x.device).tril(-window)); // or a window back
-        if (Fusable)                                                      // never materialising the pattern
-            return OutputFrom(Window is null ? Fused(q, k, v, attend: null) : Fused(q, k, v, hidden.logical_not()));
+        if (Fusable) return OutputFrom(Fused(q, k, v, hidden.logical_not()));
 
         var scores = Scale(q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1))); // [batch, head, pos, pos]
         scores.masked_fill_(hidden, HeldScalars.Of(double.NegativeInfinity));

@@ -99,17 +99,8 @@ public sealed class GemmaFamily : ModelFamily
     /// Which layers slide: <c>layer_types</c> ("sliding_attention" / "full_attention"), else Hugging Face's default: all but every
     /// <paramref name="pattern"/>-th (Gemma 2: 2, the even layers slide; Gemma 3: <c>sliding_window_pattern</c>, default 6).
     /// </summary>
-    private static bool[] SlidingLayers(JsonElement root, int layers, int pattern, string path)
-    {
-        if (!root.TryGetProperty("layer_types", out var types) || types.ValueKind == JsonValueKind.Null)
-            return Enumerable.Range(0, layers).Select(l => (l + 1) % pattern != 0).ToArray();
-        var kinds = types.ValueKind == JsonValueKind.Array
-            ? types.EnumerateArray().Select(t => t.ValueKind == JsonValueKind.String ? t.GetString() : null).ToArray() : [];
-        if (kinds.Length != layers || kinds.Any(k => k is not ("sliding_attention" or "full_attention")))
-            throw new IclException($"{path}: 'layer_types' must list \"sliding_attention\" or \"full_attention\" for each of the {layers} layers; " +
-                $"got {types.GetRawText()}.");
-        return kinds.Select(k => k == "sliding_attention").ToArray();
-    }
+    private static bool[] SlidingLayers(JsonElement root, int layers, int pattern, string path) =>
+        SlidingLayerTypes(root, layers, path) ?? Enumerable.Range(0, layers).Select(l => (l + 1) % pattern != 0).ToArray();
 
     /// <summary>Rotary buffers, and a multimodal checkpoint's vision tower and projector (the text tower is what loads).</summary>
     public override bool IsIgnoredBuffer(string key) => key.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal)

@@ -66,16 +66,8 @@ public sealed class LlamaFamily : ModelFamily
     /// <summary>Which layers slide: <c>layer_types</c> where given; else every layer, or for Qwen2/Qwen3 those from <c>max_window_layers</c> on.</summary>
     private static bool[] SlidingLayers(JsonElement root, int layers, bool qwen, string path)
     {
-        if (root.TryGetProperty("layer_types", out var types) && types.ValueKind == JsonValueKind.Array)
-        {
-            var kinds = types.EnumerateArray().Select(t => t.ValueKind == JsonValueKind.String ? t.GetString() : null).ToArray();
-            return kinds.Length == layers && kinds.All(k => k is "sliding_attention" or "full_attention")
-                ? kinds.Select(k => k == "sliding_attention").ToArray()
-                : throw new IclException($"{path}: 'layer_types' must list \"sliding_attention\" or \"full_attention\" for each of the {layers} " +
-                    $"layers; got {types.GetRawText()}.");
-        }
         int first = qwen ? (int)(Number(root, "max_window_layers") ?? 28) : 0;                     // Qwen2Config's default 28
-        return Enumerable.Range(0, layers).Select(l => l >= first).ToArray();
+        return SlidingLayerTypes(root, layers, path) ?? Enumerable.Range(0, layers).Select(l => l >= first).ToArray();
     }
 
     public override bool IsIgnoredBuffer(string key) => key.EndsWith(".rotary_emb.inv_freq", StringComparison.Ordinal);

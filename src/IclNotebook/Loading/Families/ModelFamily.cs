@@ -57,6 +57,21 @@ public abstract class ModelFamily
         throw new IclException($"{path}: '{key}' is missing or not a positive integer.");
     }
 
+    /// <summary>
+    /// Hugging Face's <c>layer_types</c> as which layers slide ("sliding_attention" / "full_attention", one per layer), or
+    /// null where the config has none (the family then applies its own default).
+    /// </summary>
+    private protected static bool[]? SlidingLayerTypes(JsonElement root, int layers, string path)
+    {
+        if (!root.TryGetProperty("layer_types", out var types) || types.ValueKind == JsonValueKind.Null) return null;
+        var kinds = types.ValueKind == JsonValueKind.Array
+            ? types.EnumerateArray().Select(t => t.ValueKind == JsonValueKind.String ? t.GetString() : null).ToArray() : [];
+        if (kinds.Length != layers || kinds.Any(k => k is not ("sliding_attention" or "full_attention")))
+            throw new IclException($"{path}: 'layer_types' must list \"sliding_attention\" or \"full_attention\" for each of the {layers} " +
+                $"layers; got {types.GetRawText()}.");
+        return kinds.Select(k => k == "sliding_attention").ToArray();
+    }
+
     private protected static int? OptionalInt(JsonElement root, string key, string path) =>
         root.TryGetProperty(key, out var v) && v.ValueKind != JsonValueKind.Null ? Int(root, key, path) : null;
 }
