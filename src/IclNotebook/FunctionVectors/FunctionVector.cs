@@ -26,7 +26,7 @@ public sealed record FunctionVector(IReadOnlyList<(int Layer, int Head)> Heads, 
         using var noGrad = no_grad();
         var sum = zeros(model.Config.DModel, device: model.ModelDevice);
         foreach (var (l, h) in heads)
-            sum = sum.Plus(means[l, h].matmul(model.BlockWeight(StateDictKey.WO(l))[h]));          // [d_head] @ [d_head, d_model]
+            sum = sum.Plus(means[l, h].matmul(Precision.ToResidual(model.BlockWeight(StateDictKey.WO(l))[h])));   // [d_head] @ [d_head, d_model], float32
         return new FunctionVector(heads.ToArray(), TensorValues.Flat(sum).Select(v => (float)v).ToArray());
     }
 

@@ -137,7 +137,7 @@ public static partial class ResidualAnalysis
         for (int l = 0; l < upTo; l++)
         {
             var z = pos.Apply(cache[HookName.Z(l)], HookName.Z(l));                          // [batch, (pos,) head, d_head]
-            var wO = model.BlockWeight(StateDictKey.WO(l));                                  // [head, d_head, d_model]
+            var wO = Precision.ToResidual(model.BlockWeight(StateDictKey.WO(l)));            // [head, d_head, d_model], float32 as z
             var result = einsum("...hd,hdm->...hm", z, wO);                                  // [batch, (pos,) head, d_model]
             parts.Add(result.movedim([-2L], [0L]));                                              // [head, batch, (pos,) d_model]
             labels.AddRange(Enumerable.Range(0, cfg.NHeads).Select(h => $"L{l}H{h}"));

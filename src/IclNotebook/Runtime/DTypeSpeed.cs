@@ -44,17 +44,18 @@ public static class DTypeSpeed
     }
 
     /// <summary>
-    /// Both speeds, each the best it reached: a slow verdict is measured again, up to three rounds, because a busy machine
-    /// (other work on the cores, as when tests run in parallel) slowed a sub-millisecond product tenfold once, while a CPU
-    /// without kernels is slow every time.
+    /// Both speeds, each the best of three rounds that alternate the two dtypes: a busy machine (other work on the cores, as
+    /// when tests run in parallel) once slowed a sub-millisecond product tenfold, which could refuse bfloat16 when the half
+    /// product was the slowed one and pass float16 (into kernels it lacks) when float32 was; a CPU without kernels is slow
+    /// in every round, while a busy moment does not last three.
     /// </summary>
     private static (double Half, double Float32) Measure(ScalarType half, Device device)
     {
         double bestHalf = 0, bestSingle = 0;
-        for (int round = 0; round < 3 && (round == 0 || bestHalf < MinimumShareOfFloat32 * bestSingle); round++)
+        for (int round = 0; round < 3; round++)
         {
-            bestHalf = Math.Max(bestHalf, Gflops(half, device));
             bestSingle = Math.Max(bestSingle, Gflops(ScalarType.Float32, device));
+            bestHalf = Math.Max(bestHalf, Gflops(half, device));
         }
         return (bestHalf, bestSingle);
     }
