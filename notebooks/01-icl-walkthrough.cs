@@ -192,9 +192,9 @@ display(colabSetup);
 var colabResid = engine.Run(colabSetup, PatchTargets.ResidPre, Notebook.Progress());
 display(colabResid);
 
-Console.WriteLine($"demonstration labels, clean:                 {string.Join(", ", prompts.CleanDemoLabels)}");
-Console.WriteLine($"demonstration labels, corrupted (default):     {string.Join(", ", prompts.CorruptedDemoLabels)}");
-Console.WriteLine($"demonstration labels, corrupted (colab-exact): {string.Join(", ", colabPrompts.CorruptedDemoLabels)}");
+Console.WriteLine($"demonstration labels, clean:                 {string.Join(", ", prompts.CleanDemoLabels[0])}");
+Console.WriteLine($"demonstration labels, corrupted (default):     {string.Join(", ", prompts.CorruptedDemoLabels[0])}");
+Console.WriteLine($"demonstration labels, corrupted (colab-exact): {string.Join(", ", colabPrompts.CorruptedDemoLabels[0])}");
 for (int i = 0; i < prompts.Count; i++)
     Console.WriteLine($"prompt {i}: {prompts.CleanTokens.Lengths[i]} tokens; answer read at position {setup.Metric.ReadPositions[i]} (default), {colabSetup.Metric.ReadPositions[i]} (colab-exact)");
 

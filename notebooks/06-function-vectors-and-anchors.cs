@@ -100,7 +100,7 @@ Console.WriteLine($"{shuffled.Corruption}: {both.Count} of the top {fv.TopHeads.
 
 var anchors = AnchorsAnalysis.Run(model, task, task.BuildPrompts(model.Tokenizer));
 display(anchors.Plot());
-Console.WriteLine($"label words at positions {string.Join(", ", anchors.LabelPositions.Zip(anchors.LabelTokens, (p, t) => $"{p} '{t}'"))}");
+Console.WriteLine($"label words at positions {string.Join(", ", anchors.LabelPositions[0].Zip(anchors.LabelTokens[0], (p, t) => $"{p} '{t}'"))}");
 Console.WriteLine(anchors.Crossover is { } crossover
     ? $"S_pq exceeds S_wp from layer {crossover} on."
     : "S_pq never exceeds S_wp in this model.");

@@ -110,7 +110,7 @@ public static class AnalysesBench
             var flat = saliency.to(ScalarType.Float32).cpu().contiguous().data<float>().ToArray();
             var matrix = new float[ids.Length, ids.Length];
             Buffer.BlockCopy(flat, 0, matrix, 0, flat.Length * sizeof(float));
-            var flow = InformationFlow.Of(matrix, result.LabelPositions, ids.Length - 1);
+            var flow = InformationFlow.Of(matrix, result.LabelPositions[b], ids.Length - 1);
             var got = result.PerPrompt[b][l];
             var errors = new[] { flow.TextToLabel - got.TextToLabel, flow.LabelToTarget - got.LabelToTarget, flow.Other - got.Other };
             worst = Math.Max(worst, errors.Max(Math.Abs));

@@ -35,7 +35,7 @@ public static class DTypeBench
                 double seconds = results.Sum(r => r.Seconds), gflop = results.Sum(r => r.Gflop);
                 string name = OptionNames.Name(dtype);
                 BenchReport.Line($"{name}: seed analysis", $"{BenchReport.F(seconds, "F1")} s, {BenchReport.F(gflop / seconds)} GFLOP/s " +
-                    $"(plain 384³ matmul {BenchReport.F(matmul)} GFLOP/s); baselines {BenchReport.F(setup.CleanBaseline, "F4")} / " +
+                    $"(plain 768³ matmul {BenchReport.F(matmul)} GFLOP/s); baselines {BenchReport.F(setup.CleanBaseline, "F4")} / " +
                     $"{BenchReport.F(setup.CorruptedBaseline, "F4")} nats");
                 runs.Add((dtype, seconds, results));
             }

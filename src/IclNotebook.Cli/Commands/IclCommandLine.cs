@@ -18,13 +18,15 @@ internal static class IclCommandLine
 
     public static RootCommand Root()
     {
-        var root = new RootCommand("icl — in-context-learning interpretability on GPT-2, GPT-NeoX, GPT-J, Llama, Mistral, Phi-3, Qwen2 and Qwen3 models " +
+        var root = new RootCommand("icl — in-context-learning interpretability on GPT-2, GPT-NeoX, GPT-J, Llama, Mistral, Phi-3, " +
+            "Qwen2, Qwen3, Gemma 2, Gemma 3 and OLMo-2 models " +
             "(TorchSharp, TransformerLens-compatible). " +
             "Environment: HF_HOME, HF_HUB_CACHE, HF_ENDPOINT, HF_TOKEN, HF_HUB_OFFLINE (Hugging Face conventions); " +
             "ICL_CACHE (this tool's own cache); ICL_DEBUG=1 for stack traces.")
         {
             AnalyzeCommand.Create(),
             LensCommand.Create(),
+            AccuracyCommand.Create(),
             HeadsCommand.Create(),
             FunctionVectorCommand.Create(),
             AnchorsCommand.Create(),

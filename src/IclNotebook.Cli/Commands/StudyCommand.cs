@@ -32,18 +32,30 @@ internal sealed class StudyCommand
         "kernels, half the memory; norms, softmax, residual sums and logits stay float32); float16 needs a GPU",
         OptionNames.Name(ModelDType.Float32), OptionNames.All<ModelDType>());
     private readonly Option<int> _threads = CliOptions.PositiveInt("--threads", "torch threads (default: libtorch's choice, all cores)", null);
+    private readonly Option<int> _shots = CliOptions.PositiveInt("--shots",
+        "a dataset task's demonstrations per prompt (default: the task file's, else 10)", null, "K");
+    private readonly Option<int> _prompts = CliOptions.PositiveInt("--prompts",
+        "how many prompts to sample from a dataset task (default: the task file's, else 25)", null);
+    private readonly Option<long?> _seed = new("--seed")
+    {
+        Description = "a dataset task's sampling seed: the same seed gives the same prompts on every machine (default: the task file's, else 0)",
+        HelpName = "S",
+    };
     private readonly Option<bool> _force = new("--force") { Description = "replace an existing output folder" };
     private readonly Option<bool> _quiet = new("--quiet") { Description = "no progress output" };
     private readonly string _name;
     private readonly bool _needsTask;
     private readonly bool _folderPrefix;
+    private readonly bool _sampling;
 
     /// <param name="name">The subcommand.</param>
     /// <param name="needsTask">Whether --task defaults to data/tasks/sentiment.json (else it is optional).</param>
     /// <param name="defaultProcessing">The --processing default: "default" (TransformerLens's) or "raw".</param>
     /// <param name="folderPrefix">Whether the default folder's name starts with the command (icl analyze's does not).</param>
-    public StudyCommand(string name, bool needsTask, string defaultProcessing = "default", bool folderPrefix = true)
+    /// <param name="sampling">Whether --shots, --prompts and --seed are offered (a command with its own --shots says false).</param>
+    public StudyCommand(string name, bool needsTask, string defaultProcessing = "default", bool folderPrefix = true, bool sampling = true)
     {
+        _sampling = sampling;
         _folderPrefix = folderPrefix;
         string processingDescription = defaultProcessing == "raw"
             ? "the raw checkpoint weights (default) or TransformerLens's weight processing"
@@ -69,6 +81,8 @@ internal sealed class StudyCommand
         {
             _model, _revision, _task, _out, _processing, _dtype, _device, _threads, _force, _quiet,
         };
+        if (_sampling && _needsTask) command.Options.Add(_shots);
+        if (_needsTask) { command.Options.Add(_prompts); command.Options.Add(_seed); }
         foreach (var option in extra) command.Options.Add(option);
         return command;
     }
@@ -88,6 +102,9 @@ internal sealed class StudyCommand
             Processing = OptionNames.Parse<WeightProcessing>(parse.GetValue(_processing)!),
             Device = ModelSource.ParseDevice(parse.GetValue(_device)!),
             DType = OptionNames.Parse<ModelDType>(parse.GetValue(_dtype)!),
+            Shots = _sampling && _needsTask && parse.GetResult(_shots) is not null ? parse.GetValue(_shots) : null,
+            Prompts = parse.GetResult(_prompts) is not null ? parse.GetValue(_prompts) : null,
+            Seed = parse.GetValue(_seed),
         };
     }
 

@@ -17,7 +17,7 @@ public sealed record PatchingStudyShard
 {
     public const string FileName = "shard.json";
     public const string Kind = "icl-analysis-shard";
-    public const int SchemaVersion = 2;
+    public const int SchemaVersion = 3;
 
     public required PatchingStudyRun Run { get; init; }
     public required int ShardIndex { get; init; }

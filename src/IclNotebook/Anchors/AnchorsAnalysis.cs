@@ -22,18 +22,15 @@ public static class AnchorsAnalysis
         ArgumentNullException.ThrowIfNull(prompts);
         var tokenizer = model.Tokenizer;
         var tokens = prompts.CleanTokens;
-        var labels = LabelPositions.Find(task, tokenizer, prompts.CleanPrompts[0], tokens.Ids[0]);
-        for (int b = 1; b < prompts.Count; b++)
-            if (!LabelPositions.Find(task, tokenizer, prompts.CleanPrompts[b], tokens.Ids[b]).SequenceEqual(labels))
-                throw new IclException($"Task '{task.Name}': the label words sit at different positions in prompt {b} than in prompt 0; " +
-                    "the demonstrations must tokenize the same in every prompt.");
+        var labels = Enumerable.Range(0, prompts.Count)
+            .Select(b => LabelPositions.Find(task, tokenizer, prompts.CleanPrompts[b], tokens.Ids[b], b)).ToArray();
         using var scope = NewDisposeScope();
         var (saliency, loss) = Saliency.Compute(model, tokens, prompts.AnswerTokenIds);
         var perPrompt = new List<IReadOnlyList<InformationFlow>>();
         for (int b = 0; b < prompts.Count; b++)
         {
             int q = tokens.LastPositions[b];
-            perPrompt.Add(saliency.Select(s => InformationFlow.Of(Matrix(s[b], q + 1), labels, q)).ToArray());
+            perPrompt.Add(saliency.Select(s => InformationFlow.Of(Matrix(s[b], q + 1), labels[b], q)).ToArray());
         }
         var flows = Enumerable.Range(0, model.Config.NLayers).Select(l => InformationFlow.Mean(perPrompt.Select(p => p[l]).ToList())).ToArray();
         bool raw = model.Processing == WeightProcessing.Raw;
@@ -42,7 +39,7 @@ public static class AnchorsAnalysis
             Flows = flows,
             PerPrompt = perPrompt,
             LabelPositions = labels,
-            LabelTokens = labels.Select(p => tokenizer.Decode(tokens.Ids[0][p])).ToArray(),
+            LabelTokens = labels.Select((at, b) => (IReadOnlyList<string>)at.Select(p => tokenizer.Decode(tokens.Ids[b][p])).ToArray()).ToArray(),
             TargetPositions = tokens.LastPositions,
             Loss = loss,
             Processing = model.Processing,

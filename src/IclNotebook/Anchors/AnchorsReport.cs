@@ -54,7 +54,7 @@ public static class AnchorsReport
             .Settings([("model", $"{run.ModelName} ({run.Revision})"),
                 ("processing", r.Processing == WeightProcessing.Raw
                     ? "raw (the checkpoint's own weights, as the paper)" : OptionNames.Name(r.Processing)),
-                ("task", run.TaskName), ("label words", string.Join(", ", r.LabelPositions.Zip(r.LabelTokens, (p, t) => $"{p}: '{t}'"))),
+                ("task", run.TaskName), ("label words (first prompt)", string.Join(", ", r.LabelPositions[0].Zip(r.LabelTokens[0], (p, t) => $"{p}: '{t}'"))),
                 ("wall time", run.Seconds.ToString("F1", CultureInfo.InvariantCulture) + " s")])
             .Paragraph(r.Definition)
             .Figure(Figure(run))

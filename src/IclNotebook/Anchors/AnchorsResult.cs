@@ -14,11 +14,14 @@ public sealed record AnchorsResult
     /// <summary>[prompt][layer] flows.</summary>
     public required IReadOnlyList<IReadOnlyList<InformationFlow>> PerPrompt { get; init; }
 
-    /// <summary>Token positions of the demonstrations' label words (the same in every prompt: they share the demonstrations).</summary>
-    public required IReadOnlyList<int> LabelPositions { get; init; }
+    /// <summary>
+    /// Prompt by prompt, the token positions of its demonstrations' label words (the same in every prompt of a hand-written
+    /// task, whose prompts share their demonstrations; each prompt's own in a dataset task).
+    /// </summary>
+    public required IReadOnlyList<IReadOnlyList<int>> LabelPositions { get; init; }
 
-    /// <summary>The label words' tokens as the tokenizer splits them.</summary>
-    public required IReadOnlyList<string> LabelTokens { get; init; }
+    /// <summary>Prompt by prompt, the label words' tokens as the tokenizer splits them.</summary>
+    public required IReadOnlyList<IReadOnlyList<string>> LabelTokens { get; init; }
 
     /// <summary>Each prompt's prediction position (its last real token).</summary>
     public required IReadOnlyList<int> TargetPositions { get; init; }

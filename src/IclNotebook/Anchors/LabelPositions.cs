@@ -8,11 +8,12 @@ public static class LabelPositions
 {
     /// <summary>
     /// Positions (BOS = 0 where the family prepends one) of every token that overlaps a demo label's
-    /// characters in <paramref name="prompt"/>, e.g. the token " positive" of "Sentiment: positive".
+    /// characters in <paramref name="prompt"/> (query <paramref name="query"/>'s, whose demos it shows), e.g. the token
+    /// " positive" of "Sentiment: positive".
     /// Token spans come from decoding the prompt's tokens one by one; a tokenizer whose pieces do not
     /// decode to the prompt's text is refused with the reason.
     /// </summary>
-    public static IReadOnlyList<int> Find(IclTask task, ModelTokenizer tokenizer, string prompt, IReadOnlyList<int> ids)
+    public static IReadOnlyList<int> Find(IclTask task, ModelTokenizer tokenizer, string prompt, IReadOnlyList<int> ids, int query = 0)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -35,7 +36,7 @@ public static class LabelPositions
             throw new IclException($"Cannot place the label words in task '{task.Name}': " +
                 $"the prompt's tokens do not decode back to its text with {tokenizer.Description}.");
         var positions = new SortedSet<int>();
-        foreach (var (demo, start, length) in DemoLabelSpans.Find(task))
+        foreach (var (demo, start, length) in DemoLabelSpans.Find(task, query))
         {
             int before = positions.Count;
             for (int i = first; i < ids.Count; i++)
@@ -44,7 +45,7 @@ public static class LabelPositions
                 if (tokenStart < start + length && ends[i] > start) positions.Add(i);
             }
             if (positions.Count == before)
-                throw new IclException($"Task '{task.Name}': demo {demo}'s label '{task.Demos[demo].Label}' covers no token of the prompt; " +
+                throw new IclException($"Task '{task.Name}': query {query}'s demo {demo}, label '{task.DemosOf(query)[demo].Label}', covers no token of the prompt; " +
                     "check the demo template.");
         }
         return positions.ToArray();

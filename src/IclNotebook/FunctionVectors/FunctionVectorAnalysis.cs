@@ -40,7 +40,9 @@ public static class FunctionVectorAnalysis
         var answers = prompts.AnswerTokenIds;
         var zeroShotPrompts = task.Queries.Select(task.FormatQuery).ToArray();
         var zeroShotTokens = tokenizer.ToTokens(zeroShotPrompts);
-        var zeroShotAnswers = task.Queries.Select((q, i) => tokenizer.AnswerToken(zeroShotPrompts[i], task.FormatAnswer(q.Label))).ToArray();
+        var zeroShotAnswers = task.Queries.Select((q, i) => task.FirstTokenAnswers
+            ? tokenizer.AnswerTokens(zeroShotPrompts[i], task.FormatAnswer(q.Label))[0]
+            : tokenizer.AnswerToken(zeroShotPrompts[i], task.FormatAnswer(q.Label))).ToArray();
 
         using var scope = NewDisposeScope();
         progress?.Report(WorkProgress.Stage("mean head outputs"));

@@ -6,18 +6,19 @@ namespace IclNotebook.Icl;
 internal static partial class DemoLabelSpans
 {
     /// <summary>
-    /// (demo index, start, length) of every <c>{label}</c> substitution in the joined demo lines, in
-    /// prompt order; a prompt starts with these lines (then the separator and the query).
+    /// (demo index, start, length) of every <c>{label}</c> substitution in the joined demo lines of query
+    /// <paramref name="query"/>'s prompt, in prompt order; a prompt starts with these lines (then the separator and the query).
     /// </summary>
-    public static IReadOnlyList<(int Demo, int Start, int Length)> Find(IclTask task)
+    public static IReadOnlyList<(int Demo, int Start, int Length)> Find(IclTask task, int query = 0)
     {
         ArgumentNullException.ThrowIfNull(task);
         var spans = new List<(int, int, int)>();
+        var demos = task.DemosOf(query);
         int offset = 0;
-        for (int d = 0; d < task.Demos.Count; d++)
+        for (int d = 0; d < demos.Count; d++)
         {
             if (d > 0) offset += task.Separator.Length;
-            var demo = task.Demos[d];
+            var demo = demos[d];
             int at = 0, written = 0;
             foreach (Match m in Placeholder().Matches(task.DemoTemplate))
             {

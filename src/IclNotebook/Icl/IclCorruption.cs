@@ -2,8 +2,8 @@ namespace IclNotebook.Icl;
 
 /// <summary>
 /// How a task's demo labels are corrupted. One of <see cref="LabelMapCorruption"/>
-/// (<c>label-map</c>), <see cref="ExplicitCorruption"/> (<c>explicit</c>) or
-/// <see cref="ShuffleCorruption"/> (<c>shuffle</c>). Only labels change: inputs, templates and
+/// (<c>label-map</c>), <see cref="ExplicitCorruption"/> (<c>explicit</c>), <see cref="ShuffleCorruption"/> (<c>shuffle</c>)
+/// or <see cref="RandomLabelsCorruption"/> (<c>random-labels</c>). Only labels change: inputs, templates and
 /// queries stay, so clean and corrupted prompts differ in the label tokens alone.
 /// </summary>
 public abstract record IclCorruption
@@ -12,16 +12,20 @@ public abstract record IclCorruption
     private protected IclCorruption() { }
 
     /// <summary>The JSON <c>kind</c> values, in documentation order.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = [LabelMapCorruption.KindName, ExplicitCorruption.KindName, ShuffleCorruption.KindName];
+    public static IReadOnlyList<string> Kinds { get; } =
+        [LabelMapCorruption.KindName, ExplicitCorruption.KindName, ShuffleCorruption.KindName, RandomLabelsCorruption.KindName];
 
     /// <summary>The JSON <c>kind</c> of this corruption.</summary>
     public abstract string Kind { get; }
 
     /// <summary>
     /// The corrupted label of every demo (same count and order as <paramref name="demoLabels"/>),
-    /// as the <see cref="CorruptionReplay.Simultaneous"/> replay uses them.
+    /// as the <see cref="CorruptionReplay.Simultaneous"/> replay uses them, for a task whose prompts share these demos.
     /// </summary>
-    public abstract IReadOnlyList<string> Apply(IReadOnlyList<string> demoLabels);
+    public IReadOnlyList<string> Apply(IReadOnlyList<string> demoLabels) => Apply(demoLabels, CorruptionDraw.Shared(demoLabels));
+
+    /// <summary>The corrupted labels of one prompt's demos, drawn as <paramref name="draw"/> says.</summary>
+    public abstract IReadOnlyList<string> Apply(IReadOnlyList<string> demoLabels, CorruptionDraw draw);
 }
 
 /// <summary>
@@ -37,7 +41,7 @@ public sealed record LabelMapCorruption(IReadOnlyList<KeyValuePair<string, strin
 
     public override string Kind => KindName;
 
-    public override IReadOnlyList<string> Apply(IReadOnlyList<string> demoLabels)
+    public override IReadOnlyList<string> Apply(IReadOnlyList<string> demoLabels, CorruptionDraw draw)
     {
         var lookup = Map.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
         return demoLabels.Select(l => lookup.GetValueOrDefault(l, l)).ToArray();
@@ -62,7 +66,7 @@ public sealed record ExplicitCorruption(IReadOnlyList<string> Labels) : IclCorru
 
     public override string Kind => KindName;
 
-    public override IReadOnlyList<string> Apply(IReadOnlyList<string> demoLabels) =>
+    public override IReadOnlyList<string> Apply(IReadOnlyList<string> demoLabels, CorruptionDraw draw) =>
         demoLabels.Count == Labels.Count
             ? Labels.ToArray()
             : throw new IclException($"The explicit corruption has {Labels.Count} labels for {demoLabels.Count} demos; " +
@@ -74,7 +78,9 @@ public sealed record ExplicitCorruption(IReadOnlyList<string> Labels) : IclCorru
 /// the label of demo <c>p(i)</c> with <c>p(i) != i</c> for every i (uniform over derangements).
 /// The same seed gives the same result on every run and machine: the generator is SplitMix64,
 /// implemented here, not <see cref="Random"/>. Needs at least 2 demos; demos that share a label
-/// can receive an equal label from another position.
+/// can receive an equal label from another position. Where each prompt has its own demos (a dataset task), each prompt
+/// draws its own derangement, among demos whose labels are as many tokens long, so the corrupted prompt keeps the clean
+/// one's length (a label of a length no other demo has stays).
 /// </summary>
 /// <param name="Seed">Any 64-bit integer (no default; choose one and keep it).</param>
 public sealed record ShuffleCorruption(long Seed) : IclCorruption
@@ -83,19 +89,36 @@ public sealed record ShuffleCorruption(long Seed) : IclCorruption
 
     public override string Kind => KindName;
 
-    public override IReadOnlyList<string> Apply(IReadOnlyList<string> demoLabels)
+    public override IReadOnlyList<string> Apply(IReadOnlyList<string> demoLabels, CorruptionDraw draw)
     {
-        var p = Derangement(demoLabels.Count);
-        return p.Select(j => demoLabels[j]).ToArray();
+        ArgumentNullException.ThrowIfNull(demoLabels);
+        ArgumentNullException.ThrowIfNull(draw);
+        if (draw.TokenCount is null) return Derangement(demoLabels.Count, draw.Stream).Select(j => demoLabels[j]).ToArray();
+        var rng = draw.Random(Seed);
+        var result = demoLabels.ToArray();
+        foreach (var group in Enumerable.Range(0, demoLabels.Count).GroupBy(i => draw.TokenCount(demoLabels[i])).Where(g => g.Count() > 1))
+        {
+            var at = group.ToArray();
+            var p = Derange(at.Length, ref rng);
+            for (int i = 0; i < at.Length; i++) result[at[i]] = demoLabels[at[p[i]]];
+        }
+        return result;
     }
 
     /// <summary>The source position of each demo's label: a permutation with no fixed point.</summary>
-    public IReadOnlyList<int> Derangement(int count)
+    public IReadOnlyList<int> Derangement(int count) => Derangement(count, 0);
+
+    private int[] Derangement(int count, ulong stream)
     {
         if (count < 2)
             throw new IclException($"A shuffle corruption needs at least 2 demos to move every label (got {count}); " +
                 "add demos or use a 'label-map' or 'explicit' corruption.");
-        var rng = new SplitMix64(unchecked((ulong)Seed));
+        var rng = new SplitMix64(unchecked((ulong)Seed + stream));
+        return Derange(count, ref rng);
+    }
+
+    private static int[] Derange(int count, ref SplitMix64 rng)
+    {
         var p = new int[count];
         do
         {

@@ -20,58 +20,73 @@ internal static class IclPromptBuilder
         task.Validate();
         string source = $"task '{task.Name}'";
 
-        var cleanLabels = task.Demos.Select(d => d.Label).ToArray();
-        var cleanLines = task.Demos.Select(task.FormatDemo).ToArray();
-        IReadOnlyList<string> corruptedLabels;
-        string[] corruptedLines;
-        switch (replay)
+        int n = task.Queries.Count;
+        var tokenCounts = new Dictionary<string, int>(StringComparer.Ordinal);
+        int TokenCount(string label) =>
+            tokenCounts.TryGetValue(label, out int c) ? c : tokenCounts[label] = tokenizer.Encode(task.FormatAnswer(label)).Length;
+        var cleanLabels = new IReadOnlyList<string>[n];
+        var corruptedLabels = new IReadOnlyList<string>[n];
+        var clean = new string[n];
+        var corrupted = new string[n];
+        for (int q = 0; q < n; q++)
         {
-            case CorruptionReplay.Simultaneous:
-                corruptedLabels = task.Corruption.Apply(cleanLabels);
-                corruptedLines = task.Demos.Select((d, i) => task.FormatDemo(d with { Label = corruptedLabels[i] })).ToArray();
-                break;
-            case CorruptionReplay.Sequential when task.Corruption is LabelMapCorruption map:
-                // The original's loop: sequential str.replace over the whole formatted line.
-                corruptedLines = cleanLines.Select(map.ApplySequentially).ToArray();
-                corruptedLabels = cleanLabels.Select(map.ApplySequentially).ToArray();
-                if (corruptedLines.SequenceEqual(cleanLines, StringComparer.Ordinal))
-                    throw new IclException($"{source}: corruption: the sequential replay changes no demo line, " +
-                        "so clean and corrupted prompts are identical and patching measures nothing; " +
+            var demos = task.DemosOf(q);
+            cleanLabels[q] = demos.Select(d => d.Label).ToArray();
+            var cleanLines = demos.Select(task.FormatDemo).ToArray();
+            string[] corruptedLines;
+            switch (replay)
+            {
+                case CorruptionReplay.Simultaneous:
+                    var labels = task.CorruptedLabels(q, TokenCount);
+                    corruptedLabels[q] = labels;
+                    corruptedLines = demos.Select((d, i) => task.FormatDemo(d with { Label = labels[i] })).ToArray();
+                    break;
+                case CorruptionReplay.Sequential when task.Corruption is LabelMapCorruption map:
+                    // The original's loop: sequential str.replace over the whole formatted line.
+                    corruptedLines = cleanLines.Select(map.ApplySequentially).ToArray();
+                    corruptedLabels[q] = cleanLabels[q].Select(map.ApplySequentially).ToArray();
+                    break;
+                case CorruptionReplay.Sequential:
+                    throw new IclException($"{source}: corruption: the sequential replay is only defined for kind '{LabelMapCorruption.KindName}' " +
+                        $"(it replays the original notebook's label-map loop), not '{task.Corruption.Kind}', whose labels are used as written; " +
                         "use CorruptionReplay.Simultaneous (--replay simultaneous).");
-                break;
-            case CorruptionReplay.Sequential:
-                throw new IclException($"{source}: corruption: the sequential replay is only defined for kind '{LabelMapCorruption.KindName}' " +
-                    $"(it replays the original notebook's label-map loop), not '{task.Corruption.Kind}', whose labels are used as written; " +
-                    "use CorruptionReplay.Simultaneous (--replay simultaneous).");
-            default:
-                throw new ArgumentOutOfRangeException(nameof(replay), replay, "Unknown corruption replay.");
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(replay), replay, "Unknown corruption replay.");
+            }
+            string query = task.FormatQuery(task.Queries[q]);
+            clean[q] = string.Join(task.Separator, cleanLines) + task.Separator + query;
+            corrupted[q] = string.Join(task.Separator, corruptedLines) + task.Separator + query;
         }
-
-        string cleanDemos = string.Join(task.Separator, cleanLines);
-        string corruptedDemos = string.Join(task.Separator, corruptedLines);
-        var queryLines = task.Queries.Select(task.FormatQuery).ToArray();
-        var clean = queryLines.Select(q => cleanDemos + task.Separator + q).ToArray();
-        var corrupted = queryLines.Select(q => corruptedDemos + task.Separator + q).ToArray();
+        if (clean.SequenceEqual(corrupted, StringComparer.Ordinal))
+            throw new IclException(replay == CorruptionReplay.Sequential
+                ? $"{source}: corruption: the sequential replay changes no demo line, so clean and corrupted prompts are identical and " +
+                  "patching measures nothing; use CorruptionReplay.Simultaneous (--replay simultaneous)."
+                : $"{source}: corruption: no prompt's demo labels change once each label keeps its token count, so clean and corrupted " +
+                  "prompts are identical and patching measures nothing; use more shots or a corruption that changes labels.");
 
         var answerLabels = task.Queries.Select(q => q.Label).ToArray();
         var answerStrings = answerLabels.Select(task.FormatAnswer).ToArray();
-        var answerIds = answerStrings.Select((a, i) => AnswerToken(tokenizer, source, i, answerLabels[i], clean[i], a)).ToArray();
+        var answerTokens = answerStrings.Select((a, i) => AnswerTokens(tokenizer, task, source, i, answerLabels[i], clean[i], a)).ToArray();
 
         var cleanTokens = tokenizer.ToTokens(clean);
         var corruptedTokens = tokenizer.ToTokens(corrupted);
         CheckAligned(tokenizer, source, replay, cleanTokens, corruptedTokens);
 
-        return new IclPromptSet(task.Name, task.Corruption.Kind, replay, clean, corrupted, cleanLabels, corruptedLabels.ToArray(),
-            answerLabels, answerStrings, answerIds, cleanTokens, corruptedTokens);
+        return new IclPromptSet(task.Name, task.Corruption.Kind, replay, clean, corrupted, cleanLabels, corruptedLabels,
+            answerLabels, answerStrings, answerTokens.Select(t => t[0]).ToArray(), cleanTokens, corruptedTokens, answerTokens);
     }
 
-    /// <summary>The answer's token as the model sees it: the token right after the clean prompt.</summary>
-    private static int AnswerToken(ModelTokenizer tokenizer, string source, int query, string label, string prompt, string answer)
+    /// <summary>
+    /// The answer's tokens as the model sees them: those right after the clean prompt; one token unless the task reads
+    /// the first of several (<see cref="IclTask.FirstTokenAnswers"/>).
+    /// </summary>
+    private static int[] AnswerTokens(ModelTokenizer tokenizer, IclTask task, string source, int query, string label, string prompt, string answer)
     {
-        try { return tokenizer.AnswerToken(prompt, answer); }
+        try { return task.FirstTokenAnswers ? tokenizer.AnswerTokens(prompt, answer) : [tokenizer.AnswerToken(prompt, answer)]; }
         catch (IclException e)
         {
-            throw new IclException($"{source}: queries[{query}].label: the answer for label '{label}' must be one token, but {e.Message}", e);
+            string must = task.FirstTokenAnswers ? "must follow the prompt as tokens of its own" : "must be one token";
+            throw new IclException($"{source}: queries[{query}].label: the answer for label '{label}' {must}, but {e.Message}", e);
         }
     }
 

@@ -29,9 +29,12 @@ internal static class IclTaskJson
         using (doc)
         {
             var root = doc.RootElement;
+            if (root.ValueKind == JsonValueKind.Array) return Datasets.DatasetTaskJson.FromPairs(json, source);
             if (root.ValueKind != JsonValueKind.Object)
                 throw IclTaskValidator.Error(source, "(root)",
-                    $"must be a JSON object like {{\"name\": ..., \"demos\": [...], ...}}, not {Kind(root)}");
+                    $"must be a JSON object like {{\"name\": ..., \"demos\": [...], ...}}, or a dataset's array of " +
+                    $"{{\"input\", \"output\"}} pairs, not {Kind(root)}");
+            if (root.TryGetProperty("dataset", out _)) return Datasets.DatasetTaskJson.Parse(root, source);
             CheckFields(root, source, "", TopFields);
             var task = new IclTask(
                 String(root, source, "", "name", required: true)!,
@@ -61,7 +64,7 @@ internal static class IclTaskJson
         }).ToArray();
     }
 
-    private static IclCorruption Corruption(JsonElement root, string source)
+    internal static IclCorruption Corruption(JsonElement root, string source)
     {
         const string hint = "an object like {\"kind\": \"label-map\", \"map\": {\"positive\": \"negative\"}}";
         var c = Required(root, source, "", "corruption", hint);
@@ -91,21 +94,28 @@ internal static class IclTaskJson
                     : throw IclTaskValidator.Error(source, $"corruption.labels[{i}]", $"must be a string, not {Kind(l)}")).ToArray());
             case ShuffleCorruption.KindName:
                 CheckFields(c, source, "corruption.", ["kind", "seed"]);
-                var seed = Required(c, source, "corruption.", "seed", "an integer, e.g. \"seed\": 1");
-                if (seed.ValueKind != JsonValueKind.Number || !seed.TryGetInt64(out long s))
-                    throw IclTaskValidator.Error(source, "corruption.seed",
-                        $"must be a whole number that fits in 64 bits, e.g. 1, not {seed.GetRawText()}");
-                return new ShuffleCorruption(s);
+                return new ShuffleCorruption(Seed(c, source));
+            case RandomLabelsCorruption.KindName:
+                CheckFields(c, source, "corruption.", ["kind", "seed"]);
+                return new RandomLabelsCorruption(Seed(c, source));
             default:
                 throw IclTaskValidator.Error(source, "corruption.kind",
                     $"unknown kind '{kind}'; use one of: {string.Join(", ", IclCorruption.Kinds)}");
         }
     }
 
-    private static JsonElement Required(JsonElement obj, string source, string prefix, string name, string expected) =>
+    private static long Seed(JsonElement c, string source)
+    {
+        var seed = Required(c, source, "corruption.", "seed", "an integer, e.g. \"seed\": 1");
+        return seed.ValueKind == JsonValueKind.Number && seed.TryGetInt64(out long s)
+            ? s
+            : throw IclTaskValidator.Error(source, "corruption.seed", $"must be a whole number that fits in 64 bits, e.g. 1, not {seed.GetRawText()}");
+    }
+
+    internal static JsonElement Required(JsonElement obj, string source, string prefix, string name, string expected) =>
         obj.TryGetProperty(name, out var v) ? v : throw IclTaskValidator.Error(source, prefix + name, $"missing; add \"{name}\": {expected}");
 
-    private static string? String(JsonElement obj, string source, string prefix, string name, bool required)
+    internal static string? String(JsonElement obj, string source, string prefix, string name, bool required)
     {
         if (!obj.TryGetProperty(name, out var v))
             return required ? throw IclTaskValidator.Error(source, prefix + name, $"missing; add \"{name}\": \"...\"") : null;
@@ -115,7 +125,7 @@ internal static class IclTaskJson
     }
 
     /// <summary>Rejects duplicate names and (when <paramref name="allowed"/> is given) unknown ones.</summary>
-    private static void CheckFields(JsonElement obj, string source, string prefix, string[]? allowed)
+    internal static void CheckFields(JsonElement obj, string source, string prefix, string[]? allowed)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in obj.EnumerateObject())
@@ -126,7 +136,7 @@ internal static class IclTaskJson
         }
     }
 
-    private static string Kind(JsonElement e) => e.ValueKind switch
+    internal static string Kind(JsonElement e) => e.ValueKind switch
     {
         JsonValueKind.Object => "an object",
         JsonValueKind.Array => "an array",

@@ -20,8 +20,16 @@ internal static class IclTaskValidator
             "e.g. \" {label}\" (it is the one token the model should predict)");
         if (string.IsNullOrEmpty(task.Separator))
             throw Error(source, "separator", "is empty; use e.g. \"\\n\" (it goes between demo lines and before the query)");
-        Examples(source, "demos", task.Demos);
         Examples(source, "queries", task.Queries);
+        if (task.QueryDemos is null) Examples(source, "demos", task.Demos);
+        else
+        {
+            if (task.Demos.Count > 0)
+                throw Error(source, "demos", "must be empty when each query has its own demonstrations (QueryDemos); give one or the other");
+            if (task.QueryDemos.Count != task.Queries.Count)
+                throw Error(source, "QueryDemos", $"has {task.QueryDemos.Count} lists for {task.Queries.Count} queries; give one list per query");
+            for (int q = 0; q < task.QueryDemos.Count; q++) Examples(source, $"demos of query {q}", task.QueryDemos[q]);
+        }
         Corruption(source, task);
     }
 
@@ -59,7 +67,16 @@ internal static class IclTaskValidator
 
     private static void Corruption(string source, IclTask task)
     {
-        var demoLabels = task.Demos.Select(d => d.Label).ToArray();
+        var demoLabels = task.DemosOf(0).Select(d => d.Label).ToArray();
+        if (task.QueryDemos is { } perQuery && task.Corruption is not null)
+        {
+            if (task.Corruption is ExplicitCorruption e && perQuery.FirstOrDefault(d => d.Count != e.Labels.Count) is { } odd)
+                throw Error(source, "corruption.labels", $"has {e.Labels.Count} labels, but a prompt has {odd.Count} demos; " +
+                    "give exactly one corrupted label per demo");
+            // Whether the labels change (each prompt its own draw, lengths kept) is the prompt builder's check: a 1-shot
+            // task is a fine task for accuracy, and only patching needs its corrupted twin.
+            return;
+        }
         switch (task.Corruption)
         {
             case null:
@@ -92,7 +109,7 @@ internal static class IclTaskValidator
                         $"but there is {demoLabels.Length}; add demos or use 'label-map' or 'explicit'");
                 break;
         }
-        var corrupted = task.Corruption.Apply(demoLabels);
+        var corrupted = task.CorruptedLabels(0);
         if (corrupted.SequenceEqual(demoLabels, StringComparer.Ordinal))
             throw Error(source, "corruption", $"changes no demo label (labels stay [{string.Join(", ", demoLabels)}]); " +
                 "clean and corrupted prompts would be identical, " +

@@ -10,7 +10,8 @@ namespace IclNotebook.Model;
 public sealed record ForwardOptions
 {
     /// <summary>Unembed only these positions: an int64 tensor [batch] (one position per prompt)
-    /// giving logits [batch, d_vocab]. <c>ln_final</c> then sees [batch, 1, d_model].
+    /// giving logits [batch, d_vocab], or [batch, k] (k per prompt, e.g. a teacher-forced answer's) giving
+    /// [batch, k, d_vocab]. <c>ln_final</c> then sees [batch, k, d_model].
     /// Default null: logits at every position, [batch, pos, d_vocab].</summary>
     public Tensor? UnembedPositions { get; init; }
 

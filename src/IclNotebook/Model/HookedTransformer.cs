@@ -89,7 +89,10 @@ public sealed partial class HookedTransformer : ComponentBase
         using var scope = NewDisposeScope();
         var resid = FinalResidual(tokens);
         if (options.UnembedPositions is { } positions)
-            return unembed.call(ln_final.call(AtPositions(resid, positions))).squeeze(1).MoveToOuterDisposeScope(); // [batch, d_vocab]
+        {
+            var logits = unembed.call(ln_final.call(AtPositions(resid, positions)));                  // [batch, k, d_vocab]
+            return (positions.dim() == 1 ? logits.squeeze(1) : logits).MoveToOuterDisposeScope();
+        }
         return unembed.call(ln_final.call(resid)).MoveToOuterDisposeScope(); // [batch, pos, d_vocab]
     }
 
@@ -119,7 +122,8 @@ public sealed partial class HookedTransformer : ComponentBase
     /// <summary>One position per prompt: [batch, pos, d] at int64 [batch] -> [batch, 1, d].</summary>
     private Tensor AtPositions(Tensor resid, Tensor positions)
     {
-        var index = positions.to(Device).to(int64).view(-1, 1, 1).expand(-1, 1, resid.shape[2]);
+        long k = positions.dim() == 1 ? 1 : positions.shape[1];
+        var index = positions.to(Device).to(int64).view(-1, k, 1).expand(-1, k, resid.shape[2]);
         return resid.gather(1, index);
     }
 

@@ -94,7 +94,10 @@ public static class Notebook
         var file = path ?? TaskPath;
         var task = IclTask.Load(file);
         (output ?? Console.Out).WriteLine($"Task \"{task.Name}\" from {Path.GetFullPath(file)}: " +
-                          $"{task.Demos.Count} demonstrations, {task.Queries.Count} queries.");
+                          (task.Origin is { } o
+                              ? $"{task.Queries.Count} prompts of {o.Sampling.Shots} demonstrations sampled (seed {o.Sampling.Seed}) from " +
+                                $"{o.Pairs} pairs in {Path.GetFileName(o.Dataset)}."
+                              : $"{task.Demos.Count} demonstrations, {task.Queries.Count} queries."));
         return task;
     }
 

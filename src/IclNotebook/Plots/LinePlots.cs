@@ -48,4 +48,34 @@ public static class LinePlots
         };
         return new PlotlyFigure(PlotlyFigure.PlainText(title), data, layout, width, height);
     }
+
+    /// <summary>
+    /// Lines of means with their confidence intervals drawn as error bars (hover: mean [low, high]), one per series over
+    /// <paramref name="x"/>.
+    /// </summary>
+    public static PlotlyFigure LinesWithIntervals(string title, string xTitle, string yTitle, IReadOnlyList<string> x,
+        IReadOnlyList<(string Name, IReadOnlyList<Statistics.Interval> Values)> series, int width = 900, int height = 480)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        var figure = Lines(title, xTitle, yTitle, x, series.Select(s => (s.Name, (IReadOnlyList<double>)s.Values.Select(v => v.Mean).ToArray())).ToArray(),
+            null, width, height);
+        for (int i = 0; i < series.Count; i++)
+        {
+            var values = series[i].Values;
+            var trace = figure.Data[i]!.AsObject();
+            trace["error_y"] = new JsonObject
+            {
+                ["type"] = "data",
+                ["symmetric"] = false,
+                ["array"] = new JsonArray(values.Select(v => (JsonNode)JsonValue.Create(v.High - v.Mean)).ToArray()),
+                ["arrayminus"] = new JsonArray(values.Select(v => (JsonNode)JsonValue.Create(v.Mean - v.Low)).ToArray()),
+                ["thickness"] = 1.5,
+            };
+            trace["customdata"] = new JsonArray(values.Select(v => (JsonNode)new JsonArray(v.Low, v.High)).ToArray());
+            string level = values.Count > 0 ? $"{values[0].Level * 100:0}%" : "95%";
+            trace["hovertemplate"] = $"{WebUtility.HtmlEncode(series[i].Name)}<br>%{{x}}: %{{y:.4f}} " +
+                $"[%{{customdata[0]:.4f}}, %{{customdata[1]:.4f}}] ({level} interval)<extra></extra>";
+        }
+        return figure;
+    }
 }

@@ -2,7 +2,7 @@ namespace IclNotebook.Progress;
 
 /// <summary>
 /// One progress report, the kit's only kind: a download (<see cref="Bytes"/>), a patching target
-/// (<see cref="Patches"/>) or a stage of an analysis (<see cref="Steps"/>). <paramref name="Done"/>
+/// (<see cref="Patches"/>), prompts scored (<see cref="Prompts"/>) or a stage of an analysis (<see cref="Steps"/>). <paramref name="Done"/>
 /// counts what is finished so far out of <paramref name="Total"/>, including work finished at once
 /// (a resumed download's bytes, no-op patches); <see cref="ProgressMeter"/> turns successive
 /// reports into rate and time left, and renderers (<see cref="ProgressLines"/>, the CLI's bar)
@@ -17,6 +17,7 @@ public sealed record WorkProgress(string Task, long Done, long Total, string Uni
     public const string Bytes = "bytes";
     public const string Patches = "patches";
     public const string Steps = "steps";
+    public const string Prompts = "prompts";
 
     /// <summary>A stage that is starting (one step, none done).</summary>
     public static WorkProgress Stage(string name) => new(name, 0, 1, Steps);

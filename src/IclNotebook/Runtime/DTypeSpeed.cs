@@ -10,7 +10,7 @@ namespace IclNotebook.Runtime;
 /// Whether a device multiplies matrices fast in a half-precision dtype, measured: a CPU without bfloat16 or float16
 /// kernels runs them tens of times slower than float32 (float16 here: 2 GFLOP/s against float32's 132), so a model in
 /// such a dtype is refused with the measured numbers rather than left silently slow. One measurement per device and
-/// dtype per process once it is found fast (tens of milliseconds), every time while slow; CUDA devices are taken as fast for both half types.
+/// dtype per process once it is found fast (tens of milliseconds; a slow one about a second), every time while slow; CUDA devices are taken as fast for both half types.
 /// </summary>
 public static class DTypeSpeed
 {
@@ -44,10 +44,11 @@ public static class DTypeSpeed
     }
 
     /// <summary>
-    /// Both speeds, each the best of three rounds that alternate the two dtypes: a busy machine (other work on the cores, as
-    /// when tests run in parallel) once slowed a sub-millisecond product tenfold, which could refuse bfloat16 when the half
-    /// product was the slowed one and pass float16 (into kernels it lacks) when float32 was; a CPU without kernels is slow
-    /// in every round, while a busy moment does not last three.
+    /// Both speeds, each the best of up to three rounds that alternate the two dtypes, on products large enough (768³)
+    /// that a thread descheduled for a few milliseconds on a busy machine (tests in parallel) does not dominate them: on
+    /// 384³ products a parallel test run once measured bfloat16 at 19 GFLOP/s against float32's 59 (600 and 170 when
+    /// quiet), and another passed float16 into kernels it lacks. A verdict far from the line (a CPU without kernels runs
+    /// 40x slower; a fast half dtype at least as fast as float32) is taken at once; one near it is measured again.
     /// </summary>
     private static (double Half, double Float32) Measure(ScalarType half, Device device)
     {
@@ -56,29 +57,32 @@ public static class DTypeSpeed
         {
             bestSingle = Math.Max(bestSingle, Gflops(ScalarType.Float32, device));
             bestHalf = Math.Max(bestHalf, Gflops(half, device));
+            if (bestHalf >= bestSingle || bestHalf < 0.1 * bestSingle) break;
         }
         return (bestHalf, bestSingle);
     }
 
     /// <summary>
-    /// The speed of a 384³ matrix product in <paramref name="dtype"/>: the best of at least five after a warm-up, repeated
-    /// until 20 ms have passed (a slow dtype stops at five).
+    /// The speed of a 768³ matrix product in <paramref name="dtype"/>: the best of at least three after a warm-up on a small
+    /// one (which builds any JIT kernel), repeated until 30 ms have passed; a product slower than 100 ms (a dtype without
+    /// kernels) is measured once.
     /// </summary>
     public static double Gflops(ScalarType dtype, Device device)
     {
-        const int n = 384;
+        const int n = 768;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
+        randn([64, 64], device: device).to(dtype).matmul(randn([64, 64], device: device).to(dtype)).Dispose();
         var a = randn([n, n], device: device).to(dtype);
         var b = randn([n, n], device: device).to(dtype);
-        a.matmul(b).Dispose();
         double best = double.MaxValue;
         var total = Stopwatch.StartNew();
-        for (int i = 0; i < 5 || total.ElapsedMilliseconds < 20; i++)
+        for (int i = 0; i < 3 || total.ElapsedMilliseconds < 30; i++)
         {
             var clock = Stopwatch.StartNew();
             a.matmul(b).Dispose();
             best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            if (best > 0.1) break;
         }
         return 2.0 * n * n * n / best / 1e9;
     }

@@ -36,7 +36,16 @@ public sealed class StudyInput : IDisposable
     public IclPromptSet RequirePrompts(string analysis) =>
         Prompts ?? throw new IclException($"{analysis} needs a task: pass --task FILE (tasks ship in data/tasks/).");
 
-    public static async Task<StudyInput> LoadAsync(StudyOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    /// <summary>Loads the task (validated, tokenized into clean and corrupted prompts) and then the model.</summary>
+    public static Task<StudyInput> LoadAsync(StudyOptions options, IProgress<WorkProgress>? progress = null, CancellationToken ct = default) =>
+        LoadAsync(options, patchingPrompts: true, progress, ct);
+
+    /// <summary>
+    /// Loads the task (validated; tokenized into clean and corrupted prompts unless <paramref name="patchingPrompts"/> is
+    /// false: a study that needs no corrupted twin, such as accuracy) and then the model.
+    /// </summary>
+    public static async Task<StudyInput> LoadAsync(StudyOptions options, bool patchingPrompts, IProgress<WorkProgress>? progress = null,
+        CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         var device = options.Device ?? TorchSharp.torch.CPU;
@@ -46,10 +55,10 @@ public sealed class StudyInput : IDisposable
         Tokenization.ModelTokenizer? tokenizer = null;
         if (options.TaskPath is { } path)
         {
-            task = IclTask.Load(path);
+            task = options.Sampled(IclTask.Load(path));
             progress?.Report(WorkProgress.Stage("tokenize"));
             tokenizer = await ModelSource.LoadTokenizerAsync(options.Model, options.Hub, progress, ct).ConfigureAwait(false);
-            prompts = task.BuildPrompts(tokenizer, options.ReplayFor(task));
+            if (patchingPrompts) prompts = task.BuildPrompts(tokenizer, options.ReplayFor(task));
         }
         progress?.Report(WorkProgress.Stage("load model"));
         var (model, _, revision) = await ModelSource.LoadWithSourceAsync(options.Model, options.Processing, device, options.Hub, progress,
@@ -65,20 +74,27 @@ public sealed class StudyInput : IDisposable
     /// <summary>
     /// The wrong answer each query is contrasted with: the label the task's label map sends the
     /// answer to; otherwise (or if the map keeps it) the next query's answer; otherwise the first
-    /// other label the demonstrations use. Token ids, one per prompt.
+    /// other label the prompt's demonstrations use. Token ids, one per prompt: the wrong answer's first token where answers
+    /// may be longer (a dataset task), skipping a wrong answer whose first token is the answer's own.
     /// </summary>
     public IReadOnlyList<int> WrongAnswers()
     {
         var prompts = RequirePrompts("A logit difference");
         var task = Task!;
-        var labels = task.Demos.Select(d => d.Label).Concat(prompts.AnswerLabels).Distinct().ToList();
         return prompts.AnswerLabels.Select((answer, i) =>
         {
-            string? wrong = task.Corruption is LabelMapCorruption map ? map.Map.FirstOrDefault(kv => kv.Key == answer).Value : null;
-            if (wrong is null || wrong == answer) wrong = prompts.AnswerLabels[(i + 1) % prompts.Count];
-            if (wrong == answer) wrong = labels.FirstOrDefault(l => l != answer)
-                ?? throw new IclException($"Task '{task.Name}' uses one label only ('{answer}'); a logit difference needs a second label.");
-            return Model.Tokenizer.AnswerToken(prompts.CleanPrompts[i], task.FormatAnswer(wrong));
+            int First(string label) => task.FirstTokenAnswers
+                ? Model.Tokenizer.AnswerTokens(prompts.CleanPrompts[i], task.FormatAnswer(label))[0]
+                : Model.Tokenizer.AnswerToken(prompts.CleanPrompts[i], task.FormatAnswer(label));
+            int right = prompts.AnswerTokenIds[i];
+            string? mapped = task.Corruption is LabelMapCorruption map ? map.Map.FirstOrDefault(kv => kv.Key == answer).Value : null;
+            var candidates = new[] { mapped, prompts.AnswerLabels[(i + 1) % prompts.Count] }
+                .Concat(task.DemosOf(i).Select(d => d.Label)).Concat(prompts.AnswerLabels)
+                .Where(l => l is not null && l != answer).Distinct();
+            foreach (var wrong in candidates)
+                if (First(wrong!) is var id && id != right) return id;
+            throw new IclException($"Task '{task.Name}', prompt {i}: no other label starts with a different token than the answer " +
+                $"'{answer}'; the logit lens's logit difference needs a second label.");
         }).ToArray();
     }
 

@@ -30,6 +30,29 @@ public sealed record StudyOptions
     public string? TaskPath { get; init => field = value is null ? null : TaskFiles.Resolve(value); }
 
     /// <summary>
+    /// For a dataset task, the demonstrations per prompt, the number of prompts and the sampling seed, each replacing the
+    /// task file's (or the defaults: 10, 25, 0); null keeps it. A hand-written task refuses them. Default null.
+    /// </summary>
+    public int? Shots { get; init; }
+
+    /// <inheritdoc cref="Shots"/>
+    public int? Prompts { get; init; }
+
+    /// <inheritdoc cref="Shots"/>
+    public long? Seed { get; init; }
+
+    /// <summary><paramref name="task"/> with <see cref="Shots"/>, <see cref="Prompts"/> and <see cref="Seed"/> applied.</summary>
+    public IclTask Sampled(IclTask task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (Shots is null && Prompts is null && Seed is null) return task;
+        var given = task.Origin?.Sampling ?? throw new IclException($"Task '{task.Name}' is hand-written: its prompts are as written; " +
+            "--shots, --prompts and --seed sample a dataset task (a pairs file, or a task file with \"dataset\").");
+        var sampling = new Icl.Datasets.DatasetSampling(Shots ?? given.Shots, Prompts ?? given.Prompts, Seed ?? given.Seed);
+        return sampling == given ? task : Icl.Datasets.DatasetTask.Resample(task, sampling);
+    }
+
+    /// <summary>
     /// The original Colab's two quirks where not set otherwise: the metric reads the padded batch's
     /// last column, and a label-map corruption is replayed sequentially. Default false.
     /// </summary>

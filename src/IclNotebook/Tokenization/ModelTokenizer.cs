@@ -74,6 +74,27 @@ public abstract class ModelTokenizer
     }
 
     /// <summary>
+    /// The tokens <paramref name="answer"/> (e.g. " Kabul") becomes right after <paramref name="prompt"/>, one or more:
+    /// the ids of prompt + answer must be the prompt's ids and these. Throws naming the answer when it merges with the
+    /// prompt's last token(s) or adds no token.
+    /// </summary>
+    public int[] AnswerTokens(string prompt, string answer)
+    {
+        ArgumentNullException.ThrowIfNull(prompt);
+        ArgumentNullException.ThrowIfNull(answer);
+        var before = Encode(prompt);
+        var after = Encode(prompt + answer);
+        if (after.Length > before.Length && after.AsSpan(0, before.Length).SequenceEqual(before)) return after[before.Length..];
+        int shared = 0;
+        while (shared < before.Length && shared < after.Length && before[shared] == after[shared]) shared++;
+        var pieces = string.Join(", ", after.Skip(shared).Select(i => $"'{Decode(i)}' ({i})"));
+        throw new IclException(after.Length <= before.Length && shared == after.Length
+            ? $"'{answer}' adds no token after the prompt; give a non-empty answer."
+            : $"'{answer}' merges with the prompt's last token(s) into [{pieces}], so the prompt does not end where the answer starts; " +
+              "end the query template before the answer's first character (e.g. \"A:\" with answers \" {label}\").");
+    }
+
+    /// <summary>
     /// The id of a string that must be exactly one token (an answer label such as " positive").
     /// Throws naming the string and what it tokenizes to otherwise.
     /// </summary>

@@ -115,8 +115,9 @@ public sealed class StudyCommandTests : IDisposable
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
         var root = doc.RootElement;
         Assert.Equal("raw", root.GetProperty("model").GetProperty("processing").GetString());
-        Assert.Equal(6, root.GetProperty("labelPositions").GetArrayLength());
-        Assert.Equal(" positive", root.GetProperty("labelTokens")[0].GetString());
+        Assert.Equal(4, root.GetProperty("labelPositions").GetArrayLength());                 // one list per prompt
+        Assert.All(root.GetProperty("labelPositions").EnumerateArray(), p => Assert.Equal(6, p.GetArrayLength()));
+        Assert.Equal(" positive", root.GetProperty("labelTokens")[0][0].GetString());
         Assert.Equal(2, root.GetProperty("flows").GetArrayLength());
         // The answer's cross-entropy is minus TransformerLens's log-prob of it (raw weights).
         var logProbs = Fixtures.Doubles(Fixtures.Json(Fixtures.Golden("raw")).GetProperty("final_logits").GetProperty("clean_expected_log_softmax_true_last"));

@@ -36,7 +36,7 @@ public class CorruptionTests
     public void Explicit_gives_each_demo_its_label()
     {
         var set = Task(t => t["corruption"] = new JsonObject { ["kind"] = "explicit", ["labels"] = IclTestData.Strings("neutral", "mixed") }).BuildPrompts(Tok);
-        Assert.Equal(["neutral", "mixed"], set.CorruptedDemoLabels);
+        Assert.Equal(["neutral", "mixed"], set.CorruptedDemoLabels[0]);
         Assert.Equal("Review: Great food. Sentiment: neutral\nReview: Cold soup. Sentiment: mixed\nReview: Lovely staff. Sentiment:", set.CorruptedPrompts[0]);
         Assert.Equal([3967], set.AnswerTokenIds);
     }
@@ -75,7 +75,7 @@ public class CorruptionTests
     public void Shuffle_from_json_swaps_two_demos()
     {
         var set = Task(t => t["corruption"] = new JsonObject { ["kind"] = "shuffle", ["seed"] = 3 }).BuildPrompts(Tok);
-        Assert.Equal(["negative", "positive"], set.CorruptedDemoLabels);
+        Assert.Equal(["negative", "positive"], set.CorruptedDemoLabels[0]);
     }
 
     [Fact]

@@ -94,10 +94,12 @@ public class IclTaskValidationTests
     }
 
     [Fact]
-    public void Root_must_be_an_object()
+    public void Root_must_be_an_object_or_a_datasets_pairs()
     {
-        var e = Assert.Throws<IclException>(() => IclTask.Parse("[]", "tasks/bad.json"));
+        var e = Assert.Throws<IclException>(() => IclTask.Parse("42", "tasks/bad.json"));
         Assert.StartsWith("tasks/bad.json: (root): must be a JSON object", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<IclException>(() => IclTask.Parse("[]", "tasks/bad.json"));               // an array is a dataset's pairs
+        Assert.StartsWith("tasks/bad.json: the dataset has 0 pair(s)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -37,8 +37,8 @@ public class SentimentTaskTests
         Assert.Equal(CorruptionReplay.Sequential, set.Replay);
         Assert.Equal(Strings("clean_prompts"), set.CleanPrompts);
         Assert.Equal(Strings("corrupted_prompts"), set.CorruptedPrompts);
-        Assert.Equal(Strings("clean_demo_labels"), set.CleanDemoLabels);
-        Assert.Equal(Strings("corrupted_demo_labels"), set.CorruptedDemoLabels);
+        Assert.Equal(Strings("clean_demo_labels"), set.CleanDemoLabels[0]);
+        Assert.Equal(Strings("corrupted_demo_labels"), set.CorruptedDemoLabels[0]);
         Assert.Equal(Strings("expected_answers"), set.AnswerLabels);
         Assert.Equal([" positive", " negative", " mixed", " positive"], set.AnswerStrings);
         Assert.Equal([3967, 4633, 7668, 3967], set.AnswerTokenIds);
@@ -63,8 +63,8 @@ public class SentimentTaskTests
         var set = Build(CorruptionReplay.Simultaneous);
         Assert.Equal(CorruptionReplay.Simultaneous, set.Replay);
         Assert.Equal(Strings("clean_prompts"), set.CleanPrompts);
-        Assert.Equal(["negative", "positive", "mixed", "neutral", "negative", "positive"], set.CorruptedDemoLabels);
-        Assert.All(set.CleanDemoLabels.Zip(set.CorruptedDemoLabels), p => Assert.NotEqual(p.First, p.Second));
+        Assert.Equal(["negative", "positive", "mixed", "neutral", "negative", "positive"], set.CorruptedDemoLabels[0]);
+        Assert.All(set.CleanDemoLabels[0].Zip(set.CorruptedDemoLabels[0]), p => Assert.NotEqual(p.First, p.Second));
         Assert.Equal([3967, 4633, 7668, 3967], set.AnswerTokenIds);
         Assert.Equal(set.CleanTokens.Lengths, set.CorruptedTokens.Lengths);
         // Only the label tokens differ: one position per demo.
@@ -85,7 +85,7 @@ public class SentimentTaskTests
             var differing = Enumerable.Range(0, a.Length).Where(i => a[i] != b[i]);
             Assert.Equal([0, 2, 4], differing);
         }
-        var labelsDiffer = exact.CleanDemoLabels.Select((l, i) => (l, i)).Where(x => exact.CorruptedDemoLabels[x.i] != fixedUp.CorruptedDemoLabels[x.i]).Select(x => x.l);
+        var labelsDiffer = exact.CleanDemoLabels[0].Select((l, i) => (l, i)).Where(x => exact.CorruptedDemoLabels[0][x.i] != fixedUp.CorruptedDemoLabels[0][x.i]).Select(x => x.l);
         Assert.Equal(["positive", "neutral", "positive"], labelsDiffer);
     }
 }

@@ -42,7 +42,7 @@ public class AssociativeRecallTests
         foreach (var word in Recall.Inputs.Concat(Recall.Labels)) tokenizer.ToSingleToken(" " + word);
         foreach (var word in Recall.Inputs) tokenizer.ToSingleToken(word);             // inputs start a line in the prompt
         var prompts = Recall.Sequence(3).BuildPrompts(tokenizer);
-        Assert.All(prompts.CleanDemoLabels.Zip(prompts.CorruptedDemoLabels), x => Assert.NotEqual(x.First, x.Second));
+        Assert.All(prompts.CleanDemoLabels[0].Zip(prompts.CorruptedDemoLabels[0]), x => Assert.NotEqual(x.First, x.Second));
         Assert.Equal(prompts.CleanTokens.Lengths, prompts.CorruptedTokens.Lengths);
         Assert.EndsWith("\n" + Recall.Sequence(3).Queries[0].Input, prompts.CleanPrompts[0], StringComparison.Ordinal);
     }

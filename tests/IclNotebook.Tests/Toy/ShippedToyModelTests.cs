@@ -91,7 +91,7 @@ public sealed class ShippedToyModelTests(Xunit.Abstractions.ITestOutputHelper ou
             int label = 2 + 3 * asked, last = RecallTokens.Length(sequence.Demos.Count) - 1, width = last + 1;
             var prompts = sequence.BuildPrompts(_model.Tokenizer);
             var removesAnswer = Enumerable.Range(0, sequence.Demos.Count)
-                .Where(d => prompts.CorruptedDemoLabels[d] == sequence.Queries[0].Label).Select(d => 2 + 3 * d).ToHashSet();
+                .Where(d => prompts.CorruptedDemoLabels[0][d] == sequence.Queries[0].Label).Select(d => 2 + 3 * d).ToHashSet();
             using var setup = PatchingSetup.Create(_model, prompts);
             var pre = engine.Run(setup, PatchTargets.ResidPre).Normalised;
             var mid = engine.Run(setup, PatchTargets.ResidMid).Normalised;
