@@ -20,11 +20,13 @@ namespace IclNotebook.ActivationPatching;
 /// Every setting that is a choice is written by its command-line name (<c>default</c>, <c>fast</c>, <c>attribution</c>,
 /// <c>nats</c>, <c>last-token</c>, <c>simultaneous</c>; <c>given</c> where the caller passed positions or tokens).
 /// Version 1 had a boolean <c>colabExact</c> instead of <c>read</c> and <c>replay</c>; version 2 wrote the processing as
-/// <c>Default</c>/<c>Raw</c> and attribution's engine as <c>attribution (approximate)</c>.
+/// <c>Default</c>/<c>Raw</c> and attribution's engine as <c>attribution (approximate)</c>; version 3 kept no per-prompt values
+/// (version 4: each result's <c>perPrompt</c>, <c>cleanPerPrompt</c>, <c>corruptedPerPrompt</c> and the normalised values'
+/// 95 % bounds <c>normalisedLow</c> / <c>normalisedHigh</c>).
 /// </summary>
 public static class ResultsJson
 {
-    public const int SchemaVersion = 3;
+    public const int SchemaVersion = 4;
 
     public static string Serialize(PatchingStudyResult r, string toolVersion)
     {

@@ -34,9 +34,17 @@ public static class AnchorsAnalysis
         }
         var flows = Enumerable.Range(0, model.Config.NLayers).Select(l => InformationFlow.Mean(perPrompt.Select(p => p[l]).ToList())).ToArray();
         bool raw = model.Processing == WeightProcessing.Raw;
+        var bootstrap = new Statistics.Bootstrap();
+        var intervals = Enumerable.Range(0, model.Config.NLayers).Select(l =>
+        (
+            bootstrap.Mean(perPrompt.Select(p => p[l].TextToLabel).ToArray()),
+            bootstrap.Mean(perPrompt.Select(p => p[l].LabelToTarget).ToArray()),
+            bootstrap.Mean(perPrompt.Select(p => p[l].Other).ToArray())
+        )).ToArray();
         return new AnchorsResult
         {
             Flows = flows,
+            FlowIntervals = intervals,
             PerPrompt = perPrompt,
             LabelPositions = labels,
             LabelTokens = labels.Select((at, b) => (IReadOnlyList<string>)at.Select(p => tokenizer.Decode(tokens.Ids[b][p])).ToArray()).ToArray(),

@@ -29,6 +29,12 @@ public static class AnchorsReport
             targetPositions = r.TargetPositions,
             loss = r.Loss,
             flows = r.Flows.Select(Flow),
+            flowIntervals = r.FlowIntervals.Select(f => new
+            {
+                S_wp = new[] { f.TextToLabel.Low, f.TextToLabel.High },
+                S_pq = new[] { f.LabelToTarget.Low, f.LabelToTarget.High },
+                S_ww = new[] { f.Other.Low, f.Other.High },
+            }),
             perPrompt = r.PerPrompt.Select(p => p.Select(Flow)),
             crossoverLayer = r.Crossover,
             seconds = run.Seconds,

@@ -11,6 +11,15 @@ public sealed record AnchorsResult
     /// <summary>Per layer, the flows averaged over prompts.</summary>
     public required IReadOnlyList<InformationFlow> Flows { get; init; }
 
+    /// <summary>
+    /// Per layer, the 95 % interval of each flow's mean over prompts (S_wp, S_pq, S_ww), a seeded bootstrap over prompts
+    /// (1000 resamples, seed 0).
+    /// </summary>
+    public required IReadOnlyList<(Statistics.Interval TextToLabel, Statistics.Interval LabelToTarget, Statistics.Interval Other)> FlowIntervals
+    {
+        get; init;
+    }
+
     /// <summary>[prompt][layer] flows.</summary>
     public required IReadOnlyList<IReadOnlyList<InformationFlow>> PerPrompt { get; init; }
 

@@ -47,13 +47,14 @@ public static class FunctionVectorAnalysis
         using var scope = NewDisposeScope();
         progress?.Report(WorkProgress.Stage("mean head outputs"));
         var means = HeadMeans.AtLastToken(model, prompts.CleanTokens);                             // [layer, head, d_head]
-        double clean = Probability(model, prompts.CleanTokens, answers);
+        var cleanPerPrompt = Probabilities(model, prompts.CleanTokens, answers);
+        double clean = cleanPerPrompt.Average();
         int grid = cfg.NLayers * cfg.NHeads;
         var report = new Action<int>(b => progress?.Report(
             new WorkProgress("indirect effects", (long)(b + 1) * grid, (long)prompts.Count * grid, WorkProgress.Patches)));
         progress?.Report(new WorkProgress("indirect effects", 0, (long)prompts.Count * grid, WorkProgress.Patches));
         var gridClock = Stopwatch.StartNew();
-        var (patched, _, unpatched) = IndirectEffects.Run(model, prompts.CorruptedTokens, answers, means, report);
+        var (patched, perPrompt, unpatched) = IndirectEffects.Run(model, prompts.CorruptedTokens, answers, means, report);
         double gridSeconds = gridClock.Elapsed.TotalSeconds;
         double corrupted = unpatched.Average();
         var aie = Enumerable.Range(0, cfg.NLayers)
@@ -79,6 +80,9 @@ public static class FunctionVectorAnalysis
             Values = patched,
             CleanBaseline = clean,
             CorruptedBaseline = corrupted,
+            PerPrompt = Enumerable.Range(0, grid).Select(c => (IReadOnlyList<double>)perPrompt.Select(p => p[c]).ToArray()).ToArray(),
+            CleanPerPrompt = cleanPerPrompt,
+            CorruptedPerPrompt = unpatched,
             Settings = new PatchSettings(cfg.Name, model.Processing, cfg.DType, PatchEngineKind.FunctionVector,
                 "P(answer) at each prompt's last real token, softmax over the full vocabulary; " +
                 "the head's hook_z at the last token set to its mean over the clean prompts",
@@ -86,10 +90,15 @@ public static class FunctionVectorAnalysis
             Seconds = gridSeconds,                                                  // the corrupted run with cache and every patched row
             ForwardPasses = prompts.Count,
         };
+        var effects = Enumerable.Range(0, grid)
+            .Select(c => (IReadOnlyList<double>)perPrompt.Select((p, b) => p[c] - unpatched[b]).ToArray()).ToArray();
+        var intervals = new Statistics.Bootstrap().Cells(effects, null, null);
         return new FunctionVectorResult
         {
             Grid = gridResult,
             Aie = aie,
+            AieIntervals = Enumerable.Range(0, cfg.NLayers)
+                .Select(l => (IReadOnlyList<Statistics.Interval>)intervals.Skip(l * cfg.NHeads).Take(cfg.NHeads).ToArray()).ToArray(),
             TopHeads = top,
             Vector = vector,
             ZeroShot = zeroShot,
@@ -111,12 +120,16 @@ public static class FunctionVectorAnalysis
     }
 
     /// <summary>Mean softmax probability of each prompt's answer at its last real token.</summary>
-    internal static double Probability(HookedTransformer model, Tokenization.TokenBatch prompts, IReadOnlyList<int> answers)
+    internal static double Probability(HookedTransformer model, Tokenization.TokenBatch prompts, IReadOnlyList<int> answers) =>
+        Probabilities(model, prompts, answers).Average();
+
+    /// <summary>Each prompt's softmax probability of its answer at its last real token.</summary>
+    internal static double[] Probabilities(HookedTransformer model, Tokenization.TokenBatch prompts, IReadOnlyList<int> answers)
     {
         using var scope = NewDisposeScope();
         using var tokens = prompts.ToTensor(model.ModelDevice);
         var read = tensor(prompts.LastPositions.Select(p => (long)p).ToArray(), device: model.ModelDevice);
         var probs = model.Run(tokens, new ForwardOptions { UnembedPositions = read }).softmax(-1).to(ScalarType.Float64).cpu(); // [batch, d_vocab]
-        return answers.Select((a, b) => probs[b, a].item<double>()).Average();
+        return answers.Select((a, b) => probs[b, a].item<double>()).ToArray();
     }
 }

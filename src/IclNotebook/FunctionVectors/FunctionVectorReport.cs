@@ -30,8 +30,14 @@ public static class FunctionVectorReport
             },
             probabilities = new { clean = r.CleanProbability, corrupted = r.CorruptedProbability },
             aie = r.Aie,
+            aieLow = r.AieIntervals.Select(row => row.Select(i => i.Low)),
+            aieHigh = r.AieIntervals.Select(row => row.Select(i => i.High)),
             grid = JsonDocument.Parse(r.Grid.ToJson()).RootElement.Clone(),
-            topHeads = r.TopHeads.Select(t => new { layer = t.Layer, head = t.Head, label = $"L{t.Layer}H{t.Head}", aie = t.Aie }),
+            topHeads = r.TopHeads.Select(t => new
+            {
+                layer = t.Layer, head = t.Head, label = $"L{t.Layer}H{t.Head}", aie = t.Aie,
+                low = r.AieIntervals[t.Layer][t.Head].Low, high = r.AieIntervals[t.Layer][t.Head].High,
+            }),
             vector = new { heads = r.Vector.Heads.Select(h => $"L{h.Layer}H{h.Head}"), norm = r.Vector.Norm, values = r.Vector.Values },
             zeroShot = new
             {
@@ -77,7 +83,8 @@ public static class FunctionVectorReport
                 ("wall time", run.Seconds.ToString("F1", CultureInfo.InvariantCulture) + " s")])
             .Paragraph(r.Definition)
             .Heading("Average indirect effect").Figure(figures[0].Figure)
-            .Table(["head", "AIE (ΔP)"], r.TopHeads.Select(t => (IReadOnlyList<object>)[$"L{t.Layer}H{t.Head}", t.Aie]))
+            .Table(["head", "AIE (ΔP)", "95% interval"], r.TopHeads.Select(t => (IReadOnlyList<object>)[$"L{t.Layer}H{t.Head}", t.Aie,
+                r.AieIntervals[t.Layer][t.Head] is var i ? string.Create(CultureInfo.InvariantCulture, $"[{i.Low:G4}, {i.High:G4}]") : ""]))
             .Heading("Zero-shot test").Figure(figures[1].Figure)
             .Paragraph(bestLayer)
             .Table(["layer", "accuracy without", "accuracy with", "P without", "P with"],

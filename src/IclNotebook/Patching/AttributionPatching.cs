@@ -53,12 +53,16 @@ public static class AttributionPatching
             foreach (var set in sets)
             {
                 var own = System.Diagnostics.Stopwatch.StartNew();
-                var values = new List<double>();
+                var perPrompt = new List<double[]>();
                 foreach (var part in set.Parts)
                     for (int layer = 0; layer < cfg.NLayers; layer++)
-                        values.AddRange(Estimate(setup, caches, part, layer, grads[part.HookName(layer)]));
+                        perPrompt.AddRange(Estimate(setup, caches, part, layer, grads[part.HookName(layer)]));
                 double seconds = passSeconds + own.Elapsed.TotalSeconds;
-                results.Add(PatchingEngine.Assemble(setup, set, PatchEngineKind.Attribution, values, forwards: 2, passFlop, seconds));
+                var values = perPrompt.Select(p => p.Average()).ToArray();
+                results.Add(PatchingEngine.Assemble(setup, set, PatchEngineKind.Attribution, values, forwards: 2, passFlop, seconds) with
+                {
+                    PerPrompt = perPrompt,
+                });
             }
             return results;
         }
@@ -121,18 +125,25 @@ public static class AttributionPatching
         }
     }
 
-    /// <summary>Per-index estimates for one layer of a target, in the target's axis order.</summary>
-    private static double[] Estimate(PatchingSetup setup, PatchingCaches caches, PatchTarget target, int layer, Tensor gradient)
+    /// <summary>
+    /// Per-index estimates for one layer of a target, in the target's axis order, each prompt's: the gradient is of the mean
+    /// over n prompts, so prompt b's own linear estimate is its corrupted metric plus n times its share of the contribution
+    /// (and their mean is the corrupted baseline plus the whole contribution).
+    /// </summary>
+    private static double[][] Estimate(PatchingSetup setup, PatchingCaches caches, PatchTarget target, int layer, Tensor gradient)
     {
         using var scope = NewDisposeScope();
         string hook = target.HookName(layer);
         var contribution = (caches.Clean[hook] - caches.Corrupted[hook]) * gradient; // activation-shaped
-        // Indexed dimensions in axis order; sum every other dimension (batch included: the metric is a mean over prompts).
+        // Indexed dimensions in axis order; sum every other dimension but the batch (dimension 0).
         var dims = target.Axes.Skip(1).Select(target.DimOf).ToArray();
-        var sumDims = Enumerable.Range(0, (int)contribution.dim()).Where(d => !dims.Contains(d)).Select(d => (long)d).ToArray();
-        var summed = contribution.sum(sumDims);                        // indexed dims, in increasing dim order
-        var order = dims.Select(d => (long)dims.OrderBy(x => x).ToList().IndexOf(d)).ToArray();
-        var ordered = order.Length > 1 ? summed.permute(order) : summed; // target axis order
-        return ordered.to(float64).flatten().Plus(setup.CorruptedBaseline).cpu().data<double>().ToArray();
+        var sumDims = Enumerable.Range(1, (int)contribution.dim() - 1).Where(d => !dims.Contains(d)).Select(d => (long)d).ToArray();
+        var summed = sumDims.Length > 0 ? contribution.sum(sumDims) : contribution;   // [batch, indexed dims in increasing dim order]
+        var order = dims.Select(d => 1L + dims.OrderBy(x => x).ToList().IndexOf(d)).Prepend(0L).ToArray();
+        var ordered = summed.permute(order).to(float64).reshape(setup.Clean.Count, -1).cpu();   // [batch, cells], target axis order
+        var x = ordered.data<double>().ToArray();
+        int n = setup.Clean.Count, cells = (int)ordered.shape[1];
+        return Enumerable.Range(0, cells)
+            .Select(c => Enumerable.Range(0, n).Select(b => setup.CorruptedPerPrompt[b] + n * x[b * cells + c]).ToArray()).ToArray();
     }
 }

@@ -44,7 +44,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         var (variants, unchanged) = Plan(caches, target, shape);
         var work = new List<PatchWork>();
         if (unchanged.Length > 0)
-            work.Add(new PatchWork(unchanged, 0, 0, () => Enumerable.Repeat(setup.CorruptedBaseline, unchanged.Length).ToArray()));
+            work.Add(new PatchWork(unchanged, 0, 0, () => unchanged.Select(_ => setup.CorruptedPerPrompt.ToArray()).ToArray()));
         foreach (var chunk in Chunks(setup, target, variants, sharedPrefix))
         {
             int layer = chunk[0].Index[0], t0 = chunk[0].Start;
@@ -136,8 +136,11 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
     /// <summary>Source-position patches address one key of one prompt: never packed.</summary>
     private bool Packable(PatchTarget target) => _options.PackSharedPrefix && !target.Axes.Contains(PatchAxis.SrcPos);
 
-    /// <summary>One batched forward: every variant's rows recompute the chunk's segment (see <see cref="SegmentLayout"/>).</summary>
-    private double[] RunChunk(PatchingSetup setup, PatchingCaches caches, PatchTarget target, List<Variant> chunk, int sharedPrefix)
+    /// <summary>
+    /// One batched forward: every variant's rows recompute the chunk's segment (see <see cref="SegmentLayout"/>). Each
+    /// variant's metric per prompt.
+    /// </summary>
+    private double[][] RunChunk(PatchingSetup setup, PatchingCaches caches, PatchTarget target, List<Variant> chunk, int sharedPrefix)
     {
         var model = setup.Model;
         int layer = chunk[0].Index[0], t0 = chunk[0].Start, batch = setup.Clean.Count, nVariants = chunk.Count;
@@ -195,13 +198,12 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         }
         var perPrompt = setup.Metric.PerRowAtRead(logits.reshape(nVariants * batch, -1), nVariants).cpu().data<double>().ToArray();
 
-        var result = new double[nVariants];
+        var result = new double[nVariants][];
         for (int v = 0; v < nVariants; v++)
         {
-            double sum = 0;
+            result[v] = new double[batch];
             for (int b = 0; b < batch; b++)
-                sum += read[b] >= t0 ? perPrompt[v * batch + b] : setup.CorruptedPerPrompt[b];
-            result[v] = sum / batch;
+                result[v][b] = read[b] >= t0 ? perPrompt[v * batch + b] : setup.CorruptedPerPrompt[b];
         }
         return result;
     }

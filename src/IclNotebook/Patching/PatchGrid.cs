@@ -22,6 +22,15 @@ public abstract record PatchGrid
 
     public required double CleanBaseline { get; init; }
     public required double CorruptedBaseline { get; init; }
+
+    /// <summary>
+    /// The metric of each prompt in the clean and corrupted runs (in <see cref="PatchSettings.Unit"/>): their means are the
+    /// baselines. Null where a result keeps no per-prompt values.
+    /// </summary>
+    public IReadOnlyList<double>? CleanPerPrompt { get; init; }
+
+    /// <inheritdoc cref="CleanPerPrompt"/>
+    public IReadOnlyList<double>? CorruptedPerPrompt { get; init; }
     public required PatchSettings Settings { get; init; }
 
     /// <summary>Wall time of the patching itself.</summary>

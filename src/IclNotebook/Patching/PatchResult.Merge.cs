@@ -41,6 +41,8 @@ public sealed partial record PatchResult
 
         long size = first.Size;
         var values = new double[size];
+        bool perPrompt = shards.All(s => s.PerPrompt is not null);
+        var prompts = perPrompt ? new IReadOnlyList<double>[size] : null;
         var owner = new int[size];
         Array.Fill(owner, -1);
         for (int i = 0; i < shards.Count; i++)
@@ -56,6 +58,7 @@ public sealed partial record PatchResult
                         "the shards cut the grid differently (another build of icl or other prompts); rerun them with one build.");
                 owner[flat] = i;
                 values[flat] = s.Values[j];
+                if (prompts is not null) prompts[flat] = s.PerPrompt![j];
             }
         }
         var uncovered = Enumerable.Range(0, (int)size).Where(f => owner[f] < 0).ToList();
@@ -64,6 +67,7 @@ public sealed partial record PatchResult
                 "the shards cut the grid differently (another build of icl or other prompts); rerun them with one build.");
         return new PatchResult(first, values)
         {
+            PerPrompt = prompts,
             Seconds = shards.Sum(s => s.Seconds),
             ForwardPasses = shards.Sum(s => s.ForwardPasses),
             Gflop = shards.Sum(s => s.Gflop),

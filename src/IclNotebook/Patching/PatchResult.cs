@@ -14,6 +14,12 @@ public sealed partial record PatchResult : PatchGrid
     /// <summary>The metric after each patch (in <see cref="PatchSettings.Unit"/>), row-major over <see cref="PatchGrid.Shape"/>.</summary>
     public required IReadOnlyList<double> Values { get; init; }
 
+    /// <summary>
+    /// Each prompt's metric for every cell, [flat][prompt] (row-major like <see cref="Values"/>, whose entries are their
+    /// means). Null where a result keeps no per-prompt values (attribution patching, older files).
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<double>>? PerPrompt { get; init; }
+
     public PatchResult() { }
 
     /// <summary>
@@ -28,12 +34,31 @@ public sealed partial record PatchResult : PatchGrid
     public IReadOnlyList<double> Normalised =>
         Values.Select(v => Metrics.AnswerMetric.Normalise(v, CleanBaseline, CorruptedBaseline)).ToArray();
 
+    /// <summary>
+    /// The interval of every cell's normalised value (the heatmaps' statistic), a seeded bootstrap over prompts of
+    /// <c>(mean patched - mean corrupted) / (mean clean - mean corrupted)</c> with all three means on the same resample;
+    /// <paramref name="bootstrap"/> defaults to 1000 resamples, 95 %, seed 0. Each interval's mean is <see cref="Normalised"/>'s value.
+    /// </summary>
+    public IReadOnlyList<Statistics.Interval> Intervals(Statistics.Bootstrap? bootstrap = null)
+    {
+        if (PerPrompt is null || CleanPerPrompt is null || CorruptedPerPrompt is null)
+            throw new IclException($"{Target}: this result keeps no per-prompt values (computed by the {Settings.EngineLabel} engine, or " +
+                "read from an older file), so it has no intervals; rerun it with the reference or fast engine.");
+        return (bootstrap ?? new Statistics.Bootstrap()).Cells(PerPrompt, CleanPerPrompt, CorruptedPerPrompt);
+    }
+
     /// <summary>Value at a multi-index (in <see cref="PatchSettings.Unit"/>).</summary>
     public double this[params int[] index] => Values[Flat(index)];
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
-    public string ToJson() => JsonSerializer.Serialize(new Stored(this, Normalised), Json);
+    /// <summary>The result with its normalised values and, where it keeps per-prompt values, their 95 % intervals (default bootstrap).</summary>
+    public string ToJson()
+    {
+        var intervals = PerPrompt is not null && CleanPerPrompt is not null && CorruptedPerPrompt is not null ? Intervals() : null;
+        return JsonSerializer.Serialize(new Stored(this, Normalised, intervals?.Select(i => i.Low).ToArray(),
+            intervals?.Select(i => i.High).ToArray()), Json);
+    }
 
     public static PatchResult FromJson(string json, string source)
     {
@@ -58,6 +83,10 @@ public sealed partial record PatchResult : PatchGrid
 
     public static PatchResult Load(string path) => FromJson(File.ReadAllText(path), path);
 
-    /// <summary>On-disk form: the result plus its normalised values for readers of the file.</summary>
-    private sealed record Stored(PatchResult Result, IReadOnlyList<double>? NormalisedValues);
+    /// <summary>
+    /// On-disk form: the result plus, for readers of the file, its normalised values and their 95 % interval bounds
+    /// (1000 seeded bootstrap resamples over prompts; null where no per-prompt values are kept).
+    /// </summary>
+    private sealed record Stored(PatchResult Result, IReadOnlyList<double>? NormalisedValues, IReadOnlyList<double>? NormalisedLow,
+        IReadOnlyList<double>? NormalisedHigh);
 }

@@ -23,6 +23,9 @@ public sealed record PatchResultShard : PatchGrid
     /// <summary>The metric for each of <see cref="Indices"/>.</summary>
     public required IReadOnlyList<double> Values { get; init; }
 
+    /// <summary>Each prompt's metric for each of <see cref="Indices"/> (the means are <see cref="Values"/>); null in older shards.</summary>
+    public IReadOnlyList<IReadOnlyList<double>>? PerPrompt { get; init; }
+
     public PatchResultShard() { }
 
     /// <summary>Shard <paramref name="shard"/>'s cells of <paramref name="grid"/>; timings to set with an initializer.</summary>
@@ -55,6 +58,10 @@ public sealed record PatchResultShard : PatchGrid
         if (shard.Values.Count != shard.Indices.Count)
             throw new IclException($"{source}: {shard.Target} holds {shard.Indices.Count} indices but {shard.Values.Count} values; " +
                 $"the file is damaged, rerun shard {shard.ShardIndex}/{shard.ShardCount}.");
+        if (shard.PerPrompt is { } perPrompt && (perPrompt.Count != shard.Indices.Count
+                || perPrompt.Any(p => p.Count != (shard.CleanPerPrompt?.Count ?? p.Count))))
+            throw new IclException($"{source}: {shard.Target}'s per-prompt values do not match its {shard.Indices.Count} indices and " +
+                $"{shard.CleanPerPrompt?.Count} prompts; the file is damaged, rerun shard {shard.ShardIndex}/{shard.ShardCount}.");
         if (shard.Indices.Any(i => i < 0 || i >= size))
             throw new IclException($"{source}: {shard.Target} names an index outside its {size}-cell grid; " +
                 $"the file is damaged, rerun shard {shard.ShardIndex}/{shard.ShardCount}.");

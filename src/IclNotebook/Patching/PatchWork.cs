@@ -9,5 +9,5 @@ namespace IclNotebook.Patching;
 /// <param name="Flats">Row-major indices into the target's grid, in the order <paramref name="Compute"/> returns their values.</param>
 /// <param name="Flop">Estimated floating-point operations.</param>
 /// <param name="Forwards">Forward calls the unit makes.</param>
-/// <param name="Compute">The metric for each of <paramref name="Flats"/>.</param>
-internal sealed record PatchWork(int[] Flats, double Flop, int Forwards, Func<double[]> Compute);
+/// <param name="Compute">The metric of every prompt for each of <paramref name="Flats"/>: [flat][prompt].</param>
+internal sealed record PatchWork(int[] Flats, double Flop, int Forwards, Func<double[][]> Compute);

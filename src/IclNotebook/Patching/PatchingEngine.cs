@@ -66,7 +66,7 @@ public abstract class PatchingEngine
         var (start, end) = shard.Split(units.Select(u => u.Work.Flop).ToList());
         var mine = units.Skip(start).Take(end - start).ToList();
 
-        var held = new List<(int Flat, double Value)>();
+        var held = new List<(int Flat, double[] PerPrompt)>();
         long forwards = 0;
         double flop = 0;
         foreach (var group in mine.GroupBy(u => u.Part))
@@ -87,9 +87,9 @@ public abstract class PatchingEngine
             void Take(PatchWork work)
             {
                 var values = work.Compute();
-                if (values.Length != work.Flats.Length)
+                if (values.Length != work.Flats.Length || values.Any(v => v.Length != setup.Clean.Count))
                     throw new InvalidOperationException($"{Kind} engine: a unit of {target.Name} returned {values.Length} values " +
-                        $"for {work.Flats.Length} indices.");
+                        $"for {work.Flats.Length} indices of {setup.Clean.Count} prompts.");
                 for (int i = 0; i < values.Length; i++) held.Add(((int)(group.Key * partSize + work.Flats[i]), values[i]));
                 forwards += work.Forwards;
                 flop += work.Flop;
@@ -97,8 +97,10 @@ public abstract class PatchingEngine
         }
         held.Sort((a, b) => a.Flat.CompareTo(b.Flat));
         var whole = Assemble(setup, set, Kind, [], 0, 0, 0);
-        return new PatchResultShard(whole, shard, held.Select(h => h.Flat).ToArray(), held.Select(h => h.Value).ToArray())
+        // A cell's value is the mean over prompts of the metric; every prompt's is kept beside it (for intervals).
+        return new PatchResultShard(whole, shard, held.Select(h => h.Flat).ToArray(), held.Select(h => h.PerPrompt.Average()).ToArray())
         {
+            PerPrompt = held.Select(h => (IReadOnlyList<double>)h.PerPrompt).ToArray(),
             Seconds = clock.Elapsed.TotalSeconds,
             ForwardPasses = forwards,
             Gflop = flop / 1e9,
@@ -129,6 +131,8 @@ public abstract class PatchingEngine
             Values = values,
             CleanBaseline = setup.CleanBaseline,
             CorruptedBaseline = setup.CorruptedBaseline,
+            CleanPerPrompt = setup.CleanPerPrompt,
+            CorruptedPerPrompt = setup.CorruptedPerPrompt,
             Settings = new PatchSettings(m.Name, setup.Model.Processing, m.DType, engine, setup.Metric.Description, setup.Metric.Unit,
                 setup.Metric.Read, setup.Replay),
             Seconds = seconds,

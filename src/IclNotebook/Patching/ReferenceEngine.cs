@@ -26,12 +26,16 @@ public sealed class ReferenceEngine : PatchingEngine
         double unembedFlop = FlopCount.Unembed(cfg, setup.Clean.Count);
         double perForward = blocksFlop + unembedFlop;
         return Indices(target.Shape(cfg, setup.NPos))
-            .Select((index, flat) => new PatchWork([flat], perForward, 1, () => [Evaluate(setup, target, index)]))
+            .Select((index, flat) => new PatchWork([flat], perForward, 1, () => [EvaluatePerPrompt(setup, target, index)]))
             .ToList();
     }
 
-    /// <summary>The metric after patching one index (one full forward).</summary>
-    public static double Evaluate(PatchingSetup setup, PatchTarget target, IReadOnlyList<int> index)
+    /// <summary>The metric after patching one index (one full forward): the mean over prompts.</summary>
+    public static double Evaluate(PatchingSetup setup, PatchTarget target, IReadOnlyList<int> index) =>
+        EvaluatePerPrompt(setup, target, index).Average();
+
+    /// <summary>Each prompt's metric after patching one index (one full forward).</summary>
+    public static double[] EvaluatePerPrompt(PatchingSetup setup, PatchTarget target, IReadOnlyList<int> index)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(target);
@@ -45,6 +49,6 @@ public sealed class ReferenceEngine : PatchingEngine
         using var hooks = setup.Model.Hooks((hook, (act, _) => target.Patch(act, clean, index)));
         var readOptions = new ForwardOptions { UnembedPositions = setup.Metric.PositionsTensor(setup.Model.ModelDevice) };
         var readLogits = setup.Model.Run(setup.CorruptedTokens, readOptions);
-        return setup.Metric.EvaluateAtRead(readLogits);
+        return setup.Metric.PerPromptAtRead(readLogits).cpu().data<double>().ToArray();
     }
 }

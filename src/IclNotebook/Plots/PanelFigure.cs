@@ -34,6 +34,8 @@ internal static class PanelFigure
             string suffix = i == 0 ? "" : (i + 1).ToString(CultureInfo.InvariantCulture);
             double left = i * (panelWidth + Gap);
             data.Add(Trace(p, "x" + suffix, "y" + suffix, showScale: i == n - 1, options, colourBarTitle));
+            if (Unresolved(p, "x" + suffix, "y" + suffix, legend: !panels.Take(i).Any(q => q.IncludesZero?.Any(r => r.Any(b => b)) == true)) is { } marks)
+                data.Add(marks);
             layout["xaxis" + suffix] = new JsonObject
             {
                 ["title"] = Text(p.XTitle),
@@ -95,6 +97,30 @@ internal static class PanelFigure
             ["zmid"] = 0.0,
             ["showscale"] = showScale,
             ["colorbar"] = new JsonObject { ["title"] = Text(colourBarTitle) },
+            ["xaxis"] = xAxis,
+            ["yaxis"] = yAxis,
+        };
+    }
+
+    /// <summary>
+    /// A thin grey cross on every cell whose 95 % interval includes 0 (its sign is not resolved over the prompts), so a
+    /// reader sees which colours to trust; null when there is none.
+    /// </summary>
+    private static JsonObject? Unresolved(HeatmapPanel p, string xAxis, string yAxis, bool legend)
+    {
+        if (p.IncludesZero is null) return null;
+        var cells = p.IncludesZero.SelectMany((row, r) => row.Select((b, c) => (b, r, c))).Where(x => x.b).ToList();
+        if (cells.Count == 0) return null;
+        return new JsonObject
+        {
+            ["type"] = "scatter",
+            ["mode"] = "markers",
+            ["name"] = "95% interval includes 0",
+            ["showlegend"] = legend,
+            ["x"] = Strings(cells.Select(x => p.X[x.c])),
+            ["y"] = Strings(cells.Select(x => p.Y[x.r])),
+            ["marker"] = new JsonObject { ["symbol"] = "x-thin-open", ["size"] = 7, ["color"] = "rgba(90,90,90,0.75)", ["line"] = new JsonObject { ["width"] = 1 } },
+            ["hoverinfo"] = "skip",
             ["xaxis"] = xAxis,
             ["yaxis"] = yAxis,
         };

@@ -11,6 +11,7 @@ namespace IclNotebook.Plots;
 internal sealed class ResultView
 {
     private readonly IReadOnlyList<double> _normalised;
+    private readonly IReadOnlyList<Statistics.Interval>? _intervals;
 
     public ResultView(PatchResult result)
     {
@@ -30,7 +31,12 @@ internal sealed class ResultView
             throw new IclException($"{result.Target}: shape [{string.Join(", ", result.Shape)}] holds {total} values, " +
                 $"the result has {result.Values.Count}.");
         _normalised = result.Normalised;
+        // Intervals where every prompt's value is kept and there are prompts to resample.
+        if (result is { PerPrompt: not null, CleanPerPrompt.Count: > 1, CorruptedPerPrompt: not null }) _intervals = result.Intervals();
     }
+
+    /// <summary>The 95 % interval of the normalised value at an index, or null where the result keeps no per-prompt values.</summary>
+    public Statistics.Interval? Interval(IReadOnlyDictionary<PatchAxis, int> at) => _intervals?[Flat(at)];
 
     public PatchResult Result { get; }
 
@@ -80,6 +86,9 @@ internal sealed class ResultView
         }
         int flat = Flat(at);
         lines.Add($"Normalised {Exact(_normalised[flat])}");
+        if (_intervals?[flat] is { } interval)
+            lines.Add($"{interval.Level * 100:0}% interval [{Exact(interval.Low)}, {Exact(interval.High)}] over {Result.CleanPerPrompt!.Count} prompts" +
+                (interval.ExcludesZero ? "" : " (includes 0)"));
         lines.Add($"Value {Exact(Result.Values[flat])} {Result.Settings.UnitName}");
         return string.Join("<br>", lines);
     }

@@ -48,7 +48,7 @@ public sealed record StudyOptions
         if (Shots is null && Prompts is null && Seed is null) return task;
         var given = task.Origin?.Sampling ?? throw new IclException($"Task '{task.Name}' is hand-written: its prompts are as written; " +
             "--shots, --prompts and --seed sample a dataset task (a pairs file, or a task file with \"dataset\").");
-        var sampling = new Icl.Datasets.DatasetSampling(Shots ?? given.Shots, Prompts ?? given.Prompts, Seed ?? given.Seed);
+        var sampling = given with { Shots = Shots ?? given.Shots, Prompts = Prompts ?? given.Prompts, Seed = Seed ?? given.Seed };
         return sampling == given ? task : Icl.Datasets.DatasetTask.Resample(task, sampling);
     }
 

@@ -37,7 +37,7 @@ public sealed class AnalyzeCommandTests : IDisposable
 
         using var doc = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "results.json")));
         var root = doc.RootElement;
-        Assert.Equal(3, root.GetProperty("schemaVersion").GetInt32());
+        Assert.Equal(4, root.GetProperty("schemaVersion").GetInt32());
         Assert.Equal("tiny-gpt2-a", root.GetProperty("model").GetProperty("name").GetString());
         Assert.StartsWith("local folder ", root.GetProperty("model").GetProperty("revision").GetString(), StringComparison.Ordinal);
         Assert.Equal("default", root.GetProperty("model").GetProperty("processing").GetString());

@@ -76,6 +76,8 @@ public class FastEnginePropertyTests
                     Assert.Equal(reference.Shape, fast.Shape);
                     TensorAssert.Close(reference.Values, fast.Values, Tol,
                         $"{target} seed {seed} colab {colab} shared {shared} options {options}: reference and fast");
+                    TensorAssert.Close(reference.PerPrompt!.SelectMany(p => p).ToArray(), fast.PerPrompt!.SelectMany(p => p).ToArray(), Tol,
+                        $"{target} seed {seed} colab {colab} shared {shared} options {options}: each prompt's, reference and fast");
                 }
             }
         }
@@ -121,6 +123,8 @@ public class FastEnginePropertyTests
                     var fast = new FastEngine(options).Run(setup, set);
                     TensorAssert.Close(reference.Values, fast.Values, Tol,
                         $"{family} {target} seed {seed} shared {shared} options {options}: reference and fast");
+                    TensorAssert.Close(reference.PerPrompt!.SelectMany(p => p).ToArray(), fast.PerPrompt!.SelectMany(p => p).ToArray(), Tol,
+                        $"{family} {target} seed {seed} shared {shared} options {options}: each prompt's, reference and fast");
                 }
             }
         }

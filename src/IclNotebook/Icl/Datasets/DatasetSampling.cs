@@ -7,7 +7,14 @@ namespace IclNotebook.Icl.Datasets;
 /// same seed gives the same prompts on every machine and runtime. Defaults: Function Vectors' 10 shots, and 25 prompts
 /// (its indirect-effect count).
 /// </summary>
-public sealed record DatasetSampling(int Shots = 10, int Prompts = 25, long Seed = 0)
+/// <param name="Shots">Demonstrations per prompt.</param>
+/// <param name="Prompts">How many prompts.</param>
+/// <param name="Seed">The generator's seed.</param>
+/// <param name="Recall">
+/// Associative recall instead (the toy model's task, and induction-style ICL): the query's own pair is one of its
+/// demonstrations, at a uniformly drawn position, the rest drawn as above; so only the context tells the answer. Default false.
+/// </param>
+public sealed record DatasetSampling(int Shots = 10, int Prompts = 25, long Seed = 0, bool Recall = false)
 {
     /// <summary>The queries and each query's demonstrations, prompt by prompt.</summary>
     public (IReadOnlyList<IclExample> Queries, IReadOnlyList<IReadOnlyList<IclExample>> Demos) Sample(PairDataset dataset, string source)
@@ -23,16 +30,19 @@ public sealed record DatasetSampling(int Shots = 10, int Prompts = 25, long Seed
             int q = rng.NextInt(pairs.Count);
             queries[p] = pairs[q];
             var others = Enumerable.Range(0, pairs.Count).Where(i => pairs[i].Input != pairs[q].Input).ToArray();
-            if (others.Length < Shots)
+            int drawn = Recall ? Shots - 1 : Shots;
+            if (others.Length < drawn)
                 throw new IclException($"{source}: {Shots} demonstrations are asked for, but only {others.Length} pairs have an input other than " +
                     $"the query '{pairs[q].Input}'; ask for fewer shots (--shots).");
-            // A partial Fisher-Yates: the first Shots entries are a uniform draw without replacement, in random order.
-            for (int i = 0; i < Shots; i++)
+            // A partial Fisher-Yates: the first `drawn` entries are a uniform draw without replacement, in random order.
+            for (int i = 0; i < drawn; i++)
             {
                 int j = i + rng.NextInt(others.Length - i);
                 (others[i], others[j]) = (others[j], others[i]);
             }
-            demos[p] = others.Take(Shots).Select(i => pairs[i]).ToArray();
+            var chosen = others.Take(drawn).Select(i => pairs[i]).ToList();
+            if (Recall) chosen.Insert(rng.NextInt(Shots), pairs[q]);
+            demos[p] = chosen.ToArray();
         }
         return (queries, demos);
     }

@@ -17,7 +17,7 @@ namespace IclNotebook.Icl.Datasets;
 internal static class DatasetTaskJson
 {
     private static readonly string[] Fields =
-        ["name", "dataset", "shots", "prompts", "seed", "demoTemplate", "queryTemplate", "answerTemplate", "separator", "corruption"];
+        ["name", "dataset", "shots", "prompts", "seed", "recall", "demoTemplate", "queryTemplate", "answerTemplate", "separator", "corruption"];
 
     /// <summary>A bare pairs file given as a task: Function Vectors' template, 10 shots, 25 prompts, seed 0, shuffled labels.</summary>
     public static IclTask FromPairs(string json, string source)
@@ -43,7 +43,8 @@ internal static class DatasetTaskJson
         var sampling = new DatasetSampling(
             Int(root, source, "shots") ?? defaults.Shots,
             Int(root, source, "prompts") ?? defaults.Prompts,
-            Long(root, source, "seed") ?? defaults.Seed);
+            Long(root, source, "seed") ?? defaults.Seed,
+            Bool(root, source, "recall") ?? false);
         var task = DatasetTask.Build(PairDataset.Load(path),
             IclTaskJson.String(root, source, "", "name", required: false) ?? Path.GetFileNameWithoutExtension(path), sampling,
             root.TryGetProperty("corruption", out _) ? IclTaskJson.Corruption(root, source) : null);
@@ -53,6 +54,11 @@ internal static class DatasetTaskJson
         if (IclTaskJson.String(root, source, "", "separator", required: false) is { } sep) task = task with { Separator = sep };
         return task;
     }
+
+    private static bool? Bool(JsonElement root, string source, string name) =>
+        !root.TryGetProperty(name, out var v) ? null
+        : v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean()
+        : throw IclTaskValidator.Error(source, name, $"must be true or false, not {v.GetRawText()}");
 
     private static long? Long(JsonElement root, string source, string name) =>
         !root.TryGetProperty(name, out var v) ? null
