@@ -12,6 +12,7 @@ namespace IclNotebook.Tests.Toy;
 /// accuracy rises with shots, and patching over the 100 prompts puts layer-1 (induction) heads first, with intervals
 /// that exclude 0.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]
 public sealed class ToyDatasetTaskTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly HookedTransformer _model = ModelLoader.LoadFolder(Path.Combine(AppContext.BaseDirectory, "data", "models", "toy-icl-2l"));
