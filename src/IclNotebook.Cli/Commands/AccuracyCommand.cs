@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using IclNotebook.Accuracy;
 using IclNotebook.Statistics;
 
@@ -11,29 +10,9 @@ internal static class AccuracyCommand
     public static Command Create()
     {
         var study = new StudyCommand("accuracy", needsTask: true, sampling: false);
-        var shots = new Option<int[]>("--shots")
-        {
-            Description = "shot counts to measure, comma-separated (default 0,1,2,4,8; 0 is the query alone, the zero-shot baseline)",
-            HelpName = "K,K,...",
-            DefaultValueFactory = _ => AccuracyStudy.DefaultShots.ToArray(),
-            CustomParser = result =>
-            {
-                var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
-                var parts = text.Split(',', StringSplitOptions.TrimEntries);
-                var values = new List<int>();
-                foreach (var part in parts)
-                {
-                    if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int k))
-                    {
-                        result.AddError($"--shots takes whole numbers separated by commas, e.g. 0,1,2,4,8; '{part}' is not one.");
-                        return [];
-                    }
-                    values.Add(k);
-                }
-                if (values.Distinct().Count() != values.Count) result.AddError($"--shots lists a count twice ('{text}').");
-                return values.ToArray();
-            },
-        };
+        var shots = CliOptions.IntList("--shots",
+            "shot counts to measure, comma-separated (default 0,1,2,4,8; 0 is the query alone, the zero-shot baseline)",
+            AccuracyStudy.DefaultShots.ToArray());
         var command = study.Create("""
             In-context accuracy against the number of demonstrations: every query shown the first k of its own
             demonstrations for each k, its answer teacher-forced. Reports first-token top-1 accuracy over the full

@@ -114,7 +114,7 @@ internal static class AnalyzeCommand
     }
 
     /// <summary>The shard --shard asks for and where it came from; null when the run is whole.</summary>
-    private static (PatchShard? Shard, string? Source) Shard(string? text, int? count)
+    internal static (PatchShard? Shard, string? Source) Shard(string? text, int? count)
     {
         if (text is null)
         {

@@ -74,6 +74,30 @@ internal static class CliOptions
         return option;
     }
 
+    /// <summary>A comma-separated list of distinct whole numbers of at least 0, e.g. <c>--shots 0,1,2,4,8</c>.</summary>
+    public static Option<int[]> IntList(string name, string description, int[] fallback) => new(name)
+    {
+        Description = description,
+        HelpName = "K,K,...",
+        DefaultValueFactory = _ => fallback,
+        CustomParser = result =>
+        {
+            var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+            var values = new List<int>();
+            foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
+            {
+                if (!int.TryParse(part, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int k))
+                {
+                    result.AddError($"{name} takes whole numbers separated by commas, e.g. 0,1,2,4,8; '{part}' is not one.");
+                    return [];
+                }
+                values.Add(k);
+            }
+            if (values.Distinct().Count() != values.Count) result.AddError($"{name} lists a count twice ('{text}').");
+            return values.ToArray();
+        },
+    };
+
     /// <summary>
     /// Adds a validator that runs <paramref name="check"/> on the value and turns its <see cref="IclException"/> into a parse
     /// error.

@@ -27,6 +27,7 @@ internal static class IclCommandLine
             AnalyzeCommand.Create(),
             LensCommand.Create(),
             AccuracyCommand.Create(),
+            SweepCommand.Create(),
             HeadsCommand.Create(),
             FunctionVectorCommand.Create(),
             AnchorsCommand.Create(),

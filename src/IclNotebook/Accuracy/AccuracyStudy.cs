@@ -25,6 +25,19 @@ public static class AccuracyStudy
         var sampling = options with { Shots = Math.Max(1, shots.Max()) };
         using var input = await StudyInput.LoadAsync(IsDataset(options) ? sampling : options, patchingPrompts: false, progress, ct)
             .ConfigureAwait(false);
+        return Run(input, options, shots, bootstrap, progress, ct) with { Seconds = clock.Elapsed.TotalSeconds };
+    }
+
+    /// <summary>
+    /// The study on an input already loaded (<see cref="StudyInput.OnLoaded"/>, as a sweep does); a dataset task's
+    /// queries need at least as many demonstrations as the largest shot count.
+    /// </summary>
+    public static AccuracyResult Run(StudyInput input, StudyOptions options, IReadOnlyList<int> shots, Bootstrap bootstrap,
+        IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(options);
+        var clock = Stopwatch.StartNew();
         var task = input.Task ?? throw new IclException("icl accuracy needs a task: pass --task FILE (a task file or a dataset's pairs file).");
         var model = input.Model;
         var rows = ShotsAccuracy.Measure(model, task, shots, bootstrap, progress, ct);

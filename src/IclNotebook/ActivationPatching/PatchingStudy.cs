@@ -19,9 +19,18 @@ public static class PatchingStudy
     public static async Task<PatchingStudyResult> RunAsync(StudyOptions study, PatchingOptions patching, IProgress<WorkProgress>? progress = null,
         CancellationToken ct = default)
     {
+        Plan(study, patching, sharded: false);                                   // names checked before any loading
+        using var input = await StudyInput.LoadAsync(study, progress, ct).ConfigureAwait(false);
+        return Run(input, study, patching, progress, ct);
+    }
+
+    /// <summary>The study on an input already loaded (<see cref="StudyInput.OnLoaded"/>, as a sweep does).</summary>
+    public static PatchingStudyResult Run(StudyInput input, StudyOptions study, PatchingOptions patching, IProgress<WorkProgress>? progress = null,
+        CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
         var clock = Stopwatch.StartNew();
         var (engine, sets) = Plan(study, patching, sharded: false);
-        using var input = await StudyInput.LoadAsync(study, progress, ct).ConfigureAwait(false);
         var prompts = input.RequirePrompts("icl analyze");
         progress?.Report(WorkProgress.Stage("baselines"));
         using var setup = PatchingSetup.Create(input.Model, prompts, study.EffectiveRead);

@@ -18,8 +18,17 @@ public static class AnchorsStudy
         ArgumentNullException.ThrowIfNull(study);
         var clock = Stopwatch.StartNew();
         using var input = await StudyInput.LoadAsync(study, progress, ct).ConfigureAwait(false);
-        var prompts = input.RequirePrompts("icl anchors");
         ct.ThrowIfCancellationRequested();
+        return Run(input, study, progress) with { Seconds = clock.Elapsed.TotalSeconds };
+    }
+
+    /// <summary>The study on an input already loaded (<see cref="StudyInput.OnLoaded"/>, as a sweep does).</summary>
+    public static AnchorsRun Run(StudyInput input, StudyOptions study, IProgress<WorkProgress>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(study);
+        var clock = Stopwatch.StartNew();
+        var prompts = input.RequirePrompts("icl anchors");
         progress?.Report(WorkProgress.Stage("saliency"));
         var result = AnchorsAnalysis.Run(input.Model, input.Task!, prompts);
         return new AnchorsRun(input.Model.Config.Name, input.Revision, input.Task!.Name, Path.GetFullPath(study.TaskPath!), result,

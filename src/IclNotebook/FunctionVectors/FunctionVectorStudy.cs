@@ -24,8 +24,17 @@ public static class FunctionVectorStudy
                 throw new IclException($"The function vector's layer {layer} is outside 0..{cfg.NLayers - 1} ({cfg.Name} has {cfg.NLayers} layers).");
         }
         using var input = await StudyInput.LoadAsync(study, progress, ct).ConfigureAwait(false);
-        input.RequirePrompts("icl fv");
         ct.ThrowIfCancellationRequested();
+        return Run(input, study, options, progress) with { Seconds = clock.Elapsed.TotalSeconds };
+    }
+
+    /// <summary>The study on an input already loaded (<see cref="StudyInput.OnLoaded"/>, as a sweep does).</summary>
+    public static FunctionVectorRun Run(StudyInput input, StudyOptions study, FunctionVectorOptions options, IProgress<WorkProgress>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(study);
+        var clock = Stopwatch.StartNew();
+        input.RequirePrompts("icl fv");
         var result = FunctionVectorAnalysis.Run(input.Model, input.Task!, options, progress);
         return new FunctionVectorRun(input.Model.Config.Name, input.Revision, input.Model.Processing, input.Model.Config.DType, input.Task!.Name,
             Path.GetFullPath(study.TaskPath!), result, clock.Elapsed.TotalSeconds);

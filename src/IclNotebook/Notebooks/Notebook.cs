@@ -40,6 +40,12 @@ public static class Notebook
     /// <summary>Environment variable that selects the model's dtype (<c>float32</c> by default, <c>bfloat16</c>).</summary>
     public const string DTypeVariable = "ICL_DTYPE";
 
+    /// <summary>Environment variable that selects the tasks of the notebook across tasks (as <c>icl sweep --tasks</c>).</summary>
+    public const string TasksVariable = "ICL_TASKS";
+
+    /// <summary>Environment variable that sets how many prompts are sampled per dataset task.</summary>
+    public const string PromptsVariable = "ICL_PROMPTS";
+
     /// <summary>The settings the variables give now.</summary>
     public static NotebookSettings Settings => NotebookSettings.FromEnvironment(Environment.GetEnvironmentVariable);
 
@@ -99,6 +105,27 @@ public static class Notebook
                                 $"{o.Pairs} pairs in {Path.GetFileName(o.Dataset)}."
                               : $"{task.Demos.Count} demonstrations, {task.Queries.Count} queries."));
         return task;
+    }
+
+    /// <summary>
+    /// The tasks <see cref="NotebookSettings.Tasks"/> names (or <paramref name="spec"/>), each dataset task sampled with
+    /// <paramref name="shots"/> demonstrations and <see cref="NotebookSettings.Prompts"/> prompts (seed 0); says what it read.
+    /// </summary>
+    public static IReadOnlyList<IclTask> LoadTasks(string? spec = null, int shots = 10, TextWriter? output = null)
+    {
+        var settings = Settings;
+        var tasks = Sweeps.SweepTasks.Resolve(spec ?? settings.Tasks).Select(file =>
+        {
+            var task = IclTask.Load(file);
+            return task.Origin is { } o
+                ? Icl.Datasets.DatasetTask.Resample(task, o.Sampling with { Shots = shots, Prompts = settings.Prompts })
+                : task;
+        }).ToList();
+        foreach (var task in tasks)
+            (output ?? Console.Out).WriteLine($"Task \"{task.Name}\": " + (task.Origin is { } o
+                ? $"{task.Queries.Count} prompts of {o.Sampling.Shots} demonstrations sampled (seed {o.Sampling.Seed}) from {o.Pairs} pairs."
+                : $"{task.Demos.Count} demonstrations, {task.Queries.Count} queries (hand-written)."));
+        return tasks;
     }
 
     /// <summary>

@@ -14,6 +14,15 @@ namespace IclNotebook.Notebooks;
 /// <param name="Device"><c>ICL_DEVICE</c>, or null for the library's default (cpu).</param>
 public sealed record NotebookSettings(string Model, string Pythia, string PythiaRevision, string TaskPath, string? Device)
 {
+    /// <summary>
+    /// <c>ICL_TASKS</c>: the tasks a notebook across tasks runs, as <c>icl sweep --tasks</c> takes them (shipped dataset
+    /// names, files, a folder); default three Function Vectors datasets with answers of one and of several tokens.
+    /// </summary>
+    public string Tasks { get; init; } = "antonym,country-capital,present-past";
+
+    /// <summary><c>ICL_PROMPTS</c>: prompts sampled per dataset task, default 25 (Function Vectors' indirect-effect count).</summary>
+    public int Prompts { get; init; } = 25;
+
     /// <summary><c>ICL_DTYPE</c> (<c>float32</c>, <c>bfloat16</c>, <c>float16</c>), default float32.</summary>
     public ModelDType DType { get; init; } = ModelDType.Float32;
 
@@ -30,6 +39,11 @@ public sealed record NotebookSettings(string Model, string Pythia, string Pythia
             Get(Notebook.DeviceVariable))
         {
             DType = Get(Notebook.DTypeVariable) is { } dtype ? OptionNames.Parse<ModelDType>(dtype) : ModelDType.Float32,
+            Tasks = Get(Notebook.TasksVariable) ?? "antonym,country-capital,present-past",
+            Prompts = Get(Notebook.PromptsVariable) is { } n
+                ? int.TryParse(n, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int p) && p > 0
+                    ? p : throw new IclException($"{Notebook.PromptsVariable}={n}: give a positive whole number of prompts.")
+                : 25,
         };
     }
 }

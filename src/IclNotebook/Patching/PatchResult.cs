@@ -56,8 +56,9 @@ public sealed partial record PatchResult : PatchGrid
     public string ToJson()
     {
         var intervals = PerPrompt is not null && CleanPerPrompt is not null && CorruptedPerPrompt is not null ? Intervals() : null;
-        return JsonSerializer.Serialize(new Stored(this, Normalised, intervals?.Select(i => i.Low).ToArray(),
-            intervals?.Select(i => i.High).ToArray()), Json);
+        static double? Finite(double v) => double.IsFinite(v) ? v : null;
+        return JsonSerializer.Serialize(new Stored(this, Normalised.Select(Finite).ToArray(), intervals?.Select(i => Finite(i.Low)).ToArray(),
+            intervals?.Select(i => Finite(i.High)).ToArray()), Json);
     }
 
     public static PatchResult FromJson(string json, string source)
@@ -85,8 +86,9 @@ public sealed partial record PatchResult : PatchGrid
 
     /// <summary>
     /// On-disk form: the result plus, for readers of the file, its normalised values and their 95 % interval bounds
-    /// (1000 seeded bootstrap resamples over prompts; null where no per-prompt values are kept).
+    /// (1000 seeded bootstrap resamples over prompts; null where no per-prompt values are kept). A value that is not a
+    /// number (clean and corrupted baselines equal, in the run or in a resample) is written as null.
     /// </summary>
-    private sealed record Stored(PatchResult Result, IReadOnlyList<double>? NormalisedValues, IReadOnlyList<double>? NormalisedLow,
-        IReadOnlyList<double>? NormalisedHigh);
+    private sealed record Stored(PatchResult Result, IReadOnlyList<double?>? NormalisedValues, IReadOnlyList<double?>? NormalisedLow,
+        IReadOnlyList<double?>? NormalisedHigh);
 }

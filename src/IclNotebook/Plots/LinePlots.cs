@@ -67,15 +67,35 @@ public static class LinePlots
             {
                 ["type"] = "data",
                 ["symmetric"] = false,
-                ["array"] = new JsonArray(values.Select(v => (JsonNode)JsonValue.Create(v.High - v.Mean)).ToArray()),
-                ["arrayminus"] = new JsonArray(values.Select(v => (JsonNode)JsonValue.Create(v.Mean - v.Low)).ToArray()),
+                ["array"] = new JsonArray(values.Select(v => Finite(v.High - v.Mean)).ToArray()),
+                ["arrayminus"] = new JsonArray(values.Select(v => Finite(v.Mean - v.Low)).ToArray()),
                 ["thickness"] = 1.5,
             };
-            trace["customdata"] = new JsonArray(values.Select(v => (JsonNode)new JsonArray(v.Low, v.High)).ToArray());
+            trace["customdata"] = new JsonArray(values.Select(v => (JsonNode)new JsonArray(Finite(v.Low), Finite(v.High))).ToArray());
             string level = values.Count > 0 ? $"{values[0].Level * 100:0}%" : "95%";
             trace["hovertemplate"] = $"{WebUtility.HtmlEncode(series[i].Name)}<br>%{{x}}: %{{y:.4f}} " +
                 $"[%{{customdata[0]:.4f}}, %{{customdata[1]:.4f}}] ({level} interval)<extra></extra>";
         }
         return figure;
     }
+
+    /// <summary>Grouped bars of means with their intervals as error bars, one colour per series, over the categories <paramref name="x"/>.</summary>
+    public static PlotlyFigure BarsWithIntervals(string title, string xTitle, string yTitle, IReadOnlyList<string> x,
+        IReadOnlyList<(string Name, IReadOnlyList<Statistics.Interval> Values)> series, int width = 900, int height = 480)
+    {
+        var figure = LinesWithIntervals(title, xTitle, yTitle, x, series, Math.Max(width, 200 + 40 * x.Count * Math.Max(1, series.Count) / 2), height);
+        foreach (var node in figure.Data)
+        {
+            var trace = node!.AsObject();
+            string colour = trace["line"]!["color"]!.GetValue<string>();
+            trace["type"] = "bar";
+            trace.Remove("mode");
+            trace.Remove("line");
+            trace["marker"] = new JsonObject { ["color"] = colour };
+        }
+        figure.Layout["barmode"] = "group";
+        return figure;
+    }
+
+    private static JsonValue? Finite(double v) => double.IsFinite(v) ? JsonValue.Create(v) : null;
 }

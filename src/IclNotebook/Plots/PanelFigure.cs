@@ -28,14 +28,14 @@ internal static class PanelFigure
             ["plot_bgcolor"] = "white",
         };
         var annotations = new JsonArray();
+        var marks = new List<JsonObject>();          // after every heatmap: panel i's heatmap stays trace i
         for (int i = 0; i < n; i++)
         {
             var p = panels[i];
             string suffix = i == 0 ? "" : (i + 1).ToString(CultureInfo.InvariantCulture);
             double left = i * (panelWidth + Gap);
             data.Add(Trace(p, "x" + suffix, "y" + suffix, showScale: i == n - 1, options, colourBarTitle));
-            if (Unresolved(p, "x" + suffix, "y" + suffix, legend: !panels.Take(i).Any(q => q.IncludesZero?.Any(r => r.Any(b => b)) == true)) is { } marks)
-                data.Add(marks);
+            if (Unresolved(p, "x" + suffix, "y" + suffix, legend: marks.Count == 0) is { } mark) marks.Add(mark);
             layout["xaxis" + suffix] = new JsonObject
             {
                 ["title"] = Text(p.XTitle),
@@ -71,6 +71,7 @@ internal static class PanelFigure
                 });
             }
         }
+        foreach (var mark in marks) data.Add(mark);
         if (annotations.Count > 0) layout["annotations"] = annotations;
         return new PlotlyFigure(PlotlyFigure.PlainText(title), data, layout, width, height);
     }

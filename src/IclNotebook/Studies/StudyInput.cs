@@ -13,8 +13,11 @@ namespace IclNotebook.Studies;
 /// </summary>
 public sealed class StudyInput : IDisposable
 {
-    private StudyInput(HookedTransformer model, IclTask? task, IclPromptSet? prompts, string revision)
+    private readonly bool _ownsModel;
+
+    private StudyInput(HookedTransformer model, IclTask? task, IclPromptSet? prompts, string revision, bool ownsModel = true)
     {
+        _ownsModel = ownsModel;
         Model = model;
         Task = task;
         Prompts = prompts;
@@ -98,5 +101,15 @@ public sealed class StudyInput : IDisposable
         }).ToArray();
     }
 
-    public void Dispose() => Model.Dispose();
+    /// <summary>
+    /// An input on a model that is already loaded (a sweep runs many tasks on one): disposing it leaves the model alone.
+    /// <paramref name="prompts"/> are the task's clean and corrupted prompts where the study needs them.
+    /// </summary>
+    public static StudyInput OnLoaded(HookedTransformer model, string revision, IclTask? task, IclPromptSet? prompts) =>
+        new(model ?? throw new ArgumentNullException(nameof(model)), task, prompts, revision, ownsModel: false);
+
+    public void Dispose()
+    {
+        if (_ownsModel) Model.Dispose();
+    }
 }

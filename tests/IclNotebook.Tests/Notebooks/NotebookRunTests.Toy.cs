@@ -11,7 +11,11 @@ namespace IclNotebook.Tests.Notebooks;
 public partial class NotebookRunTests
 {
     private static Dictionary<string, string> ToyModel() => FixtureModels(
-        ("ICL_MODEL", "toy-icl-2l"), ("ICL_TASK", Path.Combine(Repo.Root, "data", "tasks", "associative-recall.json")));
+        ("ICL_MODEL", "toy-icl-2l"), ("ICL_TASK", Path.Combine(Repo.Root, "data", "tasks", "associative-recall.json")),
+        ("ICL_TASKS", string.Join(",", ToyTasks.Select(t => Path.Combine(Repo.Root, "data", "tasks", t + ".json")))));
+
+    /// <summary>The two recall dataset tasks the notebook across tasks runs on the toy model.</summary>
+    private static readonly string[] ToyTasks = ["toy-recall-dataset", "toy-recall-dataset-2"];
 
     [Theory]
     [MemberData(nameof(Notebooks))]
@@ -69,6 +73,17 @@ public partial class NotebookRunTests
                 var aie = Z(Figures(notebook, "function-vector")[0], 0);
                 var best = aie.SelectMany((row, l) => row.Select((v, h) => (l, h, v))).MaxBy(c => c.v);
                 Assert.True((best.l, best.h) is (0, 2) or (1, _), $"largest AIE: L{best.l}H{best.h} {best.v:E2}");
+                break;
+            case "07-across-tasks":
+                // Two recall tasks (mappings the toy never saw; each query's own demonstration among 8): accuracy at 8 shots far
+                // above 0 shots for both, and every task's top function-vector head a label carrier (L0H2 or layer 1), never L0H1.
+                var rows = Regex.Matches(text, @"(toy-recall-dataset(?:-2)?): 0 shots (\S+) .*; 8 shots (\S+) ");
+                Assert.Equal(2, rows.Count);
+                Assert.All(rows, m => Assert.True(double.Parse(m.Groups[3].Value, CultureInfo.InvariantCulture) >
+                    double.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) + 0.5, m.Value));
+                var tops = Regex.Matches(text, @"top heads L(\d)H(\d)");
+                Assert.Equal(2, tops.Count);
+                Assert.All(tops, m => Assert.True(m.Groups[1].Value == "1" || m.Groups[2].Value == "2", m.Value));
                 break;
         }
         WriteTiming(runs, name, run);

@@ -65,6 +65,13 @@ public partial class NotebookRunTests
             "S_pq: label words",
             "label words at positions",
         ]),
+        ["07-across-tasks"] = (3,                                   // accuracy by shots, mean AIE, heads in the tasks' top five
+        [
+            "In-context accuracy by shots",
+            "error_y",                                              // the intervals are drawn
+            "Mean AIE across",
+            "top five heads",
+        ]),
     };
 
     /// <summary>The models every notebook run gets: the GPT-2 fixture, and the NeoX fixture as the Pythia side.</summary>
