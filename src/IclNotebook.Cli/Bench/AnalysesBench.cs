@@ -18,9 +18,13 @@ namespace IclNotebook.Cli.Bench;
 /// </summary>
 public static class AnalysesBench
 {
-    public static void Run(string which, string taskPath, int samples, BenchShape shape)
+    /// <param name="prompts">For a dataset task, how many prompts to sample (null: the task's).</param>
+    /// <param name="meanPrompts">For 'fv' on a dataset task, the heads' means over this many other prompts (the paper's 100).</param>
+    public static void Run(string which, string taskPath, int samples, BenchShape shape, int? prompts = null, int? meanPrompts = null)
     {
         var task = IclTask.Load(taskPath);
+        if (prompts is { } n) task = Icl.Datasets.DatasetTask.Resample(task, (task.Origin ?? throw new IclException(
+            $"--prompts samples a dataset task; '{task.Name}' is hand-written.")).Sampling with { Prompts = n });
         RandomCheckpoint.InTemporaryFolder(shape, $"{which}", (folder, _) =>
         {
             var processing = which == "anchors" ? WeightProcessing.Raw : WeightProcessing.Default;
@@ -32,13 +36,13 @@ public static class AnalysesBench
                               $"d_model {cfg.DModel}, {processing} weights), " +
                               $"task {task.Name} ({prompts.Count} x {prompts.CleanTokens.MaxLength} tokens), torch threads {get_num_threads()}");
             BenchReport.CollectGarbage();
-            if (which == "fv") FunctionVectors(model, task, prompts, samples);
+            if (which == "fv") FunctionVectors(model, task, prompts, samples, new FunctionVectorOptions { MeanPrompts = meanPrompts });
             else Anchors(model, task, prompts, samples);
             BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
         });
     }
 
-    private static void FunctionVectors(HookedTransformer model, IclTask task, IclPromptSet prompts, int samples)
+    private static void FunctionVectors(HookedTransformer model, IclTask task, IclPromptSet prompts, int samples, FunctionVectorOptions options)
     {
         var cfg = model.Config;
         double peak;
@@ -46,12 +50,13 @@ public static class AnalysesBench
         var clock = Stopwatch.StartNew();
         using (var rss = new RssSampler())
         {
-            result = FunctionVectorAnalysis.Run(model, task, new FunctionVectorOptions(), new ProgressLines(Console.Error));
+            result = FunctionVectorAnalysis.Run(model, task, options, new ProgressLines(Console.Error));
             peak = rss.PeakMb;
         }
         double full = clock.Elapsed.TotalSeconds;
         BenchReport.Line("function vectors, whole protocol",
-            $"{BenchReport.F(full, "F2")} s (means, AIE grid of {cfg.NLayers * cfg.NHeads} heads x {prompts.Count} prompts, " +
+            $"{BenchReport.F(full, "F2")} s (means over {options.MeanPrompts ?? prompts.Count} prompts, " +
+            $"AIE grid of {cfg.NLayers * cfg.NHeads} heads x {prompts.Count} prompts, " +
             $"vector, zero-shot at {cfg.NLayers} layers)");
         BenchReport.Line("  AIE grid alone", $"{BenchReport.F(result.Grid.Seconds, "F2")} s");
         BenchReport.Line("  peak RSS during the protocol", $"{BenchReport.F(peak, "F0")} MB");
@@ -59,7 +64,7 @@ public static class AnalysesBench
         // The reference: one full forward of one corrupted prompt per (prompt, layer, head); a sample of
         // heads, each over every prompt, gives its time and cross-checks the grid.
         using var scope = NewDisposeScope();
-        var means = ReferenceIndirectEffects.HeadMeans(model, prompts.CleanTokens);
+        var means = ReferenceIndirectEffects.HeadMeans(model, FunctionVectorAnalysis.MeanPromptTokens(task, options, model.Tokenizer) ?? prompts.CleanTokens);
         var rng = new Random(12345);
         double worst = 0;
         int heads = Math.Max(1, samples / prompts.Count);

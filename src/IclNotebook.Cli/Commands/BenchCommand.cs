@@ -57,12 +57,15 @@ internal static class BenchCommand
         }.Check(list => { foreach (var t in Targets(list)!) PatchTargets.Find(t); });
         var shape = CliOptions.Choice("--shape", "shape",
             "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
+        var prompts = CliOptions.PositiveInt("--prompts", "for 'fv' and 'anchors' on a dataset task: how many prompts to sample", null);
+        var meanPrompts = CliOptions.PositiveInt("--mean-prompts",
+            "for 'fv' on a dataset task: the heads' means over this many other sampled prompts (the paper's protocol: 100)", null);
         var shardMb = CliOptions.PositiveInt("--shard-mb",
             "write the random checkpoint in shards of at most this many MB with an index, as the hub ships large models " +
             "(default: the shape's own, a single file for the small ones)", null);
         var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).")
         {
-            which, runs, samples, task, shards, demos, targets, batchMb, shape, shardMb, dtypes,
+            which, runs, samples, task, shards, demos, targets, batchMb, shape, shardMb, dtypes, prompts, meanPrompts,
         };
         command.SetAction(parse =>
         {
@@ -81,7 +84,11 @@ internal static class BenchCommand
                 case "patching": PatchingBench.Run(taskPath, parse.GetValue(samples), chosen); break;
                 case "shards": ShardsBench.Run(taskPath, parse.GetValue(shards), chosen); break;
                 case "dtype": DTypeBench.Run(taskPath, chosen, DTypes(parse.GetValue(dtypes))); break;
-                default: AnalysesBench.Run(parse.GetValue(which)!, taskPath, parse.GetValue(samples), chosen); break;
+                default:
+                    AnalysesBench.Run(parse.GetValue(which)!, taskPath, parse.GetValue(samples), chosen,
+                        parse.GetResult(prompts) is not null ? parse.GetValue(prompts) : null,
+                        parse.GetResult(meanPrompts) is not null ? parse.GetValue(meanPrompts) : null);
+                    break;
             }
             return 0;
         });

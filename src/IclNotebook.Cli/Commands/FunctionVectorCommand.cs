@@ -15,6 +15,9 @@ internal static class FunctionVectorCommand
             Description = "corrupt by shuffling the demonstrations' labels with this seed, as the paper does (default: the task's own corruption)",
             HelpName = "N",
         };
+        var meanPrompts = CliOptions.PositiveInt("--mean-prompts",
+            "for a dataset task, take the heads' means over this many other sampled clean prompts (the paper: 100; default: the AIE's prompts)",
+            null);
         var layer = new Option<int?>("--layer")
         {
             Description = "add the vector at this layer's resid_post in the zero-shot test (default: every layer in turn)",
@@ -25,13 +28,14 @@ internal static class FunctionVectorCommand
             probability when its last-token output on the corrupted prompts is set to its mean over the clean
             prompts, the vector summed from the top heads, and a zero-shot test (the query alone, the vector added
             to the residual stream). Writes results.json, report.html and the figures fv_aie and fv_zero_shot.
-            """, top, shuffle, layer);
+            """, top, shuffle, meanPrompts, layer);
         command.SetAction((parse, ct) =>
         {
             var options = new FunctionVectorOptions
             {
                 TopHeads = parse.GetValue(top),
                 ShuffleSeed = parse.GetValue(shuffle),
+                MeanPrompts = parse.GetResult(meanPrompts) is not null ? parse.GetValue(meanPrompts) : null,
                 Layer = parse.GetValue(layer),
             };
             return study.RunAsync(parse, (study, progress) => FunctionVectorStudy.RunAsync(study, options, progress, ct),

@@ -44,9 +44,11 @@ public static class FunctionVectorAnalysis
             ? tokenizer.AnswerTokens(zeroShotPrompts[i], task.FormatAnswer(q.Label))[0]
             : tokenizer.AnswerToken(zeroShotPrompts[i], task.FormatAnswer(q.Label))).ToArray();
 
+        var meanTokens = MeanPromptTokens(task, options, tokenizer) ?? prompts.CleanTokens;
+
         using var scope = NewDisposeScope();
         progress?.Report(WorkProgress.Stage("mean head outputs"));
-        var means = HeadMeans.AtLastToken(model, prompts.CleanTokens);                             // [layer, head, d_head]
+        var means = HeadMeans.AtLastToken(model, meanTokens);                                      // [layer, head, d_head]
         var cleanPerPrompt = Probabilities(model, prompts.CleanTokens, answers);
         double clean = cleanPerPrompt.Average();
         int grid = cfg.NLayers * cfg.NHeads;
@@ -108,7 +110,9 @@ public static class FunctionVectorAnalysis
             Corruption = corruption,
             Options = options,
             Definition = $"Function vectors (Todd et al. 2024): clean = the task's demonstrations + each query; corrupted = {corruption}. " +
-                "Mean hook_z of every head at the last real token over the clean prompts; " +
+                (options.MeanPrompts is { } m
+                    ? $"Mean hook_z of every head at the last real token over {m} other clean prompts sampled from the dataset (seed + 1); "
+                    : "Mean hook_z of every head at the last real token over the clean prompts; ") +
                 "AIE[l, h] = mean over prompts of P(answer | corrupted with head (l, h)'s last-token z set to that mean) " +
                 "− P(answer | corrupted), " +
                 "P = softmax probability of the answer token at the last real token. " +
@@ -117,6 +121,23 @@ public static class FunctionVectorAnalysis
                 "Zero-shot: the query template alone, the vector added to hook_resid_post at the last token of " +
                 $"{(options.Layer is { } L ? $"layer {L}" : "each layer in turn")}. Exact (no approximation).",
         };
+    }
+
+    /// <summary>
+    /// The clean prompts the means are taken over when <see cref="FunctionVectorOptions.MeanPrompts"/> asks for their own:
+    /// the dataset sampled again with as many prompts and the next seed (so the two samples differ), demonstrations as the
+    /// task's. Null otherwise.
+    /// </summary>
+    /// <remarks>Public for benchmarks that check the batched grid against a reference on the same means.</remarks>
+    public static Tokenization.TokenBatch? MeanPromptTokens(IclTask task, FunctionVectorOptions options, Tokenization.ModelTokenizer tokenizer)
+    {
+        if (options.MeanPrompts is not { } n) return null;
+        if (n < 1) throw new IclException($"The function vector's mean needs at least one prompt (MeanPrompts = {n}).");
+        var origin = task.Origin ?? throw new IclException($"Task '{task.Name}' is hand-written: the heads' means are taken over its own " +
+            "prompts; --mean-prompts samples a dataset task's.");
+        var sample = Icl.Datasets.DatasetTask.Resample(task, origin.Sampling with { Prompts = n, Seed = origin.Sampling.Seed + 1 });
+        int shots = sample.DemosOf(0).Count;
+        return tokenizer.ToTokens(Enumerable.Range(0, sample.Queries.Count).Select(q => sample.PromptText(q, shots)).ToArray());
     }
 
     /// <summary>Mean softmax probability of each prompt's answer at its last real token.</summary>

@@ -26,7 +26,7 @@ public static class FunctionVectorReport
             protocol = new
             {
                 definition = r.Definition, corruption = r.Corruption, topHeads = r.Options.TopHeads, shuffleSeed = r.Options.ShuffleSeed,
-                layer = r.Options.Layer, exact = true,
+                layer = r.Options.Layer, meanPrompts = r.Options.MeanPrompts, exact = true,
             },
             probabilities = new { clean = r.CleanProbability, corrupted = r.CorruptedProbability },
             aie = r.Aie,

@@ -11,7 +11,7 @@ public sealed class SweepCommandTests : IDisposable
     public void Dispose() => _dir.Dispose();
 
     private static string[] Args(string folder, params string[] more) =>
-        ["sweep", "--model", Fixtures.TinyModel, "--tasks", "antonym,country-capital", "--prompts", "4", "--shots", "3", "--out", folder, .. more];
+        ["sweep", "--model", Fixtures.TinyModel, "--tasks", "antonym,country-capital", "--prompts", "3", "--shots", "3", "--out", folder, .. more];
 
     [Fact]
     public void A_sweep_writes_each_task_and_a_summary_and_resumes_without_recomputing()
