@@ -147,10 +147,15 @@ public static class FunctionVectorAnalysis
     /// <summary>Each prompt's softmax probability of its answer at its last real token.</summary>
     internal static double[] Probabilities(HookedTransformer model, Tokenization.TokenBatch prompts, IReadOnlyList<int> answers)
     {
-        using var scope = NewDisposeScope();
-        using var tokens = prompts.ToTensor(model.ModelDevice);
-        var read = tensor(prompts.LastPositions.Select(p => (long)p).ToArray(), device: model.ModelDevice);
-        var probs = model.Run(tokens, new ForwardOptions { UnembedPositions = read }).softmax(-1).to(ScalarType.Float64).cpu(); // [batch, d_vocab]
-        return answers.Select((a, b) => probs[b, a].item<double>()).ToArray();
+        var result = new double[prompts.Count];
+        foreach (var (start, part) in prompts.Chunks(HeadMeans.BatchTokens))               // memory flat in the number of prompts
+        {
+            using var scope = NewDisposeScope();
+            using var tokens = part.ToTensor(model.ModelDevice);
+            var read = tensor(part.LastPositions.Select(p => (long)p).ToArray(), device: model.ModelDevice);
+            var probs = model.Run(tokens, new ForwardOptions { UnembedPositions = read }).softmax(-1).to(ScalarType.Float64).cpu(); // [batch, d_vocab]
+            for (int b = 0; b < part.Count; b++) result[start + b] = probs[b, answers[start + b]].item<double>();
+        }
+        return result;
     }
 }

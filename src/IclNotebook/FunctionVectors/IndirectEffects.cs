@@ -22,67 +22,71 @@ internal static class IndirectEffects
     /// <paramref name="means"/>: [layer, head, d_head].
     /// </summary>
     public static (double[] Patched, double[][] PerPrompt, double[] Unpatched) Run(HookedTransformer model, TokenBatch corrupted,
-            IReadOnlyList<int> answers, Tensor means, Action<int>? promptDone = null)
+            IReadOnlyList<int> answers, Tensor means, Action<int>? promptDone = null, int batchTokens = HeadMeans.BatchTokens)
     {
         var cfg = model.Config;
         int layers = cfg.NLayers, heads = cfg.NHeads, grid = layers * heads, n = corrupted.Count;
-        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using var tokens = corrupted.ToTensor(model.ModelDevice);
         string keys(int l) => cfg.IsRotary ? HookName.RotK(l) : HookName.K(l);
         var wanted = new HashSet<string>(StringComparer.Ordinal) { HookName.ResidPre(0) };
         for (int l = 0; l < layers; l++) { wanted.Add(keys(l)); wanted.Add(HookName.V(l)); }
-        var (logits, cache) = model.RunWithCache(tokens, wanted.Contains,
-            new ForwardOptions { UnembedPositions = tensor(corrupted.LastPositions.Select(p => (long)p).ToArray()) });
-        using var _ = cache;
-        logits.Dispose();
-
         var perPrompt = new double[n][];
         var unpatched = new double[n];
-        for (int b = 0; b < n; b++)
+        // The corrupted prompts' keys and values are cached a run of prompts at a time: memory does not grow with their number.
+        foreach (var (offset, part) in corrupted.Chunks(batchTokens))
         {
-            int t = corrupted.LastPositions[b];
-            var probs = new double[grid + 1];
-            // Row r < grid patches head r % heads of layer r / heads; row grid is the unpatched baseline.
-            for (int start = 0; start <= grid; start += MaxRows)
+            using var scope = NewDisposeScope();
+            using var tokens = part.ToTensor(model.ModelDevice);
+            var (logits, cache) = model.RunWithCache(tokens, wanted.Contains,
+                new ForwardOptions { UnembedPositions = tensor(part.LastPositions.Select(p => (long)p).ToArray()) });
+            using var _ = cache;
+            logits.Dispose();
+            for (int i = 0; i < part.Count; i++)
             {
-                int rows = Math.Min(MaxRows, grid + 1 - start);
-                using var chunk = NewDisposeScope();
-                var resid = cache[HookName.ResidPre(0)][b, t].reshape(1, 1, -1).expand(rows, 1, -1).contiguous(); // [rows, 1, d_model]
-                // One prefix shared by every row (batch 1): attention reads it without a copy per row.
-                (Tensor K, Tensor V)? Past(int l) => t == 0 ? null : (
-                    cache[keys(l)][b, ..t].unsqueeze(0),                                        // [1, t, kv_head, d_head]
-                    cache[HookName.V(l)][b, ..t].unsqueeze(0));
-                var hooks = new List<(string, HookFunction)>();
-                for (int l = 0; l < layers; l++)
+                int b = offset + i;
+                int t = part.LastPositions[i];
+                var probs = new double[grid + 1];
+                // Row r < grid patches head r % heads of layer r / heads; row grid is the unpatched baseline.
+                for (int start = 0; start <= grid; start += MaxRows)
                 {
-                    int first = Math.Max(l * heads, start), end = Math.Min((l + 1) * heads, start + rows);
-                    if (first >= end) continue;
-                    var rowIndex = arange(first - start, end - start, dtype: int64, device: model.ModelDevice);
-                    var headIndex = arange(first - l * heads, end - l * heads, dtype: int64, device: model.ModelDevice);
-                    var value = means[l].index_select(0, headIndex);                              // [patched rows, d_head]
-                    hooks.Add((HookName.Z(l), (act, _) =>
+                    int rows = Math.Min(MaxRows, grid + 1 - start);
+                    using var chunk = NewDisposeScope();
+                    var resid = cache[HookName.ResidPre(0)][i, t].reshape(1, 1, -1).expand(rows, 1, -1).contiguous(); // [rows, 1, d_model]
+                    // One prefix shared by every row (batch 1): attention reads it without a copy per row.
+                    (Tensor K, Tensor V)? Past(int l) => t == 0 ? null : (
+                        cache[keys(l)][i, ..t].unsqueeze(0),                                        // [1, t, kv_head, d_head]
+                        cache[HookName.V(l)][i, ..t].unsqueeze(0));
+                    var hooks = new List<(string, HookFunction)>();
+                    for (int l = 0; l < layers; l++)
                     {
-                        var patched = act.clone();                                                 // [rows, 1, head, d_head]
-                        patched.index_put_(value, TensorIndex.Tensor(rowIndex), TensorIndex.Single(0), TensorIndex.Tensor(headIndex));
-                        return patched;
-                    }));
+                        int first = Math.Max(l * heads, start), end = Math.Min((l + 1) * heads, start + rows);
+                        if (first >= end) continue;
+                        var rowIndex = arange(first - start, end - start, dtype: int64, device: model.ModelDevice);
+                        var headIndex = arange(first - l * heads, end - l * heads, dtype: int64, device: model.ModelDevice);
+                        var value = means[l].index_select(0, headIndex);                              // [patched rows, d_head]
+                        hooks.Add((HookName.Z(l), (act, _) =>
+                        {
+                            var patched = act.clone();                                                 // [rows, 1, head, d_head]
+                            patched.index_put_(value, TensorIndex.Tensor(rowIndex), TensorIndex.Single(0), TensorIndex.Tensor(headIndex));
+                            return patched;
+                        }));
+                    }
+                    Tensor rowLogits;
+                    using (model.Hooks([.. hooks]))
+                    {
+                        var readPositions = zeros([rows, 1], dtype: int64);                             // [rows, 1]: each row's only position
+                        var rowPositions = cfg.IsRotary
+                            ? tensor(Enumerable.Repeat((long)t, rows).ToArray(), [rows, 1], device: model.ModelDevice) // [rows, 1]: position t
+                            : null;
+                        rowLogits = SegmentForward.Run(model, resid, 0, Past, readPositions, positions: rowPositions);      // [rows, 1, d_vocab]
+                    }
+                    var p = rowLogits.squeeze(1).softmax(-1)[.., answers[b]].to(float64).cpu().data<double>().ToArray();
+                    Array.Copy(p, 0, probs, start, rows);
                 }
-                Tensor rowLogits;
-                using (model.Hooks([.. hooks]))
-                {
-                    var readPositions = zeros([rows, 1], dtype: int64);                             // [rows, 1]: each row's only position
-                    var rowPositions = cfg.IsRotary
-                        ? tensor(Enumerable.Repeat((long)t, rows).ToArray(), [rows, 1], device: model.ModelDevice) // [rows, 1]: position t
-                        : null;
-                    rowLogits = SegmentForward.Run(model, resid, 0, Past, readPositions, positions: rowPositions);      // [rows, 1, d_vocab]
-                }
-                var p = rowLogits.squeeze(1).softmax(-1)[.., answers[b]].to(float64).cpu().data<double>().ToArray();
-                Array.Copy(p, 0, probs, start, rows);
+                perPrompt[b] = probs[..grid];
+                unpatched[b] = probs[grid];
+                promptDone?.Invoke(b);
             }
-            perPrompt[b] = probs[..grid];
-            unpatched[b] = probs[grid];
-            promptDone?.Invoke(b);
         }
         var mean = Enumerable.Range(0, grid).Select(i => perPrompt.Average(r => r[i])).ToArray();
         return (mean, perPrompt, unpatched);

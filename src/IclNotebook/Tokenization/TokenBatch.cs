@@ -37,6 +37,24 @@ public sealed record TokenBatch(IReadOnlyList<int[]> Ids, int PadId)
         return Ids.Select(ids => Enumerable.Range(0, n).Select(p => (long)(p < ids.Length ? ids[p] : PadId)).ToArray()).ToArray();
     }
 
+    /// <summary>
+    /// The batch cut into runs of consecutive prompts whose padded size (prompts x their longest) stays within
+    /// <paramref name="tokens"/> (a prompt longer than that goes alone): each with the index of its first prompt, so
+    /// a pass over many prompts holds one run's activations at a time.
+    /// </summary>
+    public IEnumerable<(int Start, TokenBatch Part)> Chunks(int tokens)
+    {
+        int start = 0;
+        while (start < Count)
+        {
+            int count = 0, longest = 0;
+            while (start + count < Count && (count == 0 || Math.Max(longest, Ids[start + count].Length) * (count + 1) <= tokens))
+                longest = Math.Max(longest, Ids[start + count++].Length);
+            yield return (start, this with { Ids = Ids.Skip(start).Take(count).ToArray() });
+            start += count;
+        }
+    }
+
     /// <summary>int64 tensor [batch, pos] on <paramref name="device"/> (CPU by default).</summary>
     public Tensor ToTensor(Device? device = null)
     {
