@@ -77,10 +77,11 @@ public partial class NotebookRunTests
     /// <summary>The models every notebook run gets: the GPT-2 fixture, and the NeoX fixture as the Pythia side.</summary>
     private static Dictionary<string, string> FixtureModels(params (string Key, string Value)[] more)
     {
-        // ICL_PROMPTS: the notebook across tasks samples 12 prompts per task, not 25 (CI time; its checks hold with either).
+        // The notebook across tasks keeps its 25 prompts: with 12 the toy's top AIE head was the previous-token head L0H1 for one
+        // task (the intervals at 12 prompts do not separate the layer-0 heads), which the toy check rightly refuses.
         var env = new Dictionary<string, string>
         {
-            ["ICL_MODEL"] = Fixtures.TinyModel, ["ICL_PYTHIA"] = IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a"), ["ICL_PROMPTS"] = "12",
+            ["ICL_MODEL"] = Fixtures.TinyModel, ["ICL_PYTHIA"] = IclNotebook.Tests.Families.FamilyFixture.Folder("tiny-neox-a"),
         };
         foreach (var (key, value) in more) env[key] = value;
         return env;
