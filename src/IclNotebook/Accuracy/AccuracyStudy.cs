@@ -5,7 +5,10 @@ using IclNotebook.Studies;
 
 namespace IclNotebook.Accuracy;
 
-/// <summary>Runs <c>icl accuracy</c>: loads the model and task, samples the largest shot count once, and scores every count.</summary>
+/// <summary>
+/// Runs <c>icl accuracy</c>: loads the model and task (a dataset task sampled again only if its prompts have fewer
+/// demonstrations than the largest shot count), and scores every count on the same queries.
+/// </summary>
 public static class AccuracyStudy
 {
     /// <summary>The shot counts <c>icl accuracy</c> measures by default.</summary>
@@ -20,17 +23,13 @@ public static class AccuracyStudy
             throw new IclException($"Shot counts must be distinct whole numbers of at least 0, e.g. 0,1,2,4,8 (got {string.Join(",", shots)}).");
         bootstrap ??= new Bootstrap();
         var clock = Stopwatch.StartNew();
-        // A dataset task samples as many demonstrations as the largest count (at least one: a task has demonstrations);
-        // every count then shows each query the first k of the same ones.
-        var sampling = options with { Shots = Math.Max(1, shots.Max()) };
-        using var input = await StudyInput.LoadAsync(IsDataset(options) ? sampling : options, patchingPrompts: false, progress, ct)
-            .ConfigureAwait(false);
+        using var input = await StudyInput.LoadAsync(options, patchingPrompts: false, progress, ct).ConfigureAwait(false);
         return Run(input, options, shots, bootstrap, progress, ct) with { Seconds = clock.Elapsed.TotalSeconds };
     }
 
     /// <summary>
-    /// The study on an input already loaded (<see cref="StudyInput.OnLoaded"/>, as a sweep does); a dataset task's
-    /// queries need at least as many demonstrations as the largest shot count.
+    /// The study on an input already loaded (<see cref="StudyInput.OnLoaded"/>, as a sweep does, whose other analyses then
+    /// see the same prompts); a dataset task with too few demonstrations for the largest shot count is sampled again.
     /// </summary>
     public static AccuracyResult Run(StudyInput input, StudyOptions options, IReadOnlyList<int> shots, Bootstrap bootstrap,
         IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
@@ -39,24 +38,17 @@ public static class AccuracyStudy
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
         var task = input.Task ?? throw new IclException("icl accuracy needs a task: pass --task FILE (a task file or a dataset's pairs file).");
+        // Every count shows each query the first k of its own demonstrations; a dataset task sampled with fewer than the
+        // largest count asks for is sampled again with that many.
+        if (task.Origin is { } origin && shots.Count > 0 && shots.Max() > origin.Sampling.Shots)
+            task = Icl.Datasets.DatasetTask.Resample(task, origin.Sampling with { Shots = shots.Max() });
         var model = input.Model;
         var rows = ShotsAccuracy.Measure(model, task, shots, bootstrap, progress, ct);
-        var tokenizer = model.Tokenizer;
         var zeroShot = Enumerable.Range(0, task.Queries.Count).Select(q => task.FormatQuery(task.Queries[q])).ToArray();
         return new AccuracyResult(model.Config.Name, input.Revision, model.Processing, model.Config.DType, task.Name,
             Path.GetFullPath(options.TaskPath!), task.Origin, zeroShot,
             task.Queries.Select(q => task.FormatAnswer(q.Label)).ToArray(),
-            rows[0].Prompts.Count > 0 ? task.Queries.Select((q, i) => AnswerLength(tokenizer, task, i)).ToArray() : [],
+            rows[^1].Prompts.Select(p => p.AnswerTokens).ToArray(),
             rows, bootstrap, clock.Elapsed.TotalSeconds);
-    }
-
-    private static bool IsDataset(StudyOptions options) =>
-        options.TaskPath is { } path && Icl.IclTask.Load(path).Origin is not null;
-
-    private static int AnswerLength(Tokenization.ModelTokenizer tokenizer, Icl.IclTask task, int query)
-    {
-        string prompt = task.PromptText(query, 0);
-        string answer = task.FormatAnswer(task.Queries[query].Label);
-        return task.FirstTokenAnswers ? tokenizer.AnswerTokens(prompt, answer).Length : 1;
     }
 }

@@ -7,7 +7,8 @@ namespace IclNotebook.Accuracy;
 /// <param name="Top1">Whether the first answer token is the model's most likely next token over the full vocabulary.</param>
 /// <param name="FirstTokenLogProb">log P(first answer token | prompt), nats.</param>
 /// <param name="AnswerLogProb">log P(answer | prompt), teacher-forced: the sum over its tokens, nats.</param>
-public sealed record AnswerScore(bool Top1, double FirstTokenLogProb, double AnswerLogProb);
+/// <param name="AnswerTokens">How many tokens the answer is after the prompt.</param>
+public sealed record AnswerScore(bool Top1, double FirstTokenLogProb, double AnswerLogProb, int AnswerTokens);
 
 /// <summary>
 /// Scores answers teacher-forced: each prompt is run with its answer appended, and the logits are read at the prompt's
@@ -82,7 +83,7 @@ internal static class AnswerScores
             var answer = answers[start + b];
             double whole = 0;
             for (int j = 0; j < answer.Length; j++) whole += picked[b * reads + j];
-            scores[start + b] = new AnswerScore(top[b] == answer[0], picked[b * reads], whole);
+            scores[start + b] = new AnswerScore(top[b] == answer[0], picked[b * reads], whole, answer.Length);
         }
     }
 }

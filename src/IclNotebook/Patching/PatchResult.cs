@@ -44,8 +44,21 @@ public sealed partial record PatchResult : PatchGrid
         if (PerPrompt is null || CleanPerPrompt is null || CorruptedPerPrompt is null)
             throw new IclException($"{Target}: this result keeps no per-prompt values (computed by the {Settings.EngineLabel} engine, or " +
                 "read from an older file), so it has no intervals; rerun it with the reference or fast engine.");
-        return (bootstrap ?? new Statistics.Bootstrap()).Cells(PerPrompt, CleanPerPrompt, CorruptedPerPrompt);
+        bootstrap ??= new Statistics.Bootstrap();
+        // results.json, each heatmap and its hover text ask for the same intervals: computed once per set of values.
+        if (IntervalCache.TryGetValue(PerPrompt, out var held) && ReferenceEquals(held.Clean, CleanPerPrompt)
+            && ReferenceEquals(held.Corrupted, CorruptedPerPrompt) && held.Bootstrap == bootstrap)
+            return held.Intervals;
+        var intervals = bootstrap.Cells(PerPrompt, CleanPerPrompt, CorruptedPerPrompt);
+        IntervalCache.AddOrUpdate(PerPrompt, new HeldIntervals(CleanPerPrompt, CorruptedPerPrompt, bootstrap, intervals));
+        return intervals;
     }
+
+    /// <summary>Intervals by the per-prompt values they were computed from (the lists are never changed once made).</summary>
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<IReadOnlyList<double>>, HeldIntervals> IntervalCache = new();
+
+    private sealed record HeldIntervals(IReadOnlyList<double> Clean, IReadOnlyList<double> Corrupted, Statistics.Bootstrap Bootstrap,
+        IReadOnlyList<Statistics.Interval> Intervals);
 
     /// <summary>Value at a multi-index (in <see cref="PatchSettings.Unit"/>).</summary>
     public double this[params int[] index] => Values[Flat(index)];

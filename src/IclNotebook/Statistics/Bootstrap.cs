@@ -37,32 +37,39 @@ public sealed record Bootstrap(int Resamples = 1000, double Level = 0.95, long S
         if (cells.Any(c => c.Count != n) || clean is not null && (clean.Count != n || corrupted!.Count != n))
             throw new ArgumentException($"Every cell and baseline needs one value per prompt ({n}).");
 
-        var weights = new int[Resamples][];
+        // Each resample as counts per prompt; the baselines' means depend on the resample only, not on the cell.
+        var weights = new double[Resamples][];
         var rng = new SplitMix64(unchecked((ulong)Seed));
         for (int r = 0; r < Resamples; r++)
         {
-            var w = weights[r] = new int[n];
+            var w = weights[r] = new double[n];
             for (int i = 0; i < n; i++) w[rng.NextInt(n)]++;
         }
-        double WeightedMean(IReadOnlyList<double> x, int[]? w)
-        {
-            double sum = 0;
-            for (int i = 0; i < n; i++) sum += (w?[i] ?? 1) * x[i];
-            return sum / n;
-        }
-        double Statistic(IReadOnlyList<double> cell, int[]? w) => clean is null
-            ? WeightedMean(cell, w)
-            : (WeightedMean(cell, w) - WeightedMean(corrupted!, w)) / (WeightedMean(clean, w) - WeightedMean(corrupted!, w));
+        double[]? cleanMeans = clean is null ? null : weights.Select(w => Dot(w, clean.ToArray()) / n).ToArray();
+        double[]? corruptedMeans = corrupted is null ? null : weights.Select(w => Dot(w, corrupted.ToArray()) / n).ToArray();
+        double Statistic(double mean, double cleanMean, double corruptedMean) =>
+            clean is null ? mean : (mean - corruptedMean) / (cleanMean - corruptedMean);
 
         var result = new Interval[cells.Count];
         var draws = new double[Resamples];
+        double allClean = clean?.Average() ?? 0, allCorrupted = corrupted?.Average() ?? 0;
         for (int c = 0; c < cells.Count; c++)
         {
-            for (int r = 0; r < Resamples; r++) draws[r] = Statistic(cells[c], weights[r]);
+            var x = cells[c].ToArray();
+            for (int r = 0; r < Resamples; r++)
+                draws[r] = Statistic(Dot(weights[r], x) / n, cleanMeans?[r] ?? 0, corruptedMeans?[r] ?? 0);
             Array.Sort(draws);
-            result[c] = new Interval(Statistic(cells[c], null), Quantile(draws, (1 - Level) / 2), Quantile(draws, (1 + Level) / 2), Level);
+            result[c] = new Interval(Statistic(x.Average(), allClean, allCorrupted), Quantile(draws, (1 - Level) / 2),
+                Quantile(draws, (1 + Level) / 2), Level);
         }
         return result;
+    }
+
+    private static double Dot(double[] w, double[] x)
+    {
+        double sum = 0;
+        for (int i = 0; i < x.Length; i++) sum += w[i] * x[i];
+        return sum;
     }
 
     /// <summary>The q-quantile of sorted values, linearly interpolated (numpy's default).</summary>

@@ -32,6 +32,7 @@ public static class SweepStudy
         ArgumentNullException.ThrowIfNull(sweep);
         ArgumentNullException.ThrowIfNull(shard);
         if (sweep.Analyses.Count == 0) throw new IclException("A sweep needs at least one analysis (--analyses accuracy,fv,patching,anchors).");
+        Runtime.DTypeSpeed.Check(study.DType, study.Device ?? TorchSharp.torch.CPU);   // before the tasks, the tokenizer and any download
         var mine = sweep.Tasks.Where((_, i) => i % shard.Count == shard.Index).ToList();
         // Every task is read, sampled and (where an analysis needs the corrupted twins) tokenized before any weights load.
         progress?.Report(WorkProgress.Stage("tokenize"));
@@ -45,10 +46,9 @@ public static class SweepStudy
         }).ToList();
         SweepSettings.Claim(folder, study, sweep, toolVersion);
 
-        int ran = 0, skipped = 0;
         var todo = tasks.SelectMany(t => sweep.Analyses.Select(a => (t.File, t.Task, t.Prompts, Analysis: a)))
             .Where(x => !Directory.Exists(AnalysisFolder(folder, x.File, x.Analysis))).ToList();
-        skipped = tasks.Count * sweep.Analyses.Count - todo.Count;
+        int ran = 0, skipped = tasks.Count * sweep.Analyses.Count - todo.Count;
         HookedTransformer? model = null, raw = null;
         string revision = "";
         try

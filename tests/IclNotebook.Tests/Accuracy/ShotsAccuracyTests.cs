@@ -24,7 +24,7 @@ public class ShotsAccuracyTests(ModelFixture fixture) : IClassFixture<ModelFixtu
         double whole = 0;
         for (int j = 0; j < answer.Length; j++) whole += logProbs[prompt.Length - 1 + j, answer[j]].item<double>();
         bool top1 = logProbs[prompt.Length - 1].argmax().item<long>() == answer[0];
-        return new AnswerScore(top1, logProbs[prompt.Length - 1, answer[0]].item<double>(), whole);
+        return new AnswerScore(top1, logProbs[prompt.Length - 1, answer[0]].item<double>(), whole, answer.Length);
     }
 
     [Fact]

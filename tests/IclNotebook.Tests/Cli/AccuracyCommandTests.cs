@@ -25,7 +25,7 @@ public sealed class AccuracyCommandTests : IDisposable
         var root = doc.RootElement;
         Assert.Equal("icl-accuracy", root.GetProperty("kind").GetString());
         var dataset = root.GetProperty("task").GetProperty("dataset");
-        Assert.Equal(3, dataset.GetProperty("shots").GetInt32());                      // sampled for the largest count
+        Assert.Equal(10, dataset.GetProperty("shots").GetInt32());                     // the task's own; each count shows the first k
         Assert.Equal(7, dataset.GetProperty("prompts").GetInt32());
         Assert.Equal(4, dataset.GetProperty("seed").GetInt64());
         var rows = root.GetProperty("shots");

@@ -32,10 +32,8 @@ internal static class DatasetTaskJson
         IclTaskJson.CheckFields(root, source, "", Fields);
         string file = IclTaskJson.String(root, source, "", "dataset", required: true)!;
         string folder = Path.GetDirectoryName(Path.GetFullPath(source)) ?? ".";
-        string path = Path.IsPathRooted(file) || File.Exists(file) && !File.Exists(Path.Combine(folder, file))
-            ? TaskFiles.Resolve(file)
-            : Path.Combine(folder, file);
-        if (!File.Exists(path)) path = TaskFiles.Resolve(file);
+        string path = Path.Combine(folder, file);                           // a rooted file stays itself
+        if (!File.Exists(path)) path = TaskFiles.Resolve(file);             // the working directory, or the repository's data/
         if (!File.Exists(path))
             throw IclTaskValidator.Error(source, "dataset", $"'{file}' does not exist (looked in {folder} and the working directory); " +
                 "give the path of a pairs file, relative to this task file");
