@@ -22,9 +22,7 @@ public static class AnalysesBench
     /// <param name="meanPrompts">For 'fv' on a dataset task, the heads' means over this many other prompts (the paper's 100).</param>
     public static void Run(string which, string taskPath, int samples, BenchShape shape, int? prompts = null, int? meanPrompts = null)
     {
-        var task = IclTask.Load(taskPath);
-        if (prompts is { } n) task = Icl.Datasets.DatasetTask.Resample(task, (task.Origin ?? throw new IclException(
-            $"--prompts samples a dataset task; '{task.Name}' is hand-written.")).Sampling with { Prompts = n });
+        var task = Sampled(IclTask.Load(taskPath), prompts);
         RandomCheckpoint.InTemporaryFolder(shape, $"{which}", (folder, _) =>
         {
             var processing = which == "anchors" ? WeightProcessing.Raw : WeightProcessing.Default;
@@ -41,6 +39,11 @@ public static class AnalysesBench
             BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
         });
     }
+
+    /// <summary>A dataset task with <paramref name="prompts"/> sampled prompts (null: as it is).</summary>
+    internal static IclTask Sampled(IclTask task, int? prompts) => prompts is not { } n ? task :
+        Icl.Datasets.DatasetTask.Resample(task, (task.Origin ?? throw new IclException(
+            $"--prompts samples a dataset task; '{task.Name}' is hand-written.")).Sampling with { Prompts = n });
 
     private static void FunctionVectors(HookedTransformer model, IclTask task, IclPromptSet prompts, int samples, FunctionVectorOptions options)
     {

@@ -16,9 +16,19 @@ namespace IclNotebook.Cli.Bench;
 /// </summary>
 public static class PatchingBench
 {
-    public static void Run(string taskPath, int samples, BenchShape shape)
+    /// <param name="taskPath">The task file.</param>
+    /// <param name="samples">Reference-engine indices timed per part.</param>
+    /// <param name="shape">The model shape the random weights take.</param>
+    /// <param name="prompts">For a dataset task, how many prompts to sample (null: the task's).</param>
+    /// <param name="targets">The patch targets (null: resid_pre and attn_head_all_pos_every, the seed analysis).</param>
+    /// <param name="shard">
+    /// Only this shard of each grid, and no reference estimate: memory and speed over many prompts in a fraction of the time
+    /// (null: the whole grids).
+    /// </param>
+    public static void Run(string taskPath, int samples, BenchShape shape, int? prompts = null, IReadOnlyList<string>? targets = null,
+        PatchShard? shard = null)
     {
-        var task = IclTask.Load(taskPath);
+        var task = AnalysesBench.Sampled(IclTask.Load(taskPath), prompts);
         RandomCheckpoint.InTemporaryFolder(shape, "patching", (folder, _) =>
         {
             using var model = ModelLoader.LoadFolder(folder);
@@ -35,15 +45,21 @@ public static class PatchingBench
             var clock = Stopwatch.StartNew();
             using var setup = PatchingSetup.Create(model, prompts);
             double setupSeconds = clock.Elapsed.TotalSeconds;
-            BenchReport.Line("clean + corrupted runs with cache", $"{BenchReport.F(setupSeconds, "F2")} s");
+            BenchReport.Line("clean + corrupted baselines (caches fill on demand)", $"{BenchReport.F(setupSeconds, "F2")} s");
 
-            var targets = new[] { PatchTargetSet.Of(PatchTargets.ResidPre), PatchTargets.AttnHeadAllPosEvery };
-            double fastSeconds = setupSeconds, fastGflop = 0, referenceSeconds = 0, worstDiff = 0;
-            var exact = new List<PatchResult>();
-            foreach (var set in targets)
+            var sets = targets?.Select(PatchTargets.Find).ToArray() ?? [PatchTargetSet.Of(PatchTargets.ResidPre), PatchTargets.AttnHeadAllPosEvery];
+            BenchReport.Line("prompt chunks of the caches",
+                $"{setup.PromptRanges().Count} (at most {BenchReport.F(setup.CacheMemoryMb, "F0")} MB of cached activations at once)");
+            if (shard is not null)
             {
-                var result = new FastEngine().Run(setup, set, new ProgressLines(Console.Error));
-                exact.Add(result);
+                OneShard(setup, sets, shard, rss);
+                return;
+            }
+            var exact = sets.Select(set => new FastEngine().Run(setup, set, new ProgressLines(Console.Error))).ToList();
+            BenchReport.Line("peak RSS during caches and fast engine", $"{BenchReport.F(rss.PeakMb, "F0")} MB");
+            double fastSeconds = setupSeconds, fastGflop = 0, referenceSeconds = 0, worstDiff = 0;
+            foreach (var (set, result) in sets.Zip(exact))
+            {
                 fastSeconds += result.Seconds;
                 fastGflop += result.Gflop;
                 BenchReport.Line($"fast {set.Name}",
@@ -56,8 +72,8 @@ public static class PatchingBench
                 BenchReport.Line($"reference {set.Name} (estimated from {samples} per part)",
                     $"{BenchReport.F(estimate, "F0")} s; max |fast - reference| on the sample {BenchReport.F(diff, "E1")} nats");
             }
-            var approx = AttributionPatching.Run(setup, targets);
-            BenchReport.Line("attribution patching, both targets (approximate)", $"{BenchReport.F(approx.Sum(a => a.Seconds), "F1")} s");
+            var approx = AttributionPatching.Run(setup, sets);
+            BenchReport.Line("attribution patching, every target (approximate)", $"{BenchReport.F(approx.Sum(a => a.Seconds), "F1")} s");
             for (int i = 0; i < approx.Count; i++)
             {
                 var (pearson, maxError) = AttributionPatching.Compare(approx[i], exact[i]);
@@ -71,6 +87,24 @@ public static class PatchingBench
             BenchReport.Line("peak RSS during the analysis", $"{BenchReport.F(rss.PeakMb, "F0")} MB");
             BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
         });
+    }
+
+    /// <summary>The fast engine on one shard of each set, then attribution patching of them all, each with its time and peak RSS.</summary>
+    private static void OneShard(PatchingSetup setup, PatchTargetSet[] sets, PatchShard shard, RssSampler rss)
+    {
+        foreach (var set in sets)
+        {
+            var part = new FastEngine().RunShard(setup, set, shard, new ProgressLines(Console.Error));
+            BenchReport.Line($"fast {set.Name}, shard {shard}",
+                $"{part.Indices.Count} of {part.Shape.Aggregate(1L, (a, b) => a * b)} indices in {BenchReport.F(part.Seconds, "F1")} s, " +
+                $"{part.ForwardPasses} batched forwards, {BenchReport.F(part.Gflop / part.Seconds)} GFLOP/s");
+        }
+        BenchReport.Line("peak RSS during caches and fast engine", $"{BenchReport.F(rss.PeakMb, "F0")} MB");
+        using var attribution = new RssSampler();
+        var approx = AttributionPatching.Run(setup, sets);
+        BenchReport.Line("attribution patching, every target, whole grids", $"{BenchReport.F(approx.Sum(a => a.Seconds), "F1")} s, " +
+            $"{approx[0].ForwardPasses / 2} passes of at most {setup.PromptRanges(AttributionPatching.ChunkWeight).Max(r => r.Count)} prompts, peak RSS {BenchReport.F(attribution.PeakMb, "F0")} MB");
+        BenchReport.Line("peak RSS of the whole process (VmHWM)", $"{BenchReport.F(BenchReport.PeakRssMb(), "F0")} MB");
     }
 
     /// <summary>

@@ -51,21 +51,27 @@ internal static class BenchCommand
             "(default: its own, which follows the machine's memory)", null);
         var targets = new Option<string?>("--targets")
         {
-            Description = "for 'patching --demos': the patch targets timed at every length " +
-                "(default resid_pre, and the seed analysis's attn_head_all_pos_every at the first length)",
+            Description = "for 'patching': the patch targets (default resid_pre and attn_head_all_pos_every, the seed analysis); " +
+                "with --demos, those timed at every length (default resid_pre, and attn_head_all_pos_every at the first length)",
             HelpName = "LIST",
         }.Check(list => { foreach (var t in Targets(list)!) PatchTargets.Find(t); });
         var shape = CliOptions.Choice("--shape", "shape",
             "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
-        var prompts = CliOptions.PositiveInt("--prompts", "for 'fv' and 'anchors' on a dataset task: how many prompts to sample", null);
+        var prompts = CliOptions.PositiveInt("--prompts", "for 'patching', 'fv' and 'anchors' on a dataset task: how many prompts to sample", null);
         var meanPrompts = CliOptions.PositiveInt("--mean-prompts",
             "for 'fv' on a dataset task: the heads' means over this many other sampled prompts (the paper's protocol: 100)", null);
         var shardMb = CliOptions.PositiveInt("--shard-mb",
             "write the random checkpoint in shards of at most this many MB with an index, as the hub ships large models " +
             "(default: the shape's own, a single file for the small ones)", null);
+        var gridShard = new Option<string?>("--shard")
+        {
+            Description = "for 'patching': only shard K/N of each grid and no reference estimate (memory and speed over many prompts " +
+                "in a fraction of the time)",
+            HelpName = "K/N",
+        }.Check(text => PatchShard.Parse(text!));
         var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).")
         {
-            which, runs, samples, task, shards, demos, targets, batchMb, shape, shardMb, dtypes, prompts, meanPrompts,
+            which, runs, samples, task, shards, demos, targets, batchMb, shape, shardMb, dtypes, prompts, meanPrompts, gridShard,
         };
         command.SetAction(parse =>
         {
@@ -81,7 +87,10 @@ internal static class BenchCommand
                     PatchingLadderBench.Run(taskPath, DemoCounts(ladder), parse.GetValue(samples), chosen, Targets(parse.GetValue(targets)),
                         parse.GetValue(batchMb) is > 0 and var mb ? new FastEngineOptions { BatchMemoryMb = mb } : null);
                     break;
-                case "patching": PatchingBench.Run(taskPath, parse.GetValue(samples), chosen); break;
+                case "patching":
+                    PatchingBench.Run(taskPath, parse.GetValue(samples), chosen, parse.GetResult(prompts) is not null ? parse.GetValue(prompts) : null,
+                        Targets(parse.GetValue(targets)), parse.GetValue(gridShard) is { } k ? PatchShard.Parse(k) : null);
+                    break;
                 case "shards": ShardsBench.Run(taskPath, parse.GetValue(shards), chosen); break;
                 case "dtype": DTypeBench.Run(taskPath, chosen, DTypes(parse.GetValue(dtypes))); break;
                 default:

@@ -61,10 +61,11 @@ public static class PatchingStudyOutput
         }
 
         var top = r.Results.SelectMany(res => res.Largest(topK)).OrderByDescending(e => Math.Abs(e.Normalised)).Take(topK)
-            .Select(e => (IReadOnlyList<object>)[e.Target, e.Where, e.Normalised, e.Value]);
+            .Select(e => (IReadOnlyList<object>)[e.Target, e.Where, e.Normalised, IntervalText(e.Interval), e.Value]);
         page.Heading($"Top {topK} components")
-            .Paragraph("Largest effects (normalised metric; 1 = restores clean behaviour).")
-            .Table(["target", "index", "normalised", unit], top);
+            .Paragraph($"Largest effects (normalised metric; 1 = restores clean behaviour), with the 95 % interval of a bootstrap over the " +
+                $"{p.Count} prompts; \"includes 0\" marks an effect whose sign these prompts do not settle.")
+            .Table(["target", "index", "normalised", "95 % interval", unit], top);
 
         page.Heading("How to read the plots").Paragraph(
             "Each cell is one patch: the corrupted prompts (demonstration labels swapped) are run with one activation replaced by its value "
@@ -75,6 +76,9 @@ public static class PatchingStudyOutput
             + "head plots, Output patches a head's whole output, Query/Key/Value patch its inputs, Pattern patches where it attends.");
         return page.Render();
     }
+
+    private static string IntervalText(Statistics.Interval? interval) => interval is null ? "—"
+        : string.Create(CultureInfo.InvariantCulture, $"[{interval.Low:F3}, {interval.High:F3}]{(interval.ExcludesZero ? "" : ", includes 0")}");
 
     private static string WallTime(PatchingStudyResult r)
     {

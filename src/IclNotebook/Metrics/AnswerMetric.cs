@@ -53,6 +53,14 @@ public sealed record AnswerMetric(IReadOnlyList<int> ReadPositions, IReadOnlyLis
                 $"{AnswerIds.Count} prompts, {wrongAnswerIds.Count} wrong answers.");
         return this with { WrongAnswerIds = wrongAnswerIds };
     }
+    /// <summary>The metric of prompts <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1 alone.</summary>
+    public AnswerMetric Rows(int start, int count) => this with
+    {
+        ReadPositions = ReadPositions.Skip(start).Take(count).ToArray(),
+        AnswerIds = AnswerIds.Skip(start).Take(count).ToArray(),
+        WrongAnswerIds = WrongAnswerIds?.Skip(start).Take(count).ToArray(),
+    };
+
     /// <summary>Each prompt's last real token (<see cref="MetricRead.LastToken"/>, the default).</summary>
     public static AnswerMetric AtLastRealToken(IReadOnlyList<int> lengths, IReadOnlyList<int> answerIds)
     {

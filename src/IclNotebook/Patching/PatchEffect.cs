@@ -7,6 +7,9 @@ namespace IclNotebook.Patching;
 public sealed record PatchEffect(string Target, string Where, IReadOnlyList<PatchAxis> Axes, IReadOnlyList<int> Index,
         double Normalised, double Value, string Unit)
 {
+    /// <summary>The normalised effect's 95 % interval over prompts (<see cref="PatchResult.Intervals"/>); null when the result keeps no per-prompt values.</summary>
+    public Statistics.Interval? Interval { get; init; }
+
     /// <summary>The index along <paramref name="axis"/>, or null when the result has no such axis.</summary>
     public int? At(PatchAxis axis)
     {
@@ -27,11 +30,16 @@ public sealed record PatchEffect(string Target, string Where, IReadOnlyList<Patc
 /// <summary>Ranking a result's components by the size of their effect.</summary>
 public static class PatchEffects
 {
-    /// <summary>The <paramref name="count"/> components with the largest |normalised effect| (non-finite values skipped), largest first.</summary>
+    /// <summary>
+    /// The <paramref name="count"/> components with the largest |normalised effect| (non-finite values skipped), largest first,
+    /// each with its interval where the result keeps per-prompt values.
+    /// </summary>
     public static IReadOnlyList<PatchEffect> Largest(this PatchResult result, int count = 10)
     {
         ArgumentNullException.ThrowIfNull(result);
         var normalised = result.Normalised;
+        var intervals = result.PerPrompt is not null && result.CleanPerPrompt is not null && result.CorruptedPerPrompt is not null
+            ? result.Intervals() : null;
         return Enumerable.Range(0, result.Values.Count)
             .Where(i => double.IsFinite(normalised[i]))
             .OrderByDescending(i => Math.Abs(normalised[i]))
@@ -40,7 +48,10 @@ public static class PatchEffects
             {
                 var index = Unflatten(result, i);
                 var where = string.Join(", ", index.Select((v, d) => $"{result.Axes[d]} {result.Labels[d][v]}"));
-                return new PatchEffect(result.Target, where, result.Axes, index, normalised[i], result.Values[i], result.Settings.UnitName);
+                return new PatchEffect(result.Target, where, result.Axes, index, normalised[i], result.Values[i], result.Settings.UnitName)
+                {
+                    Interval = intervals?[i],
+                };
             })
             .ToList();
     }

@@ -61,46 +61,66 @@ public abstract class PatchingEngine
         using var scope = TorchSharp.torch.NewDisposeScope(); // every temporary tensor of the run ends here
         var clock = Stopwatch.StartNew();
         long partSize = set.Parts[0].Shape(setup.Model.Config, setup.NPos).Aggregate(1L, (a, b) => a * b);
-        var plans = set.Parts.Select(part => Plan(setup, part)).ToList();
-        var units = plans.SelectMany((plan, p) => plan.Select(work => (Part: p, Work: work))).ToList();
-        var (start, end) = shard.Split(units.Select(u => u.Work.Flop).ToList());
-        var mine = units.Skip(start).Take(end - start).ToList();
-
-        var held = new List<(int Flat, double[] PerPrompt)>();
+        int n = setup.Clean.Count;
+        var perPrompt = new SortedDictionary<int, double[]>();   // flat index of the stacked grid -> each prompt's metric
+        HashSet<int>? mine = null;
         long forwards = 0;
         double flop = 0;
-        foreach (var group in mine.GroupBy(u => u.Part))
+        // Prompt chunks (PatchingSetup.PromptRanges) run one after another with their own caches; one chunk is the setup itself.
+        setup.InChunks((chunk, start, count) =>
         {
-            var target = set.Parts[group.Key];
-            long total = group.Sum(u => (long)u.Work.Flats.Length), done = 0;
-            // Units with no forward (known values) count at once, as finished work.
-            foreach (var (_, work) in group.Where(u => u.Work.Forwards == 0)) { Take(work); done += work.Flats.Length; }
-            progress?.Report(new WorkProgress(target.Name, done, total, WorkProgress.Patches));
-            foreach (var (_, work) in group.Where(u => u.Work.Forwards > 0))
+            var units = set.Parts.SelectMany((part, p) => Plan(chunk, part).Select(work => (Part: p, Work: work))).ToList();
+            // The shard's indices come from the first chunk's plan (the same in every process); later chunks plan their
+            // own units and run those that hold any of these indices.
+            if (mine is null)
             {
-                ct.ThrowIfCancellationRequested();
-                Take(work);
-                done += work.Flats.Length;
-                progress?.Report(new WorkProgress(target.Name, done, total, WorkProgress.Patches));
+                var (from, to) = shard.Split(units.Select(u => u.Work.Flop).ToList());
+                mine = units.Skip(from).Take(to - from).SelectMany(u => u.Work.Flats.Select(f => Stacked(u.Part, f))).ToHashSet();
+                foreach (int flat in mine) perPrompt[flat] = new double[n];
+            }
+            foreach (var group in units.Where(u => u.Work.Flats.Any(f => mine.Contains(Stacked(u.Part, f)))).GroupBy(u => u.Part))
+            {
+                var target = set.Parts[group.Key];
+                // Progress in patches of every prompt: this part's indices, of which the earlier chunks' prompts are done.
+                long cells = mine.Count(f => f / partSize == group.Key), promptPatches = start * cells;
+                void Report() => progress?.Report(new WorkProgress(target.Name, promptPatches / n, cells, WorkProgress.Patches));
+                // Units with no forward (known values) count at once, as finished work.
+                foreach (var (_, work) in group.Where(u => u.Work.Forwards == 0)) promptPatches += Take(group.Key, work);
+                Report();
+                foreach (var (_, work) in group.Where(u => u.Work.Forwards > 0))
+                {
+                    ct.ThrowIfCancellationRequested();
+                    promptPatches += Take(group.Key, work);
+                    Report();
+                }
             }
 
-            void Take(PatchWork work)
+            // Computes a unit and keeps the shard's values in every prompt's place; returns index x prompt pairs done.
+            long Take(int part, PatchWork work)
             {
                 var values = work.Compute();
-                if (values.Length != work.Flats.Length || values.Any(v => v.Length != setup.Clean.Count))
-                    throw new InvalidOperationException($"{Kind} engine: a unit of {target.Name} returned {values.Length} values " +
-                        $"for {work.Flats.Length} indices of {setup.Clean.Count} prompts.");
-                for (int i = 0; i < values.Length; i++) held.Add(((int)(group.Key * partSize + work.Flats[i]), values[i]));
+                if (values.Length != work.Flats.Length || values.Any(v => v.Length != count))
+                    throw new InvalidOperationException($"{Kind} engine: a unit of {set.Parts[part].Name} returned {values.Length} values " +
+                        $"for {work.Flats.Length} indices of {count} prompts.");
+                long kept = 0;
+                for (int i = 0; i < values.Length; i++)
+                    if (perPrompt.TryGetValue(Stacked(part, work.Flats[i]), out var all))
+                    {
+                        Array.Copy(values[i], 0, all, start, count);
+                        kept += count;
+                    }
                 forwards += work.Forwards;
                 flop += work.Flop;
+                return kept;
             }
-        }
-        held.Sort((a, b) => a.Flat.CompareTo(b.Flat));
+        });
+        int Stacked(int part, int flat) => (int)(part * partSize + flat);
+
         var whole = Assemble(setup, set, Kind, [], 0, 0, 0);
         // A cell's value is the mean over prompts of the metric; every prompt's is kept beside it (for intervals).
-        return new PatchResultShard(whole, shard, held.Select(h => h.Flat).ToArray(), held.Select(h => h.PerPrompt.Average()).ToArray())
+        return new PatchResultShard(whole, shard, perPrompt.Keys.ToArray(), perPrompt.Values.Select(v => v.Average()).ToArray())
         {
-            PerPrompt = held.Select(h => (IReadOnlyList<double>)h.PerPrompt).ToArray(),
+            PerPrompt = perPrompt.Values.Select(v => (IReadOnlyList<double>)v).ToArray(),
             Seconds = clock.Elapsed.TotalSeconds,
             ForwardPasses = forwards,
             Gflop = flop / 1e9,

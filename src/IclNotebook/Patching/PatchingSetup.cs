@@ -11,7 +11,7 @@ namespace IclNotebook.Patching;
 /// activation caches (<see cref="Caches"/>). Made by <see cref="Create(HookedTransformer, IclPromptSet, MetricRead)"/>,
 /// which checks the pair and runs the baselines; the engines plan their own work from it.
 /// </summary>
-public sealed class PatchingSetup : IDisposable
+public sealed partial class PatchingSetup : IDisposable
 {
     private PatchingSetup(HookedTransformer model, TokenBatch clean, TokenBatch corrupted, AnswerMetric metric, CorruptionReplay? replay,
         Tensor cleanTokens, Tensor corruptedTokens, double[] cleanPerPrompt, double[] corruptedPerPrompt, string[] positionLabels)
@@ -135,12 +135,24 @@ public sealed class PatchingSetup : IDisposable
 
     public int NPos => Clean.MaxLength;
 
+    /// <summary>The metric of each prompt, the batch run in runs of prompts of at most <see cref="BaselineTokens"/> padded tokens.</summary>
     private static double[] PerPrompt(HookedTransformer model, AnswerMetric metric, Tensor tokens)
     {
-        using var scope = NewDisposeScope();
-        var readLogits = model.Run(tokens, new ForwardOptions { UnembedPositions = metric.PositionsTensor(model.ModelDevice) });
-        return metric.PerPromptAtRead(readLogits).cpu().data<double>().ToArray();
+        int n = (int)tokens.shape[0], rows = (int)Math.Max(1, BaselineTokens / Math.Max(1, tokens.shape[1]));
+        var values = new List<double>(n);
+        for (int start = 0; start < n; start += rows)
+        {
+            using var scope = NewDisposeScope();
+            int count = Math.Min(rows, n - start);
+            var part = metric.Rows(start, count);
+            var readLogits = model.Run(tokens.narrow(0, start, count), new ForwardOptions { UnembedPositions = part.PositionsTensor(model.ModelDevice) });
+            values.AddRange(part.PerPromptAtRead(readLogits).cpu().data<double>().ToArray());
+        }
+        return values.ToArray();
     }
+
+    /// <summary>Padded tokens per forward of the baseline runs (their activations are not kept, only the metric).</summary>
+    private const int BaselineTokens = 4096;
 
     /// <summary>A token as an axis label: surrounding spaces dropped, newlines visible.</summary>
     private static string Display(string token)

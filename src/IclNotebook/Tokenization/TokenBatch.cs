@@ -19,9 +19,16 @@ public sealed record TokenBatch(IReadOnlyList<int[]> Ids, int PadId)
     [JsonIgnore]
     public IReadOnlyList<int> Lengths => Ids.Select(i => i.Length).ToArray();
 
-    /// <summary>Padded length (the longest prompt).</summary>
+    /// <summary>
+    /// The padded width when it must be wider than the longest prompt (<see cref="Rows"/> keeps a larger batch's width); 0 when
+    /// the longest prompt sets it.
+    /// </summary>
     [JsonIgnore]
-    public int MaxLength => Ids.Count == 0 ? 0 : Ids.Max(i => i.Length);
+    public int MinWidth { get; init; }
+
+    /// <summary>Padded length (the longest prompt, or <see cref="MinWidth"/> when wider).</summary>
+    [JsonIgnore]
+    public int MaxLength => Math.Max(MinWidth, Ids.Count == 0 ? 0 : Ids.Max(i => i.Length));
 
     [JsonIgnore]
     public int Count => Ids.Count;
@@ -53,6 +60,15 @@ public sealed record TokenBatch(IReadOnlyList<int[]> Ids, int PadId)
             yield return (start, this with { Ids = Ids.Skip(start).Take(count).ToArray() });
             start += count;
         }
+    }
+
+    /// <summary>Prompts <paramref name="start"/> .. <paramref name="start"/> + <paramref name="count"/> - 1, padded to this batch's width.</summary>
+    public TokenBatch Rows(int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, Count);
+        return this with { Ids = Ids.Skip(start).Take(count).ToArray(), MinWidth = MaxLength };
     }
 
     /// <summary>int64 tensor [batch, pos] on <paramref name="device"/> (CPU by default).</summary>

@@ -48,6 +48,15 @@ public sealed class AnalyzeCommandTests : IDisposable
         Assert.Equal(138, root.GetProperty("prompts")[1].GetProperty("readPosition").GetInt32());
         AssertTransformerLensResults(root);
         Assert.Equal(2, root.GetProperty("attribution").GetArrayLength());
+
+        // The report's top effect is the largest |normalised| cell of the exact results, with its interval from results.json.
+        var cells = root.GetProperty("results").EnumerateArray().SelectMany(r =>
+            r.GetProperty("normalisedValues").EnumerateArray().Select((v, i) => (Value: v.ValueKind == JsonValueKind.Number ? v.GetDouble() : 0,
+                Low: r.GetProperty("normalisedLow")[i], High: r.GetProperty("normalisedHigh")[i]))).ToList();
+        var top = cells.MaxBy(c => Math.Abs(c.Value));
+        Assert.Contains(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"[{top.Low.GetDouble():F3}, {top.High.GetDouble():F3}]"), report, StringComparison.Ordinal);
+        Assert.Contains("<th>95 % interval</th>", report, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ namespace IclNotebook.Tests.Patching;
 /// </summary>
 public class PerPromptValuesTests
 {
-    private static PatchingSetup Setup(IclNotebook.Model.HookedTransformer model, IReadOnlyList<int>? only = null)
+    internal static PatchingSetup Setup(IclNotebook.Model.HookedTransformer model, IReadOnlyList<int>? only = null)
     {
         var rng = new Random(5);
         var clean = new List<int[]>();
