@@ -21,10 +21,11 @@ internal static class BenchCommand
                           "the longest shard vs the unsplit run, the balance, merged == unsplit. " +
                           "fv: the function-vector protocol (AIE grid of every head) against one forward per prompt and head. " +
                           "anchors: the label-word saliency against one forward + backward per prompt and layer. " +
-                          "dtype: the seed analysis in each of --dtypes side by side, with each dtype's plain matmul speed",
+                          "dtype: the seed analysis in each of --dtypes side by side, with each dtype's plain matmul speed. " +
+                          "sweep: icl sweep over the first --tasks shipped tasks, its time per task and peak RSS",
             DefaultValueFactory = _ => "model",
         };
-        which.AcceptOnlyFromAmong("model", "patching", "shards", "fv", "anchors", "dtype");
+        which.AcceptOnlyFromAmong("model", "patching", "shards", "fv", "anchors", "dtype", "sweep");
         var dtypes = new Option<string>("--dtypes")
         {
             Description = "for 'dtype' and 'model': the dtypes measured, comma-separated (float32, bfloat16, float16)",
@@ -57,7 +58,7 @@ internal static class BenchCommand
         }.Check(list => { foreach (var t in Targets(list)!) PatchTargets.Find(t); });
         var shape = CliOptions.Choice("--shape", "shape",
             "the real model whose shape the random weights take (its config.json, tensors and tokenizer)", "gpt2-small", BenchShape.Names);
-        var prompts = CliOptions.PositiveInt("--prompts", "for 'patching', 'fv' and 'anchors' on a dataset task: how many prompts to sample", null);
+        var prompts = CliOptions.PositiveInt("--prompts", "for 'patching', 'fv' and 'anchors' on a dataset task, and each task of 'sweep': how many prompts to sample", null);
         var meanPrompts = CliOptions.PositiveInt("--mean-prompts",
             "for 'fv' on a dataset task: the heads' means over this many other sampled prompts (the paper's protocol: 100)", null);
         var shardMb = CliOptions.PositiveInt("--shard-mb",
@@ -69,9 +70,16 @@ internal static class BenchCommand
                 "in a fraction of the time)",
             HelpName = "K/N",
         }.Check(text => PatchShard.Parse(text!));
+        var sweepTasks = CliOptions.PositiveInt("--tasks", "for 'sweep': how many shipped tasks (alphabetical)", 20);
+        var sweepAnalyses = new Option<string>("--analyses")
+        {
+            Description = "for 'sweep': the analyses (accuracy, fv, patching, anchors)",
+            DefaultValueFactory = _ => "accuracy,fv",
+            HelpName = "A,B",
+        }.Check(text => SweepCommand.Analyses(text));
         var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).")
         {
-            which, runs, samples, task, shards, demos, targets, batchMb, shape, shardMb, dtypes, prompts, meanPrompts, gridShard,
+            which, runs, samples, task, shards, demos, targets, batchMb, shape, shardMb, dtypes, prompts, meanPrompts, gridShard, sweepTasks, sweepAnalyses,
         };
         command.SetAction(parse =>
         {
@@ -93,6 +101,10 @@ internal static class BenchCommand
                     break;
                 case "shards": ShardsBench.Run(taskPath, parse.GetValue(shards), chosen); break;
                 case "dtype": DTypeBench.Run(taskPath, chosen, DTypes(parse.GetValue(dtypes))); break;
+                case "sweep":
+                    SweepBench.Run(parse.GetValue(sweepTasks), SweepCommand.Analyses(parse.GetValue(sweepAnalyses)!), chosen,
+                        parse.GetResult(prompts) is not null ? parse.GetValue(prompts) : null);
+                    break;
                 default:
                     AnalysesBench.Run(parse.GetValue(which)!, taskPath, parse.GetValue(samples), chosen,
                         parse.GetResult(prompts) is not null ? parse.GetValue(prompts) : null,

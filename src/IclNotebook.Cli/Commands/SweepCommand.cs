@@ -91,7 +91,7 @@ internal static class SweepCommand
         return command;
     }
 
-    private static List<SweepAnalysis> Analyses(string text)
+    internal static List<SweepAnalysis> Analyses(string text)
     {
         var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (names.Length == 0) throw new IclException("--analyses needs at least one of accuracy, fv, patching, anchors.");

@@ -15,7 +15,10 @@ namespace IclNotebook.Anchors;
 public static class AnchorsAnalysis
 {
     /// <summary>Saliency flows of the task's clean prompts, each read at its last real token.</summary>
-    public static AnchorsResult Run(HookedTransformer model, IclTask task, IclPromptSet prompts)
+    public static AnchorsResult Run(HookedTransformer model, IclTask task, IclPromptSet prompts) => Run(model, task, prompts, ChunkTokens);
+
+    /// <summary>As <see cref="Run(HookedTransformer, IclTask, IclPromptSet)"/>, at most <paramref name="chunkTokens"/> padded tokens per pass.</summary>
+    internal static AnchorsResult Run(HookedTransformer model, IclTask task, IclPromptSet prompts, int chunkTokens)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(task);
@@ -24,13 +27,19 @@ public static class AnchorsAnalysis
         var tokens = prompts.CleanTokens;
         var labels = Enumerable.Range(0, prompts.Count)
             .Select(b => LabelPositions.Find(task, tokenizer, prompts.CleanPrompts[b], tokens.Ids[b], b)).ToArray();
-        using var scope = NewDisposeScope();
-        var (saliency, loss) = Saliency.Compute(model, tokens, prompts.AnswerTokenIds);
         var perPrompt = new List<IReadOnlyList<InformationFlow>>();
-        for (int b = 0; b < prompts.Count; b++)
+        var loss = new List<double>();
+        // Runs of prompts, each one forward and backward whose graph is freed before the next: memory flat in the prompts.
+        foreach (var (start, part) in tokens.Chunks(chunkTokens))
         {
-            int q = tokens.LastPositions[b];
-            perPrompt.Add(saliency.Select(s => InformationFlow.Of(Matrix(s[b], q + 1), labels[b], q)).ToArray());
+            using var scope = NewDisposeScope();
+            var (saliency, partLoss) = Saliency.Compute(model, part, prompts.AnswerTokenIds.Skip(start).Take(part.Count).ToArray());
+            loss.AddRange(partLoss);
+            for (int i = 0; i < part.Count; i++)
+            {
+                int q = part.LastPositions[i];
+                perPrompt.Add(saliency.Select(s => InformationFlow.Of(Matrix(s[i], q + 1), labels[start + i], q)).ToArray());
+            }
         }
         var flows = Enumerable.Range(0, model.Config.NLayers).Select(l => InformationFlow.Mean(perPrompt.Select(p => p[l]).ToList())).ToArray();
         bool raw = model.Processing == WeightProcessing.Raw;
@@ -49,7 +58,7 @@ public static class AnchorsAnalysis
             LabelPositions = labels,
             LabelTokens = labels.Select((at, b) => (IReadOnlyList<string>)at.Select(p => tokenizer.Decode(tokens.Ids[b][p])).ToArray()).ToArray(),
             TargetPositions = tokens.LastPositions,
-            Loss = loss,
+            Loss = loss.ToArray(),
             Processing = model.Processing,
             DType = model.Config.DType,
             Definition = "Label words as anchors (Wang et al. 2023): saliency I_l = |Σ_h A_{h,l} ⊙ ∂L/∂A_{h,l}| per layer, " +
@@ -64,6 +73,12 @@ public static class AnchorsAnalysis
                        "(folded value biases change ∂L/∂A); the paper used the checkpoint's own weights (raw)."),
         };
     }
+
+    /// <summary>
+    /// Padded tokens per forward and backward: the backward keeps every activation, about 1.3 MB a token on GPT-2 small's
+    /// shape, so a run holds about 1.4 GB there whatever the number of prompts.
+    /// </summary>
+    private const int ChunkTokens = 1024;
 
     private static float[,] Matrix(Tensor square, int n)
     {

@@ -9,7 +9,7 @@ public sealed record AnchorsRun(string ModelName, string Revision, string TaskNa
 
 /// <summary>
 /// Runs <c>icl anchors</c>: loads the model (the checkpoint's own weights unless told otherwise) and task,
-/// then <see cref="AnchorsAnalysis.Run"/>.
+/// then <see cref="AnchorsAnalysis.Run(Model.HookedTransformer, Icl.IclTask, Icl.IclPromptSet)"/>.
 /// </summary>
 public static class AnchorsStudy
 {

@@ -64,8 +64,9 @@ public sealed partial class PatchingSetup
         }
         foreach (var (start, count) in ranges)
         {
-            using var chunk = Slice(start, count);
-            run(chunk, start, count);
+            using (var chunk = Slice(start, count))
+                run(chunk, start, count);
+            Runtime.NativeHeap.Trim(); // the chunk's caches go back to the system, not into fragments the next chunk cannot reuse
         }
     }
 

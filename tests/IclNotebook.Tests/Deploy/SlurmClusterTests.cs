@@ -75,6 +75,32 @@ public sealed class SlurmClusterTests : IDisposable
         Assert.Equal(w.RootElement.GetProperty("baselines").GetRawText(), m.RootElement.GetProperty("baselines").GetRawText());
     }
 
+    /// <summary>The README's sweep on a cluster: an array of task shards, then the same script without an array for the summary.</summary>
+    [SlurmFact]
+    public void A_sweep_array_and_the_dependent_summary_job_write_every_task_and_the_summary()
+    {
+        var run = _dir["sweep"];
+        string[] options = ["--model", Fixtures.TinyModel, "--tasks", "antonym,country-capital", "--analyses", "accuracy", "--prompts", "3", "--shots", "2"];
+        var array = Run("sbatch", ["--parsable", "--array=0-1", "--cpus-per-task=1", "--mem=1G", Script("sweep.sbatch"), run, .. options]);
+        Assert.True(array.ExitCode == 0, array.Out);
+        var summary = Run("sbatch", ["--parsable", $"--dependency=afterany:{array.Out}", "--cpus-per-task=1", "--mem=1G", Script("sweep.sbatch"), run, .. options]);
+        Assert.True(summary.ExitCode == 0, summary.Out);
+
+        var clock = Stopwatch.StartNew();
+        while (Run("squeue", "-h", "-j", $"{array.Out},{summary.Out}").Out.Length > 0)
+        {
+            Assert.True(clock.Elapsed < TimeSpan.FromMinutes(5), $"the jobs did not finish in 5 minutes:\n{Run("squeue").Out}\n{Logs()}");
+            Thread.Sleep(500);
+        }
+        foreach (var task in new[] { "antonym", "country-capital" })
+            Assert.True(File.Exists(Path.Combine(run, task, "accuracy", "results.json")), $"{task} missing; the jobs' logs:\n{Logs()}");
+        Assert.True(File.Exists(Path.Combine(run, "summary", "results.json")), $"no summary; the jobs' logs:\n{Logs()}");
+        for (int k = 0; k < 2; k++)
+            Assert.Contains($"icl-sweep: array task {k} of job {array.Out}", File.ReadAllText(_dir[$"icl-sweep-{array.Out}_{k}.log"]), StringComparison.Ordinal);
+        // The summary job found both tasks done (the array's last task may already have written the summary).
+        Assert.Contains("0 analyses run, 2 already done", File.ReadAllText(Directory.GetFiles(_dir.Path, $"icl-sweep-{summary.Out}_*.log").Single()), StringComparison.Ordinal);
+    }
+
     private string Logs() =>
         string.Join("\n", Directory.GetFiles(_dir.Path, "*.log").Select(f => $"--- {Path.GetFileName(f)}\n{File.ReadAllText(f)}"));
 }
