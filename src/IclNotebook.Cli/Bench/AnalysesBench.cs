@@ -101,7 +101,7 @@ public static class AnalysesBench
         }
         double batched = clock.Elapsed.TotalSeconds;
         BenchReport.Line("anchors saliency, every layer and prompt",
-            $"{BenchReport.F(batched, "F2")} s (one forward + backward of {prompts.Count} prompts, flows of {cfg.NLayers} layers)");
+            $"{BenchReport.F(batched, "F2")} s ({prompts.Count} prompts, one forward + backward per 1024 padded tokens, flows of {cfg.NLayers} layers)");
         BenchReport.Line("  peak RSS during the saliency", $"{BenchReport.F(peak, "F0")} MB");
 
         // The reference: one forward + backward per (prompt, layer), the paper's ones-weight gradient.
