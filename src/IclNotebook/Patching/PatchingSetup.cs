@@ -140,10 +140,9 @@ public sealed partial class PatchingSetup : IDisposable
     {
         int n = (int)tokens.shape[0], rows = (int)Math.Max(1, BaselineTokens / Math.Max(1, tokens.shape[1]));
         var values = new List<double>(n);
-        for (int start = 0; start < n; start += rows)
+        foreach (var (start, count) in Ranges(n, rows))
         {
             using var scope = NewDisposeScope();
-            int count = Math.Min(rows, n - start);
             var part = metric.Rows(start, count);
             var readLogits = model.Run(tokens.narrow(0, start, count), new ForwardOptions { UnembedPositions = part.PositionsTensor(model.ModelDevice) });
             values.AddRange(part.PerPromptAtRead(readLogits).cpu().data<double>().ToArray());

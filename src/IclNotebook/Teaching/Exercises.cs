@@ -30,12 +30,13 @@ public static class Exercises
                 return ExerciseCheck.Wrong(name, $"clean prompt {i} differs at character {FirstDifference(clean[i], want.CleanPrompts[i])}:\n" +
                     $"  yours:    {Show(clean[i])}\n  expected: {Show(want.CleanPrompts[i])}");
         var toy = ExerciseToy.Instance;
-        var sequential = toy.Task.BuildPrompts(toy.Model.Tokenizer, Icl.CorruptionReplay.Sequential).CorruptedPrompts;   // the Colab's loop
+        IReadOnlyList<string>? sequential = null;   // the Colab's loop, built only for a wrong corrupted prompt
         for (int i = 0; i < want.Count; i++)
         {
             if (corrupted[i] == want.CorruptedPrompts[i]) continue;
             if (corrupted[i] == clean[i])
                 return ExerciseCheck.Wrong(name, $"corrupted prompt {i} is its clean prompt: no label went through the map.");
+            sequential ??= toy.Task.BuildPrompts(toy.Model.Tokenizer, Icl.CorruptionReplay.Sequential).CorruptedPrompts;
             if (corrupted[i] == sequential[i])
                 return ExerciseCheck.Wrong(name, $"corrupted prompt {i}: the map was applied one label after another, so a label " +
                     "already mapped was mapped again (red → blue, then that blue → green). Map every label at once, from the clean labels.");
@@ -115,10 +116,10 @@ public static class Exercises
             return ExerciseCheck.Wrong(name, $"layer {layer}, position {position} is outside the grid ({cfg.NLayers} layers, {setup.NPos} positions).");
         double want = ReferenceEngine.Evaluate(setup, PatchTargets.ResidPre, [layer, position]);
         string cell = $"layer {layer}, position {position}";
+        double normalised = AnswerMetric.Normalise(want, setup.CleanBaseline, setup.CorruptedBaseline);
         if (Math.Abs(value - want) <= Tolerance)
             return ExerciseCheck.Right(name, string.Create(CultureInfo.InvariantCulture,
-                $"{value:F4} nats at {cell}, as the library's grid (normalised {AnswerMetric.Normalise(want, setup.CleanBaseline, setup.CorruptedBaseline):F3})."));
-        double normalised = AnswerMetric.Normalise(want, setup.CleanBaseline, setup.CorruptedBaseline);
+                $"{value:F4} nats at {cell}, as the library's grid (normalised {normalised:F3})."));
         if (Math.Abs(value - normalised) <= Tolerance)
             return ExerciseCheck.Wrong(name, "that is the normalised value: the check takes the metric in nats, before normalising.");
         using (var swapped = PatchingSetup.Create(setup.Model, setup.Corrupted, setup.Clean, setup.Metric))
