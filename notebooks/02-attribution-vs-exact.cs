@@ -6,6 +6,7 @@
 //   dotnet run --project src/IclNotebook.Twins
 // </auto-generated>
 #:project ../src/IclNotebook/IclNotebook.csproj
+#nullable enable annotations
 
 using IclNotebook;
 using IclNotebook.Notebooks;

@@ -14,10 +14,13 @@ namespace IclNotebook.Twins;
 public static partial class TwinGenerator
 {
     /// <summary>The twin's source for the notebook at <paramref name="notebookPath"/>.</summary>
-    public static string Generate(string notebookPath)
+    public static string Generate(string notebookPath) =>
+        Generate(Path.GetFileNameWithoutExtension(notebookPath), File.ReadAllText(notebookPath), notebookPath);
+
+    /// <summary>The twin's source for the notebook <paramref name="name"/> whose JSON is <paramref name="json"/>.</summary>
+    public static string Generate(string name, string json, string source)
     {
-        var name = Path.GetFileNameWithoutExtension(notebookPath);
-        using var doc = Parse(notebookPath);
+        using var doc = Parse(json, source);
         var usings = new List<string>();
         var body = new StringBuilder();
         int cellNumber = 0;
@@ -46,7 +49,8 @@ public static partial class TwinGenerator
         sb.Append("// Generated from the notebook by src/IclNotebook.Twins. Do not edit: edit the notebook, then run\n");
         sb.Append("//   dotnet run --project src/IclNotebook.Twins\n");
         sb.Append("// </auto-generated>\n");
-        sb.Append("#:project ../src/IclNotebook/IclNotebook.csproj\n\n");
+        sb.Append("#:project ../src/IclNotebook/IclNotebook.csproj\n");
+        sb.Append("#nullable enable annotations\n\n");   // a notebook may write string? as in a project; generated code needs it said
         foreach (var u in usings) sb.Append(u).Append('\n');
         sb.Append(CultureInfo.InvariantCulture, $"\nvar twinRun = IclNotebook.Notebooks.Twin.Start(\"{name}\");\n");
         sb.Append("#pragma warning disable IDE1006 // lower-case on purpose: the notebook kernel's display()\n");
@@ -93,15 +97,15 @@ public static partial class TwinGenerator
         return kept;
     }
 
-    private static JsonDocument Parse(string path)
+    private static JsonDocument Parse(string json, string source)
     {
         try
         {
-            return JsonDocument.Parse(File.ReadAllText(path));
+            return JsonDocument.Parse(json);
         }
         catch (JsonException e)
         {
-            throw new InvalidOperationException($"{path} is not valid notebook JSON: {e.Message}", e);
+            throw new InvalidOperationException($"{source} is not valid notebook JSON: {e.Message}", e);
         }
     }
 

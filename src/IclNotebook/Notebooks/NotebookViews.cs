@@ -24,7 +24,8 @@ public sealed class NotebookViews
     /// <summary>Types with a view.</summary>
     public static IReadOnlyList<Type> Types { get; } =
         [typeof(PlotlyFigure), typeof(PatchResult), typeof(IclPromptSet), typeof(TokenBatch), typeof(ActivationCache), typeof(PatchingSetup),
-         typeof(HookedTransformer), typeof(TorchSharp.torch.Tensor), typeof(Patterns.AttentionView)];
+         typeof(HookedTransformer), typeof(TorchSharp.torch.Tensor), typeof(Patterns.AttentionView),
+         typeof(Teaching.ExerciseCheck), typeof(Teaching.ExerciseSummary)];
 
     /// <summary>The HTML view of <paramref name="value"/>, or null for a type without one.</summary>
     public string? Html(object? value) => value switch
@@ -38,6 +39,8 @@ public sealed class NotebookViews
         HookedTransformer m => ModelView.Html(m),
         TorchSharp.torch.Tensor t => TensorView.Html(t),
         Patterns.AttentionView a => a.ToHtml(),
+        Teaching.ExerciseCheck c => ExerciseView.Html(c),
+        Teaching.ExerciseSummary s => ExerciseView.Html(s),
         _ => null,
     };
 

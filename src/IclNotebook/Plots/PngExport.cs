@@ -11,6 +11,13 @@ public static class PngExport
 {
     private static readonly string[] BrowserNames = ["chromium", "chromium-browser", "google-chrome"];
 
+    /// <summary>
+    /// False when <c>ICL_PNG</c> is <c>0</c>, <c>false</c>, <c>off</c> or <c>no</c>: output folders then hold HTML figures only
+    /// (each PNG starts Chromium once, about a second a figure: a sweep of many tasks spends minutes on them).
+    /// </summary>
+    public static bool Wanted =>
+        Environment.GetEnvironmentVariable("ICL_PNG")?.Trim().ToLowerInvariant() is not ("0" or "false" or "off" or "no");
+
     /// <summary>The Chromium executable, or null when none is installed.</summary>
     public static string? FindChromium()
     {

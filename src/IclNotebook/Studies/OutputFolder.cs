@@ -61,12 +61,13 @@ public static class OutputFolder
     /// <summary>
     /// Writes each figure as <c>{name}.html</c> and, where Chromium is installed, <c>{name}.png</c>;
     /// without it one warning goes to <paramref name="warnings"/> and the HTML figures are complete.
+    /// <c>ICL_PNG=0</c> asks for the HTML figures only (each PNG starts Chromium once: about a second a figure).
     /// </summary>
     public static void WriteFigures(string folder, IEnumerable<(string Name, PlotlyFigure Figure)> figures, Action<string>? warnings)
     {
         ArgumentNullException.ThrowIfNull(figures);
-        bool png = PngExport.FindChromium() is not null;
-        if (!png)
+        bool png = PngExport.Wanted && PngExport.FindChromium() is not null;
+        if (!png && PngExport.Wanted)
             warnings?.Invoke("PNG figures skipped: Chromium is not installed (Debian: apt-get install chromium, or set ICL_CHROMIUM); " +
                 "the .html figures are complete.");
         foreach (var (name, figure) in figures)

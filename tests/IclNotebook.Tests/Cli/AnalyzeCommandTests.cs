@@ -17,7 +17,8 @@ public sealed class AnalyzeCommandTests : IDisposable
     public void Colab_exact_analysis_writes_every_file_and_matches_the_TransformerLens_goldens()
     {
         var outDir = _dir["run"];
-        var outcome = IclProcess.Run(["analyze", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--colab-exact", "--attribution", "--quiet"]);
+        var outcome = IclProcess.Run(["analyze", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--colab-exact", "--attribution", "--quiet"],
+            new Dictionary<string, string> { ["ICL_PNG"] = "1" });
         Assert.True(outcome.ExitCode == 0, outcome.StdErr);
         Assert.Equal(Path.GetFullPath(outDir), outcome.StdOut.Trim());
         foreach (var file in new[] { "results.json", "report.html", "resid_pre.html", "attn_head_all_pos_every.html", "attribution_resid_pre.html" })

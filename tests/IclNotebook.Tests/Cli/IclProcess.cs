@@ -37,6 +37,7 @@ internal static class IclProcess
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "icl.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["ICL_PNG"] = "0";   // HTML figures only (Chromium once per PNG); the tests of PNG output pass ICL_PNG=1
         foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         psi.Environment.Remove("ICL_DEBUG");
         using var p = Process.Start(psi)!;

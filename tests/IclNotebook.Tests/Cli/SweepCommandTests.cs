@@ -30,6 +30,8 @@ public sealed class SweepCommandTests : IDisposable
         Assert.Equal([0, 1, 2, 3], root.GetProperty("accuracy")[0].GetProperty("shots").EnumerateArray().Select(s => s.GetProperty("shots").GetInt32()));
         Assert.Equal(8, root.GetProperty("sharedHeads").GetArrayLength());                   // 2 layers x 4 heads, ranked
         Assert.True(File.Exists(Path.Combine(folder, "summary", "report.html")));
+        Assert.Empty(Directory.GetFiles(folder, "*.png", SearchOption.AllDirectories));       // ICL_PNG=0 (IclProcess): HTML figures only
+        Assert.Contains(Directory.GetFiles(folder, "*.html", SearchOption.AllDirectories), f => !f.EndsWith("report.html", StringComparison.Ordinal));
 
         // Resuming finds everything done and recomputes nothing.
         var written = File.GetLastWriteTimeUtc(Path.Combine(folder, "antonym", "fv", "results.json"));

@@ -22,7 +22,12 @@ public partial class NotebookRunTests
     public void The_notebook_runs_headless_on_the_toy_model_and_its_charts_show_the_mechanism(string name)
     {
         var runs = Path.Combine(Repo.Root, "runs", "notebooks", "toy-icl-2l");
-        var (run, notebook) = Execute(name, Path.Combine(runs, name + ".ipynb"), ToyModel());
+        var grades = Path.Combine(runs, "grades", name + ".json");   // the exercises' checks, as an instructor grades a headless run
+        Directory.CreateDirectory(Path.GetDirectoryName(grades)!);
+        File.Delete(grades);
+        var env = ToyModel();
+        env["ICL_GRADES"] = grades;
+        var (run, notebook) = Execute(name, Path.Combine(runs, name + ".ipynb"), env);
         AssertRanAndShowed(name, run, notebook);
         var text = string.Concat(notebook.Cells.Select(c => c.StdOut));
         switch (name)
@@ -85,8 +90,29 @@ public partial class NotebookRunTests
                 Assert.Equal(2, tops.Count);
                 Assert.All(tops, m => Assert.True(m.Groups[1].Value == "1" || m.Groups[2].Value == "2", m.Value));
                 break;
+            case "08-exercises":
+            case "08-exercises.student":
+                AssertExerciseChecks(name, notebook, grades);
+                break;
         }
         WriteTiming(runs, name, run);
+    }
+
+    /// <summary>
+    /// Each exercise cell shows its check, and the grades file holds the summary: in the instructor notebook every check is
+    /// right (✔), in the student notebook every one is "not done yet" (…), none wrong in either.
+    /// </summary>
+    private static void AssertExerciseChecks(string name, ExecutedNotebook notebook, string grades)
+    {
+        bool student = name.EndsWith(".student", StringComparison.Ordinal);
+        var checkCells = notebook.Cells.Where(c => Regex.IsMatch(c.Source, @"^Exercises\.Check\w+\(", RegexOptions.Multiline)).ToList();
+        Assert.Equal(8, checkCells.Count);
+        Assert.All(checkCells, c => Assert.Contains(student ? "… " : "✔ ", string.Concat(c.Html), StringComparison.Ordinal));
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(grades));
+        var root = json.RootElement;
+        Assert.Equal(student ? 0 : 8, root.GetProperty("right").GetInt32());
+        Assert.Equal(0, root.GetProperty("wrong").GetInt32());
+        Assert.Equal(student ? 8 : 0, root.GetProperty("not_done").GetInt32());
     }
 
     private static double[] Numbers(System.Text.Json.JsonElement array) => array.EnumerateArray().Select(v => v.GetDouble()).ToArray();

@@ -72,6 +72,15 @@ public partial class NotebookRunTests
             "Mean AIE across",
             "top five heads",
         ]),
+        ["08-exercises"] = (2,                                       // the library's resid_pre grid and five panels, to compare with
+        [
+            "8 of 8 exercises right, 0 wrong, 0 not done yet",      // the summary: every solution passes its check
+            "#e7f6e7",                                              // a check's green line
+        ]),
+        ["08-exercises.student"] = (2,
+        [
+            "0 of 8 exercises right, 0 wrong, 8 not done yet",      // every stub reads as not done, nothing crashed
+        ]),
     };
 
     /// <summary>The models every notebook run gets: the GPT-2 fixture, and the NeoX fixture as the Pythia side.</summary>

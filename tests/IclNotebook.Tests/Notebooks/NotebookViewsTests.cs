@@ -25,6 +25,21 @@ public class NotebookViewsTests
     }
 
     [Fact]
+    public void Exercise_checks_show_as_one_coloured_line_and_a_summary_as_the_counts()
+    {
+        var views = new NotebookViews();
+        var right = new IclNotebook.Teaching.ExerciseCheck("metric", IclNotebook.Teaching.CheckOutcome.Right, "all right");
+        var wrong = new IclNotebook.Teaching.ExerciseCheck("prompts", IclNotebook.Teaching.CheckOutcome.Wrong, "yours:  a <b>\nexpected: c");
+        Assert.Contains("#e7f6e7", views.Html(right), StringComparison.Ordinal);
+        Assert.Contains("✔ metric: all right", views.Html(right), StringComparison.Ordinal);
+        Assert.Contains("✘ prompts: yours:  a &lt;b&gt;", views.Html(wrong), StringComparison.Ordinal);   // the student's text, encoded
+        Assert.Contains("#fbe9e9", views.Html(wrong), StringComparison.Ordinal);
+        var summary = views.Html(new IclNotebook.Teaching.ExerciseSummary([right, wrong]))!;
+        Assert.Contains("1 of 2 exercises right, 1 wrong, 0 not done yet", summary, StringComparison.Ordinal);
+        Assert.Equal(right.ToString(), NotebookViews.Text(right));
+    }
+
+    [Fact]
     public void Activation_caches_show_hook_names_axes_and_shapes()
     {
         var model = ModelLoader.LoadFolder(Fixtures.TinyModel);
