@@ -33,6 +33,7 @@ public sealed class ShippedToyModelTests(Xunit.Abstractions.ITestOutputHelper ou
         HeadDetector.DetectHead(_model, tokens, HeadPatternNames.Parse(pattern), new HeadDetectorOptions { ExcludeBos = true });
 
     [Fact]
+    [Trait(Lane.Name, Lane.Full)]   // ~10 s: held-out prompts measured again
     public void Its_record_is_what_its_weights_measure_and_it_reads_the_context()
     {
         using var record = JsonDocument.Parse(File.ReadAllText(Path.Combine(Folder, "training.json")));
