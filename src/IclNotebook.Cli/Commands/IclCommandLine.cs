@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
-using System.Reflection;
 
 namespace IclNotebook.Cli.Commands;
 
@@ -13,8 +12,8 @@ namespace IclNotebook.Cli.Commands;
 /// </summary>
 internal static class IclCommandLine
 {
-    public static string Version =>
-        typeof(IclCommandLine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0] ?? "0.0.0";
+    /// <summary>The kit's one version (<see cref="KitVersion"/>), which the tool and the library share.</summary>
+    public static string Version => KitVersion.Current;
 
     public static RootCommand Root()
     {

@@ -30,8 +30,8 @@ public static class ShippedModels
         if (!IsShipped(name)) throw new IclException($"'{name}' is not a shipped model; shipped: {string.Join(", ", Names)}.");
         var relative = Path.Combine("models", name.ToLowerInvariant());
         return RepositoryData.Find(relative)
-            ?? throw new IclException($"The shipped model {name} lives in this repository's {Path.Combine("data", relative)}, " +
-                $"which is not above {Environment.CurrentDirectory} or the program's folder. " +
-                "Run from inside the checkout or give the folder's path.");
+            ?? throw new IclException($"The shipped model {name} lives in {Path.Combine("data", relative)} of the repository and of the " +
+                $"IclNotebook package, and no such folder is above {Environment.CurrentDirectory}, the program's folder or the library's. " +
+                "Run from inside the checkout, reference the IclNotebook package (its build copies data/ beside the program), or give the folder's path.");
     }
 }

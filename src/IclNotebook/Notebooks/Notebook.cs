@@ -16,7 +16,7 @@ namespace IclNotebook.Notebooks;
 /// <item><c>ICL_PYTHIA</c>: the Pythia model of the notebook that contrasts it with GPT-2 (a name, a
 /// repository id or a folder); default <c>pythia-160m</c>. <c>ICL_PYTHIA_REVISION</c> picks one of
 /// its training checkpoints (<c>step3000</c>, ...); default <c>main</c>, the trained model.</item>
-/// <item><c>ICL_TASK</c>: a task file; default data/tasks/sentiment.json from this repository.</item>
+/// <item><c>ICL_TASK</c>: a task file or a shipped task's name; default data/tasks/sentiment.json (shipped).</item>
 /// <item><c>ICL_DEVICE</c>: <c>cpu</c> (default) or <c>cuda</c> (needs TorchSharp's CUDA package in the build).</item>
 /// </list>
 /// </summary>
@@ -92,12 +92,13 @@ public static class Notebook
     }
 
     /// <summary>
-    /// Loads <see cref="TaskPath"/> (or <paramref name="path"/>) and says which file it read (on <paramref name="output"/>,
+    /// Loads <see cref="TaskPath"/> (or <paramref name="path"/>: a file, or a shipped task's name such as
+    /// <c>associative-recall</c>, <see cref="TaskFiles.Resolve"/>) and says which file it read (on <paramref name="output"/>,
     /// default standard output).
     /// </summary>
     public static IclTask LoadTask(string? path = null, TextWriter? output = null)
     {
-        var file = path ?? TaskPath;
+        var file = path is null ? TaskPath : TaskFiles.Resolve(path);
         var task = IclTask.Load(file);
         (output ?? Console.Out).WriteLine($"Task \"{task.Name}\" from {Path.GetFullPath(file)}: " +
                           (task.Origin is { } o

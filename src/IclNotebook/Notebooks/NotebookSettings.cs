@@ -35,7 +35,7 @@ public sealed record NotebookSettings(string Model, string Pythia, string Pythia
             Get(Notebook.ModelVariable) ?? "gpt2",
             Get(Notebook.PythiaVariable) ?? "pythia-160m",
             Get(Notebook.PythiaRevisionVariable) ?? "main",
-            Get(Notebook.TaskVariable) ?? TaskFiles.Default("sentiment"),
+            Get(Notebook.TaskVariable) is { } task ? TaskFiles.Resolve(task) : TaskFiles.Default("sentiment"),
             Get(Notebook.DeviceVariable))
         {
             DType = Get(Notebook.DTypeVariable) is { } dtype ? OptionNames.Parse<ModelDType>(dtype) : ModelDType.Float32,

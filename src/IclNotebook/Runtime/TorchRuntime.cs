@@ -56,11 +56,11 @@ public static class TorchRuntime
         // libtorch_cpu abort the process), then our patched LibTorchSharp; TorchSharp binds to it.
         // Beside libLibTorchSharp.so first: in a `dotnet build -o` folder (the notebooks' .lib) they
         // live in runtimes/linux-x64/native, where the assembly-relative search does not look.
-        var nativeDir = Path.GetDirectoryName(original)!;
+        var dirs = LibTorchDirs(Path.GetDirectoryName(original)!).ToList();
         foreach (var dep in new[] { "c10", "torch_cpu", "torch" })
         {
-            var beside = Path.Combine(nativeDir, $"lib{dep}.so");
-            if (!(File.Exists(beside) && NativeLibrary.TryLoad(beside, out _)))
+            var found = dirs.Select(d => Path.Combine(d, $"lib{dep}.so")).FirstOrDefault(File.Exists);
+            if (!(found is not null && NativeLibrary.TryLoad(found, out _)))
                 NativeLibrary.TryLoad(dep, torchAssembly, null, out _);
         }
         try
@@ -110,6 +110,22 @@ public static class TorchRuntime
             throw new IclException($"Could not write the patched TorchSharp library to {dir} ({e.Message}). Set ICL_CACHE to a writable folder.", e);
         }
         return target;
+    }
+
+    /// <summary>
+    /// Where libtorch's own files may be: beside libLibTorchSharp.so (a build output folder), else, in the NuGet layout a
+    /// notebook's <c>#r "nuget: IclNotebook"</c> loads from, libtorch's package beside TorchSharp's in the package cache
+    /// (packages/libtorch-cpu-linux-x64/VERSION/runtimes/linux-x64/native; the newest version first).
+    /// </summary>
+    private static IEnumerable<string> LibTorchDirs(string nativeDir)
+    {
+        yield return nativeDir;
+        var asmDir = Path.GetDirectoryName(typeof(torch).Assembly.Location);
+        if (string.IsNullOrEmpty(asmDir)) yield break;
+        var libtorch = Path.GetFullPath(Path.Combine(asmDir, "..", "..", "..", "..", "libtorch-cpu-linux-x64"));
+        if (!Directory.Exists(libtorch)) yield break;
+        foreach (var version in Directory.GetDirectories(libtorch).Order(StringComparer.Ordinal).Reverse())
+            yield return Path.Combine(version, "runtimes", "linux-x64", "native");
     }
 
     private static string? FindLibTorchSharp()
