@@ -205,6 +205,11 @@ public partial class NotebookRunTests
         var first = notebook.Cells.First(c => c.Errors.Any());
         Assert.Contains("LoadModelAsync", first.Source, StringComparison.Ordinal);
         AssertOneReadableLine(first, $"Model folder {missing} does not exist");
+        // Every later cell that needs the model (or what needed it) is refused in one line naming the cell to fix (CellGuard).
+        var later = notebook.Cells.Where(c => c.Index > first.Index && c.Errors.Any()).ToList();
+        Assert.True(later.Count >= 5, $"{later.Count} later cells failed");
+        Assert.All(later, c => AssertOneReadableLine(c, "which an earlier cell should have made, but that cell failed (the cell \"var model = await Notebook.LoadModelAsync();\")"));
+        Assert.Contains(later, c => c.Errors.Single().GetProperty("evalue").GetString()!.Contains("needs 'model'", StringComparison.Ordinal));
     }
 
     [Fact]

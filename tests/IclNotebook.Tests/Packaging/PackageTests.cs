@@ -113,6 +113,8 @@ public sealed class PackageTests(LocalFeed feed) : IClassFixture<LocalFeed>
         Assert.True(analyze.ExitCode == 0, $"icl analyze failed:\n{analyze.StdOut}\n{analyze.StdErr}");
         foreach (var file in new[] { "results.json", "report.html", "resid_pre.html", "attn_head_all_pos_every.html" })
             Assert.True(File.Exists(Path.Combine(folder["run"], file)), $"{file} missing");
+        if (IclNotebook.Plots.PngExport.FindChromium() is not null || Environment.GetEnvironmentVariable("ICL_REQUIRE_PNG") == "1")
+            Assert.True(File.Exists(Path.Combine(folder["run"], "resid_pre.png")), "resid_pre.png missing: the folder is complete with PNGs where Chromium is");
         using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder["run"], "results.json")));
         Assert.Equal(feed.Version, results.RootElement.GetProperty("tool").GetProperty("version").GetString());
         Assert.Equal("associative-recall", results.RootElement.GetProperty("task").GetProperty("name").GetString());
@@ -122,7 +124,6 @@ public sealed class PackageTests(LocalFeed feed) : IClassFixture<LocalFeed>
     {
         var psi = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
         foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["ICL_PNG"] = "0";
         var clock = System.Diagnostics.Stopwatch.StartNew();
         using var p = System.Diagnostics.Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
