@@ -56,7 +56,7 @@ void display(object value) => twinRun.Display(value);
 // every demonstration's label to another colour (the label map below), so the corrupted prompt teaches a different
 // answer.
 
-var toy = await Notebook.LoadModelAsync(ShippedModels.Toy);
+var toy = await Notebook.LoadModelAsync(ShippedModels.Toy, dtype: ModelDType.Float32);   // float32, as the checks compute
 var task = Notebook.LoadTask(TaskFiles.Default("associative-recall"));
 var map = ((LabelMapCorruption)task.Corruption).Map.ToDictionary(kv => kv.Key, kv => kv.Value);
 Console.WriteLine($"demonstrations: {string.Join(", ", task.Demos.Select(d => $"{d.Input} → {d.Label}"))}");
@@ -246,12 +246,16 @@ string? previousTokenHead = null, inductionHead = null;
 var heads = Enumerable.Range(0, toy.Config.NLayers).SelectMany(l => Enumerable.Range(0, toy.Config.NHeads).Select(h => (l, h))).ToList();
 double Back((int l, int h) x)
 {
+    using var scope = torch.NewDisposeScope();                        // the indexing makes a small tensor per element
     var pattern = patternCache[HookName.Pattern(x.l)];
     var lengths = prompts.CleanTokens.Lengths;
     return Enumerable.Range(0, prompts.Count).SelectMany(b => Enumerable.Range(1, lengths[b] - 1).Select(p => (double)pattern[b, x.h, p, p - 1].item<float>())).Average();
 }
-double ToLabel((int l, int h) x) =>
-    Enumerable.Range(0, prompts.Count).Average(b => (double)patternCache[HookName.Pattern(x.l)][b, x.h, setup.Metric.ReadPositions[b], AskedLabel(b)].item<float>());
+double ToLabel((int l, int h) x)
+{
+    using var scope = torch.NewDisposeScope();
+    return Enumerable.Range(0, prompts.Count).Average(b => (double)patternCache[HookName.Pattern(x.l)][b, x.h, setup.Metric.ReadPositions[b], AskedLabel(b)].item<float>());
+}
 var previous = heads.MaxBy(Back);
 var induction = heads.MaxBy(ToLabel);
 previousTokenHead = $"L{previous.l}H{previous.h}";

@@ -49,7 +49,7 @@ void display(object value) => twinRun.Display(value);
 // every demonstration's label to another colour (the label map below), so the corrupted prompt teaches a different
 // answer.
 
-var toy = await Notebook.LoadModelAsync(ShippedModels.Toy);
+var toy = await Notebook.LoadModelAsync(ShippedModels.Toy, dtype: ModelDType.Float32);   // float32, as the checks compute
 var task = Notebook.LoadTask(TaskFiles.Default("associative-recall"));
 var map = ((LabelMapCorruption)task.Corruption).Map.ToDictionary(kv => kv.Key, kv => kv.Value);
 Console.WriteLine($"demonstrations: {string.Join(", ", task.Demos.Select(d => $"{d.Input} → {d.Label}"))}");

@@ -27,7 +27,7 @@ foreach (var (path, json) in notebooks)
     if (StudentNotebook.IsStudent(path)) Update(path, json, Path.GetFileName(path).Replace(".student", "", StringComparison.Ordinal));
     Update(TwinGenerator.TwinPath(path), TwinGenerator.Generate(Path.GetFileNameWithoutExtension(path), json, path), Path.GetFileName(path));
 }
-foreach (var orphan in Directory.GetFiles(folder, "*.student.ipynb").Where(p => notebooks.All(n => n.Path != p)))
+foreach (var orphan in Directory.GetFiles(folder, "*.student.ipynb").Where(p => notebooks.All(n => Path.GetFullPath(n.Path) != Path.GetFullPath(p))))
 {
     if (check)
     {

@@ -33,7 +33,8 @@ public static class StudentNotebook
         Path.Combine(Path.GetDirectoryName(instructorPath) ?? "", Path.GetFileNameWithoutExtension(instructorPath) + Suffix + ".ipynb");
 
     /// <summary>Whether a notebook's JSON has solution regions (and so a student version).</summary>
-    public static bool HasSolutions(string json) => json.Contains(Begin, StringComparison.Ordinal) || json.Contains(MarkdownBegin, StringComparison.Ordinal);
+    public static bool HasSolutions(string json) =>
+        System.Text.RegularExpressions.Regex.IsMatch(json, @"""\s*(//\s*BEGIN SOLUTION|<!-- BEGIN SOLUTION -->)\s*(\\n)?""");   // a marker line, not a mention
 
     /// <summary>The student notebook's JSON for the instructor notebook <paramref name="json"/> (named <paramref name="name"/> in errors).</summary>
     public static string Generate(string json, string name)
@@ -87,7 +88,8 @@ public static class StudentNotebook
             else if (t.StartsWith(Stub, StringComparison.Ordinal))
             {
                 if (begin < 0) throw new InvalidOperationException($"{where}, line {i + 1}: a \"{Stub}\" line outside a solution region.");
-                stub.Add(t[Stub.Length..].TrimStart());
+                var rest = lines[i].TrimStart()[Stub.Length..];
+                stub.Add(rest.StartsWith(' ') ? rest[1..] : rest);          // one space after the marker; the stub's own indentation stays
             }
             else if (begin < 0) kept.Add(lines[i]);
         }
@@ -99,6 +101,7 @@ public static class StudentNotebook
     {
         var kept = new List<string>();
         int begin = -1;
+        bool removed = false;
         for (int i = 0; i < lines.Length; i++)
         {
             var t = lines[i].Trim();
@@ -111,11 +114,12 @@ public static class StudentNotebook
             {
                 if (begin < 0) throw new InvalidOperationException($"{where}, line {i + 1}: {MarkdownEnd} without {MarkdownBegin}.");
                 begin = -1;
+                removed = true;
             }
             else if (begin < 0) kept.Add(lines[i]);
         }
         if (begin >= 0) throw new InvalidOperationException($"{where}, line {begin + 1}: {MarkdownBegin} is never closed.");
-        while (kept.Count > 1 && kept[^1].Trim().Length == 0) kept.RemoveAt(kept.Count - 1);
+        while (removed && kept.Count > 1 && kept[^1].Trim().Length == 0) kept.RemoveAt(kept.Count - 1);
         return kept;
     }
 

@@ -24,12 +24,14 @@ public sealed class CellGuard
     {
         ArgumentNullException.ThrowIfNull(code);
         var current = Latest(variables);
+        var text = CodeOnly(code);
         if (failed)
         {
             foreach (var (name, value) in current)
-                if (value is null && Assigns(code, name)) _leftNull[name] = FirstLine(code);
+                if (value is null && name != "_" && Assigns(text, name)) _leftNull[name] = FirstLine(code);
         }
-        foreach (var name in _leftNull.Keys.Where(n => current.TryGetValue(n, out var v) && v is not null).ToList()) _leftNull.Remove(name);
+        foreach (var name in _leftNull.Keys.Where(n => !failed && Assigns(text, n) || current.TryGetValue(n, out var v) && v is not null).ToList())
+            _leftNull.Remove(name);
     }
 
     /// <summary>
@@ -41,11 +43,12 @@ public sealed class CellGuard
     {
         ArgumentNullException.ThrowIfNull(code);
         var current = Latest(variables);
+        var text = CodeOnly(code);
         foreach (var (name, cell) in _leftNull)
         {
             bool missing = !current.TryGetValue(name, out var value) || value is null;
-            if (!missing || !Uses(code, name) || Assigns(code, name)) continue;
-            foreach (var declared in Declared(code)) _leftNull.TryAdd(declared, cell);
+            if (!missing || !Uses(text, name) || Assigns(text, name)) continue;
+            foreach (var declared in Declared(text).Where(d => d != "_")) _leftNull.TryAdd(declared, cell);
             return $"This cell needs '{name}', which an earlier cell should have made, but that cell failed ({cell}): " +
                 "fix the first error above and run the cells again from there.";
         }
@@ -65,13 +68,32 @@ public sealed class CellGuard
         return latest;
     }
 
-    private static bool Uses(string code, string name) => Regex.IsMatch(code, $@"(?<![\w.""]){Regex.Escape(name)}\b");
+    /// <summary>The code without comments and string or character literals (a word in them is no use of a variable).</summary>
+    private static string CodeOnly(string code) =>
+        Regex.Replace(code, @"//[^\n]*|/\*.*?\*/|@""(?:[^""]|"""")*""|\$?""(?:[^""\\\n]|\\.)*""|'(?:[^'\\\n]|\\.)+'", " ", RegexOptions.Singleline);
 
-    /// <summary>Whether the code assigns the variable: <c>name = ...</c>, <c>var name = ...</c> or a deconstruction naming it.</summary>
+    /// <summary>Whether the code reads the variable: the name as a word, not a member (<c>.name</c>) or a named argument (<c>(name: ...</c>).</summary>
+    private static bool Uses(string code, string name)
+    {
+        var n = Regex.Escape(name);
+        var withoutNamedArguments = Regex.Replace(code, $@"([(,]\s*){n}\s*:(?!:)", "$1");
+        return Regex.IsMatch(withoutNamedArguments, $@"(?<![\w.@]){n}\b");
+    }
+
+    /// <summary>
+    /// Whether the code gives the name a value of its own: <c>name = </c> (and <c>??=</c>, <c>+=</c>, ...), <c>var name = </c>, a
+    /// deconstruction, <c>out var name</c>, <c>foreach (var name in</c>, a pattern (<c>is { } name</c>), a catch variable, or a
+    /// lambda parameter of that name (which hides the variable).
+    /// </summary>
     private static bool Assigns(string code, string name)
     {
         var n = Regex.Escape(name);
-        return Regex.IsMatch(code, $@"(?<![\w.]){n}\s*=(?![=>])") || Regex.IsMatch(code, $@"\([^()]*(?<![\w.]){n}\b[^()]*\)\s*=(?![=>])");
+        string type = @"(?:var|[\w<>\[\],.?]+)";
+        return Regex.IsMatch(code, $@"(?<![\w.]){n}\s*(?:\?\?|[-+*/%&|^])?=(?![=>])")
+            || Regex.IsMatch(code, $@"\([^()]*(?<![\w.]){n}\b[^()]*\)\s*=(?![=])")
+            || Regex.IsMatch(code, $@"\bout\s+{type}\s+{n}\b|\bforeach\s*\(\s*{type}\s+{n}\s+in\b|\bcatch\s*\(\s*[\w.]+\s+{n}\s*\)")
+            || Regex.IsMatch(code, $@"\bis\s+(?:not\s+)?(?:\{{[^}}]*\}}|[\w<>\[\].?]+)\s+{n}\b")
+            || Regex.IsMatch(code, $@"(?<![\w.]){n}\s*=>");
     }
 
     private static string FirstLine(string code)

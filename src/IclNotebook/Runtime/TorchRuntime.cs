@@ -115,7 +115,8 @@ public static class TorchRuntime
     /// <summary>
     /// Where libtorch's own files may be: beside libLibTorchSharp.so (a build output folder), else, in the NuGet layout a
     /// notebook's <c>#r "nuget: IclNotebook"</c> loads from, libtorch's package beside TorchSharp's in the package cache
-    /// (packages/libtorch-cpu-linux-x64/VERSION/runtimes/linux-x64/native; the newest version first).
+    /// (packages/libtorch-cpu-linux-x64/VERSION/runtimes/linux-x64/native; the newest version first: a cache holding an older
+    /// libtorch beside the one this TorchSharp needs would need the exact version, which only TorchSharp's own code names).
     /// </summary>
     private static IEnumerable<string> LibTorchDirs(string nativeDir)
     {
@@ -124,8 +125,10 @@ public static class TorchRuntime
         if (string.IsNullOrEmpty(asmDir)) yield break;
         var libtorch = Path.GetFullPath(Path.Combine(asmDir, "..", "..", "..", "..", "libtorch-cpu-linux-x64"));
         if (!Directory.Exists(libtorch)) yield break;
-        foreach (var version in Directory.GetDirectories(libtorch).Order(StringComparer.Ordinal).Reverse())
-            yield return Path.Combine(version, "runtimes", "linux-x64", "native");
+        var versions = Directory.GetDirectories(libtorch)
+            .Select(d => (Dir: d, Version: Version.TryParse(Path.GetFileName(d), out var v) ? v : new Version(0, 0)))
+            .OrderByDescending(x => x.Version);                                                    // 2.10.0 above 2.9.1
+        foreach (var (dir, _) in versions) yield return Path.Combine(dir, "runtimes", "linux-x64", "native");
     }
 
     private static string? FindLibTorchSharp()

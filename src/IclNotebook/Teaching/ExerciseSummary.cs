@@ -41,7 +41,7 @@ public sealed record ExerciseSummary(IReadOnlyList<ExerciseCheck> Checks)
         var folder = Path.GetDirectoryName(full)!;
         if (!Directory.Exists(folder))
             throw new IclException($"ICL_GRADES: the folder of {full} does not exist; create it or point ICL_GRADES at an existing folder.");
-        var temp = full + ".tmp";
+        var temp = $"{full}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         File.WriteAllText(temp, ToJson() + "\n");
         File.Move(temp, full, overwrite: true);
     }

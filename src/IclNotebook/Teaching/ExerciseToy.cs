@@ -12,7 +12,8 @@ namespace IclNotebook.Teaching;
 /// </summary>
 public sealed class ExerciseToy : IDisposable
 {
-    private static readonly Lazy<ExerciseToy> Shared = new(() => new ExerciseToy(), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly object Gate = new();
+    private static ExerciseToy? _shared;
 
     private ExerciseToy()
     {
@@ -30,7 +31,13 @@ public sealed class ExerciseToy : IDisposable
     private readonly Lazy<(double[][] Previous, double[][] QueryToLabel)> _attention;
 
     /// <summary>The one instance the checks and the exercise notebook share.</summary>
-    public static ExerciseToy Instance => Shared.Value;
+    public static ExerciseToy Instance
+    {
+        get
+        {
+            lock (Gate) return _shared ??= new ExerciseToy();   // a failed load is tried again on the next check, not remembered
+        }
+    }
 
     public HookedTransformer Model { get; }
 

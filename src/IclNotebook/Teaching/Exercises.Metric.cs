@@ -14,7 +14,7 @@ public static partial class Exercises
     private static ExerciseCheck Metric(IReadOnlyList<double>? perPrompt)
     {
         const string name = MetricExercise;
-        if (perPrompt is null || perPrompt.All(double.IsNaN)) return ExerciseCheck.NotDone(name);
+        if (perPrompt is null || perPrompt.Count > 0 && perPrompt.All(double.IsNaN)) return ExerciseCheck.NotDone(name);
         var toy = ExerciseToy.Instance;
         var want = toy.Setup.CleanPerPrompt;
         if (perPrompt.Count != want.Count) return ExerciseCheck.Wrong(name, $"expected one value per prompt ({want.Count}); got {perPrompt.Count}.");
@@ -29,6 +29,8 @@ public static partial class Exercises
         if (Close(perPrompt, AlternativeRead(toy, logits: false, offset: -1)))
             return ExerciseCheck.Wrong(name, "read one position early: the next-token distribution after the prompt is at its last real token, " +
                 "index length - 1 (the answer is not part of the prompt).");
+        if (Enumerable.Range(0, want.Count).FirstOrDefault(i => !double.IsFinite(perPrompt[i]), -1) is var bad and >= 0)
+            return ExerciseCheck.Wrong(name, $"prompt {bad}'s value is {perPrompt[bad]}: log P(answer) is a finite number of nats for every prompt.");
         int worst = Enumerable.Range(0, want.Count).MaxBy(i => Math.Abs(perPrompt[i] - want[i]));
         return ExerciseCheck.Wrong(name, string.Create(CultureInfo.InvariantCulture,
             $"prompt {worst}: {perPrompt[worst]:F4}, expected {want[worst]:F4} (read at position {toy.Setup.Metric.ReadPositions[worst]}, answer token {toy.Prompts.AnswerTokenIds[worst]})."));
@@ -61,8 +63,9 @@ public static partial class Exercises
         if (Close(got, want.Select(w => 1 - w).ToArray()))
             return ExerciseCheck.Wrong(name, "the baselines are swapped: it gives 1 at the corrupted baseline and 0 at the clean one.");
         if (Close(got, want.Select(w => -w).ToArray())) return ExerciseCheck.Wrong(name, "wrong sign: divide by (clean - corrupted), not (corrupted - clean).");
+        int c = Enumerable.Range(0, cases.Length).First(i => !(Math.Abs(got[i] - want[i]) <= Tolerance));
         return ExerciseCheck.Wrong(name, string.Create(CultureInfo.InvariantCulture,
-            $"normalise({cases[0].M}, clean {cases[0].Clean}, corrupted {cases[0].Corrupted}) gave {got[0]:G4}; expected {want[0]:G4}."));
+            $"normalise({cases[c].M}, clean {cases[c].Clean}, corrupted {cases[c].Corrupted}) gave {got[c]:G4}; expected {want[c]:G4}."));
     }
 
     /// <summary>Each clean prompt's answer read at its last real token + <paramref name="offset"/>: as a logit, or a log-probability.</summary>

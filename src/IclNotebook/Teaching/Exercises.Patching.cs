@@ -31,6 +31,7 @@ public static partial class Exercises
                 $"{value:F4} nats at {cell}, as the library's grid (normalised {normalised:F3})."));
         if (Math.Abs(value - normalised) <= Tolerance)
             return ExerciseCheck.Wrong(name, "that is the normalised value: the check takes the metric in nats, before normalising.");
+        if (Close(value, setup.CorruptedBaseline)) return ExerciseCheck.Wrong(name, NothingChanged);
         using (var swapped = PatchingSetup.Create(setup.Model, setup.Corrupted, setup.Clean, setup.Metric))
             if (Math.Abs(value - ReferenceEngine.Evaluate(swapped, PatchTargets.ResidPre, [layer, position])) <= Tolerance)
                 return ExerciseCheck.Wrong(name, "you patched the clean run with the corrupted activation: run the corrupted tokens and write the clean one in.");
@@ -53,7 +54,7 @@ public static partial class Exercises
     private static ExerciseCheck ResidPositions(int layer, IReadOnlyList<double>? values)
     {
         const string name = PositionsExercise;
-        if (values is null || values.All(double.IsNaN)) return ExerciseCheck.NotDone(name);
+        if (values is null || values.Count > 0 && values.All(double.IsNaN)) return ExerciseCheck.NotDone(name);
         var toy = ExerciseToy.Instance;
         int nPos = toy.Setup.NPos, nLayers = toy.Model.Config.NLayers;
         if (layer < 0 || layer >= nLayers) return ExerciseCheck.Wrong(name, $"layer {layer} is outside the model's {nLayers} layers.");
@@ -102,6 +103,7 @@ public static partial class Exercises
         if (Close(value, want))
             return ExerciseCheck.Right(name, string.Create(CultureInfo.InvariantCulture, $"{value:F4} nats for L{layer}H{head} (normalised {normalised:F3}), as the Output panel."));
         if (Close(value, normalised)) return ExerciseCheck.Wrong(name, "that is the normalised value: the check takes the metric in nats, before normalising.");
+        if (Close(value, setup.CorruptedBaseline)) return ExerciseCheck.Wrong(name, NothingChanged);
         using (var swapped = PatchingSetup.Create(setup.Model, setup.Corrupted, setup.Clean, setup.Metric))
             if (Close(value, ReferenceEngine.Evaluate(swapped, PatchTargets.HeadOutAllPos, [layer, head])))
                 return ExerciseCheck.Wrong(name, "you patched the clean run with the corrupted activation: run the corrupted tokens and write the clean one in.");
@@ -115,6 +117,9 @@ public static partial class Exercises
         return ExerciseCheck.Wrong(name, string.Create(CultureInfo.InvariantCulture,
             $"{value:F4} nats for L{layer}H{head}; expected {want:F4} (clean baseline {setup.CleanBaseline:F4}, corrupted {setup.CorruptedBaseline:F4})."));
     }
+
+    private const string NothingChanged = "that is the corrupted run's own metric: the patch changed nothing. Check the hook's name, that the " +
+        "hook writes the clean activation into the tensor it returns, and that the run happens inside the hook's using block.";
 
     private static double[] Row(PatchResult grid, int layer) => Enumerable.Range(0, (int)grid.Shape[1]).Select(p => grid[layer, p]).ToArray();
 

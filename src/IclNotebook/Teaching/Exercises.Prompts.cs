@@ -14,6 +14,8 @@ public static partial class Exercises
         const string name = PromptsExercise;
         if (clean is null || corrupted is null) return ExerciseCheck.NotDone(name);
         var want = ExerciseToy.Instance.Prompts;
+        if (clean.Concat(corrupted).Any(p => p is null))
+            return ExerciseCheck.Wrong(name, "some prompts are null: build one clean and one corrupted prompt for every query.");
         if (clean.Count != want.Count || corrupted.Count != want.Count)
             return ExerciseCheck.Wrong(name, $"expected one prompt per query ({want.Count}); got {clean.Count} clean and {corrupted.Count} corrupted.");
         for (int i = 0; i < want.Count; i++)

@@ -38,9 +38,12 @@ public static partial class Exercises
 
     private static ExerciseCheck Record(ExerciseCheck check)
     {
-        lock (Latest) Latest[check.Exercise] = check;
-        var grades = Environment.GetEnvironmentVariable("ICL_GRADES");
-        if (!string.IsNullOrWhiteSpace(grades)) Summary().Save(grades);
+        lock (Latest)
+        {
+            Latest[check.Exercise] = check;
+            var grades = Environment.GetEnvironmentVariable("ICL_GRADES");
+            if (!string.IsNullOrWhiteSpace(grades)) Summary().Save(grades);
+        }
         return check;
     }
 
@@ -52,5 +55,6 @@ public static partial class Exercises
     private static int FirstDifference(string a, string b) =>
         Enumerable.Range(0, Math.Min(a.Length, b.Length)).FirstOrDefault(i => a[i] != b[i], Math.Min(a.Length, b.Length));
 
-    private static string Show(string text) => text.Replace("\n", "↵", StringComparison.Ordinal);
+    private static string Show(string text) =>
+        text.Replace("\r", "\\r (a carriage return: join lines with \"\\n\" alone)", StringComparison.Ordinal).Replace("\n", "↵", StringComparison.Ordinal);
 }

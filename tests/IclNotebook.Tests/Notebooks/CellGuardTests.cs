@@ -49,4 +49,31 @@ public class CellGuardTests
             Assert.Contains("var model = Load();", message, StringComparison.Ordinal);
         }
     }
+
+    [Fact]
+    public void Comments_strings_named_arguments_and_the_cells_own_bindings_are_not_uses()
+    {
+        var guard = new CellGuard();
+        guard.AfterCell("clean = Build();\ncorrupted = Throw();", failed: true, Vars(("clean", "x"), ("corrupted", null)));
+        var nulls = Vars(("corrupted", null));
+        Assert.Null(guard.BeforeCell("// The corrupted run's metric\nConsole.WriteLine($\"(corrupted baseline {b})\");", nulls));
+        Assert.Null(guard.BeforeCell("Run(corrupted: tokens);", nulls));
+        Assert.Null(guard.BeforeCell("corrupted ??= Build();", nulls));
+        Assert.Null(guard.BeforeCell("if (TryLoad(out var corrupted)) Use(corrupted);", nulls));
+        Assert.Null(guard.BeforeCell("foreach (var corrupted in all) Use(corrupted);", nulls));
+        Assert.Null(guard.BeforeCell("if (x is { } corrupted) Use(corrupted);", nulls));
+        Assert.Null(guard.BeforeCell("xs.Select(corrupted => corrupted.Length)", nulls));
+        Assert.NotNull(guard.BeforeCell("Check(clean, corrupted)", nulls));
+    }
+
+    [Fact]
+    public void A_discard_is_never_recorded_and_a_cell_that_runs_again_clears_its_names()
+    {
+        var guard = new CellGuard();
+        guard.AfterCell("var model = Load();", failed: true, Vars(("model", null)));
+        Assert.NotNull(guard.BeforeCell("var (_, cache) = model.RunWithCache(t);", Vars(("model", null))));
+        Assert.Null(guard.BeforeCell("xs.Select(_ => 1)", Vars(("model", null))));                        // '_' is a discard, not a variable
+        guard.AfterCell("string? model = null;", failed: false, Vars(("model", null)));                  // the cell ran: null on purpose now
+        Assert.Null(guard.BeforeCell("Check(model)", Vars(("model", null))));
+    }
 }

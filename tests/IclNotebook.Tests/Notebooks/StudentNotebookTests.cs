@@ -28,12 +28,14 @@ public class StudentNotebookTests
             ("markdown", "# Exercise\n\nDo it.\n<!-- BEGIN SOLUTION -->\nThe answer is 42.\n<!-- END SOLUTION -->"),
             ("code", "double F(int x)\n{\n    // BEGIN SOLUTION\n    // stub: return double.NaN;\n    return x * 2.0;\n    // END SOLUTION\n}\nCheck(F(1))"),
             ("code", "int[]? xs = null;\n// BEGIN SOLUTION\nxs = [1, 2];\n// END SOLUTION\nCheck(xs)"),
-            ("code", "var untouched = 1;"));
+            ("code", "var untouched = 1;"),
+            ("code", "    // BEGIN SOLUTION\n    // stub: if (x)\n    // stub:     y();\n    z();\n    // END SOLUTION"));
         var cells = student["cells"]!.AsArray();
         Assert.Equal("# Exercise\n\nDo it.", Source(cells[0]));
         Assert.Equal("double F(int x)\n{\n    // your code here\n    return double.NaN;\n}\nCheck(F(1))", Source(cells[1]));
         Assert.Equal("int[]? xs = null;\n// your code here\nCheck(xs)", Source(cells[2]));
         Assert.Equal("var untouched = 1;", Source(cells[3]));
+        Assert.Equal("    // your code here\n    if (x)\n        y();", Source(cells[4]));        // a stub line keeps its own indentation
         Assert.All(cells.Where(c => c!["cell_type"]!.GetValue<string>() == "code"), c => Assert.Empty(c!["outputs"]!.AsArray()));
     }
 

@@ -32,6 +32,9 @@ public class ExercisesTests
         Wrong(Exercises.CheckPrompts(clean.Select(p => p.Replace("\n", " \n", StringComparison.Ordinal)).ToArray(), Toy.Prompts.CorruptedPrompts),
             "clean prompt 0 differs at character 9");
         Wrong(Exercises.CheckPrompts(clean.Take(2).ToArray(), Toy.Prompts.CorruptedPrompts), "one prompt per query (4)");
+        Wrong(Exercises.CheckPrompts([clean[0], null!, clean[2], clean[3]], Toy.Prompts.CorruptedPrompts), "some prompts are null");
+        Wrong(Exercises.CheckPrompts(clean.Select(p => p.Replace("\n", "\r\n", StringComparison.Ordinal)).ToArray(), Toy.Prompts.CorruptedPrompts),
+            "a carriage return");
     }
 
     [Fact]
@@ -56,6 +59,8 @@ public class ExercisesTests
         Wrong(Exercises.CheckMetric(Read(0, logSoftmax: false)), "raw logits");
         Wrong(Exercises.CheckMetric(Read(-1, logSoftmax: true)), "read one position early");
         Wrong(Exercises.CheckMetric(want.Select(v => v + 0.5).ToArray()), "prompt 0:");
+        Wrong(Exercises.CheckMetric([want[0], want[1], double.NaN, want[3]]), "prompt 2's value is NaN");
+        Wrong(Exercises.CheckMetric([]), "got 0");
     }
 
     [Fact]
@@ -67,6 +72,8 @@ public class ExercisesTests
         Wrong(Exercises.CheckNormalise((m, clean, corrupted) => m), "returns the metric itself");
         Wrong(Exercises.CheckNormalise((m, clean, corrupted) => (m - clean) / (corrupted - clean)), "the baselines are swapped");
         Wrong(Exercises.CheckNormalise((m, clean, corrupted) => (m - corrupted) / (corrupted - clean)), "wrong sign");
+        Wrong(Exercises.CheckNormalise((m, clean, corrupted) => Math.Clamp((m - corrupted) / (clean - corrupted), 0, 1)),
+            "normalise(-4, clean -1, corrupted -2) gave 0; expected -2");             // the first case that differs, not case 0
     }
 
     [Fact]
@@ -87,6 +94,7 @@ public class ExercisesTests
         Assert.True(Math.Abs(Cell(0, position) - want) > 1e-3);
         Wrong(Exercises.CheckResidPatch(layer, position, Cell(0, position)), "patch at layer 0");
         Wrong(Exercises.CheckResidPatch(layer, 999, want), "outside the grid");
+        Wrong(Exercises.CheckResidPatch(layer, position, setup.CorruptedBaseline), "the patch changed nothing");
     }
 
     [Fact]
