@@ -26,20 +26,15 @@ public static partial class Exercises
         double want = ReferenceEngine.Evaluate(setup, PatchTargets.ResidPre, [layer, position]);
         string cell = $"layer {layer}, position {position}";
         double normalised = AnswerMetric.Normalise(want, setup.CleanBaseline, setup.CorruptedBaseline);
-        if (Math.Abs(value - want) <= Tolerance)
+        if (Close(value, want))
             return ExerciseCheck.Right(name, string.Create(CultureInfo.InvariantCulture,
                 $"{value:F4} nats at {cell}, as the library's grid (normalised {normalised:F3})."));
-        if (Math.Abs(value - normalised) <= Tolerance)
-            return ExerciseCheck.Wrong(name, "that is the normalised value: the check takes the metric in nats, before normalising.");
-        if (Close(value, setup.CorruptedBaseline)) return ExerciseCheck.Wrong(name, NothingChanged);
-        using (var swapped = PatchingSetup.Create(setup.Model, setup.Corrupted, setup.Clean, setup.Metric))
-            if (Math.Abs(value - ReferenceEngine.Evaluate(swapped, PatchTargets.ResidPre, [layer, position])) <= Tolerance)
-                return ExerciseCheck.Wrong(name, "you patched the clean run with the corrupted activation: run the corrupted tokens and write the clean one in.");
+        if (SharedMistake(setup, PatchTargets.ResidPre, [layer, position], value, normalised) is { } mistake) return ExerciseCheck.Wrong(name, mistake);
         foreach (int p in new[] { position - 1, position + 1 }.Where(p => p >= 0 && p < setup.NPos))
-            if (Math.Abs(value - ReferenceEngine.Evaluate(setup, PatchTargets.ResidPre, [layer, p])) <= Tolerance)
+            if (Close(value, ReferenceEngine.Evaluate(setup, PatchTargets.ResidPre, [layer, p])))
                 return ExerciseCheck.Wrong(name, $"that is the patch at position {p}: an off-by-one in the position index.");
         foreach (int l in new[] { layer - 1, layer + 1 }.Where(l => l >= 0 && l < cfg.NLayers))
-            if (Math.Abs(value - ReferenceEngine.Evaluate(setup, PatchTargets.ResidPre, [l, position])) <= Tolerance)
+            if (Close(value, ReferenceEngine.Evaluate(setup, PatchTargets.ResidPre, [l, position])))
                 return ExerciseCheck.Wrong(name, $"that is the patch at layer {l}: blocks.{layer}.hook_resid_pre is the input of block {layer}.");
         return ExerciseCheck.Wrong(name, string.Create(CultureInfo.InvariantCulture,
             $"{value:F4} nats at {cell}; expected {want:F4} (clean baseline {setup.CleanBaseline:F4}, corrupted {setup.CorruptedBaseline:F4})."));
@@ -102,11 +97,7 @@ public static partial class Exercises
         double normalised = AnswerMetric.Normalise(want, setup.CleanBaseline, setup.CorruptedBaseline);
         if (Close(value, want))
             return ExerciseCheck.Right(name, string.Create(CultureInfo.InvariantCulture, $"{value:F4} nats for L{layer}H{head} (normalised {normalised:F3}), as the Output panel."));
-        if (Close(value, normalised)) return ExerciseCheck.Wrong(name, "that is the normalised value: the check takes the metric in nats, before normalising.");
-        if (Close(value, setup.CorruptedBaseline)) return ExerciseCheck.Wrong(name, NothingChanged);
-        using (var swapped = PatchingSetup.Create(setup.Model, setup.Corrupted, setup.Clean, setup.Metric))
-            if (Close(value, ReferenceEngine.Evaluate(swapped, PatchTargets.HeadOutAllPos, [layer, head])))
-                return ExerciseCheck.Wrong(name, "you patched the clean run with the corrupted activation: run the corrupted tokens and write the clean one in.");
+        if (SharedMistake(setup, PatchTargets.HeadOutAllPos, [layer, head], value, normalised) is { } mistake) return ExerciseCheck.Wrong(name, mistake);
         if (Close(value, CorruptedRunWithCleanZ(setup, layer)))
             return ExerciseCheck.Wrong(name, $"that patches every head of layer {layer}: hook_z is [batch, pos, head, d_head]; write only index {head} of the head axis (the third).");
         foreach (int h in Enumerable.Range(0, cfg.NHeads).Where(h => h != head))
@@ -118,8 +109,21 @@ public static partial class Exercises
             $"{value:F4} nats for L{layer}H{head}; expected {want:F4} (clean baseline {setup.CleanBaseline:F4}, corrupted {setup.CorruptedBaseline:F4})."));
     }
 
-    private const string NothingChanged = "that is the corrupted run's own metric: the patch changed nothing. Check the hook's name, that the " +
-        "hook writes the clean activation into the tensor it returns, and that the run happens inside the hook's using block.";
+    /// <summary>
+    /// The mistakes any single patch's value can show: the normalised value, no change at all, or the runs swapped (the
+    /// clean run patched with the corrupted activation); null when it is none of them.
+    /// </summary>
+    private static string? SharedMistake(PatchingSetup setup, PatchTarget target, int[] index, double value, double normalised)
+    {
+        if (Close(value, normalised)) return "that is the normalised value: the check takes the metric in nats, before normalising.";
+        if (Close(value, setup.CorruptedBaseline))
+            return "that is the corrupted run's own metric: the patch changed nothing. Check the hook's name, that the hook writes the " +
+                "clean activation into the tensor it returns, and that the run happens inside the hook's using block.";
+        using var swapped = PatchingSetup.Create(setup.Model, setup.Corrupted, setup.Clean, setup.Metric);
+        return Close(value, ReferenceEngine.Evaluate(swapped, target, index))
+            ? "you patched the clean run with the corrupted activation: run the corrupted tokens and write the clean one in."
+            : null;
+    }
 
     private static double[] Row(PatchResult grid, int layer) => Enumerable.Range(0, (int)grid.Shape[1]).Select(p => grid[layer, p]).ToArray();
 

@@ -16,9 +16,13 @@ internal static class Repo
     public sealed record Outcome(int ExitCode, string StdOut, string StdErr, TimeSpan Elapsed);
 
     /// <summary>Runs <c>dotnet ARGS</c> in <paramref name="workingDirectory"/>; ICL_DEBUG is cleared so errors look as users see them.</summary>
-    public static Outcome Dotnet(IEnumerable<string> args, string workingDirectory, IDictionary<string, string>? env = null, int timeoutSeconds = 600)
+    public static Outcome Dotnet(IEnumerable<string> args, string workingDirectory, IDictionary<string, string>? env = null, int timeoutSeconds = 600) =>
+        Run("dotnet", args, workingDirectory, env, timeoutSeconds);
+
+    /// <summary>Runs <paramref name="program"/> with <paramref name="args"/> in <paramref name="workingDirectory"/> (ICL_DEBUG cleared).</summary>
+    public static Outcome Run(string program, IEnumerable<string> args, string workingDirectory, IDictionary<string, string>? env = null, int timeoutSeconds = 600)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
+        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = workingDirectory };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment.Remove("ICL_DEBUG");
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
@@ -31,7 +35,7 @@ internal static class Repo
         if (!p.WaitForExit(timeoutSeconds * 1000))
         {
             p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish in {timeoutSeconds} s");
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in {timeoutSeconds} s");
         }
         return new Outcome(p.ExitCode, stdout.Result, stderr.Result, clock.Elapsed);
     }

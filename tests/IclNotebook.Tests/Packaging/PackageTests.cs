@@ -107,9 +107,9 @@ public sealed class PackageTests(LocalFeed feed) : IClassFixture<LocalFeed>
             folder.Path, timeoutSeconds: 900);
         Assert.True(install.ExitCode == 0, $"dotnet tool install failed:\n{install.StdOut}\n{install.StdErr}");
         var icl = Path.Combine(tools, "icl");
-        var version = Run(icl, ["--version"], folder.Path);
+        var version = Repo.Run(icl, ["--version"], folder.Path);
         Assert.Equal($"icl {feed.Version}", version.StdOut.Trim());
-        var analyze = Run(icl, ["analyze", "--model", "toy-icl-2l", "--task", "associative-recall", "--out", folder["run"], "--quiet"], folder.Path);
+        var analyze = Repo.Run(icl, ["analyze", "--model", "toy-icl-2l", "--task", "associative-recall", "--out", folder["run"], "--quiet"], folder.Path);
         Assert.True(analyze.ExitCode == 0, $"icl analyze failed:\n{analyze.StdOut}\n{analyze.StdErr}");
         foreach (var file in new[] { "results.json", "report.html", "resid_pre.html", "attn_head_all_pos_every.html" })
             Assert.True(File.Exists(Path.Combine(folder["run"], file)), $"{file} missing");
@@ -118,17 +118,5 @@ public sealed class PackageTests(LocalFeed feed) : IClassFixture<LocalFeed>
         using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder["run"], "results.json")));
         Assert.Equal(feed.Version, results.RootElement.GetProperty("tool").GetProperty("version").GetString());
         Assert.Equal("associative-recall", results.RootElement.GetProperty("task").GetProperty("name").GetString());
-    }
-
-    private static Repo.Outcome Run(string program, string[] args, string workingDirectory)
-    {
-        var psi = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workingDirectory };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        using var p = System.Diagnostics.Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(600_000)) { p.Kill(entireProcessTree: true); throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish in 600 s"); }
-        return new Repo.Outcome(p.ExitCode, stdout.Result, stderr.Result, clock.Elapsed);
     }
 }
