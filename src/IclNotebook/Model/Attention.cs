@@ -99,6 +99,27 @@ public sealed class Attention : ComponentBase
     }
 
     /// <summary>
+    /// One generation step: the step's tokens' queries, keys and values through the usual hooks (the step's positions only),
+    /// the keys and values stored in <paramref name="cache"/>, and the queries attending to every cached real key.
+    /// </summary>
+    /// <param name="x">normalised residual stream at the step's tokens [batch, step, d_model]</param>
+    /// <param name="cache">the generation's cache, its step begun</param>
+    /// <param name="layer">this block's index</param>
+    /// <returns>attention output [batch, step, d_model]</returns>
+    internal Tensor Step(Tensor x, Generation.KeyValueCache cache, int layer)
+    {
+        var positions = _rotary is null ? null : cache.StepPositions;
+        var (q, newK, newV) = Project(x, positions, x, positions);
+        var (k, v) = cache.Append(layer, newK, newV);                     // [batch, cached, kv_head, d_head]
+        var attend = cache.Attend(Window);                                // [batch, 1, step, cached]
+        (k, v) = (PerQueryHead(k, 2), PerQueryHead(v, 2));
+        if (Fusable) return OutputFrom(Fused(q, k, v, attend));
+        var scores = Scale(q.permute(0, 2, 1, 3).matmul(k.permute(0, 2, 3, 1)));      // [batch, head, step, cached]
+        scores.masked_fill_(attend.logical_not(), HeldScalars.Of(double.NegativeInfinity));
+        return OutputFrom(Mix(Pattern(scores, mayHideWholeRow: false), v));
+    }
+
+    /// <summary>
     /// Queries, keys and values through their hooks in TransformerLens's order (hook_q, hook_k, hook_v, then the query and
     /// key norms where the model has them, then for rotary models hook_rot_q, hook_rot_k after the rotation). Queries come from <paramref name="xq"/> and keys
     /// and values from <paramref name="x"/>: the same tensor in a forward; the fast engine's last block asks for

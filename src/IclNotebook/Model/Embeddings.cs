@@ -48,6 +48,11 @@ public sealed class PosEmbed : ComponentBase
         long batch = tokens.shape[0], pos = tokens.shape[1];
         return Precision.ToResidual(W_pos[..(int)pos]).unsqueeze(0).expand(batch, pos, -1);
     }
+
+    /// <param name="positions">each token's position, int64 [batch, pos] (generation's left-padded rows start at 0 where their text starts)</param>
+    /// <returns>[batch, pos, d_model]</returns>
+    internal Tensor At(Tensor positions) =>
+        Precision.ToResidual(W_pos.index_select(0, positions.flatten())).view(positions.shape[0], positions.shape[1], -1);
 }
 
 /// <summary>

@@ -49,6 +49,13 @@ public sealed class TransformerBlock : ComponentBase
         return AfterAttention(residPre, attn.call(ln1.call(residPre)));
     }
 
+    /// <summary>One generation step: the step's tokens [batch, step, d_model] through the block, attending to <paramref name="cache"/>.</summary>
+    internal Tensor Step(Tensor x, Generation.KeyValueCache cache, int layer)
+    {
+        var residPre = hook_resid_pre.call(x);
+        return AfterAttention(residPre, attn.Step(ln1.call(residPre), cache, layer));
+    }
+
     /// <summary>
     /// The rest of the block once attention has run: <paramref name="attention"/> through hook_attn_out, the
     /// MLP, and the residual sums. Parallel blocks' MLP reads resid_pre; sequential ones read resid_mid.

@@ -31,6 +31,9 @@ public sealed class Gpt2Tokenizer : ModelTokenizer
 
     public override int PadId => EndOfText;
 
+    /// <summary>&lt;|endoftext|&gt;, GPT-2's BOS, pad and end of sequence at once.</summary>
+    public override IReadOnlyList<int> EosIds { get; } = [EndOfText];
+
     public override int[] Encode(string text) => _tokenizer.EncodeToIds(text).ToArray();
 
     public override string Decode(int id) => _tokenizer.Decode([id]) ?? "";

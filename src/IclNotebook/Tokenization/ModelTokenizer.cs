@@ -21,6 +21,9 @@ public abstract class ModelTokenizer
     /// <summary>The id TransformerLens prepends as BOS, or null when the family prepends none.</summary>
     public abstract int? BosId { get; }
 
+    /// <summary>The ids that end a generated sequence (the family's end-of-sequence tokens); empty when none is known.</summary>
+    public abstract IReadOnlyList<int> EosIds { get; }
+
     /// <summary>The id batches are right-padded with.</summary>
     public abstract int PadId { get; }
 

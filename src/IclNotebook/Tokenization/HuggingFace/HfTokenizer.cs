@@ -19,8 +19,9 @@ public sealed class HfTokenizer : ModelTokenizer
     private readonly List<(string Content, int Id)> _added; // longest first
 
     private HfTokenizer(string description, TextSteps steps, BpeModel model, Dictionary<int, string> byId, List<(string, int)> added,
-            int? bos, int pad)
+            int? bos, int pad, IReadOnlyList<int> eos)
     {
+        EosIds = eos;
         Description = description;
         _steps = steps;
         _model = model;
@@ -35,6 +36,9 @@ public sealed class HfTokenizer : ModelTokenizer
     public override int? BosId { get; }
 
     public override int PadId { get; }
+
+    /// <summary>tokenizer_config.json's eos_token, with every <c>eos_token_id</c> of generation_config.json and config.json (a chat model may list several).</summary>
+    public override IReadOnlyList<int> EosIds { get; }
 
     /// <summary>Reads <c>tokenizer.json</c> and <c>tokenizer_config.json</c> from <paramref name="folder"/>.</summary>
     /// <param name="folder">The model folder.</param>
@@ -77,9 +81,11 @@ public sealed class HfTokenizer : ModelTokenizer
             : null;
         int pad = Id(padToken) ?? Id(eosToken) ?? throw new IclException($"{folder}: tokenizer_config.json names neither a pad_token " +
             "nor an eos_token the vocabulary has; batches need a pad id.");
+        var eos = new[] { Id(eosToken) }.OfType<int>().Concat(EosIdsIn(folder, "generation_config.json")).Concat(EosIdsIn(folder, "config.json"))
+            .Distinct().ToArray();
         string kind = steps.ByteLevel ? "byte-level BPE" : Flag(m, "byte_fallback") ? "SentencePiece-style BPE with byte fallback" : "BPE";
         return new HfTokenizer($"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(folder)))}'s {kind}", steps, model, byId,
-            added.Where(x => x.Content.Length > 0).OrderByDescending(x => x.Content.Length).ToList(), bos, pad);
+            added.Where(x => x.Content.Length > 0).OrderByDescending(x => x.Content.Length).ToList(), bos, pad, eos);
     }
 
     public override int[] Encode(string text)
@@ -145,6 +151,17 @@ public sealed class HfTokenizer : ModelTokenizer
             return v.ValueKind == JsonValueKind.Object && v.TryGetProperty("content", out var c) ? c.GetString() : null;
         }
         return (Token("bos_token"), Token("eos_token"), Token("pad_token"));
+    }
+
+    /// <summary>The <c>eos_token_id</c> of <paramref name="file"/> in <paramref name="folder"/> (a number or a list of them); none when absent.</summary>
+    private static int[] EosIdsIn(string folder, string file)
+    {
+        var path = Path.Combine(folder, file);
+        if (!File.Exists(path)) return [];
+        using var doc = Parse(path);
+        if (!doc.RootElement.TryGetProperty("eos_token_id", out var e)) return [];
+        var values = e.ValueKind == JsonValueKind.Array ? e.EnumerateArray().ToArray() : [e];
+        return values.Where(v => v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out _)).Select(v => v.GetInt32()).ToArray();
     }
 
     private static JsonDocument Parse(string path)
