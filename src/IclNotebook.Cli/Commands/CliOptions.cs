@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using IclNotebook.Loading.Hub;
+using IclNotebook.Model;
 
 namespace IclNotebook.Cli.Commands;
 
@@ -53,6 +54,12 @@ internal static class CliOptions
         option.CompletionSources.Add([.. names]);
         return option;
     }
+
+    /// <summary><c>--dtype</c>: the weights' dtype (read it with <c>OptionNames.Parse&lt;ModelDType&gt;</c>).</summary>
+    public static Option<string> DType() => Choice("--dtype", "dtype",
+        "the weights' dtype: float32 (the TransformerLens goldens' precision), or bfloat16 (faster where the CPU has bfloat16 " +
+        "kernels, half the memory; norms, softmax, residual sums and logits stay float32); float16 needs a GPU",
+        OptionNames.Name(ModelDType.Float32), OptionNames.All<ModelDType>());
 
     /// <summary>An int option that must be a positive integer when given; without <paramref name="fallback"/> an absent option reads 0.</summary>
     public static Option<int> PositiveInt(string name, string description, int? fallback, string helpName = "N")

@@ -31,6 +31,7 @@ internal static class IclCommandLine
             FunctionVectorCommand.Create(),
             AnchorsCommand.Create(),
             LogitsCommand.Create(),
+            GenerateCommand.Create(),
             TrainToyCommand.Create(),
             MergeCommand.Create(),
             DownloadCommand.Create(),

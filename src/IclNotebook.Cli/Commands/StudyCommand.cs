@@ -27,10 +27,7 @@ internal sealed class StudyCommand
     };
     private readonly Option<string> _processing;
     private readonly Option<string> _device;
-    private readonly Option<string> _dtype = CliOptions.Choice("--dtype", "dtype",
-        "the weights' dtype: float32 (the TransformerLens goldens' precision), or bfloat16 (faster where the CPU has bfloat16 " +
-        "kernels, half the memory; norms, softmax, residual sums and logits stay float32); float16 needs a GPU",
-        OptionNames.Name(ModelDType.Float32), OptionNames.All<ModelDType>());
+    private readonly Option<string> _dtype = CliOptions.DType();
     private readonly Option<int> _threads = CliOptions.PositiveInt("--threads", "torch threads (default: libtorch's choice, all cores)", null);
     private readonly Option<int> _shots = CliOptions.PositiveInt("--shots",
         "a dataset task's demonstrations per prompt (default: the task file's, else 10)", null, "K");
