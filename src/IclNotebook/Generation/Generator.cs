@@ -37,13 +37,13 @@ internal static class Generator
         {
             var batch = rows.Skip(start).Take(options.BatchSize).ToArray();
             var batchSamplers = samplers.Skip(start).Take(options.BatchSize).ToArray();
-            if (options.UseCache) Cached(model, batch, batchSamplers, options.MaxNewTokens, pad);
-            else Uncached(model, batch, batchSamplers, pad);
+            if (options.UseCache) Cached(model, batch, batchSamplers, options.MaxNewTokens, pad, start);
+            else Uncached(model, batch, batchSamplers, pad, start);
         }
         return rows.Select(r => r.ToCompletion()).ToArray();
     }
 
-    private static void Cached(HookedTransformer model, CompletionRow[] rows, TokenSampler[] samplers, int maxNew, int pad)
+    private static void Cached(HookedTransformer model, CompletionRow[] rows, TokenSampler[] samplers, int maxNew, int pad, int firstRow)
     {
         int width = rows.Max(r => r.Length), n = rows.Length;
         var ids = new long[n * width];
@@ -55,7 +55,8 @@ internal static class Generator
                 ids[r * width + p] = at >= 0 ? rows[r].Prompt[at] : pad;
                 real[r * width + p] = at >= 0;
             }
-        using var cache = new KeyValueCache(model.Config.NLayers, n, width + maxNew, model.ModelDevice);
+        using var cache = new KeyValueCache(model.Config.NLayers, n, width + maxNew, model.ModelDevice,
+            rows.Select(r => (long)r.Prompt.Length).ToArray(), firstRow);
         using (var tokens = tensor(ids, [n, width]))
         using (var mask = tensor(real, [n, width]))
             Choose(rows, samplers, model.Step(tokens, mask, cache));
@@ -68,8 +69,9 @@ internal static class Generator
         }
     }
 
-    private static void Uncached(HookedTransformer model, CompletionRow[] rows, TokenSampler[] samplers, int pad)
+    private static void Uncached(HookedTransformer model, CompletionRow[] rows, TokenSampler[] samplers, int pad, int firstRow)
     {
+        using var promptLengths = tensor(rows.Select(r => (long)r.Prompt.Length).ToArray(), device: model.ModelDevice);
         while (rows.Any(r => !r.Done))
         {
             int width = rows.Max(r => r.Length), n = rows.Length;
@@ -82,6 +84,9 @@ internal static class Generator
             }
             using var tokens = tensor(ids, [n, width]);
             using var last = tensor(rows.Select(r => (long)r.Length - 1).ToArray());
+            using var index = arange(width, dtype: ScalarType.Int64).unsqueeze(0).expand(n, -1);
+            using var positions = where(index.le(last.unsqueeze(1)), index, -1L).to(model.ModelDevice);  // right pads at -1
+            using var context = new ScopedPositions(model, positions, promptLengths, firstRow);
             Choose(rows, samplers, model.Run(tokens, new ForwardOptions { UnembedPositions = last }));
         }
     }

@@ -22,8 +22,12 @@ internal sealed class KeyValueCache : IDisposable
     /// <param name="batch">Rows generated together.</param>
     /// <param name="capacity">Indices to hold: the padded prompt's width plus the tokens to generate.</param>
     /// <param name="device">Where the buffers live (the model's device).</param>
-    public KeyValueCache(int layers, long batch, long capacity, Device device)
+    /// <param name="promptLengths">Each row's prompt length in tokens (for hooks that act by position).</param>
+    /// <param name="firstRow">The first row's index among all the prompts generated.</param>
+    public KeyValueCache(int layers, long batch, long capacity, Device device, long[] promptLengths, int firstRow)
     {
+        PromptLengths = tensor(promptLengths, device: device).DetachFromDisposeScope();
+        FirstRow = firstRow;
         _keys = new Tensor?[layers];
         _values = new Tensor?[layers];
         Capacity = capacity;
@@ -32,6 +36,12 @@ internal sealed class KeyValueCache : IDisposable
     }
 
     public long Capacity { get; }
+
+    /// <summary>Each row's prompt length, int64 [batch].</summary>
+    public Tensor PromptLengths { get; }
+
+    /// <summary>The first row's index among all the prompts generated.</summary>
+    public int FirstRow { get; }
 
     /// <summary>Indices filled by earlier steps.</summary>
     public long Length { get; private set; }
@@ -117,5 +127,6 @@ internal sealed class KeyValueCache : IDisposable
         _stepPositions?.Dispose();
         _real.Dispose();
         _nextPosition.Dispose();
+        PromptLengths.Dispose();
     }
 }

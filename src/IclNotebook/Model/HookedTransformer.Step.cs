@@ -6,6 +6,9 @@ namespace IclNotebook.Model;
 
 public sealed partial class HookedTransformer
 {
+    /// <summary>Where the running forward's tokens sit, set by generation for hooks that act by position; null in a plain forward.</summary>
+    internal TokenPositions? Positions { get; set; }
+
     /// <summary>
     /// One generation step with a key/value cache: the step's tokens (int64 [batch, step]; <paramref name="real"/> bool
     /// [batch, step], false at left padding) through every hook at their real positions, attending to what
@@ -17,6 +20,7 @@ public sealed partial class HookedTransformer
         using var scope = NewDisposeScope();
         tokens = CheckTokens(tokens);
         var positions = cache.BeginStep(real.to(Device));
+        using var context = new Generation.ScopedPositions(this, where(real.to(Device), positions, -1L), cache.PromptLengths, cache.FirstRow);
         var resid = hook_embed.call(embed.call(tokens));                                            // [batch, step, d_model]
         if (pos_embed is not null) resid = resid.Plus(hook_pos_embed!.call(pos_embed.At(positions)));
         for (int l = 0; l < Config.NLayers; l++)
