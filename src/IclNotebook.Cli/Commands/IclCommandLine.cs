@@ -29,6 +29,7 @@ internal static class IclCommandLine
             SweepCommand.Create(),
             HeadsCommand.Create(),
             FunctionVectorCommand.Create(),
+            TaskVectorCommand.Create(),
             AnchorsCommand.Create(),
             LogitsCommand.Create(),
             GenerateCommand.Create(),
