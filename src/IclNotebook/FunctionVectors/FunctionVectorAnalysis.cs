@@ -68,7 +68,13 @@ public static class FunctionVectorAnalysis
         var vector = FunctionVector.Build(model, means, top.Select(t => (t.Layer, t.Head)).ToList());
         progress?.Report(WorkProgress.Stage("zero-shot test"));
         var layers = options.Layer is { } one ? [one] : Enumerable.Range(0, cfg.NLayers).ToArray();
-        var zeroShot = ZeroShot.Evaluate(model, zeroShotTokens, zeroShotAnswers, vector, layers);
+        var firstToken = ZeroShot.Evaluate(model, zeroShotTokens, zeroShotAnswers, vector, layers);
+        progress?.Report(WorkProgress.Stage("zero-shot answers generated"));
+        var expected = task.Queries.Select(q => task.FormatAnswer(q.Label)).ToArray();
+        var (generatedWithout, generatedWith) = ZeroShot.Generated(model, zeroShotPrompts, expected, vector, layers);
+        var exactWithout = ZeroShot.ExactMatch(generatedWithout, expected);
+        var zeroShot = firstToken.Select((z, i) => z with { ExactWithout = exactWithout, ExactWith = ZeroShot.ExactMatch(generatedWith[i], expected) })
+            .ToArray();
         string corruption = options.ShuffleSeed is { } s2
             ? $"the demonstrations' labels shuffled with seed {s2}"
             : $"the task's own corruption ({task.Corruption.Kind})";
@@ -119,7 +125,10 @@ public static class FunctionVectorAnalysis
                 $"The vector = Σ over the top {k} heads of mean z · W_O " +
                 "(no b_O; the original code adds b_O once per head where the output projection has a bias). " +
                 "Zero-shot: the query template alone, the vector added to hook_resid_post at the last token of " +
-                $"{(options.Layer is { } L ? $"layer {L}" : "each layer in turn")}. Exact (no approximation).",
+                $"{(options.Layer is { } L ? $"layer {L}" : "each layer in turn")}: first-token accuracy and P(answer) from one forward; " +
+                "and by generation (greedy, stopping at a line break; the vector added at the prompt's last token and every generated " +
+                "token), exact match of the first line with the whole expected answer, with a 95% bootstrap interval over the " +
+                "prompts. Exact (no approximation).",
         };
     }
 

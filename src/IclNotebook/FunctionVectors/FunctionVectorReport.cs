@@ -16,6 +16,7 @@ public static class FunctionVectorReport
     {
         ArgumentNullException.ThrowIfNull(run);
         var r = run.Result;
+        static object? Stat(Statistics.Interval? i) => i is null ? null : new { mean = i.Mean, low = i.Low, high = i.High };
         var doc = new
         {
             kind = "icl-fv",
@@ -46,6 +47,7 @@ public static class FunctionVectorReport
                 {
                     layer = z.Layer, accuracyWithout = z.AccuracyWithout, accuracyWith = z.AccuracyWith,
                     probabilityWithout = z.ProbabilityWithout, probabilityWith = z.ProbabilityWith,
+                    exactWithout = Stat(z.ExactWithout), exactWith = Stat(z.ExactWith),
                 }),
                 best = new { layer = r.Best.Layer, accuracyWith = r.Best.AccuracyWith, probabilityWith = r.Best.ProbabilityWith },
             },
@@ -87,8 +89,9 @@ public static class FunctionVectorReport
                 r.AieIntervals[t.Layer][t.Head] is var i ? string.Create(CultureInfo.InvariantCulture, $"[{i.Low:G4}, {i.High:G4}]") : ""]))
             .Heading("Zero-shot test").Figure(figures[1].Figure)
             .Paragraph(bestLayer)
-            .Table(["layer", "accuracy without", "accuracy with", "P without", "P with"],
-                r.ZeroShot.Select(z => (IReadOnlyList<object>)[z.Layer, z.AccuracyWithout, z.AccuracyWith, z.ProbabilityWithout, z.ProbabilityWith]))
+            .Table(["layer", "first token without", "first token with", "P without", "P with", "exact match without", "exact match with"],
+                r.ZeroShot.Select(z => (IReadOnlyList<object>)[z.Layer, z.AccuracyWithout, z.AccuracyWith, z.ProbabilityWithout, z.ProbabilityWith,
+                    z.ExactWithout?.ToString() ?? "", z.ExactWith?.ToString() ?? ""]))
             .Render();
     }
 

@@ -61,8 +61,15 @@ public sealed record FunctionVectorResult
             [("accuracy with the vector", ZeroShot.Select(z => z.AccuracyWith).ToArray()),
              ("P(answer) with the vector", ZeroShot.Select(z => z.ProbabilityWith).ToArray()),
              ("accuracy without", ZeroShot.Select(z => z.AccuracyWithout).ToArray()),
-             ("P(answer) without", ZeroShot.Select(z => z.ProbabilityWithout).ToArray())],
-            dashed: new HashSet<string> { "accuracy without", "P(answer) without" });
+             ("P(answer) without", ZeroShot.Select(z => z.ProbabilityWithout).ToArray()),
+             .. ZeroShot.All(z => z.ExactWith is not null && z.ExactWithout is not null)
+                 ? new (string, IReadOnlyList<double>)[]
+                 {
+                     ("generated exact match with the vector", ZeroShot.Select(z => z.ExactWith!.Mean).ToArray()),
+                     ("generated exact match without", ZeroShot.Select(z => z.ExactWithout!.Mean).ToArray()),
+                 }
+                 : []],
+            dashed: new HashSet<string> { "accuracy without", "P(answer) without", "generated exact match without" });
     }
 
     /// <summary>The zero-shot row with the highest accuracy with the vector (ties: higher P(answer)).</summary>

@@ -15,7 +15,17 @@ namespace IclNotebook.FunctionVectors;
 /// <param name="AccuracyWith">Top-1 accuracy with the vector added.</param>
 /// <param name="ProbabilityWithout">Mean P(answer) without the vector.</param>
 /// <param name="ProbabilityWith">Mean P(answer) with it.</param>
-public sealed record ZeroShotResult(int Layer, double AccuracyWithout, double AccuracyWith, double ProbabilityWithout, double ProbabilityWith);
+public sealed record ZeroShotResult(int Layer, double AccuracyWithout, double AccuracyWith, double ProbabilityWithout, double ProbabilityWith)
+{
+    /// <summary>
+    /// Exact match of the generated answer (<see cref="Generation.GeneratedAnswer"/>) without the vector, with its 95 % interval over the
+    /// prompts; null when not evaluated.
+    /// </summary>
+    public Statistics.Interval? ExactWithout { get; init; }
+
+    /// <summary>Exact match of the answer generated with the vector added at the prompt's last token and every generated token.</summary>
+    public Statistics.Interval? ExactWith { get; init; }
+}
 
 /// <summary>The zero-shot test of a function vector: the query template alone, no demonstrations.</summary>
 public static class ZeroShot
@@ -57,6 +67,39 @@ public static class ZeroShot
             results.Add(new ZeroShotResult(l, accWithout, acc, pWithout, p));
         }
         return results;
+    }
+
+    /// <summary>
+    /// The paper's evaluation by generation: each zero-shot prompt answered greedily (stopping at a line break, at most the
+    /// longest expected answer's tokens + 2), without the vector and with it added to <c>hook_resid_post</c> of each layer
+    /// at the prompt's last token and at every generated token (Todd et al. add it to the last token of each forward).
+    /// </summary>
+    /// <returns>The answers without the vector, and with it at each of <paramref name="layers"/>.</returns>
+    public static (IReadOnlyList<Generation.Completion> Without, IReadOnlyList<IReadOnlyList<Generation.Completion>> With) Generated(
+        HookedTransformer model, IReadOnlyList<string> prompts, IReadOnlyList<string> expected, FunctionVector vector, IReadOnlyList<int> layers)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(expected);
+        ArgumentNullException.ThrowIfNull(vector);
+        int maxNew = prompts.Select((p, i) => model.Tokenizer.AnswerTokens(p, expected[i]).Length).Max() + 2;
+        var options = new Generation.GenerationOptions { MaxNewTokens = maxNew, StopStrings = [Generation.GeneratedAnswer.LineBreak] };
+        var without = model.Generate(prompts, options);
+        using var fv = vector.ToTensor(model.ModelDevice);
+        var with = layers.Select(l =>
+        {
+            using var steer = Generation.Steering.Steer(model, HookName.ResidPost(l), fv, Generation.SteeringPositions.PromptEndAndGenerated);
+            return model.Generate(prompts, options);
+        }).ToArray();
+        return (without, with);
+    }
+
+    /// <summary>The share of <paramref name="answers"/> that match their expected answers exactly, with its 95 % bootstrap interval.</summary>
+    public static Statistics.Interval ExactMatch(IReadOnlyList<Generation.Completion> answers, IReadOnlyList<string> expected)
+    {
+        ArgumentNullException.ThrowIfNull(answers);
+        ArgumentNullException.ThrowIfNull(expected);
+        return new Statistics.Bootstrap().Mean(answers.Select((a, i) => Generation.GeneratedAnswer.Matches(a.Text, expected[i]) ? 1.0 : 0.0).ToArray());
     }
 
     private static (double Accuracy, double Probability) Score(Tensor logits, IReadOnlyList<int> answers)
