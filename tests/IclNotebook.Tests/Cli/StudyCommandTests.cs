@@ -97,6 +97,13 @@ public sealed class StudyCommandTests : IDisposable
         Assert.Equal(64, root.GetProperty("vector").GetProperty("values").GetArrayLength());
         Assert.Equal(2, root.GetProperty("aie").GetArrayLength());
         Assert.Equal(2, root.GetProperty("zeroShot").GetProperty("layers").GetArrayLength());
+        foreach (var layer in root.GetProperty("zeroShot").GetProperty("layers").EnumerateArray())
+            foreach (var key in new[] { "exactWith", "exactWithout" })
+            {
+                var stat = layer.GetProperty(key);
+                Assert.InRange(stat.GetProperty("low").GetDouble(), 0, stat.GetProperty("mean").GetDouble());
+                Assert.InRange(stat.GetProperty("high").GetDouble(), stat.GetProperty("mean").GetDouble(), 1);
+            }
         // The grid is a patching result whose values minus the corrupted baseline are the AIE.
         var grid = root.GetProperty("grid").GetProperty("result");
         double corrupted = grid.GetProperty("corruptedBaseline").GetDouble();
