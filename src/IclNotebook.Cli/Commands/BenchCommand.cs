@@ -22,13 +22,15 @@ internal static class BenchCommand
                           "fv: the function-vector protocol (AIE grid of every head) against one forward per prompt and head. " +
                           "anchors: the label-word saliency against one forward + backward per prompt and layer. " +
                           "dtype: the seed analysis in each of --dtypes side by side, with each dtype's plain matmul speed. " +
-                          "sweep: icl sweep over the first --tasks shipped tasks, its time per task and peak RSS",
+                          "sweep: icl sweep over the first --tasks shipped tasks, its time per task and peak RSS. " +
+                          "generate: greedy generation's tokens/s with the key/value cache and without (a whole forward per token), " +
+                          "batch 1 and 8, side by side",
             DefaultValueFactory = _ => "model",
         };
-        which.AcceptOnlyFromAmong("model", "patching", "shards", "fv", "anchors", "dtype", "sweep");
+        which.AcceptOnlyFromAmong("model", "patching", "shards", "fv", "anchors", "dtype", "sweep", "generate");
         var dtypes = new Option<string>("--dtypes")
         {
-            Description = "for 'dtype' and 'model': the dtypes measured, comma-separated (float32, bfloat16, float16)",
+            Description = "for 'dtype', 'model' and 'generate': the dtypes measured, comma-separated (float32, bfloat16, float16)",
             DefaultValueFactory = _ => "float32,bfloat16",
             HelpName = "LIST",
         }.Check(list => DTypes(list));
@@ -101,6 +103,10 @@ internal static class BenchCommand
                     break;
                 case "shards": ShardsBench.Run(taskPath, parse.GetValue(shards), chosen); break;
                 case "dtype": DTypeBench.Run(taskPath, chosen, DTypes(parse.GetValue(dtypes))); break;
+                case "generate":
+                    foreach (var dtype in DTypes(parse.GetResult(dtypes) is null ? "float32" : parse.GetValue(dtypes)))
+                        GenerateBench.Run(parse.GetValue(runs), chosen, dtype, [1, 8]);
+                    break;
                 case "sweep":
                     SweepBench.Run(parse.GetValue(sweepTasks), SweepCommand.Analyses(parse.GetValue(sweepAnalyses)!), chosen,
                         parse.GetResult(prompts) is not null ? parse.GetValue(prompts) : null);

@@ -1,4 +1,5 @@
 using IclNotebook.Model;
+using IclNotebook.Runtime;
 using IclNotebook.Tokenization;
 using static TorchSharp.torch;
 
@@ -84,8 +85,8 @@ internal static class Generator
             }
             using var tokens = tensor(ids, [n, width]);
             using var last = tensor(rows.Select(r => (long)r.Length - 1).ToArray());
-            using var index = arange(width, dtype: ScalarType.Int64).unsqueeze(0).expand(n, -1);
-            using var positions = where(index.le(last.unsqueeze(1)), index, -1L).to(model.ModelDevice);  // right pads at -1
+            using var index = HeldScalars.Range(0, width).unsqueeze(0).expand(n, -1);
+            using var positions = index.masked_fill(index.gt(last.unsqueeze(1)), HeldScalars.Whole(-1)).to(model.ModelDevice);  // right pads at -1
             using var context = new ScopedPositions(model, positions, promptLengths, firstRow);
             Choose(rows, samplers, model.Run(tokens, new ForwardOptions { UnembedPositions = last }));
         }

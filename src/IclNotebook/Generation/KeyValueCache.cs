@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using static TorchSharp.torch;
 
 namespace IclNotebook.Generation;
@@ -69,8 +70,9 @@ internal sealed class KeyValueCache : IDisposable
         _real.narrow(1, Length, step).copy_(real);
         var isReal = real.to(ScalarType.Int64);
         var counted = isReal.cumsum(1);                                          // [batch, step]: real tokens so far in the step
-        _stepPositions = (_nextPosition.unsqueeze(1) + counted - 1).clamp_min(0).mul_(isReal).DetachFromDisposeScope(); // pads at 0
-        _nextPosition.add_(counted[.., -1]);
+        _stepPositions = _nextPosition.unsqueeze(1).Plus(counted).sub_(HeldScalars.Whole(1)).clamp_min_(HeldScalars.Whole(0)).mul_(isReal) // pads at 0
+            .DetachFromDisposeScope();
+        _nextPosition.add_(counted[.., -1], HeldScalars.One);
         return _stepPositions;
     }
 
@@ -111,10 +113,10 @@ internal sealed class KeyValueCache : IDisposable
         long filled = Length + StepCount;
         var device = _real.device;
         using var scope = NewDisposeScope();
-        var queryIndex = arange(Length, filled, dtype: ScalarType.Int64, device: device).view(-1, 1);   // [step, 1]
-        var keyIndex = arange(filled, dtype: ScalarType.Int64, device: device).view(1, -1);              // [1, filled]
+        var queryIndex = HeldScalars.Range(Length, filled, device).view(-1, 1);   // [step, 1]
+        var keyIndex = HeldScalars.Range(0, filled, device).view(1, -1);         // [1, filled]
         var visible = keyIndex.le(queryIndex);                                                            // causal
-        if (window is { } w) visible = visible.logical_and(keyIndex.gt(queryIndex - w));
+        if (window is { } w) visible = visible.logical_and(keyIndex.gt(queryIndex.sub(HeldScalars.Whole(w))));
         var attend = _real.narrow(1, 0, filled).unsqueeze(1).logical_and(visible)                        // [batch, step, filled]
             .logical_or(keyIndex.eq(queryIndex)).unsqueeze(1);                                           // [batch, 1, step, filled]
         return _attend[key] = attend.DetachFromDisposeScope();

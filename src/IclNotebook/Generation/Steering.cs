@@ -1,5 +1,6 @@
 using IclNotebook.Hooks;
 using IclNotebook.Model;
+using IclNotebook.Runtime;
 using static TorchSharp.torch;
 
 namespace IclNotebook.Generation;
@@ -18,7 +19,7 @@ public static class Steering
     /// [head, d_head] for hook_z), or one such row per prompt ([prompts, ...]; row i for prompt i of a generation).
     /// </summary>
     public static HookScope Steer(this HookedTransformer model, string hook, Tensor vector, SteeringPositions at, double scale = 1) =>
-        Attach(model, hook, vector, at, (act, mask, v) => act + mask.to(act.dtype) * (v * scale));
+        Attach(model, hook, vector, at, (act, mask, v) => act.Plus(mask.to(act.dtype).mul(v.mul(HeldScalars.Of(scale)))));
 
     /// <summary>Writes <paramref name="vector"/> over <paramref name="hook"/>'s activation at <paramref name="at"/> (shapes as <see cref="Steer"/>).</summary>
     public static HookScope Overwrite(this HookedTransformer model, string hook, Tensor vector, SteeringPositions at) =>

@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using static TorchSharp.torch;
 
 namespace IclNotebook.Generation;
@@ -17,10 +18,10 @@ public sealed class SteeringPositions
     public string Description { get; }
 
     /// <summary>Every real token, the prompt's and the generated ones.</summary>
-    public static SteeringPositions All { get; } = new("every token", (p, _) => p.ge(0));
+    public static SteeringPositions All { get; } = new("every token", (p, _) => p.ge(HeldScalars.Whole(0)));
 
     /// <summary>The prompt's last token only (where a task vector is patched, Hendel et al. 2023).</summary>
-    public static SteeringPositions PromptEnd { get; } = new("the prompt's last token", (p, n) => p.eq(n.unsqueeze(1) - 1));
+    public static SteeringPositions PromptEnd { get; } = new("the prompt's last token", (p, n) => p.eq(n.unsqueeze(1).sub(HeldScalars.Whole(1))));
 
     /// <summary>Each generated token only (the tokens fed back after the prompt).</summary>
     public static SteeringPositions Generated { get; } = new("each generated token", (p, n) => p.ge(n.unsqueeze(1)));
@@ -30,7 +31,7 @@ public sealed class SteeringPositions
     /// 2024 add it to the last token of every forward).
     /// </summary>
     public static SteeringPositions PromptEndAndGenerated { get; } =
-        new("the prompt's last token and each generated token", (p, n) => p.ge(n.unsqueeze(1) - 1));
+        new("the prompt's last token and each generated token", (p, n) => p.ge(n.unsqueeze(1).sub(HeldScalars.Whole(1))));
 
     /// <summary>These real positions of every prompt (0 is the first token, BOS where the family prepends one).</summary>
     public static SteeringPositions At(params int[] positions)
@@ -47,7 +48,7 @@ public sealed class SteeringPositions
     }
 
     /// <summary>Which tokens are chosen, bool [batch, pos], from their positions [batch, pos] and the prompt lengths [batch].</summary>
-    internal Tensor Select(Tensor positions, Tensor promptLengths) => _select(positions, promptLengths).logical_and(positions.ge(0));
+    internal Tensor Select(Tensor positions, Tensor promptLengths) => _select(positions, promptLengths).logical_and(positions.ge(HeldScalars.Whole(0)));
 
     public override string ToString() => Description;
 }

@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using static TorchSharp.torch;
 
 namespace IclNotebook.Generation;
@@ -15,6 +16,6 @@ internal sealed record TokenPositions(Tensor Positions, Tensor PromptLengths, in
 {
     /// <summary>A plain forward's: rows of <paramref name="length"/> tokens at 0 .. length - 1, all prompt.</summary>
     public static TokenPositions Plain(long batch, long length, Device device) => new(
-        arange(length, dtype: ScalarType.Int64, device: device).unsqueeze(0).expand(batch, -1),
-        full(batch, length, dtype: ScalarType.Int64, device: device), 0);
+        HeldScalars.Range(0, length, device).unsqueeze(0).expand(batch, -1),
+        tensor(Enumerable.Repeat(length, (int)batch).ToArray(), device: device), 0);
 }

@@ -83,7 +83,7 @@ public sealed class Attention : ComponentBase
     public override Tensor forward(Tensor x)
     {
         long batch = x.shape[0], pos = x.shape[1];
-        using var positions = _rotary is null ? null : arange(pos, dtype: int64, device: x.device).unsqueeze(0).expand(batch, -1); // [batch, pos]
+        using var positions = _rotary is null ? null : HeldScalars.Range(0, pos, x.device).unsqueeze(0).expand(batch, -1); // [batch, pos]
         var (q, k, v) = Project(x, positions, x, positions);              // q [batch, pos, head, d_head], k/v [.., kv_head, ..]
         k = PerQueryHead(k, 2);                                           // [batch, pos, head, d_head]
         v = PerQueryHead(v, 2);

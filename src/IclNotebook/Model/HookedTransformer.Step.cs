@@ -20,7 +20,8 @@ public sealed partial class HookedTransformer
         using var scope = NewDisposeScope();
         tokens = CheckTokens(tokens);
         var positions = cache.BeginStep(real.to(Device));
-        using var context = new Generation.ScopedPositions(this, where(real.to(Device), positions, -1L), cache.PromptLengths, cache.FirstRow);
+        var shown = positions.masked_fill(real.to(Device).logical_not(), HeldScalars.Whole(-1));                   // pads at -1 for position hooks
+        using var context = new Generation.ScopedPositions(this, shown, cache.PromptLengths, cache.FirstRow);
         var resid = hook_embed.call(embed.call(tokens));                                            // [batch, step, d_model]
         if (pos_embed is not null) resid = resid.Plus(hook_pos_embed!.call(pos_embed.At(positions)));
         for (int l = 0; l < Config.NLayers; l++)

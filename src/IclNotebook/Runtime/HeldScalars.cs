@@ -16,12 +16,23 @@ namespace IclNotebook.Runtime;
 public static class HeldScalars
 {
     private static readonly ConcurrentDictionary<double, Scalar> Doubles = new();
+    private static readonly ConcurrentDictionary<long, Scalar> Integers = new();
 
     /// <summary>The integer 1, the <c>alpha</c> TorchSharp's own <c>add(Tensor)</c> passes.</summary>
     public static Scalar One { get; } = 1.ToScalar();
 
     /// <summary>A held scalar for <paramref name="value"/> (float64, as TorchSharp's implicit conversion makes it).</summary>
     public static Scalar Of(double value) => Doubles.GetOrAdd(value, v => v.ToScalar());
+
+    /// <summary>
+    /// A held integer scalar for <paramref name="value"/>: what integer tensors are compared with, filled with or shifted by
+    /// (a float scalar would promote int64 arithmetic to float).
+    /// </summary>
+    public static Scalar Whole(long value) => Integers.GetOrAdd(value, v => v.ToScalar());
+
+    /// <summary>int64 <c>start, start + 1, ..., stop - 1</c> on <paramref name="device"/> (CPU by default), with held bounds.</summary>
+    public static Tensor Range(long start, long stop, Device? device = null) =>
+        arange(Whole(start), Whole(stop), Whole(1), ScalarType.Int64, device ?? CPU);
 
     /// <summary><c>a + b</c> (broadcasting), with a held alpha.</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);

@@ -87,7 +87,7 @@ public static class TaskVectorAnalysis
             var part = batch.Rows(start, Math.Min(batchSize, batch.Count - start));
             var tokens = part.ToTensor(model.ModelDevice);
             var last = tensor(part.LastPositions.Select(p => (long)p).ToArray(), device: model.ModelDevice);
-            var rows = arange(part.Count, device: model.ModelDevice);
+            var rows = Runtime.HeldScalars.Range(0, part.Count, model.ModelDevice);
             var hooks = layers.Select((l, i) => (HookName.ResidPre(l), (HookFunction)((act, _) =>
             {
                 result[i].narrow(0, start, part.Count).copy_(act.index([TensorIndex.Tensor(rows), TensorIndex.Tensor(last)]));
