@@ -30,7 +30,7 @@ public static class ReferenceIndirectEffects
             using var _ = cache;
             logits.Dispose();
             for (int l = 0; l < model.Config.NLayers; l++)
-                sum[l] = sum[l].add(cache[HookName.Z(l)][0, ids.Length - 1]);
+                sum[l] = sum[l].add(cache[HookName.Z(l)][0, ids.Length - 1], Runtime.HeldScalars.One);
         }
         return sum.Over(prompts.Count);
     }

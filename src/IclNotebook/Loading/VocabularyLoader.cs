@@ -80,7 +80,7 @@ internal static class VocabularyLoader
         foreach (var (start, count) in head.Blocks())
         {
             using var blockScope = NewDisposeScope();
-            sum.add_(block(start, count).sum([1], keepdim: true, type: ScalarType.Float64));
+            sum.add_(block(start, count).sum([1], keepdim: true, type: ScalarType.Float64), Runtime.HeldScalars.One);
         }
         return sum.div_(head.Rows).to(ScalarType.Float32);
     }

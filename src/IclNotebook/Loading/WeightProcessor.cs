@@ -61,7 +61,7 @@ public static class WeightProcessor
         var wU = headRows.t();                                                               // [d_model, n]
         if (norm is null) return wU;
         using var noGrad = no_grad();
-        if (norm.B is not null && !cfg.FinalRms) bU.add_((wU * norm.B.view(-1, 1)).sum(-2));
+        if (norm.B is not null && !cfg.FinalRms) bU.add_((wU * norm.B.view(-1, 1)).sum(-2), Runtime.HeldScalars.One);
         wU = wU * norm.W.view(-1, 1);
         return cfg.Normalization == NormalizationType.LN ? wU - wU.mean([0], keepdim: true) : wU;
     }

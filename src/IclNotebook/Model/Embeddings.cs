@@ -153,7 +153,7 @@ public sealed class Unembed : ComponentBase
             long count = Math.Min(perBlock, vocab - start);
             logits.narrow(-1, start, count).copy_(x.matmul(Columns(start, count)));
         }
-        return logits.add_(b_U);
+        return logits.add_(b_U, HeldScalars.One);
     }
 
     private Tensor Buffer(string name, Tensor value)

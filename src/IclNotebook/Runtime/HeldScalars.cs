@@ -37,8 +37,8 @@ public static class HeldScalars
     /// <summary><c>a + b</c> (broadcasting), with a held alpha.</summary>
     public static Tensor Plus(this Tensor a, Tensor b) => a.add(b, One);
 
-    /// <summary><c>a + value</c>.</summary>
-    public static Tensor Plus(this Tensor a, double value) => a.add(Of(value));
+    /// <summary><c>a + value</c>, with a held alpha (TorchSharp's own <c>add(Scalar)</c> passes a temporary <c>alpha = 1</c>).</summary>
+    public static Tensor Plus(this Tensor a, double value) => a.add(Of(value), One);
 
     /// <summary><c>a * value</c>.</summary>
     public static Tensor Times(this Tensor a, double value) => a.mul(Of(value));
