@@ -11,9 +11,13 @@
 using IclNotebook;
 using IclNotebook.Anchors;
 using IclNotebook.FunctionVectors;
+using IclNotebook.Generation;
+using IclNotebook.Hooks;
 using IclNotebook.Icl;
+using IclNotebook.Loading;
 using IclNotebook.Model;
 using IclNotebook.Notebooks;
+using IclNotebook.TaskVectors;
 
 var twinRun = IclNotebook.Notebooks.Twin.Start("06-function-vectors-and-anchors");
 #pragma warning disable IDE1006 // lower-case on purpose: the notebook kernel's display()
@@ -112,13 +116,69 @@ Console.WriteLine("layer        S_wp        S_pq        S_ww");
 for (int l = 0; l < anchors.Flows.Count; l++)
     Console.WriteLine($"{l,5} {anchors.Flows[l].TextToLabel,11:E3} {anchors.Flows[l].LabelToTarget,11:E3} {anchors.Flows[l].Other,11:E3}");
 
-// ## 4. What to take away
+// ## 4. Let the model speak: generation, steering, task vectors
+//
+// A probability at one token is not an answer. `model.Generate` continues prompts greedily (or sampled, with
+// `SamplingOptions`), prompts of different lengths together, stopping at the end-of-sequence token, a stop string or the
+// token budget. A key/value cache makes each new token cost one position; hooks attached with `model.Hooks(...)` fire at
+// every step, on the whole prompt first and then on the new position alone, as in TransformerLens. Here, the first query
+// with its demonstrations and alone:
+
+var stopAtLine = new GenerationOptions { MaxNewTokens = 8, StopStrings = ["\n"] };
+var inContext = model.Generate(task.PromptText(0, task.DemosOf(0).Count), stopAtLine);
+var alone = model.Generate(task.PromptText(0, 0), stopAtLine);
+Console.WriteLine($"expected '{task.FormatAnswer(task.Queries[0].Label)}'; in context '{inContext.Text}' ({inContext.End}); " +
+                  $"alone '{alone.Text}' ({alone.End})");
+
+// **Steering.** `model.Steer(hook, vector, positions)` adds a vector to an activation for as long as its `using` scope
+// lives, at every token, the prompt's last, each generated one, or given positions. The function vector is one such
+// vector: Todd et al. add it to the residual stream at the last token of every forward, that is the prompt's last token
+// and each generated one. `icl fv` scores the answers generated that way by exact match (the `exact match` lines of the
+// zero-shot figure above); here is one prompt's answer with the vector added at the best layer:
+
+using (model.Steer(HookName.ResidPost(best.Layer), fv.Vector.ToTensor(model.ModelDevice), SteeringPositions.PromptEndAndGenerated))
+{
+    var steered = model.Generate(task.PromptText(0, 0), stopAtLine);
+    Console.WriteLine($"alone with the function vector at layer {best.Layer}: '{steered.Text}'");
+}
+Console.WriteLine($"exact match of the generated answers at layer {best.Layer}: {best.ExactWithout} without the vector, {best.ExactWith} with it");
+
+// **Task vectors** (Hendel et al. 2023, *In-Context Learning Creates Task Vectors*) ask whether the demonstrations are
+// compressed into one vector at the prompt's last token. Run the demonstrations with a *dummy* query, keep the residual
+// stream (`hook_resid_pre`) at the last token of layer L, write it over the same layer and position of a run of the real
+// query alone, and let the model answer. If some layer's vector makes the query alone answer as the demonstrations
+// would, the task lives there. Accuracy per layer, with 95% intervals over the prompts, beside the two baselines:
+
+var tv = TaskVectorAnalysis.Run(model, task);
+display(tv.PlotAccuracy());
+Console.WriteLine($"in context {tv.IclAccuracy}, zero-shot {tv.ZeroShotAccuracy}; best layer {tv.Best.Layer}: {tv.Best.Accuracy}");
+
+// The shipped toy model is the control whose mechanism we know: it answers by *retrieval* (its layer-1 induction heads
+// find the query's earlier occurrence and copy the label after it), so nothing in one position's residual stream can
+// stand in for the demonstrations: the query alone has no demonstrations to retrieve from, and its query template ends
+// on the input word itself, which the vector overwrites. Expect the in-context accuracy near 100%, zero-shot at 0, and no
+// layer close to the ceiling:
+
+using (var toy = ModelLoader.LoadFolder(ShippedModels.Folder(ShippedModels.Toy)))
+{
+    var recall = IclTask.Load(TaskFiles.Resolve("toy-recall-dataset"));
+    var toyVectors = TaskVectorAnalysis.Run(toy, recall);
+    display(toyVectors.PlotAccuracy("Task vectors on the toy model (retrieval, not a task vector)"));
+    foreach (var layer in toyVectors.Layers) Console.WriteLine($"layer {layer.Layer}: {layer.Accuracy}");
+    Console.WriteLine($"in context {toyVectors.IclAccuracy}, zero-shot {toyVectors.ZeroShotAccuracy}");
+}
+
+// ## 5. What to take away
 //
 // - A few heads with a large AIE carry the task from the demonstrations; their summed output, the function
 //   vector, is a test of whether that representation is enough on its own (the zero-shot accuracy with it).
 // - The label-word flows show whether the model routes the demonstrations through their labels: gathering early,
 //   reading late.
 // - In the last layer S_wp is zero by construction: only the prediction's own row reaches the loss there.
+// - Generation turns probabilities into answers: the function vector is judged by what the model *says* with it, and a
+//   task vector by whether the query alone answers as the demonstrations would. The toy model shows the other case:
+//   in-context learning by retrieval, which no single vector carries.
 //
 // The command line writes both for any task and model: `icl fv` (AIE grid, top heads, vector, zero-shot table)
-// and `icl anchors` (saliency flows, raw weights by default).
+// and `icl anchors` (saliency flows, raw weights by default); `icl task-vectors` sweeps the task vector over layers, and
+// `icl generate` lets a model continue a text.

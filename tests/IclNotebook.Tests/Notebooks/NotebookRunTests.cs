@@ -57,10 +57,13 @@ public partial class NotebookRunTests
             "\"text\":\"prefix_matching\"", "\"text\":\"induction_head\"",
             "components + bias = ",
         ]),
-        ["06-function-vectors-and-anchors"] = (3,                    // AIE grid, zero-shot sweep, anchor flows
+        ["06-function-vectors-and-anchors"] = (5,                    // AIE grid, zero-shot sweep, task vectors (model, toy), anchor flows
         [
             "Average indirect effect per head",
             "Zero-shot with the function vector",
+            "exact match of the generated answers at layer",
+            "Task vectors on the toy model",
+            "in context 0.9",                                        // the toy recalls in context (>= 90 %)
             "Information flow through the label words",
             "S_pq: label words",
             "label words at positions",
