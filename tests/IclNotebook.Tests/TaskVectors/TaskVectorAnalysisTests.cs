@@ -53,6 +53,7 @@ public class TaskVectorAnalysisTests
     }
 
     [Fact]
+    [Trait(Lane.Name, Lane.Full)]
     public void The_toy_answers_in_context_but_not_from_its_query_alone()
     {
         using var model = ModelLoader.LoadFolder(ShippedModels.Folder(ShippedModels.Toy));
