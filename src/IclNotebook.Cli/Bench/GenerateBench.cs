@@ -16,8 +16,9 @@ public static class GenerateBench
 
     public static void Run(int runs, BenchShape shape, ModelDType dtype, IReadOnlyList<int> batches)
     {
-        Console.WriteLine($"icl bench generate: {shape.Name} (seeded random weights) in {OptionNames.Name(dtype)}, prompts of {PromptTokens} tokens, " +
-            $"{NewTokens} new tokens greedy, torch threads {get_num_threads()}, {runs} timed runs each, medians");
+        Console.WriteLine($"icl bench generate: {shape.Name} (seeded random weights) in {OptionNames.Name(dtype)}, " +
+            $"prompts of {PromptTokens - 12}-{PromptTokens} tokens, {NewTokens} new tokens greedy, torch threads {get_num_threads()}, " +
+            $"{runs} timed runs each, medians");
         RandomCheckpoint.InTemporaryFolder(shape, "generate", (folder, _) =>
         {
             using var model = ModelLoader.LoadFolder(folder, dtype: dtype);
@@ -26,14 +27,16 @@ public static class GenerateBench
             {
                 // Prompts of different lengths (the longest PromptTokens), so the cache's left padding is part of the work.
                 var prompts = Enumerable.Range(0, batch)
-                    .Select(b => Enumerable.Range(0, PromptTokens - 4 * b % 16).Select(_ => random.Next(model.Config.DVocab)).ToArray()).ToArray();
+                    .Select(b => Enumerable.Range(0, PromptTokens - 4 * (b % 4)).Select(_ => random.Next(model.Config.DVocab)).ToArray()).ToArray();
                 var options = new GenerationOptions { MaxNewTokens = NewTokens, StopAtEos = false, BatchSize = batch };
                 IReadOnlyList<Completion>? cached = null, reference = null;
                 double cachedMs = BenchReport.MedianMs(runs, () => cached = model.Generate(prompts, options));
-                double referenceMs = BenchReport.MedianMs(Math.Min(runs, 3), () => reference = model.Generate(prompts, options with { UseCache = false }));
+                double referenceMs = BenchReport.MedianMs(Math.Min(runs, 3),
+                    () => reference = model.Generate(prompts, options with { UseCache = false }));
                 bool same = cached!.Select(c => c.Tokens).Zip(reference!.Select(c => c.Tokens)).All(p => p.First.SequenceEqual(p.Second));
                 double tokens = (double)batch * NewTokens;
-                BenchReport.Line($"batch {batch}, with the cache", $"{BenchReport.F(cachedMs, "F0")} ms, {BenchReport.F(tokens / (cachedMs / 1000), "F1")} tokens/s");
+                BenchReport.Line($"batch {batch}, with the cache",
+                    $"{BenchReport.F(cachedMs, "F0")} ms, {BenchReport.F(tokens / (cachedMs / 1000), "F1")} tokens/s");
                 BenchReport.Line($"batch {batch}, a whole forward per token",
                     $"{BenchReport.F(referenceMs, "F0")} ms, {BenchReport.F(tokens / (referenceMs / 1000), "F1")} tokens/s");
                 BenchReport.Line($"batch {batch}, speed-up of the cache",

@@ -14,11 +14,20 @@ internal static class GenerateCommand
     {
         var model = CliOptions.Model();
         var revision = CliOptions.Revision();
-        var text = new Option<string>("--text") { Description = "the prompt; BOS is prepended as TransformerLens does", Required = true, HelpName = "T" };
+        var text = new Option<string>("--text")
+        {
+            Description = "the prompt; BOS is prepended as TransformerLens does", Required = true, HelpName = "T",
+        };
         var maxNew = CliOptions.PositiveInt("--max-new-tokens", "at most this many new tokens (default 20)", 20);
-        var temperature = new Option<double>("--temperature") { Description = "0 for greedy decoding (the default); above 0, sample", HelpName = "T" };
+        var temperature = new Option<double>("--temperature")
+        {
+            Description = "0 for greedy decoding (the default); above 0, sample", HelpName = "T",
+        };
         var topK = CliOptions.PositiveInt("--top-k", "sample among the k most likely tokens only", null, "K");
-        var topP = new Option<double?>("--top-p") { Description = "sample from the smallest set of tokens whose probability reaches p", HelpName = "P" };
+        var topP = new Option<double?>("--top-p")
+        {
+            Description = "sample from the smallest set of tokens whose probability reaches p", HelpName = "P",
+        };
         var seed = new Option<ulong>("--seed") { Description = "the sampling seed (default 0): the same seed gives the same text", HelpName = "N" };
         var stop = new Option<string[]>("--stop")
         {
@@ -27,7 +36,10 @@ internal static class GenerateCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var noEos = new Option<bool>("--ignore-eos") { Description = "keep going past the end-of-sequence token" };
-        var noCache = new Option<bool>("--no-cache") { Description = "a whole forward per token instead of the key/value cache (the reference; slower)" };
+        var noCache = new Option<bool>("--no-cache")
+        {
+            Description = "a whole forward per token instead of the key/value cache (the reference; slower)",
+        };
         var dtype = CliOptions.DType();
         var command = new Command("generate", "The model continues a text, streamed token by token (greedy unless --temperature is given).")
         {
@@ -60,7 +72,8 @@ internal static class GenerateCommand
         CancellationToken ct)
     {
         using var m = await TerminalProgress.RunAsync(false,
-            progress => ModelSource.LoadAsync(model, WeightProcessing.Default, hub: hub, progress: progress, dtype: dtype, ct: ct)).ConfigureAwait(false);
+                progress => ModelSource.LoadAsync(model, WeightProcessing.Default, hub: hub, progress: progress, dtype: dtype, ct: ct))
+            .ConfigureAwait(false);
         Console.Write(text);
         var clock = Stopwatch.StartNew();
         var completion = m.Generate(text, options);

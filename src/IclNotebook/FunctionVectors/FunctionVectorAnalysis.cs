@@ -73,8 +73,8 @@ public static class FunctionVectorAnalysis
         var expected = task.Queries.Select(q => task.FormatAnswer(q.Label)).ToArray();
         var (generatedWithout, generatedWith) = ZeroShot.Generated(model, zeroShotPrompts, expected, vector, layers);
         var exactWithout = ZeroShot.ExactMatch(generatedWithout, expected);
-        var zeroShot = firstToken.Select((z, i) => z with { ExactWithout = exactWithout, ExactWith = ZeroShot.ExactMatch(generatedWith[i], expected) })
-            .ToArray();
+        var zeroShot = firstToken
+            .Select((z, i) => z with { ExactWithout = exactWithout, ExactWith = ZeroShot.ExactMatch(generatedWith[i], expected) }).ToArray();
         string corruption = options.ShuffleSeed is { } s2
             ? $"the demonstrations' labels shuffled with seed {s2}"
             : $"the task's own corruption ({task.Corruption.Kind})";
@@ -127,7 +127,7 @@ public static class FunctionVectorAnalysis
                 "Zero-shot: the query template alone, the vector added to hook_resid_post at the last token of " +
                 $"{(options.Layer is { } L ? $"layer {L}" : "each layer in turn")}: first-token accuracy and P(answer) from one forward; " +
                 "and by generation (greedy, stopping at a line break; the vector added at the prompt's last token and every generated " +
-                "token), exact match of the first line with the whole expected answer, with a 95% bootstrap interval over the " +
+                "token), exact match (the first line, trimmed, is the expected answer as a whole word), with a 95% bootstrap interval over the " +
                 "prompts. Exact (no approximation).",
         };
     }

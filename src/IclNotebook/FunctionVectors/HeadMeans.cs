@@ -33,7 +33,8 @@ public static class HeadMeans
                 var last = tensor(part.LastPositions.Select(p => (long)p).ToArray(), device: model.ModelDevice);
                 var hooks = Enumerable.Range(0, cfg.NLayers).Select(l => (HookName.Z(l), (HookFunction)((z, _) =>
                 {
-                    sum[l].add_(z.index([TensorIndex.Tensor(rows), TensorIndex.Tensor(last)]).to(ScalarType.Float64).sum([0]), Runtime.HeldScalars.One);
+                    var atLast = z.index([TensorIndex.Tensor(rows), TensorIndex.Tensor(last)]).to(ScalarType.Float64).sum([0]);
+                    sum[l].add_(atLast, Runtime.HeldScalars.One);
                     return null;
                 }))).ToArray();
                 using (model.Hooks(hooks)) model.Run(tokens, new ForwardOptions { UnembedPositions = last }).Dispose();

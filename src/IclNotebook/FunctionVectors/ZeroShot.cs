@@ -99,7 +99,8 @@ public static class ZeroShot
     {
         ArgumentNullException.ThrowIfNull(answers);
         ArgumentNullException.ThrowIfNull(expected);
-        return new Statistics.Bootstrap().Mean(answers.Select((a, i) => Generation.GeneratedAnswer.Matches(a.Text, expected[i]) ? 1.0 : 0.0).ToArray());
+        var matched = answers.Select((a, i) => Generation.GeneratedAnswer.Matches(a.Text, expected[i]) ? 1.0 : 0.0).ToArray();
+        return new Statistics.Bootstrap().Mean(matched);
     }
 
     private static (double Accuracy, double Probability) Score(Tensor logits, IReadOnlyList<int> answers)

@@ -2,10 +2,11 @@ namespace IclNotebook.Generation;
 
 /// <summary>
 /// How a generated answer is scored against the expected one (Function Vectors' and task vectors' evaluation by
-/// generation): the text up to its first line break, without surrounding whitespace, must begin with the expected answer
-/// without surrounding whitespace (ordinal, case-sensitive), followed by nothing, whitespace or punctuation. A multi-token
-/// answer such as " Kabul" must be generated whole; a model that goes on after the answer ("Kabul, the capital") is right,
-/// one that only starts like it ("Kabuli") is not.
+/// generation; "exact match" in their results): the text up to its first line break, without surrounding whitespace, must
+/// be the expected answer without surrounding whitespace (ordinal, case-sensitive) as a whole word: followed by nothing,
+/// by whitespace, or by punctuation that ends the word (followed by nothing or whitespace). A multi-token answer such as
+/// " Kabul" must be generated whole; a model that goes on after it ("Kabul, the capital", "Kabul.") is right; one that
+/// only starts like it ("Kabuli", "1.5" for "1", "3,000" for "3", "New-York" for "New") is not.
 /// </summary>
 public static class GeneratedAnswer
 {
@@ -27,6 +28,8 @@ public static class GeneratedAnswer
         var wanted = expected.Trim();
         var line = Normalize(generated);
         if (wanted.Length == 0 || !line.StartsWith(wanted, StringComparison.Ordinal)) return false;
-        return line.Length == wanted.Length || char.IsWhiteSpace(line[wanted.Length]) || char.IsPunctuation(line[wanted.Length]);
+        int next = wanted.Length;
+        if (line.Length == next || char.IsWhiteSpace(line[next])) return true;
+        return char.IsPunctuation(line[next]) && (line.Length == next + 1 || char.IsWhiteSpace(line[next + 1]));
     }
 }

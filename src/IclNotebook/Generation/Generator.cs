@@ -24,7 +24,7 @@ internal static class Generator
         for (int i = 0; i < prompts.Count; i++)
         {
             if (prompts[i].Length == 0) throw new IclException($"Prompt {i} has no tokens: give at least one (BOS, where the family has one).");
-            if (prompts[i].Length + options.MaxNewTokens > model.Config.NCtx)
+            if (prompts[i].Length + options.MaxNewTokens - 1 > model.Config.NCtx)                 // the last new token is never fed back
                 throw new IclException($"Prompt {i} is {prompts[i].Length} tokens; with {options.MaxNewTokens} new tokens it would pass " +
                     $"{model.Config.Name}'s context of {model.Config.NCtx}. Shorten the prompt or ask for fewer new tokens.");
         }
@@ -58,15 +58,14 @@ internal static class Generator
             }
         using var cache = new KeyValueCache(model.Config.NLayers, n, width + maxNew, model.ModelDevice,
             rows.Select(r => (long)r.Prompt.Length).ToArray(), firstRow);
-        using (var tokens = tensor(ids, [n, width]))
-        using (var mask = tensor(real, [n, width]))
-            Choose(rows, samplers, model.Step(tokens, mask, cache));
+        using (var scope = NewDisposeScope())
+            Choose(rows, samplers, model.Step(tensor(ids, [n, width]), tensor(real, [n, width]), cache));
         using var stepReal = ones(n, 1, dtype: ScalarType.Bool);
         while (rows.Any(r => !r.Done))
         {
+            using var scope = NewDisposeScope();                                             // each step's temporaries
             var next = rows.Select(r => r.Done ? pad : (long)r.AllTokens.Last()).ToArray();
-            using var tokens = tensor(next, [n, 1]);
-            Choose(rows, samplers, model.Step(tokens, stepReal, cache));
+            Choose(rows, samplers, model.Step(tensor(next, [n, 1]), stepReal, cache));
         }
     }
 
@@ -83,29 +82,26 @@ internal static class Generator
                 int p = 0;
                 foreach (var id in rows[r].AllTokens) ids[r * width + p++] = id;
             }
-            using var tokens = tensor(ids, [n, width]);
-            using var last = tensor(rows.Select(r => (long)r.Length - 1).ToArray());
-            using var index = HeldScalars.Range(0, width).unsqueeze(0).expand(n, -1);
-            using var positions = index.masked_fill(index.gt(last.unsqueeze(1)), HeldScalars.Whole(-1)).to(model.ModelDevice);  // right pads at -1
+            using var scope = NewDisposeScope();                                             // each step's temporaries
+            var last = tensor(rows.Select(r => (long)r.Length - 1).ToArray());
+            var index = HeldScalars.Range(0, width).unsqueeze(0).expand(n, -1);
+            var positions = index.masked_fill(index.gt(last.unsqueeze(1)), HeldScalars.Whole(-1)).to(model.ModelDevice); // right pads at -1
             using var context = new ScopedPositions(model, positions, promptLengths, firstRow);
-            Choose(rows, samplers, model.Run(tokens, new ForwardOptions { UnembedPositions = last }));
+            Choose(rows, samplers, model.Run(tensor(ids, [n, width]), new ForwardOptions { UnembedPositions = last }));
         }
     }
 
-    /// <summary>Each running row's next token from its row of <paramref name="logits"/> [batch, d_vocab] (disposed here).</summary>
+    /// <summary>Each running row's next token from its row of <paramref name="logits"/> [batch, d_vocab] (the caller's scope frees them).</summary>
     private static void Choose(CompletionRow[] rows, TokenSampler[] samplers, Tensor logits)
     {
-        using (logits)
-        using (var host = logits.to(ScalarType.Float32).cpu().contiguous())
+        var host = logits.to(ScalarType.Float32).cpu().contiguous();
+        var all = host.data<float>().ToArray();
+        int vocab = (int)host.shape[1];
+        for (int r = 0; r < rows.Length; r++)
         {
-            var all = host.data<float>().ToArray();
-            int vocab = (int)host.shape[1];
-            for (int r = 0; r < rows.Length; r++)
-            {
-                if (rows[r].Done) continue;
-                var row = all.AsSpan(r * vocab, vocab);
-                rows[r].Add(samplers[r].Next(row), row);
-            }
+            if (rows[r].Done) continue;
+            var row = all.AsSpan(r * vocab, vocab);
+            rows[r].Add(samplers[r].Next(row), row);
         }
     }
 }

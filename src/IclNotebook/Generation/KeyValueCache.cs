@@ -32,8 +32,8 @@ internal sealed class KeyValueCache : IDisposable
         _keys = new Tensor?[layers];
         _values = new Tensor?[layers];
         Capacity = capacity;
-        _real = zeros(batch, capacity, dtype: ScalarType.Bool, device: device);
-        _nextPosition = zeros(batch, dtype: ScalarType.Int64, device: device);
+        _real = zeros(batch, capacity, dtype: ScalarType.Bool, device: device).DetachFromDisposeScope();
+        _nextPosition = zeros(batch, dtype: ScalarType.Int64, device: device).DetachFromDisposeScope();
     }
 
     public long Capacity { get; }
@@ -70,8 +70,8 @@ internal sealed class KeyValueCache : IDisposable
         _real.narrow(1, Length, step).copy_(real);
         var isReal = real.to(ScalarType.Int64);
         var counted = isReal.cumsum(1);                                          // [batch, step]: real tokens so far in the step
-        _stepPositions = _nextPosition.unsqueeze(1).Plus(counted).sub_(HeldScalars.Whole(1)).clamp_min_(HeldScalars.Whole(0)).mul_(isReal) // pads at 0
-            .DetachFromDisposeScope();
+        _stepPositions = _nextPosition.unsqueeze(1).Plus(counted).sub_(HeldScalars.Whole(1))
+            .clamp_min_(HeldScalars.Whole(0)).mul_(isReal).DetachFromDisposeScope();                    // pads at 0
         _nextPosition.add_(counted[.., -1], HeldScalars.One);
         return _stepPositions;
     }

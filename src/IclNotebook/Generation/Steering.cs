@@ -21,16 +21,25 @@ public static class Steering
     public static HookScope Steer(this HookedTransformer model, string hook, Tensor vector, SteeringPositions at, double scale = 1) =>
         Attach(model, hook, vector, at, (act, mask, v) => act.Plus(mask.to(act.dtype).mul(v.mul(HeldScalars.Of(scale)))));
 
-    /// <summary>Writes <paramref name="vector"/> over <paramref name="hook"/>'s activation at <paramref name="at"/> (shapes as <see cref="Steer"/>).</summary>
+    /// <summary>
+    /// Writes <paramref name="vector"/> over <paramref name="hook"/>'s activation at <paramref name="at"/> (shapes as
+    /// <see cref="Steer"/>).
+    /// </summary>
     public static HookScope Overwrite(this HookedTransformer model, string hook, Tensor vector, SteeringPositions at) =>
         Attach(model, hook, vector, at, (act, mask, v) => where(mask, v, act));
 
-    private static HookScope Attach(HookedTransformer model, string hook, Tensor vector, SteeringPositions at, Func<Tensor, Tensor, Tensor, Tensor> apply)
+    private static HookScope Attach(HookedTransformer model, string hook, Tensor vector, SteeringPositions at,
+        Func<Tensor, Tensor, Tensor, Tensor> apply)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(vector);
         ArgumentNullException.ThrowIfNull(at);
-        var held = vector.detach().clone().DetachFromDisposeScope();
+        ArgumentNullException.ThrowIfNull(hook);
+        if (hook.EndsWith(".hook_attn_scores", StringComparison.Ordinal) || hook.EndsWith(".hook_pattern", StringComparison.Ordinal))
+            throw new IclException($"'{hook}' is [batch, head, query, key]: its second axis is not the token position, so it cannot be " +
+                "steered by position. Steer hook_z (each head's output), hook_q/hook_k/hook_v or the residual stream instead.");
+        Tensor held;
+        using (var scope = NewDisposeScope()) held = vector.detach().clone().DetachFromDisposeScope();
         Tensor? Act(Tensor act, HookPoint point)
         {
             using var scope = NewDisposeScope();

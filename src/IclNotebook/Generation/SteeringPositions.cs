@@ -48,7 +48,8 @@ public sealed class SteeringPositions
     }
 
     /// <summary>Which tokens are chosen, bool [batch, pos], from their positions [batch, pos] and the prompt lengths [batch].</summary>
-    internal Tensor Select(Tensor positions, Tensor promptLengths) => _select(positions, promptLengths).logical_and(positions.ge(HeldScalars.Whole(0)));
+    internal Tensor Select(Tensor positions, Tensor promptLengths) =>
+        _select(positions, promptLengths).logical_and(positions.ge(HeldScalars.Whole(0)));
 
     public override string ToString() => Description;
 }

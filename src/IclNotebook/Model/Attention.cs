@@ -100,7 +100,8 @@ public sealed class Attention : ComponentBase
 
     /// <summary>
     /// One generation step: the step's tokens' queries, keys and values through the usual hooks (the step's positions only),
-    /// the keys and values stored in <paramref name="cache"/>, and the queries attending to every cached real key.
+    /// the keys and values stored in <paramref name="cache"/>, and the queries attending to the cached real keys they may see
+    /// (causal, and within the window on a local layer).
     /// </summary>
     /// <param name="x">normalised residual stream at the step's tokens [batch, step, d_model]</param>
     /// <param name="cache">the generation's cache, its step begun</param>

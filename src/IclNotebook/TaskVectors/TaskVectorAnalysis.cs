@@ -30,8 +30,8 @@ public static class TaskVectorAnalysis
         var tokenizer = model.Tokenizer;
         var prompts = Enumerable.Range(0, task.Queries.Count).Select(i => TaskVectorPrompts.Of(task, i)).ToArray();
         var expected = prompts.Select(p => p.Expected).ToArray();
-        var firstTokens = prompts.Select(p => tokenizer.AnswerTokens(p.ZeroShot, p.Expected)).ToArray();
-        int maxNew = options.MaxNewTokens ?? firstTokens.Max(t => t.Length) + 2;
+        var answerTokens = prompts.Select(p => tokenizer.AnswerTokens(p.ZeroShot, p.Expected)).ToArray();
+        int maxNew = options.MaxNewTokens ?? answerTokens.Max(t => t.Length) + 2;
         var generation = new GenerationOptions { MaxNewTokens = maxNew, StopStrings = [GeneratedAnswer.LineBreak], BatchSize = options.BatchSize };
 
         progress?.Report(WorkProgress.Stage("in-context and zero-shot answers"));
@@ -50,9 +50,10 @@ public static class TaskVectorAnalysis
         progress?.Report(new WorkProgress("patched answers", layers.Count, layers.Count, "layers"));
 
         var bootstrap = new Bootstrap();
-        Interval Exact(IReadOnlyList<Completion> c) => bootstrap.Mean(c.Select((x, i) => GeneratedAnswer.Matches(x.Text, expected[i]) ? 1.0 : 0.0).ToArray());
+        Interval Exact(IReadOnlyList<Completion> c) =>
+            bootstrap.Mean(c.Select((x, i) => GeneratedAnswer.Matches(x.Text, expected[i]) ? 1.0 : 0.0).ToArray());
         Interval First(IReadOnlyList<Completion> c) =>
-            bootstrap.Mean(c.Select((x, i) => x.Tokens.Length > 0 && x.Tokens[0] == firstTokens[i][0] ? 1.0 : 0.0).ToArray());
+            bootstrap.Mean(c.Select((x, i) => x.Tokens.Length > 0 && x.Tokens[0] == answerTokens[i][0] ? 1.0 : 0.0).ToArray());
         return new TaskVectorResult
         {
             Layers = layers.Select((l, i) => new TaskVectorLayer(l, Exact(patched[i]), First(patched[i]))).ToArray(),
@@ -66,10 +67,12 @@ public static class TaskVectorAnalysis
             Options = options,
             Definition = "Task vectors (Hendel et al. 2023): for each query, its demonstrations followed by a dummy query (the first of " +
                 "its demonstrations whose input differs from the query's, in the query template) are run, and hook_resid_pre of layer L " +
-                "at the last token is kept; the query alone (the query template, BOS as the family prepends it) is then run with " +
+                "at the last token is kept (Hendel et al.'s hidden state after layer L - 1; they average two dummy queries, here one); " +
+                "the query alone (the query template, BOS as the family prepends it) is then run with " +
                 "hook_resid_pre of layer L at its last token replaced by that vector, and the model generates greedily " +
-                $"(at most {maxNew} tokens, stopping at a line break or the end-of-sequence token). Accuracy = exact match of the " +
-                "generated first line, trimmed, with the expected answer, trimmed; first-token accuracy beside it. Baselines: the " +
+                $"(at most {maxNew} tokens, stopping at a line break or the end-of-sequence token). Accuracy = exact match: the " +
+                "generated first line, trimmed, is the expected answer, trimmed, as a whole word (more may follow after a space or " +
+                "a final punctuation mark); first-token accuracy beside it. Baselines: the " +
                 "demonstrations and the real query (in context), and the query alone unpatched (zero-shot). Intervals: 95% " +
                 "percentile bootstrap over prompts (1000 resamples, seed 0).",
         };

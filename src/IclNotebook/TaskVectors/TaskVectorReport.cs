@@ -19,7 +19,10 @@ public static class TaskVectorReport
         {
             kind = "icl-task-vectors",
             tool = new { name = "icl", version = toolVersion },
-            model = new { name = run.ModelName, revision = run.Revision, processing = OptionNames.Name(run.Processing), dtype = OptionNames.Name(run.DType) },
+            model = new
+            {
+                name = run.ModelName, revision = run.Revision, processing = OptionNames.Name(run.Processing), dtype = OptionNames.Name(run.DType),
+            },
             task = new { name = run.TaskName, file = run.TaskPath },
             protocol = new { definition = r.Definition, maxNewTokens = r.MaxNewTokens, hook = "hook_resid_pre", position = "last token" },
             baselines = new

@@ -39,7 +39,8 @@ public sealed record TaskVectorResult
     public required TaskVectorOptions Options { get; init; }
 
     /// <summary>The layer with the highest accuracy (ties: higher first-token accuracy, then the earlier layer).</summary>
-    public TaskVectorLayer Best => Layers.OrderByDescending(l => l.Accuracy.Mean).ThenByDescending(l => l.FirstToken.Mean).ThenBy(l => l.Layer).First();
+    public TaskVectorLayer Best =>
+        Layers.OrderByDescending(l => l.Accuracy.Mean).ThenByDescending(l => l.FirstToken.Mean).ThenBy(l => l.Layer).First();
 
     /// <summary>Accuracy per layer with its intervals, and the two baselines (with theirs) as flat lines.</summary>
     public Plots.PlotlyFigure PlotAccuracy(string? title = null)

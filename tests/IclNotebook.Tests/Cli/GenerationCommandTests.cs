@@ -28,7 +28,8 @@ public sealed class GenerationCommandTests : IDisposable
     public void Task_vectors_write_each_layers_accuracy_beside_the_baselines()
     {
         var outDir = _dir["tv"];
-        var outcome = IclProcess.Run(["task-vectors", "--model", "toy-icl-2l", "--task", "toy-recall-dataset", "--prompts", "12", "--out", outDir, "--quiet"]);
+        var outcome = IclProcess.Run(
+            ["task-vectors", "--model", "toy-icl-2l", "--task", "toy-recall-dataset", "--prompts", "12", "--out", outDir, "--quiet"]);
         Assert.True(outcome.ExitCode == 0, outcome.StdErr);
         foreach (var file in new[] { "results.json", "report.html", "task_vectors.html" })
             Assert.True(File.Exists(Path.Combine(outDir, file)), $"{file} missing");
@@ -43,7 +44,8 @@ public sealed class GenerationCommandTests : IDisposable
             StringComparison.Ordinal)) / 12.0;
         Assert.Equal(matched, inContext, 12);
         Assert.True(inContext > 0.9, $"in context {inContext}");
-        var wrongLayer = IclProcess.Run(["task-vectors", "--model", "toy-icl-2l", "--task", "toy-recall-dataset", "--layers", "5", "--out", _dir["bad"]]);
+        var wrongLayer = IclProcess.Run(
+            ["task-vectors", "--model", "toy-icl-2l", "--task", "toy-recall-dataset", "--layers", "5", "--out", _dir["bad"]]);
         Assert.NotEqual(0, wrongLayer.ExitCode);
         Assert.Contains("Task-vector layers must be among 0..1", wrongLayer.StdErr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(_dir["bad"]), "nothing is written when the input is refused");

@@ -4,6 +4,7 @@ using IclNotebook.Hooks;
 using IclNotebook.Icl;
 using IclNotebook.Loading;
 using IclNotebook.Model;
+using IclNotebook.Runtime;
 using static TorchSharp.torch;
 
 namespace IclNotebook.Tests.FunctionVectors;
@@ -25,7 +26,8 @@ public class GeneratedZeroShotTests
         var expected = queries.Select(q => task.FormatAnswer(task.Queries[q].Label)).ToArray();
         var (without, with) = ZeroShot.Generated(model, prompts, expected, vector, [0, 1]);
         var fv = vector.ToTensor(CPU);
-        var options = new GenerationOptions { MaxNewTokens = without[0].Tokens.Length, StopStrings = ["\n"], UseCache = false };
+        int budget = prompts.Select((p, i) => model.Tokenizer.AnswerTokens(p, expected[i]).Length).Max() + 2;   // as ZeroShot.Generated
+        var options = new GenerationOptions { MaxNewTokens = budget, StopStrings = ["\n"], UseCache = false };
         for (int layer = 0; layer < 2; layer++)
         {
             int changed = 0;
@@ -35,7 +37,7 @@ public class GeneratedZeroShotTests
                 using var hook = model.Hooks((HookName.ResidPost(layer), (act, _) =>
                 {
                     var x = act.clone();                                                       // [1, pos, d_model]
-                    for (int p = ids.Length - 1; p < act.shape[1]; p++) x[0, p] = x[0, p].add(fv);
+                    for (int p = ids.Length - 1; p < act.shape[1]; p++) x[0, p] = x[0, p].Plus(fv);
                     return x;
                 }));
                 var byHand = model.Generate([ids], options)[0];

@@ -9,7 +9,11 @@ public class GeneratedAnswerTests
     [InlineData(" Kabul\nQ: Iran", " Kabul", true)]          // the first line only
     [InlineData(" Kabul, the capital", " Kabul", true)]      // goes on after the answer
     [InlineData(" red red red", " red", true)]
+    [InlineData(" Kabul.", " Kabul", true)]
     [InlineData(" Kabuli", " Kabul", false)]                 // only starts like it
+    [InlineData(" 1.5", " 1", false)]                        // punctuation inside a longer word
+    [InlineData(" 3,000", " 3", false)]
+    [InlineData(" New-York", " New", false)]
     [InlineData(" kabul", " Kabul", false)]                  // case counts
     [InlineData("\n Kabul", " Kabul", false)]                // an empty first line
     [InlineData(" Kab", " Kabul", false)]

@@ -79,6 +79,8 @@ public class SteeringTests
             model.Run(tokens);
         });
         Assert.Contains("does not fit 'blocks.1.hook_resid_pre' [2, 6, 32]", e.Message, StringComparison.Ordinal);
+        var pattern = Assert.Throws<IclException>(() => model.Steer(HookName.Pattern(0), v, SteeringPositions.All));
+        Assert.Contains("its second axis is not the token position", pattern.Message, StringComparison.Ordinal);
         steered.Dispose();
     }
 }

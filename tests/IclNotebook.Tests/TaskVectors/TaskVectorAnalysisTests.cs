@@ -60,7 +60,8 @@ public class TaskVectorAnalysisTests
         var result = TaskVectorAnalysis.Run(model, ToyTask(40));
         Assert.True(result.IclAccuracy.Mean >= 0.95, $"in context {result.IclAccuracy}");
         Assert.Equal(0, result.ZeroShotAccuracy.Mean);
-        Assert.True(result.IclAccuracy.Low > result.Layers.Max(l => l.Accuracy.High), "the toy recalls from its context: no layer's vector carries the mapping");
+        Assert.True(result.IclAccuracy.Low > result.Layers.Max(l => l.Accuracy.High),
+            "the toy recalls from its context: no layer's vector carries the mapping");
         var e = Assert.Throws<IclException>(() => TaskVectorAnalysis.Run(model, ToyTask(2), new TaskVectorOptions { Layers = [2] }));
         Assert.Contains("must be among 0..1", e.Message, StringComparison.Ordinal);
     }

@@ -144,7 +144,8 @@ public sealed class GemmaFamily : ModelFamily
     }
 
     /// <summary>A Gemma norm's weight as TL holds it: the stored w plus 1, in float32.</summary>
-    private static Tensor Norm(CheckpointTensors t, string key, int length) => t.Get(key, length).add_(Runtime.HeldScalars.Of(1.0), Runtime.HeldScalars.One);
+    private static Tensor Norm(CheckpointTensors t, string key, int length) =>
+        t.Get(key, length).add_(Runtime.HeldScalars.Of(1.0), Runtime.HeldScalars.One);
 
     internal override Dictionary<string, Tensor> Layer(CheckpointTensors t, ModelConfig cfg, int l)
     {

@@ -37,7 +37,10 @@ public sealed class HfTokenizer : ModelTokenizer
 
     public override int PadId { get; }
 
-    /// <summary>tokenizer_config.json's eos_token, with every <c>eos_token_id</c> of generation_config.json and config.json (a chat model may list several).</summary>
+    /// <summary>
+    /// tokenizer_config.json's eos_token, with every <c>eos_token_id</c> of generation_config.json and config.json (a chat
+    /// model may list several).
+    /// </summary>
     public override IReadOnlyList<int> EosIds { get; }
 
     /// <summary>Reads <c>tokenizer.json</c> and <c>tokenizer_config.json</c> from <paramref name="folder"/>.</summary>
@@ -153,7 +156,10 @@ public sealed class HfTokenizer : ModelTokenizer
         return (Token("bos_token"), Token("eos_token"), Token("pad_token"));
     }
 
-    /// <summary>The <c>eos_token_id</c> of <paramref name="file"/> in <paramref name="folder"/> (a number or a list of them); none when absent.</summary>
+    /// <summary>
+    /// The <c>eos_token_id</c> of <paramref name="file"/> in <paramref name="folder"/> (a number or a list of them); none when
+    /// absent.
+    /// </summary>
     private static int[] EosIdsIn(string folder, string file)
     {
         var path = Path.Combine(folder, file);
