@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using IclNotebook.Generation;
 using IclNotebook.Icl;
 using IclNotebook.Metrics;
 using IclNotebook.Model;
@@ -72,9 +73,9 @@ public static class FunctionVectorAnalysis
         progress?.Report(WorkProgress.Stage("zero-shot answers generated"));
         var expected = task.Queries.Select(q => task.FormatAnswer(q.Label)).ToArray();
         var (generatedWithout, generatedWith) = ZeroShot.Generated(model, zeroShotPrompts, expected, vector, layers);
-        var exactWithout = ZeroShot.ExactMatch(generatedWithout, expected);
+        var exactWithout = GeneratedAnswer.Accuracy(generatedWithout, expected);
         var zeroShot = firstToken
-            .Select((z, i) => z with { ExactWithout = exactWithout, ExactWith = ZeroShot.ExactMatch(generatedWith[i], expected) }).ToArray();
+            .Select((z, i) => z with { ExactWithout = exactWithout, ExactWith = GeneratedAnswer.Accuracy(generatedWith[i], expected) }).ToArray();
         string corruption = options.ShuffleSeed is { } s2
             ? $"the demonstrations' labels shuffled with seed {s2}"
             : $"the task's own corruption ({task.Corruption.Kind})";

@@ -82,7 +82,7 @@ public static class ZeroShot
         ArgumentNullException.ThrowIfNull(prompts);
         ArgumentNullException.ThrowIfNull(expected);
         ArgumentNullException.ThrowIfNull(vector);
-        int maxNew = prompts.Select((p, i) => model.Tokenizer.AnswerTokens(p, expected[i]).Length).Max() + 2;
+        int maxNew = Generation.GeneratedAnswer.TokenBudget(prompts.Select((p, i) => model.Tokenizer.AnswerTokens(p, expected[i]).Length));
         var options = new Generation.GenerationOptions { MaxNewTokens = maxNew, StopStrings = [Generation.GeneratedAnswer.LineBreak] };
         var without = model.Generate(prompts, options);
         using var fv = vector.ToTensor(model.ModelDevice);
@@ -92,15 +92,6 @@ public static class ZeroShot
             return model.Generate(prompts, options);
         }).ToArray();
         return (without, with);
-    }
-
-    /// <summary>The share of <paramref name="answers"/> that match their expected answers exactly, with its 95 % bootstrap interval.</summary>
-    public static Statistics.Interval ExactMatch(IReadOnlyList<Generation.Completion> answers, IReadOnlyList<string> expected)
-    {
-        ArgumentNullException.ThrowIfNull(answers);
-        ArgumentNullException.ThrowIfNull(expected);
-        var matched = answers.Select((a, i) => Generation.GeneratedAnswer.Matches(a.Text, expected[i]) ? 1.0 : 0.0).ToArray();
-        return new Statistics.Bootstrap().Mean(matched);
     }
 
     private static (double Accuracy, double Probability) Score(Tensor logits, IReadOnlyList<int> answers)

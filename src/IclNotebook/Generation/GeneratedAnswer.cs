@@ -13,6 +13,17 @@ public static class GeneratedAnswer
     /// <summary>The stop string that ends an answer (one line per answer, as the prompts are written).</summary>
     public const string LineBreak = "\n";
 
+    /// <summary>Tokens to generate for answers of these lengths in tokens: the longest, and 2 more (room to end the line).</summary>
+    public static int TokenBudget(IEnumerable<int> answerLengths) => answerLengths.Max() + 2;
+
+    /// <summary>The share of <paramref name="answers"/> that match their expected answers, with its 95 % bootstrap interval over them.</summary>
+    public static Statistics.Interval Accuracy(IReadOnlyList<Completion> answers, IReadOnlyList<string> expected)
+    {
+        ArgumentNullException.ThrowIfNull(answers);
+        ArgumentNullException.ThrowIfNull(expected);
+        return new Statistics.Bootstrap().Mean(answers.Select((a, i) => Matches(a.Text, expected[i]) ? 1.0 : 0.0).ToArray());
+    }
+
     /// <summary>The generated text as it is compared: its first line, trimmed.</summary>
     public static string Normalize(string? text)
     {

@@ -31,7 +31,7 @@ public static class TaskVectorAnalysis
         var prompts = Enumerable.Range(0, task.Queries.Count).Select(i => TaskVectorPrompts.Of(task, i)).ToArray();
         var expected = prompts.Select(p => p.Expected).ToArray();
         var answerTokens = prompts.Select(p => tokenizer.AnswerTokens(p.ZeroShot, p.Expected)).ToArray();
-        int maxNew = options.MaxNewTokens ?? answerTokens.Max(t => t.Length) + 2;
+        int maxNew = options.MaxNewTokens ?? GeneratedAnswer.TokenBudget(answerTokens.Select(t => t.Length));
         var generation = new GenerationOptions { MaxNewTokens = maxNew, StopStrings = [GeneratedAnswer.LineBreak], BatchSize = options.BatchSize };
 
         progress?.Report(WorkProgress.Stage("in-context and zero-shot answers"));
@@ -50,8 +50,7 @@ public static class TaskVectorAnalysis
         progress?.Report(new WorkProgress("patched answers", layers.Count, layers.Count, "layers"));
 
         var bootstrap = new Bootstrap();
-        Interval Exact(IReadOnlyList<Completion> c) =>
-            bootstrap.Mean(c.Select((x, i) => GeneratedAnswer.Matches(x.Text, expected[i]) ? 1.0 : 0.0).ToArray());
+        Interval Exact(IReadOnlyList<Completion> c) => GeneratedAnswer.Accuracy(c, expected);
         Interval First(IReadOnlyList<Completion> c) =>
             bootstrap.Mean(c.Select((x, i) => x.Tokens.Length > 0 && x.Tokens[0] == answerTokens[i][0] ? 1.0 : 0.0).ToArray());
         return new TaskVectorResult

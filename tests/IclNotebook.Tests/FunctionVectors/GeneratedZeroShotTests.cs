@@ -26,7 +26,7 @@ public class GeneratedZeroShotTests
         var expected = queries.Select(q => task.FormatAnswer(task.Queries[q].Label)).ToArray();
         var (without, with) = ZeroShot.Generated(model, prompts, expected, vector, [0, 1]);
         var fv = vector.ToTensor(CPU);
-        int budget = prompts.Select((p, i) => model.Tokenizer.AnswerTokens(p, expected[i]).Length).Max() + 2;   // as ZeroShot.Generated
+        int budget = GeneratedAnswer.TokenBudget(prompts.Select((p, i) => model.Tokenizer.AnswerTokens(p, expected[i]).Length));
         var options = new GenerationOptions { MaxNewTokens = budget, StopStrings = ["\n"], UseCache = false };
         for (int layer = 0; layer < 2; layer++)
         {
@@ -46,7 +46,7 @@ public class GeneratedZeroShotTests
             }
             Assert.True(changed > 0, $"the vector at layer {layer} changed no answer: the comparison would prove nothing");
         }
-        Assert.Equal(ZeroShot.ExactMatch(with[1], expected).Mean,
+        Assert.Equal(GeneratedAnswer.Accuracy(with[1], expected).Mean,
             with[1].Select((c, i) => GeneratedAnswer.Matches(c.Text, expected[i]) ? 1.0 : 0.0).Average(), 12);
     }
 }
