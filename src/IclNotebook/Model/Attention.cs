@@ -156,6 +156,30 @@ public sealed class Attention : ComponentBase
         return (Core(q), Core(k), Core(v));
     }
 
+    /// <summary>
+    /// What <c>hook_q</c>, <c>hook_k</c> or <c>hook_v</c> (<paramref name="activation"/> "q", "k" or "v") would hold for one head,
+    /// computed from <paramref name="normalized"/> (ln1's output) without firing any hook: path patching's receiver inputs. The
+    /// projection runs over every head, as the forward does, so an unchanged input gives the forward's numbers bit for bit. Keys
+    /// and values are per query head when <see cref="Ungrouped"/>.
+    /// </summary>
+    /// <param name="activation">"q", "k" or "v"</param>
+    /// <param name="head">the query head (or key/value head of a grouped model that is not ungrouped)</param>
+    /// <param name="normalized">[batch, pos, d_model]</param>
+    /// <returns>[batch, pos, d_head]</returns>
+    internal Tensor HeadProjection(string activation, int head, Tensor normalized)
+    {
+        bool ungroup = Ungrouped && _group > 1;
+        Tensor Heads(Tensor w) => ungroup ? w.repeat_interleave(_group, 0) : w;
+        var (w, b) = activation switch
+        {
+            "q" => (W_Q, b_Q),
+            "k" => (Heads(W_K), Heads(b_K)),
+            "v" => (Heads(W_V), Heads(b_V)),
+            _ => throw new ArgumentException($"'{activation}' is not q, k or v.", nameof(activation)),
+        };
+        return einsum("bpd,hde->bphe", normalized, w).Plus(b).select(2, head);
+    }
+
     /// <summary>TL's <c>_apply_qk_norm</c>: <paramref name="norm"/> over each head of [batch, pos, head, d_head], run on [batch*pos*head, d_head].</summary>
     private static Tensor PerHead(RmsNorm norm, Tensor x) => norm.call(x.reshape(-1, x.shape[3])).view(x.shape);
 

@@ -82,6 +82,19 @@ public sealed class TransformerBlock : ComponentBase
         return ln2_post?.call(output) ?? output;
     }
 
+    /// <summary>What hook_attn_out holds for heads' outputs <paramref name="z"/> [batch, pos, head, d_head]: W_O, b_O, and ln1_post where the model has it.</summary>
+    internal Tensor AttentionOutput(Tensor z)
+    {
+        var attention = attn.OutputFrom(z);
+        return ln1_post?.call(attention) ?? attention;
+    }
+
+    /// <summary>What hook_mlp_out holds when the MLP reads <paramref name="residual"/> (before ln2) [batch, pos, d_model].</summary>
+    internal Tensor MlpOutput(Tensor residual) => MlpOut(ln2.call(residual));
+
+    /// <summary>The residual stream the MLP reads (before ln2): resid_mid, or resid_pre when attention and MLP run in parallel.</summary>
+    internal bool MlpReadsResidPre => hook_resid_mid is null;
+
     /// <summary>The block's attention (its parts are run one by one by the fast engine's segment kernel).</summary>
     internal Attention Attn => attn;
 

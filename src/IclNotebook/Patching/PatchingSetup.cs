@@ -116,8 +116,15 @@ public sealed partial class PatchingSetup : IDisposable
     }
 
     /// <summary>The caches <paramref name="target"/> patches from: ungrouped ones where <see cref="Ungroups"/>, else <see cref="Caches"/>.</summary>
-    public PatchingCaches CachesFor(PatchTarget target) =>
-        !Ungroups(target) ? Caches : _ungroupedCaches ??= new PatchingCaches(Model, CleanTokens, CorruptedTokens, Metric, ungrouped: true);
+    public PatchingCaches CachesFor(PatchTarget target) => CachesFor(ungrouped: Ungroups(target));
+
+    /// <summary>
+    /// The caches of runs with grouped-query attention ungrouped (<paramref name="ungrouped"/>, per-head keys and values) or as
+    /// the model computes it; the same caches on a model without grouping.
+    /// </summary>
+    public PatchingCaches CachesFor(bool ungrouped) =>
+        !ungrouped || !Model.Config.Grouped ? Caches
+            : _ungroupedCaches ??= new PatchingCaches(Model, CleanTokens, CorruptedTokens, Metric, ungrouped: true);
 
     /// <summary>The model mode <paramref name="target"/>'s patched runs need (dispose to restore); null when it needs none.</summary>
     public IDisposable? ModeFor(PatchTarget target) => Ungroups(target) ? Model.UngroupGroupedQueryAttention() : null;

@@ -1,0 +1,62 @@
+using IclNotebook.Metrics;
+
+namespace IclNotebook.Circuits;
+
+/// <summary>One sender-receiver path and its effect.</summary>
+/// <param name="Sender">Where the path starts.</param>
+/// <param name="Receiver">Where it ends.</param>
+/// <param name="Value">Mean metric over prompts with this path patched (the metric's unit).</param>
+/// <param name="Normalised">(value - corrupted) / (clean - corrupted): 0 = the corrupted run, 1 = the clean run.</param>
+public sealed record PathEdge(PathSender Sender, PathReceiver Receiver, double Value, double Normalised)
+{
+    /// <summary><c>L0H1 -> L1H0.k</c>.</summary>
+    public string Label => $"{Sender.Label} -> {Receiver.Label}";
+}
+
+/// <summary>
+/// A sender x receiver grid of path-patching effects (see <see cref="PathPatching"/>): every prompt's metric for every path,
+/// and both runs' baselines. A path whose sender cannot reach its receiver holds the corrupted run's values exactly.
+/// </summary>
+public sealed record PathPatchingResult
+{
+    public required IReadOnlyList<PathSender> Senders { get; init; }
+    public required IReadOnlyList<PathReceiver> Receivers { get; init; }
+
+    /// <summary>The metric of each prompt with the path patched, [sender][receiver][prompt].</summary>
+    public required IReadOnlyList<IReadOnlyList<IReadOnlyList<double>>> PerPrompt { get; init; }
+
+    /// <summary>The metric of each prompt in the clean and corrupted runs.</summary>
+    public required IReadOnlyList<double> CleanPerPrompt { get; init; }
+    public required IReadOnlyList<double> CorruptedPerPrompt { get; init; }
+
+    /// <summary>The metric's unit (nats of log-probability, or logits of a difference).</summary>
+    public required MetricUnit Unit { get; init; }
+
+    /// <summary>The engine that computed the grid (reference or fast: the same numbers).</summary>
+    public required Patching.PatchEngineKind Engine { get; init; }
+
+    public double CleanBaseline => CleanPerPrompt.Average();
+    public double CorruptedBaseline => CorruptedPerPrompt.Average();
+
+    /// <summary>Mean metric over prompts with path (<paramref name="sender"/>, <paramref name="receiver"/>) patched (indices into the lists).</summary>
+    public double Value(int sender, int receiver) => PerPrompt[sender][receiver].Average();
+
+    /// <summary>(value - corrupted) / (clean - corrupted) of a path (indices into the lists).</summary>
+    public double Normalised(int sender, int receiver) => AnswerMetric.Normalise(Value(sender, receiver), CleanBaseline, CorruptedBaseline);
+
+    /// <summary>The normalised effect of the path from <paramref name="sender"/> to <paramref name="receiver"/>.</summary>
+    public double this[PathSender sender, PathReceiver receiver] => Normalised(IndexOf(Senders, sender), IndexOf(Receivers, receiver));
+
+    /// <summary>Every path, largest |normalised effect| first.</summary>
+    public IReadOnlyList<PathEdge> Edges() =>
+        Senders.SelectMany((s, i) => Receivers.Select((r, j) => new PathEdge(s, r, Value(i, j), Normalised(i, j))))
+            .OrderByDescending(e => Math.Abs(e.Normalised))
+            .ToArray();
+
+    private static int IndexOf<T>(IReadOnlyList<T> list, T item)
+    {
+        for (int i = 0; i < list.Count; i++)
+            if (EqualityComparer<T>.Default.Equals(list[i], item)) return i;
+        throw new IclException($"{item} is not in this grid ({string.Join(", ", list.Take(8))}{(list.Count > 8 ? ", ..." : "")}).");
+    }
+}
