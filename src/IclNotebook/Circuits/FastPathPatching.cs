@@ -23,7 +23,7 @@ internal sealed class FastPathPatching(PatchingSetup setup, int batchMemoryMb)
     public double[][][] Run(IReadOnlyList<PathSender> senders, IReadOnlyList<PathReceiver> receivers, IProgress<Progress.WorkProgress>? progress)
     {
         var cfg = _model.Config;
-        bool ungroups = cfg.Grouped && receivers.Any(r => r.Input is ReceiverInput.Key or ReceiverInput.Value);
+        bool ungroups = receivers.Any(r => r.Ungroups(cfg));
         var residuals = Enumerable.Range(0, cfg.NLayers).SelectMany(l => new[] { HookName.ResidPre(l), HookName.ResidPost(l) })
             .Concat(cfg.ParallelAttnMlp ? [] : Enumerable.Range(0, cfg.NLayers).Select(HookName.ResidMid));
         setup.Caches.Ensure(SenderDeltas.Hooks(cfg.NLayers).Concat(residuals).Concat(KeysAndValues(ungrouped: false)));
@@ -84,7 +84,7 @@ internal sealed class FastPathPatching(PatchingSetup setup, int batchMemoryMb)
         var read = setup.Metric.ReadPositions;
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        using var mode = receiver.Input is ReceiverInput.Key or ReceiverInput.Value && _model.Config.Grouped ? _model.UngroupGroupedQueryAttention() : null;
+        using var mode = receiver.Ungroups(_model.Config) ? _model.UngroupGroupedQueryAttention() : null;
         var caches = setup.CachesFor(ungrouped: mode is not null);
         var corrupted = setup.Caches.Corrupted;
         var device = _model.ModelDevice;

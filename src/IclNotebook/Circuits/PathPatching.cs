@@ -28,8 +28,8 @@ public static class PathPatching
     /// The grid of every sender into every receiver for <paramref name="setup"/>'s clean and corrupted prompts; senders default
     /// to every head and MLP (<see cref="PathSender.All"/>), receivers to every input (<see cref="PathReceiver.All"/>).
     /// </summary>
-    public static PathPatchingResult Run(PatchingSetup setup, IReadOnlyList<PathSender>? senders = null, IReadOnlyList<PathReceiver>? receivers = null,
-        PathPatchingOptions? options = null, IProgress<WorkProgress>? progress = null)
+    public static PathPatchingResult Run(PatchingSetup setup, IReadOnlyList<PathSender>? senders = null,
+        IReadOnlyList<PathReceiver>? receivers = null, PathPatchingOptions? options = null, IProgress<WorkProgress>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(setup);
         options ??= new PathPatchingOptions();

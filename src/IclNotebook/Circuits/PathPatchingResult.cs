@@ -38,7 +38,7 @@ public sealed record PathPatchingResult
     public double CleanBaseline => CleanPerPrompt.Average();
     public double CorruptedBaseline => CorruptedPerPrompt.Average();
 
-    /// <summary>Mean metric over prompts with path (<paramref name="sender"/>, <paramref name="receiver"/>) patched (indices into the lists).</summary>
+    /// <summary>Mean metric over prompts with the path patched (<paramref name="sender"/>, <paramref name="receiver"/>: indices into the lists).</summary>
     public double Value(int sender, int receiver) => PerPrompt[sender][receiver].Average();
 
     /// <summary>(value - corrupted) / (clean - corrupted) of a path (indices into the lists).</summary>

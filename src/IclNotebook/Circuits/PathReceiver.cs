@@ -89,8 +89,15 @@ public sealed record PathReceiver(ReceiverInput Input, int Layer, int? Head)
             _ => Layer >= 0 && Layer < config.NLayers && Head is { } h && h >= 0 && h < config.NHeads,
         };
         if (!ok)
-            throw new IclException($"Receiver {Label} (layer {Layer}, head {Head?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}) " +
-                $"is not an input of {config.Name} ({config.NLayers} layers of {config.NHeads} heads; the logits are layer {config.NLayers}).");
+            throw new IclException($"Receiver {Label} (layer {Layer}) is not an input of {config.Name} " +
+                $"({config.NLayers} layers of {config.NHeads} heads; the logits are layer {config.NLayers}).");
+    }
+
+    /// <summary>Whether runs into this receiver ungroup grouped-query attention: a key or value receiver of a grouped model.</summary>
+    public bool Ungroups(ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return Input is ReceiverInput.Key or ReceiverInput.Value && config.Grouped;
     }
 
     /// <summary>

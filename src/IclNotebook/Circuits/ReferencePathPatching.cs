@@ -62,7 +62,8 @@ internal static class ReferencePathPatching
             }));
             hooks.Add((mlpHooks[l], (_, _) => (sender.Layer == layer && !sender.IsHead ? clean : corrupted)[mlpHooks[layer]].clone()));
         }
-        bool Recorded(string name) => name.EndsWith(".hook_resid_pre", StringComparison.Ordinal) || name.EndsWith(".hook_resid_mid", StringComparison.Ordinal);
+        static bool Recorded(string name) =>
+            name.EndsWith(".hook_resid_pre", StringComparison.Ordinal) || name.EndsWith(".hook_resid_mid", StringComparison.Ordinal);
         using var scope = NewDisposeScope();
         using var attached = model.Hooks([.. hooks]);
         var options = new ForwardOptions { UnembedPositions = setup.Metric.PositionsTensor(model.ModelDevice) };
@@ -71,13 +72,15 @@ internal static class ReferencePathPatching
         return (cache, metric);
     }
 
-    /// <summary>Step 3: the corrupted run with <paramref name="receiver"/>'s input alone taken from <paramref name="inputs"/>; each prompt's metric.</summary>
+    /// <summary>
+    /// Step 3: the corrupted run with <paramref name="receiver"/>'s input alone taken from <paramref name="inputs"/>; each prompt's metric.
+    /// </summary>
     private static double[] Receive(PatchingSetup setup, PathReceiver receiver, ActivationCache inputs)
     {
         var model = setup.Model;
         var block = model.Block(receiver.Layer);
         using var scope = NewDisposeScope();
-        using var mode = receiver.Input is ReceiverInput.Key or ReceiverInput.Value && model.Config.Grouped ? model.UngroupGroupedQueryAttention() : null;
+        using var mode = receiver.Ungroups(model.Config) ? model.UngroupGroupedQueryAttention() : null;
         string hook;
         HookFunction patch;
         if (receiver.IsHead)

@@ -82,7 +82,10 @@ public sealed class TransformerBlock : ComponentBase
         return ln2_post?.call(output) ?? output;
     }
 
-    /// <summary>What hook_attn_out holds for heads' outputs <paramref name="z"/> [batch, pos, head, d_head]: W_O, b_O, and ln1_post where the model has it.</summary>
+    /// <summary>
+    /// What hook_attn_out holds for heads' outputs <paramref name="z"/> [batch, pos, head, d_head]: W_O, b_O, and ln1_post where
+    /// the model has it.
+    /// </summary>
     internal Tensor AttentionOutput(Tensor z)
     {
         var attention = attn.OutputFrom(z);
