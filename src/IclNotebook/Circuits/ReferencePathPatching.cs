@@ -9,7 +9,7 @@ namespace IclNotebook.Circuits;
 /// Path patching written from its definition (Wang et al. 2022, the three steps of TransformerLens's path-patching recipe),
 /// with whole forwards of the corrupted prompts; the yardstick <see cref="FastPathPatching"/> is tested against. For each sender:
 /// <list type="number">
-/// <item>(the caches) the clean and corrupted runs' heads' outputs (<c>hook_z</c>) and MLP outputs;</item>
+/// <item>(the caches) the clean and corrupted runs' token embeddings, heads' outputs (<c>hook_z</c>) and MLP outputs;</item>
 /// <item>the corrupted run with the sender's output taken from the clean run and every other head and MLP frozen at its
 ///   corrupted value, so the sender's change reaches each receiver directly and by no other path; the receivers' inputs
 ///   (the residual stream before ln1, before ln2, and the final one) are recorded, and the logits are the logits receiver's result;</item>
@@ -27,7 +27,7 @@ internal static class ReferencePathPatching
         var cfg = model.Config;
         var zHooks = Enumerable.Range(0, cfg.NLayers).Select(HookName.Z).ToArray();
         var mlpHooks = Enumerable.Range(0, cfg.NLayers).Select(l => HookName.MlpOut(l)).ToArray();
-        setup.Caches.Ensure(zHooks.Concat(mlpHooks));
+        setup.Caches.Ensure(zHooks.Concat(mlpHooks).Append(HookName.Embed));
         var result = new double[senders.Count][][];
         for (int s = 0; s < senders.Count; s++)
         {
@@ -50,7 +50,7 @@ internal static class ReferencePathPatching
     {
         var model = setup.Model;
         var (clean, corrupted) = (setup.Caches.Clean, setup.Caches.Corrupted);
-        var hooks = new List<(string, HookFunction)>();
+        var hooks = new List<(string, HookFunction)> { (HookName.Embed, (_, _) => (sender.IsEmbed ? clean : corrupted)[HookName.Embed].clone()) };
         for (int l = 0; l < model.Config.NLayers; l++)
         {
             int layer = l;
@@ -60,7 +60,7 @@ internal static class ReferencePathPatching
                 if (sender.Layer == layer && sender.Head is { } h) z[.., .., h] = clean[zHooks[layer]][.., .., h];
                 return z;
             }));
-            hooks.Add((mlpHooks[l], (_, _) => (sender.Layer == layer && !sender.IsHead ? clean : corrupted)[mlpHooks[layer]].clone()));
+            hooks.Add((mlpHooks[l], (_, _) => (sender.Layer == layer && sender.IsMlp ? clean : corrupted)[mlpHooks[layer]].clone()));
         }
         static bool Recorded(string name) =>
             name.EndsWith(".hook_resid_pre", StringComparison.Ordinal) || name.EndsWith(".hook_resid_mid", StringComparison.Ordinal);

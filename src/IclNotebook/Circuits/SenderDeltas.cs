@@ -8,7 +8,7 @@ namespace IclNotebook.Circuits;
 /// What each sender adds to the residual stream when its output is taken from the clean run and every other component stays
 /// at its corrupted value: a head's, its layer's attention output with that head's <c>hook_z</c> clean minus the corrupted one
 /// (through W_O, b_O and, where the model has it, the norm after attention, so Gemma's post-norm is exact); an MLP's, its clean
-/// output minus its corrupted one. With everything else frozen, a receiver's input is the corrupted one plus this change.
+/// output minus its corrupted one; the embeddings', the clean token embeddings minus the corrupted ones. With everything else frozen, a receiver's input is the corrupted one plus this change.
 /// </summary>
 internal sealed class SenderDeltas(PatchingSetup setup) : IDisposable
 {
@@ -16,13 +16,15 @@ internal sealed class SenderDeltas(PatchingSetup setup) : IDisposable
     private readonly Dictionary<PathSender, int?> _starts = [];
 
     /// <summary>The hooks the deltas are computed from.</summary>
-    public static IEnumerable<string> Hooks(int layers) => Enumerable.Range(0, layers).SelectMany(l => new[] { HookName.Z(l), HookName.MlpOut(l) });
+    public static IEnumerable<string> Hooks(int layers) =>
+        Enumerable.Range(0, layers).SelectMany(l => new[] { HookName.Z(l), HookName.MlpOut(l) }).Prepend(HookName.Embed);
 
     /// <summary>The sender's change of the residual stream, [batch, pos, d_model] float32 (in the caller's dispose scope).</summary>
     public Tensor Of(PathSender sender)
     {
         var (clean, corrupted) = (setup.Caches.Clean, setup.Caches.Corrupted);
-        if (!sender.IsHead)
+        if (sender.IsEmbed) return Precision(clean[HookName.Embed]).sub(Precision(corrupted[HookName.Embed]));
+        if (sender.IsMlp)
             return Precision(clean[HookName.MlpOut(sender.Layer)]).sub(Precision(corrupted[HookName.MlpOut(sender.Layer)]));
         string z = HookName.Z(sender.Layer);
         using var mixed = corrupted[z].clone();                                           // [batch, pos, head, d_head]

@@ -74,7 +74,9 @@ public sealed class PathPatchingTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Equal("0_mlp_in", PathReceiver.MlpInput(0).Label);
         Assert.Equal("logits", PathReceiver.Logits(12).Label);
         var cfg = new ModelConfig("m", 2, 16, 2, 8, 64, 97, 32, 1e-5);
-        Assert.Equal(6, PathSender.All(cfg).Count);
+        Assert.Equal("embed", PathSender.Embed.Label);
+        Assert.Equal(7, PathSender.All(cfg).Count);
+        Assert.True(PathReceiver.MlpInput(0).IsReachedBy(PathSender.Embed, cfg));
         Assert.Equal(2 * (2 * 3 + 1) + 1, PathReceiver.All(cfg).Count);
         // A head reaches its own layer's MLP unless attention and MLP run in parallel; never its own layer's heads.
         Assert.True(PathReceiver.MlpInput(1).IsReachedBy(PathSender.AttentionHead(1, 0), cfg));
