@@ -32,8 +32,15 @@ public sealed record PathPatchingResult
     /// <summary>The metric's unit (nats of log-probability, or logits of a difference).</summary>
     public required MetricUnit Unit { get; init; }
 
-    /// <summary>The engine that computed the grid (reference or fast: the same numbers).</summary>
+    /// <summary>
+    /// How the grid was computed: exactly (<see cref="Patching.PatchEngineKind.Reference"/> or
+    /// <see cref="Patching.PatchEngineKind.Fast"/>: the same numbers), or estimated by <see cref="EdgeAttribution"/>
+    /// (<see cref="Patching.PatchEngineKind.Attribution"/>).
+    /// </summary>
     public required Patching.PatchEngineKind Engine { get; init; }
+
+    /// <summary>The estimate's EAP-IG steps (0: plain EAP, or an exact grid).</summary>
+    public int IntegratedGradientSteps { get; init; }
 
     public double CleanBaseline => CleanPerPrompt.Average();
     public double CorruptedBaseline => CorruptedPerPrompt.Average();

@@ -75,7 +75,7 @@ internal static class ReferencePathPatching
     /// <summary>
     /// Step 3: the corrupted run with <paramref name="receiver"/>'s input alone taken from <paramref name="inputs"/>; each prompt's metric.
     /// </summary>
-    private static double[] Receive(PatchingSetup setup, PathReceiver receiver, ActivationCache inputs)
+    internal static double[] Receive(PatchingSetup setup, PathReceiver receiver, ActivationCache inputs)
     {
         var model = setup.Model;
         var block = model.Block(receiver.Layer);

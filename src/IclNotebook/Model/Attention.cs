@@ -158,8 +158,7 @@ public sealed class Attention : ComponentBase
 
     /// <summary>
     /// What <c>hook_q</c>, <c>hook_k</c> or <c>hook_v</c> (<paramref name="activation"/> "q", "k" or "v") would hold for one head,
-    /// computed from <paramref name="normalized"/> (ln1's output) without firing any hook: path patching's receiver inputs. The
-    /// projection runs over every head, as the forward does, so an unchanged input gives the forward's numbers bit for bit. Keys
+    /// computed from <paramref name="normalized"/> (ln1's output) without firing any hook: path patching's receiver inputs. Keys
     /// and values are per query head when <see cref="Ungrouped"/>.
     /// </summary>
     /// <param name="activation">"q", "k" or "v"</param>
@@ -168,16 +167,33 @@ public sealed class Attention : ComponentBase
     /// <returns>[batch, pos, d_head]</returns>
     internal Tensor HeadProjection(string activation, int head, Tensor normalized)
     {
-        bool ungroup = Ungrouped && _group > 1;
-        Tensor Heads(Tensor w) => ungroup ? w.repeat_interleave(_group, 0) : w;
+        int own = activation == "q" || !Ungrouped ? head : head / _group;    // an ungrouped key/value head is a copy of its group's
         var (w, b) = activation switch
         {
             "q" => (W_Q, b_Q),
-            "k" => (Heads(W_K), Heads(b_K)),
-            "v" => (Heads(W_V), Heads(b_V)),
+            "k" => (W_K, b_K),
+            "v" => (W_V, b_V),
             _ => throw new ArgumentException($"'{activation}' is not q, k or v.", nameof(activation)),
         };
-        return einsum("bpd,hde->bphe", normalized, w).Plus(b).select(2, head);
+        return normalized.matmul(w[own]).Plus(b[own]);                  // [batch, pos, d_head]
+    }
+
+    /// <summary>
+    /// The gradient reaching ln1's output through each head's query, key or value projection (<paramref name="activation"/>),
+    /// from the gradient at its hook <paramref name="gradient"/> [batch, pos, head, d_head] (per query head when
+    /// <see cref="Ungrouped"/>): [head, batch, pos, d_model]. Edge attribution's receiver gradients.
+    /// </summary>
+    internal Tensor HeadInputGradients(string activation, Tensor gradient)
+    {
+        bool ungroup = Ungrouped && _group > 1;
+        var w = activation switch
+        {
+            "q" => W_Q,
+            "k" => ungroup ? W_K.repeat_interleave(_group, 0) : W_K,
+            "v" => ungroup ? W_V.repeat_interleave(_group, 0) : W_V,
+            _ => throw new ArgumentException($"'{activation}' is not q, k or v.", nameof(activation)),
+        };
+        return einsum("bphe,hde->hbpd", gradient, Precision.To(w, gradient.dtype));
     }
 
     /// <summary>TL's <c>_apply_qk_norm</c>: <paramref name="norm"/> over each head of [batch, pos, head, d_head], run on [batch*pos*head, d_head].</summary>

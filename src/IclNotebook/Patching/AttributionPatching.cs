@@ -100,15 +100,7 @@ public static class AttributionPatching
                 $"with {exact.Target} [{string.Join(", ", exact.Shape)}].");
         var a = approximate.Values;
         var e = exact.Values;
-        double ma = a.Average(), me = e.Average(), cov = 0, va = 0, ve = 0, max = 0;
-        for (int i = 0; i < a.Count; i++)
-        {
-            cov += (a[i] - ma) * (e[i] - me);
-            va += (a[i] - ma) * (a[i] - ma);
-            ve += (e[i] - me) * (e[i] - me);
-            max = Math.Max(max, Math.Abs(a[i] - e[i]));
-        }
-        return (va == 0 || ve == 0 ? double.NaN : cov / Math.Sqrt(va * ve), max);
+        return (Statistics.Correlation.Pearson(a, e), a.Zip(e, (x, y) => Math.Abs(x - y)).DefaultIfEmpty(0).Max());
     }
 
     /// <summary>d metric / d activation at each hook, from one corrupted forward + backward.</summary>
