@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using IclNotebook.Hooks;
 using IclNotebook.Patching;
 using static TorchSharp.torch;
@@ -95,7 +96,7 @@ internal sealed class FastPathPatching(PatchingSetup setup, int batchMemoryMb)
             var rows = Runtime.HeldScalars.Range(0, batch, device);
             var at = tensor(read.Select(p => (long)p).ToArray(), device: device);
             var final = corrupted[HookName.ResidPost(_model.Config.NLayers - 1)].index([TensorIndex.Tensor(rows), TensorIndex.Tensor(at)]);
-            var patched = cat(senders.Select(s => final.add(deltas.Of(s).index([TensorIndex.Tensor(rows), TensorIndex.Tensor(at)]))).ToArray());
+            var patched = cat(senders.Select(s => final.Plus(deltas.Of(s).index([TensorIndex.Tensor(rows), TensorIndex.Tensor(at)]))).ToArray());
             perPrompt = setup.Metric.PerRowAtRead(_model.FinalNormAndUnembed(patched.unsqueeze(1)).squeeze(1), count);
         }
         else
@@ -103,7 +104,7 @@ internal sealed class FastPathPatching(PatchingSetup setup, int batchMemoryMb)
             var block = _model.Block(receiver.Layer);
             string inputHook = receiver.IsHead || block.MlpReadsResidPre ? HookName.ResidPre(receiver.Layer) : HookName.ResidMid(receiver.Layer);
             var input = corrupted[inputHook].narrow(1, t0, n - t0);                                          // [batch, seg, d_model]
-            var inputs = cat(senders.Select(s => input.add(deltas.Of(s).narrow(1, t0, n - t0))).ToArray());    // [senders*batch, seg, d_model]
+            var inputs = cat(senders.Select(s => input.Plus(deltas.Of(s).narrow(1, t0, n - t0))).ToArray());    // [senders*batch, seg, d_model]
             string hook;
             HookFunction patch;
             if (receiver.IsHead)

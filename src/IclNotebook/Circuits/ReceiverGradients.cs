@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using IclNotebook.Hooks;
 using IclNotebook.Model;
 using IclNotebook.Patching;
@@ -41,7 +42,7 @@ internal sealed class ReceiverGradients : IDisposable
             using var grad = enable_grad();
             var hooks = new List<(string, HookFunction)>
             {
-                (HookName.Embed, (_, _) => corrupted.add(clean.sub(corrupted).mul(alpha)).detach().requires_grad_(true)),
+                (HookName.Embed, (_, _) => corrupted.Plus(clean.Minus(corrupted).Times(alpha)).detach().requires_grad_(true)),
             };
             hooks.AddRange(gradientsAt.Select(h => (h, (HookFunction)((act, hp) =>
             {

@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using IclNotebook.Hooks;
 using IclNotebook.Patching;
 using static TorchSharp.torch;
@@ -23,15 +24,15 @@ internal sealed class SenderDeltas(PatchingSetup setup) : IDisposable
     public Tensor Of(PathSender sender)
     {
         var (clean, corrupted) = (setup.Caches.Clean, setup.Caches.Corrupted);
-        if (sender.IsEmbed) return Precision(clean[HookName.Embed]).sub(Precision(corrupted[HookName.Embed]));
+        if (sender.IsEmbed) return Precision(clean[HookName.Embed]).Minus(Precision(corrupted[HookName.Embed]));
         if (sender.IsMlp)
-            return Precision(clean[HookName.MlpOut(sender.Layer)]).sub(Precision(corrupted[HookName.MlpOut(sender.Layer)]));
+            return Precision(clean[HookName.MlpOut(sender.Layer)]).Minus(Precision(corrupted[HookName.MlpOut(sender.Layer)]));
         string z = HookName.Z(sender.Layer);
         using var mixed = corrupted[z].clone();                                           // [batch, pos, head, d_head]
         int h = sender.Head!.Value;
         mixed[.., .., h] = clean[z][.., .., h];
         using var noGrad = no_grad();
-        return Precision(setup.Model.Block(sender.Layer).AttentionOutput(mixed)).sub(CorruptedAttention(sender.Layer));
+        return Precision(setup.Model.Block(sender.Layer).AttentionOutput(mixed)).Minus(CorruptedAttention(sender.Layer));
     }
 
     /// <summary>The first position where the sender changes the residual stream of any prompt; null when it changes nothing.</summary>

@@ -40,6 +40,9 @@ public static class HeldScalars
     /// <summary><c>a + value</c>, with a held alpha (TorchSharp's own <c>add(Scalar)</c> passes a temporary <c>alpha = 1</c>).</summary>
     public static Tensor Plus(this Tensor a, double value) => a.add(Of(value), One);
 
+    /// <summary><c>a - b</c> (broadcasting): TorchSharp's <c>sub(Tensor)</c> passes no alpha, so no temporary scalar; named beside <see cref="Plus(Tensor, Tensor)"/>.</summary>
+    public static Tensor Minus(this Tensor a, Tensor b) => a.sub(b);
+
     /// <summary><c>a * value</c>.</summary>
     public static Tensor Times(this Tensor a, double value) => a.mul(Of(value));
 

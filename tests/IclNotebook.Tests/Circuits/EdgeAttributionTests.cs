@@ -1,3 +1,4 @@
+using IclNotebook.Runtime;
 using IclNotebook.Circuits;
 using IclNotebook.Hooks;
 using IclNotebook.Model;
@@ -32,8 +33,8 @@ public sealed class EdgeAttributionTests(Xunit.Abstractions.ITestOutputHelper ou
             manual_seed(receiver.GetHashCode());
             var direction = randn_like(corrupted);
             var analytic = gradients.Of([receiver])[0].mul(direction).sum([1, 2]).to(float64).data<double>().ToArray(); // [batch]
-            var plus = Moved(setup, receiver, input, corrupted.add(direction.mul(Eps)));
-            var minus = Moved(setup, receiver, input, corrupted.sub(direction.mul(Eps)));
+            var plus = Moved(setup, receiver, input, corrupted.Plus(direction.Times(Eps)));
+            var minus = Moved(setup, receiver, input, corrupted.Minus(direction.Times(Eps)));
             for (int b = 0; b < analytic.Length; b++)
             {
                 double numeric = (plus[b] - minus[b]) / (2 * Eps), error = Math.Abs(numeric - analytic[b]);

@@ -66,6 +66,26 @@ public sealed class ToyCircuitTests(Xunit.Abstractions.ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void Twenty_edges_of_110_recover_most_of_the_effect()
+    {
+        // Measured, faithfulness of the top 20 edges (of the graph's 110): input swap, ranked by path patching 0.890, by EAP-IG 10
+        // 0.776, by EAP 0.000 (its top 20 miss the key path; 50 edges: 0.978); label swap 0.837, 0.774, 0.765. Ten edges:
+        // 0.752, 0.747, 0 and 0.385, 0.620, 0.620; every edge 1.000 and none 0.000 in all six.
+        foreach (var (name, setup) in new[] { ("input swap", InputSwap.Setup(_model, _task)),
+                     ("label swap", PatchingSetup.Create(_model, _task.BuildPrompts(_model.Tokenizer))) })
+            using (setup)
+                foreach (var (method, ranking, least) in new[] { ("path patching", PathPatching.Run(setup), 0.8),
+                             ("EAP-IG 10", EdgeAttribution.Run(setup, options: new EdgeAttributionOptions { IntegratedGradientSteps = 10 }), 0.7) })
+                {
+                    var curve = CircuitFaithfulness.Curve(setup, ranking);
+                    output.WriteLine($"{name}, {method}: " + string.Join(", ", curve.Points.Select(p => $"{p.Edges}: {p.Faithfulness:F3}")));
+                    double twenty = curve.Points.Single(p => p.Edges == 20).Faithfulness;
+                    Assert.True(twenty >= least, $"{name}, ranked by {method}: the top 20 edges keep {twenty:F3}");
+                    Assert.Equal(1.0, curve.Points[^1].Faithfulness, 4);
+                }
+    }
+
     /// <summary>EAP (or EAP-IG) of <paramref name="setup"/>, its Pearson r against the exact grid, its heads-into-heads edges.</summary>
     private List<PathEdge> Estimate(PatchingSetup setup, string name, int steps, out double pearson)
     {
