@@ -30,6 +30,7 @@ internal static class IclCommandLine
             HeadsCommand.Create(),
             FunctionVectorCommand.Create(),
             TaskVectorCommand.Create(),
+            CircuitCommand.Create(),
             AnchorsCommand.Create(),
             LogitsCommand.Create(),
             GenerateCommand.Create(),

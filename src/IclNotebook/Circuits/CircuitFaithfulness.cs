@@ -26,7 +26,7 @@ public sealed record FaithfulnessCurve(IReadOnlyList<FaithfulnessPoint> Points, 
 
 /// <summary>
 /// Circuits as sets of edges, and how much of the model's behaviour they carry, computed exactly: the clean prompts run with
-/// every edge outside the circuit carrying its sender's corrupted output (see <see cref="CircuitRun"/>), the metric compared
+/// every edge outside the circuit carrying its sender's corrupted output (see <see cref="CircuitForward"/>), the metric compared
 /// with the clean and corrupted runs. The circuit of size k is the top k edges of a ranking (exact path patching or edge
 /// attribution) by |effect|.
 /// </summary>
@@ -37,7 +37,7 @@ public static class CircuitFaithfulness
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(circuit);
-        return CircuitRun.Metric(setup, circuit);
+        return CircuitForward.Metric(setup, circuit);
     }
 
     /// <summary>
@@ -51,7 +51,7 @@ public static class CircuitFaithfulness
         ArgumentNullException.ThrowIfNull(ranking);
         var cfg = setup.Model.Config;
         var edges = ranking.Edges().Where(e => e.Receiver.IsReachedBy(e.Sender, cfg)).ToArray();
-        int all = PathSender.All(cfg).Sum(s => PathReceiver.All(cfg).Count(r => r.IsReachedBy(s, cfg)));
+        int all = EdgeCount(cfg);
         if (edges.Length != all)
             throw new IclException($"A faithfulness curve ranks every edge of the graph ({all} for {cfg.Name}); the ranking holds {edges.Length}: " +
                 "compute it over every sender and receiver (the default).");
@@ -61,12 +61,20 @@ public static class CircuitFaithfulness
         foreach (var (k, i) in sizes.Distinct().Order().Select((k, i) => (k, i)))
         {
             progress?.Report(new WorkProgress("circuit faithfulness", i, sizes.Count, "circuits"));
-            var perPrompt = CircuitRun.Metric(setup, edges.Take(k).Select(e => (e.Sender, e.Receiver)).ToArray());
+            var perPrompt = CircuitForward.Metric(setup, edges.Take(k).Select(e => (e.Sender, e.Receiver)).ToArray());
             double value = perPrompt.Average();
             points.Add(new FaithfulnessPoint(k, value, AnswerMetric.Normalise(value, setup.CleanBaseline, setup.CorruptedBaseline), perPrompt));
         }
         progress?.Report(new WorkProgress("circuit faithfulness", sizes.Count, sizes.Count, "circuits"));
         return new FaithfulnessCurve(points, edges, setup.CleanBaseline, setup.CorruptedBaseline);
+    }
+
+    /// <summary>The edges of <paramref name="config"/>'s graph: every sender into every receiver it reaches.</summary>
+    public static int EdgeCount(Model.ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var receivers = PathReceiver.All(config);
+        return PathSender.All(config).Sum(s => receivers.Count(r => r.IsReachedBy(s, config)));
     }
 
     /// <summary>0, 1, 2, 5, 10, 20, 50, ... below <paramref name="all"/>, then <paramref name="all"/>.</summary>

@@ -13,7 +13,7 @@ namespace IclNotebook.Circuits;
 /// run is the clean one and with none the corrupted one. Receivers are every head's q, k and v input, every MLP's input and
 /// the logits. Needs each head's output to add into the residual stream: models with a norm after attention are refused.
 /// </summary>
-internal static class CircuitRun
+internal static class CircuitForward
 {
     /// <summary>Each prompt's metric with <paramref name="circuit"/>'s edges alone carrying the run's values.</summary>
     public static double[] Metric(PatchingSetup setup, IReadOnlyCollection<(PathSender Sender, PathReceiver Receiver)> circuit)
