@@ -24,10 +24,12 @@ internal static class BenchCommand
                           "dtype: the seed analysis in each of --dtypes side by side, with each dtype's plain matmul speed. " +
                           "sweep: icl sweep over the first --tasks shipped tasks, its time per task and peak RSS. " +
                           "generate: greedy generation's tokens/s with the key/value cache and without (a whole forward per token), " +
-                          "batch 1 and 8, side by side",
+                          "batch 1 and 8, side by side. " +
+                          "circuit: exact path patching of every head into every head's q/k/v input (fast engine) against the " +
+                          "reference's estimate, then EAP and EAP-IG over the whole graph",
             DefaultValueFactory = _ => "model",
         };
-        which.AcceptOnlyFromAmong("model", "patching", "shards", "fv", "anchors", "dtype", "sweep", "generate");
+        which.AcceptOnlyFromAmong("model", "patching", "shards", "fv", "anchors", "dtype", "sweep", "generate", "circuit");
         var dtypes = new Option<string>("--dtypes")
         {
             Description = "for 'dtype', 'model' and 'generate': the dtypes measured, comma-separated (float32, bfloat16, float16)",
@@ -79,9 +81,10 @@ internal static class BenchCommand
             DefaultValueFactory = _ => "accuracy,fv",
             HelpName = "A,B",
         }.Check(text => SweepCommand.Analyses(text));
+        var whole = new Option<bool>("--whole") { Description = "for 'circuit': time the whole exact grid (hours at GPT-2 small's shape), not a sample" };
         var command = new Command("bench", "Speed and memory figures on seeded random weights of a real model's shape (GPT-2 small by default).")
         {
-            which, runs, samples, task, shards, demos, targets, batchMb, shape, shardMb, dtypes, prompts, meanPrompts, gridShard, sweepTasks, sweepAnalyses,
+            which, runs, samples, task, shards, demos, targets, batchMb, shape, shardMb, dtypes, prompts, meanPrompts, gridShard, sweepTasks, sweepAnalyses, whole,
         };
         command.SetAction(parse =>
         {
@@ -102,6 +105,7 @@ internal static class BenchCommand
                         Targets(parse.GetValue(targets)), parse.GetValue(gridShard) is { } k ? PatchShard.Parse(k) : null);
                     break;
                 case "shards": ShardsBench.Run(taskPath, parse.GetValue(shards), chosen); break;
+                case "circuit": CircuitBench.Run(taskPath, Math.Min(parse.GetValue(samples), 24), chosen, parse.GetValue(whole)); break;
                 case "dtype": DTypeBench.Run(taskPath, chosen, DTypes(parse.GetValue(dtypes))); break;
                 case "generate":
                     foreach (var dtype in DTypes(parse.GetResult(dtypes) is null ? "float32" : parse.GetValue(dtypes)))

@@ -97,6 +97,26 @@ public static class CircuitPlot
         return new PlotlyFigure(PlotlyFigure.PlainText(title), data, layout, width, height);
     }
 
+    /// <summary>
+    /// A path-patching grid (or an estimate of one) as a heatmap of normalised effects: senders down, receivers across, those
+    /// <paramref name="sender"/> and <paramref name="receiver"/> keep (default all); a path that does not exist is a gap.
+    /// </summary>
+    public static PlotlyFigure Grid(string title, PathPatchingResult grid, Model.ModelConfig config, Func<PathSender, bool>? sender = null,
+        Func<PathReceiver, bool>? receiver = null, PlotOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(grid);
+        ArgumentNullException.ThrowIfNull(config);
+        var rows = Enumerable.Range(0, grid.Senders.Count).Where(i => sender?.Invoke(grid.Senders[i]) ?? true).ToArray();
+        var columns = Enumerable.Range(0, grid.Receivers.Count).Where(j => receiver?.Invoke(grid.Receivers[j]) ?? true).ToArray();
+        var z = rows.Select(i => columns.Select(j => grid.Receivers[j].IsReachedBy(grid.Senders[i], config)
+            ? (double?)grid.Normalised(i, j) : null).ToArray()).ToArray();
+        var hover = rows.Select(i => columns.Select(j => WebUtility.HtmlEncode(
+            $"{grid.Senders[i].Label} -> {grid.Receivers[j].Label}: {grid.Normalised(i, j).ToString("F3", CultureInfo.InvariantCulture)}")).ToArray()).ToArray();
+        var panel = new HeatmapPanel("", "receiver (the input the path reaches)", "sender",
+            columns.Select(j => grid.Receivers[j].Label).ToArray(), rows.Select(i => grid.Senders[i].Label).ToArray(), z, hover);
+        return PanelFigure.Build([panel], title, options ?? new PlotOptions(), 40 * columns.Length + 260, 28 * rows.Length + 200);
+    }
+
     private static string Name(ReceiverInput input) => input switch
     {
         ReceiverInput.Query => "into a query",

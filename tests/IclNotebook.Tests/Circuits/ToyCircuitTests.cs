@@ -12,6 +12,7 @@ namespace IclNotebook.Tests.Circuits;
 /// input into its label's position, where the layer-1 induction heads' keys find it; L0H2 and L0H3 re-write each label there
 /// for the induction heads' values. Thresholds sit below the figures measured on the shipped weights, quoted beside them.
 /// </summary>
+[Trait(Lane.Name, Lane.Full)]   // ~8 s: exact grids, EAP-IG and faithfulness curves on the toy model
 public sealed class ToyCircuitTests(Xunit.Abstractions.ITestOutputHelper output) : IDisposable
 {
     private readonly HookedTransformer _model = ModelLoader.LoadFolder(Path.Combine(AppContext.BaseDirectory, "data", "models", "toy-icl-2l"));

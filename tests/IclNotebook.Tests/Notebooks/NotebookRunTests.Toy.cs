@@ -90,6 +90,13 @@ public partial class NotebookRunTests
                 Assert.Equal(2, tops.Count);
                 Assert.All(tops, m => Assert.True(m.Groups[1].Value == "1" || m.Groups[2].Value == "2", m.Value));
                 break;
+            case "09-circuits":
+                // The toy's circuit (measured): the input swap's first head-to-head path is the previous-token head into an
+                // induction head's key (L0H1 -> L1H0.k 0.203), the label swap's a label head into its value (L0H2 -> L1H0.v 0.385).
+                Assert.Matches(@"input swap: L0H1 -> L1H\d\.k", text);
+                Assert.Matches(@"label swap: L0H[23] -> L1H\d\.v", text);
+                Assert.Matches(@"path patching: 20 edges keep 0\.[89]", text);
+                break;
             case "08-exercises":
             case "08-exercises.student":
                 AssertExerciseChecks(name, notebook, grades);

@@ -80,6 +80,13 @@ public partial class NotebookRunTests
             "8 of 8 exercises right, 0 wrong, 0 not done yet",      // the summary: every solution passes its check
             "#e7f6e7",                                              // a check's green line
         ]),
+        ["09-circuits"] = (5,                                       // two path grids, two circuit graphs, the faithfulness curves
+        [
+            "Path patching, input swap", "Path patching, label swap",
+            "The toy's circuit, label swap",
+            "Faithfulness of the top-k circuits",
+            "Pearson r",
+        ]),
         ["08-exercises.student"] = (2,
         [
             "0 of 8 exercises right, 0 wrong, 8 not done yet",      // every stub reads as not done, nothing crashed
