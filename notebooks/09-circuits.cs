@@ -58,8 +58,8 @@ Console.WriteLine(prompts.CleanPrompts[0]);
 // exchanged with another demonstration's, the labels kept) changes *where* they attend: their keys, which the
 // previous-token head writes. Both keep every prompt's length, so positions line up.
 
-using var labelSwap = PatchingSetup.Create(model, prompts);
-using var inputSwap = InputSwap.Setup(model, task);
+var labelSwap = PatchingSetup.Create(model, prompts);
+var inputSwap = InputSwap.Setup(model, task);
 Console.WriteLine($"label swap: clean {labelSwap.CleanBaseline:F3}, corrupted {labelSwap.CorruptedBaseline:F3} ({labelSwap.Metric.Unit})");
 Console.WriteLine($"input swap: clean {inputSwap.CleanBaseline:F3}, corrupted {inputSwap.CorruptedBaseline:F3} ({inputSwap.Metric.Unit})");
 

@@ -83,7 +83,7 @@ public partial class NotebookRunTests
         ["09-circuits"] = (5,                                       // two path grids, two circuit graphs, the faithfulness curves
         [
             "Path patching, input swap", "Path patching, label swap",
-            "The toy's circuit, label swap",
+            "circuit, label swap",
             "Faithfulness of the top-k circuits",
             "Pearson r",
         ]),
