@@ -144,7 +144,7 @@ foreach (var (name, curve) in curves)
 //
 // ## 6. On your own model
 //
-// The same from the command line, for any model and task (the exact grid grows with paths x layers: minutes for the toy
+// The same from the command line, for any model and task (the exact grid grows with paths x layers: seconds for the toy
 // are hours for GPT-2 small; `--estimate-only` ranks by EAP-IG alone):
 //
 // ```

@@ -33,7 +33,8 @@ public static class CircuitBench
 
             // A path into layer L costs about the layers from L on: the work of a receiver set is its paths weighted so.
             double Work(IEnumerable<PathReceiver> set) => set.Sum(r => senders.Count(x => r.IsReachedBy(x, cfg)) * (double)(cfg.NLayers - r.Layer));
-            var measured = whole ? receivers : receivers.OrderBy(_ => Random.Shared.Next()).Take(samples).ToArray();
+            var random = new Random(1);
+            var measured = whole ? receivers : receivers.OrderBy(_ => random.Next()).Take(samples).ToArray();
             BenchReport.CollectGarbage();
             var clock = Stopwatch.StartNew();
             var fast = PathPatching.Run(setup, senders, measured);
@@ -45,8 +46,9 @@ public static class CircuitBench
                       $"on {measured.Length} random inputs, {measuredPaths} paths, scaled by paths x layers after)");
 
             // The reference: per sender, one frozen forward and one forward per receiver (reachable or not), timed on a sample.
-            var sampled = measured.Take(Math.Min(samples, measured.Length)).ToArray();
             var sender = senders[senders.Count / 2];
+            var reached = measured.Where(r => r.IsReachedBy(sender, cfg)).ToArray();
+            var sampled = (reached.Length > 0 ? reached : measured).Take(samples).ToArray();
             clock.Restart();
             var reference = PathPatching.Run(setup, [sender], sampled, new PathPatchingOptions { Engine = PatchEngineKind.Reference });
             double perForward = clock.Elapsed.TotalSeconds / (sampled.Length + 1);

@@ -24,6 +24,10 @@ internal static class CircuitCommand
         var read = CliOptions.Choice("--read", "read",
             "where the metric reads: each prompt's last real token, or the padded batch's last column (the Colab's read)",
             "last-token", OptionNames.All<MetricRead>());
+        var replay = CliOptions.Choice("--replay", "replay",
+            "how the corruption is applied: every label at once, or the Colab's sequential str.replace loop (label-map only)",
+            "simultaneous", OptionNames.All<Icl.CorruptionReplay>());
+        var colabExact = new Option<bool>("--colab-exact") { Description = "the original notebook's two quirks: --read last-column and --replay sequential" };
         var command = study.Create("""
             Circuits: exact path patching of every sender (token embeddings, heads, MLPs) into every receiver (each
             head's query, key and value input, each MLP's input, the logits) for the task's clean and corrupted
@@ -31,7 +35,7 @@ internal static class CircuitCommand
             each ranking's top-k circuits are (the clean prompts with every other edge at its corrupted value).
             Components are named as TransformerLens labels them (L1H0, 5_mlp_out). Writes results.json,
             report.html and the figures circuit and faithfulness.
-            """, topK, igSteps, estimateOnly, engine, read);
+            """, topK, igSteps, estimateOnly, engine, read, replay, colabExact);
         command.SetAction((parse, ct) =>
         {
             var options = new CircuitOptions
@@ -43,7 +47,9 @@ internal static class CircuitCommand
             }.Validate();
             var studyOptions = study.Options(parse) with
             {
+                ColabExact = parse.GetValue(colabExact),
                 Read = parse.GetResult(read) is { Implicit: false } ? OptionNames.Parse<MetricRead>(parse.GetValue(read)!) : null,
+                Replay = parse.GetResult(replay) is { Implicit: false } ? OptionNames.Parse<Icl.CorruptionReplay>(parse.GetValue(replay)!) : null,
             };
             return study.RunAsync(parse, (o, progress) => CircuitStudy.RunAsync(o, options, progress, ct),
                 (run, folder, force, warnings) => CircuitReport.Write(run, folder, force, IclCommandLine.Version, warnings), studyOptions, ct: ct);

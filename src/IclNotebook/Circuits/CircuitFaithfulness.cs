@@ -45,7 +45,7 @@ public static class CircuitFaithfulness
     /// model) for each k of <paramref name="sizes"/> (default 1, 2, 5, 10, 20, 50, ... up to every edge).
     /// </summary>
     public static FaithfulnessCurve Curve(PatchingSetup setup, PathPatchingResult ranking, IReadOnlyList<int>? sizes = null,
-        IProgress<WorkProgress>? progress = null)
+        IProgress<WorkProgress>? progress = null, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(setup);
         ArgumentNullException.ThrowIfNull(ranking);
@@ -56,16 +56,19 @@ public static class CircuitFaithfulness
             throw new IclException($"A faithfulness curve ranks every edge of the graph ({all} for {cfg.Name}); the ranking holds {edges.Length}: " +
                 "compute it over every sender and receiver (the default).");
         sizes ??= DefaultSizes(all);
-        if (sizes.Any(k => k < 0 || k > all)) throw new IclException($"Circuit sizes must be between 0 and the graph's {all} edges; got {string.Join(", ", sizes)}.");
+        if (sizes.Any(k => k < 0 || k > all))
+            throw new IclException($"Circuit sizes must be between 0 and the graph's {all} edges; got {string.Join(", ", sizes)}.");
         var points = new List<FaithfulnessPoint>();
-        foreach (var (k, i) in sizes.Distinct().Order().Select((k, i) => (k, i)))
+        var distinct = sizes.Distinct().Order().ToArray();
+        foreach (var (k, i) in distinct.Select((k, i) => (k, i)))
         {
-            progress?.Report(new WorkProgress("circuit faithfulness", i, sizes.Count, "circuits"));
+            ct.ThrowIfCancellationRequested();
+            progress?.Report(new WorkProgress("circuit faithfulness", i, distinct.Length, "circuits"));
             var perPrompt = CircuitForward.Metric(setup, edges.Take(k).Select(e => (e.Sender, e.Receiver)).ToArray());
             double value = perPrompt.Average();
             points.Add(new FaithfulnessPoint(k, value, AnswerMetric.Normalise(value, setup.CleanBaseline, setup.CorruptedBaseline), perPrompt));
         }
-        progress?.Report(new WorkProgress("circuit faithfulness", sizes.Count, sizes.Count, "circuits"));
+        progress?.Report(new WorkProgress("circuit faithfulness", distinct.Length, distinct.Length, "circuits"));
         return new FaithfulnessCurve(points, edges, setup.CleanBaseline, setup.CorruptedBaseline);
     }
 

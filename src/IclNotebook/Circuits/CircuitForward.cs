@@ -20,13 +20,17 @@ internal static class CircuitForward
     {
         var model = setup.Model;
         var cfg = model.Config;
-        if (cfg.PostNorms || !cfg.PreNorms)
+        if (!Supports(cfg))
             throw new IclException($"{cfg.Name} ({cfg.ModelType}) normalises the sum of its heads' outputs after attention, so a head's " +
                 "contribution to the residual stream is not its own and an edge-level circuit run is not defined; path patching " +
                 "and edge attribution are (each changes one sender at a time).");
         foreach (var (s, r) in circuit)
+        {
+            s.Check(cfg);
+            r.Check(cfg);
             if (!r.IsReachedBy(s, cfg)) throw new IclException($"{s.Label} -> {r.Label} is not an edge of the graph: {s.Label} cannot reach {r.Label}.");
-        var incoming = circuit.GroupBy(e => e.Receiver).ToDictionary(g => g.Key, g => g.Select(e => e.Sender).ToArray());
+        }
+        var incoming = circuit.Distinct().GroupBy(e => e.Receiver).ToDictionary(g => g.Key, g => g.Select(e => e.Sender).ToArray());
         var heads = circuit.Select(e => e.Sender).Where(s => s.IsHead).Select(s => s.Layer).ToHashSet();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
@@ -36,16 +40,16 @@ internal static class CircuitForward
         var changes = new Dictionary<PathSender, Tensor>();                                       // [batch, pos, d_model] each
         // A sender's change outlives the block that made it (the forward disposes each block's tensors).
         void Keep(PathSender sender, Tensor change) => changes[sender] = change.DetachFromDisposeScope();
-        Tensor Input(PathReceiver receiver, string hook)
+        Tensor Input(PathReceiver receiver)
         {
-            var x = corrupted[hook];
+            var x = corrupted[receiver.InputHook(cfg)];
             foreach (var s in incoming.GetValueOrDefault(receiver, [])) x = x.Plus(changes[s]);
             return x;
         }
         var hooks = new List<(string, HookFunction)>
         {
             (HookName.Embed, (act, _) => { Keep(PathSender.Embed, act.Minus(corrupted[HookName.Embed])); return null; }),
-            (HookName.ResidPost(cfg.NLayers - 1), (_, _) => Input(PathReceiver.Logits(cfg.NLayers), HookName.ResidPost(cfg.NLayers - 1))),
+            (HookName.ResidPost(cfg.NLayers - 1), (_, _) => Input(PathReceiver.Logits(cfg.NLayers))),
         };
         for (int l = 0; l < cfg.NLayers; l++)
         {
@@ -59,7 +63,7 @@ internal static class CircuitForward
                     {
                         var receiver = new PathReceiver(activation == "q" ? ReceiverInput.Query : activation == "k" ? ReceiverInput.Key
                             : ReceiverInput.Value, layer, h);
-                        patched[.., .., h] = block.Attn.HeadProjection(activation, h, block.Ln1(Input(receiver, HookName.ResidPre(layer))));
+                        patched[.., .., h] = block.Attn.HeadProjection(activation, h, block.Ln1(Input(receiver)));
                     }
                     return patched;
                 }));
@@ -72,7 +76,7 @@ internal static class CircuitForward
                 }));
             hooks.Add((HookName.MlpOut(layer), (_, _) =>
             {
-                var output = block.MlpOutput(Input(PathReceiver.MlpInput(layer), MlpInput(model, layer)));
+                var output = block.MlpOutput(Input(PathReceiver.MlpInput(layer)));
                 Keep(PathSender.Mlp(layer), output.Minus(corrupted[HookName.MlpOut(layer)]));
                 return output;
             }));
@@ -89,12 +93,10 @@ internal static class CircuitForward
         }
     }
 
-    /// <summary>The corrupted residual streams receivers read: resid_pre, the MLPs' inputs, the final one.</summary>
-    private static IEnumerable<string> Inputs(HookedTransformer model) => Enumerable.Range(0, model.Config.NLayers)
-        .SelectMany(l => new[] { HookName.ResidPre(l), MlpInput(model, l) })
-        .Append(HookName.ResidPost(model.Config.NLayers - 1))
-        .Distinct(StringComparer.Ordinal);
+    /// <summary>Whether an edge-level circuit run is defined: each head's output adds into the residual stream (no norm after attention).</summary>
+    public static bool Supports(ModelConfig config) => !config.PostNorms && config.PreNorms;
 
-    private static string MlpInput(HookedTransformer model, int layer) =>
-        model.Block(layer).MlpReadsResidPre ? HookName.ResidPre(layer) : HookName.ResidMid(layer);
+    /// <summary>The corrupted residual streams receivers read: resid_pre, the MLPs' inputs, the final one.</summary>
+    private static IEnumerable<string> Inputs(HookedTransformer model) =>
+        PathReceiver.All(model.Config).Select(r => r.InputHook(model.Config)).Distinct(StringComparer.Ordinal);
 }

@@ -39,15 +39,16 @@ public sealed record CircuitOptions
 /// <param name="Faithfulness">Its top-k circuits' faithfulness, or null where the model's heads do not add into the residual stream.</param>
 public sealed record CircuitRanking(string Method, PathPatchingResult Grid, double? Pearson, FaithfulnessCurve? Faithfulness);
 
-/// <summary>What <c>icl circuit</c> found, with the run it belongs to.</summary>
+/// <summary>
+/// What <c>icl circuit</c> found, with the run it belongs to; <c>Circuit</c> is the first ranking's top
+/// <see cref="CircuitOptions.TopK"/> edges of the graph.
+/// </summary>
 public sealed record CircuitStudyResult(string ModelName, string Revision, WeightProcessing Processing, ModelDType DType, string TaskName,
-    string TaskPath, int Prompts, string Metric, CircuitOptions Options, IReadOnlyList<CircuitRanking> Rankings, int Layers, int Heads, double Seconds)
+    string TaskPath, int Prompts, string Metric, CircuitOptions Options, IReadOnlyList<CircuitRanking> Rankings, IReadOnlyList<PathEdge> Circuit,
+    int Layers, int Heads, double Seconds)
 {
     /// <summary>The ranking the circuit is drawn from: the exact grid when computed, else EAP-IG.</summary>
     public CircuitRanking Chosen => Rankings[0];
-
-    /// <summary>The chosen ranking's top <see cref="CircuitOptions.TopK"/> edges that exist.</summary>
-    public IReadOnlyList<PathEdge> Circuit => Chosen.Grid.Edges().Where(e => e.Normalised != 0).Take(Options.TopK).ToArray();
 }
 
 /// <summary>
@@ -80,28 +81,28 @@ public static class CircuitStudy
         var cfg = input.Model.Config;
         progress?.Report(WorkProgress.Stage("baselines"));
         using var setup = PatchingSetup.Create(input.Model, prompts, study.EffectiveRead);
-        var exact = options.Exact ? PathPatching.Run(setup, options: new PathPatchingOptions { Engine = options.Engine }, progress: progress) : null;
-        ct.ThrowIfCancellationRequested();
+        var exact = options.Exact ? PathPatching.Run(setup, options: new PathPatchingOptions { Engine = options.Engine }, progress: progress, ct: ct)
+            : null;
         progress?.Report(WorkProgress.Stage("edge attribution"));
-        var eap = EdgeAttribution.Run(setup, progress: progress);
+        var eap = EdgeAttribution.Run(setup, progress: progress, ct: ct);
         var eapIg = EdgeAttribution.Run(setup, options: new EdgeAttributionOptions { IntegratedGradientSteps = options.IntegratedGradientSteps },
-            progress: progress);
-        ct.ThrowIfCancellationRequested();
-        bool additive = !cfg.PostNorms && cfg.PreNorms;
+            progress: progress, ct: ct);
+        bool additive = CircuitForward.Supports(cfg);
         int all = CircuitFaithfulness.EdgeCount(cfg);
         var sizes = CircuitFaithfulness.DefaultSizes(all).Append(Math.Min(options.TopK, all)).Distinct().Order().ToArray();
         CircuitRanking Rank(string method, PathPatchingResult grid)
         {
             double? r = exact is null || ReferenceEquals(grid, exact) ? null : EdgeAttribution.Compare(grid, exact, cfg).Pearson;
-            return new CircuitRanking(method, grid, r, additive ? CircuitFaithfulness.Curve(setup, grid, sizes, progress) : null);
+            return new CircuitRanking(method, grid, r, additive ? CircuitFaithfulness.Curve(setup, grid, sizes, progress, ct) : null);
         }
         var rankings = new List<CircuitRanking>();
         if (exact is not null) rankings.Add(Rank("path patching", exact));
         var ig = Rank($"EAP-IG ({options.IntegratedGradientSteps} steps)", eapIg);
         rankings.Add(ig);
         rankings.Add(Rank("EAP", eap));
+        var circuit = rankings[0].Grid.Edges().Where(e => e.Receiver.IsReachedBy(e.Sender, cfg)).Take(options.TopK).ToArray();
         return new CircuitStudyResult(cfg.Name, input.Revision, input.Model.Processing, cfg.DType, input.Task!.Name,
-            Path.GetFullPath(study.TaskPath!), prompts.Count, setup.Metric.Description, options, rankings, cfg.NLayers, cfg.NHeads,
+            Path.GetFullPath(study.TaskPath!), prompts.Count, setup.Metric.Description, options, rankings, circuit, cfg.NLayers, cfg.NHeads,
             clock.Elapsed.TotalSeconds);
     }
 }

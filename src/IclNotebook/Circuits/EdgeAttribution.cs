@@ -38,6 +38,8 @@ public static class EdgeAttribution
         ArgumentNullException.ThrowIfNull(config);
         if (!estimate.Senders.SequenceEqual(exact.Senders) || !estimate.Receivers.SequenceEqual(exact.Receivers))
             throw new IclException("An estimate is compared with an exact grid of the same senders and receivers, in the same order.");
+        if (!exact.Senders.Any(s => exact.Receivers.Any(r => r.IsReachedBy(s, config))))
+            throw new IclException("No sender of these grids reaches any of their receivers: there is nothing to compare.");
         var (a, b) = (new List<double>(), new List<double>());
         for (int s = 0; s < exact.Senders.Count; s++)
             for (int r = 0; r < exact.Receivers.Count; r++)
@@ -51,7 +53,8 @@ public static class EdgeAttribution
 
     /// <summary>Estimated effects of every sender into every receiver (defaults as <see cref="PathPatching.Run"/>), as a path-patching grid.</summary>
     public static PathPatchingResult Run(PatchingSetup setup, IReadOnlyList<PathSender>? senders = null,
-        IReadOnlyList<PathReceiver>? receivers = null, EdgeAttributionOptions? options = null, IProgress<WorkProgress>? progress = null)
+        IReadOnlyList<PathReceiver>? receivers = null, EdgeAttributionOptions? options = null, IProgress<WorkProgress>? progress = null,
+        CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(setup);
         options ??= new EdgeAttributionOptions();
@@ -61,6 +64,8 @@ public static class EdgeAttribution
         var cfg = model.Config;
         senders ??= PathSender.All(cfg);
         receivers ??= PathReceiver.All(cfg);
+        if (senders.Count == 0 || receivers.Count == 0)
+            throw new IclException($"Edge attribution needs at least one sender and one receiver; got {senders.Count} and {receivers.Count}.");
         foreach (var s in senders) s.Check(cfg);
         foreach (var r in receivers) r.Check(cfg);
         int batch = setup.Clean.Count;
@@ -70,10 +75,16 @@ public static class EdgeAttribution
             : Enumerable.Range(1, options.IntegratedGradientSteps).Select(k => (double)k / options.IntegratedGradientSteps).ToArray();
         using var scope = NewDisposeScope();
         using var deltas = new SenderDeltas(setup);
-        Tensor changes;
-        using (no_grad()) changes = stack(senders.Select(deltas.Of).ToArray());             // [senders, batch, pos, d_model]
+        var first = setup.Caches.Corrupted[HookName.Embed];
+        var changes = zeros([senders.Count, first.shape[0], first.shape[1], cfg.DModel], device: first.device); // [senders, batch, pos, d_model]
+        for (int s = 0; s < senders.Count; s++)
+        {
+            using var one = NewDisposeScope();
+            changes[s].copy_(deltas.Of(senders[s]));
+        }
         for (int a = 0; a < alphas.Length; a++)
         {
+            ct.ThrowIfCancellationRequested();
             progress?.Report(new WorkProgress("edge attribution", a, alphas.Length, WorkProgress.Steps));
             using var step = NewDisposeScope();
             using var gradients = new ReceiverGradients(setup, receivers, alphas[a]);

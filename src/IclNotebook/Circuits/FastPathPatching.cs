@@ -21,7 +21,8 @@ internal sealed class FastPathPatching(PatchingSetup setup, int batchMemoryMb)
 {
     private readonly Model.HookedTransformer _model = setup.Model;
 
-    public double[][][] Run(IReadOnlyList<PathSender> senders, IReadOnlyList<PathReceiver> receivers, IProgress<Progress.WorkProgress>? progress)
+    public double[][][] Run(IReadOnlyList<PathSender> senders, IReadOnlyList<PathReceiver> receivers, IProgress<Progress.WorkProgress>? progress,
+        CancellationToken ct)
     {
         var cfg = _model.Config;
         bool ungroups = receivers.Any(r => r.Ungroups(cfg));
@@ -34,6 +35,7 @@ internal sealed class FastPathPatching(PatchingSetup setup, int batchMemoryMb)
         using var deltas = new SenderDeltas(setup);
         for (int r = 0; r < receivers.Count; r++)
         {
+            ct.ThrowIfCancellationRequested();
             progress?.Report(new Progress.WorkProgress("path patching", r, receivers.Count, "receivers"));
             var variants = Enumerable.Range(0, senders.Count)
                 .Where(s => receivers[r].IsReachedBy(senders[s], cfg))
@@ -66,13 +68,16 @@ internal sealed class FastPathPatching(PatchingSetup setup, int batchMemoryMb)
         double bytesPerToken = receiver.Input == ReceiverInput.Logits
             ? 4.0 * (3.0 * cfg.DVocab + 4.0 * cfg.DModel)
             : 4.0 * (14.0 * cfg.DModel + 10.0 * cfg.DMlp + 6.0 * cfg.NHeads * n);
-        double budget = batchMemoryMb * 1024.0 * 1024.0 / bytesPerToken;
+        double budget = batchMemoryMb * 1024.0 * 1024.0;
+        // Each variant's rows also hold copies of the corrupted keys and values before its start, for every layer from the receiver's on.
+        double pastBytesPerToken = 8.0 * cfg.NHeads * cfg.DHead * (cfg.NLayers - Math.Min(receiver.Layer, cfg.NLayers));
         var chunk = new List<(int, int)>();
         foreach (var v in variants)
         {
             int start = chunk.Count > 0 ? chunk[0].Item2 : v.Start;
-            double tokensPerVariant = receiver.Input == ReceiverInput.Logits ? batch : batch * (double)(n - start);
-            if (chunk.Count > 0 && (chunk.Count + 1) * tokensPerVariant > budget) { yield return chunk; chunk = []; }
+            double bytesPerVariant = receiver.Input == ReceiverInput.Logits ? batch * bytesPerToken
+                : batch * ((n - start) * (bytesPerToken + pastBytesPerToken) + start * pastBytesPerToken);
+            if (chunk.Count > 0 && (chunk.Count + 1) * bytesPerVariant > budget) { yield return chunk; chunk = []; }
             chunk.Add(v);
         }
         if (chunk.Count > 0) yield return chunk;
@@ -102,8 +107,7 @@ internal sealed class FastPathPatching(PatchingSetup setup, int batchMemoryMb)
         else
         {
             var block = _model.Block(receiver.Layer);
-            string inputHook = receiver.IsHead || block.MlpReadsResidPre ? HookName.ResidPre(receiver.Layer) : HookName.ResidMid(receiver.Layer);
-            var input = corrupted[inputHook].narrow(1, t0, n - t0);                                          // [batch, seg, d_model]
+            var input = corrupted[receiver.InputHook(_model.Config)].narrow(1, t0, n - t0);                                          // [batch, seg, d_model]
             var inputs = cat(senders.Select(s => input.Plus(deltas.Of(s).narrow(1, t0, n - t0))).ToArray());    // [senders*batch, seg, d_model]
             string hook;
             HookFunction patch;

@@ -29,7 +29,8 @@ public static class PathPatching
     /// to every head and MLP (<see cref="PathSender.All"/>), receivers to every input (<see cref="PathReceiver.All"/>).
     /// </summary>
     public static PathPatchingResult Run(PatchingSetup setup, IReadOnlyList<PathSender>? senders = null,
-        IReadOnlyList<PathReceiver>? receivers = null, PathPatchingOptions? options = null, IProgress<WorkProgress>? progress = null)
+        IReadOnlyList<PathReceiver>? receivers = null, PathPatchingOptions? options = null, IProgress<WorkProgress>? progress = null,
+        CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(setup);
         options ??= new PathPatchingOptions();
@@ -42,8 +43,8 @@ public static class PathPatching
         foreach (var r in receivers) r.Check(cfg);
         var perPrompt = options.Engine switch
         {
-            PatchEngineKind.Fast => new FastPathPatching(setup, options.BatchMemoryMb).Run(senders, receivers, progress),
-            PatchEngineKind.Reference => ReferencePathPatching.Run(setup, senders, receivers, progress),
+            PatchEngineKind.Fast => new FastPathPatching(setup, options.BatchMemoryMb).Run(senders, receivers, progress, ct),
+            PatchEngineKind.Reference => ReferencePathPatching.Run(setup, senders, receivers, progress, ct),
             _ => throw new IclException($"Path patching runs on the fast or the reference engine, not '{options.Engine}' " +
                 "(edge attribution patching estimates the same paths by gradients)."),
         };

@@ -91,6 +91,24 @@ public sealed record PathReceiver(ReceiverInput Input, int Layer, int? Head)
         if (!ok)
             throw new IclException($"Receiver {Label} (layer {Layer}) is not an input of {config.Name} " +
                 $"({config.NLayers} layers of {config.NHeads} heads; the logits are layer {config.NLayers}).");
+        if (Ungroups(config) && config.QkNorm && config.QkNormOverHeads)
+            throw new IclException($"Receiver {Label}: {config.Name} groups its keys and values and normalises its keys over all key " +
+                "heads at once (OLMo-2), so one query head's own copy of a key or value is not defined; choose query, MLP or logits receivers.");
+    }
+
+    /// <summary>
+    /// The hook holding the residual stream this receiver reads (before its norm): resid_pre for a head's inputs and for an
+    /// MLP that runs beside attention, resid_mid for an MLP after attention, the last resid_post for the logits.
+    /// </summary>
+    public string InputHook(ModelConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        return Input switch
+        {
+            ReceiverInput.Logits => Hooks.HookName.ResidPost(config.NLayers - 1),
+            ReceiverInput.Mlp when !config.ParallelAttnMlp => Hooks.HookName.ResidMid(Layer),
+            _ => Hooks.HookName.ResidPre(Layer),
+        };
     }
 
     /// <summary>Whether runs into this receiver ungroup grouped-query attention: a key or value receiver of a grouped model.</summary>

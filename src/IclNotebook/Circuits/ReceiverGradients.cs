@@ -32,11 +32,28 @@ internal sealed class ReceiverGradients : IDisposable
         {
             if (r.Input == ReceiverInput.Logits) gradientsAt.Add(HookName.ResidPost(cfg.NLayers - 1));
             else if (r.IsHead) { gradientsAt.Add(HookName.Block(r.Activation, r.Layer)); valuesAt.Add(HookName.ResidPre(r.Layer)); }
-            else { gradientsAt.Add(HookName.MlpOut(r.Layer)); valuesAt.Add(MlpInput(r.Layer)); }
+            else { gradientsAt.Add(HookName.MlpOut(r.Layer)); valuesAt.Add(r.InputHook(cfg)); }
         }
-        var (clean, corrupted) = (setup.Caches.Clean[HookName.Embed], setup.Caches.Corrupted[HookName.Embed]);
         var kept = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
+        {
+            Run(setup, alpha, gradientsAt, valuesAt, kept);
+        }
+        catch
+        {
+            Dispose();                                                                    // the model's grouping restored, nothing kept
+            throw;
+        }
+        finally
+        {
+            foreach (var t in kept.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>The forward and backward: gradients at <paramref name="gradientsAt"/>, values at <paramref name="valuesAt"/>.</summary>
+    private void Run(PatchingSetup setup, double alpha, HashSet<string> gradientsAt, HashSet<string> valuesAt, Dictionary<string, Tensor> kept)
+    {
+        var (clean, corrupted) = (setup.Caches.Clean[HookName.Embed], setup.Caches.Corrupted[HookName.Embed]);
         {
             using var scope = NewDisposeScope();
             using var grad = enable_grad();
@@ -63,10 +80,6 @@ internal sealed class ReceiverGradients : IDisposable
             foreach (var (name, act) in kept)
                 _gradients[name] = (act.grad ?? zeros_like(act)).detach().clone().DetachFromDisposeScope();
         }
-        finally
-        {
-            foreach (var t in kept.Values) t.Dispose();
-        }
     }
 
     /// <summary>The gradients at the inputs of <paramref name="receivers"/> (all of one layer), [receivers, batch, pos, d_model].</summary>
@@ -84,7 +97,7 @@ internal sealed class ReceiverGradients : IDisposable
                     byHead[r.Activation] = heads = HeadInputs(r.Layer, r.Activation);                           // [head, batch, pos, d_model]
                 rows[i] = heads[r.Head!.Value];
             }
-            else rows[i] = Backward(_values[MlpInput(r.Layer)], x => _model.Block(r.Layer).MlpOutput(x), _gradients[HookName.MlpOut(r.Layer)]);
+            else rows[i] = Backward(_values[r.InputHook(_model.Config)], x => _model.Block(r.Layer).MlpOutput(x), _gradients[HookName.MlpOut(r.Layer)]);
         }
         return stack(rows);
     }
@@ -109,8 +122,6 @@ internal sealed class ReceiverGradients : IDisposable
             f(leaf).mul(cotangent.to(leaf.dtype)).sum().backward();
         return leaf.grad!.detach();
     }
-
-    private string MlpInput(int layer) => _model.Block(layer).MlpReadsResidPre ? HookName.ResidPre(layer) : HookName.ResidMid(layer);
 
     public void Dispose()
     {

@@ -6,7 +6,8 @@ using static TorchSharp.torch;
 namespace IclNotebook.Circuits;
 
 /// <summary>
-/// Path patching written from its definition (Wang et al. 2022, the three steps of TransformerLens's path-patching recipe),
+/// Path patching written from its definition (Wang et al. 2022's three steps, on the graph of heads and MLPs: unlike their
+/// recipe, where MLPs are recomputed, every MLP other than the sender is frozen too, since MLPs are nodes of this graph),
 /// with whole forwards of the corrupted prompts; the yardstick <see cref="FastPathPatching"/> is tested against. For each sender:
 /// <list type="number">
 /// <item>(the caches) the clean and corrupted runs' token embeddings, heads' outputs (<c>hook_z</c>) and MLP outputs;</item>
@@ -21,7 +22,7 @@ namespace IclNotebook.Circuits;
 internal static class ReferencePathPatching
 {
     public static double[][][] Run(PatchingSetup setup, IReadOnlyList<PathSender> senders, IReadOnlyList<PathReceiver> receivers,
-        IProgress<Progress.WorkProgress>? progress)
+        IProgress<Progress.WorkProgress>? progress, CancellationToken ct)
     {
         var model = setup.Model;
         var cfg = model.Config;
@@ -31,6 +32,7 @@ internal static class ReferencePathPatching
         var result = new double[senders.Count][][];
         for (int s = 0; s < senders.Count; s++)
         {
+            ct.ThrowIfCancellationRequested();
             progress?.Report(new Progress.WorkProgress("path patching (reference)", s, senders.Count, "senders"));
             result[s] = new double[receivers.Count][];
             var (inputs, logitsMetric) = Frozen(setup, senders[s], zHooks, mlpHooks);
@@ -86,7 +88,7 @@ internal static class ReferencePathPatching
         if (receiver.IsHead)
         {
             // The head's q, k or v as the model computes it from the recorded residual stream (ln1, the projection), no hook firing.
-            var value = block.Attn.HeadProjection(receiver.Activation, receiver.Head!.Value, block.Ln1(inputs[HookName.ResidPre(receiver.Layer)]));
+            var value = block.Attn.HeadProjection(receiver.Activation, receiver.Head!.Value, block.Ln1(inputs[receiver.InputHook(model.Config)]));
             hook = HookName.Block(receiver.Activation, receiver.Layer);
             patch = (act, _) =>
             {
@@ -97,8 +99,7 @@ internal static class ReferencePathPatching
         }
         else
         {
-            string read = block.MlpReadsResidPre ? HookName.ResidPre(receiver.Layer) : HookName.ResidMid(receiver.Layer);
-            var value = block.MlpOutput(inputs[read]);
+            var value = block.MlpOutput(inputs[receiver.InputHook(model.Config)]);
             hook = HookName.MlpOut(receiver.Layer);
             patch = (_, _) => value.clone();
         }

@@ -199,6 +199,9 @@ public sealed class Attention : ComponentBase
     /// <summary>Each head's own output from <paramref name="z"/> [batch, pos, head, d_head]: TL's hook_result (no b_O), [batch, pos, head, d_model].</summary>
     internal Tensor HeadResults(Tensor z) => einsum("bphe,hed->bphd", z, Precision.To(W_O, z.dtype));
 
+    /// <summary>One head's own output from its <paramref name="z"/> [batch, pos, d_head]: [batch, pos, d_model] (no b_O).</summary>
+    internal Tensor HeadResult(Tensor z, int head) => z.matmul(Precision.To(W_O[head], z.dtype));
+
     /// <summary>TL's <c>_apply_qk_norm</c>: <paramref name="norm"/> over each head of [batch, pos, head, d_head], run on [batch*pos*head, d_head].</summary>
     private static Tensor PerHead(RmsNorm norm, Tensor x) => norm.call(x.reshape(-1, x.shape[3])).view(x.shape);
 

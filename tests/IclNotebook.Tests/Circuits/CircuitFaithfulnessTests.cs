@@ -48,12 +48,18 @@ public sealed class CircuitFaithfulnessTests(Xunit.Abstractions.ITestOutputHelpe
     }
 
     [Fact]
-    public void A_path_that_does_not_exist_is_refused()
+    public void A_path_that_does_not_exist_is_refused_and_a_repeated_edge_counts_once()
     {
         using var model = RandomModels.Create(seed: 3, layers: 2, heads: 2);
         using var setup = PathPatchingTests.RandomSetup(model, seed: 4, logitDifference: false);
         var e = Assert.Throws<IclException>(() => CircuitFaithfulness.Evaluate(setup, [(PathSender.AttentionHead(1, 0), PathReceiver.Key(1, 1))]));
         Assert.Contains("L1H0 -> L1H1.k", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<IclException>(() => CircuitFaithfulness.Evaluate(setup, [(PathSender.AttentionHead(0, 9), PathReceiver.Logits(2))]));
+        Assert.Contains("L0H9", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<IclException>(() => CircuitFaithfulness.Evaluate(setup, [(PathSender.Embed, PathReceiver.Logits(5))]));
+        Assert.Contains("logits", e.Message, StringComparison.Ordinal);
+        var edge = (PathSender.Embed, PathReceiver.Logits(2));
+        Assert.Equal(CircuitFaithfulness.Evaluate(setup, [edge]), CircuitFaithfulness.Evaluate(setup, [edge, edge]));
     }
 
     [Fact]

@@ -61,6 +61,14 @@ public sealed class PathPatchingTests(Xunit.Abstractions.ITestOutputHelper outpu
         Assert.Contains("L1H5.k", e.Message, StringComparison.Ordinal);
         e = Assert.Throws<IclException>(() => PathPatching.Run(setup, receivers: [PathReceiver.Logits(1)]));
         Assert.Contains("logits", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<IclException>(() => EdgeAttribution.Run(setup, senders: []));
+        Assert.Contains("at least one sender", e.Message, StringComparison.Ordinal);
+        // OLMo-2 with grouped keys and values normalises its keys over every key head: one query head's copy is not defined.
+        ModelConfig olmo;
+        using (var olmo2 = RandomModels.Create(seed: 1, layers: 2, heads: 2, "olmo2")) olmo = olmo2.Config with { NKeyValueHeads = 1 };
+        e = Assert.Throws<IclException>(() => PathReceiver.Key(1, 0).Check(olmo));
+        Assert.Contains("over all key heads", e.Message, StringComparison.Ordinal);
+        PathReceiver.Query(1, 0).Check(olmo);
     }
 
     [Fact]
