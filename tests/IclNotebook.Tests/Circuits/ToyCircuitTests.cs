@@ -48,7 +48,7 @@ public sealed class ToyCircuitTests(Xunit.Abstractions.ITestOutputHelper output)
     [Fact]
     public void Edge_attribution_ranks_the_same_edges_and_tracks_path_patching()
     {
-        // Measured against the exact grids (Pearson r over the 112 existing paths; heads into heads ranked by |estimate|):
+        // Measured against the exact grids (Pearson r over the 110 existing paths; heads into heads ranked by |estimate|):
         // label swap, EAP: r 0.925, the eight L0H2/L0H3 value edges first (L0H2 -> L1H0.v 0.313, ...);
         // input swap, EAP: r 0.621, L0H1 -> L1H3.v (-0.090) first: a first-order estimate at the corrupted run misses the
         // keys' effect on the attention pattern; EAP-IG with 10 steps: r 0.911, L0H1 -> L1H0.k 0.253, L1H3.k 0.237 first
