@@ -56,7 +56,7 @@ internal sealed class FastPathPatching(PatchingSetup setup, int batchMemoryMb)
 
     /// <summary>The keys later positions attend to (rotated in rotary models) and the values, every layer.</summary>
     private IEnumerable<string> KeysAndValues(bool ungrouped) => Enumerable.Range(0, _model.Config.NLayers)
-        .SelectMany(l => new[] { _model.Config.IsRotary ? HookName.RotK(l) : HookName.K(l), HookName.V(l) })
+        .SelectMany(l => new[] { HookName.AttendedKeys(_model.Config.IsRotary, l), HookName.V(l) })
         .Where(_ => !ungrouped || _model.Config.Grouped);
 
     /// <summary>Senders in start order, grouped into batches that fit the memory budget (the first one's start is the batch's).</summary>
@@ -133,7 +133,7 @@ internal sealed class FastPathPatching(PatchingSetup setup, int batchMemoryMb)
             (Tensor K, Tensor V)? Past(int l)
             {
                 if (t0 == 0) return null;
-                var k = caches.Corrupted[_model.Config.IsRotary ? HookName.RotK(l) : HookName.K(l)].narrow(1, 0, t0).repeat(count, 1, 1, 1);
+                var k = caches.Corrupted[HookName.AttendedKeys(_model.Config.IsRotary, l)].narrow(1, 0, t0).repeat(count, 1, 1, 1);
                 var v = caches.Corrupted[HookName.V(l)].narrow(1, 0, t0).repeat(count, 1, 1, 1);
                 return (k, v);
             }

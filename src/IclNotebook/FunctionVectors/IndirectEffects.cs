@@ -27,7 +27,7 @@ internal static class IndirectEffects
         var cfg = model.Config;
         int layers = cfg.NLayers, heads = cfg.NHeads, grid = layers * heads, n = corrupted.Count;
         using var noGrad = no_grad();
-        string keys(int l) => cfg.IsRotary ? HookName.RotK(l) : HookName.K(l);
+        string keys(int l) => HookName.AttendedKeys(cfg.IsRotary, l);
         var wanted = new HashSet<string>(StringComparer.Ordinal) { HookName.ResidPre(0) };
         for (int l = 0; l < layers; l++) { wanted.Add(keys(l)); wanted.Add(HookName.V(l)); }
         var perPrompt = new double[n][];

@@ -26,6 +26,9 @@ public static class HookName
 
     /// <summary>Rotary models: the key after rotation, [batch, pos, kv_head, d_head] (what later positions attend to).</summary>
     public static string RotK(int layer) => $"blocks.{layer}.attn.hook_rot_k";
+
+    /// <summary>The keys later positions attend to: after the rotation in a rotary model (hook_rot_k), else hook_k.</summary>
+    public static string AttendedKeys(bool rotary, int layer) => rotary ? RotK(layer) : K(layer);
     public static string AttnScores(int layer) => $"blocks.{layer}.attn.hook_attn_scores";
     public static string Pattern(int layer) => $"blocks.{layer}.attn.hook_pattern";
     public static string MlpPre(int layer) => $"blocks.{layer}.mlp.hook_pre";

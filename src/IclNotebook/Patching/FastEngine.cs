@@ -38,7 +38,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         // The patched hook, and the corrupted run's residual stream, keys (as attention used them) and values the patches start from.
         var caches = setup.CachesFor(target);
         var neededHooks = Enumerable.Range(0, cfg.NLayers)
-            .SelectMany(l => new[] { target.HookName(l), HookName.ResidPre(l), UsedKeys(cfg, l), HookName.V(l) });
+            .SelectMany(l => new[] { target.HookName(l), HookName.ResidPre(l), HookName.AttendedKeys(cfg.IsRotary, l), HookName.V(l) });
         caches.Ensure(neededHooks);
         int sharedPrefix = SegmentLayout.SharedPrefix(setup.Clean, setup.Corrupted);
         var (variants, unchanged) = Plan(caches, target, shape);
@@ -130,9 +130,6 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         if (chunk.Count > 0) yield return chunk;
     }
 
-    /// <summary>The keys later positions attend to: after the rotation in rotary models (<c>hook_rot_k</c>), else <c>hook_k</c>.</summary>
-    private static string UsedKeys(ModelConfig cfg, int layer) => cfg.IsRotary ? HookName.RotK(layer) : HookName.K(layer);
-
     /// <summary>Source-position patches address one key of one prompt: never packed.</summary>
     private bool Packable(PatchTarget target) => _options.PackSharedPrefix && !target.Axes.Contains(PatchAxis.SrcPos);
 
@@ -158,7 +155,7 @@ public sealed class FastEngine(FastEngineOptions? options = null) : PatchingEngi
         (Tensor K, Tensor V)? Past(int l)
         {
             if (t0 == 0) return null;
-            var k = PerRow(caches.Corrupted[UsedKeys(model.Config, l)].index_select(0, rowPrompts)[.., ..t0]); // [rows or 1, t0, kv_head, d_head]
+            var k = PerRow(caches.Corrupted[HookName.AttendedKeys(model.Config.IsRotary, l)].index_select(0, rowPrompts)[.., ..t0]); // [rows or 1, t0, kv_head, d_head]
             var v = PerRow(caches.Corrupted[HookName.V(l)].index_select(0, rowPrompts)[.., ..t0]);
             return (k, v);
         }
