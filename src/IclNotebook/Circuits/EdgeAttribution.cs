@@ -62,12 +62,7 @@ public static class EdgeAttribution
             throw new IclException($"EAP-IG needs a positive number of steps (0 for plain EAP); got {options.IntegratedGradientSteps}.");
         var model = setup.Model;
         var cfg = model.Config;
-        senders ??= PathSender.All(cfg);
-        receivers ??= PathReceiver.All(cfg);
-        if (senders.Count == 0 || receivers.Count == 0)
-            throw new IclException($"Edge attribution needs at least one sender and one receiver; got {senders.Count} and {receivers.Count}.");
-        foreach (var s in senders) s.Check(cfg);
-        foreach (var r in receivers) r.Check(cfg);
+        (senders, receivers) = PathPatching.Graph(cfg, senders, receivers, "Edge attribution");
         int batch = setup.Clean.Count;
         setup.Caches.Ensure(SenderDeltas.Hooks(cfg.NLayers));
         var scores = new double[senders.Count, receivers.Count, batch];
@@ -104,16 +99,6 @@ public static class EdgeAttribution
         var perPrompt = senders.Select((s, i) => receivers.Select((r, j) => (IReadOnlyList<double>)Enumerable.Range(0, batch)
             .Select(b => r.IsReachedBy(s, cfg) ? setup.CorruptedPerPrompt[b] + scores[i, j, b] : setup.CorruptedPerPrompt[b]).ToArray())
             .ToArray()).ToArray();
-        return new PathPatchingResult
-        {
-            Senders = senders.ToArray(),
-            Receivers = receivers.ToArray(),
-            PerPrompt = perPrompt,
-            CleanPerPrompt = setup.CleanPerPrompt.ToArray(),
-            CorruptedPerPrompt = setup.CorruptedPerPrompt.ToArray(),
-            Unit = setup.Metric.Unit,
-            Engine = PatchEngineKind.Attribution,
-            IntegratedGradientSteps = options.IntegratedGradientSteps,
-        };
+        return PathPatchingResult.Of(setup, senders, receivers, perPrompt, PatchEngineKind.Attribution, options.IntegratedGradientSteps);
     }
 }

@@ -34,13 +34,7 @@ public static class PathPatching
     {
         ArgumentNullException.ThrowIfNull(setup);
         options ??= new PathPatchingOptions();
-        var cfg = setup.Model.Config;
-        senders ??= PathSender.All(cfg);
-        receivers ??= PathReceiver.All(cfg);
-        if (senders.Count == 0 || receivers.Count == 0)
-            throw new IclException($"Path patching needs at least one sender and one receiver; got {senders.Count} and {receivers.Count}.");
-        foreach (var s in senders) s.Check(cfg);
-        foreach (var r in receivers) r.Check(cfg);
+        (senders, receivers) = Graph(setup.Model.Config, senders, receivers, "Path patching");
         var perPrompt = options.Engine switch
         {
             PatchEngineKind.Fast => new FastPathPatching(setup, options.BatchMemoryMb).Run(senders, receivers, progress, ct),
@@ -48,15 +42,22 @@ public static class PathPatching
             _ => throw new IclException($"Path patching runs on the fast or the reference engine, not '{options.Engine}' " +
                 "(edge attribution patching estimates the same paths by gradients)."),
         };
-        return new PathPatchingResult
-        {
-            Senders = senders.ToArray(),
-            Receivers = receivers.ToArray(),
-            PerPrompt = perPrompt,
-            CleanPerPrompt = setup.CleanPerPrompt.ToArray(),
-            CorruptedPerPrompt = setup.CorruptedPerPrompt.ToArray(),
-            Unit = setup.Metric.Unit,
-            Engine = options.Engine,
-        };
+        return PathPatchingResult.Of(setup, senders, receivers, perPrompt, options.Engine);
+    }
+
+    /// <summary>
+    /// The senders and receivers a grid runs over (null: every one of the model), checked against <paramref name="config"/>:
+    /// at least one of each, every one a component of the model.
+    /// </summary>
+    internal static (IReadOnlyList<PathSender> Senders, IReadOnlyList<PathReceiver> Receivers) Graph(Model.ModelConfig config,
+        IReadOnlyList<PathSender>? senders, IReadOnlyList<PathReceiver>? receivers, string method)
+    {
+        senders ??= PathSender.All(config);
+        receivers ??= PathReceiver.All(config);
+        if (senders.Count == 0 || receivers.Count == 0)
+            throw new IclException($"{method} needs at least one sender and one receiver; got {senders.Count} and {receivers.Count}.");
+        foreach (var s in senders) s.Check(config);
+        foreach (var r in receivers) r.Check(config);
+        return (senders, receivers);
     }
 }

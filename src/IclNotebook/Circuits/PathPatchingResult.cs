@@ -42,6 +42,23 @@ public sealed record PathPatchingResult
     /// <summary>The estimate's EAP-IG steps (0: plain EAP, or an exact grid).</summary>
     public int IntegratedGradientSteps { get; init; }
 
+    /// <summary>
+    /// The grid of <paramref name="perPrompt"/> over <paramref name="senders"/> x <paramref name="receivers"/>, with
+    /// <paramref name="setup"/>'s baselines and unit.
+    /// </summary>
+    internal static PathPatchingResult Of(Patching.PatchingSetup setup, IReadOnlyList<PathSender> senders, IReadOnlyList<PathReceiver> receivers,
+        IReadOnlyList<IReadOnlyList<IReadOnlyList<double>>> perPrompt, Patching.PatchEngineKind engine, int integratedGradientSteps = 0) => new()
+    {
+        Senders = senders.ToArray(),
+        Receivers = receivers.ToArray(),
+        PerPrompt = perPrompt,
+        CleanPerPrompt = setup.CleanPerPrompt.ToArray(),
+        CorruptedPerPrompt = setup.CorruptedPerPrompt.ToArray(),
+        Unit = setup.Metric.Unit,
+        Engine = engine,
+        IntegratedGradientSteps = integratedGradientSteps,
+    };
+
     public double CleanBaseline => CleanPerPrompt.Average();
     public double CorruptedBaseline => CorruptedPerPrompt.Average();
 
