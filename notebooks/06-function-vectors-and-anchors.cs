@@ -168,6 +168,23 @@ using (var toy = ModelLoader.LoadFolder(ShippedModels.Folder(ShippedModels.Toy))
     Console.WriteLine($"in context {toyVectors.IclAccuracy}, zero-shot {toyVectors.ZeroShotAccuracy}");
 }
 
+// The second shipped toy, `toy-tasks-2l`, is the positive control: it has learnt four *fixed* mappings of the same 32
+// inputs (to colours, numbers, letters, animals), and only the demonstrations say which one a prompt asks for. It was
+// trained with a task-vector loss that makes layer 1's residual stream at the last token carry the task (see
+// docs/toy-model.md; trained on the in-context loss alone, the same model carries none). Here the query alone should
+// answer with the demonstrations' mapping once layer 1's vector is written in, and not before:
+
+using (var taskToy = ModelLoader.LoadFolder(ShippedModels.Folder(ShippedModels.TaskToy)))
+{
+    var colours = IclTask.Load(TaskFiles.Resolve("toy-task-colour"));
+    var taskVectors = TaskVectorAnalysis.Run(taskToy, colours);
+    display(taskVectors.PlotAccuracy("Task vectors on the task toy (the task carried at layer 1)"));
+    foreach (var layer in taskVectors.Layers) Console.WriteLine($"layer {layer.Layer}: {layer.Accuracy}");
+    Console.WriteLine($"in context {taskVectors.IclAccuracy}, zero-shot {taskVectors.ZeroShotAccuracy}");
+    var first = taskVectors.Prompts[0];
+    Console.WriteLine($"'{first.Query} ->' alone: '{first.ZeroShot}'; with layer 1's vector: '{first.Patched[1]}' (expected '{first.Expected}')");
+}
+
 // ## 5. What to take away
 //
 // - A few heads with a large AIE carry the task from the demonstrations; their summed output, the function
@@ -176,8 +193,8 @@ using (var toy = ModelLoader.LoadFolder(ShippedModels.Folder(ShippedModels.Toy))
 //   reading late.
 // - In the last layer S_wp is zero by construction: only the prediction's own row reaches the loss there.
 // - Generation turns probabilities into answers: the function vector is judged by what the model *says* with it, and a
-//   task vector by whether the query alone answers as the demonstrations would. The toy model shows the other case:
-//   in-context learning by retrieval, which no single vector carries.
+//   task vector by whether the query alone answers as the demonstrations would. The two toys show both cases:
+//   in-context learning by retrieval, which no single vector carries, and a task carried whole in layer 1's vector.
 //
 // The command line writes both for any task and model: `icl fv` (AIE grid, top heads, vector, zero-shot table)
 // and `icl anchors` (saliency flows, raw weights by default); `icl task-vectors` sweeps the task vector over layers, and

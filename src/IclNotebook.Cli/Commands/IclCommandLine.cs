@@ -35,6 +35,7 @@ internal static class IclCommandLine
             LogitsCommand.Create(),
             GenerateCommand.Create(),
             TrainToyCommand.Create(),
+            TrainTaskToyCommand.Create(),
             MergeCommand.Create(),
             DownloadCommand.Create(),
             BenchCommand.Create(),

@@ -3,12 +3,16 @@ namespace IclNotebook.Loading;
 /// <summary>
 /// Models this repository ships under <c>data/models/</c>, usable by name wherever a model is asked
 /// for (<c>--model toy-icl-2l</c>, <c>ICL_MODEL=toy-icl-2l</c>): the toy in-context model trained
-/// by <c>icl train-toy</c>, whose mechanism is known. No download: the folder is in the checkout.
+/// by <c>icl train-toy</c>, whose mechanism is known, and the task-vector toy trained by <c>icl train-task-toy</c>.
+/// No download: the folders are in the checkout.
 /// </summary>
 public static class ShippedModels
 {
     /// <summary>The toy 2-layer in-context model (data/models/toy-icl-2l).</summary>
     public const string Toy = "toy-icl-2l";
+
+    /// <summary>The task-vector toy (data/models/toy-tasks-2l): fixed mappings told apart in context, the task carried at layer 1.</summary>
+    public const string TaskToy = "toy-tasks-2l";
 
     /// <summary>What a download that cannot happen adds to its error: how to try the kit with no network at all.</summary>
     public const string NoNetworkHint =
@@ -16,7 +20,7 @@ public static class ShippedModels
         + "(notebooks: ICL_MODEL=toy-icl-2l ICL_TASK=data/tasks/associative-recall.json).";
 
     /// <summary>Every shipped model's name.</summary>
-    public static IReadOnlyList<string> Names { get; } = [Toy];
+    public static IReadOnlyList<string> Names { get; } = [Toy, TaskToy];
 
     /// <summary>Whether <paramref name="name"/> is a shipped model's name.</summary>
     public static bool IsShipped(string name) => Names.Contains(name, StringComparer.OrdinalIgnoreCase);

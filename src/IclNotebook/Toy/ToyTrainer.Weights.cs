@@ -11,19 +11,20 @@ public static partial class ToyTrainer
     /// The initial weights (see <see cref="InitialStd"/>; norms 1, biases 0, W_pos sinusoidal) from a seeded
     /// generator, unembedding tied.
     /// </summary>
-    private static void Initialise(HookedTransformer model, ToyTrainingOptions options)
+    internal static void Initialise(HookedTransformer model, ulong seed)
     {
-        using var generator = new Generator((ulong)options.Seed);
+        var cfg = model.Config;
+        using var generator = new Generator(seed);
         using var noGrad = no_grad();
         foreach (var (name, p) in model.named_parameters())
         {
             if (name.StartsWith("unembed.", StringComparison.Ordinal)) continue;   // tied to W_E below
             if (name.EndsWith(".w", StringComparison.Ordinal)) p.fill_(1.0);           // norm weights
             else if (IsBias(name)) p.zero_();
-            else if (name == StateDictKey.WPos) p.copy_(Sinusoids(p.shape[0], p.shape[1]).mul_(InitialStd(name, options)));
+            else if (name == StateDictKey.WPos) p.copy_(Sinusoids(p.shape[0], p.shape[1]).mul_(InitialStd(name, cfg)));
             else
             {
-                double std = InitialStd(name, options);
+                double std = InitialStd(name, cfg);
                 using var sample = randn(p.shape, generator: generator);
                 p.copy_(sample.mul_(std));
             }
@@ -32,7 +33,7 @@ public static partial class ToyTrainer
     }
 
     /// <summary>The full model's weights into the training model: its embedding rows <paramref name="rows"/>, everything else as is.</summary>
-    private static void Gather(HookedTransformer full, HookedTransformer local, Tensor rows)
+    internal static void Gather(HookedTransformer full, HookedTransformer local, Tensor rows)
     {
         using var noGrad = no_grad();
         var source = full.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -46,7 +47,7 @@ public static partial class ToyTrainer
     }
 
     /// <summary>The training model's weights back into the full model (embedding rows <paramref name="rows"/>), unembedding tied.</summary>
-    private static void Scatter(HookedTransformer local, HookedTransformer full, Tensor rows)
+    internal static void Scatter(HookedTransformer local, HookedTransformer full, Tensor rows)
     {
         using var noGrad = no_grad();
         var target = full.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -60,7 +61,7 @@ public static partial class ToyTrainer
     }
 
     /// <summary>The parameters AdamW trains (all but the unembedding, which is W_E^T in the loss), with grad on.</summary>
-    private static List<(string Name, Parameter Parameter)> Trained(HookedTransformer local)
+    internal static List<(string Name, Parameter Parameter)> Trained(HookedTransformer local)
     {
         var trained = new List<(string, Parameter)>();
         foreach (var (name, p) in local.named_parameters())
@@ -96,12 +97,12 @@ public static partial class ToyTrainer
     /// attention scores ~0.1 (every pattern uniform) and, with embeddings at 0.02, the blocks' outputs
     /// drowned each token's identity; recall was not learned even with two demonstrations.
     /// </summary>
-    private static double InitialStd(string name, ToyTrainingOptions options)
+    private static double InitialStd(string name, ModelConfig cfg)
     {
-        double output = 1 / Math.Sqrt(2.0 * options.Layers);
-        if (name.EndsWith("W_O", StringComparison.Ordinal)) return output / Math.Sqrt(options.DModel);
-        if (name.EndsWith("W_out", StringComparison.Ordinal)) return output / Math.Sqrt(options.DMlp);
-        return 1 / Math.Sqrt(options.DModel);
+        double output = 1 / Math.Sqrt(2.0 * cfg.NLayers);
+        if (name.EndsWith("W_O", StringComparison.Ordinal)) return output / Math.Sqrt(cfg.DModel);
+        if (name.EndsWith("W_out", StringComparison.Ordinal)) return output / Math.Sqrt(cfg.DMlp);
+        return 1 / Math.Sqrt(cfg.DModel);
     }
 
     private static bool IsBias(string name)
@@ -111,9 +112,9 @@ public static partial class ToyTrainer
     }
 
     /// <summary>AdamW decays the matrices (attention, MLP, embeddings), not biases or norm weights.</summary>
-    private static bool Decays(string name) => !IsBias(name) && !name.EndsWith(".w", StringComparison.Ordinal);
+    internal static bool Decays(string name) => !IsBias(name) && !name.EndsWith(".w", StringComparison.Ordinal);
 
-    private static TorchSharp.Modules.Parameter Embedding(HookedTransformer model) =>
+    internal static TorchSharp.Modules.Parameter Embedding(HookedTransformer model) =>
         model.named_parameters().First(p => p.name == StateDictKey.WE).parameter;
 
     /// <summary>Copies W_E^T into the model's unembedding (b_U stays zero), so the model's own forward is the trained, tied model.</summary>

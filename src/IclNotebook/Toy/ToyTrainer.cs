@@ -47,7 +47,7 @@ public static partial class ToyTrainer
         using var heap = Runtime.NativeHeap.ReuseFreedMemory();
         try
         {
-            Initialise(model, options);
+            Initialise(model, options.Seed);
             var vocab = new TrainingVocabulary(layout.All, cfg.DVocab, options.Negatives, options.Seed);
             local = new HookedTransformer(cfg with { DVocab = vocab.Count }, WeightProcessing.Raw, CPU, tokenizer);
             using var rows = vocab.GlobalIds();
@@ -117,11 +117,15 @@ public static partial class ToyTrainer
     }
 
     /// <summary>Linear warm-up to the peak, then cosine decay to a tenth of it at the last step.</summary>
-    internal static double LearningRate(ToyTrainingOptions options, int step)
+    internal static double LearningRate(ToyTrainingOptions options, int step) =>
+        LearningRate(options.LearningRate, options.WarmupSteps, options.Steps, step);
+
+    /// <summary>The schedule for a peak <paramref name="peak"/>, <paramref name="warmup"/> warm-up steps and <paramref name="steps"/> in all.</summary>
+    internal static double LearningRate(double peak, int warmup, int steps, int step)
     {
-        if (step <= options.WarmupSteps) return options.LearningRate * step / options.WarmupSteps;
-        double t = (double)(step - options.WarmupSteps) / Math.Max(1, options.Steps - options.WarmupSteps);
-        return options.LearningRate * (0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * t)));
+        if (step <= warmup) return peak * step / warmup;
+        double t = (double)(step - warmup) / Math.Max(1, steps - warmup);
+        return peak * (0.1 + 0.9 * 0.5 * (1 + Math.Cos(Math.PI * t)));
     }
 
     /// <summary>

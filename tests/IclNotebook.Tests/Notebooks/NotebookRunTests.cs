@@ -57,13 +57,15 @@ public partial class NotebookRunTests
             "\"text\":\"prefix_matching\"", "\"text\":\"induction_head\"",
             "components + bias = ",
         ]),
-        ["06-function-vectors-and-anchors"] = (5,                    // AIE grid, zero-shot sweep, task vectors (model, toy), anchor flows
+        ["06-function-vectors-and-anchors"] = (6,                    // AIE grid, zero-shot sweep, task vectors (model, two toys), anchor flows
         [
             "Average indirect effect per head",
             "Zero-shot with the function vector",
             "exact match of the generated answers at layer",
             "Task vectors on the toy model",
             "in context 0.9",                                        // the toy recalls in context (>= 90 %)
+            "Task vectors on the task toy",
+            "layer 1: 1 [1, 1]",                                     // the task toy's layer-1 vector answers every colour prompt
             "Information flow through the label words",
             "S_pq: label words",
             "label words at positions",

@@ -44,7 +44,7 @@ public static partial class ModelLocator
     };
 
     private const string KnownList = "gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b (and -deduped), " +
-        "toy-icl-2l (shipped in data/models)";
+        "toy-icl-2l and toy-tasks-2l (shipped in data/models)";
 
     private const string Accepted = "a Hugging Face repository id such as EleutherAI/pythia-160m, or a folder with config.json and model.safetensors";
 

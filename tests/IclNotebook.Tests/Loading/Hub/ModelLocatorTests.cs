@@ -35,7 +35,7 @@ public sealed class ModelLocatorTests : HubTestContext
         var e = await Assert.ThrowsAsync<IclException>(() => ModelLocator.ResolveAsync("gpt3", Options));
 
         Assert.Equal(
-            "Unknown model 'gpt3'. Short names: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b (and -deduped), toy-icl-2l (shipped in data/models); " +
+            "Unknown model 'gpt3'. Short names: gpt2 (gpt2-small), gpt2-medium, gpt2-large, gpt2-xl, distilgpt2, pythia-14m ... pythia-12b (and -deduped), toy-icl-2l and toy-tasks-2l (shipped in data/models); " +
             "or a Hugging Face repository id such as EleutherAI/pythia-160m, or a folder with config.json and model.safetensors.",
             e.Message);
         Assert.Equal(0, RequestCount);
