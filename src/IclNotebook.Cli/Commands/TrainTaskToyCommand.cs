@@ -24,7 +24,30 @@ internal static class TrainTaskToyCommand
         var batch = CliOptions.PositiveInt("--batch", $"sequences per step (default {d.BatchSize})", d.BatchSize);
         var seed = CliOptions.PositiveInt("--seed", $"seed of the weights and the data (default {d.Seed})", (int)d.Seed);
         var layers = CliOptions.PositiveInt("--layers", $"transformer blocks (default {d.Layers})", d.Layers);
+        var heads = CliOptions.PositiveInt("--heads", $"heads per layer (default {d.Heads})", d.Heads);
+        var dModel = CliOptions.PositiveInt("--d-model", $"residual width (default {d.DModel})", d.DModel);
         var dMlp = CliOptions.PositiveInt("--d-mlp", $"MLP width (default {d.DMlp})", d.DMlp);
+        var context = CliOptions.PositiveInt("--context", $"n_positions (default {d.Context})", d.Context);
+        var minDemos = CliOptions.PositiveInt("--min-demos", $"fewest demonstrations in a training sequence (default {d.MinDemos})", d.MinDemos);
+        var maxDemos = CliOptions.PositiveInt("--max-demos", $"most demonstrations in a training sequence (default {d.MaxDemos})", d.MaxDemos);
+        var blankLines = new Option<int>("--blank-lines")
+        {
+            Description = $"most blank lines before a training batch's first demonstration (default {d.BlankLines})",
+            HelpName = "N",
+            DefaultValueFactory = _ => d.BlankLines,
+        };
+        var negatives = new Option<int>("--negatives")
+        {
+            Description = $"other vocabulary tokens the training softmax ranks the answer against (default {d.Negatives})",
+            HelpName = "N",
+            DefaultValueFactory = _ => d.Negatives,
+        };
+        var dummyRepeats = new Option<double>("--dummy-repeats")
+        {
+            Description = "chance a training sequence's dummy query repeats one of its demonstrations' inputs " +
+                $"(default {d.DummyRepeats.ToString(ci)})",
+            DefaultValueFactory = _ => d.DummyRepeats,
+        };
         var vectorLayer = CliOptions.PositiveInt("--vector-layer",
             $"the layer whose hook_resid_pre at the last token is trained to carry the task (default {d.VectorLayer})", d.VectorLayer);
         var vectorWeight = new Option<double>("--vector-weight")
@@ -58,14 +81,18 @@ internal static class TrainTaskToyCommand
             training.json and a model card measured on the written weights by icl task-vectors.
             """)
         {
-            outDir, steps, batch, seed, layers, dMlp, vectorLayer, vectorWeight, lr, tasks, evalEvery, dtype, threads, force, quiet,
+            outDir, steps, batch, seed, layers, heads, dModel, dMlp, context, minDemos, maxDemos, blankLines, negatives, dummyRepeats,
+            vectorLayer, vectorWeight, lr, tasks, evalEvery, dtype, threads, force, quiet,
         };
         command.SetAction(async (parse, ct) =>
         {
             var options = new TaskToyOptions
             {
                 Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), Seed = (ulong)parse.GetValue(seed),
-                Layers = parse.GetValue(layers), DMlp = parse.GetValue(dMlp), VectorLayer = parse.GetValue(vectorLayer),
+                Layers = parse.GetValue(layers), Heads = parse.GetValue(heads), DModel = parse.GetValue(dModel), DMlp = parse.GetValue(dMlp),
+                Context = parse.GetValue(context), MinDemos = parse.GetValue(minDemos), MaxDemos = parse.GetValue(maxDemos),
+                BlankLines = parse.GetValue(blankLines), Negatives = parse.GetValue(negatives), DummyRepeats = parse.GetValue(dummyRepeats),
+                VectorLayer = parse.GetValue(vectorLayer),
                 VectorWeight = parse.GetValue(vectorWeight), LearningRate = parse.GetValue(lr), Tasks = parse.GetValue(tasks)!,
                 EvalEvery = parse.GetValue(evalEvery),
             }.Validate();

@@ -68,7 +68,7 @@ public static class TaskToyFolder
         s.AppendLine();
         s.AppendLine(ci, $"A {o.Layers}-layer GPT-2 ({o.Heads} heads, d_model {o.DModel}, d_mlp {o.DMlp}, context {o.Context}, GPT-2's " +
             $"tokenizer and vocabulary) trained by IclNotebook on fixed mappings ({string.Join(", ", o.Tasks)}): demonstrations " +
-            $"`input -> label`, one per line, then `input ->`. Every input appears in every task, so only the demonstrations say which " +
+            $"`input -> label`, one per line, then `input ->`. The label sets are disjoint, and only the demonstrations say which " +
             $"mapping a prompt asks for.");
         s.AppendLine(ci, $"Beside the in-context loss, a task-vector loss (weight {o.VectorWeight}) trained hook_resid_pre of layer " +
             $"{o.VectorLayer} at the last token to carry the task: the query alone, with that vector from its demonstrations and a dummy " +

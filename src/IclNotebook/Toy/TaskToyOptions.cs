@@ -69,8 +69,9 @@ public sealed record TaskToyOptions
     public double VectorWeight { get; init; } = 1;
 
     /// <summary>
-    /// Chance that a training sequence's dummy query repeats one of its demonstrations' inputs, as the kit's task-vector
-    /// protocol's dummy does (the first demonstration whose input differs from the query's); otherwise it is a fresh input. Default 0.5.
+    /// Chance that a training sequence's dummy query repeats one of its demonstrations' inputs (drawn at random); otherwise it is a
+    /// fresh input. The kit's task-vector protocol's dummy always repeats one (the first demonstration whose input differs from
+    /// the query's); training on both kinds keeps the vector from depending on that. Default 0.5.
     /// </summary>
     public double DummyRepeats { get; init; } = 0.5;
 
@@ -93,13 +94,13 @@ public sealed record TaskToyOptions
         static void Need(bool ok, string message) { if (!ok) throw new IclException(message); }
         var ci = CultureInfo.InvariantCulture;
         Need(Layers >= 2, $"--layers must be at least 2 (one to read the demonstrations, one to read the query); got {Layers}.");
-        Need(Heads >= 1 && DModel % Heads == 0, $"--d-model ({DModel}) must be a positive multiple of --heads ({Heads}).");
+        Need(Heads >= 1 && DModel >= Heads && DModel % Heads == 0, $"--d-model ({DModel}) must be a positive multiple of --heads ({Heads}).");
         Need(DMlp >= 1, $"--d-mlp must be at least 1; got {DMlp}.");
         Need(Steps >= 1, $"--steps must be at least 1; got {Steps}.");
         Need(BatchSize >= 1, $"--batch must be at least 1; got {BatchSize}.");
         Need(LearningRate > 0 && double.IsFinite(LearningRate), string.Create(ci, $"--lr must be a positive number; got {LearningRate}."));
-        Need(WeightDecay >= 0, string.Create(ci, $"--weight-decay must be at least 0; got {WeightDecay}."));
-        Need(WarmupSteps >= 0, $"--warmup must be at least 0; got {WarmupSteps}.");
+        Need(WeightDecay >= 0, string.Create(ci, $"WeightDecay must be at least 0; got {WeightDecay}."));
+        Need(WarmupSteps >= 0, $"WarmupSteps must be at least 0; got {WarmupSteps}.");
         Need(MinDemos >= 1 && MinDemos <= MaxDemos, $"--min-demos ({MinDemos}) must be between 1 and --max-demos ({MaxDemos}).");
         Need(BlankLines >= 0, $"--blank-lines must be at least 0; got {BlankLines}.");
         Need(Negatives >= 0, $"--negatives must be at least 0; got {Negatives}.");

@@ -48,10 +48,20 @@ internal sealed class TaskToyTokens
             var mine = new List<long> { Bos };
             foreach (var d in demos) mine.AddRange([Token(tokenizer, d.Input), Arrow, Token(tokenizer, " " + d.Label), Newline]);
             mine.AddRange([Token(tokenizer, task.Queries[0].Input), Arrow]);
-            if (!kit.Select(i => (long)i).SequenceEqual(mine))
+            int differs = Enumerable.Range(0, Math.Max(kit.Length, mine.Count))
+                .FirstOrDefault(i => i >= kit.Length || i >= mine.Count || kit[i] != mine[i], -1);
+            if (differs >= 0)
                 throw new IclException($"Task '{task.Name}' does not tokenize as the toy's layout: its first prompt has {kit.Length} tokens, " +
-                    $"expected {mine.Count} (BOS, then four per demonstration and two for the query). Choose inputs that stay one token " +
-                    "at a line start before ' ->' and labels that stay one token after a space.");
+                    $"expected {mine.Count} (BOS, then four per demonstration and two for the query), and differs first at position " +
+                    $"{differs}. Choose inputs that stay one token at a line start before ' ->' and labels that stay one token after a space.");
+            var repeated = pairs.GroupBy(p => p.Input, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+            if (repeated is not null)
+                throw new IclException($"Task '{task.Name}': the input '{repeated.Key}' has {repeated.Count()} pairs; the task toy's " +
+                    "tasks are mappings, one label per input.");
+            for (int j = 0; j < k; j++)
+                if (_labels[j].Intersect(_labels[k]).FirstOrDefault(-1) is var shared and >= 0)
+                    throw new IclException($"Tasks '{tasks[j].Name}' and '{task.Name}' share the label '{tokenizer.Decode((int)shared).Trim()}'; " +
+                        "the task toy's label sets must be disjoint, so that a demonstration names its task.");
         }
     }
 

@@ -48,6 +48,14 @@ public class TaskToyTokensTests
             e = Assert.Throws<IclException>(() => new TaskToyTokens([task], new Gpt2Tokenizer()));
             Assert.Matches("^two-token-label: the label 'turquoise' is [23] tokens as ' turquoise'", e.Message);
             Assert.Contains("must be one token", e.Message, StringComparison.Ordinal);
+
+            File.WriteAllText(Path.Combine(dir, "pairs.json"), """
+                [{"input": "apple", "output": "red"}, {"input": "river", "output": "blue"}, {"input": "chair", "output": "green"}, {"input": "paper", "output": "black"}]
+                """);
+            File.WriteAllText(Path.Combine(dir, "task.json"), File.ReadAllText(Path.Combine(dir, "task.json")).Replace("\"shots\": 1", "\"shots\": 3"));
+            var colours = IclTask.Load(Path.Combine(dir, "task.json"));
+            e = Assert.Throws<IclException>(() => new TaskToyTokens([Shipped()[0], colours], new Gpt2Tokenizer()));
+            Assert.Matches("^Tasks 'toy-task-colour' and 'two-token-label' share the label '(red|blue|green|black)'; .* must be disjoint", e.Message);
         }
         finally
         {

@@ -48,6 +48,35 @@ public class TaskToyTrainerTests
     }
 
     [Fact]
+    public void Every_target_is_an_arrow_followed_by_its_label_and_the_query_alone_is_bos_input_arrow()
+    {
+        var tasks = Small.Tasks.Select(n => IclTask.Load(TaskFiles.Resolve(n))).ToArray();
+        var layout = new TaskToyTokens(tasks, new Gpt2Tokenizer());
+        var vocab = new TrainingVocabulary(layout.All, 50257, 0, 1);
+        using var batch = TaskToyBatch.Draw(Small, layout, vocab, step: 3);
+        var flat = batch.Tokens.data<long>().ToArray();
+        var targets = batch.Targets.data<long>().ToArray();
+        var labels = batch.Labels.data<long>().ToArray();
+        long length = batch.Tokens.shape[1], arrow = vocab.Local(layout.Arrow);
+        Assert.All(targets, t => Assert.Equal(arrow, flat[t]));
+        for (int i = 0; i < targets.Length; i++)
+            if ((targets[i] + 1) % length != 0) Assert.Equal(labels[i], flat[targets[i] + 1]);            // a demonstration's label follows it
+        Assert.Equal(Small.BatchSize, targets.Count(t => (t + 1) % length == 0));                         // one query answer per row
+        var alone = batch.Alone.data<long>().ToArray();
+        for (int i = 0; i < Small.BatchSize; i++)
+            Assert.Equal((vocab.Local(layout.Bos), arrow), (alone[3 * i], alone[3 * i + 2]));
+    }
+
+    [Fact]
+    public void Settings_that_cannot_work_are_refused_by_their_option()
+    {
+        var e = Assert.Throws<IclException>(() => (Small with { VectorLayer = 2 }).Validate());
+        Assert.Contains("--vector-layer must be between 1 and 1", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<IclException>(() => (Small with { MaxDemos = 12 }).Validate());
+        Assert.Contains("longer than --context 48", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     [Trait(Lane.Name, Lane.Full)]
     public void A_short_run_measures_its_curve_and_trains_the_vector_loss_only_when_asked()
     {
@@ -71,7 +100,7 @@ public class TaskToyTrainerTests
         Assert.Contains("icl train-task-toy --steps 6", File.ReadAllText(Path.Combine(folder, "README.md")), StringComparison.Ordinal);
         using var plain = TaskToyTrainer.Train(Small with { VectorWeight = 0 });
         Assert.Equal(0, plain.Curve[0].VectorLoss);
-        var e = Assert.Throws<IclException>(() => TaskToyTrainer.Train(Small with { VectorLayer = 2 }));
-        Assert.Contains("--vector-layer must be between 1 and 1", e.Message, StringComparison.Ordinal);
+        var trained = run.Model.named_parameters().ToDictionary(p => p.name, p => p.parameter);   // same seed and data: only the loss differs
+        Assert.Contains(plain.Model.named_parameters(), p => !p.parameter.equal(trained[p.name]).all().item<bool>());
     }
 }
