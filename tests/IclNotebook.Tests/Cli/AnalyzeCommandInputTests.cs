@@ -20,7 +20,7 @@ public sealed class AnalyzeCommandInputTests : IDisposable
         // The reference engine on every by-position head target: far longer than the interrupt delay.
         var (outcome, afterInterrupt) = IclProcess.RunAndInterrupt(
             ["analyze", "--model", Fixtures.TinyModel, "--task", Task, "--out", outDir, "--engine", "reference", "--targets", "attn_head_by_pos_every", "--quiet"],
-            TimeSpan.FromSeconds(4));
+            TimeSpan.FromSeconds(3));
         Assert.Equal(130, outcome.ExitCode);
         Assert.Contains("icl: cancelled.", outcome.StdErr, StringComparison.Ordinal);
         Assert.True(afterInterrupt < TimeSpan.FromSeconds(10), $"took {afterInterrupt} to stop");
